@@ -1,0 +1,125 @@
+/**
+ * Typed errors. Each names what is wrong (table, column, file) and what to do. The `code`
+ * is stable and becomes the Temporal ApplicationFailure type; `retryable` tells the
+ * activity layer whether trying again can help.
+ */
+export class HaulError extends Error {
+  readonly code: string;
+  readonly retryable: boolean;
+  constructor(code: string, message: string, options: { cause?: unknown; retryable?: boolean } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.retryable = options.retryable ?? false;
+  }
+}
+
+export type PipelineStep = 'sync' | 'extract' | 'normalize' | 'load' | 'drop';
+
+/** Wraps the error that stopped a step; pending packages and state stay as they were. */
+export class PipelineStepFailed extends HaulError {
+  constructor(
+    readonly pipelineName: string,
+    readonly step: PipelineStep,
+    readonly loadId: string | undefined,
+    cause: unknown,
+  ) {
+    const inner = cause instanceof Error ? cause.message : String(cause);
+    super(
+      'PipelineStepFailed',
+      `pipeline "${pipelineName}" failed in step ${step}${loadId ? ` (load ${loadId})` : ''}: ${inner}` +
+        (step === 'extract' ? '' : '\nPending data is kept; fix the cause and run again to finish it.'),
+      { cause, retryable: cause instanceof HaulError ? cause.retryable : true },
+    );
+  }
+}
+
+export class InvalidOptionsError extends HaulError {
+  constructor(where: string, details: string) {
+    super('InvalidOptions', `invalid ${where}: ${details}`);
+  }
+}
+
+export class MissingTableNameError extends HaulError {
+  constructor() {
+    super(
+      'MissingTableName',
+      'cannot tell which table this data goes to: pass { tableName } to run()/extract(), or wrap the data in resource(data, { name })',
+    );
+  }
+}
+
+export class UnserializableValueError extends HaulError {
+  constructor(readonly table: string, readonly path: string, what: string) {
+    super(
+      'UnserializableValue',
+      `resource "${table}" yielded a value that cannot be stored at ${path || '(item)'}: ${what}. ` +
+        'Yield plain JSON data (objects, arrays, strings, numbers, booleans, null, Date, bigint, Uint8Array); convert or drop this field in the resource.',
+    );
+  }
+}
+
+export class InvalidIdentifierError extends HaulError {
+  constructor(readonly table: string, readonly identifier: string, why: string) {
+    super('InvalidIdentifier', `table "${table}": identifier ${JSON.stringify(identifier)} ${why}`);
+  }
+}
+
+export class IdentifierCollisionError extends HaulError {
+  constructor(readonly table: string, readonly normalized: string, a: string, b: string) {
+    super(
+      'IdentifierCollision',
+      `table "${table}": names ${JSON.stringify(a)} and ${JSON.stringify(b)} both normalize to "${normalized}"; rename one of them in the resource`,
+    );
+  }
+}
+
+export class CorruptPackageFileError extends HaulError {
+  constructor(readonly file: string, why: string) {
+    super(
+      'CorruptPackageFile',
+      `load package file ${file} is broken: ${why}. Inspect it, or drop pending packages with dropPendingPackages() to discard it`,
+    );
+  }
+}
+
+export class SchemaFileError extends HaulError {
+  constructor(readonly file: string, why: string) {
+    super('SchemaFile', `${file}: ${why}`);
+  }
+}
+
+export class DestinationError extends HaulError {
+  constructor(destination: string, message: string, options: { cause?: unknown; retryable?: boolean } = {}) {
+    super('DestinationError', `${destination}: ${message}`, options);
+  }
+}
+
+export class DestinationUnreachableError extends HaulError {
+  constructor(destination: string, where: string, cause: unknown) {
+    const inner = cause instanceof Error ? cause.message : String(cause);
+    super('DestinationUnreachable', `cannot open destination ${destination} at ${where}: ${inner}`, { cause, retryable: true });
+  }
+}
+
+export class LoadJobFailedError extends HaulError {
+  constructor(readonly loadId: string, readonly jobFile: string, readonly table: string, cause: unknown) {
+    const inner = cause instanceof Error ? cause.message : String(cause);
+    super('LoadJobFailed', `load ${loadId}: job ${jobFile} into table "${table}" failed: ${inner}`, { cause });
+  }
+}
+
+export class PipelineNotFoundError extends HaulError {
+  constructor(readonly pipelineName: string, dir: string) {
+    super(
+      'PipelineNotFound',
+      `no pipeline "${pipelineName}" in ${dir}: run it once with pipeline({ pipelineName: "${pipelineName}", ... }) or pass the right pipelinesDir`,
+    );
+  }
+}
+
+export class SchemaConflictError extends HaulError {
+  constructor(readonly table: string, readonly column: string, why: string) {
+    super('SchemaConflict', `table "${table}", column "${column}": ${why}`);
+  }
+}

@@ -1,0 +1,19 @@
+/** Names dlt gives its system columns and tables; haul keeps them so datasets look the same. */
+export const C_DLT_ID = '_dlt_id';
+export const C_DLT_LOAD_ID = '_dlt_load_id';
+export const C_DLT_PARENT_ID = '_dlt_parent_id';
+export const C_DLT_LIST_IDX = '_dlt_list_idx';
+export const C_DLT_ROOT_ID = '_dlt_root_id';
+
+export const LOADS_TABLE = '_dlt_loads';
+export const VERSION_TABLE = '_dlt_version';
+export const STATE_TABLE = '_dlt_pipeline_state';
+/** haul's own marker table: one row per job file whose rows committed (exactly-once loads). */
+export const JOBS_TABLE = '_haul_jobs';
+
+export const PATH_SEPARATOR = '__';
+export const VARIANT_INFIX = '__v_';
+
+export function isSystemTable(name: string): boolean {
+  return name.startsWith('_dlt_') || name.startsWith('_haul_');
+}
