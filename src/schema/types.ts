@@ -26,6 +26,12 @@ export interface ColumnSchema {
   precision?: number;
   scale?: number;
   timezone?: boolean;
+  /**
+   * Hints given before any data was seen (e.g. `primaryKey` on a column with no declared
+   * type). Normalize sets the type from the first value and clears this; destinations
+   * never create incomplete columns.
+   */
+  incomplete?: boolean;
 }
 
 /** Column hints a user may pass for a resource (keys are user names; normalized later). */
@@ -49,6 +55,8 @@ export interface TableSchema {
   writeDisposition?: WriteDisposition;
   /** Columns in the order they were added. */
   columns: Record<string, ColumnSchema>;
+  /** Depth of nested child tables below this root; deeper data is kept as json. */
+  maxTableNesting?: number;
   description?: string;
 }
 

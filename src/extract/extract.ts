@@ -1,0 +1,182 @@
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { UnserializableValueError, InvalidOptionsError, HaulError } from '../errors.js';
+import { normalizeIdentifier, normalizeTableName } from '../normalize/naming.js';
+import type { Schema } from '../schema/schema.js';
+import { STATE_TABLE } from '../schema/system.js';
+import type { ColumnSchema } from '../schema/types.js';
+import { RotatingJsonlWriter } from '../storage/jsonl.js';
+import { resourceStateOf, sourceStateOf, type PipelineState } from '../pipeline/state.js';
+import { extractContext } from './context.js';
+import type { Resource, Source } from './resource.js';
+import { serializeItem } from './serialize.js';
+
+export interface ExtractProgress {
+  resource: string;
+  table: string;
+  items: number;
+}
+
+export interface ExtractedResource {
+  resource: string;
+  table: string;
+  items: number;
+  files: string[];
+}
+
+export interface ExtractToDirOptions {
+  /** The temp package folder (has new_jobs/). */
+  dir: string;
+  source: Source;
+  /** Schema to add resource tables and hints to (mutated). */
+  schema: Schema;
+  /** State to read and update (mutated; persisted only when the package loads). */
+  state: PipelineState;
+  maxFileBytes?: number;
+  signal?: AbortSignal;
+  onProgress?: (p: ExtractProgress) => void;
+}
+
+/**
+ * Pulls every selected resource of the source and writes its items as JSONL files into
+ * `dir/new_jobs`. Resource hints go into the schema; resource state and incremental
+ * cursors into `state`.
+ */
+export async function extractSourceToDir(opts: ExtractToDirOptions): Promise<ExtractedResource[]> {
+  const { source, schema, state } = opts;
+  const out: ExtractedResource[] = [];
+  const jobsDir = join(opts.dir, 'new_jobs');
+  for (const res of source.selectedResources) {
+    const table = normalizeTableName(res.tableName);
+    applyResourceHints(schema, res, table);
+    if ((schema.getTable(table)?.writeDisposition ?? 'append') === 'skip') {
+      out.push({ resource: res.name, table, items: 0, files: [] });
+      continue;
+    }
+    const srcState = sourceStateOf(state, source.name);
+    const resState = resourceStateOf(state, source.name, res.name);
+    res.incremental?.bind(res.name, resState, res.hints.primaryKey);
+    const writer = new RotatingJsonlWriter({
+      dir: jobsDir,
+      table,
+      maxFileBytes: opts.maxFileBytes ?? 64 << 20,
+      nextFileId: () => randomBytes(5).toString('hex'),
+    });
+    const ctx = { sourceState: srcState, resourceState: resState };
+    let items = 0;
+    const emit = (item: unknown) => {
+      if (item === undefined) return;
+      if (res.incremental && !res.incremental.accept(item)) return;
+      writer.write(serializeItem(item, table));
+      items++;
+      if ((items & 0xffff) === 0) opts.onProgress?.({ resource: res.name, table, items });
+    };
+    try {
+      const data = extractContext.run(ctx, () => res.open({ state: resState, incremental: res.incremental }));
+      await drain(data, ctx, (item) => {
+        if (Array.isArray(item)) for (const it of item) emit(it);
+        else emit(item);
+        return res.incremental?.isStopped === true;
+      }, opts.signal);
+    } catch (e) {
+      writer.close();
+      if (e instanceof HaulError) throw e;
+      if (e instanceof TypeError && /circular/i.test(e.message)) throw new UnserializableValueError(table, '', 'a circular reference');
+      throw new HaulError('ResourceFailed', `resource "${res.name}" raised: ${(e as Error)?.message ?? String(e)}`, { cause: e, retryable: true });
+    }
+    res.incremental?.commit();
+    const files = writer.close();
+    opts.onProgress?.({ resource: res.name, table, items });
+    out.push({ resource: res.name, table, items, files });
+  }
+  return out;
+}
+
+/** Iterates sync or async data inside the resource's state context; `onItem` returning true stops. */
+async function drain(
+  data: unknown,
+  ctx: Parameters<typeof extractContext.run>[0],
+  onItem: (item: unknown) => boolean,
+  signal?: AbortSignal,
+): Promise<void> {
+  const d = data as { [Symbol.asyncIterator]?: () => AsyncIterator<unknown>; [Symbol.iterator]?: () => Iterator<unknown> };
+  if (typeof d?.[Symbol.asyncIterator] === 'function') {
+    const it = extractContext.run(ctx, () => d[Symbol.asyncIterator]!());
+    for (;;) {
+      const r = await extractContext.run(ctx, () => it.next());
+      if (r.done) return;
+      if (onItem(r.value)) {
+        await it.return?.();
+        return;
+      }
+      if (signal?.aborted) {
+        await it.return?.();
+        throw signal.reason;
+      }
+    }
+  }
+  if (typeof d?.[Symbol.iterator] === 'function') {
+    const it = extractContext.run(ctx, () => d[Symbol.iterator]!());
+    let n = 0;
+    for (;;) {
+      const r = extractContext.run(ctx, () => it.next());
+      if (r.done) return;
+      if (onItem(r.value)) {
+        it.return?.();
+        return;
+      }
+      // Yield to the event loop now and then so heartbeats and cancellation get through.
+      if ((++n & 0x3fff) === 0) {
+        await new Promise((r2) => setImmediate(r2));
+        if (signal?.aborted) {
+          it.return?.();
+          throw signal.reason;
+        }
+      }
+    }
+  }
+  throw new InvalidOptionsError('resource data', 'expected an iterable or async iterable');
+}
+
+/** Puts a resource's table hints (disposition, keys, column hints, nesting) into the schema. */
+export function applyResourceHints(schema: Schema, res: Resource, table: string): void {
+  const h = res.hints;
+  const t = schema.ensureTable(table, { resource: res.name });
+  t.resource = res.name;
+  if (h.writeDisposition) t.writeDisposition = h.writeDisposition;
+  else t.writeDisposition ??= 'append';
+  if (h.maxTableNesting !== undefined) t.maxTableNesting = h.maxTableNesting;
+  const hintCol = (name: string): ColumnSchema => {
+    const col = normalizeIdentifier(name);
+    return (t.columns[col] ??= { name: col, dataType: 'text', nullable: true, incomplete: true });
+  };
+  for (const [name, hint] of Object.entries(h.columns ?? {})) {
+    const c = hintCol(name);
+    Object.assign(c, hint);
+    if (hint.dataType) delete c.incomplete;
+  }
+  const keys = (k: string | string[] | undefined) => (k === undefined ? [] : Array.isArray(k) ? k : [k]);
+  if (h.primaryKey !== undefined) {
+    for (const c of Object.values(t.columns)) delete c.primaryKey;
+    for (const k of keys(h.primaryKey)) Object.assign(hintCol(k), { primaryKey: true, nullable: false });
+  }
+  if (h.mergeKey !== undefined) {
+    for (const c of Object.values(t.columns)) delete c.mergeKey;
+    for (const k of keys(h.mergeKey)) Object.assign(hintCol(k), { mergeKey: true });
+  }
+}
+
+/** The `_dlt_pipeline_state` table as dlt defines it. */
+export function ensureStateTable(schema: Schema): void {
+  if (schema.getTable(STATE_TABLE)) return;
+  const col = (name: string, dataType: ColumnSchema['dataType']): ColumnSchema => ({ name, dataType, nullable: false });
+  schema.ensureTable(STATE_TABLE, { writeDisposition: 'append', resource: STATE_TABLE });
+  for (const c of [
+    col('version', 'bigint'),
+    col('engine_version', 'bigint'),
+    col('pipeline_name', 'text'),
+    col('state', 'text'),
+    col('created_at', 'timestamp'),
+    col('version_hash', 'text'),
+  ]) schema.addColumn(STATE_TABLE, c);
+}

@@ -1,0 +1,190 @@
+import { z } from 'zod';
+import { InvalidOptionsError } from '../errors.js';
+import { DATA_TYPES, WRITE_DISPOSITIONS, type ColumnHint, type WriteDisposition } from '../schema/types.js';
+import type { Incremental } from './incremental.js';
+
+/** Anything a resource may produce: items, pages of items, sync or async. */
+export type ResourceData<T = unknown> = Iterable<T> | AsyncIterable<T>;
+
+/** What a resource function receives; state and incremental are also reachable through `resourceState()`. */
+export interface ResourceContext {
+  /** This resource's state (persisted when the package loads). */
+  state: Record<string, unknown>;
+  /** The incremental cursor, if the resource declared one. */
+  incremental?: Incremental;
+}
+
+export type ResourceFunction<T = unknown> = (ctx: ResourceContext) => ResourceData<T>;
+
+const columnHintSchema = z
+  .object({
+    dataType: z.enum(DATA_TYPES).optional(),
+    nullable: z.boolean().optional(),
+    primaryKey: z.boolean().optional(),
+    mergeKey: z.boolean().optional(),
+    unique: z.boolean().optional(),
+    precision: z.number().int().positive().optional(),
+    scale: z.number().int().nonnegative().optional(),
+  })
+  .strict();
+
+const keySchema = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]);
+
+export const resourceOptionsSchema = z
+  .object({
+    name: z.string().min(1).optional(),
+    tableName: z.string().min(1).optional(),
+    writeDisposition: z.enum(WRITE_DISPOSITIONS as [WriteDisposition, ...WriteDisposition[]]).optional(),
+    primaryKey: keySchema.optional(),
+    mergeKey: keySchema.optional(),
+    columns: z.record(z.string(), columnHintSchema).optional(),
+    maxTableNesting: z.number().int().nonnegative().optional(),
+    incremental: z.custom<Incremental>((v) => v === undefined || (typeof v === 'object' && v !== null && 'cursorPath' in v)).optional(),
+    selected: z.boolean().optional(),
+  })
+  .strict();
+
+export interface ResourceOptions {
+  /** Resource name (default: the function's name). Also the table name unless `tableName` is given. */
+  name?: string;
+  tableName?: string;
+  writeDisposition?: WriteDisposition;
+  primaryKey?: string | string[];
+  mergeKey?: string | string[];
+  columns?: Record<string, ColumnHint>;
+  maxTableNesting?: number;
+  incremental?: Incremental;
+  /** Whether the resource is loaded when its source runs (default true). */
+  selected?: boolean;
+}
+
+export type ResourceHints = Omit<ResourceOptions, 'name' | 'incremental' | 'selected'>;
+
+const RESOURCE = Symbol.for('haul.resource');
+const SOURCE = Symbol.for('haul.source');
+
+/** A named stream of items with table hints. */
+export class Resource<T = unknown> {
+  readonly [RESOURCE] = true;
+  readonly name: string;
+  readonly hints: ResourceHints;
+  readonly incremental?: Incremental;
+  selected: boolean;
+
+  constructor(
+    private readonly data: ResourceData<T> | ResourceFunction<T>,
+    options: ResourceOptions,
+  ) {
+    const name = options.name;
+    if (!name) throw new InvalidOptionsError('resource', 'a resource needs a name: pass { name } or use a named function');
+    this.name = name;
+    const { name: _n, incremental, selected, ...hints } = options;
+    void _n;
+    this.hints = hints;
+    this.incremental = incremental;
+    this.selected = selected ?? true;
+  }
+
+  get tableName(): string {
+    return this.hints.tableName ?? this.name;
+  }
+
+  /** Opens the item stream. A function resource is called once per extract. */
+  open(ctx: ResourceContext): ResourceData<T> {
+    return typeof this.data === 'function' ? this.data(ctx) : this.data;
+  }
+
+  /** A copy with more or different hints (like dlt's apply_hints). */
+  withHints(hints: Partial<ResourceOptions>): Resource<T> {
+    return new Resource(this.data, { name: this.name, ...this.hints, incremental: this.incremental, selected: this.selected, ...hints });
+  }
+}
+
+/** Makes a resource from items, an iterable, a generator or a (async) generator function. */
+export function resource<T>(data: ResourceData<T> | ResourceFunction<T> | T[], options: ResourceOptions = {}): Resource<T> {
+  const parsed = resourceOptionsSchema.safeParse(options);
+  if (!parsed.success) throw new InvalidOptionsError('resource options', parsed.error.issues.map(formatIssue).join('; '));
+  const name = options.name ?? (typeof data === 'function' && data.name ? data.name : undefined);
+  if (typeof data !== 'function' && !isIterable(data)) {
+    throw new InvalidOptionsError('resource', 'data must be an array, an iterable, an async iterable or a function returning one');
+  }
+  return new Resource<T>(data as ResourceData<T> | ResourceFunction<T>, { ...options, name });
+}
+
+/** A named group of resources sharing one schema and one source state. */
+export class Source {
+  readonly [SOURCE] = true;
+  constructor(
+    readonly name: string,
+    readonly resources: Record<string, Resource>,
+    readonly schemaName: string = name,
+  ) {}
+
+  /** The resources that will be extracted. */
+  get selectedResources(): Resource[] {
+    return Object.values(this.resources).filter((r) => r.selected);
+  }
+
+  /** A copy of the source with only these resources selected. */
+  withResources(...names: string[]): Source {
+    for (const n of names) {
+      if (!this.resources[n]) throw new InvalidOptionsError(`source "${this.name}"`, `no resource named "${n}" (has: ${Object.keys(this.resources).join(', ')})`);
+    }
+    const picked: Record<string, Resource> = {};
+    for (const [n, r] of Object.entries(this.resources)) {
+      const copy = r.withHints({});
+      copy.selected = names.includes(n);
+      picked[n] = copy;
+    }
+    return new Source(this.name, picked, this.schemaName);
+  }
+}
+
+export interface SourceOptions {
+  name?: string;
+  schemaName?: string;
+}
+
+/** A function that, given its arguments, returns the source's resources. */
+export type SourceFactory<A extends unknown[]> = ((...args: A) => Source) & { readonly sourceName: string };
+
+/** Declares a source: `source(function github(token: string) { return [issues, pulls]; })`. */
+export function source<A extends unknown[]>(
+  fn: (...args: A) => Resource | Resource[] | Record<string, Resource>,
+  options: SourceOptions = {},
+): SourceFactory<A> {
+  const name = options.name ?? fn.name;
+  if (!name) throw new InvalidOptionsError('source', 'a source needs a name: pass { name } or use a named function');
+  const factory = (...args: A): Source => {
+    const out = fn(...args);
+    const list = out instanceof Resource ? [out] : Array.isArray(out) ? out : Object.values(out);
+    const resources: Record<string, Resource> = {};
+    for (const r of list) {
+      if (!isResource(r)) throw new InvalidOptionsError(`source "${name}"`, 'must return resources made with resource()');
+      if (resources[r.name]) throw new InvalidOptionsError(`source "${name}"`, `two resources are named "${r.name}"`);
+      resources[r.name] = r;
+    }
+    return new Source(name, resources, options.schemaName ?? name);
+  };
+  Object.defineProperty(factory, 'sourceName', { value: name });
+  Object.defineProperty(factory, 'name', { value: name });
+  return factory as SourceFactory<A>;
+}
+
+export function isResource(v: unknown): v is Resource {
+  return typeof v === 'object' && v !== null && (v as Record<symbol, unknown>)[RESOURCE] === true;
+}
+
+export function isSource(v: unknown): v is Source {
+  return typeof v === 'object' && v !== null && (v as Record<symbol, unknown>)[SOURCE] === true;
+}
+
+export function isIterable(v: unknown): v is Iterable<unknown> | AsyncIterable<unknown> {
+  return (
+    typeof v === 'object' && v !== null && (Symbol.iterator in v || Symbol.asyncIterator in v)
+  );
+}
+
+export function formatIssue(i: { path: PropertyKey[]; message: string }): string {
+  return `${i.path.map(String).join('.') || '(root)'}: ${i.message}`;
+}

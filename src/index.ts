@@ -1,0 +1,20 @@
+/** haul's public API. */
+export { pipeline, attach, Pipeline } from './pipeline/pipeline.js';
+export type { ExtractInfo, NormalizeInfo, LoadPackageInfo, SqlClient } from './pipeline/pipeline.js';
+export type { PipelineOptions, RunOptions, ProgressOption } from './pipeline/options.js';
+export { LoadInfo, FailedJobsError } from './pipeline/load-info.js';
+export type { LoadPackageSummary } from './pipeline/load-info.js';
+export type { PipelineTrace, StepTrace } from './pipeline/trace.js';
+export type { PipelineState, ResourceState, SourceState, IncrementalState } from './pipeline/state.js';
+export type { RefreshMode } from './pipeline/refresh.js';
+export { resource, source, Resource, Source } from './extract/resource.js';
+export type { ResourceOptions, ResourceContext, ResourceFunction, SourceFactory, SourceOptions } from './extract/resource.js';
+export { incremental, Incremental, IncrementalCursorMissingError } from './extract/incremental.js';
+export type { IncrementalOptions, LastValueFunc } from './extract/incremental.js';
+export { resourceState, sourceState } from './extract/context.js';
+export { Schema } from './schema/schema.js';
+export type { DataType, WriteDisposition, ColumnSchema, ColumnHint, TableSchema, StoredSchema } from './schema/types.js';
+export { duckdb } from './destinations/duckdb/index.js';
+export type { DestinationFactory, DestinationClient } from './destinations/types.js';
+export type { FailedJob } from './load/load-package.js';
+export * from './errors.js';

@@ -1,0 +1,143 @@
+import { join } from 'node:path';
+import type { DestinationClient, JobFile, TableChainJob } from '../destinations/types.js';
+import { HaulError, LoadJobFailedError } from '../errors.js';
+import { faultPoint } from '../pipeline/faults.js';
+import { Schema } from '../schema/schema.js';
+import type { StoredSchema } from '../schema/types.js';
+import { PackageStorage, parseJobName, readJsonFile, writeJsonFileAtomic } from '../storage/package-storage.js';
+import type { PackageState } from '../storage/package-state.js';
+
+export interface FailedJob {
+  loadId: string;
+  job: string;
+  table: string;
+  message: string;
+}
+
+export interface PackageLoadResult {
+  loadId: string;
+  schema: Schema;
+  packageState: PackageState;
+  completedJobs: string[];
+  failedJobs: FailedJob[];
+  /** The destination already had this load in `_dlt_loads` (a crash hit right after). */
+  wasAlreadyCompleted: boolean;
+}
+
+export interface LoadProgress {
+  loadId: string;
+  table: string;
+  jobsDone: number;
+  jobsTotal: number;
+}
+
+/**
+ * Loads one normalized package: applies its refresh plan once, migrates the destination,
+ * resumes jobs (a job with a marker in the destination counts as done), runs the rest and
+ * completes the package in `_dlt_loads`. Terminal job errors go to failed_jobs and keep the
+ * package pending; transient errors are thrown and the package resumes on the next attempt.
+ */
+export async function loadPackage(
+  storage: PackageStorage,
+  loadId: string,
+  client: DestinationClient,
+  onProgress?: (p: LoadProgress) => void,
+  signal?: AbortSignal,
+): Promise<PackageLoadResult> {
+  const dir = storage.packageDir('normalized', loadId);
+  const schema = Schema.fromStored(readJsonFile<StoredSchema>(join(dir, 'schema.json')));
+  const statePath = join(dir, 'package_state.json');
+  const pkg = readJsonFile<PackageState>(statePath);
+  const result: PackageLoadResult = { loadId, schema, packageState: pkg, completedJobs: [], failedJobs: [], wasAlreadyCompleted: false };
+
+  if (await client.isLoadCompleted(loadId)) {
+    result.wasAlreadyCompleted = true;
+    return result;
+  }
+  await client.initializeStorage();
+  if (pkg.refresh && !pkg.refreshApplied) {
+    if (pkg.refresh.dropTables.length) await client.dropTables(pkg.refresh.dropTables);
+    if (pkg.refresh.truncateTables.length) await client.truncateTables(pkg.refresh.truncateTables);
+    pkg.refreshApplied = true;
+    writeJsonFileAtomic(statePath, pkg);
+  }
+  await client.updateStoredSchema(schema);
+
+  // Resume: started jobs that committed are done; the rest (and earlier failures) run again.
+  const committed = await client.completedJobs(loadId);
+  for (const job of storage.jobs(loadId, 'started_jobs')) storage.moveJob(loadId, job, 'started_jobs', committed.has(job) ? 'completed_jobs' : 'new_jobs');
+  for (const job of storage.jobs(loadId, 'failed_jobs')) storage.moveJob(loadId, job, 'failed_jobs', 'new_jobs');
+  for (const job of storage.jobs(loadId, 'new_jobs')) if (committed.has(job)) storage.moveJob(loadId, job, 'new_jobs', 'completed_jobs');
+
+  const pending = storage.jobs(loadId, 'new_jobs');
+  const jobsTotal = pending.length + storage.jobs(loadId, 'completed_jobs').length;
+  let jobsDone = jobsTotal - pending.length;
+  const jobFile = (job: string): JobFile => ({ jobName: job, path: storage.jobPath(loadId, 'started_jobs', job), table: parseJobName(job).table });
+
+  const appendJobs: string[] = [];
+  const chains = new Map<string, string[]>();
+  for (const root of pkg.chainRoots ?? []) {
+    const d = schema.writeDispositionOf(root);
+    if ((d === 'replace' || d === 'merge') && !chainHasCompletedJobs(storage, loadId, schema, root)) chains.set(root, []);
+  }
+  for (const job of pending) {
+    const table = parseJobName(job).table;
+    const disposition = schema.getTable(table) ? schema.writeDispositionOf(table) : 'append';
+    if (disposition === 'skip') storage.moveJob(loadId, job, 'new_jobs', 'completed_jobs');
+    else if (disposition === 'append') appendJobs.push(job);
+    else {
+      const root = schema.rootOf(table).name;
+      const list = chains.get(root) ?? [];
+      list.push(job);
+      chains.set(root, list);
+    }
+  }
+
+  const run = async (jobs: string[], table: string, exec: (files: JobFile[]) => Promise<void>) => {
+    for (const j of jobs) storage.moveJob(loadId, j, 'new_jobs', 'started_jobs');
+    try {
+      await exec(jobs.map(jobFile));
+    } catch (e) {
+      if (e instanceof HaulError && !e.retryable) {
+        const err = new LoadJobFailedError(loadId, jobs.join(', '), table, e);
+        for (const j of jobs) {
+          storage.moveJob(loadId, j, 'started_jobs', 'failed_jobs');
+          storage.writeJobException(loadId, j, err.message);
+          result.failedJobs.push({ loadId, job: j, table, message: err.message });
+        }
+        return;
+      }
+      throw e;
+    }
+    faultPoint('load:after-commit');
+    for (const j of jobs) {
+      storage.moveJob(loadId, j, 'started_jobs', 'completed_jobs');
+      result.completedJobs.push(j);
+    }
+    jobsDone += jobs.length;
+    onProgress?.({ loadId, table, jobsDone, jobsTotal });
+    if (signal?.aborted) throw signal.reason;
+  };
+
+  for (const job of appendJobs) {
+    const table = parseJobName(job).table;
+    await run([job], table, ([f]) => client.loadAppendJob(loadId, schema, f!));
+  }
+  for (const [root, jobs] of chains) {
+    const disposition = schema.writeDispositionOf(root) as TableChainJob['disposition'];
+    const tables = schema.tableChain(root).map((t) => t.name);
+    await run(jobs, root, (files) => client.loadTableChain(loadId, schema, { disposition, tables, files }));
+  }
+
+  if (result.failedJobs.length === 0) {
+    faultPoint('load:before-complete');
+    await client.completeLoad(loadId, schema.name, schema.versionHash);
+  }
+  return result;
+}
+
+/** A chain whose files already committed must not be replayed (e.g. a zero-file truncate). */
+function chainHasCompletedJobs(storage: PackageStorage, loadId: string, schema: Schema, root: string): boolean {
+  const tables = new Set(schema.tableChain(root).map((t) => t.name));
+  return storage.jobs(loadId, 'completed_jobs').some((j) => tables.has(parseJobName(j).table));
+}

@@ -1,0 +1,111 @@
+import { homedir } from 'node:os';
+import { basename, extname, join } from 'node:path';
+import { z } from 'zod';
+import { InvalidOptionsError } from '../errors.js';
+import { formatIssue } from '../extract/resource.js';
+import { DATA_TYPES, WRITE_DISPOSITIONS, type ColumnHint, type WriteDisposition } from '../schema/types.js';
+import type { DestinationFactory } from '../destinations/types.js';
+import { REFRESH_MODES, type RefreshMode } from './refresh.js';
+
+export type ProgressOption = 'log' | 'bar' | { on(event: unknown): void };
+
+export interface PipelineOptions {
+  /** Default: the entry script's file name. */
+  pipelineName?: string;
+  /** Default: `~/.haul/pipelines` (or HAUL_PIPELINES_DIR). */
+  pipelinesDir?: string;
+  destination?: 'duckdb' | DestinationFactory;
+  /** Default: `<pipelineName>_dataset`. */
+  datasetName?: string;
+  /** A fresh dataset (datetime suffix) and a wiped working dir on every start. */
+  devMode?: boolean;
+  refresh?: RefreshMode;
+  importSchemaPath?: string;
+  exportSchemaPath?: string;
+  progress?: ProgressOption;
+}
+
+export interface RunOptions {
+  tableName?: string;
+  writeDisposition?: WriteDisposition;
+  columns?: Record<string, ColumnHint>;
+  primaryKey?: string | string[];
+  mergeKey?: string | string[];
+  /** Schema name for plain data (default: the pipeline name). */
+  schema?: string;
+  loaderFileFormat?: 'jsonl';
+  refresh?: RefreshMode;
+  maxTableNesting?: number;
+}
+
+const key = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]);
+const column = z
+  .object({
+    dataType: z.enum(DATA_TYPES).optional(),
+    nullable: z.boolean().optional(),
+    primaryKey: z.boolean().optional(),
+    mergeKey: z.boolean().optional(),
+    unique: z.boolean().optional(),
+    precision: z.number().int().optional(),
+    scale: z.number().int().optional(),
+  })
+  .strict();
+const refresh = z.enum(REFRESH_MODES as [RefreshMode, ...RefreshMode[]]);
+const identifierish = z.string().min(1).regex(/^[^/\\\0]+$/, 'must not contain / \\ or NUL');
+
+const pipelineOptionsSchema = z
+  .object({
+    pipelineName: identifierish.optional(),
+    pipelinesDir: z.string().min(1).optional(),
+    destination: z.union([z.literal('duckdb'), z.custom<DestinationFactory>((v) => typeof v === 'object' && v !== null && 'createClient' in v)]).optional(),
+    datasetName: z.string().min(1).optional(),
+    devMode: z.boolean().optional(),
+    refresh: refresh.optional(),
+    importSchemaPath: z.string().optional(),
+    exportSchemaPath: z.string().optional(),
+    progress: z.union([z.enum(['log', 'bar']), z.custom<{ on(e: unknown): void }>((v) => typeof v === 'object' && v !== null && typeof (v as { on?: unknown }).on === 'function')]).optional(),
+  })
+  .strict();
+
+const runOptionsSchema = z
+  .object({
+    tableName: z.string().min(1).optional(),
+    writeDisposition: z.enum(WRITE_DISPOSITIONS as [WriteDisposition, ...WriteDisposition[]]).optional(),
+    columns: z.record(z.string(), column).optional(),
+    primaryKey: key.optional(),
+    mergeKey: key.optional(),
+    schema: z.string().min(1).optional(),
+    loaderFileFormat: z.literal('jsonl').optional(),
+    refresh: refresh.optional(),
+    maxTableNesting: z.number().int().nonnegative().optional(),
+  })
+  .strict();
+
+export function parsePipelineOptions(o: unknown): PipelineOptions {
+  const r = pipelineOptionsSchema.safeParse(o ?? {});
+  if (!r.success) throw new InvalidOptionsError('pipeline options', r.error.issues.map(formatIssue).join('; '));
+  return r.data as PipelineOptions;
+}
+
+export function parseRunOptions(o: unknown): RunOptions {
+  const r = runOptionsSchema.safeParse(o ?? {});
+  if (!r.success) throw new InvalidOptionsError('run options', r.error.issues.map(formatIssue).join('; '));
+  return r.data as RunOptions;
+}
+
+export function defaultPipelinesDir(): string {
+  return process.env.HAUL_PIPELINES_DIR ?? join(homedir(), '.haul', 'pipelines');
+}
+
+/** dlt names a pipeline after its entry script; so do we. */
+export function defaultPipelineName(): string {
+  const entry = process.argv[1];
+  const base = entry ? basename(entry, extname(entry)) : 'haul';
+  return base.replace(/[^A-Za-z0-9_]+/g, '_') || 'haul';
+}
+
+/** dev_mode's dataset suffix: `_YYYYMMDDhhmmss`. */
+export function devModeSuffix(d = new Date()): string {
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `_${d.getUTCFullYear()}${p(d.getUTCMonth() + 1)}${p(d.getUTCDate())}${p(d.getUTCHours())}${p(d.getUTCMinutes())}${p(d.getUTCSeconds())}`;
+}

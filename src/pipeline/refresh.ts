@@ -1,0 +1,45 @@
+import type { Source } from '../extract/resource.js';
+import { normalizeTableName } from '../normalize/naming.js';
+import type { Schema } from '../schema/schema.js';
+import type { RefreshPlan } from '../storage/package-state.js';
+import { resourceStateOf, type PipelineState } from './state.js';
+
+export type RefreshMode = RefreshPlan['mode'];
+export const REFRESH_MODES: readonly RefreshMode[] = ['drop_sources', 'drop_resources', 'drop_data'];
+
+/**
+ * Plans a refresh like dlt: changes schema and state in memory now (so extract starts
+ * fresh) and returns what the destination must drop or truncate. The destination is only
+ * touched when the package loads, i.e. after extract and normalize succeeded.
+ *
+ * - drop_sources: every table of the source's schema and the whole source state.
+ * - drop_resources: the tables and state of the resources being extracted.
+ * - drop_data: truncate those resources' tables and reset their incremental state;
+ *   the schema stays.
+ */
+export function planRefresh(mode: RefreshMode, source: Source, schema: Schema, state: PipelineState): RefreshPlan {
+  const selected = source.selectedResources;
+  const rootsOf = (names: string[]) => {
+    const roots = new Set(schema.tablesOfResources(names).map((t) => t.name));
+    for (const r of selected) if (names.includes(r.name)) roots.add(normalizeTableName(r.tableName));
+    return [...roots];
+  };
+  const chainOf = (roots: string[]) => roots.flatMap((r) => schema.tableChain(r).map((t) => t.name));
+
+  if (mode === 'drop_sources') {
+    const tables = schema.dataTableNames().filter((n) => n !== '_dlt_pipeline_state');
+    schema.dropTables(tables);
+    delete state.sources[source.name];
+    return { mode, dropTables: tables, truncateTables: [] };
+  }
+  const names = selected.map((r) => r.name);
+  const tables = chainOf(rootsOf(names));
+  if (mode === 'drop_resources') {
+    schema.dropTables(tables);
+    const resources = state.sources[source.name]?.resources;
+    if (resources) for (const n of names) delete resources[n];
+    return { mode, dropTables: tables, truncateTables: [] };
+  }
+  for (const n of names) delete resourceStateOf(state, source.name, n).incremental;
+  return { mode, dropTables: [], truncateTables: tables };
+}

@@ -1,0 +1,89 @@
+import { createHash } from 'node:crypto';
+import { stableStringify } from '../schema/schema.js';
+
+export const STATE_ENGINE_VERSION = 4;
+
+/** Per-resource state: user keys plus `incremental` cursors, as in dlt. */
+export type ResourceState = Record<string, unknown> & {
+  incremental?: Record<string, IncrementalState>;
+};
+
+export interface IncrementalState {
+  initial_value: unknown;
+  last_value: unknown;
+  unique_hashes: string[];
+}
+
+export type SourceState = Record<string, unknown> & { resources?: Record<string, ResourceState> };
+
+/**
+ * The pipeline state document. Same shape and key names as dlt's, so it means the same
+ * thing when read from `_dlt_pipeline_state`. `_local` never leaves the machine.
+ */
+export interface PipelineState {
+  _state_version: number;
+  _state_engine_version: number;
+  _version_hash: string;
+  pipeline_name: string;
+  dataset_name: string;
+  default_schema_name?: string;
+  schema_names: string[];
+  destination_name?: string;
+  sources: Record<string, SourceState>;
+  _local: {
+    first_run: boolean;
+    /** Non-secret destination options (e.g. the DuckDB path), so attach() can reopen it. */
+    destination_options?: Record<string, unknown>;
+    last_extracted_at?: string;
+  };
+}
+
+export function newState(pipelineName: string, datasetName: string): PipelineState {
+  const s: PipelineState = {
+    _state_version: 0,
+    _state_engine_version: STATE_ENGINE_VERSION,
+    _version_hash: '',
+    pipeline_name: pipelineName,
+    dataset_name: datasetName,
+    schema_names: [],
+    sources: {},
+    _local: { first_run: true },
+  };
+  s._version_hash = stateHash(s);
+  return s;
+}
+
+/** Hash of what is synced to the destination (everything but `_local` and the counters). */
+export function stateHash(s: PipelineState): string {
+  const { _local, _version_hash, _state_version, ...rest } = s;
+  void _local;
+  void _version_hash;
+  void _state_version;
+  return createHash('sha256').update(stableStringify(rest)).digest('base64url').slice(0, 44);
+}
+
+/** Bumps version + hash when content changed; returns true if it did. */
+export function bumpStateVersion(s: PipelineState): boolean {
+  const h = stateHash(s);
+  if (h === s._version_hash) return false;
+  s._version_hash = h;
+  s._state_version += 1;
+  return true;
+}
+
+/** What is written to `_dlt_pipeline_state.state`: the document without `_local`. */
+export function stateForDestination(s: PipelineState): string {
+  const { _local, ...rest } = s;
+  void _local;
+  return JSON.stringify(rest);
+}
+
+export function sourceStateOf(s: PipelineState, sourceName: string): SourceState {
+  return (s.sources[sourceName] ??= {});
+}
+
+export function resourceStateOf(s: PipelineState, sourceName: string, resourceName: string): ResourceState {
+  const src = sourceStateOf(s, sourceName);
+  const resources = (src.resources ??= {});
+  return (resources[resourceName] ??= {});
+}

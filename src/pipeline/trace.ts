@@ -1,0 +1,32 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { writeJsonFileAtomic } from '../storage/package-storage.js';
+
+export interface StepTrace {
+  step: 'sync' | 'extract' | 'normalize' | 'load';
+  startedAt: string;
+  finishedAt: string;
+  loadIds: string[];
+  rowCounts?: Record<string, number>;
+  error?: string;
+}
+
+/** The last `run()` (or single step): its steps, timings, row counts and error. */
+export interface PipelineTrace {
+  pipelineName: string;
+  startedAt: string;
+  finishedAt?: string;
+  steps: StepTrace[];
+}
+
+export function readTrace(path: string): PipelineTrace | undefined {
+  if (!existsSync(path)) return undefined;
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as PipelineTrace;
+  } catch {
+    return undefined;
+  }
+}
+
+export function writeTrace(path: string, trace: PipelineTrace): void {
+  writeJsonFileAtomic(path, trace);
+}
