@@ -1,0 +1,48 @@
+/**
+ * `npm run bench`: rows/s per step and peak RSS for the in-process engine into a DuckDB
+ * file. BENCH_ROWS (default 1,000,000) sets the size. Nothing here asserts timings.
+ */
+import { rmSync, mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { duckdb, pipeline } from '../src/index.js';
+import { benchRows } from './data.js';
+
+const rows = Number(process.env.BENCH_ROWS ?? 1_000_000);
+const out = resolve(process.env.BENCH_DIR ?? 'bench/out');
+rmSync(out, { recursive: true, force: true });
+mkdirSync(out, { recursive: true });
+
+let peakRss = 0;
+const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage.rss())), 50);
+const mb = (b: number) => (b / 1024 / 1024).toFixed(0);
+const rate = (n: number, ms: number) => Math.round((n / ms) * 1000).toLocaleString('en-US');
+
+const p = pipeline({
+  pipelineName: 'bench',
+  pipelinesDir: join(out, 'pipelines'),
+  destination: duckdb({ path: join(out, 'bench.duckdb') }),
+  datasetName: 'bench_data',
+});
+
+const t0 = performance.now();
+await p.extract(benchRows(rows), { tableName: 'users' });
+const t1 = performance.now();
+const norm = await p.normalize();
+const t2 = performance.now();
+const info = await p.load();
+const t3 = performance.now();
+clearInterval(sampler);
+peakRss = Math.max(peakRss, process.resourceUsage().maxRSS * 1024);
+
+const childRows = info.rowCounts['users__items'] ?? 0;
+const lines = [
+  `haul bench: ${rows.toLocaleString('en-US')} source rows (${childRows.toLocaleString('en-US')} child rows) into DuckDB`,
+  `  extract    ${((t1 - t0) / 1000).toFixed(2)} s  ${rate(rows, t1 - t0)} rows/s`,
+  `  normalize  ${((t2 - t1) / 1000).toFixed(2)} s  ${rate(rows, t2 - t1)} source rows/s (${rate(Object.values(norm.rowCounts).reduce((a, b) => a + b, 0), t2 - t1)} output rows/s)`,
+  `  load       ${((t3 - t2) / 1000).toFixed(2)} s  ${rate(rows, t3 - t2)} source rows/s`,
+  `  end to end ${((t3 - t0) / 1000).toFixed(2)} s  ${rate(rows, t3 - t0)} rows/s`,
+  `  peak RSS   ${mb(peakRss)} MB`,
+];
+console.log(lines.join('\n'));
+const check = await p.sqlClient().query<{ n: bigint | number }>('SELECT count(*) AS n FROM users');
+if (Number(check[0]!.n) !== rows) throw new Error(`expected ${rows} rows in users, found ${check[0]!.n}`);

@@ -1,0 +1,49 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { afterAll } from 'vitest';
+import { duckdb, pipeline, type Pipeline, type PipelineOptions } from '../src/index.js';
+
+/** A temp folder removed after the test file. */
+export function tempDir(prefix = 'haul-test-'): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** A pipeline with its own working dir and DuckDB file under `dir`. */
+export function testPipeline(dir: string, name: string, extra: PipelineOptions = {}): Pipeline {
+  return pipeline({
+    pipelineName: name,
+    pipelinesDir: join(dir, 'pipelines'),
+    destination: duckdb({ path: join(dir, `${name}.duckdb`) }),
+    datasetName: `${name}_data`,
+    ...extra,
+  });
+}
+
+/** Runs `fn` on the pipeline's dataset and closes the client. */
+export async function query<T = Record<string, unknown>>(p: Pipeline, sql: string, params?: unknown[]): Promise<T[]> {
+  const c = p.sqlClient();
+  try {
+    return await c.query<T>(sql, params);
+  } finally {
+    await c.close();
+  }
+}
+
+/** Plain numbers for counts and ids coming back from the database. */
+export async function count(p: Pipeline, table: string): Promise<number> {
+  const rows = await query<{ n: unknown }>(p, `SELECT count(*) AS n FROM "${table}"`);
+  return Number(rows[0]!.n);
+}
+
+/** Runs a TypeScript fixture in a child process (tsx), e.g. to SIGKILL it at a fault point. */
+export function runFixture(file: string, args: string[], env: Record<string, string> = {}): SpawnSyncReturns<string> {
+  return spawnSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'fixtures', file), ...args], {
+    env: { ...process.env, ...env },
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
+}
