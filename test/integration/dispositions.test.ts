@@ -1,0 +1,66 @@
+import { describe, expect, it } from 'vitest';
+import { count, query, tempDir, testPipeline } from '../helpers.js';
+
+const dir = tempDir();
+
+describe('write dispositions on DuckDB', () => {
+  it('append adds rows on every run', async () => {
+    const p = testPipeline(dir, 'app');
+    await p.run([{ id: 1 }, { id: 2 }], { tableName: 't' });
+    await p.run([{ id: 3 }], { tableName: 't' });
+    expect(await count(p, 't')).toBe(3);
+  });
+
+  it('replace swaps root and child rows; empty data empties the table', async () => {
+    const p = testPipeline(dir, 'rep');
+    await p.run([{ id: 1, kids: [1, 2] }, { id: 2, kids: [3] }], { tableName: 't', writeDisposition: 'replace' });
+    await p.run([{ id: 9, kids: [7] }], { tableName: 't', writeDisposition: 'replace' });
+    expect((await query<{ id: unknown }>(p, 'SELECT id FROM t')).map((r) => Number(r.id))).toEqual([9]);
+    expect((await query<{ value: unknown }>(p, 'SELECT value FROM t__kids')).map((r) => Number(r.value))).toEqual([7]);
+    await p.run([], { tableName: 't', writeDisposition: 'replace' });
+    expect(await count(p, 't')).toBe(0);
+    expect(await count(p, 't__kids')).toBe(0);
+  });
+
+  it('merge updates by primary key, keeps child tables consistent and dedupes one load', async () => {
+    const p = testPipeline(dir, 'mrg');
+    await p.run(
+      [
+        { id: 1, name: 'a', items: [{ sku: 'x' }, { sku: 'y' }] },
+        { id: 2, name: 'b', items: [{ sku: 'z' }] },
+      ],
+      { tableName: 'orders', writeDisposition: 'merge', primaryKey: 'id' },
+    );
+    await p.run(
+      [
+        { id: 1, name: 'a-old', items: [{ sku: 'q' }] },
+        { id: 1, name: 'a2', items: [{ sku: 'w' }] },
+        { id: 3, name: 'c', items: [] },
+      ],
+      { tableName: 'orders', writeDisposition: 'merge', primaryKey: 'id' },
+    );
+    const rows = await query<{ id: unknown; name: string }>(p, 'SELECT id, name FROM orders ORDER BY id');
+    expect(rows.map((r) => [Number(r.id), r.name])).toEqual([[1, 'a2'], [2, 'b'], [3, 'c']]);
+    const items = await query<{ id: unknown; sku: string }>(
+      p,
+      'SELECT o.id, i.sku FROM orders__items i JOIN orders o ON o._dlt_id = i._dlt_root_id ORDER BY o.id, i.sku',
+    );
+    expect(items.map((r) => [Number(r.id), r.sku])).toEqual([[1, 'w'], [2, 'z']]);
+    expect(await count(p, 'orders__items')).toBe(2);
+  });
+
+  it('merge with a merge key replaces whole partitions', async () => {
+    const p = testPipeline(dir, 'mkey');
+    await p.run([{ day: '2024-01-01', v: 1 }, { day: '2024-01-01', v: 2 }, { day: '2024-01-02', v: 3 }], { tableName: 'f', writeDisposition: 'merge', mergeKey: 'day' });
+    await p.run([{ day: '2024-01-01', v: 10 }], { tableName: 'f', writeDisposition: 'merge', mergeKey: 'day' });
+    const rows = await query<{ day: string; v: unknown }>(p, 'SELECT day, v FROM f ORDER BY day, v');
+    expect(rows.map((r) => [r.day, Number(r.v)])).toEqual([['2024-01-01', 10], ['2024-01-02', 3]]);
+  });
+
+  it('skip extracts nothing', async () => {
+    const p = testPipeline(dir, 'skp');
+    await p.run([{ id: 1 }], { tableName: 's' });
+    await p.run([{ id: 2 }], { tableName: 's', writeDisposition: 'skip' });
+    expect(await count(p, 's')).toBe(1);
+  });
+});

@@ -1,0 +1,98 @@
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import {
+  attach,
+  CorruptPackageFileError,
+  DestinationUnreachableError,
+  duckdb,
+  IdentifierCollisionError,
+  pipeline,
+  PipelineNotFoundError,
+  PipelineStepFailed,
+  UnserializableValueError,
+} from '../../src/index.js';
+import { count, tempDir, testPipeline } from '../helpers.js';
+
+const dir = tempDir();
+
+async function failure(promise: Promise<unknown>): Promise<PipelineStepFailed> {
+  const e = await promise.then(() => undefined, (err: unknown) => err);
+  expect(e).toBeInstanceOf(PipelineStepFailed);
+  return e as PipelineStepFailed;
+}
+
+describe('bad input gives typed errors and loses nothing', () => {
+  it('functions, symbols and circular references name the table and field', async () => {
+    const p = testPipeline(dir, 'unser');
+    await p.run([{ id: 1 }], { tableName: 'ok' });
+    const stateBefore = p.state;
+
+    const fn = await failure(p.run([{ id: 1, cb: () => 1 }], { tableName: 'bad' }));
+    expect(fn.step).toBe('extract');
+    expect(fn.cause).toBeInstanceOf(UnserializableValueError);
+    expect(fn.message).toMatch(/"bad".*cb.*function/);
+
+    const sym = await failure(p.run([{ id: 1, nested: { s: Symbol('x') } }], { tableName: 'bad' }));
+    expect(sym.message).toMatch(/nested\.s.*symbol/);
+
+    const loop: Record<string, unknown> = { id: 1 };
+    loop.self = loop;
+    const circ = await failure(p.run([loop], { tableName: 'bad' }));
+    expect(circ.cause).toBeInstanceOf(UnserializableValueError);
+
+    expect(p.hasPendingData).toBe(false);
+    expect(p.state).toEqual(stateBefore);
+    expect(await count(p, 'ok')).toBe(1);
+  });
+
+  it('keys that normalize to the same column are a collision error naming both', async () => {
+    const p = testPipeline(dir, 'coll');
+    const e = await failure(p.run([{ userId: 1, user_id: 2 }], { tableName: 'users' }));
+    expect(e.step).toBe('normalize');
+    expect(e.cause).toBeInstanceOf(IdentifierCollisionError);
+    expect(e.message).toMatch(/userId.*user_id|user_id.*userId/);
+    // The extracted package is kept for inspection; dropping it clears the way.
+    expect(p.listExtractedLoadPackages()).toHaveLength(1);
+    p.dropPendingPackages();
+    expect(p.hasPendingData).toBe(false);
+  });
+
+  it('a corrupt package file names the file and the package stays pending', async () => {
+    const p = testPipeline(dir, 'corrupt');
+    const ex = await p.extract([{ id: 1 }, { id: 2 }], { tableName: 't' });
+    const jobsDir = join(p.workingDir, 'normalize', 'extracted', ex.loadId, 'new_jobs');
+    const file = readdirSync(jobsDir).find((f) => f.startsWith('t.'))!;
+    writeFileSync(join(jobsDir, file), '{"id": 1}\n{"id": \n');
+    const e = await failure(p.normalize());
+    expect(e.cause).toBeInstanceOf(CorruptPackageFileError);
+    expect(e.message).toContain(file);
+    expect(e.message).toMatch(/line 2/);
+    expect(p.listExtractedLoadPackages()).toEqual([ex.loadId]);
+    // Repair the file and the same package finishes.
+    writeFileSync(join(jobsDir, file), '{"id": 1}\n{"id": 2}\n');
+    await p.normalize();
+    await p.load();
+    expect(await count(p, 't')).toBe(2);
+  });
+
+  it('a destination that cannot be opened fails the load and keeps the package', async () => {
+    const bad = join(dir, 'a-directory.duckdb');
+    mkdirSync(bad, { recursive: true });
+    const p = pipeline({ pipelineName: 'nodb', pipelinesDir: join(dir, 'pipelines'), destination: duckdb({ path: bad }), datasetName: 'x' });
+    const sync = await failure(p.run([{ id: 1 }], { tableName: 't' }));
+    expect(sync.step).toBe('sync');
+    expect(sync.cause).toBeInstanceOf(DestinationUnreachableError);
+    await p.extract([{ id: 1 }], { tableName: 't' });
+    await p.normalize();
+    const e = await failure(p.load());
+    expect(e.step).toBe('load');
+    expect(e.cause).toBeInstanceOf(DestinationUnreachableError);
+    expect(e.message).toContain(bad);
+    expect(p.listNormalizedLoadPackages()).toHaveLength(1);
+  });
+
+  it('attach to a missing pipeline says what to do', () => {
+    expect(() => attach({ pipelineName: 'nope', pipelinesDir: join(dir, 'pipelines') })).toThrow(PipelineNotFoundError);
+  });
+});

@@ -1,0 +1,103 @@
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { incremental, resource, resourceState, source, sourceState } from '../../src/index.js';
+import { count, query, tempDir, testPipeline } from '../helpers.js';
+
+const dir = tempDir();
+
+/** Items 1..upTo with cursor `ts`; the resource records what start value it was given. */
+function eventsSource(upTo: number, seen: unknown[], opts: Parameters<typeof incremental>[1] = { initialValue: 0 }) {
+  return source(function feed() {
+    return resource(
+      function* events(ctx) {
+        seen.push(ctx.incremental!.startValue);
+        for (let i = 1; i <= upTo; i++) yield { id: i, ts: Math.ceil(i / 2) };
+      },
+      { primaryKey: 'id', incremental: incremental('ts', opts) },
+    );
+  })();
+}
+
+describe('incremental loading and state', () => {
+  it('loads only new items, dedupes the boundary and continues after the working dir is lost', async () => {
+    const p = testPipeline(dir, 'inc');
+    const seen: unknown[] = [];
+    await p.run(eventsSource(4, seen)); // ids 1..4, ts 1,1,2,2
+    expect(await count(p, 'events')).toBe(4);
+    const st = p.state.sources.feed!.resources!.events!.incremental!.ts!;
+    expect(st.last_value).toBe(2);
+    expect(st.unique_hashes).toHaveLength(2);
+
+    await p.run(eventsSource(6, seen)); // ts 2 boundary rows are deduplicated; 5,6 new
+    expect(await count(p, 'events')).toBe(6);
+    expect(seen).toEqual([0, 2]);
+
+    // Lose the working dir: state comes back from _dlt_pipeline_state.
+    rmSync(join(dir, 'pipelines', 'inc'), { recursive: true, force: true });
+    const p2 = testPipeline(dir, 'inc');
+    await p2.run(eventsSource(8, seen));
+    expect(seen[2]).toBe(3);
+    expect(await count(p2, 'events')).toBe(8);
+    const dups = await query(p2, 'SELECT id FROM events GROUP BY id HAVING count(*) > 1');
+    expect(dups).toEqual([]);
+    expect(p2.defaultSchema?.getTable('events')).toBeDefined();
+  });
+
+  it('state is saved only when the package loads; a second extract builds on the pending one', async () => {
+    const p = testPipeline(dir, 'pend');
+    const seen: unknown[] = [];
+    await p.extract(eventsSource(4, seen));
+    expect(p.state.sources.feed).toBeUndefined();
+    await p.extract(eventsSource(6, seen));
+    expect(seen).toEqual([0, 2]);
+    await p.normalize();
+    await p.load();
+    expect(p.state.sources.feed!.resources!.events!.incremental!.ts!.last_value).toBe(3);
+    expect(await count(p, 'events')).toBe(6);
+  });
+
+  it('endValue loads a range without changing state; rowOrder stops reading early', async () => {
+    const p = testPipeline(dir, 'range');
+    const seen: unknown[] = [];
+    await p.run(eventsSource(10, seen, { initialValue: 2, endValue: 4 }));
+    const ts = await query<{ ts: unknown }>(p, 'SELECT DISTINCT ts FROM events ORDER BY ts');
+    expect(ts.map((r) => Number(r.ts))).toEqual([2, 3]);
+    expect(p.state.sources.feed?.resources?.events?.incremental?.ts?.last_value ?? 2).toBe(2);
+
+    let pulled = 0;
+    const ordered = resource(
+      function* ordered() {
+        for (let i = 1; i <= 1000; i++) {
+          pulled++;
+          yield { id: i, ts: i };
+        }
+      },
+      { incremental: incremental('ts', { initialValue: 0, endValue: 10, rowOrder: 'asc' }) },
+    );
+    await p.run(ordered);
+    expect(await count(p, 'ordered')).toBe(9);
+    expect(pulled).toBeLessThan(20);
+  });
+
+  it('resourceState() and sourceState() persist between runs', async () => {
+    const p = testPipeline(dir, 'rstate');
+    const src = source(function counter() {
+      return resource(function* ticks() {
+        const rs = resourceState<{ runs?: number }>();
+        const ss = sourceState<{ total?: number }>();
+        rs.runs = (rs.runs ?? 0) + 1;
+        ss.total = (ss.total ?? 0) + 10;
+        yield { run: rs.runs };
+      });
+    });
+    await p.run(src());
+    await p.run(src());
+    expect(p.state.sources.counter!.resources!.ticks!.runs).toBe(2);
+    expect(p.state.sources.counter!.total).toBe(20);
+    const rows = await query<{ run: unknown }>(p, 'SELECT run FROM ticks ORDER BY run');
+    expect(rows.map((r) => Number(r.run))).toEqual([1, 2]);
+    const stateRows = await query(p, 'SELECT version, pipeline_name FROM _dlt_pipeline_state');
+    expect(stateRows.length).toBe(2);
+  });
+});

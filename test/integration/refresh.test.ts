@@ -1,0 +1,67 @@
+import { describe, expect, it } from 'vitest';
+import { incremental, resource, source } from '../../src/index.js';
+import { count, query, tempDir, testPipeline } from '../helpers.js';
+
+const dir = tempDir();
+
+const shop = source(function shop(n: number, fail = false) {
+  return [
+    resource(
+      function* orders() {
+        for (let i = 1; i <= n; i++) yield { id: i, ts: i, lines: [{ q: i }] };
+        if (fail) throw new Error('api went away');
+      },
+      { incremental: incremental('ts', { initialValue: 0 }) },
+    ),
+    resource(function* users() {
+      yield { id: 1, tag: `v${n}` };
+    }),
+  ];
+});
+
+async function tables(p: ReturnType<typeof testPipeline>): Promise<string[]> {
+  const rows = await query<{ table_name: string }>(
+    p,
+    `SELECT table_name FROM information_schema.tables WHERE table_schema = '${p.datasetName}' AND table_name NOT LIKE '\\_dlt%' ESCAPE '\\' AND table_name NOT LIKE '\\_haul%' ESCAPE '\\' ORDER BY 1`,
+  );
+  return rows.map((r) => r.table_name);
+}
+
+describe('refresh modes', () => {
+  it('drop_sources drops every table and the state of the source, then loads fresh', async () => {
+    const p = testPipeline(dir, 'rs');
+    await p.run(shop(3));
+    await p.run([{ extra: 1 }], { tableName: 'stray', schema: 'shop' });
+    await p.run(shop(2).withResources('users'), { refresh: 'drop_sources' });
+    expect(await tables(p)).toEqual(['users']);
+    expect(p.state.sources.shop?.resources?.orders).toBeUndefined();
+  });
+
+  it('drop_resources drops only the selected resources tables and state', async () => {
+    const p = testPipeline(dir, 'rr');
+    await p.run(shop(3));
+    await p.run(shop(5).withResources('orders'), { refresh: 'drop_resources' });
+    expect(await tables(p)).toEqual(['orders', 'orders__lines', 'users']);
+    expect(await count(p, 'orders')).toBe(5); // state reset: everything again
+    expect(await count(p, 'users')).toBe(1);
+  });
+
+  it('drop_data truncates and resets incremental state, keeping the schema', async () => {
+    const p = testPipeline(dir, 'rd');
+    await p.run(shop(3));
+    await p.run(shop(2), { refresh: 'drop_data' });
+    expect(await count(p, 'orders')).toBe(2);
+    expect(await count(p, 'orders__lines')).toBe(2);
+    expect(await count(p, 'users')).toBe(1);
+  });
+
+  it('does not touch the destination when extract fails', async () => {
+    const p = testPipeline(dir, 'rf');
+    await p.run(shop(3));
+    await expect(p.run(shop(3, true), { refresh: 'drop_sources' })).rejects.toThrow(/api went away/);
+    expect(await count(p, 'orders')).toBe(3);
+    expect(await count(p, 'users')).toBe(1);
+    expect(p.hasPendingData).toBe(false);
+    expect(p.state.sources.shop!.resources!.orders!.incremental!.ts!.last_value).toBe(3);
+  });
+});
