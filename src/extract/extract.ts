@@ -7,6 +7,7 @@ import { STATE_TABLE } from '../schema/system.js';
 import type { ColumnSchema } from '../schema/types.js';
 import { RotatingJsonlWriter } from '../storage/jsonl.js';
 import { resourceStateOf, sourceStateOf, type PipelineState } from '../pipeline/state.js';
+import { faultPoint } from '../pipeline/faults.js';
 import { extractContext } from './context.js';
 import type { Resource, Source } from './resource.js';
 import { serializeItem } from './serialize.js';
@@ -88,6 +89,7 @@ export async function extractSourceToDir(opts: ExtractToDirOptions): Promise<Ext
     const files = writer.close();
     opts.onProgress?.({ resource: res.name, table, items });
     out.push({ resource: res.name, table, items, files });
+    faultPoint('extract:after-resource');
   }
   return out;
 }
