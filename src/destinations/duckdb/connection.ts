@@ -1,0 +1,249 @@
+import { statSync } from 'node:fs';
+import {
+  DuckDBConnection,
+  DuckDBInstance,
+  DuckDBTypeId,
+  JSDuckDBValueConverter,
+  blobValue,
+  timestampTZValue,
+  type DuckDBValue,
+  type DuckDBValueConverter,
+  type JS,
+} from '@duckdb/node-api';
+import { DestinationError, DestinationUnreachableError } from '../../errors.js';
+import { quoteIdentifierStandard, quoteStringLiteralStandard, type SqlClient, type SqlExecutor } from '../sql/dialect.js';
+
+// ------------------------------------------------------------------ instance cache
+
+interface CachedInstance {
+  instance: Promise<DuckDBInstance>;
+  refs: number;
+}
+
+/**
+ * One DuckDBInstance per database file in this process, shared by every client that opens it
+ * (DuckDB allows one read-write instance per file per process) and closed when the last
+ * client closes, so the file lock is released and other processes can open the file.
+ */
+const instances = new Map<string, CachedInstance>();
+
+async function acquireInstance(path: string): Promise<DuckDBInstance> {
+  let entry = instances.get(path);
+  if (!entry) {
+    entry = { instance: DuckDBInstance.create(path), refs: 0 };
+    instances.set(path, entry);
+  }
+  entry.refs++;
+  try {
+    return await entry.instance;
+  } catch (err) {
+    entry.refs--;
+    if (instances.get(path) === entry) instances.delete(path);
+    throw err;
+  }
+}
+
+async function releaseInstance(path: string): Promise<void> {
+  const entry = instances.get(path);
+  if (!entry) return;
+  entry.refs--;
+  if (entry.refs > 0) return;
+  instances.delete(path);
+  const instance = await entry.instance;
+  instance.closeSync();
+}
+
+// ------------------------------------------------------------------ value conversion
+
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+const MIN_SAFE = BigInt(Number.MIN_SAFE_INTEGER);
+
+/**
+ * Row values returned by `query()`:
+ * - BIGINT/HUGEINT/UBIGINT: `number` when it is a safe integer, otherwise `bigint`;
+ * - DECIMAL: string (exact, the canonical form, e.g. "12.340000000");
+ * - TIMESTAMP / TIMESTAMP WITH TIME ZONE: Date;
+ * - DATE: "YYYY-MM-DD" string; TIME: "HH:MM:SS[.ffffff]" string (no time zone games);
+ * - JSON: the parsed JSON value; BLOB: Uint8Array; VARCHAR: string; BOOLEAN, DOUBLE: as is;
+ * - LIST/STRUCT and the rest: as @duckdb/node-api's JS converter gives them.
+ */
+export const haulValueConverter: DuckDBValueConverter<unknown> = (value, type, converter) => {
+  if (value == null) return null;
+  switch (type.typeId) {
+    case DuckDBTypeId.BIGINT:
+    case DuckDBTypeId.HUGEINT:
+    case DuckDBTypeId.UBIGINT:
+    case DuckDBTypeId.UHUGEINT: {
+      const v = value as bigint;
+      return v <= MAX_SAFE && v >= MIN_SAFE ? Number(v) : v;
+    }
+    case DuckDBTypeId.DECIMAL:
+    case DuckDBTypeId.DATE:
+    case DuckDBTypeId.TIME:
+      return String(value);
+    case DuckDBTypeId.VARCHAR:
+      if (type.alias === 'JSON') {
+        try {
+          return JSON.parse(String(value));
+        } catch {
+          return String(value);
+        }
+      }
+      return String(value);
+    default:
+      return JSDuckDBValueConverter(value, type, converter as DuckDBValueConverter<JS>);
+  }
+};
+
+/** JS parameter values to DuckDB values: Date as TIMESTAMPTZ, Uint8Array as BLOB, undefined as NULL. */
+function toDuckDBParams(params: unknown[] | undefined): DuckDBValue[] | undefined {
+  if (!params || params.length === 0) return undefined;
+  return params.map((p): DuckDBValue => {
+    if (p === undefined || p === null) return null;
+    if (p instanceof Date) return timestampTZValue(BigInt(p.getTime()) * 1000n);
+    if (p instanceof Uint8Array) return blobValue(p);
+    return p as DuckDBValue;
+  });
+}
+
+// ------------------------------------------------------------------ client
+
+/**
+ * A SqlClient over one DuckDB connection. Statements are serialized on the connection: a
+ * transaction holds it until COMMIT/ROLLBACK, and other calls wait for their turn.
+ */
+export class DuckDBSqlClient implements SqlClient {
+  private connection: DuckDBConnection | undefined;
+  private opening: Promise<DuckDBConnection> | undefined;
+  private tail: Promise<unknown> = Promise.resolve();
+
+  constructor(readonly path: string) {}
+
+  async open(): Promise<void> {
+    await this.conn();
+  }
+
+  private conn(): Promise<DuckDBConnection> {
+    if (this.connection) return Promise.resolve(this.connection);
+    if (!this.opening) {
+      this.opening = this.connect().then(
+        (c) => {
+          this.connection = c;
+          this.opening = undefined;
+          return c;
+        },
+        (err: unknown) => {
+          this.opening = undefined;
+          throw err;
+        },
+      );
+    }
+    return this.opening;
+  }
+
+  private async connect(): Promise<DuckDBConnection> {
+    if (this.path !== ':memory:') {
+      let isDir = false;
+      try {
+        isDir = statSync(this.path).isDirectory();
+      } catch {
+        // missing: DuckDB creates it
+      }
+      if (isDir) throw new DestinationUnreachableError('duckdb', this.path, new Error('the path is a directory, not a database file'));
+    }
+    let instance: DuckDBInstance;
+    try {
+      instance = await acquireInstance(this.path);
+    } catch (err) {
+      throw new DestinationUnreachableError('duckdb', this.path, err);
+    }
+    try {
+      return await instance.connect();
+    } catch (err) {
+      await releaseInstance(this.path);
+      throw new DestinationUnreachableError('duckdb', this.path, err);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.serialize(async () => {
+      const c = this.connection ?? (this.opening ? await this.opening.catch(() => undefined) : undefined);
+      if (!c) return;
+      this.connection = undefined;
+      c.closeSync();
+      await releaseInstance(this.path);
+    });
+  }
+
+  /** Runs `fn` after every earlier call on this client finished. */
+  private serialize<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.tail.then(fn, fn);
+    this.tail = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
+  }
+
+  private async rawExecute(sql: string, params?: unknown[]): Promise<number> {
+    const c = await this.conn();
+    const result = await c.run(sql, toDuckDBParams(params));
+    return result.rowsChanged;
+  }
+
+  private async rawQuery<T>(sql: string, params?: unknown[]): Promise<T[]> {
+    const c = await this.conn();
+    const reader = await c.runAndReadAll(sql, toDuckDBParams(params));
+    // Column types come from the result (chunk vectors lose aliases such as JSON).
+    const names = reader.deduplicatedColumnNames();
+    const types = reader.columnTypes();
+    return reader.getRows().map((row) => {
+      const out: Record<string, unknown> = {};
+      for (let i = 0; i < names.length; i++) out[names[i]!] = haulValueConverter(row[i] ?? null, types[i]!, haulValueConverter);
+      return out as T;
+    });
+  }
+
+  execute(sql: string, params?: unknown[]): Promise<number> {
+    return this.serialize(() => this.rawExecute(sql, params));
+  }
+
+  query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]> {
+    return this.serialize(() => this.rawQuery<T>(sql, params));
+  }
+
+  transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+    return this.serialize(async () => {
+      let open = true;
+      const tx: SqlExecutor = {
+        execute: async (sql, params) => {
+          if (!open) throw new DestinationError('duckdb', 'statement after the end of its transaction');
+          return this.rawExecute(sql, params);
+        },
+        query: async <R>(sql: string, params?: unknown[]) => {
+          if (!open) throw new DestinationError('duckdb', 'query after the end of its transaction');
+          return this.rawQuery<R>(sql, params);
+        },
+      };
+      await this.rawExecute('BEGIN TRANSACTION');
+      try {
+        const out = await fn(tx);
+        open = false;
+        await this.rawExecute('COMMIT');
+        return out;
+      } catch (err) {
+        open = false;
+        try {
+          await this.rawExecute('ROLLBACK');
+        } catch {
+          // a failed COMMIT already ended the transaction
+        }
+        throw err;
+      }
+    });
+  }
+
+  async setDefaultSchema(schema: string): Promise<void> {
+    await this.execute(`SET search_path = ${quoteStringLiteralStandard(quoteIdentifierStandard(schema))}`);
+  }
+}

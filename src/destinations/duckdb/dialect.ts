@@ -1,0 +1,159 @@
+import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { ColumnSchema } from '../../schema/types.js';
+import {
+  quoteIdentifierStandard,
+  quoteStringLiteralStandard,
+  type SqlDialect,
+  type SqlExecutor,
+  type TableRef,
+} from '../sql/dialect.js';
+
+export const DEFAULT_DECIMAL_PRECISION = 38;
+export const DEFAULT_DECIMAL_SCALE = 9;
+
+/** Characters DuckDB treats as glob patterns in file paths. */
+const GLOB_CHARS = /[*?[\]{}]/;
+
+/** Largest JSON line read_json accepts (its default is 16 MB; a row with big json can be more). */
+const MAX_OBJECT_SIZE = 256 * 1024 * 1024;
+
+type ColumnTypeInput = Pick<ColumnSchema, 'dataType' | 'precision' | 'scale' | 'timezone'>;
+
+/**
+ * DuckDB types as dlt's DuckDB destination maps them: text VARCHAR, bigint BIGINT (narrower
+ * or HUGEINT by `precision` in bits), double DOUBLE, bool BOOLEAN, timestamp TIMESTAMP WITH
+ * TIME ZONE (TIMESTAMP when `timezone: false`), date DATE, time TIME, decimal DECIMAL(p,s)
+ * (default 38,9), binary BLOB, json JSON.
+ */
+export function duckdbColumnType(c: ColumnTypeInput): string {
+  switch (c.dataType) {
+    case 'text':
+      return 'VARCHAR';
+    case 'bigint': {
+      const p = c.precision;
+      if (p === undefined) return 'BIGINT';
+      if (p <= 8) return 'TINYINT';
+      if (p <= 16) return 'SMALLINT';
+      if (p <= 32) return 'INTEGER';
+      if (p <= 64) return 'BIGINT';
+      return 'HUGEINT';
+    }
+    case 'double':
+      return 'DOUBLE';
+    case 'bool':
+      return 'BOOLEAN';
+    case 'timestamp':
+      return c.timezone === false ? 'TIMESTAMP' : 'TIMESTAMP WITH TIME ZONE';
+    case 'date':
+      return 'DATE';
+    case 'time':
+      return 'TIME';
+    case 'decimal':
+      return `DECIMAL(${c.precision ?? DEFAULT_DECIMAL_PRECISION},${c.scale ?? DEFAULT_DECIMAL_SCALE})`;
+    case 'binary':
+      return 'BLOB';
+    case 'json':
+      return 'JSON';
+  }
+}
+
+/**
+ * How read_json reads a canonical value (see JobFile): numbers and booleans natively (a huge
+ * bigint written as a string casts exactly), strings that need parsing as VARCHAR and then an
+ * explicit conversion in the SELECT, so every conversion error names the file and line.
+ */
+function readerType(c: ColumnTypeInput): string {
+  switch (c.dataType) {
+    case 'bigint':
+      return c.precision !== undefined && c.precision > 64 ? 'HUGEINT' : 'BIGINT';
+    case 'double':
+      return 'DOUBLE';
+    case 'bool':
+      return 'BOOLEAN';
+    case 'json':
+      return 'JSON';
+    default:
+      return 'VARCHAR';
+  }
+}
+
+function selectExpr(c: ColumnTypeInput, ident: string): string {
+  switch (c.dataType) {
+    case 'timestamp':
+    case 'date':
+    case 'time':
+    case 'decimal':
+      return `CAST(${ident} AS ${duckdbColumnType(c)})`;
+    case 'binary':
+      return `from_base64(${ident})`;
+    default:
+      return ident;
+  }
+}
+
+const TRANSIENT = [
+  /^TransactionContext Error/i,
+  /^Out of Memory Error/i,
+  /^Interrupt Error/i,
+  /write-write conflict/i,
+  /Could not set lock/i,
+  /database is locked/i,
+];
+
+export class DuckDBDialect implements SqlDialect {
+  readonly name = 'duckdb';
+  readonly nowExpression = 'CURRENT_TIMESTAMP';
+  readonly caseInsensitiveIdentifiers = true;
+
+  quoteIdentifier(name: string): string {
+    return quoteIdentifierStandard(name);
+  }
+
+  qualify(ref: TableRef): string {
+    return `${this.quoteIdentifier(ref.schema)}.${this.quoteIdentifier(ref.table)}`;
+  }
+
+  columnType(column: ColumnTypeInput): string {
+    return duckdbColumnType(column);
+  }
+
+  /** DuckDB keeps insertion order in `rowid` (preserve_insertion_order is on by default). */
+  stagingExtraColumns(): string[] {
+    return [];
+  }
+
+  stagingOrderBy(alias: string): string {
+    return `${alias}.rowid`;
+  }
+
+  /** The read_json call for a table's columns; `$1` is the file path. */
+  readJsonSql(columns: ColumnSchema[]): string {
+    const map = columns.map((c) => `${quoteStringLiteralStandard(c.name)}: '${readerType(c)}'`).join(', ');
+    return `read_json($1, format = 'newline_delimited', records = true, maximum_object_size = ${MAX_OBJECT_SIZE}, columns = {${map}})`;
+  }
+
+  async bulkLoadJsonl(tx: SqlExecutor, target: TableRef, columns: ColumnSchema[], path: string): Promise<number> {
+    const names = columns.map((c) => this.quoteIdentifier(c.name));
+    const sql =
+      `INSERT INTO ${this.qualify(target)} (${names.join(', ')}) ` +
+      `SELECT ${columns.map((c, i) => selectExpr(c, names[i])).join(', ')} FROM ${this.readJsonSql(columns)}`;
+    const abs = resolve(path);
+    if (!GLOB_CHARS.test(abs)) return tx.execute(sql, [abs]);
+    // DuckDB expands globs in the path and has no escape: read through a plain-named link.
+    const dir = mkdtempSync(join(tmpdir(), 'haul-duckdb-'));
+    try {
+      const link = join(dir, 'job.jsonl');
+      symlinkSync(abs, link);
+      return await tx.execute(sql, [link]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  isTransientError(err: unknown): boolean {
+    const msg = err instanceof Error ? err.message : String(err);
+    return TRANSIENT.some((re) => re.test(msg));
+  }
+}

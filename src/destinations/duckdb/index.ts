@@ -1,0 +1,59 @@
+import { resolve } from 'node:path';
+import { InvalidOptionsError } from '../../errors.js';
+import { SqlJobClient } from '../sql/job-client.js';
+import type { DestinationCapabilities, DestinationFactory } from '../types.js';
+import { DuckDBSqlClient } from './connection.js';
+import { DuckDBDialect } from './dialect.js';
+
+export { DuckDBDialect, duckdbColumnType } from './dialect.js';
+export { DuckDBSqlClient, haulValueConverter } from './connection.js';
+
+export interface DuckDBOptions {
+  /**
+   * Database file. Default: `<pipelineName>.duckdb` in the current working directory (as in
+   * dlt). Relative paths resolve against the working directory when the client is created.
+   * `:memory:` is an in-process database shared by the clients open at the same time.
+   */
+  path?: string;
+}
+
+export const DUCKDB_CAPABILITIES: DestinationCapabilities = {
+  supportedLoaderFileFormats: ['jsonl'],
+  maxIdentifierLength: 65536,
+  supportsTransactions: true,
+};
+
+/** The DuckDB destination: one dataset is one DuckDB schema in the database file. */
+export class DuckDBClient extends SqlJobClient {
+  readonly path: string;
+
+  constructor(path: string, datasetName: string) {
+    super({
+      destinationName: 'duckdb',
+      displayLocation: path,
+      capabilities: DUCKDB_CAPABILITIES,
+      datasetName,
+      sql: new DuckDBSqlClient(path),
+      dialect: new DuckDBDialect(),
+    });
+    this.path = path;
+  }
+}
+
+/**
+ * The DuckDB destination factory. An explicit relative `path` is resolved now (so the stored
+ * `options` keep pointing at the same file); the default file is resolved per client.
+ */
+export function duckdb(options: DuckDBOptions = {}): DestinationFactory {
+  if (options.path !== undefined && (typeof options.path !== 'string' || options.path === '')) {
+    throw new InvalidOptionsError('duckdb destination', '`path` must be a non-empty string (a database file path or ":memory:")');
+  }
+  const fixed = options.path === undefined ? undefined : options.path === ':memory:' ? ':memory:' : resolve(options.path);
+  return {
+    destinationName: 'duckdb',
+    options: fixed === undefined ? {} : { path: fixed },
+    createClient({ pipelineName, datasetName }) {
+      return new DuckDBClient(fixed ?? resolve(`${pipelineName}.duckdb`), datasetName);
+    },
+  };
+}

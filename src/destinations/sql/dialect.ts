@@ -1,0 +1,91 @@
+import type { ColumnSchema, DataType } from '../../schema/types.js';
+
+/** A table in a given schema (dataset), named by its unquoted identifiers. */
+export interface TableRef {
+  schema: string;
+  table: string;
+}
+
+/**
+ * Runs statements on one connection. Placeholders are positional `$1, $2, ...` in every
+ * dialect; values always travel as parameters, never inside the SQL text.
+ */
+export interface SqlExecutor {
+  /** Runs a statement; returns the number of rows it changed (0 when not applicable). */
+  execute(sql: string, params?: unknown[]): Promise<number>;
+  /** Runs a query and returns its rows as plain objects (see the client for value types). */
+  query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
+}
+
+/**
+ * A connection to a SQL database. Calls are serialized: a transaction holds the connection
+ * until it ends, so concurrent callers never interleave their statements.
+ */
+export interface SqlClient extends SqlExecutor {
+  open(): Promise<void>;
+  close(): Promise<void>;
+  /**
+   * Runs `fn` inside BEGIN/COMMIT; rolls back and rethrows when `fn` or the commit throws.
+   * Use only the executor passed to `fn` inside it (the client itself waits for the end of
+   * the transaction).
+   */
+  transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T>;
+  /**
+   * Makes unqualified names in later `query`/`execute` calls resolve to this schema first
+   * (search_path). Called with the dataset once it exists.
+   */
+  setDefaultSchema(schema: string): Promise<void>;
+}
+
+/**
+ * What differs between SQL databases. The generic job code (sql/job-client.ts) builds every
+ * statement from these pieces, so a new SQL destination only supplies a dialect and a client.
+ */
+export interface SqlDialect {
+  readonly name: string;
+  /** Quotes and escapes one identifier. Always quotes, whatever the name looks like. */
+  quoteIdentifier(name: string): string;
+  /** `"schema"."table"`. */
+  qualify(ref: TableRef): string;
+  /** Column type for a haul data type (uses precision/scale/timezone hints of the column). */
+  columnType(column: Pick<ColumnSchema, 'dataType' | 'precision' | 'scale' | 'timezone'>): string;
+  /** Expression for "now" as a timestamp with time zone. */
+  readonly nowExpression: string;
+  /** Identifier lookups in this database ignore case (DuckDB) or not (PostgreSQL). */
+  readonly caseInsensitiveIdentifiers: boolean;
+  /**
+   * Extra column definitions for a merge staging root table that `stagingOrderBy` relies on
+   * (e.g. a serial filled while loading). Empty when the database has a native row order.
+   */
+  stagingExtraColumns(): string[];
+  /**
+   * An expression over the staging table alias that orders rows as they were loaded (file
+   * order, files in the order given). Used to keep the last row of duplicate keys.
+   */
+  stagingOrderBy(alias: string): string;
+  /**
+   * Bulk-loads one JSONL job file (canonical values, missing keys are NULL) into `target`,
+   * inside the caller's transaction. Returns the number of rows inserted.
+   */
+  bulkLoadJsonl(tx: SqlExecutor, target: TableRef, columns: ColumnSchema[], path: string): Promise<number>;
+  /**
+   * True when an error may go away by trying again (lock, write conflict, out of memory,
+   * connection lost); false for errors of the data or the SQL (retrying cannot help).
+   */
+  isTransientError(err: unknown): boolean;
+}
+
+/** Standard SQL identifier quoting: double quotes, embedded quotes doubled. NUL is refused. */
+export function quoteIdentifierStandard(name: string): string {
+  if (name.includes('\u0000')) throw new Error(`identifier ${JSON.stringify(name)} contains a NUL character`);
+  return `"${name.replaceAll('"', '""')}"`;
+}
+
+/** Standard SQL string literal (single quotes doubled). Only for identifiers that a SQL
+ * function takes as strings (e.g. read_json's column map), never for row values. */
+export function quoteStringLiteralStandard(s: string): string {
+  if (s.includes('\u0000')) throw new Error(`string ${JSON.stringify(s)} contains a NUL character`);
+  return `'${s.replaceAll("'", "''")}'`;
+}
+
+export type { DataType };

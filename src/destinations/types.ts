@@ -1,0 +1,116 @@
+import type { Schema } from '../schema/schema.js';
+import type { StoredSchema, WriteDisposition } from '../schema/types.js';
+
+/**
+ * A normalized job file, ready to load. Its content is JSONL: one object per row keyed by
+ * column name, values in the canonical form documented in docs/package-format.md.
+ */
+export interface JobFile {
+  /** File name as in the package: `<table>.<fileId>.<retryCount>.jsonl`. */
+  jobName: string;
+  /** Absolute path of the file (wherever it is in the package now). */
+  path: string;
+  table: string;
+}
+
+/** One root table and its child tables, loaded in a single transaction (replace/merge). */
+export interface TableChainJob {
+  disposition: 'replace' | 'merge';
+  /** Root table first, then children (parents before children). */
+  tables: string[];
+  files: JobFile[];
+}
+
+export interface StoredStateRow {
+  version: number;
+  engineVersion: number;
+  pipelineName: string;
+  /** The pipeline state document as JSON text. */
+  state: string;
+  createdAt: Date;
+  versionHash: string;
+  loadId: string;
+}
+
+export interface DestinationCapabilities {
+  /** The file formats this destination loads. */
+  supportedLoaderFileFormats: string[];
+  maxIdentifierLength: number;
+  supportsTransactions: boolean;
+}
+
+/**
+ * What the load step needs from a destination. One client works on one dataset. Every
+ * method that writes rows also writes job markers in the same transaction, so a job that
+ * committed is recognised after a crash and never loaded twice.
+ */
+export interface DestinationClient {
+  readonly destinationName: string;
+  readonly capabilities: DestinationCapabilities;
+  /** Human-readable place (file path, host/db) without credentials. */
+  readonly displayLocation: string;
+  /** The dataset (database schema) this client loads into. */
+  readonly datasetName: string;
+
+  open(): Promise<void>;
+  close(): Promise<void>;
+
+  /** Creates the dataset (schema) and the system tables if missing. */
+  initializeStorage(): Promise<void>;
+  isStorageInitialized(): Promise<boolean>;
+
+  /**
+   * Creates missing tables/columns for the given tables (all data tables when omitted) and
+   * records the schema in `_dlt_version` if this version hash is not stored yet.
+   * Returns the names of tables created or altered.
+   */
+  updateStoredSchema(schema: Schema, tables?: string[]): Promise<string[]>;
+  /** Newest stored schema of that name (from `_dlt_version`), or undefined. */
+  getStoredSchema(schemaName: string): Promise<StoredSchema | undefined>;
+  /** Newest state row of the pipeline whose load completed, or undefined. */
+  getStoredState(pipelineName: string): Promise<StoredStateRow | undefined>;
+
+  /** Job names (file names) whose rows committed for this load id. */
+  completedJobs(loadId: string): Promise<Set<string>>;
+  /** Appends one file's rows to its table, in one transaction with its marker. */
+  loadAppendJob(loadId: string, schema: Schema, job: JobFile): Promise<void>;
+  /** Replace or merge a table chain from its files, all in one transaction with markers. */
+  loadTableChain(loadId: string, schema: Schema, chain: TableChainJob): Promise<void>;
+  /** Writes the `_dlt_loads` row (status 0) and clears this load's markers, in one transaction. */
+  completeLoad(loadId: string, schemaName: string, schemaVersionHash: string): Promise<void>;
+  /** Load ids already in `_dlt_loads`. */
+  isLoadCompleted(loadId: string): Promise<boolean>;
+
+  /** Deletes all rows of these tables (refresh drop_data). */
+  truncateTables(tables: string[]): Promise<void>;
+  /** Drops these tables (refresh drop_resources / drop_sources, pipeline.drop). */
+  dropTables(tables: string[]): Promise<void>;
+  /** Drops the whole dataset including system tables. */
+  dropDataset(): Promise<void>;
+
+  /** Runs a query against the dataset with positional parameters ($1, $2...). */
+  query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
+}
+
+/** Where a client works: the pipeline (for defaults such as the DuckDB file name) and its dataset. */
+export interface DestinationContext {
+  pipelineName: string;
+  datasetName: string;
+}
+
+/**
+ * A configured destination (e.g. `duckdb({ path })`). Holds configuration only; every
+ * `createClient` returns a new, unopened client for one dataset.
+ */
+export interface DestinationFactory {
+  readonly destinationName: string;
+  /**
+   * The JSON-serializable options this factory was made with, so a pipeline can store them
+   * and later rebuild it with `resolveDestination(destinationName, options)`. Never holds
+   * secrets (credentials come from config/secrets resolution, not from here).
+   */
+  readonly options?: Readonly<Record<string, unknown>>;
+  createClient(ctx: DestinationContext): DestinationClient;
+}
+
+export type { WriteDisposition };
