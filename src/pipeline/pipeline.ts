@@ -45,6 +45,34 @@ export interface LoadPackageInfo {
   rowCounts?: Record<string, number>;
 }
 
+/**
+ * Per-call options for durable runners (e.g. Temporal activities): cancellation, progress
+ * and a caller-chosen load id. In-process callers need none of these.
+ */
+export interface StepOptions {
+  /** Stops the step between batches/jobs; the step throws `signal.reason`. Packages stay consistent. */
+  signal?: AbortSignal;
+  /** Called now and then with what the step is doing (counts only). */
+  onProgress?: (p: StepProgress) => void;
+  /**
+   * extract only: the load id of the new package. When a package with this id exists
+   * already (an earlier attempt committed it and then died), extract returns that
+   * package's info instead of extracting again, so a retried extract never duplicates data.
+   */
+  loadId?: string;
+}
+
+export interface StepProgress {
+  step: 'extract' | 'normalize' | 'load';
+  loadId?: string;
+  table?: string;
+  /** extract: items of `table` so far; normalize: rows of `table` so far. */
+  count?: number;
+  /** load: jobs done / total in the package. */
+  jobsDone?: number;
+  jobsTotal?: number;
+}
+
 /** A query handle on the pipeline's dataset. */
 export interface SqlClient {
   query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
@@ -114,19 +142,19 @@ export class Pipeline {
     });
   }
 
-  async extract(data: Extractable, options: RunOptions = {}): Promise<ExtractInfo> {
+  async extract(data: Extractable, options: RunOptions = {}, stepOptions: StepOptions = {}): Promise<ExtractInfo> {
     const runOpts = parseRunOptions(options);
-    return this.exclusive(() => this.traced(() => this.step('extract', () => this.doExtract(data, runOpts))));
+    return this.exclusive(() => this.traced(() => this.step('extract', () => this.doExtract(data, runOpts, stepOptions))));
   }
 
-  async normalize(): Promise<NormalizeInfo> {
-    return this.exclusive(() => this.traced(() => this.step('normalize', () => this.doNormalize())));
+  async normalize(stepOptions: StepOptions = {}): Promise<NormalizeInfo> {
+    return this.exclusive(() => this.traced(() => this.step('normalize', () => this.doNormalize(stepOptions))));
   }
 
-  async load(): Promise<LoadInfo> {
+  async load(stepOptions: StepOptions = {}): Promise<LoadInfo> {
     return this.exclusive(() =>
       this.traced(async () => {
-        const info = await this.step('load', () => this.doLoad());
+        const info = await this.step('load', () => this.doLoad(stepOptions));
         await this.exportSchemas();
         return info;
       }),
@@ -230,9 +258,16 @@ export class Pipeline {
 
   // ---- steps ---------------------------------------------------------------------------
 
-  private async doExtract(data: Extractable, runOpts: RunOptions): Promise<ExtractInfo> {
+  private async doExtract(data: Extractable, runOpts: RunOptions, stepOptions: StepOptions = {}): Promise<ExtractInfo> {
     const wd = this.wd;
     wd.storage.recover();
+    if (stepOptions.loadId) {
+      const done = (['extracted', 'normalized', 'loaded'] as const).find((st) => existsSync(wd.storage.packageDir(st, stepOptions.loadId!)));
+      if (done) {
+        const pkg = wd.packageState(done, stepOptions.loadId);
+        return { loadId: pkg.loadId, sourceName: pkg.sourceName, itemCounts: pkg.itemCounts };
+      }
+    }
     const { schema: schemaName, refresh: runRefresh, loaderFileFormat: _f, ...hints } = runOpts;
     void _f;
     const source = toSource(data, { ...hints, sourceName: schemaName ?? this.pipelineName });
@@ -241,10 +276,18 @@ export class Pipeline {
     const refreshMode = runRefresh ?? this.opts.refresh;
     const refresh = refreshMode ? planRefresh(refreshMode, source, schema, state) : undefined;
 
-    const loadId = newLoadId();
+    const loadId = stepOptions.loadId ?? newLoadId();
     const tmp = wd.storage.beginPackage('extracted', loadId);
     try {
-      const extracted = await extractSourceToDir({ dir: tmp, source, schema, state });
+      const { signal, onProgress } = stepOptions;
+      const extracted = await extractSourceToDir({
+        dir: tmp,
+        source,
+        schema,
+        state,
+        signal,
+        onProgress: onProgress && ((p) => onProgress({ step: 'extract', loadId, table: p.table, count: p.items })),
+      });
       state.default_schema_name ??= source.schemaName;
       if (!state.schema_names.includes(source.schemaName)) state.schema_names.push(source.schemaName);
       state.dataset_name = this.datasetName;
@@ -291,7 +334,8 @@ export class Pipeline {
     w.close();
   }
 
-  private async doNormalize(): Promise<NormalizeInfo> {
+  private async doNormalize(stepOptions: StepOptions = {}): Promise<NormalizeInfo> {
+    const { signal, onProgress } = stepOptions;
     const wd = this.wd;
     wd.storage.recover();
     const info: NormalizeInfo = { loadIds: [], rowCounts: {} };
@@ -311,6 +355,8 @@ export class Pipeline {
           inputs,
           outDir: join(tmp, 'new_jobs'),
           nextFileId: () => randomBytes(5).toString('hex'),
+          signal,
+          onProgress: onProgress && ((p) => onProgress({ step: 'normalize', loadId, table: p.table, count: p.rows })),
         });
         faultPoint('normalize:mid');
         schema.bumpVersion();
@@ -331,7 +377,8 @@ export class Pipeline {
     return info;
   }
 
-  private async doLoad(): Promise<LoadInfo> {
+  private async doLoad(stepOptions: StepOptions = {}): Promise<LoadInfo> {
+    const { signal, onProgress } = stepOptions;
     const startedAt = new Date();
     const packages: LoadPackageSummary[] = [];
     const loadIds = this.wd.storage.list('normalized');
@@ -342,7 +389,7 @@ export class Pipeline {
       for (const loadId of loadIds) {
         let res;
         try {
-          res = await loadPackage(this.wd.storage, loadId, client);
+          res = await loadPackage(this.wd.storage, loadId, client, onProgress && ((p) => onProgress({ step: 'load', ...p })), signal);
         } catch (e) {
           throw new PipelineStepFailed(this.pipelineName, 'load', loadId, e);
         }
@@ -450,12 +497,12 @@ export class Pipeline {
     return next;
   }
 
-  private async step<T extends object>(name: PipelineStep, fn: () => Promise<T>): Promise<T> {
+  private async step<T>(name: PipelineStep, fn: () => Promise<T>): Promise<T> {
     const st: StepTrace = { step: name as StepTrace['step'], startedAt: new Date().toISOString(), finishedAt: '', loadIds: [] };
     this.trace?.steps.push(st);
     try {
       const out = await fn();
-      const o = out as { loadIds?: string[]; loadId?: string; rowCounts?: Record<string, number>; itemCounts?: Record<string, number> };
+      const o = (out ?? {}) as { loadIds?: string[]; loadId?: string; rowCounts?: Record<string, number>; itemCounts?: Record<string, number> };
       st.loadIds = o.loadIds ?? (o.loadId ? [o.loadId] : []);
       st.rowCounts = o.rowCounts ?? o.itemCounts;
       return out;

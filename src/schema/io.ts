@@ -23,12 +23,12 @@ export async function readSchemaFile(path: string): Promise<Schema> {
   }
   const s = doc as StoredSchema;
   return Schema.fromStored({
-    version: 1,
-    versionHash: '',
-    previousHashes: [],
-    engineVersion: 1,
-    settings: { detectIsoTimestamps: true },
     ...s,
+    version: s.version ?? 1,
+    versionHash: s.versionHash ?? '',
+    previousHashes: s.previousHashes ?? [],
+    engineVersion: s.engineVersion ?? 1,
+    settings: { ...s.settings, detectIsoTimestamps: s.settings?.detectIsoTimestamps ?? true },
   });
 }
 
