@@ -1,4 +1,5 @@
-import { statSync } from 'node:fs';
+import { realpathSync, statSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import {
   DuckDBConnection,
   DuckDBInstance,
@@ -26,6 +27,17 @@ interface CachedInstance {
  * client closes, so the file lock is released and other processes can open the file.
  */
 const instances = new Map<string, CachedInstance>();
+
+/** The cache key: the real path of the file's folder plus its name (so `a/../x.duckdb` and
+ * symlinked folders share one instance). */
+function cacheKey(path: string): string {
+  if (path === ':memory:') return path;
+  try {
+    return join(realpathSync(dirname(path)), basename(path));
+  } catch {
+    return path;
+  }
+}
 
 async function acquireInstance(path: string): Promise<DuckDBInstance> {
   let entry = instances.get(path);
@@ -117,7 +129,12 @@ export class DuckDBSqlClient implements SqlClient {
   private opening: Promise<DuckDBConnection> | undefined;
   private tail: Promise<unknown> = Promise.resolve();
 
-  constructor(readonly path: string) {}
+  /** Instance cache key, fixed when the connection opens. */
+  private key: string;
+
+  constructor(readonly path: string) {
+    this.key = path;
+  }
 
   async open(): Promise<void> {
     await this.conn();
@@ -152,15 +169,16 @@ export class DuckDBSqlClient implements SqlClient {
       if (isDir) throw new DestinationUnreachableError('duckdb', this.path, new Error('the path is a directory, not a database file'));
     }
     let instance: DuckDBInstance;
+    this.key = cacheKey(this.path);
     try {
-      instance = await acquireInstance(this.path);
+      instance = await acquireInstance(this.key);
     } catch (err) {
       throw new DestinationUnreachableError('duckdb', this.path, err);
     }
     try {
       return await instance.connect();
     } catch (err) {
-      await releaseInstance(this.path);
+      await releaseInstance(this.key);
       throw new DestinationUnreachableError('duckdb', this.path, err);
     }
   }
@@ -171,7 +189,7 @@ export class DuckDBSqlClient implements SqlClient {
       if (!c) return;
       this.connection = undefined;
       c.closeSync();
-      await releaseInstance(this.path);
+      await releaseInstance(this.key);
     });
   }
 

@@ -16,8 +16,11 @@ export const DEFAULT_DECIMAL_SCALE = 9;
 /** Characters DuckDB treats as glob patterns in file paths. */
 const GLOB_CHARS = /[*?[\]{}]/;
 
-/** Largest JSON line read_json accepts (its default is 16 MB; a row with big json can be more). */
-const MAX_OBJECT_SIZE = 256 * 1024 * 1024;
+/**
+ * Largest JSON line read_json accepts (its default is 16 MB; a row with a big json value can
+ * be more). Larger lines fail the job with a clear error.
+ */
+export const MAX_OBJECT_SIZE = 64 * 1024 * 1024;
 
 type ColumnTypeInput = Pick<ColumnSchema, 'dataType' | 'precision' | 'scale' | 'timezone'>;
 
