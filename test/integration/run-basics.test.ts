@@ -97,7 +97,7 @@ describe('run(): nested data into DuckDB', () => {
     expect(p.listNormalizedLoadPackages()).toEqual([ex.loadId]);
     const pkg = p.getLoadPackageInfo(ex.loadId);
     expect(pkg.stage).toBe('normalized');
-    expect(pkg.jobs.map((j) => j.table).sort()).toEqual(['things', 'things__sub']);
+    expect(pkg.jobs.map((j) => j.table).sort()).toEqual(['_dlt_pipeline_state', 'things', 'things__sub']);
     const info = await p.load();
     expect(info.loadIds).toEqual([ex.loadId]);
     expect(p.listCompletedLoadPackages()).toEqual([ex.loadId]);
