@@ -49,7 +49,8 @@ describe('crash safety (SIGKILL at fault points)', () => {
       expect(readdirSync(join(dir, 'pipelines', 'crash', 'normalize', 'extracted'))).toEqual([]);
       expect(readdirSync(join(dir, 'pipelines', 'crash', 'load', 'normalized'))).toEqual([]);
       const loads = await query<{ n: unknown }>(p, 'SELECT count(*) AS n FROM _dlt_loads WHERE status = 0');
-      expect(Number(loads[0]!.n)).toBeGreaterThanOrEqual(3);
+      // A kill during extract loses that package entirely (nothing committed); otherwise it completes.
+      expect(Number(loads[0]!.n)).toBe(fault.startsWith('extract') ? 2 : 3);
       const markers = await query<{ n: unknown }>(p, 'SELECT count(*) AS n FROM _haul_jobs');
       expect(Number(markers[0]!.n)).toBe(0);
       expect(existsSync(join(dir, 'crash.duckdb'))).toBe(true);
