@@ -2,55 +2,81 @@ import { UnserializableValueError } from '../errors.js';
 
 const MAX_DEPTH = 256;
 
+/** Why a value cannot be stored, or undefined when it can. */
+type Problem = string | undefined;
+
 /**
  * Serializes one item to a JSON line. The common case (plain JSON data) is one native
  * JSON.stringify after a cheap type walk; bigint and binary take a slower tagged path;
  * functions, symbols, Maps/Sets and cycles are errors naming the field.
  */
 export function serializeItem(item: unknown, table: string): string {
-  const special = scan(item, '', 0, table);
+  const flags = { special: false };
+  if (scan(item, 0, flags) !== undefined) {
+    // Rare: walk again, this time building paths, to name the field.
+    const found = locate(item, '', 0);
+    throw new UnserializableValueError(table, found?.path ?? '', found?.problem ?? 'an unsupported value');
+  }
   try {
-    return special ? JSON.stringify(item, replacer) : JSON.stringify(item);
+    return flags.special ? JSON.stringify(item, replacer) : JSON.stringify(item);
   } catch (e) {
     throw new UnserializableValueError(table, '', (e as Error).message);
   }
 }
 
-/** Returns true when the item holds values that need the tagged path. */
-function scan(v: unknown, path: string, depth: number, table: string): boolean {
+/** The hot path: no allocations; sets `flags.special` for bigint/binary. */
+function scan(v: unknown, depth: number, flags: { special: boolean }): Problem {
   switch (typeof v) {
     case 'string':
     case 'number':
     case 'boolean':
     case 'undefined':
-      return false;
+      return undefined;
     case 'bigint':
-      return true;
+      flags.special = true;
+      return undefined;
     case 'function':
-      throw new UnserializableValueError(table, path, 'a function');
     case 'symbol':
-      throw new UnserializableValueError(table, path, 'a symbol');
+      return 'x';
   }
-  if (v === null) return false;
-  if (depth > MAX_DEPTH) throw new UnserializableValueError(table, path, `nesting deeper than ${MAX_DEPTH} levels (a circular reference?)`);
-  if (v instanceof Date) {
-    if (Number.isNaN(v.getTime())) throw new UnserializableValueError(table, path, 'an invalid Date');
-    return false;
-  }
-  if (ArrayBuffer.isView(v)) return true;
-  if (v instanceof Map || v instanceof Set) {
-    throw new UnserializableValueError(table, path, `a ${v instanceof Map ? 'Map' : 'Set'} (convert it to an object or array)`);
-  }
-  let special = false;
+  if (v === null) return undefined;
+  if (depth > MAX_DEPTH) return 'x';
   if (Array.isArray(v)) {
-    for (let i = 0; i < v.length; i++) if (scan(v[i], `${path}[${i}]`, depth + 1, table)) special = true;
-    return special;
+    for (let i = 0; i < v.length; i++) if (scan(v[i], depth + 1, flags) !== undefined) return 'x';
+    return undefined;
   }
-  if (typeof (v as { toJSON?: unknown }).toJSON === 'function') return false;
+  if (v instanceof Date) return Number.isNaN(v.getTime()) ? 'x' : undefined;
+  if (ArrayBuffer.isView(v)) {
+    flags.special = true;
+    return undefined;
+  }
+  if (v instanceof Map || v instanceof Set) return 'x';
+  if (typeof (v as { toJSON?: unknown }).toJSON === 'function') return undefined;
+  for (const k in v as Record<string, unknown>) if (scan((v as Record<string, unknown>)[k], depth + 1, flags) !== undefined) return 'x';
+  return undefined;
+}
+
+/** The slow path: finds the first bad value and describes it. */
+function locate(v: unknown, path: string, depth: number): { path: string; problem: string } | undefined {
+  if (typeof v === 'function') return { path, problem: 'a function' };
+  if (typeof v === 'symbol') return { path, problem: 'a symbol' };
+  if (v === null || typeof v !== 'object') return undefined;
+  if (depth > MAX_DEPTH) return { path, problem: `nesting deeper than ${MAX_DEPTH} levels (a circular reference?)` };
+  if (v instanceof Date) return Number.isNaN(v.getTime()) ? { path, problem: 'an invalid Date' } : undefined;
+  if (v instanceof Map || v instanceof Set) return { path, problem: `a ${v instanceof Map ? 'Map' : 'Set'} (convert it to an object or array)` };
+  if (ArrayBuffer.isView(v)) return undefined;
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) {
+      const f = locate(v[i], `${path}[${i}]`, depth + 1);
+      if (f) return f;
+    }
+    return undefined;
+  }
   for (const k in v as Record<string, unknown>) {
-    if (scan((v as Record<string, unknown>)[k], path ? `${path}.${k}` : k, depth + 1, table)) special = true;
+    const f = locate((v as Record<string, unknown>)[k], path ? `${path}.${k}` : k, depth + 1);
+    if (f) return f;
   }
-  return special;
+  return undefined;
 }
 
 function replacer(this: unknown, _key: string, value: unknown): unknown {
