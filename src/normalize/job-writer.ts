@@ -1,0 +1,88 @@
+import { closeSync, openSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+
+export interface JobFileWriterOptions {
+  /** Folder the files go to. */
+  dir: string;
+  /** Table name: the first part of each file name. */
+  table: string;
+  /** Start a new file once the current one holds this many bytes. */
+  maxFileBytes: number;
+  /** Makes a file id unique within the package. */
+  nextFileId: () => string;
+  format?: string;
+}
+
+/**
+ * Writes ready-made JSONL bytes into `<table>.<fileId>.0.<format>` files, rotating by size
+ * between writes: the same files as storage's RotatingJsonlWriter, fed with bytes instead
+ * of strings (normalize builds its rows as bytes; decoding them to strings only to encode
+ * them again cost a fifth of its time).
+ */
+export class JobFileWriter {
+  readonly files: string[] = [];
+  private fd = -1;
+  private fileBytes = 0;
+
+  constructor(private readonly opts: JobFileWriterOptions) {}
+
+  /**
+   * Appends bytes [0, len) of `buf`: whole rows, each ending in '\n'. Starts a new file
+   * wherever the current one would grow beyond maxFileBytes, always between rows (a single
+   * row larger than that gets a file of its own).
+   */
+  writeRows(buf: Buffer, len: number): void {
+    let off = 0;
+    while (off < len) {
+      if (this.fd < 0) this.open();
+      const room = this.opts.maxFileBytes - this.fileBytes;
+      let cut = len;
+      if (len - off > room) {
+        // the last row end that fits; if none fits, the end of the first row
+        cut = room > 0 ? buf.lastIndexOf(10, off + room - 1) + 1 : 0;
+        if (cut <= off) {
+          if (this.fileBytes > 0) {
+            this.closeFile();
+            continue;
+          }
+          cut = buf.indexOf(10, off) + 1;
+          if (cut <= 0 || cut > len) cut = len;
+        }
+      }
+      this.writeAll(buf, off, cut);
+      this.fileBytes += cut - off;
+      off = cut;
+      if (this.fileBytes >= this.opts.maxFileBytes || off < len) this.closeFile();
+    }
+  }
+
+  private writeAll(buf: Buffer, from: number, to: number): void {
+    let p = from;
+    while (p < to) p += writeSync(this.fd, buf, p, to - p);
+  }
+
+  /** Makes sure a (possibly empty) file exists. */
+  touch(): void {
+    if (this.fd < 0 && this.files.length === 0) this.open();
+  }
+
+  /** Closes the current file; returns the file names written (relative to dir). */
+  close(): string[] {
+    this.closeFile();
+    return this.files;
+  }
+
+  private open(): void {
+    const name = `${this.opts.table}.${this.opts.nextFileId()}.0.${this.opts.format ?? 'jsonl'}`;
+    this.fd = openSync(join(this.opts.dir, name), 'w');
+    this.fileBytes = 0;
+    this.files.push(name);
+  }
+
+  private closeFile(): void {
+    if (this.fd >= 0) {
+      closeSync(this.fd);
+      this.fd = -1;
+    }
+  }
+}

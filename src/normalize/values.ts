@@ -1,0 +1,377 @@
+import type { DataType } from '../schema/types.js';
+
+/*
+ * Value typing and coercion for normalize. Values arrive as parsed JSON (strings, numbers,
+ * booleans, arrays, objects; binary as `{"$binary": "<base64>"}`) and leave in the canonical
+ * form of their column's type (see docs/package-format.md, "Normalized job files"):
+ *
+ *   text string | bigint number (string beyond 2^53) | double number | bool boolean |
+ *   timestamp 'YYYY-MM-DDTHH:MM:SS.sss[sss]Z' (UTC) | date 'YYYY-MM-DD' |
+ *   time 'HH:MM:SS[.ffffff]' | decimal string | binary base64 string | json any JSON value
+ *
+ * Coercion follows dlt's rules (dlt.common.data_types.type_helpers.coerce_value) where they
+ * are lossless; a value that cannot be coerced makes the caller use a variant column.
+ */
+
+/** Returned by `coerceTo` when the value does not fit the type. */
+export const NO_FIT: unique symbol = Symbol('NO_FIT');
+export type NoFit = typeof NO_FIT;
+
+const MAX_BIGINT = 9223372036854775807; // 2^63 - 1 (rounds to 2^63 as a double)
+
+export function isBinaryTag(v: unknown): v is { $binary: string } {
+  return typeof v === 'object' && v !== null && typeof (v as { $binary?: unknown }).$binary === 'string';
+}
+
+/**
+ * The type a new column gets from its first value (dlt: py type + autodetection).
+ * `detectTimestamps`: strings that are full ISO-8601 date-times become timestamps.
+ */
+export function inferType(v: unknown, detectTimestamps: boolean): DataType {
+  switch (typeof v) {
+    case 'string':
+      return detectTimestamps && parseTimestamp(v, true) !== undefined ? 'timestamp' : 'text';
+    case 'number':
+      return Number.isInteger(v) && Math.abs(v) <= MAX_BIGINT ? 'bigint' : 'double';
+    case 'boolean':
+      return 'bool';
+    case 'bigint':
+      return 'bigint';
+    default:
+      return isBinaryTag(v) ? 'binary' : 'json';
+  }
+}
+
+/** A (safe or unsafe) integer as a bigint value: a number, or a decimal string beyond 2^53. */
+function bigintOut(n: number): number | string {
+  return Number.isSafeInteger(n) ? n : BigInt(n).toString();
+}
+
+const RE_INT = /^[+-]?\d+$/;
+const RE_HEX = /^0x[0-9a-fA-F]+$/;
+const RE_NUMBER = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+const RE_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+const RE_HEX_BYTES = /^(?:[0-9a-fA-F]{2})*$/;
+
+const TRUE_WORDS = new Set(['y', 'yes', 't', 'true', 'on', '1']);
+const FALSE_WORDS = new Set(['n', 'no', 'f', 'false', 'off', '0']);
+
+/**
+ * Converts a raw JSON value to the canonical form of `type`, or returns NO_FIT. `null` and
+ * `undefined` never reach here.
+ */
+export function coerceTo(type: DataType, v: unknown): unknown {
+  const t = typeof v;
+  switch (type) {
+    case 'text':
+      if (t === 'string') return v;
+      if (t === 'number') return Number.isInteger(v) ? String(bigintOut(v as number)) : String(v);
+      if (t === 'boolean') return v ? 'true' : 'false';
+      if (t === 'bigint') return (v as bigint).toString();
+      if (isBinaryTag(v)) return v.$binary;
+      return JSON.stringify(v);
+
+    case 'bigint':
+      if (t === 'number') {
+        const n = v as number;
+        return Number.isInteger(n) && Math.abs(n) <= MAX_BIGINT ? bigintOut(n) : NO_FIT;
+      }
+      if (t === 'bigint') return (v as bigint).toString();
+      if (t === 'string') {
+        const s = (v as string).trim();
+        if (RE_INT.test(s)) {
+          const big = BigInt(s);
+          if (big > 9223372036854775807n || big < -9223372036854775808n) return NO_FIT;
+          return big >= -9007199254740991n && big <= 9007199254740991n ? Number(big) : big.toString();
+        }
+        if (RE_HEX.test(s)) {
+          const big = BigInt(s);
+          if (big > 9223372036854775807n) return NO_FIT;
+          return big <= 9007199254740991n ? Number(big) : big.toString();
+        }
+      }
+      return NO_FIT;
+
+    case 'double':
+      if (t === 'number') return v;
+      if (t === 'bigint') return Number(v);
+      if (t === 'string') {
+        const s = (v as string).trim();
+        if (RE_NUMBER.test(s)) {
+          const n = Number(s);
+          return Number.isFinite(n) ? n : NO_FIT;
+        }
+        if (RE_HEX.test(s)) return Number(BigInt(s));
+      }
+      return NO_FIT;
+
+    case 'bool':
+      if (t === 'boolean') return v;
+      if (t === 'number') return v === 1 ? true : v === 0 ? false : NO_FIT;
+      if (t === 'string') {
+        const s = (v as string).trim().toLowerCase();
+        if (TRUE_WORDS.has(s)) return true;
+        if (FALSE_WORDS.has(s)) return false;
+      }
+      return NO_FIT;
+
+    case 'timestamp':
+      if (t === 'string') {
+        const s = v as string;
+        const r = parseTimestamp(s, false);
+        if (r !== undefined) return r;
+        const tr = s.trim();
+        if (RE_NUMBER.test(tr)) return epochToTimestamp(Number(tr)) ?? NO_FIT;
+        return NO_FIT;
+      }
+      if (t === 'number') return epochToTimestamp(v as number) ?? NO_FIT;
+      return NO_FIT;
+
+    case 'date':
+      if (t === 'string') {
+        const s = v as string;
+        if (s.length === 10) {
+          const d = parseDate(s);
+          if (d !== undefined) return d;
+        }
+        const ts = parseTimestamp(s, true);
+        return ts !== undefined ? ts.slice(0, 10) : NO_FIT;
+      }
+      if (t === 'number') {
+        const ts = epochToTimestamp(v as number);
+        return ts !== undefined ? ts.slice(0, 10) : NO_FIT;
+      }
+      return NO_FIT;
+
+    case 'time':
+      if (t === 'string') {
+        const s = v as string;
+        const tm = parseTime(s);
+        if (tm !== undefined) return tm;
+        const ts = parseTimestamp(s, true);
+        if (ts === undefined) return NO_FIT;
+        // 'YYYY-MM-DDTHH:MM:SS.fff[fff]Z' -> 'HH:MM:SS.fff[fff]'
+        return ts.slice(11, ts.length - 1);
+      }
+      return NO_FIT;
+
+    case 'decimal':
+      if (t === 'number') return Number.isInteger(v) ? String(bigintOut(v as number)) : String(v);
+      if (t === 'bigint') return (v as bigint).toString();
+      if (t === 'string') {
+        let s = (v as string).trim();
+        if (RE_NUMBER.test(s)) {
+          if (s.charCodeAt(0) === 43 /* + */) s = s.slice(1);
+          return s;
+        }
+        if (RE_HEX.test(s)) return BigInt(s).toString();
+      }
+      return NO_FIT;
+
+    case 'binary':
+      if (isBinaryTag(v)) return v.$binary;
+      if (t === 'string') {
+        const s = v as string;
+        if (s.startsWith('0x')) {
+          const hex = s.slice(2);
+          return RE_HEX_BYTES.test(hex) ? Buffer.from(hex, 'hex').toString('base64') : NO_FIT;
+        }
+        return RE_BASE64.test(s) ? s : NO_FIT;
+      }
+      return NO_FIT;
+
+    case 'json':
+      return t === 'object' && !isBinaryTag(v) ? v : NO_FIT;
+  }
+  return NO_FIT;
+}
+
+// ---------------------------------------------------------------------------------------
+// Dates and times, parsed by hand: no regex and no Date parsing on the hot path.
+
+function d2(s: string, i: number): number {
+  const a = s.charCodeAt(i) - 48;
+  const b = s.charCodeAt(i + 1) - 48;
+  if (a < 0 || a > 9 || b < 0 || b > 9) return -1;
+  return a * 10 + b;
+}
+
+function d4(s: string, i: number): number {
+  const a = d2(s, i);
+  const b = d2(s, i + 2);
+  return a < 0 || b < 0 ? -1 : a * 100 + b;
+}
+
+function daysInMonth(y: number, m: number): number {
+  if (m === 2) return (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0 ? 29 : 28;
+  return m === 4 || m === 6 || m === 9 || m === 11 ? 30 : 31;
+}
+
+function pad2(n: number): string {
+  return n < 10 ? '0' + n : String(n);
+}
+
+function pad4(n: number): string {
+  return n < 10 ? '000' + n : n < 100 ? '00' + n : n < 1000 ? '0' + n : String(n);
+}
+
+/** 'YYYY-MM-DD' validated, or undefined. */
+export function parseDate(s: string): string | undefined {
+  if (s.length !== 10 || s.charCodeAt(4) !== 45 || s.charCodeAt(7) !== 45) return undefined;
+  const y = d4(s, 0);
+  const m = d2(s, 5);
+  const d = d2(s, 8);
+  if (y < 0 || m < 1 || m > 12 || d < 1 || d > daysInMonth(y, m)) return undefined;
+  return s;
+}
+
+/** Fraction digits kept: up to 3 -> milliseconds, 4..9 -> microseconds (truncated). */
+function fraction(digits: string): string {
+  const n = digits.length;
+  if (n === 3 || n === 6) return digits;
+  if (n < 3) return digits + '000'.slice(n);
+  if (n < 6) return digits + '000'.slice(n - 3);
+  return digits.slice(0, 6);
+}
+
+/** 'HH:MM[:SS[.f+]]' -> 'HH:MM:SS[.fff|.ffffff]', or undefined. */
+export function parseTime(s: string): string | undefined {
+  const n = s.length;
+  if (n < 5 || s.charCodeAt(2) !== 58) return undefined;
+  const h = d2(s, 0);
+  const mi = d2(s, 3);
+  if (h < 0 || h > 23 || mi < 0 || mi > 59) return undefined;
+  let sec = 0;
+  let frac = '';
+  let p = 5;
+  if (p < n) {
+    if (s.charCodeAt(p) !== 58 || p + 3 > n) return undefined;
+    sec = d2(s, p + 1);
+    if (sec < 0 || sec > 59) return undefined;
+    p += 3;
+    if (p < n) {
+      const sep = s.charCodeAt(p);
+      if (sep !== 46 && sep !== 44) return undefined;
+      const start = ++p;
+      while (p < n && s.charCodeAt(p) >= 48 && s.charCodeAt(p) <= 57) p++;
+      if (p === start || p !== n) return undefined;
+      frac = '.' + fraction(s.slice(start, p));
+    }
+  }
+  return `${pad2(h)}:${pad2(mi)}:${pad2(sec)}${frac}`;
+}
+
+function isDigit(c: number): boolean {
+  return c >= 48 && c <= 57;
+}
+
+/**
+ * Parses an ISO-8601 date-time and returns it in canonical UTC form
+ * ('YYYY-MM-DDTHH:MM:SS.sss[sss]Z'), or undefined.
+ *
+ * strict (autodetection, dlt's `iso_timestamp`): 'YYYY-MM-DD' + 'T' or ' ' + 'HH:MM[:SS[.f]]'
+ *   + optional zone ('Z', '+HH:MM', '+HHMM', '+HH'); no zone means UTC.
+ * not strict (coercion into a timestamp column): also a plain 'YYYY-MM-DD' (midnight UTC).
+ */
+export function parseTimestamp(s: string, strict: boolean): string | undefined {
+  const n = s.length;
+  // Cheap shape check first: most strings that are not timestamps fail here.
+  if (n < 10 || s.charCodeAt(4) !== 45 || s.charCodeAt(7) !== 45) return undefined;
+  if (n === 10) {
+    if (strict) return undefined;
+    const d = parseDate(s);
+    return d === undefined ? undefined : d + 'T00:00:00.000Z';
+  }
+  const sep = s.charCodeAt(10);
+  if ((sep !== 84 && sep !== 32 && sep !== 116) || n < 16 || s.charCodeAt(13) !== 58) return undefined;
+
+  // Fast path: already canonical 'YYYY-MM-DDTHH:MM:SS.sssZ' / '.ssssssZ'.
+  if ((n === 24 || n === 27) && sep === 84 && s.charCodeAt(n - 1) === 90 && s.charCodeAt(16) === 58 && s.charCodeAt(19) === 46) {
+    let ok = true;
+    for (let i = 20; i < n - 1; i++) {
+      if (!isDigit(s.charCodeAt(i))) {
+        ok = false;
+        break;
+      }
+    }
+    if (ok) {
+      const y = d4(s, 0);
+      const mo = d2(s, 5);
+      const d = d2(s, 8);
+      const h = d2(s, 11);
+      const mi = d2(s, 14);
+      const sec = d2(s, 17);
+      if (y >= 0 && mo >= 1 && mo <= 12 && d >= 1 && d <= daysInMonth(y, mo) && h >= 0 && h <= 23 && mi >= 0 && mi <= 59 && sec >= 0 && sec <= 59) return s;
+      return undefined;
+    }
+  }
+
+  const y = d4(s, 0);
+  const mo = d2(s, 5);
+  const d = d2(s, 8);
+  const h = d2(s, 11);
+  const mi = d2(s, 14);
+  if (y < 0 || mo < 1 || mo > 12 || d < 1 || d > daysInMonth(y, mo) || h < 0 || h > 23 || mi < 0 || mi > 59) return undefined;
+  let p = 16;
+  let sec = 0;
+  let frac = '000';
+  if (p < n && s.charCodeAt(p) === 58) {
+    if (p + 3 > n) return undefined;
+    sec = d2(s, p + 1);
+    if (sec < 0 || sec > 59) return undefined;
+    p += 3;
+    if (p < n && (s.charCodeAt(p) === 46 || s.charCodeAt(p) === 44)) {
+      const start = ++p;
+      while (p < n && isDigit(s.charCodeAt(p))) p++;
+      if (p === start) return undefined;
+      frac = fraction(s.slice(start, p));
+    }
+  }
+  // zone
+  let offsetMin = 0;
+  if (p < n) {
+    const z = s.charCodeAt(p);
+    if (z === 90 || z === 122) {
+      if (p + 1 !== n) return undefined;
+    } else if (z === 43 || z === 45) {
+      const rest = n - p - 1;
+      let oh: number;
+      let om = 0;
+      if (rest === 2) oh = d2(s, p + 1);
+      else if (rest === 4) {
+        oh = d2(s, p + 1);
+        om = d2(s, p + 3);
+      } else if (rest === 5 && s.charCodeAt(p + 3) === 58) {
+        oh = d2(s, p + 1);
+        om = d2(s, p + 4);
+      } else return undefined;
+      if (oh < 0 || oh > 23 || om < 0 || om > 59) return undefined;
+      offsetMin = (oh * 60 + om) * (z === 45 ? -1 : 1);
+    } else return undefined;
+  }
+  if (offsetMin === 0) {
+    return `${pad4(y)}-${pad2(mo)}-${pad2(d)}T${pad2(h)}:${pad2(mi)}:${pad2(sec)}.${frac}Z`;
+  }
+  // Shift to UTC. Date.UTC maps years 0..99 to 1900+; set the full year explicitly.
+  const dt = new Date(Date.UTC(2000, mo - 1, d, h, mi, sec));
+  dt.setUTCFullYear(y, mo - 1, d);
+  dt.setTime(dt.getTime() - offsetMin * 60000);
+  const yy = dt.getUTCFullYear();
+  if (yy < 0 || yy > 9999) return undefined;
+  return `${pad4(yy)}-${pad2(dt.getUTCMonth() + 1)}-${pad2(dt.getUTCDate())}T${pad2(dt.getUTCHours())}:${pad2(dt.getUTCMinutes())}:${pad2(dt.getUTCSeconds())}.${frac}Z`;
+}
+
+/** Unix seconds (as dlt: pendulum.from_timestamp) -> canonical timestamp, or undefined. */
+export function epochToTimestamp(sec: number): string | undefined {
+  if (!Number.isFinite(sec)) return undefined;
+  const ms = sec * 1000;
+  const wholeMs = Math.floor(ms);
+  const dt = new Date(wholeMs);
+  const y = dt.getUTCFullYear();
+  if (Number.isNaN(y) || y < 0 || y > 9999) return undefined;
+  const iso = dt.toISOString(); // 'YYYY-MM-DDTHH:MM:SS.sssZ' for years 0..9999
+  // keep microseconds when the seconds carry them
+  const micros = Math.round((ms - wholeMs) * 1000);
+  if (micros > 0 && micros < 1000) return iso.slice(0, 23) + String(micros).padStart(3, '0') + 'Z';
+  return iso;
+}
