@@ -7,5 +7,7 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     testTimeout: 120_000,
     hookTimeout: 120_000,
+    // One Temporal dev server and one workflow bundle for the whole suite.
+    globalSetup: ['test/global-setup.ts'],
   },
 });

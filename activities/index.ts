@@ -1,0 +1,336 @@
+/**
+ * The pipeline steps as Temporal activities. Each wraps the in-process engine step of the
+ * same name (the workflow adds durability, not logic), heartbeats progress (counts and
+ * table names only), honours cancellation, and maps haul errors to Temporal failures:
+ * a HaulError with retryable=false becomes a non-retryable ApplicationFailure whose type
+ * is the error's code; anything else is retried with backoff.
+ * Credentials are resolved here, on the worker; they never travel in inputs or results.
+ */
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
+import type { z } from 'zod';
+import { HaulError, InvalidOptionsError } from '../src/errors.js';
+import { isResource, isSource, Source, type Resource } from '../src/extract/resource.js';
+import type { Extractable } from '../src/extract/to-source.js';
+import { resolveDestination } from '../src/destinations/index.js';
+import type { DestinationFactory } from '../src/destinations/types.js';
+import {
+  applyRefresh as applyRefreshStep,
+  discardSnapshot as discardSnapshotStep,
+  packageState,
+  pendingPackages,
+  planDrop as planDropStep,
+  restoreSnapshot as restoreSnapshotStep,
+  takeSnapshot,
+} from '../src/pipeline/durable.js';
+import type { RunOptions } from '../src/pipeline/options.js';
+import { pipeline, type Pipeline, type StepOptions, type StepProgress } from '../src/pipeline/pipeline.js';
+import type {
+  DropInput,
+  DropResult,
+  ExtractResult,
+  JsonValue,
+  LoadResult,
+  NormalizeResult,
+  PackageSummary,
+  PipelineRef,
+  PipelineRunInput,
+  SnapshotRef,
+  SyncResult,
+} from '../src/temporal/types.js';
+
+/** Something a worker can extract by name: a source factory, a resource/source, or a function returning data. */
+export type SourceEntry =
+  | ((...args: any[]) => unknown) // eslint-disable-line @typescript-eslint/no-explicit-any
+  | Resource
+  | Source
+  | {
+      /** The source factory (or data function). */
+      source: (...args: any[]) => unknown; // eslint-disable-line @typescript-eslint/no-explicit-any
+      /** Validates `args` before the source is called; bad args fail the run without retries. */
+      args?: z.ZodType;
+    };
+
+export type SourceRegistry = Record<string, SourceEntry>;
+
+/**
+ * Destinations a worker knows by name. A factory made on the worker may hold credentials
+ * (from env or secrets files); the workflow input only names it.
+ */
+export type DestinationRegistry = Record<string, DestinationFactory | ((options: Record<string, JsonValue>) => DestinationFactory)>;
+
+export interface ActivitiesOptions {
+  sources: SourceRegistry;
+  destinations?: DestinationRegistry;
+  /** Where pipeline working dirs live on this worker (default: HAUL_PIPELINES_DIR or ~/.haul/pipelines). */
+  pipelinesDir?: string;
+  /**
+   * Set when this worker keeps package files on a local disk: the sync step returns this
+   * queue and the workflow runs the package's other steps on it (this worker only).
+   */
+  localTaskQueue?: string;
+}
+
+// ---- error mapping -----------------------------------------------------------------------
+
+/** Hides `user:password@` in URLs and `password=...` pairs, in case a driver message has them. */
+export function scrubSecrets(message: string): string {
+  return message
+    .replace(/(\b[a-z][a-z0-9+.-]*:\/\/)[^/\s:@]+:[^/\s@]+@/gi, '$1***:***@')
+    .replace(/\b(password|passwd|pwd|secret|token|api[_-]?key)\s*[=:]\s*("[^"]*"|'[^']*'|[^\s;,&]+)/gi, '$1=***');
+}
+
+function innermostHaulError(e: unknown): HaulError | undefined {
+  let found: HaulError | undefined;
+  let cur: unknown = e;
+  for (let i = 0; i < 10 && cur; i++) {
+    if (cur instanceof HaulError && cur.code !== 'PipelineStepFailed') found = cur;
+    cur = (cur as { cause?: unknown }).cause;
+  }
+  return found;
+}
+
+/** HaulError(retryable=false) -> ApplicationFailure.nonRetryable(message, code); else retryable. */
+export function toFailure(e: unknown): Error {
+  if (e instanceof ApplicationFailure || e instanceof CancelledFailure) return e;
+  const signal = Context.current().cancellationSignal;
+  if (signal.aborted) return signal.reason instanceof Error ? signal.reason : new CancelledFailure('cancelled');
+  if (e instanceof HaulError) {
+    const inner = innermostHaulError(e) ?? e;
+    const message = scrubSecrets(e.message);
+    if (!e.retryable) return ApplicationFailure.nonRetryable(message, inner.code);
+    return ApplicationFailure.retryable(message, inner.code);
+  }
+  const err = e instanceof Error ? e : new Error(String(e));
+  return ApplicationFailure.retryable(scrubSecrets(err.message), err.name || 'Error');
+}
+
+// ---- heartbeats ----------------------------------------------------------------------------
+
+export interface HeartbeatDetails {
+  step: string;
+  loadId?: string;
+  table?: string;
+  count?: number;
+  jobsDone?: number;
+  jobsTotal?: number;
+}
+
+/**
+ * Runs a step while heartbeating: right away, then every third of the heartbeat timeout
+ * with the latest progress. The engine gets the cancellation signal.
+ */
+async function heartbeating<T>(step: string, fn: (opts: StepOptions) => Promise<T>): Promise<T> {
+  const ctx = Context.current();
+  let details: HeartbeatDetails = { step };
+  const beat = () => ctx.heartbeat(details);
+  const last = ctx.info.heartbeatDetails as HeartbeatDetails | undefined;
+  if (last && ctx.info.attempt > 1) ctx.log.info(`${step}: attempt ${ctx.info.attempt} resumes after ${JSON.stringify(last)}`);
+  beat();
+  const every = Math.max(200, Math.min(10_000, (ctx.info.heartbeatTimeoutMs ?? 30_000) / 3));
+  const timer = setInterval(beat, every);
+  try {
+    return await fn({
+      signal: ctx.cancellationSignal,
+      onProgress: (p: StepProgress) => {
+        details = { step, loadId: p.loadId, table: p.table, count: p.count, jobsDone: p.jobsDone, jobsTotal: p.jobsTotal };
+      },
+    });
+  } catch (e) {
+    throw toFailure(e);
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+// ---- the activities --------------------------------------------------------------------------
+
+export function createActivities(opts: ActivitiesOptions) {
+  const destinations = opts.destinations ?? {};
+
+  function destinationOf(ref: PipelineRef): DestinationFactory {
+    const entry = destinations[ref.destination];
+    if (entry) {
+      if (typeof entry === 'function') return entry(ref.destinationOptions ?? {});
+      if (ref.destinationOptions && Object.keys(ref.destinationOptions).length) {
+        throw new InvalidOptionsError('destination', `"${ref.destination}" is configured on the worker; do not pass destinationOptions for it`);
+      }
+      return entry;
+    }
+    try {
+      return resolveDestination(ref.destination, ref.destinationOptions ?? {});
+    } catch (e) {
+      if (e instanceof HaulError && Object.keys(destinations).length) e.message += ` (destinations registered on this worker: ${Object.keys(destinations).join(', ')})`;
+      throw e;
+    }
+  }
+
+  function open(ref: PipelineRef): Pipeline {
+    return pipeline({ pipelineName: ref.pipelineName, pipelinesDir: opts.pipelinesDir, destination: destinationOf(ref), datasetName: ref.datasetName });
+  }
+
+  /** The data for a run: the registered source called with the JSON args, resources selected. */
+  function sourceData(input: Pick<PipelineRunInput, 'source' | 'args' | 'resources'>): Extractable {
+    const entry = opts.sources[input.source];
+    if (!entry) {
+      const known = Object.keys(opts.sources);
+      throw new HaulError('UnknownSource', `no source named "${input.source}" is registered on this worker (registered: ${known.join(', ') || 'none'})`);
+    }
+    let data: unknown;
+    if (isResource(entry) || isSource(entry)) {
+      if (input.args !== undefined && !(Array.isArray(input.args) && input.args.length === 0)) {
+        throw new HaulError('InvalidSourceArgs', `source "${input.source}" takes no args`);
+      }
+      data = entry;
+    } else {
+      const fn = typeof entry === 'function' ? entry : entry.source;
+      let args = input.args;
+      if (typeof entry !== 'function' && entry.args) {
+        const r = entry.args.safeParse(args);
+        if (!r.success) {
+          throw new HaulError('InvalidSourceArgs', `bad args for source "${input.source}": ${r.error.issues.map((i) => `${i.path.map(String).join('.') || '(root)'}: ${i.message}`).join('; ')}`);
+        }
+        args = r.data as typeof args;
+      }
+      try {
+        data = Array.isArray(args) ? fn(...args) : args === undefined ? fn() : fn(args);
+      } catch (e) {
+        if (e instanceof HaulError) throw e;
+        throw new HaulError('InvalidSourceArgs', `source "${input.source}" rejected its args: ${(e as Error)?.message ?? String(e)}`, { cause: e });
+      }
+    }
+    if (input.resources?.length) {
+      if (!isSource(data)) throw new HaulError('InvalidSourceArgs', `"${input.source}" is not a source with resources; do not pass resources`);
+      data = data.withResources(...input.resources);
+    }
+    return data as Extractable;
+  }
+
+  return {
+    /** Validates source, args and destination; restores state from the destination when the working dir is behind. */
+    async syncDestination(input: PipelineRef & Partial<Pick<PipelineRunInput, 'source' | 'args' | 'resources'>>): Promise<SyncResult> {
+      return heartbeating('sync', async () => {
+        if (input.source !== undefined) sourceData({ source: input.source, args: input.args, resources: input.resources });
+        const p = open(input);
+        if (!p.hasPendingData) await p.syncDestination();
+        const client = p.destination.createClient({ pipelineName: p.pipelineName, datasetName: p.datasetName });
+        return {
+          pending: pendingPackages(p).map(({ loadId, stage }) => ({ loadId, stage })),
+          activityTaskQueue: opts.localTaskQueue,
+          destinationName: p.destination.destinationName,
+          datasetName: p.datasetName,
+          destinationLocation: scrubSecrets(client.displayLocation),
+        };
+      });
+    },
+
+    /** Extracts the source into a new package with the given load id (idempotent per load id). */
+    async extract(input: PipelineRunInput & { loadId: string }): Promise<ExtractResult> {
+      return heartbeating('extract', async (step) => {
+        const p = open(input);
+        const runOpts: RunOptions = {};
+        if (input.tableName) runOpts.tableName = input.tableName;
+        if (input.writeDisposition) runOpts.writeDisposition = input.writeDisposition;
+        if (input.primaryKey) runOpts.primaryKey = input.primaryKey;
+        if (input.mergeKey) runOpts.mergeKey = input.mergeKey;
+        if (input.refresh) runOpts.refresh = input.refresh;
+        const info = await p.extract(sourceData(input), runOpts, { ...step, loadId: input.loadId });
+        const refresh = packageState(p, info.loadId)?.state.refresh;
+        return { loadId: info.loadId, sourceName: info.sourceName, itemCounts: info.itemCounts, refresh };
+      });
+    },
+
+    /** Normalizes every extracted package; returns every package now waiting to load. */
+    async normalize(input: PipelineRef): Promise<NormalizeResult> {
+      return heartbeating('normalize', async (step) => {
+        const p = open(input);
+        await p.normalize(step);
+        const packages = pendingPackages(p)
+          .filter((x) => x.stage === 'normalized')
+          .map((x) => ({ loadId: x.loadId, schemaName: x.schemaName, tables: x.tables.length, jobs: x.jobs, rowCounts: x.rowCounts, refresh: x.refresh && { mode: x.refresh.mode, dropTables: x.refresh.dropTables, truncateTables: x.refresh.truncateTables, applied: x.refresh.applied } }));
+        return { packages };
+      });
+    },
+
+    /**
+     * Loads every normalized package. A retried attempt skips completed jobs and recognises
+     * jobs that committed just before a crash (destination markers); packages an earlier
+     * attempt already finished are reported from their archived summary.
+     */
+    async load(input: PipelineRef & { loadIds: string[] }): Promise<LoadResult> {
+      return heartbeating('load', async (step) => {
+        const p = open(input);
+        const info = await p.load(step);
+        const packages: PackageSummary[] = info.loadPackages.map((x) => ({
+          loadId: x.loadId,
+          state: x.state,
+          schemaName: x.schemaName,
+          schemaVersionHash: x.schemaVersionHash,
+          rowCounts: x.rowCounts,
+          completedJobs: x.completedJobs,
+          failedJobs: x.failedJobs.length,
+        }));
+        const failed = info.failedJobs;
+        if (failed.length) {
+          const first = failed[0]!;
+          throw ApplicationFailure.nonRetryable(
+            scrubSecrets(`${failed.length} load job(s) failed, e.g. ${first.job} (table ${first.table}): ${first.message}. The package stays pending; fix the cause and run again.`),
+            'FailedJobs',
+          );
+        }
+        for (const loadId of input.loadIds) {
+          if (packages.some((x) => x.loadId === loadId)) continue;
+          const done = packageState(p, loadId);
+          if (done?.stage !== 'loaded') continue;
+          packages.push({
+            loadId,
+            state: 'loaded',
+            schemaName: done.state.schemaName,
+            schemaVersionHash: done.schemaVersionHash,
+            rowCounts: done.state.rowCounts ?? {},
+            completedJobs: p.getLoadPackageInfo(loadId).jobs.filter((j) => j.state === 'completed_jobs').length,
+            failedJobs: 0,
+          });
+        }
+        packages.sort((a, b) => Number(a.loadId) - Number(b.loadId));
+        return { destinationName: info.destinationName, destinationLocation: scrubSecrets(info.destinationLocation), datasetName: info.datasetName, packages };
+      });
+    },
+
+    /** Copies committed schema + state aside before a destructive step. */
+    async snapshot(input: PipelineRef & { snapshotId: string }): Promise<SnapshotRef> {
+      return heartbeating('snapshot', async () => {
+        takeSnapshot(open(input), input.snapshotId);
+        return { snapshotId: input.snapshotId };
+      });
+    },
+
+    /** Drops/truncates the tables a package's refresh names (the destructive step). */
+    async applyRefresh(input: PipelineRef & { loadId: string }): Promise<void> {
+      return heartbeating('refresh', async () => {
+        await applyRefreshStep(open(input), input.loadId);
+      });
+    },
+
+    /** Compensation: restores the snapshot and drops the run's pending packages. */
+    async restoreSnapshot(input: PipelineRef & { snapshotId: string; loadIds: string[] }): Promise<void> {
+      return heartbeating('compensate', async () => {
+        await restoreSnapshotStep(open(input), input.snapshotId, input.loadIds);
+      });
+    },
+
+    async discardSnapshot(input: PipelineRef & { snapshotId: string }): Promise<void> {
+      return heartbeating('snapshot', async () => discardSnapshotStep(open(input), input.snapshotId));
+    },
+
+    /** Writes the package that drops resources/tables and their state (dropWorkflow). */
+    async planDrop(input: DropInput & { loadId: string }): Promise<DropResult> {
+      return heartbeating('drop', async () => {
+        const plan = planDropStep(open(input), input);
+        return { pipelineName: input.pipelineName, ...plan };
+      });
+    },
+  };
+}
+
+export type HaulActivities = ReturnType<typeof createActivities>;

@@ -1,0 +1,234 @@
+/**
+ * Helpers for durable runners (the Temporal activities): inspecting pending packages,
+ * applying a package's refresh as its own step, schema/state snapshots for compensation,
+ * and planning a drop. They work on a pipeline's working dir and destination through the
+ * same storage the Pipeline uses; they hold no Temporal code.
+ */
+import { cpSync, existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { HaulError, InvalidOptionsError } from '../errors.js';
+import { ensureStateTable } from '../extract/extract.js';
+import { normalizeTableName } from '../normalize/naming.js';
+import type { Schema } from '../schema/schema.js';
+import { STATE_TABLE } from '../schema/system.js';
+import { RotatingJsonlWriter } from '../storage/jsonl.js';
+import type { PackageState, RefreshPlan } from '../storage/package-state.js';
+import { parseJobName, readJsonFile, writeJsonFileAtomic } from '../storage/package-storage.js';
+import type { Pipeline } from './pipeline.js';
+import { bumpStateVersion, stateForDestination } from './state.js';
+import { WorkingDir } from './working-dir.js';
+
+export interface PendingPackageInfo {
+  loadId: string;
+  stage: 'extracted' | 'normalized';
+  schemaName: string;
+  /** Data tables with job files (normalized packages). */
+  tables: string[];
+  jobs: number;
+  rowCounts: Record<string, number>;
+  refresh?: RefreshPlan & { applied: boolean };
+}
+
+function wdOf(p: Pipeline): WorkingDir {
+  return new WorkingDir(p.workingDir);
+}
+
+/** Pending packages, oldest first, with what a UI or a workflow summary needs. */
+export function pendingPackages(p: Pipeline): PendingPackageInfo[] {
+  const wd = wdOf(p);
+  wd.storage.recover();
+  return wd.pendingPackages().map(({ loadId, stage }) => {
+    const pkg = wd.packageState(stage, loadId);
+    const jobs = stage === 'normalized' ? ['new_jobs', 'started_jobs', 'completed_jobs', 'failed_jobs'].flatMap((s) => wd.storage.jobs(loadId, s as 'new_jobs', stage)) : [];
+    const tables = [...new Set(jobs.map((j) => parseJobName(j).table))].filter((t) => !t.startsWith('_dlt_'));
+    return {
+      loadId,
+      stage,
+      schemaName: pkg.schemaName,
+      tables,
+      jobs: jobs.length,
+      rowCounts: pkg.rowCounts ?? {},
+      refresh: pkg.refresh ? { ...pkg.refresh, applied: pkg.refreshApplied === true } : undefined,
+    };
+  });
+}
+
+/** The package's summary in whatever stage it is (undefined if it does not exist). */
+export function packageState(p: Pipeline, loadId: string): { stage: 'extracted' | 'normalized' | 'loaded'; state: PackageState; schemaVersionHash: string } | undefined {
+  const wd = wdOf(p);
+  for (const stage of ['loaded', 'normalized', 'extracted'] as const) {
+    if (existsSync(wd.storage.packageDir(stage, loadId))) {
+      return { stage, state: wd.packageState(stage, loadId), schemaVersionHash: wd.packageSchema(stage, loadId).versionHash };
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Applies a normalized package's refresh plan (drop/truncate tables) at the destination, once.
+ * The load step then skips it. This is the destructive step a workflow compensates.
+ */
+export async function applyRefresh(p: Pipeline, loadId: string): Promise<RefreshPlan | undefined> {
+  const wd = wdOf(p);
+  const path = join(wd.storage.packageDir('normalized', loadId), 'package_state.json');
+  if (!existsSync(path)) throw new HaulError('UnknownLoadId', `pipeline "${p.pipelineName}" has no normalized package ${loadId}`);
+  const pkg = readJsonFile<PackageState>(path);
+  if (!pkg.refresh || pkg.refreshApplied) return pkg.refresh;
+  const client = p.destination.createClient({ pipelineName: p.pipelineName, datasetName: p.datasetName });
+  await client.open();
+  try {
+    await client.initializeStorage();
+    if (pkg.refresh.dropTables.length) await client.dropTables(pkg.refresh.dropTables);
+    if (pkg.refresh.truncateTables.length) await client.truncateTables(pkg.refresh.truncateTables);
+  } finally {
+    await client.close();
+  }
+  pkg.refreshApplied = true;
+  writeJsonFileAtomic(path, pkg);
+  return pkg.refresh;
+}
+
+function snapshotDir(p: Pipeline, snapshotId: string): string {
+  if (!/^[A-Za-z0-9_.-]+$/.test(snapshotId)) throw new InvalidOptionsError('snapshot id', `${JSON.stringify(snapshotId)} must be letters, digits, _ . -`);
+  return join(p.workingDir, 'snapshots', snapshotId);
+}
+
+/** Copies the committed state and schemas aside (idempotent: an existing snapshot is kept). */
+export function takeSnapshot(p: Pipeline, snapshotId: string): void {
+  const dir = snapshotDir(p, snapshotId);
+  if (existsSync(join(dir, 'complete'))) return;
+  const wd = wdOf(p);
+  const tmp = `${dir}.tmp`;
+  rmSync(tmp, { recursive: true, force: true });
+  mkdirSync(join(tmp, 'schemas'), { recursive: true });
+  if (existsSync(wd.statePath)) cpSync(wd.statePath, join(tmp, 'state.json'));
+  if (existsSync(wd.storage.schemasDir)) cpSync(wd.storage.schemasDir, join(tmp, 'schemas'), { recursive: true });
+  writeJsonFileAtomic(join(tmp, 'complete'), { takenAt: new Date().toISOString() });
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(join(p.workingDir, 'snapshots'), { recursive: true });
+  cpSync(tmp, dir, { recursive: true });
+  rmSync(tmp, { recursive: true, force: true });
+}
+
+/**
+ * Compensation: drops the given pending packages, puts the snapshot's state and schemas
+ * back, and re-creates at the destination the tables of the restored schemas (a refresh
+ * may have dropped them; their rows are not restored). Idempotent.
+ */
+export async function restoreSnapshot(p: Pipeline, snapshotId: string, loadIds: string[]): Promise<void> {
+  const dir = snapshotDir(p, snapshotId);
+  const wd = wdOf(p);
+  for (const id of loadIds) {
+    wd.storage.deletePackage('extracted', id);
+    wd.storage.deletePackage('normalized', id);
+  }
+  if (!existsSync(join(dir, 'complete'))) return; // already restored and discarded
+  if (existsSync(join(dir, 'state.json'))) cpSync(join(dir, 'state.json'), wd.statePath);
+  else rmSync(wd.statePath, { force: true });
+  const names = existsSync(join(dir, 'schemas')) ? readdirSync(join(dir, 'schemas')) : [];
+  if (existsSync(wd.storage.schemasDir)) {
+    for (const f of readdirSync(wd.storage.schemasDir)) if (!names.includes(f)) rmSync(join(wd.storage.schemasDir, f), { force: true });
+  }
+  mkdirSync(wd.storage.schemasDir, { recursive: true });
+  for (const f of names) cpSync(join(dir, 'schemas', f), join(wd.storage.schemasDir, f));
+  const schemas = wd.schemaNames().map((n) => wd.readSchema(n)).filter((s): s is Schema => s !== undefined);
+  if (schemas.length) {
+    const client = p.destination.createClient({ pipelineName: p.pipelineName, datasetName: p.datasetName });
+    await client.open();
+    try {
+      await client.initializeStorage();
+      for (const s of schemas) await client.updateStoredSchema(s);
+    } finally {
+      await client.close();
+    }
+  }
+  discardSnapshot(p, snapshotId);
+}
+
+export function discardSnapshot(p: Pipeline, snapshotId: string): void {
+  rmSync(snapshotDir(p, snapshotId), { recursive: true, force: true });
+}
+
+export interface DropPlan {
+  loadId?: string;
+  droppedTables: string[];
+  resetResources: string[];
+}
+
+/**
+ * Plans `drop` like `dlt pipeline <name> drop`: takes resources (and/or tables) out of the
+ * schema and their state out of the pipeline state, and writes an extracted package that
+ * carries the new state and a refresh plan dropping those tables. Nothing changes at the
+ * destination until that package loads. Idempotent for a given load id.
+ */
+export function planDrop(p: Pipeline, opts: { loadId: string; resources?: string[]; tables?: string[]; stateOnly?: boolean }): DropPlan {
+  const wd = wdOf(p);
+  wd.storage.recover();
+  for (const stage of ['extracted', 'normalized', 'loaded'] as const) {
+    if (existsSync(wd.storage.packageDir(stage, opts.loadId))) {
+      const pkg = wd.packageState(stage, opts.loadId);
+      return { loadId: opts.loadId, droppedTables: pkg.refresh?.dropTables ?? [], resetResources: opts.resources ?? [] };
+    }
+  }
+  if (wd.pendingPackages().length) throw new HaulError('PendingPackages', `pipeline "${p.pipelineName}" has pending packages; finish them (run) or drop them before drop`);
+  const state = structuredClone(wd.readState(p.pipelineName, p.datasetName));
+  const schemaName = state.default_schema_name ?? wd.schemaNames()[0];
+  const schema = schemaName ? wd.readSchema(schemaName) : undefined;
+  if (!schema) throw new HaulError('NothingToDrop', `pipeline "${p.pipelineName}" has no schema yet: nothing to drop`);
+  const resources = new Set(opts.resources ?? []);
+  const known = new Set(Object.values(schema.tables).map((t) => t.resource).filter((r): r is string => !!r));
+  for (const r of resources) if (!known.has(r)) throw new InvalidOptionsError('drop', `resource "${r}" is not in schema "${schema.name}" (has: ${[...known].join(', ')})`);
+  const roots = new Set(schema.tablesOfResources([...resources]).map((t) => t.name));
+  for (const t of opts.tables ?? []) {
+    const n = normalizeTableName(t);
+    if (!schema.getTable(n)) throw new InvalidOptionsError('drop', `table "${t}" is not in schema "${schema.name}"`);
+    roots.add(schema.rootOf(n).name);
+  }
+  const tables = opts.stateOnly ? [] : [...roots].flatMap((r) => schema.tableChain(r).map((t) => t.name));
+  for (const r of roots) {
+    const res = schema.getTable(r)?.resource;
+    if (res) resources.add(res);
+  }
+  schema.dropTables(tables);
+  for (const src of Object.values(state.sources)) {
+    for (const r of resources) if (src.resources) delete src.resources[r];
+  }
+  bumpStateVersion(state);
+  ensureStateTable(schema);
+  schema.bumpVersion();
+
+  const tmp = wd.storage.beginPackage('extracted', opts.loadId);
+  try {
+    // The state row, as the extract step writes it (same columns as _dlt_pipeline_state).
+    const w = new RotatingJsonlWriter({ dir: join(tmp, 'new_jobs'), table: STATE_TABLE, maxFileBytes: 1 << 30, nextFileId: () => randomBytes(5).toString('hex') });
+    w.write(
+      JSON.stringify({
+        version: state._state_version,
+        engine_version: state._state_engine_version,
+        pipeline_name: p.pipelineName,
+        state: stateForDestination(state),
+        created_at: new Date().toISOString(),
+        version_hash: state._version_hash,
+      }),
+    );
+    w.close();
+    const pkg: PackageState = {
+      loadId: opts.loadId,
+      createdAt: new Date().toISOString(),
+      schemaName: schema.name,
+      sourceName: schema.name,
+      pipelineState: state,
+      chainRoots: [],
+      itemCounts: {},
+      refresh: { mode: 'drop_resources', dropTables: tables, truncateTables: [] },
+    };
+    writeJsonFileAtomic(join(tmp, 'schema.json'), schema.toStored());
+    writeJsonFileAtomic(join(tmp, 'package_state.json'), pkg);
+    wd.storage.commitPackage('extracted', opts.loadId);
+  } catch (e) {
+    wd.storage.abortPackage('extracted', opts.loadId);
+    throw e;
+  }
+  return { loadId: opts.loadId, droppedTables: tables, resetResources: [...resources] };
+}

@@ -1,0 +1,204 @@
+import {
+  Client,
+  Connection,
+  ScheduleOverlapPolicy,
+  WorkflowExecutionAlreadyStartedError,
+  type ScheduleHandle,
+  type ScheduleSummary,
+  type WorkflowHandle,
+} from '@temporalio/client';
+import { HaulError, InvalidOptionsError } from '../errors.js';
+import type { dropWorkflow, pipelineWorkflow, scheduledPipelineWorkflow } from '../../workflows/index.js';
+import { parseDropInput, parsePipelineRunInput, pipelineWorkflowId } from './input.js';
+import { HaulDataset, HaulDestination, HaulPipeline, HaulStage } from './search-attributes.js';
+import type { DropInput, DropResult, PipelineProgress, PipelineRunInput, PipelineRunResult } from './types.js';
+import { DEFAULT_TASK_QUEUE } from './worker.js';
+
+export type PipelineHandle = WorkflowHandle<typeof pipelineWorkflow>;
+
+export interface StartOptions {
+  /** Task queue the haul workers poll (default 'haul' or HAUL_TASK_QUEUE). */
+  taskQueue?: string;
+  /**
+   * What to do when the pipeline already has a run in progress: 'fail' (default) throws
+   * PipelineAlreadyRunningError; 'attach' returns a handle on the running run instead.
+   */
+  ifRunning?: 'fail' | 'attach';
+}
+
+/** A second start of a pipeline whose run is still in progress. */
+export class PipelineAlreadyRunningError extends HaulError {
+  constructor(readonly pipelineName: string, readonly runId: string | undefined) {
+    super(
+      'PipelineAlreadyRunning',
+      `pipeline "${pipelineName}" already has a run in progress (workflow ${pipelineWorkflowId(pipelineName)}${runId ? `, run ${runId}` : ''}); ` +
+        "wait for it to finish, or pass { ifRunning: 'attach' } to follow it",
+    );
+  }
+}
+
+/** Connects to TEMPORAL_ADDRESS (default localhost:7233) and namespace TEMPORAL_NAMESPACE (default 'default'). */
+export async function connectClient(opts: { address?: string; namespace?: string } = {}): Promise<Client> {
+  const connection = await Connection.connect({ address: opts.address ?? process.env.TEMPORAL_ADDRESS ?? 'localhost:7233' });
+  return new Client({ connection, namespace: opts.namespace ?? process.env.TEMPORAL_NAMESPACE ?? 'default' });
+}
+
+function taskQueueOf(opts: StartOptions): string {
+  return opts.taskQueue ?? process.env.HAUL_TASK_QUEUE ?? DEFAULT_TASK_QUEUE;
+}
+
+function summaryOf(input: PipelineRunInput): string {
+  const dataset = input.datasetName ?? `${input.pipelineName}_dataset`;
+  const how = [input.writeDisposition, input.refresh && `refresh=${input.refresh}`, input.pendingOnly && 'pending only'].filter(Boolean).join(', ');
+  return `haul ${input.pipelineName}: ${input.source} -> ${input.destination}/${dataset}${how ? ` (${how})` : ''}`;
+}
+
+function searchAttributesOf(input: { pipelineName: string; destination: string; datasetName?: string }) {
+  return [
+    { key: HaulPipeline, value: input.pipelineName },
+    { key: HaulDestination, value: input.destination },
+    { key: HaulDataset, value: input.datasetName ?? `${input.pipelineName}_dataset` },
+    { key: HaulStage, value: 'starting' },
+  ];
+}
+
+/**
+ * Starts `pipelineWorkflow` (workflow id `pipeline/<pipelineName>`) after validating the
+ * input with zod. A pipeline never has two runs at once: a start while one runs throws
+ * PipelineAlreadyRunningError, or attaches with `{ ifRunning: 'attach' }`.
+ */
+export async function startPipeline(client: Client, input: PipelineRunInput, opts: StartOptions = {}): Promise<PipelineHandle> {
+  const parsed = parsePipelineRunInput(input);
+  const workflowId = pipelineWorkflowId(parsed.pipelineName);
+  try {
+    return await client.workflow.start<typeof pipelineWorkflow>('pipelineWorkflow', {
+      workflowId,
+      taskQueue: taskQueueOf(opts),
+      args: [parsed],
+      workflowIdConflictPolicy: opts.ifRunning === 'attach' ? 'USE_EXISTING' : 'FAIL',
+      workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+      typedSearchAttributes: searchAttributesOf(parsed),
+      staticSummary: summaryOf(parsed),
+      staticDetails: `source \`${parsed.source}\`${parsed.resources ? ` (resources ${parsed.resources.join(', ')})` : ''}, destination \`${parsed.destination}\`, dataset \`${parsed.datasetName ?? `${parsed.pipelineName}_dataset`}\``,
+    });
+  } catch (e) {
+    if (e instanceof WorkflowExecutionAlreadyStartedError) {
+      const running = await client.workflow.getHandle(workflowId).describe().catch(() => undefined);
+      throw new PipelineAlreadyRunningError(parsed.pipelineName, running?.runId);
+    }
+    throw e;
+  }
+}
+
+/** Starts the pipeline and waits for its result (a LoadInfo summary). */
+export async function runPipeline(client: Client, input: PipelineRunInput, opts: StartOptions = {}): Promise<PipelineRunResult> {
+  const handle = await startPipeline(client, input, opts);
+  return handle.result();
+}
+
+/** The `progress` query of a pipeline's current (or last) run. */
+export async function pipelineProgress(client: Client, pipelineName: string): Promise<PipelineProgress> {
+  return client.workflow.getHandle(pipelineWorkflowId(pipelineName)).query<PipelineProgress>('progress');
+}
+
+/** Runs `dropWorkflow` (same workflow id as the pipeline's runs, so it never overlaps a load). */
+export async function dropPipelineData(client: Client, input: DropInput, opts: StartOptions = {}): Promise<DropResult> {
+  const parsed = parseDropInput(input);
+  const workflowId = pipelineWorkflowId(parsed.pipelineName);
+  try {
+    const handle = await client.workflow.start<typeof dropWorkflow>('dropWorkflow', {
+      workflowId,
+      taskQueue: taskQueueOf(opts),
+      args: [parsed],
+      workflowIdConflictPolicy: 'FAIL',
+      workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+      typedSearchAttributes: searchAttributesOf(parsed),
+      staticSummary: `haul ${parsed.pipelineName}: drop ${[...(parsed.resources ?? []), ...(parsed.tables ?? [])].join(', ')}`,
+    });
+    return await handle.result();
+  } catch (e) {
+    if (e instanceof WorkflowExecutionAlreadyStartedError) throw new PipelineAlreadyRunningError(parsed.pipelineName, undefined);
+    throw e;
+  }
+}
+
+// ---- schedules ---------------------------------------------------------------------------
+
+export type SchedulePipelineInput = PipelineRunInput & {
+  /** Default `pipeline/<pipelineName>`. */
+  scheduleId?: string;
+  /** An interval such as '1h', '15m' or milliseconds. */
+  every?: string | number;
+  /** A cron expression such as '0 3 * * *'. */
+  cron?: string;
+  /** Create paused. */
+  paused?: boolean;
+  /** Default SKIP: a tick while a run is in progress does nothing. */
+  overlap?: 'SKIP' | 'BUFFER_ONE' | 'ALLOW_ALL';
+};
+
+/** Default schedule id of a pipeline. */
+export function pipelineScheduleId(pipelineName: string): string {
+  return `pipeline/${pipelineName}`;
+}
+
+/**
+ * Creates a Temporal Schedule that runs the pipeline `every` interval or on `cron`.
+ * Each tick starts `scheduledPipelineWorkflow`, which runs the pipeline under its usual
+ * workflow id, so a tick never overlaps a manual run (it is skipped).
+ */
+export async function schedulePipeline(client: Client, input: SchedulePipelineInput, opts: StartOptions = {}): Promise<ScheduleHandle> {
+  const { scheduleId, every, cron, paused, overlap, ...runInput } = input;
+  const parsed = parsePipelineRunInput(runInput);
+  if ((every === undefined) === (cron === undefined)) throw new InvalidOptionsError('schedule', 'pass exactly one of every (e.g. "1h") or cron (e.g. "0 3 * * *")');
+  const id = scheduleId ?? pipelineScheduleId(parsed.pipelineName);
+  return client.schedule.create({
+    scheduleId: id,
+    spec: every !== undefined ? { intervals: [{ every: every as `${number}h` }] } : { cronExpressions: [cron!] },
+    action: {
+      type: 'startWorkflow',
+      workflowType: 'scheduledPipelineWorkflow' satisfies keyof { scheduledPipelineWorkflow: typeof scheduledPipelineWorkflow },
+      workflowId: `schedule/${parsed.pipelineName}`,
+      taskQueue: taskQueueOf(opts),
+      args: [parsed],
+      typedSearchAttributes: searchAttributesOf(parsed),
+      staticSummary: summaryOf(parsed) + ' [scheduled]',
+    },
+    policies: { overlap: ScheduleOverlapPolicy[overlap ?? 'SKIP'] },
+    state: { paused: paused ?? false, note: paused ? 'created paused' : undefined },
+    memo: { haulPipeline: parsed.pipelineName },
+  });
+}
+
+/** Handle of a pipeline's schedule (pause/unpause/trigger/delete/describe on it). */
+export function pipelineSchedule(client: Client, scheduleIdOrPipeline: string): ScheduleHandle {
+  return client.schedule.getHandle(scheduleIdOrPipeline.includes('/') ? scheduleIdOrPipeline : pipelineScheduleId(scheduleIdOrPipeline));
+}
+
+export async function pauseSchedule(client: Client, scheduleId: string, note?: string): Promise<void> {
+  await pipelineSchedule(client, scheduleId).pause(note);
+}
+
+export async function unpauseSchedule(client: Client, scheduleId: string, note?: string): Promise<void> {
+  await pipelineSchedule(client, scheduleId).unpause(note);
+}
+
+/** Starts a run now (does not wait for it); the schedule's overlap policy applies. */
+export async function triggerSchedule(client: Client, scheduleId: string): Promise<void> {
+  await pipelineSchedule(client, scheduleId).trigger(ScheduleOverlapPolicy.SKIP);
+}
+
+export async function deleteSchedule(client: Client, scheduleId: string): Promise<void> {
+  await pipelineSchedule(client, scheduleId).delete();
+}
+
+/** haul's schedules (those made by schedulePipeline), optionally of one pipeline. */
+export async function listSchedules(client: Client, pipelineName?: string): Promise<ScheduleSummary[]> {
+  const out: ScheduleSummary[] = [];
+  for await (const s of client.schedule.list()) {
+    const name = s.memo?.haulPipeline;
+    if (typeof name !== 'string') continue;
+    if (pipelineName === undefined || name === pipelineName) out.push(s);
+  }
+  return out;
+}

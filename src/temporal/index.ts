@@ -1,0 +1,27 @@
+/** haul on Temporal: workers, clients, schedules, a local dev server. Import from 'haul/temporal'. */
+export { createWorker, bundleHaulWorkflows, workflowsPath, DEFAULT_TASK_QUEUE, type CreateWorkerOptions, type HaulWorker } from './worker.js';
+export {
+  connectClient,
+  startPipeline,
+  runPipeline,
+  pipelineProgress,
+  dropPipelineData,
+  schedulePipeline,
+  pipelineSchedule,
+  pauseSchedule,
+  unpauseSchedule,
+  triggerSchedule,
+  deleteSchedule,
+  listSchedules,
+  pipelineScheduleId,
+  PipelineAlreadyRunningError,
+  type PipelineHandle,
+  type StartOptions,
+  type SchedulePipelineInput,
+} from './client.js';
+export { parsePipelineRunInput, parseDropInput, pipelineWorkflowId, pipelineRunInputSchema } from './input.js';
+export { startDevServer, registerSearchAttributes, type DevServer, type DevServerOptions } from './dev-server.js';
+export { findTemporalCli } from './cli-path.js';
+export { HaulPipeline, HaulDataset, HaulDestination, HaulStage, HaulLoadId, HAUL_SEARCH_ATTRIBUTES } from './search-attributes.js';
+export { scrubSecrets, type SourceRegistry, type SourceEntry, type DestinationRegistry } from '../../activities/index.js';
+export type * from './types.js';

@@ -1,0 +1,98 @@
+import { z } from 'zod';
+import { InvalidOptionsError } from '../errors.js';
+import type { DropInput, PipelineRunInput } from './types.js';
+
+/** Keys that look like credentials: these are resolved on the worker, never sent in an input. */
+const SECRET_KEY = /pass(word)?|secret|token|credential|api[_-]?key|private[_-]?key|auth/i;
+/** Inputs go into workflow history: keep them small, and rows out of them. */
+const MAX_INPUT_BYTES = 64 * 1024;
+
+const name = z
+  .string()
+  .min(1)
+  .max(200)
+  .regex(/^[A-Za-z0-9_.-]+$/, 'use letters, digits, _ . - only');
+const key = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]);
+const json = z.json();
+
+const tuning = z
+  .object({
+    heartbeatTimeoutMs: z.number().int().min(1000).optional(),
+    startToCloseTimeoutMs: z.number().int().min(1000).optional(),
+    maximumAttempts: z.number().int().min(0).optional(),
+    initialIntervalMs: z.number().int().min(1).optional(),
+    maximumIntervalMs: z.number().int().min(1).optional(),
+  })
+  .strict();
+
+const destinationOptions = z.record(z.string(), json).superRefine((o, ctx) => {
+  for (const k of Object.keys(o)) {
+    if (SECRET_KEY.test(k)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [k],
+        message: 'looks like a credential; credentials never go into workflow inputs: configure them on the worker (env or .dlt/secrets.toml)',
+      });
+    }
+  }
+});
+
+const ref = {
+  pipelineName: name,
+  destination: z.string().min(1),
+  destinationOptions: destinationOptions.optional(),
+  datasetName: z.string().min(1).max(200).optional(),
+};
+
+export const pipelineRunInputSchema = z
+  .object({
+    ...ref,
+    source: z.string().min(1),
+    args: z.union([z.array(json), z.record(z.string(), json)]).optional(),
+    resources: z.array(z.string().min(1)).min(1).optional(),
+    tableName: z.string().min(1).optional(),
+    writeDisposition: z.enum(['append', 'replace', 'merge', 'skip']).optional(),
+    primaryKey: key.optional(),
+    mergeKey: key.optional(),
+    refresh: z.enum(['drop_sources', 'drop_resources', 'drop_data']).optional(),
+    pendingOnly: z.boolean().optional(),
+    tuning: tuning.optional(),
+  })
+  .strict();
+
+export const dropInputSchema = z
+  .object({
+    ...ref,
+    resources: z.array(z.string().min(1)).optional(),
+    tables: z.array(z.string().min(1)).optional(),
+    stateOnly: z.boolean().optional(),
+    tuning: tuning.optional(),
+  })
+  .strict()
+  .refine((d) => (d.resources?.length ?? 0) + (d.tables?.length ?? 0) > 0, { message: 'name at least one resource or table to drop' });
+
+function check<T>(schema: z.ZodType<T>, what: string, input: unknown): T {
+  const r = schema.safeParse(input);
+  if (!r.success) {
+    throw new InvalidOptionsError(what, r.error.issues.map((i) => `${i.path.map(String).join('.') || '(root)'}: ${i.message}`).join('; '));
+  }
+  const size = Buffer.byteLength(JSON.stringify(r.data));
+  if (size > MAX_INPUT_BYTES) {
+    throw new InvalidOptionsError(what, `is ${size} bytes; keep it under ${MAX_INPUT_BYTES} (pass rows through a source, not through the input)`);
+  }
+  return r.data;
+}
+
+/** Validates a pipeline run input; throws InvalidOptionsError (non-retryable) naming what is wrong. */
+export function parsePipelineRunInput(input: unknown): PipelineRunInput {
+  return check(pipelineRunInputSchema, 'pipeline run input', input) as PipelineRunInput;
+}
+
+export function parseDropInput(input: unknown): DropInput {
+  return check(dropInputSchema, 'drop input', input) as DropInput;
+}
+
+/** The workflow id of a pipeline: one pipeline never has two runs at once. */
+export function pipelineWorkflowId(pipelineName: string): string {
+  return `pipeline/${pipelineName}`;
+}

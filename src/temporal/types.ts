@@ -1,0 +1,172 @@
+/**
+ * What travels through Temporal history for a pipeline run: small inputs, ids, counts and
+ * schema hashes. Never rows, never credentials. Types only (workflow code imports these).
+ */
+
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [k: string]: JsonValue };
+
+export type WriteDispositionName = 'append' | 'replace' | 'merge' | 'skip';
+export type RefreshModeName = 'drop_sources' | 'drop_resources' | 'drop_data';
+
+/** Retry and timeout knobs for the pipeline's activities (durations in ms). */
+export interface ActivityTuning {
+  /** A worker that stops heartbeating for this long is considered dead (default 30 000). */
+  heartbeatTimeoutMs?: number;
+  /** Upper bound for one attempt of one step (default 24 h). */
+  startToCloseTimeoutMs?: number;
+  /** Attempts per step for retryable errors (default 10; 0 = unlimited). */
+  maximumAttempts?: number;
+  /** First retry delay (default 1 000), doubling up to maximumIntervalMs (default 60 000). */
+  initialIntervalMs?: number;
+  maximumIntervalMs?: number;
+}
+
+/** The validated input of `pipelineWorkflow` (see src/temporal/input.ts for the zod schema). */
+export interface PipelineRunInput {
+  pipelineName: string;
+  /** Name of a source registered on the worker (`createWorker({ sources })`). */
+  source: string;
+  /** JSON arguments for the source: an array is spread, an object is passed as one argument. */
+  args?: JsonValue[] | { [k: string]: JsonValue };
+  /** Only these resources of the source (default: the source's selected resources). */
+  resources?: string[];
+  /** A destination registered on the worker, or a built-in name such as 'duckdb'. */
+  destination: string;
+  /** Non-secret destination options (e.g. a DuckDB file path). Credentials are resolved on the worker. */
+  destinationOptions?: { [k: string]: JsonValue };
+  datasetName?: string;
+  /** Run options applied to the source (like `pipeline.run(data, options)`). */
+  tableName?: string;
+  writeDisposition?: WriteDispositionName;
+  primaryKey?: string | string[];
+  mergeKey?: string | string[];
+  refresh?: RefreshModeName;
+  /** Only finish packages an earlier run left pending; do not extract. */
+  pendingOnly?: boolean;
+  tuning?: ActivityTuning;
+}
+
+/** Identifies the pipeline every activity opens (a subset of the run input). */
+export type PipelineRef = Pick<PipelineRunInput, 'pipelineName' | 'destination' | 'destinationOptions' | 'datasetName'>;
+
+export interface PendingPackage {
+  loadId: string;
+  stage: 'extracted' | 'normalized';
+}
+
+export interface SyncResult {
+  pending: PendingPackage[];
+  /** Where the package activities must run: this worker's own queue when it keeps files locally. */
+  activityTaskQueue?: string;
+  destinationName: string;
+  datasetName: string;
+  /** e.g. the DuckDB file path; never holds credentials. */
+  destinationLocation: string;
+}
+
+export interface ExtractResult {
+  loadId: string;
+  sourceName: string;
+  /** Items per root table. */
+  itemCounts: Record<string, number>;
+  /** Tables the package will drop/truncate at the destination when it loads (refresh). */
+  refresh?: { mode: RefreshModeName; dropTables: string[]; truncateTables: string[] };
+}
+
+export interface NormalizedPackage {
+  loadId: string;
+  schemaName: string;
+  tables: number;
+  jobs: number;
+  rowCounts: Record<string, number>;
+  refresh?: { mode: RefreshModeName; dropTables: string[]; truncateTables: string[]; applied: boolean };
+}
+
+export interface NormalizeResult {
+  /** Every package now waiting to load, oldest first (also the ones an earlier attempt normalized). */
+  packages: NormalizedPackage[];
+}
+
+export interface PackageSummary {
+  loadId: string;
+  state: 'loaded' | 'pending';
+  schemaName: string;
+  schemaVersionHash: string;
+  rowCounts: Record<string, number>;
+  completedJobs: number;
+  failedJobs: number;
+}
+
+export interface LoadResult {
+  destinationName: string;
+  destinationLocation: string;
+  datasetName: string;
+  packages: PackageSummary[];
+}
+
+export interface SnapshotRef {
+  snapshotId: string;
+}
+
+/** What `pipelineWorkflow` returns: a LoadInfo summary. */
+export interface PipelineRunResult {
+  pipelineName: string;
+  source: string;
+  destinationName: string;
+  destinationLocation: string;
+  datasetName: string;
+  /** The package this run extracted (absent with pendingOnly). */
+  extracted?: { loadId: string; itemCounts: Record<string, number> };
+  loadIds: string[];
+  /** Rows per table over all loaded packages (incl. packages an earlier run left pending). */
+  rowCounts: Record<string, number>;
+  packages: PackageSummary[];
+  startedAt: string;
+  finishedAt: string;
+}
+
+export type PipelineStage =
+  | 'starting'
+  | 'sync'
+  | 'finish_pending'
+  | 'extract'
+  | 'normalize'
+  | 'refresh'
+  | 'load'
+  | 'compensate'
+  | 'done'
+  | 'failed';
+
+/** Answer of the `progress` query. */
+export interface PipelineProgress {
+  pipelineName: string;
+  stage: PipelineStage;
+  /** Load ids seen by this run (pending ones first, then the extracted one). */
+  loadIds: string[];
+  /** Items extracted per root table. */
+  extracted: Record<string, number>;
+  /** Rows normalized per table (root and child tables). */
+  normalized: Record<string, number>;
+  /** Rows loaded per table. */
+  loaded: Record<string, number>;
+  /** The last heartbeat-independent note, e.g. 'compensation restored snapshot'. */
+  note?: string;
+  error?: string;
+}
+
+export interface DropInput extends PipelineRef {
+  /** Resources whose tables and state are dropped. */
+  resources?: string[];
+  /** Tables to drop (with their child tables). */
+  tables?: string[];
+  /** Drop only the state of the resources, keep the tables. */
+  stateOnly?: boolean;
+  tuning?: ActivityTuning;
+}
+
+export interface DropResult {
+  pipelineName: string;
+  droppedTables: string[];
+  resetResources: string[];
+  loadId?: string;
+}

@@ -1,0 +1,180 @@
+import { join } from 'node:path';
+import { WorkflowFailedError } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import { describe, expect, it } from 'vitest';
+import { attach, duckdb, pipeline, resource } from '../../src/index.js';
+import { PipelineAlreadyRunningError, pipelineProgress, runPipeline, startPipeline } from '../../src/temporal/client.js';
+import { HaulDataset, HaulDestination, HaulLoadId, HaulPipeline, HaulStage } from '../../src/temporal/search-attributes.js';
+import { shop, testSources } from '../fixtures/temporal-sources.js';
+import { query, tempDir } from '../helpers.js';
+import { testClient, testWorker, uniqueQueue } from './temporal-env.js';
+
+/** Rows of a table without the per-load random columns, sorted, as plain JSON. */
+async function rowsOf(pipelineName: string, pipelinesDir: string, table: string, orderBy: string): Promise<unknown[]> {
+  const p = attach({ pipelineName, pipelinesDir });
+  const rows = await query<Record<string, unknown>>(p, `SELECT * EXCLUDE (_dlt_load_id, _dlt_id) FROM "${table}" ORDER BY ${orderBy}`).catch(async () =>
+    query<Record<string, unknown>>(p, `SELECT * EXCLUDE (_dlt_id) FROM "${table}" ORDER BY ${orderBy}`),
+  );
+  return JSON.parse(JSON.stringify(rows, (_k, v) => (typeof v === 'bigint' ? Number(v) : v)));
+}
+
+async function tablesOf(pipelineName: string, pipelinesDir: string): Promise<string[]> {
+  const p = attach({ pipelineName, pipelinesDir });
+  const rows = await query<{ table_name: string }>(p, `SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY 1`, [p.datasetName]);
+  return rows.map((r) => r.table_name);
+}
+
+describe('pipelineWorkflow on a real dev server', () => {
+  it('lands the same tables and rows as the in-process run', async () => {
+    const dir = tempDir();
+    const client = await testClient();
+    const taskQueue = uniqueQueue();
+    await testWorker({ sources: testSources, taskQueue, pipelinesDir: join(dir, 'wf') });
+
+    // In-process: two batches.
+    const inproc = pipeline({ pipelineName: 'shop', pipelinesDir: join(dir, 'ip'), destination: duckdb({ path: join(dir, 'ip.duckdb') }), datasetName: 'shop_data' });
+    await inproc.run(shop(1));
+    await inproc.run(shop(2));
+
+    // Through the workflow: the same two batches.
+    const input = { pipelineName: 'shop', source: 'shop', destination: 'duckdb', destinationOptions: { path: join(dir, 'wf.duckdb') }, datasetName: 'shop_data' };
+    const r1 = await runPipeline(client, { ...input, args: [1] }, { taskQueue });
+    const r2 = await runPipeline(client, { ...input, args: [2] }, { taskQueue });
+    expect(r1.rowCounts).toMatchObject({ events: 100, events__tags: 200, customers: 20, customers__addresses: 40 });
+    expect(r2.rowCounts).toMatchObject({ events: 100, customers: 20 });
+    expect(r2.loadIds).toEqual([r2.extracted!.loadId]);
+    expect(r2.destinationName).toBe('duckdb');
+
+    expect(await tablesOf('shop', join(dir, 'wf'))).toEqual(await tablesOf('shop', join(dir, 'ip')));
+    for (const [table, order] of [
+      ['events', 'id'],
+      ['events__tags', '_dlt_parent_id, _dlt_list_idx'],
+      ['customers', 'id'],
+    ] as const) {
+      const a = await rowsOf('shop', join(dir, 'wf'), table, order);
+      const b = await rowsOf('shop', join(dir, 'ip'), table, order);
+      expect(a.length).toBeGreaterThan(0);
+      if (table === 'events__tags') expect(a.length).toBe(b.length);
+      else expect(a).toEqual(b);
+    }
+    const wf = attach({ pipelineName: 'shop', pipelinesDir: join(dir, 'wf') });
+    expect(wf.state.sources.shop!.resources!.events!.incremental!.ts!.last_value).toBe(200);
+    expect(wf.hasPendingData).toBe(false);
+  });
+
+  it('sets search attributes, answers the progress query and keeps rows out of history', async () => {
+    const dir = tempDir();
+    const client = await testClient();
+    const taskQueue = uniqueQueue();
+    await testWorker({ sources: testSources, taskQueue, pipelinesDir: join(dir, 'p') });
+    const pipelineName = `sa_${taskQueue.replace(/-/g, '_')}`;
+    const handle = await startPipeline(
+      client,
+      { pipelineName, source: 'numbers', args: { n: 20_000 }, destination: 'duckdb', destinationOptions: { path: join(dir, 'x.duckdb') }, datasetName: 'nums' },
+      { taskQueue },
+    );
+    expect(handle.workflowId).toBe(`pipeline/${pipelineName}`);
+    const result = await handle.result();
+    expect(result.rowCounts.numbers).toBe(20_000);
+
+    const desc = await handle.describe();
+    expect(desc.typedSearchAttributes.get(HaulPipeline)).toBe(pipelineName);
+    expect(desc.typedSearchAttributes.get(HaulDataset)).toBe('nums');
+    expect(desc.typedSearchAttributes.get(HaulDestination)).toBe('duckdb');
+    expect(desc.typedSearchAttributes.get(HaulStage)).toBe('done');
+    expect(desc.typedSearchAttributes.get(HaulLoadId)).toBe(result.extracted!.loadId);
+    expect(await desc.staticSummary()).toContain(`haul ${pipelineName}: numbers -> duckdb/nums`);
+
+    const progress = await pipelineProgress(client, pipelineName);
+    expect(progress).toMatchObject({ pipelineName, stage: 'done', loadIds: [result.extracted!.loadId], extracted: { numbers: 20_000 }, normalized: { numbers: 20_000 }, loaded: { numbers: 20_000 } });
+
+    // Visibility is eventually consistent: poll the list query briefly.
+    let found: string[] = [];
+    for (let i = 0; i < 50 && found.length === 0; i++) {
+      found = [];
+      for await (const w of client.workflow.list({ query: `HaulPipeline='${pipelineName}'` })) found.push(w.workflowId);
+      if (!found.length) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(found).toEqual([`pipeline/${pipelineName}`]);
+
+    // 20 000 rows went through, but history holds ids and counts only.
+    const history = await handle.fetchHistory();
+    const size = JSON.stringify(history).length;
+    expect(size).toBeLessThan(60_000);
+    expect(JSON.stringify(history)).not.toContain('row 19999');
+    const summaries = (history.events ?? []).map((e) => e.userMetadata?.summary?.data).filter(Boolean).map((d) => Buffer.from(d as Uint8Array).toString());
+    expect(summaries.some((s) => /load \d+\.\d+: 1 tables, \d+ jobs/.test(s))).toBe(true);
+  });
+
+  it('fails fast and without retries on an unknown source, bad args or a bad destination', async () => {
+    const dir = tempDir();
+    const client = await testClient();
+    const taskQueue = uniqueQueue();
+    await testWorker({ sources: testSources, taskQueue, pipelinesDir: join(dir, 'p') });
+    const base = { pipelineName: `bad_${taskQueue.replace(/-/g, '_')}`, destination: 'duckdb', destinationOptions: { path: join(dir, 'x.duckdb') } };
+
+    const failureOf = async (input: Parameters<typeof runPipeline>[1]) => {
+      const e = await runPipeline(client, input, { taskQueue }).then(
+        () => undefined,
+        (err: unknown) => err,
+      );
+      expect(e).toBeInstanceOf(WorkflowFailedError);
+      let cause: unknown = (e as WorkflowFailedError).cause;
+      while (cause && !(cause instanceof ApplicationFailure)) cause = (cause as Error).cause;
+      return cause as ApplicationFailure;
+    };
+    const unknown = await failureOf({ ...base, source: 'nope' });
+    expect(unknown.type).toBe('UnknownSource');
+    expect(unknown.nonRetryable).toBe(true);
+    expect(unknown.message).toContain('registered: shop, numbers, numbersChecked');
+
+    const badArgs = await failureOf({ ...base, source: 'numbersChecked', args: { n: -1 } });
+    expect(badArgs.type).toBe('InvalidSourceArgs');
+    expect(badArgs.message).toContain('n:');
+
+    const badDest = await failureOf({ ...base, source: 'numbers', args: { n: 1 }, destination: 'oracle' });
+    expect(badDest.type).toBe('InvalidOptions');
+    expect(badDest.message).toContain('unknown destination "oracle"');
+
+    // Input that is wrong on its face never starts a workflow.
+    await expect(startPipeline(client, { ...base, source: 'numbers', writeDisposition: 'upsert' as 'merge' }, { taskQueue })).rejects.toThrow(/writeDisposition/);
+    await expect(startPipeline(client, { ...base, pipelineName: 'a/b', source: 'numbers' }, { taskQueue })).rejects.toThrow(/pipelineName/);
+    await expect(
+      startPipeline(client, { ...base, source: 'numbers', destinationOptions: { path: 'x', password: 'hunter2' } }, { taskQueue }),
+    ).rejects.toThrow(/password: looks like a credential/);
+  });
+
+  it('does not start a second load while a run of the same pipeline is in progress', async () => {
+    const dir = tempDir();
+    const client = await testClient();
+    const taskQueue = uniqueQueue();
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let calls = 0;
+    const slow = () =>
+      resource(
+        async function* slow() {
+          calls++;
+          await gate;
+          yield [{ id: 1 }, { id: 2 }];
+        },
+        { name: 'slow' },
+      );
+    await testWorker({ sources: { slow }, taskQueue, pipelinesDir: join(dir, 'p') });
+    const input = { pipelineName: `conc_${taskQueue.replace(/-/g, '_')}`, source: 'slow', destination: 'duckdb', destinationOptions: { path: join(dir, 'x.duckdb') } };
+    const first = await startPipeline(client, input, { taskQueue });
+    await expect(startPipeline(client, input, { taskQueue })).rejects.toBeInstanceOf(PipelineAlreadyRunningError);
+    await expect(startPipeline(client, input, { taskQueue })).rejects.toThrow(/already has a run in progress/);
+    const attached = await startPipeline(client, input, { taskQueue, ifRunning: 'attach' });
+    expect(attached.firstExecutionRunId).toBe(first.firstExecutionRunId);
+    release();
+    const [a, b] = await Promise.all([first.result(), attached.result()]);
+    expect(a).toEqual(b);
+    expect(calls).toBe(1);
+    const p = attach({ pipelineName: input.pipelineName, pipelinesDir: join(dir, 'p') });
+    expect(await query(p, 'SELECT count(*)::int AS n FROM slow')).toEqual([{ n: 2 }]);
+    // Once finished, the pipeline can run again under the same workflow id.
+    const again = await runPipeline(client, input, { taskQueue });
+    expect(again.rowCounts.slow).toBe(2);
+  });
+});

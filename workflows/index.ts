@@ -1,0 +1,302 @@
+/**
+ * Temporal workflow code ONLY: deterministic, no fs, no drivers. Imports types and the
+ * search attribute keys; every step that touches files or a destination is an activity.
+ *
+ * pipelineWorkflow: syncDestination -> finish pending packages -> extract -> normalize
+ * -> [refresh: snapshot, registered compensation] -> load -> a small LoadInfo summary.
+ * Only ids, counts and schema hashes pass through history.
+ */
+import {
+  ApplicationFailure,
+  defineQuery,
+  executeChild,
+  ParentClosePolicy,
+  log,
+  proxyActivities,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+  type ActivityOptions,
+} from '@temporalio/workflow';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import type { HaulActivities } from '../activities/index.js';
+import { HaulDataset, HaulDestination, HaulLoadId, HaulPipeline, HaulStage } from '../src/temporal/search-attributes.js';
+import type {
+  ActivityTuning,
+  DropInput,
+  DropResult,
+  NormalizedPackage,
+  PackageSummary,
+  PipelineProgress,
+  PipelineRef,
+  PipelineRunInput,
+  PipelineRunResult,
+  PipelineStage,
+} from '../src/temporal/types.js';
+
+export const progressQuery = defineQuery<PipelineProgress>('progress');
+
+/** Activity options from the input's tuning (durations in ms). */
+function activityOptions(t: ActivityTuning = {}, taskQueue?: string): ActivityOptions {
+  return {
+    taskQueue,
+    startToCloseTimeout: t.startToCloseTimeoutMs ?? 24 * 3600_000,
+    heartbeatTimeout: t.heartbeatTimeoutMs ?? 30_000,
+    retry: {
+      initialInterval: t.initialIntervalMs ?? 1_000,
+      backoffCoefficient: 2,
+      maximumInterval: t.maximumIntervalMs ?? 60_000,
+      maximumAttempts: t.maximumAttempts ?? 10,
+    },
+  };
+}
+
+function add(into: Record<string, number>, counts: Record<string, number>): void {
+  for (const [k, n] of Object.entries(counts)) into[k] = (into[k] ?? 0) + n;
+}
+
+function describeLoad(pkgs: NormalizedPackage[]): string {
+  if (pkgs.length === 1) {
+    const p = pkgs[0]!;
+    return `load ${p.loadId}: ${p.tables} tables, ${p.jobs} jobs`;
+  }
+  const tables = pkgs.reduce((a, p) => a + p.tables, 0);
+  const jobs = pkgs.reduce((a, p) => a + p.jobs, 0);
+  return `load ${pkgs.length} packages (${pkgs.map((p) => p.loadId).join(', ')}): ${tables} tables, ${jobs} jobs`;
+}
+
+/** A load id from workflow time (deterministic on replay); load ids sort by time. */
+function newLoadId(): string {
+  return (Date.now() / 1000).toFixed(6);
+}
+
+class Run {
+  readonly progress: PipelineProgress;
+  readonly ref: PipelineRef;
+  acts: ReturnType<typeof proxyActivities<HaulActivities>>;
+
+  constructor(readonly input: PipelineRunInput | DropInput) {
+    this.ref = {
+      pipelineName: input.pipelineName,
+      destination: input.destination,
+      destinationOptions: input.destinationOptions,
+      datasetName: input.datasetName,
+    };
+    this.progress = { pipelineName: input.pipelineName, stage: 'starting', loadIds: [], extracted: {}, normalized: {}, loaded: {} };
+    this.acts = proxyActivities<HaulActivities>(activityOptions(input.tuning));
+    setHandler(progressQuery, () => this.progress);
+  }
+
+  stage(stage: PipelineStage): void {
+    this.progress.stage = stage;
+    upsertSearchAttributes([{ key: HaulStage, value: stage }]);
+  }
+
+  loadId(loadId: string): void {
+    if (!this.progress.loadIds.includes(loadId)) this.progress.loadIds.push(loadId);
+    upsertSearchAttributes([{ key: HaulLoadId, value: loadId }]);
+  }
+
+  /** Routes the package activities to the queue the sync step named (worker-local files). */
+  route(taskQueue: string | undefined): void {
+    if (taskQueue) this.acts = proxyActivities<HaulActivities>(activityOptions(this.input.tuning, taskQueue));
+  }
+
+  async normalize(): Promise<NormalizedPackage[]> {
+    this.stage('normalize');
+    const res = await this.acts.normalize(this.ref);
+    for (const p of res.packages) {
+      this.loadId(p.loadId);
+      add(this.progress.normalized, p.rowCounts);
+    }
+    return res.packages;
+  }
+
+  async load(pkgs: NormalizedPackage[]): Promise<PackageSummary[]> {
+    if (pkgs.length === 0) return [];
+    this.stage('load');
+    const opts = { ...activityOptions(this.input.tuning, this.routeQueue), summary: describeLoad(pkgs) };
+    const res = await this.acts.load.executeWithOptions(opts, [{ ...this.ref, loadIds: pkgs.map((p) => p.loadId) }]);
+    for (const p of res.packages) add(this.progress.loaded, p.rowCounts);
+    const failed = res.packages.filter((p) => p.state !== 'loaded');
+    if (failed.length) {
+      throw ApplicationFailure.nonRetryable(`load packages still pending: ${failed.map((p) => p.loadId).join(', ')}`, 'PackagesPending');
+    }
+    return res.packages;
+  }
+
+  routeQueue?: string;
+
+  async withStage<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      const out = await fn();
+      this.stage('done');
+      return out;
+    } catch (e) {
+      this.progress.error = (e as Error)?.message;
+      this.stage('failed');
+      throw e;
+    }
+  }
+}
+
+/** Runs one pipeline: sync, finish pending, extract, normalize, (refresh), load. */
+export async function pipelineWorkflow(input: PipelineRunInput): Promise<PipelineRunResult> {
+  const startedAt = new Date().toISOString();
+  upsertSearchAttributes([
+    { key: HaulPipeline, value: input.pipelineName },
+    { key: HaulDestination, value: input.destination },
+    { key: HaulDataset, value: input.datasetName ?? `${input.pipelineName}_dataset` },
+  ]);
+  const run = new Run(input);
+  return run.withStage(async () => {
+    run.stage('sync');
+    const sync = await run.acts.syncDestination({ ...run.ref, source: input.source, args: input.args, resources: input.resources });
+    run.route(sync.activityTaskQueue);
+    run.routeQueue = sync.activityTaskQueue;
+    upsertSearchAttributes([
+      { key: HaulDestination, value: sync.destinationName },
+      { key: HaulDataset, value: sync.datasetName },
+    ]);
+    const packages: PackageSummary[] = [];
+
+    // Finish what an earlier run left behind first, like dlt.
+    if (sync.pending.length > 0) {
+      run.stage('finish_pending');
+      for (const p of sync.pending) run.loadId(p.loadId);
+      packages.push(...(await run.load(await run.normalize())));
+    }
+
+    let extracted: PipelineRunResult['extracted'];
+    if (!input.pendingOnly) {
+      run.stage('extract');
+      const ex = await run.acts.extract({ ...input, loadId: newLoadId() });
+      run.loadId(ex.loadId);
+      add(run.progress.extracted, ex.itemCounts);
+      extracted = { loadId: ex.loadId, itemCounts: ex.itemCounts };
+
+      const normalized = await run.normalize();
+      const compensations: Array<() => Promise<unknown>> = [];
+      const refreshing = normalized.filter((p) => p.refresh && !p.refresh.applied);
+      if (refreshing.length) {
+        // The destructive part of a refresh is its own step, after extract and normalize
+        // succeeded. Snapshot schema + state first and restore them if anything from here
+        // on fails, so a failed refresh leaves the pipeline as it was.
+        run.stage('refresh');
+        const snap = await run.acts.snapshot({ ...run.ref, snapshotId: workflowInfo().runId });
+        compensations.push(() => run.acts.restoreSnapshot({ ...run.ref, snapshotId: snap.snapshotId, loadIds: normalized.map((p) => p.loadId) }));
+      }
+      try {
+        for (const p of refreshing) await run.acts.applyRefresh({ ...run.ref, loadId: p.loadId });
+        packages.push(...(await run.load(normalized)));
+      } catch (e) {
+        if (compensations.length === 0) throw e;
+        run.stage('compensate');
+        log.warn('load failed after a refresh; restoring the schema/state snapshot', { error: (e as Error)?.message });
+        for (const c of compensations.reverse()) await c();
+        run.progress.note = 'refresh failed; compensation restored the schema and state snapshot';
+        throw e;
+      }
+      if (compensations.length) await run.acts.discardSnapshot({ ...run.ref, snapshotId: workflowInfo().runId });
+    }
+
+    const rowCounts: Record<string, number> = {};
+    for (const p of packages) add(rowCounts, p.rowCounts);
+    return {
+      pipelineName: input.pipelineName,
+      source: input.source,
+      destinationName: sync.destinationName,
+      destinationLocation: sync.destinationLocation,
+      datasetName: sync.datasetName,
+      extracted,
+      loadIds: packages.map((p) => p.loadId),
+      rowCounts,
+      packages,
+      startedAt,
+      finishedAt: new Date().toISOString(),
+    };
+  });
+}
+
+/**
+ * Drops resources/tables and their state from a pipeline, like `dlt pipeline <name> drop`:
+ * pending packages are finished first; the drop is a package of its own that changes the
+ * destination only when it loads; a failure restores the schema/state snapshot.
+ */
+export async function dropWorkflow(input: DropInput): Promise<DropResult> {
+  upsertSearchAttributes([
+    { key: HaulPipeline, value: input.pipelineName },
+    { key: HaulDestination, value: input.destination },
+    { key: HaulDataset, value: input.datasetName ?? `${input.pipelineName}_dataset` },
+  ]);
+  const run = new Run(input);
+  return run.withStage(async () => {
+    run.stage('sync');
+    const sync = await run.acts.syncDestination({ ...run.ref });
+    run.route(sync.activityTaskQueue);
+    run.routeQueue = sync.activityTaskQueue;
+    if (sync.pending.length > 0) {
+      run.stage('finish_pending');
+      await run.load(await run.normalize());
+    }
+    run.stage('refresh');
+    const snap = await run.acts.snapshot({ ...run.ref, snapshotId: workflowInfo().runId });
+    const planned = await run.acts.planDrop({ ...input, loadId: newLoadId() });
+    if (!planned.loadId) {
+      await run.acts.discardSnapshot({ ...run.ref, snapshotId: snap.snapshotId });
+      return planned;
+    }
+    run.loadId(planned.loadId);
+    try {
+      const pkgs = await run.normalize();
+      for (const p of pkgs) if (p.refresh && !p.refresh.applied) await run.acts.applyRefresh({ ...run.ref, loadId: p.loadId });
+      await run.load(pkgs);
+    } catch (e) {
+      run.stage('compensate');
+      await run.acts.restoreSnapshot({ ...run.ref, snapshotId: snap.snapshotId, loadIds: [planned.loadId] });
+      throw e;
+    }
+    await run.acts.discardSnapshot({ ...run.ref, snapshotId: snap.snapshotId });
+    return planned;
+  });
+}
+
+export interface ScheduledRunResult {
+  /** True when the pipeline already had a run in progress, so this tick did nothing. */
+  skipped: boolean;
+  reason?: string;
+  result?: PipelineRunResult;
+}
+
+/**
+ * What a Temporal Schedule starts: runs `pipelineWorkflow` as a child with the pipeline's
+ * workflow id `pipeline/<name>`, so scheduled, manual and CLI runs of one pipeline can
+ * never overlap (a tick while a run is in progress is skipped, not queued).
+ */
+export async function scheduledPipelineWorkflow(input: PipelineRunInput): Promise<ScheduledRunResult> {
+  upsertSearchAttributes([
+    { key: HaulPipeline, value: input.pipelineName },
+    { key: HaulDestination, value: input.destination },
+    { key: HaulDataset, value: input.datasetName ?? `${input.pipelineName}_dataset` },
+  ]);
+  try {
+    const result = await executeChild(pipelineWorkflow, {
+      workflowId: `pipeline/${input.pipelineName}`,
+      args: [input],
+      parentClosePolicy: ParentClosePolicy.ABANDON,
+      staticSummary: workflowInfo().workflowId,
+    });
+    return { skipped: false, result };
+  } catch (e) {
+    if (e instanceof WorkflowExecutionAlreadyStartedError) {
+      log.info('pipeline already running; this scheduled run is skipped', { pipeline: input.pipelineName });
+      return { skipped: true, reason: `pipeline/${input.pipelineName} is already running` };
+    }
+    throw e;
+  }
+}
+
+/** Answers 'pong': lets tools check that a worker polls the task queue. */
+export async function pingWorkflow(): Promise<string> {
+  return 'pong';
+}
