@@ -160,8 +160,9 @@ interface Plan {
   /** List values go to this child table (created on the first element) and shape. */
   child: TableState | undefined;
   childShape: Shape | undefined;
-  /** Fast path: `"raw"` as JSON bytes, `"name":` as bytes, and the last object seen in. */
+  /** Fast path: `"raw"` and `"raw":` as JSON bytes, `"name":` as bytes, and the last object seen in. */
   keyJson: Buffer;
+  keyColon: Buffer;
   outKey: Buffer;
   stamp: number;
 }
@@ -193,6 +194,8 @@ class Normalizer {
   private pendingRootId: string | undefined;
   /** Row ids of the rows being scanned, by list depth (0 = root). */
   private readonly idStack: Buffer[] = [];
+  /** Link-column templates by list depth (see linkTemplate). */
+  private readonly templates: Buffer[] = [];
 
   constructor(private readonly opts: NormalizeOptions) {
     this.detect = opts.schema.settings.detectIsoTimestamps !== false;
@@ -282,6 +285,7 @@ class Normalizer {
       child: undefined,
       childShape: undefined,
       keyJson,
+      keyColon: Buffer.from(JSON.stringify(raw) + ':'),
       outKey: Buffer.from(`${JSON.stringify(name)}:`),
       stamp: 0,
     };
@@ -569,7 +573,8 @@ class Normalizer {
     const out = root.buf;
     let o = root.len;
     if (first === 0) out[o++] = COMMA;
-    for (let i = 0; i < tail.length; i++) out[o++] = tail[i];
+    out.set(tail, o);
+    o += tail.length;
     for (let i = 0; i < ROW_ID_LENGTH; i++) out[o++] = id[i];
     out[o++] = QUOTE;
     out[o++] = RBRACE;
@@ -646,7 +651,8 @@ class Normalizer {
       let plan = order[i];
       let matched = false;
       if (plan !== undefined) {
-        const k = plan.keyJson;
+        // `"key":` in one go (JSON without whitespace, as extract writes it)
+        const k = plan.keyColon;
         const n = k.length;
         if (p + n <= end) {
           let j = 1;
@@ -669,22 +675,27 @@ class Normalizer {
         const k = found.keyJson;
         if (k.length !== q + 1 - p) return -1;
         for (let j = 1; j < k.length - 1; j++) if (b[p + j] !== k[j]) return -1;
-        p = q + 1;
+        p = this.skipWs(q + 1);
+        if (b[p] !== COLON) return -1;
+        p++;
         order[i] = plan = found;
       }
       i++;
       if (plan.stamp === stamp || plan.slow) return -1;
       plan.stamp = stamp;
-      p = this.skipWs(p);
-      if (b[p] !== COLON) return -1;
-      this.p = this.skipWs(p + 1);
+      this.p = b[p] > 32 ? p : this.skipWs(p);
       const r = this.fastValue(plan, ts, first, depth);
       if (r < 0) return -1;
       if (r === 0) first = 0;
-      p = this.skipWs(this.p);
-      const c = b[p];
+      p = this.p;
+      let c = b[p];
+      if (c <= 32) {
+        p = this.skipWs(p);
+        c = b[p];
+      }
       if (c === COMMA) {
-        p = this.skipWs(p + 1);
+        p++;
+        if (b[p] <= 32) p = this.skipWs(p);
         continue;
       }
       if (c === RBRACE) {
@@ -733,6 +744,14 @@ class Normalizer {
         this.p = q + 1;
         return 0;
       }
+      if (t === 'timestamp' && !esc && q - p < 40) {
+        // another ISO shape ('...Z' without millis, '+02:00', a space): convert to canonical
+        const r = parseTimestamp(b.toString('latin1', p + 1, q), false);
+        if (r === undefined) return -1;
+        this.writeAsciiField(ts, plan, first, r);
+        this.p = q + 1;
+        return 0;
+      }
       return -1;
     }
     if (c === MINUS || (c >= D0 && c <= D9)) {
@@ -749,12 +768,21 @@ class Normalizer {
         if (!(b[q] >= D0 && b[q] <= D9)) return -1;
         while (q < end && b[q] >= D0 && b[q] <= D9) q++;
       }
-      // exponents are left to the object path (1e400 and friends)
-      if (b[q] === 101 || b[q] === 69) return -1;
+      let small = true;
+      if (b[q] === 101 || b[q] === 69) {
+        // an exponent: fine for doubles while it stays small (1e400 would be Infinity)
+        isInt = false;
+        q++;
+        if (b[q] === PLUS || b[q] === MINUS) q++;
+        const e0 = q;
+        while (q < end && b[q] >= D0 && b[q] <= D9) q++;
+        if (q === e0) return -1;
+        small = q - e0 <= 2 && q - p <= 40;
+      }
       const col = plan.col;
       if (col === undefined) return -1;
       const t = col.dataType;
-      if (t === 'double' || (t === 'bigint' && isInt && q - p <= 15)) {
+      if ((t === 'double' && small) || (t === 'bigint' && isInt && q - p <= 15)) {
         this.writeField(ts, plan, first, p, q);
         this.p = q;
         return 0;
@@ -806,7 +834,7 @@ class Normalizer {
     this.touch(ts);
     const parentId = this.idAt(depth);
     const id = this.idAt(depth + 1);
-    const rootId = this.idStack[0];
+    const tail = this.linkTemplate(depth, ts.withRootKey, parentId);
     let valuePlan: Plan | undefined;
     for (let idx = 0; ; idx++) {
       childRowIdInto(parentId, ts.seed, idx, id, 0);
@@ -835,7 +863,7 @@ class Normalizer {
         if (r < 0) return false;
         if (r === 0) first = 0;
       }
-      this.writeChildTail(ts, first, rootId, parentId, idx, id);
+      this.writeChildTail(ts, first, tail, idx, id);
       p = this.skipWs(this.p);
       const d = b[p];
       if (d === COMMA) {
@@ -850,20 +878,39 @@ class Normalizer {
     }
   }
 
-  private writeChildTail(ts: TableState, first: number, rootId: Buffer, parentId: Buffer, idx: number, id: Buffer): void {
-    this.reserve(ts, 160);
+  /**
+   * The link columns every row of one list shares, as bytes:
+   * `"_dlt_root_id":"<root>","_dlt_parent_id":"<parent>","_dlt_list_idx":` (root id only
+   * for merge tables). Built once per list, copied with one native call per row.
+   */
+  private linkTemplate(depth: number, withRoot: boolean, parentId: Buffer): Buffer {
+    const k = depth * 2 + (withRoot ? 1 : 0);
+    let t = this.templates[k];
+    if (t === undefined) {
+      const idPlaceholder = 'x'.repeat(ROW_ID_LENGTH);
+      t = this.templates[k] = Buffer.from(
+        (withRoot ? `"${C_DLT_ROOT_ID}":"${idPlaceholder}",` : '') + `"${C_DLT_PARENT_ID}":"${idPlaceholder}","${C_DLT_LIST_IDX}":`,
+      );
+    }
+    let o = 0;
+    if (withRoot) {
+      const rootId = this.idStack[0];
+      o = ROOT_ID_KEY.length;
+      for (let i = 0; i < ROW_ID_LENGTH; i++) t[o + i] = rootId[i];
+      o += ROW_ID_LENGTH + 2;
+    }
+    o += PARENT_ID_KEY.length;
+    for (let i = 0; i < ROW_ID_LENGTH; i++) t[o + i] = parentId[i];
+    return t;
+  }
+
+  private writeChildTail(ts: TableState, first: number, tail: Buffer, idx: number, id: Buffer): void {
+    this.reserve(ts, tail.length + ROW_ID_LENGTH + 40);
     const out = ts.buf;
     let o = ts.len;
     if (first === 0) out[o++] = COMMA;
-    if (ts.withRootKey) {
-      o = writeAscii(out, o, ROOT_ID_KEY);
-      for (let i = 0; i < ROW_ID_LENGTH; i++) out[o++] = rootId[i];
-      out[o++] = QUOTE;
-      out[o++] = COMMA;
-    }
-    o = writeAscii(out, o, PARENT_ID_KEY);
-    for (let i = 0; i < ROW_ID_LENGTH; i++) out[o++] = parentId[i];
-    o = writeAscii(out, o, LIST_IDX_KEY);
+    out.set(tail, o);
+    o += tail.length;
     if (idx < 10) out[o++] = D0 + idx;
     else o += out.write(String(idx), o, 'latin1');
     o = writeAscii(out, o, ID_KEY);
@@ -884,7 +931,12 @@ class Normalizer {
     const out = ts.buf;
     let o = ts.len;
     if (first === 0) out[o++] = COMMA;
-    for (let i = 0; i < kn; i++) out[o++] = k[i];
+    if (kn > 12) {
+      out.set(k, o);
+      o += kn;
+    } else {
+      for (let i = 0; i < kn; i++) out[o++] = k[i];
+    }
     const b = this.b;
     if (n > 48) {
       b.copy(out, o, s, e);
@@ -892,6 +944,23 @@ class Normalizer {
     } else {
       for (let i = s; i < e; i++) out[o++] = b[i];
     }
+    ts.len = o;
+  }
+
+  /** Writes `,"name":"<ascii>"` into the current row of `ts`. */
+  private writeAsciiField(ts: TableState, plan: Plan, first: number, v: string): void {
+    const k = plan.outKey;
+    const kn = k.length;
+    const n = v.length;
+    if (ts.len + kn + n + 3 > ts.buf.length) this.grow(ts, kn + n + 3);
+    const out = ts.buf;
+    let o = ts.len;
+    if (first === 0) out[o++] = COMMA;
+    out.set(k, o);
+    o += kn;
+    out[o++] = QUOTE;
+    for (let i = 0; i < n; i++) out[o++] = v.charCodeAt(i);
+    out[o++] = QUOTE;
     ts.len = o;
   }
 
@@ -950,7 +1019,14 @@ class Normalizer {
         if (!(b[q] >= D0 && b[q] <= D9)) return -1;
         while (q < end && b[q] >= D0 && b[q] <= D9) q++;
       }
-      if (b[q] === 101 || b[q] === 69) return -1;
+      if (b[q] === 101 || b[q] === 69) {
+        q++;
+        if (b[q] === PLUS || b[q] === MINUS) q++;
+        const e0 = q;
+        while (q < end && b[q] >= D0 && b[q] <= D9) q++;
+        // small exponents only: 1e400 would be Infinity (null) after JSON.parse
+        if (q === e0 || q - e0 > 2 || q - p > 40) return -1;
+      }
       return q;
     }
     if (c === 116) return p + 4 <= end && b[p + 1] === 114 && b[p + 2] === 117 && b[p + 3] === 101 ? p + 4 : -1;
@@ -1061,7 +1137,7 @@ class Normalizer {
 const BINARY_KEY = Buffer.from('"$binary"');
 const ROOT_ID_KEY = Buffer.from(`"${C_DLT_ROOT_ID}":"`);
 const PARENT_ID_KEY = Buffer.from(`"${C_DLT_PARENT_ID}":"`);
-const LIST_IDX_KEY = Buffer.from(`","${C_DLT_LIST_IDX}":`);
+
 const ID_KEY = Buffer.from(`,"${C_DLT_ID}":"`);
 
 function writeAscii(out: Buffer, o: number, bytes: Buffer): number {

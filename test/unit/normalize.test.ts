@@ -468,6 +468,7 @@ describe('normalizeFiles (both paths agree)', () => {
         address: { street: `${i} Main`, zip: String(10000 + i), geo: i % 5 === 0 ? { lat: 1.5, lng: 2 } : null },
         lines: Array.from({ length: i % 4 }, (_, j) => ({ sku: `S${j}`, qty: j, tags: j % 2 ? ['a', null] : [] })),
         meta: i % 9 === 0 ? [[1, 2], [3]] : undefined,
+        at2: i % 3 ? '2024-01-02T03:04:05Z' : '2024-01-02 03:04:05.5+01:00', tiny: (i + 1) * 1e-9, big: i % 10 ? 2 ** 40 : 2 ** 60,
       };
       if (i % 11 === 0) delete it.name;
       items.push(i % 17 === 0 ? Object.fromEntries(Object.entries(it).reverse()) : it);
