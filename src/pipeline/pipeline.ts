@@ -129,11 +129,12 @@ export class Pipeline {
         if (this.wd.pendingPackages().length === 0) await this.step('sync', () => this.doSync());
         // Finish what an earlier run left behind first, like dlt.
         const earlier = this.wd.pendingPackages().length > 0 ? await this.normalizeAndLoad() : undefined;
+        if (earlier) this.raiseOnFailedJobs(earlier);
         if (data === undefined) return earlier ?? this.emptyLoadInfo();
         await this.step('extract', () => this.doExtract(data, runOpts));
         const info = await this.normalizeAndLoad();
+        this.raiseOnFailedJobs(info);
         if (earlier) info.loadPackages.unshift(...earlier.loadPackages);
-        if (info.hasFailedJobs) throw new PipelineStepFailed(this.pipelineName, 'load', info.failedJobs[0]!.loadId, new FailedJobsError(info.failedJobs));
         await this.exportSchemas();
         return info;
       } finally {
@@ -455,6 +456,11 @@ export class Pipeline {
   }
 
   // ---- helpers -------------------------------------------------------------------------
+
+  /** run() fails when jobs failed; the package stays pending for the next attempt. */
+  private raiseOnFailedJobs(info: LoadInfo): void {
+    if (info.hasFailedJobs) throw new PipelineStepFailed(this.pipelineName, 'load', info.failedJobs[0]!.loadId, new FailedJobsError(info.failedJobs));
+  }
 
   private newClient(): DestinationClient {
     return this.destination.createClient({ pipelineName: this.pipelineName, datasetName: this.datasetName });

@@ -1,0 +1,102 @@
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import YAML from 'yaml';
+import { FailedJobsError, PipelineStepFailed } from '../../src/index.js';
+import { count, query, tempDir, testPipeline } from '../helpers.js';
+
+const dir = tempDir();
+
+describe('schema versions, YAML export/import, dev mode', () => {
+  it('bumps the schema version and hash only when the schema changes', async () => {
+    const p = testPipeline(dir, 'ver');
+    await p.run([{ a: 1 }], { tableName: 't' });
+    const v1 = p.defaultSchema!;
+    await p.run([{ a: 2 }], { tableName: 't' });
+    expect(p.defaultSchema!.versionHash).toBe(v1.versionHash);
+    await p.run([{ a: 3, b: 'new' }], { tableName: 't' });
+    const v3 = p.defaultSchema!;
+    expect(v3.version).toBeGreaterThan(v1.version);
+    expect(v3.versionHash).not.toBe(v1.versionHash);
+    expect(v3.previousHashes).toContain(v1.versionHash);
+    const stored = await query<{ version_hash: string }>(p, 'SELECT version_hash FROM _dlt_version ORDER BY inserted_at');
+    expect(stored.map((r) => r.version_hash)).toContain(v3.versionHash);
+  });
+
+  it('exports the schema as YAML and imports hints from it', async () => {
+    const exportDir = join(dir, 'export');
+    const p = testPipeline(dir, 'yml', { exportSchemaPath: exportDir });
+    await p.run([{ id: 1, price: 1.5, tags: ['x'] }], { tableName: 'items' });
+    const file = join(exportDir, 'yml.schema.yaml');
+    expect(existsSync(file)).toBe(true);
+    const doc = YAML.parse(readFileSync(file, 'utf8'));
+    expect(doc.tables.items.columns.price.dataType).toBe('double');
+    expect(doc.tables.items__tags.parent).toBe('items');
+
+    // Import: declare `code` as text although the data has numbers.
+    const importDir = join(dir, 'import');
+    doc.name = 'imp';
+    doc.tables = { items: { name: 'items', writeDisposition: 'append', columns: { code: { name: 'code', dataType: 'text', nullable: true } } } };
+    const { mkdirSync } = await import('node:fs');
+    mkdirSync(importDir, { recursive: true });
+    writeFileSync(join(importDir, 'imp.schema.yaml'), YAML.stringify(doc));
+    const q = testPipeline(dir, 'imp', { importSchemaPath: importDir });
+    await q.run([{ code: 7 }], { tableName: 'items' });
+    const cols = await query<{ data_type: string }>(q, "SELECT data_type FROM information_schema.columns WHERE table_schema = 'imp_data' AND table_name = 'items' AND column_name = 'code'");
+    expect(cols[0]!.data_type).toBe('VARCHAR');
+    expect((await query<{ code: string }>(q, 'SELECT code FROM items'))[0]!.code).toBe('7');
+  });
+
+  it('devMode loads into a fresh dataset with a datetime suffix', async () => {
+    const p = testPipeline(dir, 'dev', { devMode: true, datasetName: 'dev_data' });
+    expect(p.datasetName).toMatch(/^dev_data_\d{14}$/);
+    await p.run([{ a: 1 }], { tableName: 't' });
+    expect(await count(p, 't')).toBe(1);
+  });
+});
+
+describe('load packages and failed jobs', () => {
+  it('a job the destination rejects fails the run, stays pending, and loads once fixed', async () => {
+    const p = testPipeline(dir, 'failjob');
+    await p.run([{ id: 1, n: 1 }], { tableName: 't' });
+    const ex = await p.extract([{ id: 2, n: 2 }], { tableName: 't' });
+    await p.normalize();
+    const jobs = join(p.workingDir, 'load', 'normalized', ex.loadId, 'new_jobs');
+    const job = readdirSync(jobs).find((f) => f.startsWith('t.'))!;
+    const good = readFileSync(join(jobs, job), 'utf8');
+    writeFileSync(join(jobs, job), good.replace('"n":2', '"n":"not a number"'));
+
+    const info = await p.load();
+    expect(info.hasFailedJobs).toBe(true);
+    expect(info.failedJobs[0]!.job).toBe(job);
+    expect(info.failedJobs[0]!.table).toBe('t');
+    expect(() => info.raiseOnFailedJobs()).toThrow(FailedJobsError);
+    expect(p.listFailedJobs(ex.loadId).map((j) => j.job)).toEqual([job]);
+    expect(p.listNormalizedLoadPackages()).toEqual([ex.loadId]);
+    expect(await count(p, 't')).toBe(1);
+
+    // run() raises while the job keeps failing.
+    const e = await p.run().catch((err: unknown) => err);
+    expect(e).toBeInstanceOf(PipelineStepFailed);
+
+    const failedDir = join(p.workingDir, 'load', 'normalized', ex.loadId, 'failed_jobs');
+    writeFileSync(join(failedDir, job), good);
+    const fixed = await p.load();
+    expect(fixed.hasFailedJobs).toBe(false);
+    expect(await count(p, 't')).toBe(2);
+    expect(p.hasPendingData).toBe(false);
+  });
+
+  it('dropPendingPackages discards pending packages and drop() removes the working dir', async () => {
+    const p = testPipeline(dir, 'dropper');
+    await p.run([{ a: 1 }], { tableName: 't' });
+    await p.extract([{ a: 2 }], { tableName: 't' });
+    expect(p.hasPendingData).toBe(true);
+    p.dropPendingPackages();
+    expect(p.hasPendingData).toBe(false);
+    expect(p.listCompletedLoadPackages()).toHaveLength(1);
+    p.drop();
+    expect(existsSync(p.workingDir)).toBe(false);
+    expect(await count(p, 't')).toBe(1); // the destination is untouched
+  });
+});
