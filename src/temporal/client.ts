@@ -5,7 +5,7 @@ import {
   WorkflowExecutionAlreadyStartedError,
   type ScheduleHandle,
   type ScheduleSummary,
-  type WorkflowHandle,
+  type WorkflowHandleWithFirstExecutionRunId,
 } from '@temporalio/client';
 import { HaulError, InvalidOptionsError } from '../errors.js';
 import type { dropWorkflow, pipelineWorkflow, scheduledPipelineWorkflow } from '../../workflows/index.js';
@@ -14,7 +14,7 @@ import { HaulDataset, HaulDestination, HaulPipeline, HaulStage } from './search-
 import type { DropInput, DropResult, PipelineProgress, PipelineRunInput, PipelineRunResult } from './types.js';
 import { DEFAULT_TASK_QUEUE } from './worker.js';
 
-export type PipelineHandle = WorkflowHandle<typeof pipelineWorkflow>;
+export type PipelineHandle = WorkflowHandleWithFirstExecutionRunId<typeof pipelineWorkflow>;
 
 export interface StartOptions {
   /** Task queue the haul workers poll (default 'haul' or HAUL_TASK_QUEUE). */
