@@ -6,6 +6,7 @@
  * is the error's code; anything else is retried with backoff.
  * Credentials are resolved here, on the worker; they never travel in inputs or results.
  */
+import { join, resolve } from 'node:path';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import type { z } from 'zod';
@@ -23,7 +24,7 @@ import {
   restoreSnapshot as restoreSnapshotStep,
   takeSnapshot,
 } from '../src/pipeline/durable.js';
-import type { RunOptions } from '../src/pipeline/options.js';
+import { defaultPipelinesDir, type RunOptions } from '../src/pipeline/options.js';
 import { pipeline, type Pipeline, type StepOptions, type StepProgress } from '../src/pipeline/pipeline.js';
 import type {
   DropInput,
@@ -117,10 +118,28 @@ export interface HeartbeatDetails {
 }
 
 /**
+ * Steps of one pipeline never overlap in this process: an attempt that timed out (e.g. a
+ * blocked event loop missed heartbeats) is cancelled, and its retry waits until it stopped.
+ */
+const pipelineLocks = new Map<string, Promise<unknown>>();
+
+async function exclusive<T>(key: string, fn: () => Promise<T>): Promise<T> {
+  const prev = pipelineLocks.get(key) ?? Promise.resolve();
+  const next = prev.then(fn, fn);
+  const tail = next.catch(() => undefined);
+  pipelineLocks.set(key, tail);
+  try {
+    return await next;
+  } finally {
+    if (pipelineLocks.get(key) === tail) pipelineLocks.delete(key);
+  }
+}
+
+/**
  * Runs a step while heartbeating: right away, then every third of the heartbeat timeout
  * with the latest progress. The engine gets the cancellation signal.
  */
-async function heartbeating<T>(step: string, fn: (opts: StepOptions) => Promise<T>): Promise<T> {
+async function heartbeating<T>(step: string, fn: (opts: StepOptions) => Promise<T>, lockKey?: string): Promise<T> {
   const ctx = Context.current();
   let details: HeartbeatDetails = { step };
   const beat = () => ctx.heartbeat(details);
@@ -130,12 +149,13 @@ async function heartbeating<T>(step: string, fn: (opts: StepOptions) => Promise<
   const every = Math.max(200, Math.min(10_000, (ctx.info.heartbeatTimeoutMs ?? 30_000) / 3));
   const timer = setInterval(beat, every);
   try {
-    return await fn({
+    const run = () => fn({
       signal: ctx.cancellationSignal,
       onProgress: (p: StepProgress) => {
         details = { step, loadId: p.loadId, table: p.table, count: p.count, jobsDone: p.jobsDone, jobsTotal: p.jobsTotal };
       },
     });
+    return await (lockKey ? exclusive(lockKey, run) : run());
   } catch (e) {
     throw toFailure(e);
   } finally {
@@ -163,6 +183,11 @@ export function createActivities(opts: ActivitiesOptions) {
       if (e instanceof HaulError && Object.keys(destinations).length) e.message += ` (destinations registered on this worker: ${Object.keys(destinations).join(', ')})`;
       throw e;
     }
+  }
+
+  /** Steps of one pipeline (working dir) are serialized in this process. */
+  function keyOf(ref: PipelineRef): string {
+    return join(resolve(opts.pipelinesDir ?? defaultPipelinesDir()), ref.pipelineName);
   }
 
   function open(ref: PipelineRef): Pipeline {
@@ -221,7 +246,7 @@ export function createActivities(opts: ActivitiesOptions) {
           datasetName: p.datasetName,
           destinationLocation: scrubSecrets(client.displayLocation),
         };
-      });
+      }, keyOf(input));
     },
 
     /** Extracts the source into a new package with the given load id (idempotent per load id). */
@@ -237,7 +262,7 @@ export function createActivities(opts: ActivitiesOptions) {
         const info = await p.extract(sourceData(input), runOpts, { ...step, loadId: input.loadId });
         const refresh = packageState(p, info.loadId)?.state.refresh;
         return { loadId: info.loadId, sourceName: info.sourceName, itemCounts: info.itemCounts, refresh };
-      });
+      }, keyOf(input));
     },
 
     /** Normalizes every extracted package; returns every package now waiting to load. */
@@ -249,7 +274,7 @@ export function createActivities(opts: ActivitiesOptions) {
           .filter((x) => x.stage === 'normalized')
           .map((x) => ({ loadId: x.loadId, schemaName: x.schemaName, tables: x.tables.length, jobs: x.jobs, rowCounts: x.rowCounts, refresh: x.refresh && { mode: x.refresh.mode, dropTables: x.refresh.dropTables, truncateTables: x.refresh.truncateTables, applied: x.refresh.applied } }));
         return { packages };
-      });
+      }, keyOf(input));
     },
 
     /**
@@ -294,7 +319,7 @@ export function createActivities(opts: ActivitiesOptions) {
         }
         packages.sort((a, b) => Number(a.loadId) - Number(b.loadId));
         return { destinationName: info.destinationName, destinationLocation: scrubSecrets(info.destinationLocation), datasetName: info.datasetName, packages };
-      });
+      }, keyOf(input));
     },
 
     /** Copies committed schema + state aside before a destructive step. */
@@ -302,25 +327,25 @@ export function createActivities(opts: ActivitiesOptions) {
       return heartbeating('snapshot', async () => {
         takeSnapshot(open(input), input.snapshotId);
         return { snapshotId: input.snapshotId };
-      });
+      }, keyOf(input));
     },
 
     /** Drops/truncates the tables a package's refresh names (the destructive step). */
     async applyRefresh(input: PipelineRef & { loadId: string }): Promise<void> {
       return heartbeating('refresh', async () => {
         await applyRefreshStep(open(input), input.loadId);
-      });
+      }, keyOf(input));
     },
 
     /** Compensation: restores the snapshot and drops the run's pending packages. */
     async restoreSnapshot(input: PipelineRef & { snapshotId: string; loadIds: string[] }): Promise<void> {
       return heartbeating('compensate', async () => {
         await restoreSnapshotStep(open(input), input.snapshotId, input.loadIds);
-      });
+      }, keyOf(input));
     },
 
     async discardSnapshot(input: PipelineRef & { snapshotId: string }): Promise<void> {
-      return heartbeating('snapshot', async () => discardSnapshotStep(open(input), input.snapshotId));
+      return heartbeating('snapshot', async () => discardSnapshotStep(open(input), input.snapshotId), keyOf(input));
     },
 
     /** Writes the package that drops resources/tables and their state (dropWorkflow). */
@@ -328,7 +353,7 @@ export function createActivities(opts: ActivitiesOptions) {
       return heartbeating('drop', async () => {
         const plan = planDropStep(open(input), input);
         return { pipelineName: input.pipelineName, ...plan };
-      });
+      }, keyOf(input));
     },
   };
 }

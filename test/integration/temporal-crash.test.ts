@@ -1,0 +1,118 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, inject, it } from 'vitest';
+import { attach } from '../../src/index.js';
+import { runPipeline, startPipeline } from '../../src/temporal/client.js';
+import { count, query, tempDir } from '../helpers.js';
+import { testClient, uniqueQueue } from './temporal-env.js';
+
+/*
+ * SIGKILL the worker process at a fault point inside each step, start a new worker: the
+ * workflow completes, every row is in DuckDB exactly once and the state is right.
+ */
+const FAULTS = [
+  'extract:after-resource',
+  'extract:before-commit',
+  'normalize:mid',
+  'normalize:after-commit',
+  'load:after-commit',
+  'load:before-complete',
+  'load:after-complete',
+];
+
+const children = new Set<ChildProcess>();
+afterAll(() => {
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+});
+
+interface WorkerProcess {
+  proc: ChildProcess;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; output: string }>;
+}
+
+/** Starts test/fixtures/temporal-worker.ts in a child process and waits until it polls. */
+async function startWorkerProcess(env: Record<string, string>): Promise<WorkerProcess> {
+  const proc = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, '..', 'fixtures', 'temporal-worker.ts')], {
+    env: { ...process.env, TEMPORAL_ADDRESS: inject('temporalAddress'), TEMPORAL_NAMESPACE: inject('temporalNamespace'), HAUL_WORKFLOW_BUNDLE: inject('workflowBundlePath'), ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.add(proc);
+  let output = '';
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; output: string }>((resolve) =>
+    proc.on('exit', (code, signal) => {
+      children.delete(proc);
+      resolve({ code, signal, output });
+    }),
+  );
+  await new Promise<void>((resolve, reject) => {
+    proc.stdout!.on('data', (d: Buffer) => {
+      output += d.toString();
+      if (output.includes('ready')) resolve();
+    });
+    proc.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+    void exited.then(({ code, signal }) => reject(new Error(`worker exited (${code ?? signal}) before it was ready:\n${output}`)));
+  });
+  return { proc, exited };
+}
+
+async function stopWorkerProcess(w: WorkerProcess): Promise<void> {
+  if (w.proc.exitCode === null && w.proc.signalCode === null) w.proc.kill('SIGTERM');
+  await w.exited;
+}
+
+// Each test has its own task queue, working dir and DuckDB file, so they run side by side.
+describe.concurrent('crash safety on Temporal (SIGKILL the worker process)', () => {
+  for (const fault of FAULTS) {
+    it(`completes the workflow after the worker is killed at ${fault}`, async () => {
+      const dir = tempDir();
+      const client = await testClient();
+      const taskQueue = uniqueQueue('haul-crash');
+      const env = { HAUL_TASK_QUEUE: taskQueue, HAUL_PIPELINES_DIR: join(dir, 'pipelines') };
+      const pipelineName = `crash_${fault.replace(/\W/g, '_')}`;
+      const input = {
+        pipelineName,
+        source: 'shop',
+        destination: 'duckdb',
+        destinationOptions: { path: join(dir, 'crash.duckdb') },
+        datasetName: 'crash_data',
+        // Detect the dead worker in ~3 s instead of 30 s.
+        tuning: { heartbeatTimeoutMs: 3_000, initialIntervalMs: 200 },
+      };
+
+      // Worker A dies at the fault point while running batch 1.
+      const a = await startWorkerProcess({ ...env, HAUL_FAULT: fault });
+      const handle = await startPipeline(client, { ...input, args: [1] }, { taskQueue });
+      const died = await a.exited;
+      expect(died.signal, `${fault}: ${died.output}`).toBe('SIGKILL');
+
+      // Worker B picks the workflow up and finishes it; then runs batch 2.
+      const b = await startWorkerProcess(env);
+      try {
+        const r1 = await handle.result();
+        expect(r1.rowCounts).toMatchObject({ events: 100, customers: 20 });
+        const r2 = await runPipeline(client, { ...input, args: [2] }, { taskQueue });
+        expect(r2.rowCounts).toMatchObject({ events: 100, customers: 20 });
+      } finally {
+        await stopWorkerProcess(b);
+      }
+
+      const p = attach({ pipelineName, pipelinesDir: join(dir, 'pipelines') });
+      expect(await count(p, 'events')).toBe(200);
+      expect(await query(p, 'SELECT id FROM events GROUP BY id HAVING count(*) > 1')).toEqual([]);
+      expect(await count(p, 'events__tags')).toBe(400);
+      expect(await count(p, 'customers')).toBe(20);
+      expect(await count(p, 'customers__addresses')).toBe(40);
+      const towns = await query<{ city: string }>(p, "SELECT DISTINCT city FROM customers__addresses WHERE city LIKE 'town%'");
+      expect(towns.map((r) => r.city)).toEqual(['town2']);
+      expect(p.state.sources.shop!.resources!.events!.incremental!.ts!.last_value).toBe(200);
+      expect(p.hasPendingData).toBe(false);
+      expect(readdirSync(join(dir, 'pipelines', pipelineName, 'normalize', 'extracted'))).toEqual([]);
+      expect(readdirSync(join(dir, 'pipelines', pipelineName, 'load', 'normalized'))).toEqual([]);
+      const loads = await query<{ n: unknown }>(p, 'SELECT count(*) AS n FROM _dlt_loads WHERE status = 0');
+      expect(Number(loads[0]!.n)).toBe(2);
+      const markers = await query<{ n: unknown }>(p, 'SELECT count(*) AS n FROM _haul_jobs');
+      expect(Number(markers[0]!.n)).toBe(0);
+    });
+  }
+});
