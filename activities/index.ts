@@ -17,7 +17,7 @@ import { resolveDestination } from '../src/destinations/index.js';
 import type { DestinationFactory } from '../src/destinations/types.js';
 import {
   applyRefresh as applyRefreshStep,
-  discardSnapshot as discardSnapshotStep,
+  dropSnapshot,
   packageState,
   pendingPackages,
   planDrop as planDropStep,
@@ -330,10 +330,13 @@ export function createActivities(opts: ActivitiesOptions) {
       }, keyOf(input));
     },
 
-    /** Drops/truncates the tables a package's refresh names (the destructive step). */
-    async applyRefresh(input: PipelineRef & { loadId: string }): Promise<void> {
+    /**
+     * The destructive step of a refresh: the tables the package drops or truncates are
+     * renamed aside under the snapshot, so the compensation can put them back.
+     */
+    async applyRefresh(input: PipelineRef & { loadId: string; snapshotId?: string }): Promise<void> {
       return heartbeating('refresh', async () => {
-        await applyRefreshStep(open(input), input.loadId);
+        await applyRefreshStep(open(input), input.loadId, input.snapshotId);
       }, keyOf(input));
     },
 
@@ -344,8 +347,9 @@ export function createActivities(opts: ActivitiesOptions) {
       }, keyOf(input));
     },
 
+    /** After success: drops the snapshot and the tables renamed aside under it. */
     async discardSnapshot(input: PipelineRef & { snapshotId: string }): Promise<void> {
-      return heartbeating('snapshot', async () => discardSnapshotStep(open(input), input.snapshotId), keyOf(input));
+      return heartbeating('snapshot', async () => dropSnapshot(open(input), input.snapshotId), keyOf(input));
     },
 
     /** Writes the package that drops resources/tables and their state (dropWorkflow). */

@@ -187,14 +187,14 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<Pipelin
         compensations.push(() => run.acts.restoreSnapshot({ ...run.ref, snapshotId: snap.snapshotId, loadIds: normalized.map((p) => p.loadId) }));
       }
       try {
-        for (const p of refreshing) await run.acts.applyRefresh({ ...run.ref, loadId: p.loadId });
+        for (const p of refreshing) await run.acts.applyRefresh({ ...run.ref, loadId: p.loadId, snapshotId: workflowInfo().runId });
         packages.push(...(await run.load(normalized)));
       } catch (e) {
         if (compensations.length === 0) throw e;
         run.stage('compensate');
         log.warn('load failed after a refresh; restoring the schema/state snapshot', { error: (e as Error)?.message });
         for (const c of compensations.reverse()) await c();
-        run.progress.note = 'refresh failed; compensation restored the schema and state snapshot';
+        run.progress.note = 'refresh failed; compensation restored the schema, state and tables';
         throw e;
       }
       if (compensations.length) await run.acts.discardSnapshot({ ...run.ref, snapshotId: workflowInfo().runId });
@@ -241,19 +241,20 @@ export async function dropWorkflow(input: DropInput): Promise<DropResult> {
     }
     run.stage('refresh');
     const snap = await run.acts.snapshot({ ...run.ref, snapshotId: workflowInfo().runId });
-    const planned = await run.acts.planDrop({ ...input, loadId: newLoadId() });
-    if (!planned.loadId) {
-      await run.acts.discardSnapshot({ ...run.ref, snapshotId: snap.snapshotId });
-      return planned;
-    }
-    run.loadId(planned.loadId);
+    const loadId = newLoadId();
+    let planned: DropResult;
     try {
-      const pkgs = await run.normalize();
-      for (const p of pkgs) if (p.refresh && !p.refresh.applied) await run.acts.applyRefresh({ ...run.ref, loadId: p.loadId });
-      await run.load(pkgs);
+      planned = await run.acts.planDrop({ ...input, loadId });
+      if (planned.loadId) {
+        run.loadId(planned.loadId);
+        const pkgs = await run.normalize();
+        for (const p of pkgs) if (p.refresh && !p.refresh.applied) await run.acts.applyRefresh({ ...run.ref, loadId: p.loadId, snapshotId: snap.snapshotId });
+        await run.load(pkgs);
+      }
     } catch (e) {
       run.stage('compensate');
-      await run.acts.restoreSnapshot({ ...run.ref, snapshotId: snap.snapshotId, loadIds: [planned.loadId] });
+      await run.acts.restoreSnapshot({ ...run.ref, snapshotId: snap.snapshotId, loadIds: [loadId] });
+      run.progress.note = 'drop failed; compensation restored the schema, state and tables';
       throw e;
     }
     await run.acts.discardSnapshot({ ...run.ref, snapshotId: snap.snapshotId });

@@ -4,7 +4,7 @@
  * and planning a drop. They work on a pipeline's working dir and destination through the
  * same storage the Pipeline uses; they hold no Temporal code.
  */
-import { cpSync, existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { HaulError, InvalidOptionsError } from '../errors.js';
@@ -65,28 +65,76 @@ export function packageState(p: Pipeline, loadId: string): { stage: 'extracted' 
   return undefined;
 }
 
+/** Standard SQL identifier quoting (DuckDB and PostgreSQL). */
+function q(name: string): string {
+  if (name.includes('\0')) throw new InvalidOptionsError('identifier', 'NUL in a table name');
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+interface Backup {
+  table: string;
+  backup: string;
+}
+
+function backupName(table: string, snapshotId: string): string {
+  return `${table}__bak_${snapshotId.replace(/[^A-Za-z0-9]/g, '').slice(0, 8)}`;
+}
+
+async function withClient<T>(p: Pipeline, fn: (c: ReturnType<Pipeline['destination']['createClient']>) => Promise<T>): Promise<T> {
+  const client = p.destination.createClient({ pipelineName: p.pipelineName, datasetName: p.datasetName });
+  await client.open();
+  try {
+    return await fn(client);
+  } finally {
+    await client.close();
+  }
+}
+
+async function existingTables(client: ReturnType<Pipeline['destination']['createClient']>, dataset: string): Promise<Set<string>> {
+  const rows = await client.query<{ table_name: string }>('SELECT table_name FROM information_schema.tables WHERE table_schema = $1', [dataset]);
+  return new Set(rows.map((r) => r.table_name));
+}
+
 /**
- * Applies a normalized package's refresh plan (drop/truncate tables) at the destination, once.
- * The load step then skips it. This is the destructive step a workflow compensates.
+ * Applies a normalized package's refresh plan at the destination, once; the load step then
+ * skips it. This is the destructive step a workflow compensates. With a snapshot id, the
+ * tables to drop or truncate are renamed aside (`<table>__bak_<id>`) instead, so
+ * restoreSnapshot can put them back and discardSnapshot drops them; the load re-creates
+ * the tables the new schema keeps.
  */
-export async function applyRefresh(p: Pipeline, loadId: string): Promise<RefreshPlan | undefined> {
+export async function applyRefresh(p: Pipeline, loadId: string, snapshotId?: string): Promise<RefreshPlan | undefined> {
   const wd = wdOf(p);
   const path = join(wd.storage.packageDir('normalized', loadId), 'package_state.json');
   if (!existsSync(path)) throw new HaulError('UnknownLoadId', `pipeline "${p.pipelineName}" has no normalized package ${loadId}`);
   const pkg = readJsonFile<PackageState>(path);
   if (!pkg.refresh || pkg.refreshApplied) return pkg.refresh;
-  const client = p.destination.createClient({ pipelineName: p.pipelineName, datasetName: p.datasetName });
-  await client.open();
-  try {
+  const plan = pkg.refresh;
+  await withClient(p, async (client) => {
     await client.initializeStorage();
-    if (pkg.refresh.dropTables.length) await client.dropTables(pkg.refresh.dropTables);
-    if (pkg.refresh.truncateTables.length) await client.truncateTables(pkg.refresh.truncateTables);
-  } finally {
-    await client.close();
-  }
+    if (!snapshotId) {
+      if (plan.dropTables.length) await client.dropTables(plan.dropTables);
+      if (plan.truncateTables.length) await client.truncateTables(plan.truncateTables);
+      return;
+    }
+    const dir = snapshotDir(p, snapshotId);
+    if (!existsSync(join(dir, 'complete'))) throw new HaulError('SnapshotMissing', `snapshot ${snapshotId} of pipeline "${p.pipelineName}" does not exist; take it before the refresh`);
+    const backupsPath = join(dir, 'backups.json');
+    const wanted = [...new Set([...plan.dropTables, ...plan.truncateTables])];
+    const backups: Backup[] = existsSync(backupsPath) ? readJsonFile<Backup[]>(backupsPath) : [];
+    const existing = await existingTables(client, p.datasetName);
+    for (const table of wanted) {
+      if (backups.some((b) => b.table === table)) continue;
+      if (existing.has(table)) backups.push({ table, backup: backupName(table, snapshotId) });
+    }
+    // Intent first: a crash between renames leaves a list restoreSnapshot can follow.
+    writeJsonFileAtomic(backupsPath, backups);
+    for (const b of backups) {
+      if (existing.has(b.table) && !existing.has(b.backup)) await client.query(`ALTER TABLE ${q(b.table)} RENAME TO ${q(b.backup)}`);
+    }
+  });
   pkg.refreshApplied = true;
   writeJsonFileAtomic(path, pkg);
-  return pkg.refresh;
+  return plan;
 }
 
 function snapshotDir(p: Pipeline, snapshotId: string): string {
@@ -99,7 +147,7 @@ export function takeSnapshot(p: Pipeline, snapshotId: string): void {
   const dir = snapshotDir(p, snapshotId);
   if (existsSync(join(dir, 'complete'))) return;
   const wd = wdOf(p);
-  const tmp = `${dir}.tmp`;
+  const tmp = `${dir}.tmp`; // same parent dir, so the final rename is atomic
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(join(tmp, 'schemas'), { recursive: true });
   if (existsSync(wd.statePath)) cpSync(wd.statePath, join(tmp, 'state.json'));
@@ -107,8 +155,7 @@ export function takeSnapshot(p: Pipeline, snapshotId: string): void {
   writeJsonFileAtomic(join(tmp, 'complete'), { takenAt: new Date().toISOString() });
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(join(p.workingDir, 'snapshots'), { recursive: true });
-  cpSync(tmp, dir, { recursive: true });
-  rmSync(tmp, { recursive: true, force: true });
+  renameSync(tmp, dir);
 }
 
 /**
@@ -133,15 +180,33 @@ export async function restoreSnapshot(p: Pipeline, snapshotId: string, loadIds: 
   mkdirSync(wd.storage.schemasDir, { recursive: true });
   for (const f of names) cpSync(join(dir, 'schemas', f), join(wd.storage.schemasDir, f));
   const schemas = wd.schemaNames().map((n) => wd.readSchema(n)).filter((s): s is Schema => s !== undefined);
-  if (schemas.length) {
-    const client = p.destination.createClient({ pipelineName: p.pipelineName, datasetName: p.datasetName });
-    await client.open();
-    try {
+  const backupsPath = join(dir, 'backups.json');
+  const backups: Backup[] = existsSync(backupsPath) ? readJsonFile<Backup[]>(backupsPath) : [];
+  if (schemas.length || backups.length) {
+    await withClient(p, async (client) => {
       await client.initializeStorage();
+      // Tables a refresh renamed aside go back, replacing whatever the failed load created.
+      const existing = await existingTables(client, p.datasetName);
+      for (const b of backups) {
+        if (!existing.has(b.backup)) continue;
+        await client.query(`DROP TABLE IF EXISTS ${q(b.table)}`);
+        await client.query(`ALTER TABLE ${q(b.backup)} RENAME TO ${q(b.table)}`);
+      }
       for (const s of schemas) await client.updateStoredSchema(s);
-    } finally {
-      await client.close();
-    }
+    });
+  }
+  discardSnapshot(p, snapshotId);
+}
+
+/** Drops the snapshot and any tables a refresh renamed aside under it (the run succeeded). */
+export async function dropSnapshot(p: Pipeline, snapshotId: string): Promise<void> {
+  const dir = snapshotDir(p, snapshotId);
+  const backupsPath = join(dir, 'backups.json');
+  const backups: Backup[] = existsSync(backupsPath) ? readJsonFile<Backup[]>(backupsPath) : [];
+  if (backups.length) {
+    await withClient(p, async (client) => {
+      for (const b of backups) await client.query(`DROP TABLE IF EXISTS ${q(b.backup)}`);
+    });
   }
   discardSnapshot(p, snapshotId);
 }
