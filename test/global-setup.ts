@@ -10,7 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { findTemporalCli, MISSING_CLI_MESSAGE } from '../src/temporal/cli-path.js';
-import { registerSearchAttributes, startDevServer, type DevServer } from '../src/temporal/dev-server.js';
+import { registerSearchAttributes } from '../src/temporal/client.js';
+import { startDevServer, type DevServer } from '../src/temporal/dev-server.js';
 import { bundleHaulWorkflows } from '../src/temporal/worker.js';
 
 declare module 'vitest' {

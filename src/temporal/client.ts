@@ -9,8 +9,9 @@ import {
 } from '@temporalio/client';
 import { HaulError, InvalidOptionsError } from '../errors.js';
 import type { dropWorkflow, pipelineWorkflow, scheduledPipelineWorkflow } from '../../workflows/index.js';
+import type { temporal } from '@temporalio/proto';
 import { parseDropInput, parsePipelineRunInput, pipelineWorkflowId } from './input.js';
-import { HaulDataset, HaulDestination, HaulPipeline, HaulStage } from './search-attributes.js';
+import { HAUL_SEARCH_ATTRIBUTES, HaulDataset, HaulDestination, HaulPipeline, HaulStage } from './search-attributes.js';
 import type { DropInput, DropResult, PipelineProgress, PipelineRunInput, PipelineRunResult } from './types.js';
 import { DEFAULT_TASK_QUEUE } from './worker.js';
 
@@ -35,6 +36,29 @@ export class PipelineAlreadyRunningError extends HaulError {
         "wait for it to finish, or pass { ifRunning: 'attach' } to follow it",
     );
   }
+}
+
+/** temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD (the proto package is CJS-only). */
+const INDEXED_VALUE_TYPE_KEYWORD = 2 as temporal.api.enums.v1.IndexedValueType;
+
+/**
+ * Registers haul's search attributes (all Keyword) on an existing server's namespace.
+ * Idempotent: attributes that already exist are left alone.
+ */
+export async function registerSearchAttributes(connection: { operatorService: Connection['operatorService'] }, namespace = 'default'): Promise<string[]> {
+  const have = await connection.operatorService.listSearchAttributes({ namespace });
+  const known = new Set([...Object.keys(have.customAttributes ?? {}), ...Object.keys(have.systemAttributes ?? {})]);
+  const missing = HAUL_SEARCH_ATTRIBUTES.filter((k) => !known.has(k.name));
+  if (missing.length === 0) return [];
+  const searchAttributes: Record<string, temporal.api.enums.v1.IndexedValueType> = {};
+  for (const k of missing) searchAttributes[k.name] = INDEXED_VALUE_TYPE_KEYWORD;
+  try {
+    await connection.operatorService.addSearchAttributes({ namespace, searchAttributes });
+  } catch (e) {
+    // Another process registered them meanwhile.
+    if (!/already exists/i.test((e as Error).message)) throw e;
+  }
+  return missing.map((k) => k.name);
 }
 
 /** Connects to TEMPORAL_ADDRESS (default localhost:7233) and namespace TEMPORAL_NAMESPACE (default 'default'). */
@@ -71,7 +95,7 @@ export async function startPipeline(client: Client, input: PipelineRunInput, opt
   const parsed = parsePipelineRunInput(input);
   const workflowId = pipelineWorkflowId(parsed.pipelineName);
   try {
-    return await client.workflow.start<typeof pipelineWorkflow>('pipelineWorkflow', {
+    return await withSearchAttributes(client, () => client.workflow.start<typeof pipelineWorkflow>('pipelineWorkflow', {
       workflowId,
       taskQueue: taskQueueOf(opts),
       args: [parsed],
@@ -80,13 +104,37 @@ export async function startPipeline(client: Client, input: PipelineRunInput, opt
       typedSearchAttributes: searchAttributesOf(parsed),
       staticSummary: summaryOf(parsed),
       staticDetails: `source \`${parsed.source}\`${parsed.resources ? ` (resources ${parsed.resources.join(', ')})` : ''}, destination \`${parsed.destination}\`, dataset \`${parsed.datasetName ?? `${parsed.pipelineName}_dataset`}\``,
-    });
+        }));
   } catch (e) {
     if (e instanceof WorkflowExecutionAlreadyStartedError) {
       const running = await client.workflow.getHandle(workflowId).describe().catch(() => undefined);
       throw new PipelineAlreadyRunningError(parsed.pipelineName, running?.runId);
     }
     throw e;
+  }
+}
+
+/**
+ * Runs `start`; when the server does not know haul's search attributes yet, registers them
+ * (operator service) and tries once more, or says clearly what to do.
+ */
+async function withSearchAttributes<T>(client: Client, start: () => Promise<T>): Promise<T> {
+  try {
+    return await start();
+  } catch (e) {
+    const text = `${(e as Error)?.message} ${((e as Error)?.cause as Error | undefined)?.message ?? ''}`;
+    if (!/no mapping defined for search attribute|search attribute .* is not defined/i.test(text)) throw e;
+    try {
+      await registerSearchAttributes(client.connection, client.options.namespace);
+    } catch (reg) {
+      throw new HaulError(
+        'SearchAttributesMissing',
+        `the Temporal namespace "${client.options.namespace}" lacks haul's search attributes (HaulPipeline, HaulDataset, HaulDestination, HaulStage, HaulLoadId, all Keyword) ` +
+          `and registering them failed: ${(reg as Error).message}. Register them once: temporal operator search-attribute create --name HaulPipeline --type Keyword (and the others)`,
+        { cause: e },
+      );
+    }
+    return start();
   }
 }
 
@@ -106,7 +154,7 @@ export async function dropPipelineData(client: Client, input: DropInput, opts: S
   const parsed = parseDropInput(input);
   const workflowId = pipelineWorkflowId(parsed.pipelineName);
   try {
-    const handle = await client.workflow.start<typeof dropWorkflow>('dropWorkflow', {
+    const handle = await withSearchAttributes(client, () => client.workflow.start<typeof dropWorkflow>('dropWorkflow', {
       workflowId,
       taskQueue: taskQueueOf(opts),
       args: [parsed],
@@ -114,7 +162,7 @@ export async function dropPipelineData(client: Client, input: DropInput, opts: S
       workflowIdReusePolicy: 'ALLOW_DUPLICATE',
       typedSearchAttributes: searchAttributesOf(parsed),
       staticSummary: `haul ${parsed.pipelineName}: drop ${[...(parsed.resources ?? []), ...(parsed.tables ?? [])].join(', ')}`,
-    });
+        }));
     return await handle.result();
   } catch (e) {
     if (e instanceof WorkflowExecutionAlreadyStartedError) throw new PipelineAlreadyRunningError(parsed.pipelineName, undefined);
@@ -152,7 +200,7 @@ export async function schedulePipeline(client: Client, input: SchedulePipelineIn
   const parsed = parsePipelineRunInput(runInput);
   if ((every === undefined) === (cron === undefined)) throw new InvalidOptionsError('schedule', 'pass exactly one of every (e.g. "1h") or cron (e.g. "0 3 * * *")');
   const id = scheduleId ?? pipelineScheduleId(parsed.pipelineName);
-  return client.schedule.create({
+  return withSearchAttributes(client, () => client.schedule.create({
     scheduleId: id,
     spec: every !== undefined ? { intervals: [{ every: every as `${number}h` }] } : { cronExpressions: [cron!] },
     action: {
@@ -167,7 +215,7 @@ export async function schedulePipeline(client: Client, input: SchedulePipelineIn
     policies: { overlap: ScheduleOverlapPolicy[overlap ?? 'SKIP'] },
     state: { paused: paused ?? false, note: paused ? 'created paused' : undefined },
     memo: { haulPipeline: parsed.pipelineName },
-  });
+    }));
 }
 
 /** Handle of a pipeline's schedule (pause/unpause/trigger/delete/describe on it). */
@@ -201,4 +249,26 @@ export async function listSchedules(client: Client, pipelineName?: string): Prom
     if (pipelineName === undefined || name === pipelineName) out.push(s);
   }
   return out;
+}
+
+/** A LoadInfo-style text of a workflow run's result. */
+export function formatRunResult(r: PipelineRunResult): string {
+  const secs = ((Date.parse(r.finishedAt) - Date.parse(r.startedAt)) / 1000).toFixed(2);
+  const lines = [
+    `Pipeline ${r.pipelineName} (source ${r.source}) completed in ${secs} s`,
+    `${r.packages.length} load package(s) were loaded to destination ${r.destinationName} and into dataset ${r.datasetName}`,
+    `The ${r.destinationName} destination used ${r.destinationLocation}`,
+  ];
+  for (const p of r.packages) lines.push(`Load package ${p.loadId} is ${p.state.toUpperCase()} and contains ${p.completedJobs} completed job(s)`);
+  const counts = Object.entries(r.rowCounts).filter(([t]) => !t.startsWith('_dlt_'));
+  if (counts.length) {
+    lines.push('Rows loaded:');
+    for (const [t, n] of counts) lines.push(`  ${t}: ${n}`);
+  }
+  return lines.join('\n');
+}
+
+/** The Temporal Web UI page of a workflow. */
+export function workflowUiUrl(uiBaseUrl: string, workflowId: string, namespace = 'default'): string {
+  return `${uiBaseUrl.replace(/\/$/, '')}/namespaces/${encodeURIComponent(namespace)}/workflows/${encodeURIComponent(workflowId)}`;
 }

@@ -1,6 +1,4 @@
-import { Connection } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { temporal } from '@temporalio/proto';
 import { HaulError } from '../errors.js';
 import { findTemporalCli, MISSING_CLI_MESSAGE } from './cli-path.js';
 import { HAUL_SEARCH_ATTRIBUTES } from './search-attributes.js';
@@ -61,24 +59,4 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<DevSe
     uiUrl = `http://127.0.0.1:${opts.uiPort ?? port + 1000}`;
   }
   return { address, namespace, uiUrl, env, stop: () => env.teardown() };
-}
-
-/**
- * Registers haul's search attributes (all Keyword) on an existing server's namespace.
- * Idempotent: attributes that already exist are left alone.
- */
-export async function registerSearchAttributes(connection: Connection, namespace = 'default'): Promise<string[]> {
-  const have = await connection.operatorService.listSearchAttributes({ namespace });
-  const known = new Set([...Object.keys(have.customAttributes ?? {}), ...Object.keys(have.systemAttributes ?? {})]);
-  const missing = HAUL_SEARCH_ATTRIBUTES.filter((k) => !known.has(k.name));
-  if (missing.length === 0) return [];
-  const searchAttributes: Record<string, temporal.api.enums.v1.IndexedValueType> = {};
-  for (const k of missing) searchAttributes[k.name] = temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD;
-  try {
-    await connection.operatorService.addSearchAttributes({ namespace, searchAttributes });
-  } catch (e) {
-    // Another process registered them meanwhile.
-    if (!/already exists/i.test((e as Error).message)) throw e;
-  }
-  return missing.map((k) => k.name);
 }

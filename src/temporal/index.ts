@@ -14,13 +14,16 @@ export {
   deleteSchedule,
   listSchedules,
   pipelineScheduleId,
+  formatRunResult,
+  workflowUiUrl,
+  registerSearchAttributes,
   PipelineAlreadyRunningError,
   type PipelineHandle,
   type StartOptions,
   type SchedulePipelineInput,
 } from './client.js';
 export { parsePipelineRunInput, parseDropInput, pipelineWorkflowId, pipelineRunInputSchema } from './input.js';
-export { startDevServer, registerSearchAttributes, type DevServer, type DevServerOptions } from './dev-server.js';
+export { startDevServer, type DevServer, type DevServerOptions } from './dev-server.js';
 export { findTemporalCli } from './cli-path.js';
 export { HaulPipeline, HaulDataset, HaulDestination, HaulStage, HaulLoadId, HAUL_SEARCH_ATTRIBUTES } from './search-attributes.js';
 export { scrubSecrets, type SourceRegistry, type SourceEntry, type DestinationRegistry } from '../../activities/index.js';
