@@ -7,6 +7,7 @@
  * Only ids, counts and schema hashes pass through history.
  */
 import {
+  ActivityCancellationType,
   ApplicationFailure,
   defineQuery,
   executeChild,
@@ -42,6 +43,8 @@ function activityOptions(t: ActivityTuning = {}, taskQueue?: string): ActivityOp
     taskQueue,
     startToCloseTimeout: t.startToCloseTimeoutMs ?? 24 * 3600_000,
     heartbeatTimeout: t.heartbeatTimeoutMs ?? 30_000,
+    // A cancelled run ends only after its step stopped, so the next run cannot overlap it.
+    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
     retry: {
       initialInterval: t.initialIntervalMs ?? 1_000,
       backoffCoefficient: 2,

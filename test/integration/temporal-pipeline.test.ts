@@ -178,3 +178,67 @@ describe('pipelineWorkflow on a real dev server', () => {
     expect(again.rowCounts.slow).toBe(2);
   });
 });
+
+describe('pipelineWorkflow: cancellation and worker-local files', () => {
+  it('cancelling a run stops its extract cleanly; the next run works', async () => {
+    const dir = tempDir();
+    const client = await testClient();
+    const taskQueue = uniqueQueue();
+    let yielded = 0;
+    let closed = false;
+    const endless = () =>
+      resource(
+        async function* endless() {
+          try {
+            for (let i = 0; ; i++) {
+              yielded++;
+              yield { id: i };
+              await new Promise((r) => setTimeout(r, 5));
+            }
+          } finally {
+            closed = true;
+          }
+        },
+        { name: 'endless' },
+      );
+    await testWorker({ sources: { endless, ...testSources }, taskQueue, pipelinesDir: join(dir, 'p') });
+    const pipelineName = `cancel_${taskQueue.replace(/-/g, '_')}`;
+    const base = { pipelineName, destination: 'duckdb', destinationOptions: { path: join(dir, 'x.duckdb') }, tuning: { heartbeatTimeoutMs: 2_000 } };
+    const handle = await startPipeline(client, { ...base, source: 'endless' }, { taskQueue });
+    while (yielded < 20) await new Promise((r) => setTimeout(r, 20));
+    await handle.cancel();
+    const err = await handle.result().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(WorkflowFailedError);
+    expect((await handle.describe()).status.name).toBe('CANCELLED');
+    // The step stopped before the workflow ended: the generator was closed, nothing committed.
+    expect(closed).toBe(true);
+    const p = attach({ pipelineName, pipelinesDir: join(dir, 'p') });
+    expect(p.hasPendingData).toBe(false);
+    const after = yielded;
+    await new Promise((r) => setTimeout(r, 100));
+    expect(yielded).toBe(after);
+    const again = await runPipeline(client, { ...base, source: 'numbers', args: { n: 3 } }, { taskQueue });
+    expect(again.rowCounts.numbers).toBe(3);
+  });
+
+  it('with localFiles, every step after sync runs on the worker that holds the files', async () => {
+    const dir = tempDir();
+    const client = await testClient();
+    const taskQueue = uniqueQueue();
+    const w = await testWorker({ sources: testSources, taskQueue, pipelinesDir: join(dir, 'p'), localFiles: 'disk-a' });
+    expect(w.localTaskQueue).toBe(`${taskQueue}@disk-a`);
+    const pipelineName = `local_${taskQueue.replace(/-/g, '_')}`;
+    const handle = await startPipeline(client, { pipelineName, source: 'numbers', args: { n: 7 }, destination: 'duckdb', destinationOptions: { path: join(dir, 'x.duckdb') } }, { taskQueue });
+    expect((await handle.result()).rowCounts.numbers).toBe(7);
+    const history = await handle.fetchHistory();
+    const queues = (history.events ?? [])
+      .filter((e) => e.activityTaskScheduledEventAttributes)
+      .map((e) => [e.activityTaskScheduledEventAttributes!.activityType!.name, e.activityTaskScheduledEventAttributes!.taskQueue!.name]);
+    expect(queues).toEqual([
+      ['syncDestination', taskQueue],
+      ['extract', `${taskQueue}@disk-a`],
+      ['normalize', `${taskQueue}@disk-a`],
+      ['load', `${taskQueue}@disk-a`],
+    ]);
+  });
+});
