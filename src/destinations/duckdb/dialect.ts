@@ -20,7 +20,7 @@ const GLOB_CHARS = /[*?[\]{}]/;
  * Largest JSON line read_json accepts (its default is 16 MB; a row with a big json value can
  * be more). Larger lines fail the job with a clear error.
  */
-export const MAX_OBJECT_SIZE = 64 * 1024 * 1024;
+export const MAX_OBJECT_SIZE = 16 * 1024 * 1024;
 
 type ColumnTypeInput = Pick<ColumnSchema, 'dataType' | 'precision' | 'scale' | 'timezone'>;
 
