@@ -455,7 +455,7 @@ class Normalizer {
     let col = p.col;
     if (col === undefined) {
       const existing = cols[p.name];
-      if (existing && existing.dataType) {
+      if (existing && existing.dataType && !existing.incomplete) {
         col = p.col = existing;
       } else {
         // new column, or a hint without a type yet (e.g. only primaryKey): infer the type
@@ -503,6 +503,7 @@ class Normalizer {
     if (hint) {
       // complete the user's hint in place, keeping its flags
       hint.dataType = type;
+      delete hint.incomplete;
       if (hint.nullable === undefined) hint.nullable = true;
       if (variant) hint.variant = true;
       col = hint;

@@ -47,6 +47,22 @@ describe('write dispositions on DuckDB', () => {
     );
     expect(items.map((r) => [Number(r.id), r.sku])).toEqual([[1, 'w'], [2, 'z']]);
     expect(await count(p, 'orders__items')).toBe(2);
+    // A primaryKey hint does not fix the type: ids stay integers.
+    const idType = await query<{ data_type: string }>(
+      p,
+      "SELECT data_type FROM information_schema.columns WHERE table_schema = 'mrg_data' AND table_name = 'orders' AND column_name = 'id'",
+    );
+    expect(idType[0]!.data_type).toBe('BIGINT');
+    expect(p.defaultSchema!.getTable('orders')!.columns.id).toMatchObject({ dataType: 'bigint', primaryKey: true, nullable: false });
+    expect(p.defaultSchema!.getTable('orders')!.columns.id!.incomplete).toBeUndefined();
+  });
+
+  it('a key hint on a column no row has creates no column', async () => {
+    const p = testPipeline(dir, 'nokey');
+    await p.run([{ a: 1 }], { tableName: 't', primaryKey: 'missing_id' });
+    const cols = await query<{ column_name: string }>(p, "SELECT column_name FROM information_schema.columns WHERE table_schema = 'nokey_data' AND table_name = 't'");
+    expect(cols.map((c) => c.column_name)).not.toContain('missing_id');
+    expect(await count(p, 't')).toBe(1);
   });
 
   it('merge with a merge key replaces whole partitions', async () => {

@@ -153,7 +153,7 @@ export class SqlJobClient implements DestinationClient {
     const existing = await this.existingColumns(ex);
     const changed: string[] = [];
     for (const table of tables) {
-      const cols = Object.values(table.columns);
+      const cols = Object.values(table.columns).filter((c) => !c.incomplete);
       if (cols.length === 0) continue;
       const have = existing.get(this.fold(table.name));
       if (!have) {
@@ -317,7 +317,8 @@ export class SqlJobClient implements DestinationClient {
 
   private columnsOf(schema: Schema, table: string): ColumnSchema[] {
     const t = schema.getTable(table);
-    return t ? Object.values(t.columns) : [];
+    // Incomplete columns are hints no data has filled yet: they do not exist at the destination.
+    return t ? Object.values(t.columns).filter((c) => !c.incomplete) : [];
   }
 
   /** Bulk-loads one job file; failures carry the job so the error can name it. */
@@ -395,7 +396,7 @@ export class SqlJobClient implements DestinationClient {
 
   private mergePlan(schema: Schema, root: string, tables: string[]): MergePlan {
     const rootTable = schema.getTable(root);
-    const rootCols = rootTable ? Object.values(rootTable.columns) : [];
+    const rootCols = rootTable ? Object.values(rootTable.columns).filter((c) => !c.incomplete) : [];
     const primaryKey = rootCols.filter((c) => c.primaryKey).map((c) => c.name);
     const mergeKey = rootCols.filter((c) => c.mergeKey).map((c) => c.name);
     const keyed = primaryKey.length > 0 || mergeKey.length > 0;
