@@ -9,13 +9,16 @@ import {
   PATH_SEPARATOR,
   VARIANT_INFIX,
 } from '../schema/system.js';
-import { IdentifierCollisionError, InvalidIdentifierError, SchemaConflictError } from '../errors.js';
+import { availableParallelism } from 'node:os';
+import { statSync } from 'node:fs';
+import { CorruptPackageFileError, IdentifierCollisionError, InvalidIdentifierError, SchemaConflictError } from '../errors.js';
 import { parseLine } from '../storage/jsonl.js';
 import { JobFileWriter } from './job-writer.js';
 import { normalizeIdentifier } from './naming.js';
 import { ROW_ID_LENGTH, RandomIdPool, childRowIdInto, childRowIdSeeded, tableSeed, type TableSeed } from './ids.js';
 import { NO_FIT, coerceTo, inferType, isBinaryTag, parseTimestamp } from './values.js';
-import { readByteChunks } from './reader.js';
+import { countLines, readByteChunks } from './reader.js';
+import { normalizeParallel } from './parallel.js';
 
 export interface NormalizeInput {
   /** Normalized root table name; the table (with its hints) is expected in the schema. */
@@ -38,8 +41,18 @@ export interface NormalizeOptions {
   maxFileBytes?: number;
   /** Called after each chunk of input (a few MiB), not per row. */
   onProgress?: (p: { table: string; rows: number }) => void;
-  /** Checked between chunks; when aborted, throws `signal.reason`. */
+  /** Checked between chunks; when aborted, throws `signal.reason` (and stops the workers). */
   signal?: AbortSignal;
+  /**
+   * Worker threads to spread the inputs over. Default: `min(os.availableParallelism(),
+   * inputs.length)`. `1` normalizes in the calling thread; so does any call with a single
+   * input file or less than 16 MiB of input in total. See README.md, "Parallel".
+   */
+  workers?: number;
+  /** @internal Tests only: total input below which the call stays in-thread (default 16 MiB). */
+  minParallelBytes?: number;
+  /** @internal Tests and benchmarks: filled with how the call ran. */
+  stats?: { workers: number; reruns: number };
   /** @internal Tests only: false sends every line through the object path. */
   fastPath?: boolean;
   /** @internal Tests only: replaces crypto.randomBytes for root row ids. */
@@ -51,6 +64,42 @@ export interface NormalizeResult {
   rowCounts: Record<string, number>;
   /** Job files written, relative to outDir. */
   files: Array<{ table: string; file: string }>;
+}
+
+/** @internal A byte range of an input file (a worker's share); lines are numbered from the file's start. */
+export interface InputSlice extends NormalizeInput {
+  /** First byte: 0 or just after a '\n'. Default 0. */
+  start?: number;
+  /** End (exclusive): just after a '\n' or the file size. Default the file size. */
+  end?: number;
+}
+
+/** @internal How a column created in one call began (what the parallel merge needs). */
+export interface CreatedColumn {
+  /** Its type when created (it may have widened bigint -> double since). */
+  type: DataType;
+  /**
+   * While it was bigint, some value took a bigint-only path (a string or an unsafe integer
+   * coerced, or a variant made): a double column would have written that row differently.
+   */
+  strict: boolean;
+}
+
+/** @internal */
+export interface InThreadOptions {
+  /**
+   * Columns that had a type when the whole call began, by table. Any other column counts as
+   * created in this call and may widen bigint -> double. Default: the schema as this run
+   * finds it. (A re-run after a parallel conflict starts from a schema that other workers'
+   * columns already joined.)
+   */
+  typedBefore?: Map<string, Set<string>>;
+}
+
+/** @internal */
+export interface InThreadResult extends NormalizeResult {
+  /** Columns this run created, by table. */
+  created: Record<string, Record<string, CreatedColumn>>;
 }
 
 /*
@@ -196,8 +245,15 @@ class Normalizer {
   private readonly idStack: Buffer[] = [];
   /** Link-column templates by list depth (see linkTemplate). */
   private readonly templates: Buffer[] = [];
+  /** Columns created by this run, with their type at creation (for the parallel merge). */
+  private readonly createdType = new Map<ColumnSchema, DataType>();
+  /** Columns that took a bigint-only path while bigint (see CreatedColumn.strict). */
+  private readonly strictBigint = new Set<ColumnSchema>();
 
-  constructor(private readonly opts: NormalizeOptions) {
+  constructor(
+    private readonly opts: NormalizeOptions,
+    private readonly typedBefore?: Map<string, Set<string>>,
+  ) {
     this.detect = opts.schema.settings.detectIsoTimestamps !== false;
     this.fastEnabled = opts.fastPath !== false;
     this.ids = new RandomIdPool(opts.randomBytes);
@@ -462,10 +518,12 @@ class Normalizer {
         const type = inferType(v, this.detect);
         const r = coerceTo(type, v);
         col = p.col = this.newColumn(ts, p.name, type, existing, false);
+        if (type === 'bigint' && bigintOnly(v)) this.strictBigint.add(col);
         out[p.name] = r;
         return;
       }
     }
+    if (col.dataType === 'bigint' && bigintOnly(v)) this.strictBigint.add(col);
     const r = coerceTo(col.dataType, v);
     if (r !== NO_FIT) {
       out[p.name] = r;
@@ -473,7 +531,7 @@ class Normalizer {
     }
     // An integer column this call created widens to double when a fraction arrives:
     // JSON cannot tell 3.0 from 3, so the first values of a float field may look like integers.
-    if (col.dataType === 'bigint' && typeof v === 'number' && ts.inferredHere.has(col)) {
+    if (col.dataType === 'bigint' && typeof v === 'number' && this.createdInCall(ts, col)) {
       col.dataType = 'double';
       out[p.name] = v;
       return;
@@ -498,6 +556,12 @@ class Normalizer {
     out[vc.name] = rv;
   }
 
+  /** The column got its type during this call (so it may still widen bigint -> double). */
+  private createdInCall(ts: TableState, col: ColumnSchema): boolean {
+    if (ts.inferredHere.has(col)) return true;
+    return this.typedBefore !== undefined && !this.typedBefore.get(ts.name)?.has(col.name);
+  }
+
   private newColumn(ts: TableState, name: string, type: DataType, hint: ColumnSchema | undefined, variant: boolean): ColumnSchema {
     let col: ColumnSchema;
     if (hint) {
@@ -513,6 +577,7 @@ class Normalizer {
       ts.schema.columns[name] = col;
     }
     ts.inferredHere.add(col);
+    this.createdType.set(col, type);
     return col;
   }
 
@@ -1111,16 +1176,21 @@ class Normalizer {
   }
 
   /** Flushes and closes every writer; returns the result. */
-  close(): NormalizeResult {
+  close(): InThreadResult {
     this.flush(true);
     const rowCounts: Record<string, number> = {};
     const files: Array<{ table: string; file: string }> = [];
+    const created: Record<string, Record<string, CreatedColumn>> = {};
     for (const ts of this.tables.values()) {
+      for (const col of Object.values(ts.schema.columns)) {
+        const type = this.createdType.get(col);
+        if (type !== undefined) (created[ts.name] ??= {})[col.name] = { type, strict: this.strictBigint.has(col) };
+      }
       if (ts.writer === undefined) continue;
       for (const file of ts.writer.close()) files.push({ table: ts.name, file });
       rowCounts[ts.name] = ts.rows;
     }
-    return { rowCounts, files };
+    return { rowCounts, files, created };
   }
 
   /** Closes every writer after a failure, ignoring further errors. */
@@ -1133,6 +1203,18 @@ class Normalizer {
       }
     }
   }
+}
+
+/**
+ * A bigint column (that may still widen) writes `v` differently than a double column would:
+ * a string or an unsafe integer coerced, or a variant only one of them makes. Numbers that
+ * do not fit bigint widen it, so they write the same as double.
+ */
+function bigintOnly(v: unknown): boolean {
+  if (typeof v === 'number' && Number.isSafeInteger(v)) return false;
+  const b = coerceTo('bigint', v);
+  if (b === NO_FIT) return typeof v !== 'number' && coerceTo('double', v) !== NO_FIT;
+  return b !== coerceTo('double', v);
 }
 
 const BINARY_KEY = Buffer.from('"$binary"');
@@ -1176,22 +1258,45 @@ function isCanonicalTimestamp(b: Uint8Array, s: number, e: number): boolean {
 
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
+const DEFAULT_MIN_PARALLEL_BYTES = 16 * 1024 * 1024;
+
 /**
  * Normalizes extracted items into relational rows: nested dicts flatten into `a__b`
  * columns, lists become child tables, types are inferred (or coerced into existing
  * columns, or put into variant columns), and the schema evolves in place. Writes JSONL job
- * files per table into `outDir`.
+ * files per table into `outDir`. Large calls spread their inputs over worker threads
+ * (`workers`); the rows and the schema mean the same as in one thread.
  */
 export async function normalizeFiles(opts: NormalizeOptions): Promise<NormalizeResult> {
-  const n = new Normalizer(opts);
+  const inputs = opts.inputs;
+  const workers = Math.floor(opts.workers ?? Math.min(availableParallelism(), inputs.length));
+  if (workers > 1 && inputs.length > 1 && opts.randomBytes === undefined) {
+    const sizes = inputs.map((i) => statSync(i.path).size);
+    const total = sizes.reduce((a, b) => a + b, 0);
+    if (total >= (opts.minParallelBytes ?? DEFAULT_MIN_PARALLEL_BYTES)) {
+      return normalizeParallel(opts, workers, sizes, normalizeInThread);
+    }
+  }
+  if (opts.stats) Object.assign(opts.stats, { workers: 0, reruns: 0 });
+  const { rowCounts, files } = await normalizeInThread(opts);
+  return { rowCounts, files };
+}
+
+/**
+ * @internal The single-threaded normalizer: what `normalizeFiles` runs in-thread, what each
+ * worker runs on its slices, and what re-runs a worker's slices after a conflict.
+ */
+export async function normalizeInThread(opts: NormalizeOptions & { inputs: InputSlice[] }, internal: InThreadOptions = {}): Promise<InThreadResult> {
+  const n = new Normalizer(opts, internal.typedBefore);
   const { signal, onProgress } = opts;
   try {
     for (const input of opts.inputs) {
       signal?.throwIfAborted();
       const ts = n.rootTable(input.table);
       const sh = n.shapeOf(ts, n.maxNestingOf(ts));
+      const start = input.start ?? 0;
       let lineNo = 0;
-      for (const { buf, end } of readByteChunks(input.path)) {
+      for (const { buf, end } of readByteChunks(input.path, undefined, start, input.end)) {
         let s = 0;
         while (s < end) {
           let e = buf.indexOf(NL, s);
@@ -1201,7 +1306,7 @@ export async function normalizeFiles(opts: NormalizeOptions): Promise<NormalizeR
           if (le > s && buf[le - 1] === 13) le--;
           if (le > s && !n.fastLine(ts, sh, buf, s, le)) {
             const line = buf.toString('utf8', s, le);
-            if (line.trim() !== '') n.item(ts, sh, parseLine(line, input.path, lineNo));
+            if (line.trim() !== '') n.item(ts, sh, parseSliceLine(line, input.path, start, lineNo));
           }
           s = e + 1;
         }
@@ -1217,4 +1322,15 @@ export async function normalizeFiles(opts: NormalizeOptions): Promise<NormalizeR
     throw e;
   }
   return n.close();
+}
+
+/** parseLine for a line of a slice: errors name the line number within the whole file. */
+function parseSliceLine(line: string, path: string, start: number, lineNo: number): unknown {
+  if (start === 0) return parseLine(line, path, lineNo);
+  try {
+    return parseLine(line, path, lineNo);
+  } catch (e) {
+    if (e instanceof CorruptPackageFileError) return parseLine(line, path, countLines(path, start) + lineNo);
+    throw e;
+  }
 }

@@ -12,13 +12,17 @@ export interface ByteChunk {
   end: number;
 }
 
-export function* readByteChunks(path: string, chunkBytes = 4 << 20): Generator<ByteChunk> {
+/**
+ * `start`/`end` limit the read to a byte range of the file (a worker's slice); `start` must
+ * be the first byte of a line (0, or just after a '\n'), `end` the end of one (or EOF).
+ */
+export function* readByteChunks(path: string, chunkBytes = 4 << 20, start = 0, end?: number): Generator<ByteChunk> {
   const fd = openSync(path, 'r');
   try {
-    const size = fstatSync(fd).size;
-    let buf = Buffer.allocUnsafe(Math.max(1024, Math.min(chunkBytes, size + 1)));
+    const size = end ?? fstatSync(fd).size;
+    let buf = Buffer.allocUnsafe(Math.max(1024, Math.min(chunkBytes, size - start + 1)));
     let filled = 0; // bytes in buf carried over from the previous read (a partial line)
-    let pos = 0;
+    let pos = start;
     while (pos < size) {
       if (filled === buf.length) {
         // a line longer than the buffer: grow
@@ -26,7 +30,7 @@ export function* readByteChunks(path: string, chunkBytes = 4 << 20): Generator<B
         buf.copy(bigger, 0, 0, filled);
         buf = bigger;
       }
-      const n = readSync(fd, buf, filled, buf.length - filled, pos);
+      const n = readSync(fd, buf, filled, Math.min(buf.length - filled, size - pos), pos);
       if (n <= 0) break;
       pos += n;
       const total = filled + n;
@@ -49,4 +53,41 @@ export function* readByteChunks(path: string, chunkBytes = 4 << 20): Generator<B
   } finally {
     closeSync(fd);
   }
+}
+
+/**
+ * The first line start at or after byte `pos` of the file: `pos` itself when it is 0 or
+ * follows a '\n', else the byte after the next '\n' (the file size when there is none).
+ */
+export function lineStartAtOrAfter(path: string, pos: number): number {
+  if (pos <= 0) return 0;
+  const fd = openSync(path, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    const buf = Buffer.allocUnsafe(64 * 1024);
+    let at = pos - 1;
+    while (at < size) {
+      const n = readSync(fd, buf, 0, buf.length, at);
+      if (n <= 0) break;
+      const i = buf.indexOf(10);
+      if (i >= 0 && i < n) return at + i + 1;
+      at += n;
+    }
+    return size;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Number of '\n' in the first `pos` bytes of the file (line numbers of a slice that starts there). */
+export function countLines(path: string, pos: number): number {
+  let lines = 0;
+  for (const { buf, end } of readByteChunks(path, 4 << 20, 0, pos)) {
+    let i = buf.indexOf(10);
+    while (i >= 0 && i < end) {
+      lines++;
+      i = buf.indexOf(10, i + 1);
+    }
+  }
+  return lines;
 }
