@@ -4,12 +4,15 @@ import type { ColumnSchema, DataType, StoredSchema, TableSchema } from '../schem
 import { PATH_SEPARATOR, VARIANT_INFIX } from '../schema/system.js';
 import type { CreatedColumn } from './normalize-files.js';
 
+/** The column has its type for good (a hint marked `incomplete` gets it from the first value). */
+const isTyped = (c: ColumnSchema | undefined): c is ColumnSchema => c !== undefined && !!c.dataType && !c.incomplete;
+
 /** Columns that had a type in `schema`, by table. */
 export function typedColumns(schema: StoredSchema): Map<string, Set<string>> {
   const out = new Map<string, Set<string>>();
   for (const t of Object.values(schema.tables)) {
     const set = new Set<string>();
-    for (const c of Object.values(t.columns)) if (c.dataType) set.add(c.name);
+    for (const c of Object.values(t.columns)) if (isTyped(c)) set.add(c.name);
     out.set(t.name, set);
   }
   return out;
@@ -86,7 +89,7 @@ export function mergeWorkerSchema(
       const m = mt.columns[cn];
       const c = wc[cn];
       if (c !== undefined) {
-        if (m === undefined || !m.dataType) {
+        if (!isTyped(m)) {
           ops.push(() => {
             mt.columns[cn] = structuredClone(col);
           });

@@ -296,6 +296,26 @@ describe('normalizeFiles with workers: conflicts', () => {
     expect(two.rows.t.some((r) => r.x === 1000)).toBe(true);
   });
 
+  it('a hint marked incomplete gets its type from the first value: workers disagreeing is a conflict', async () => {
+    const files = writeInputs(
+      balanced([
+        { table: 'h', items: Array.from({ length: 30 }, (_, i) => ({ pk: i })) },
+        { table: 'h', items: Array.from({ length: 30 }, (_, i) => ({ pk: `k${i}` })) },
+      ]),
+    );
+    const mk = () => {
+      const s = newSchema({ h: {} });
+      s.tables.h.columns.pk = { name: 'pk', dataType: 'text', primaryKey: true, nullable: false, incomplete: true };
+      return s;
+    };
+    const one = await run(files, {}, 1, { schema: mk() });
+    const two = await run(files, {}, 2, { schema: mk() });
+    expect(two.stats.reruns).toBe(1);
+    expect(one.schema.tables.h.columns.pk).toEqual({ name: 'pk', dataType: 'bigint', primaryKey: true, nullable: false });
+    expect(JSON.stringify(two.schema.tables)).toEqual(JSON.stringify(one.schema.tables));
+    expect(canon(two.rows)).toEqual(canon(one.rows));
+  });
+
   it('a conflict in a child table and timestamps vs text', async () => {
     const a = Array.from({ length: 30 }, (_, i) => ({ id: i, events: [{ at: '2024-01-01T00:00:00.000Z', v: i }] }));
     const b = Array.from({ length: 30 }, (_, i) => ({ id: i, events: [{ at: 'yesterday', v: `v${i}` }] }));
