@@ -1,24 +1,16 @@
 /**
  * haul worker entry. Runs the pipeline workflows and the activities for the sources a
- * module exports (default export or `sources`, optionally `destinations`).
+ * module exports (`export const sources = {...}` or a default export, optionally
+ * `export const destinations = {...}`).
  *
- *   npx tsx worker.ts --sources ./examples/sources.ts [--task-queue haul] [--pipelines-dir DIR] [--local-files [NAME]]
+ *   npx tsx worker.ts --sources ./examples/sources.ts [--task-queue haul] [--pipelines-dir DIR] [--local-files NAME]
  *
- * Env: TEMPORAL_ADDRESS (default localhost:7233), TEMPORAL_NAMESPACE, HAUL_TASK_QUEUE,
- * HAUL_PIPELINES_DIR, HAUL_SOURCES (instead of --sources).
+ * Same as `haul worker`. Env: TEMPORAL_ADDRESS (default localhost:7233), TEMPORAL_NAMESPACE,
+ * HAUL_TASK_QUEUE, HAUL_PIPELINES_DIR, HAUL_SOURCES (instead of --sources).
  */
-import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import type { DestinationRegistry, SourceRegistry } from './activities/index.js';
-import { createWorker } from './src/temporal/worker.js';
-
-export async function loadSourcesModule(path: string): Promise<{ sources: SourceRegistry; destinations?: DestinationRegistry }> {
-  const mod = (await import(pathToFileURL(resolve(path)).href)) as { default?: SourceRegistry; sources?: SourceRegistry; destinations?: DestinationRegistry };
-  const sources = mod.sources ?? mod.default;
-  if (!sources || typeof sources !== 'object') throw new Error(`${path} must export its sources: \`export const sources = { name: mySource }\` or a default export`);
-  return { sources, destinations: mod.destinations };
-}
+import { createWorker, loadSourcesModule } from './src/temporal/worker.js';
 
 export async function main(argv = process.argv.slice(2)): Promise<void> {
   const { values } = parseArgs({

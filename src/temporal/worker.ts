@@ -1,8 +1,10 @@
 import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { fileURLToPath } from 'node:url';
+import { resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { bundleWorkflowCode, NativeConnection, Worker, type WorkerOptions, type WorkflowBundleOption } from '@temporalio/worker';
 import { createActivities, type DestinationRegistry, type SourceRegistry } from '../../activities/index.js';
+import { HaulError } from '../errors.js';
 
 export const DEFAULT_TASK_QUEUE = 'haul';
 
@@ -111,4 +113,17 @@ export async function createWorker(opts: CreateWorkerOptions): Promise<HaulWorke
       }
     },
   };
+}
+
+/**
+ * Loads a module that exports a worker's sources: `export const sources = {...}` or a
+ * default export, and optionally `export const destinations = {...}`.
+ */
+export async function loadSourcesModule(path: string): Promise<{ sources: SourceRegistry; destinations?: DestinationRegistry }> {
+  const mod = (await import(pathToFileURL(resolve(path)).href)) as { default?: SourceRegistry; sources?: SourceRegistry; destinations?: DestinationRegistry };
+  const sources = mod.sources ?? mod.default;
+  if (!sources || typeof sources !== 'object') {
+    throw new HaulError('InvalidSourcesModule', `${path} must export its sources: \`export const sources = { name: mySource }\` or a default export`);
+  }
+  return { sources, destinations: mod.destinations };
 }
