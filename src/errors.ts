@@ -3,11 +3,13 @@
  * is stable and becomes the Temporal ApplicationFailure type; `retryable` tells the
  * activity layer whether trying again can help.
  */
+import { redact } from './config/redact.js';
 export class HaulError extends Error {
   readonly code: string;
   readonly retryable: boolean;
   constructor(code: string, message: string, options: { cause?: unknown; retryable?: boolean } = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    // Messages never carry known secrets (values from .dlt/secrets.toml, secrets.get()).
+    super(redact(message), options.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
     this.code = code;
     this.retryable = options.retryable ?? false;

@@ -1,0 +1,241 @@
+/**
+ * Configuration and secrets resolution with dlt's conventions.
+ *
+ * A value is named by its section path, e.g. `sources.github.access_token` or
+ * `destination.duckdb.credentials`. Providers, in order:
+ *   1. an explicit value (the `explicit` option: what the caller passed in code)
+ *   2. environment variables: `SOURCES__GITHUB__ACCESS_TOKEN`
+ *   3. `.dlt/secrets.toml` in the project dir, then in `~/.dlt/`
+ *   4. `.dlt/config.toml` in the project dir, then in `~/.dlt/` (config values only: like
+ *      dlt, secrets are never read from config.toml)
+ * Within each provider a pipeline-scoped path is tried first (`<pipelineName>.sources...`,
+ * env `<PIPELINE_NAME>__SOURCES__...`), then the path itself; sections are then dropped
+ * from the end one by one (`sources.github.access_token`, `sources.access_token`,
+ * `access_token`), as dlt does.
+ */
+import { join } from 'node:path';
+import { z } from 'zod';
+import { HaulError } from '../errors.js';
+import { redact, registerSecret, registerSecretsIn } from './redact.js';
+import { configDirs, lookupPath, readTomlFile, type ConfigDirs } from './toml-files.js';
+
+export type ConfigKind = 'config' | 'secret';
+
+export interface ResolveOptions<T = unknown> extends ConfigDirs {
+  /** Pipeline-scoped sections (`[<pipelineName>.sources.github]`) are looked at first. */
+  pipelineName?: string;
+  /** A value given in code; wins over every provider when not undefined. */
+  explicit?: T;
+  /** Returned when no provider has the value (instead of throwing). */
+  default?: T;
+  /** Environment to read (default: process.env). */
+  env?: Record<string, string | undefined>;
+}
+
+/** Where a value was found. */
+export interface ResolvedValue<T> {
+  value: T;
+  /** e.g. `explicit argument`, `env SOURCES__GITHUB__ACCESS_TOKEN`, `/p/.dlt/secrets.toml [sources.github] access_token`. */
+  origin: string;
+}
+
+export class ConfigValueMissingError extends HaulError {
+  constructor(readonly path: string, readonly kind: ConfigKind, readonly lookedAt: string[]) {
+    const example = path.split('.');
+    const key = example.pop()!;
+    super(
+      kind === 'secret' ? 'SecretValueMissing' : 'ConfigValueMissing',
+      `missing ${kind} value ${path}; looked at (first wins):\n` +
+        lookedAt.map((l) => `  - ${l}`).join('\n') +
+        `\nSet ${path.split('.').join('__').toUpperCase()} in the environment or add ${example.length ? `[${example.join('.')}]\n  ${key} = ...` : `${key} = ...`} to .dlt/${kind === 'secret' ? 'secrets' : 'config'}.toml`,
+    );
+  }
+}
+
+export class ConfigValueInvalidError extends HaulError {
+  constructor(readonly path: string, origin: string, why: string) {
+    super('ConfigValueInvalid', `${path} from ${origin} is invalid: ${why}`);
+  }
+}
+
+export class ConfigFileError extends HaulError {
+  constructor(readonly file: string, why: string) {
+    super('ConfigFileError', `${file} is not valid TOML: ${why}; fix the file (haul reads it for config and secrets)`);
+  }
+}
+
+interface Candidate {
+  segments: string[];
+}
+
+/** Pipeline-scoped first, then unscoped; each with sections dropped from the end. */
+function candidates(path: string, pipelineName: string | undefined, exact = false): Candidate[] {
+  const parts = path.split('.').filter((p) => p.length > 0);
+  if (parts.length === 0) throw new HaulError('InvalidOptions', 'invalid config path: empty');
+  const key = parts.pop()!;
+  const out: Candidate[] = [];
+  const walk = (prefix: string[]) => {
+    for (let i = parts.length; i >= (exact ? parts.length : 0); i--) out.push({ segments: [...prefix, ...parts.slice(0, i), key] });
+  };
+  if (pipelineName) walk([pipelineName]);
+  walk([]);
+  return out;
+}
+
+function envName(segments: string[]): string {
+  return segments.join('__').toUpperCase();
+}
+
+function tomlName(segments: string[]): string {
+  const key = segments[segments.length - 1];
+  return segments.length > 1 ? `[${segments.slice(0, -1).join('.')}] ${key}` : String(key);
+}
+
+interface Provider {
+  describe(c: Candidate[]): string;
+  get(c: Candidate): { value: unknown; origin: string } | undefined;
+}
+
+function providers(kind: ConfigKind, opts: ResolveOptions): Provider[] {
+  const env = opts.env ?? process.env;
+  const { project, global } = configDirs(opts);
+  const tomlProvider = (file: string, isSecrets: boolean): Provider => ({
+    describe: (cs) => {
+      const f = readTomlFile(file);
+      const status = f.exists ? (f.error ? ' (broken, skipped)' : '') : ' (not found)';
+      return `${file}${status}: ${cs.map((c) => tomlName(c.segments)).join(', ')}`;
+    },
+    get: (c) => {
+      const f = readTomlFile(file);
+      if (f.error) throw new ConfigFileError(file, f.error);
+      if (!f.doc) return undefined;
+      if (isSecrets) registerSecretsIn(f.doc);
+      const v = lookupPath(f.doc, c.segments);
+      return v === undefined ? undefined : { value: v, origin: `${file} ${tomlName(c.segments)}` };
+    },
+  });
+  const list: Provider[] = [
+    {
+      describe: (cs) => `environment: ${cs.map((c) => envName(c.segments)).join(', ')}`,
+      get: (c) => {
+        const name = envName(c.segments);
+        const v = env[name];
+        return v === undefined ? undefined : { value: v, origin: `env ${name}` };
+      },
+    },
+    tomlProvider(join(project, 'secrets.toml'), true),
+    tomlProvider(join(global, 'secrets.toml'), true),
+  ];
+  if (kind === 'config') list.push(tomlProvider(join(project, 'config.toml'), false), tomlProvider(join(global, 'config.toml'), false));
+  return list;
+}
+
+function lookup(path: string, kind: ConfigKind, opts: ResolveOptions, exact = false): { found?: { value: unknown; origin: string }; lookedAt: string[] } {
+  const cs = candidates(path, opts.pipelineName, exact);
+  const ps = providers(kind, opts);
+  for (const p of ps) {
+    for (const c of cs) {
+      const hit = p.get(c);
+      if (hit) return { found: hit, lookedAt: [] };
+    }
+  }
+  const lookedAt = ['explicit argument (none given)', ...ps.map((p) => p.describe(cs))];
+  if (kind === 'secret') lookedAt.push('(.dlt/config.toml is not read for secrets)');
+  return { lookedAt };
+}
+
+/** Env values are text; a typed schema gets them as JSON when the text alone does not fit. */
+function parseWith<T>(schema: z.ZodType<T>, value: unknown, path: string, origin: string, kind: ConfigKind): T {
+  let r = schema.safeParse(value);
+  if (!r.success && typeof value === 'string') {
+    try {
+      const alt = schema.safeParse(JSON.parse(value));
+      if (alt.success) r = alt;
+    } catch {
+      /* not JSON: report the first error */
+    }
+  }
+  if (r.success) return r.data;
+  const why = r.error.issues.map((i) => `${i.path.length ? i.path.join('.') + ': ' : ''}${i.message}`).join('; ');
+  throw new ConfigValueInvalidError(path, origin, kind === 'secret' ? why : redact(why));
+}
+
+function isPlainObjectSchema(s: z.ZodType): s is z.ZodObject<z.ZodRawShape> {
+  return s instanceof z.ZodObject;
+}
+
+/**
+ * Resolves one value and tells where it came from. An object schema (e.g. credentials) is
+ * resolved field by field (`DESTINATION__POSTGRES__CREDENTIALS__PASSWORD`), else as one
+ * value (e.g. JSON in an env var).
+ */
+export function resolveValue<T>(path: string, kind: ConfigKind, schema: z.ZodType<T>, opts: ResolveOptions<T> = {}): ResolvedValue<T> | undefined {
+  if (opts.explicit !== undefined) {
+    const value = parseWith(schema, opts.explicit, path, 'explicit argument', kind);
+    if (kind === 'secret') registerSecretsIn(value);
+    return { value, origin: 'explicit argument' };
+  }
+  // An object (credentials) is resolved field by field, each field with its own provider
+  // order (host in config.toml, password in env); only the object's own path is searched.
+  if (isPlainObjectSchema(schema)) {
+    const fields: Record<string, unknown> = {};
+    const origins: string[] = [];
+    for (const key of Object.keys(schema.shape)) {
+      const hit = lookup(`${path}.${key}`, kind, opts, true).found;
+      if (hit) {
+        fields[key] = hit.value;
+        origins.push(hit.origin);
+      }
+    }
+    if (origins.length) {
+      const value = parseWith(schema, fields, path, [...new Set(origins)].join(', '), kind);
+      if (kind === 'secret') registerSecretsIn(value);
+      return { value: value as T, origin: [...new Set(origins)].join(', ') };
+    }
+  }
+  const { found } = lookup(path, kind, opts);
+  if (found) {
+    const value = parseWith(schema, found.value, path, found.origin, kind);
+    if (kind === 'secret') registerSecretsIn(value);
+    return { value, origin: found.origin };
+  }
+  return undefined;
+}
+
+function getter(kind: ConfigKind, defaultSchema: z.ZodType) {
+  function get<S extends z.ZodType = z.ZodType<string>>(path: string, schema?: S, opts: ResolveOptions<z.output<S>> = {}): z.output<S> {
+    const s = (schema ?? defaultSchema) as z.ZodType<z.output<S>>;
+    const r = resolveValue(path, kind, s, opts);
+    if (r) return r.value;
+    if (opts.default !== undefined) return opts.default;
+    const { lookedAt } = lookup(path, kind, opts);
+    throw new ConfigValueMissingError(path, kind, lookedAt);
+  }
+  function getOptional<S extends z.ZodType = z.ZodType<string>>(path: string, schema?: S, opts: ResolveOptions<z.output<S>> = {}): z.output<S> | undefined {
+    const s = (schema ?? defaultSchema) as z.ZodType<z.output<S>>;
+    return resolveValue(path, kind, s, opts)?.value ?? opts.default;
+  }
+  function where<S extends z.ZodType = z.ZodType<string>>(path: string, schema?: S, opts: ResolveOptions<z.output<S>> = {}): ResolvedValue<z.output<S>> | undefined {
+    return resolveValue(path, kind, (schema ?? defaultSchema) as z.ZodType<z.output<S>>, opts);
+  }
+  return { get, getOptional, where };
+}
+
+/**
+ * Typed configuration values: `config.get('sources.github.page_size', z.number())`.
+ * Looks at env, secrets.toml and config.toml. Without a schema the value is a string.
+ */
+export const config = getter('config', z.string());
+
+/**
+ * Typed secrets: `secrets.get('sources.github.access_token')`. Looks at env and
+ * secrets.toml (never config.toml); the value is redacted from errors, logs, traces and
+ * CLI output from then on.
+ */
+export const secrets = getter('secret', z.string());
+
+/** Marks a value as secret (redacted everywhere), e.g. a token from your own vault. */
+export function secretValue<T extends string>(value: T): T {
+  registerSecret(value);
+  return value;
+}

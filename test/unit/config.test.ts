@@ -1,0 +1,125 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { config, secrets, redact, registerSecret, ConfigValueMissingError, ConfigValueInvalidError } from '../../src/config/index.js';
+import { HaulError } from '../../src/errors.js';
+import { tempDir } from '../helpers.js';
+
+/** A project and a global `.dlt` folder with the given files. */
+function dirs(files: { project?: Record<string, string>; global?: Record<string, string> }) {
+  const root = tempDir('haul-config-');
+  const projectDir = join(root, 'project', '.dlt');
+  const globalDir = join(root, 'home', '.dlt');
+  mkdirSync(projectDir, { recursive: true });
+  mkdirSync(globalDir, { recursive: true });
+  for (const [f, text] of Object.entries(files.project ?? {})) writeFileSync(join(projectDir, f), text);
+  for (const [f, text] of Object.entries(files.global ?? {})) writeFileSync(join(globalDir, f), text);
+  return { projectDir, globalDir };
+}
+
+describe('config and secrets resolution', () => {
+  it('explicit > env > project secrets.toml > global secrets.toml > project config.toml > global config.toml', () => {
+    const path = 'sources.github.page_size';
+    const toml = (n: number) => `[sources.github]\npage_size = ${n}\n`;
+    const all = { project: { 'secrets.toml': toml(3), 'config.toml': toml(5) }, global: { 'secrets.toml': toml(4), 'config.toml': toml(6) } };
+    const num = z.number();
+    const d = dirs(all);
+    const env = { SOURCES__GITHUB__PAGE_SIZE: '2' };
+    expect(config.get(path, num, { ...d, env, explicit: 1 })).toBe(1);
+    expect(config.get(path, num, { ...d, env })).toBe(2);
+    expect(config.where(path, num, { ...d, env })?.origin).toBe('env SOURCES__GITHUB__PAGE_SIZE');
+    expect(config.get(path, num, { ...d, env: {} })).toBe(3);
+    expect(config.get(path, num, { ...dirs({ ...all, project: { 'config.toml': toml(5) } }), env: {} })).toBe(4);
+    expect(config.get(path, num, { ...dirs({ project: { 'config.toml': toml(5) }, global: { 'config.toml': toml(6) } }), env: {} })).toBe(5);
+    expect(config.get(path, num, { ...dirs({ global: { 'config.toml': toml(6) } }), env: {} })).toBe(6);
+  });
+
+  it('pipeline-scoped sections first, then dlt section paths with sections dropped from the end', () => {
+    const d = dirs({
+      project: {
+        'secrets.toml': '[gh_pipe.sources.github]\naccess_token = "scoped-token"\n[sources.github]\naccess_token = "plain-token"\n[sources]\napi_key = "sources-level-key"\n',
+      },
+    });
+    expect(secrets.get('sources.github.access_token', undefined, { ...d, env: {}, pipelineName: 'gh_pipe' })).toBe('scoped-token');
+    expect(secrets.get('sources.github.access_token', undefined, { ...d, env: {}, pipelineName: 'other' })).toBe('plain-token');
+    expect(secrets.get('sources.github.access_token', undefined, { ...d, env: {} })).toBe('plain-token');
+    // sources.github.api_key -> sources.api_key
+    expect(secrets.get('sources.github.api_key', undefined, { ...d, env: {} })).toBe('sources-level-key');
+    // Env names: pipeline-scoped first.
+    const env = { GH_PIPE__SOURCES__GITHUB__ACCESS_TOKEN: 'env-scoped', SOURCES__GITHUB__ACCESS_TOKEN: 'env-plain' };
+    expect(secrets.get('sources.github.access_token', undefined, { ...d, env, pipelineName: 'gh_pipe' })).toBe('env-scoped');
+    expect(secrets.get('sources.github.access_token', undefined, { ...d, env })).toBe('env-plain');
+  });
+
+  it('secrets are never read from config.toml (like dlt)', () => {
+    const d = dirs({ project: { 'config.toml': '[sources.github]\naccess_token = "in-config"\n' } });
+    expect(config.get('sources.github.access_token', undefined, { ...d, env: {} })).toBe('in-config');
+    expect(secrets.getOptional('sources.github.access_token', undefined, { ...d, env: {} })).toBeUndefined();
+  });
+
+  it('a missing value names every place that was looked at', () => {
+    const d = dirs({ project: { 'secrets.toml': '[sources.other]\nx = "y"\n' } });
+    let err: unknown;
+    try {
+      secrets.get('sources.github.access_token', undefined, { ...d, env: {}, pipelineName: 'gh' });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ConfigValueMissingError);
+    const msg = (err as Error).message;
+    expect(msg).toContain('missing secret value sources.github.access_token');
+    expect(msg).toContain('explicit argument');
+    for (const name of ['GH__SOURCES__GITHUB__ACCESS_TOKEN', 'SOURCES__GITHUB__ACCESS_TOKEN', 'SOURCES__ACCESS_TOKEN', 'ACCESS_TOKEN']) expect(msg).toContain(name);
+    expect(msg).toContain(join(d.projectDir, 'secrets.toml'));
+    expect(msg).toContain(`${join(d.globalDir, 'secrets.toml')} (not found)`);
+    expect(msg).toContain('[gh.sources.github] access_token');
+    expect(msg).toContain('[sources.github] access_token');
+    expect(msg).toContain('config.toml is not read for secrets');
+    expect(config.get('sources.github.page_size', z.number(), { ...d, env: {}, default: 50 })).toBe(50);
+    // config values list config.toml too
+    expect(() => config.get('sources.github.page_size', z.number(), { ...d, env: {} })).toThrow(/config\.toml \(not found\)/);
+  });
+
+  it('typed values: env text is parsed for numbers, booleans and objects; a bad value names its origin', () => {
+    const d = dirs({});
+    const env = { SOURCES__X__N: '25', SOURCES__X__FLAG: 'true', SOURCES__X__OBJ: '{"a":1}', SOURCES__X__BAD: 'many' };
+    expect(config.get('sources.x.n', z.number().int(), { ...d, env })).toBe(25);
+    expect(config.get('sources.x.flag', z.boolean(), { ...d, env })).toBe(true);
+    expect(config.get('sources.x.obj', z.object({ a: z.number() }), { ...d, env })).toEqual({ a: 1 });
+    expect(() => config.get('sources.x.bad', z.number(), { ...d, env })).toThrow(ConfigValueInvalidError);
+    expect(() => config.get('sources.x.bad', z.number(), { ...d, env })).toThrow(/sources\.x\.bad from env SOURCES__X__BAD is invalid/);
+  });
+
+  it('credentials objects resolve field by field across providers', () => {
+    const d = dirs({ project: { 'config.toml': '[destination.postgres.credentials]\nhost = "db.local"\nusername = "loader"\n' } });
+    const creds = z.object({ host: z.string(), username: z.string(), password: z.string(), port: z.number().default(5432) });
+    const env = { DESTINATION__POSTGRES__CREDENTIALS__PASSWORD: 'pw-from-env-1234' };
+    expect(config.get('destination.postgres.credentials', creds, { ...d, env })).toEqual({ host: 'db.local', username: 'loader', password: 'pw-from-env-1234', port: 5432 });
+  });
+
+  it('a broken TOML file is an error that names the file', () => {
+    const d = dirs({ project: { 'secrets.toml': '[sources\nx = 1' } });
+    expect(() => secrets.get('sources.x', undefined, { ...d, env: {} })).toThrow(/secrets\.toml is not valid TOML/);
+  });
+});
+
+describe('redaction', () => {
+  it('known secrets, URL passwords and key=value pairs become ***', () => {
+    const d = dirs({ project: { 'secrets.toml': '[sources.api]\ntoken = "tok-SECRET-9876"\n' } });
+    expect(secrets.get('sources.api.token', undefined, { ...d, env: {} })).toBe('tok-SECRET-9876');
+    expect(redact('calling with tok-SECRET-9876 now')).toBe('calling with *** now');
+    expect(redact(JSON.stringify({ x: 'a "tok-SECRET-9876"' }))).not.toContain('tok-SECRET-9876');
+    expect(redact('postgresql://loader:hunter22@db:5432/x')).toBe('postgresql://***:***@db:5432/x');
+    expect(redact('password=abc123 other=1')).toBe('password=*** other=1');
+    expect(redact('{"access_token": "abcdef"}')).toBe('{"access_token": "***"}');
+    registerSecret('quote"d\\secret');
+    expect(redact(JSON.stringify({ v: 'quote"d\\secret' }))).toBe('{"v":"***"}');
+  });
+
+  it('HaulError messages never carry a known secret', () => {
+    registerSecret('s3cr3t-value-42');
+    const e = new HaulError('Test', 'request failed for key s3cr3t-value-42');
+    expect(e.message).toBe('request failed for key ***');
+  });
+});
