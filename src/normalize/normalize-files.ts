@@ -17,7 +17,7 @@ import { JobFileWriter } from './job-writer.js';
 import { normalizeIdentifier } from './naming.js';
 import { ROW_ID_LENGTH, RandomIdPool, childRowIdInto, childRowIdSeeded, tableSeed, type TableSeed } from './ids.js';
 import { NO_FIT, coerceTo, inferType, isBinaryTag, parseTimestamp } from './values.js';
-import { countLines, readByteChunks } from './reader.js';
+import { ByteChunkReader, countLines } from './reader.js';
 import { normalizeParallel } from './parallel.js';
 
 export interface NormalizeInput {
@@ -1289,6 +1289,7 @@ export async function normalizeFiles(opts: NormalizeOptions): Promise<NormalizeR
 export async function normalizeInThread(opts: NormalizeOptions & { inputs: InputSlice[] }, internal: InThreadOptions = {}): Promise<InThreadResult> {
   const n = new Normalizer(opts, internal.typedBefore);
   const { signal, onProgress } = opts;
+  const reader = new ByteChunkReader();
   try {
     for (const input of opts.inputs) {
       signal?.throwIfAborted();
@@ -1296,7 +1297,7 @@ export async function normalizeInThread(opts: NormalizeOptions & { inputs: Input
       const sh = n.shapeOf(ts, n.maxNestingOf(ts));
       const start = input.start ?? 0;
       let lineNo = 0;
-      for (const { buf, end } of readByteChunks(input.path, undefined, start, input.end)) {
+      for (const { buf, end } of reader.read(input.path, start, input.end)) {
         let s = 0;
         while (s < end) {
           let e = buf.indexOf(NL, s);

@@ -16,11 +16,37 @@ export interface ByteChunk {
  * `start`/`end` limit the read to a byte range of the file (a worker's slice); `start` must
  * be the first byte of a line (0, or just after a '\n'), `end` the end of one (or EOF).
  */
-export function* readByteChunks(path: string, chunkBytes = 4 << 20, start = 0, end?: number): Generator<ByteChunk> {
-  const fd = openSync(path, 'r');
-  try {
-    const size = end ?? fstatSync(fd).size;
-    let buf = Buffer.allocUnsafe(Math.max(1024, Math.min(chunkBytes, size - start + 1)));
+export function readByteChunks(path: string, chunkBytes = 4 << 20, start = 0, end?: number): Generator<ByteChunk> {
+  return new ByteChunkReader(chunkBytes).read(path, start, end);
+}
+
+/**
+ * readByteChunks with one buffer for many files: a fresh 4 MiB buffer per file is garbage
+ * V8 is in no hurry to collect (its heap stays small), so memory would grow with the number
+ * of inputs.
+ */
+export class ByteChunkReader {
+  private buf: Buffer | undefined;
+
+  constructor(private readonly chunkBytes = 4 << 20) {}
+
+  /** Chunks of one file (or of its range [start, end)); the buffer is reused by the next call. */
+  *read(path: string, start = 0, end?: number): Generator<ByteChunk> {
+    const fd = openSync(path, 'r');
+    try {
+      const size = end ?? fstatSync(fd).size;
+      let buf = this.buf;
+      if (buf === undefined || (buf.length < this.chunkBytes && buf.length < size - start + 1)) {
+        buf = Buffer.allocUnsafe(Math.max(1024, Math.min(this.chunkBytes, size - start + 1)));
+      }
+      yield* this.chunks(fd, buf, start, size);
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  private *chunks(fd: number, buf: Buffer, start: number, size: number): Generator<ByteChunk> {
+    this.buf = buf;
     let filled = 0; // bytes in buf carried over from the previous read (a partial line)
     let pos = start;
     while (pos < size) {
@@ -28,7 +54,7 @@ export function* readByteChunks(path: string, chunkBytes = 4 << 20, start = 0, e
         // a line longer than the buffer: grow
         const bigger = Buffer.allocUnsafe(buf.length * 2);
         buf.copy(bigger, 0, 0, filled);
-        buf = bigger;
+        this.buf = buf = bigger;
       }
       const n = readSync(fd, buf, filled, Math.min(buf.length - filled, size - pos), pos);
       if (n <= 0) break;
@@ -50,8 +76,6 @@ export function* readByteChunks(path: string, chunkBytes = 4 << 20, start = 0, e
       filled = total - cut;
     }
     if (filled > 0) yield { buf, end: filled };
-  } finally {
-    closeSync(fd);
   }
 }
 
