@@ -18,3 +18,7 @@ export { duckdb } from './destinations/duckdb/index.js';
 export type { DestinationFactory, DestinationClient } from './destinations/types.js';
 export type { FailedJob } from './load/load-package.js';
 export * from './errors.js';
+export { config, secrets, secretValue, redact, ConfigValueMissingError, ConfigValueInvalidError, ConfigFileError } from './config/index.js';
+export type { ResolveOptions, ResolvedValue } from './config/index.js';
+export { logCollector, barCollector, createLogger, LogCollector, BarCollector } from './progress/index.js';
+export type { ProgressEvent, ProgressCollector, ProgressStep, LogCollectorOptions, BarCollectorOptions, LoggerOptions } from './progress/index.js';

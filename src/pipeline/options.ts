@@ -5,9 +5,11 @@ import { InvalidOptionsError } from '../errors.js';
 import { formatIssue } from '../extract/resource.js';
 import { DATA_TYPES, WRITE_DISPOSITIONS, type ColumnHint, type WriteDisposition } from '../schema/types.js';
 import type { DestinationFactory } from '../destinations/types.js';
+import type { ProgressCollector } from '../progress/events.js';
 import { REFRESH_MODES, type RefreshMode } from './refresh.js';
 
-export type ProgressOption = 'log' | 'bar' | { on(event: unknown): void };
+/** 'log': periodic pino lines; 'bar': live bars on a TTY (else 'log'); or your own collector. */
+export type ProgressOption = 'log' | 'bar' | ProgressCollector;
 
 export interface PipelineOptions {
   /** Default: the entry script's file name. */

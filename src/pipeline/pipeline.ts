@@ -23,6 +23,8 @@ import { bumpStateVersion, stateForDestination, type PipelineState } from './sta
 import { readTrace, writeTrace, type PipelineTrace, type StepTrace } from './trace.js';
 import { WorkingDir } from './working-dir.js';
 import { mergeSchemaSnapshot } from './schema-merge.js';
+import { redact } from '../config/redact.js';
+import { createMonitor, type ProgressMonitor } from '../progress/monitor.js';
 
 export interface ExtractInfo {
   loadId: string;
@@ -66,6 +68,8 @@ export interface StepProgress {
   step: 'extract' | 'normalize' | 'load';
   loadId?: string;
   table?: string;
+  /** extract: the resource yielding into `table`. */
+  resource?: string;
   /** extract: items of `table` so far; normalize: rows of `table` so far. */
   count?: number;
   /** load: jobs done / total in the package. */
@@ -95,6 +99,7 @@ export class Pipeline {
   private readonly wd: WorkingDir;
   private queue: Promise<unknown> = Promise.resolve();
   private trace?: PipelineTrace;
+  private readonly progress?: ProgressMonitor;
 
   constructor(options: PipelineOptions & { attached?: PipelineState }) {
     const { attached, ...rest } = options;
@@ -116,6 +121,7 @@ export class Pipeline {
     st.destination_name = this.destination.destinationName;
     st._local.destination_options = this.destination.options ?? {};
     this.wd.writeState(st);
+    this.progress = createMonitor(this.opts.progress, this.pipelineName, this.workingDir);
   }
 
   // ---- public steps --------------------------------------------------------------------
@@ -280,14 +286,15 @@ export class Pipeline {
     const loadId = stepOptions.loadId ?? newLoadId();
     const tmp = wd.storage.beginPackage('extracted', loadId);
     try {
-      const { signal, onProgress } = stepOptions;
+      const { signal } = stepOptions;
+    const onProgress = this.progressSink(stepOptions.onProgress);
       const extracted = await extractSourceToDir({
         dir: tmp,
         source,
         schema,
         state,
         signal,
-        onProgress: onProgress && ((p) => onProgress({ step: 'extract', loadId, table: p.table, count: p.items })),
+        onProgress: onProgress && ((p) => onProgress({ step: 'extract', loadId, resource: p.resource, table: p.table, count: p.items })),
       });
       state.default_schema_name ??= source.schemaName;
       if (!state.schema_names.includes(source.schemaName)) state.schema_names.push(source.schemaName);
@@ -336,7 +343,8 @@ export class Pipeline {
   }
 
   private async doNormalize(stepOptions: StepOptions = {}): Promise<NormalizeInfo> {
-    const { signal, onProgress } = stepOptions;
+    const { signal } = stepOptions;
+    const onProgress = this.progressSink(stepOptions.onProgress);
     const wd = this.wd;
     wd.storage.recover();
     const info: NormalizeInfo = { loadIds: [], rowCounts: {} };
@@ -379,7 +387,8 @@ export class Pipeline {
   }
 
   private async doLoad(stepOptions: StepOptions = {}): Promise<LoadInfo> {
-    const { signal, onProgress } = stepOptions;
+    const { signal } = stepOptions;
+    const onProgress = this.progressSink(stepOptions.onProgress);
     const startedAt = new Date();
     const packages: LoadPackageSummary[] = [];
     const loadIds = this.wd.storage.list('normalized');
@@ -506,6 +515,7 @@ export class Pipeline {
   private async step<T>(name: PipelineStep, fn: () => Promise<T>): Promise<T> {
     const st: StepTrace = { step: name as StepTrace['step'], startedAt: new Date().toISOString(), finishedAt: '', loadIds: [] };
     this.trace?.steps.push(st);
+    this.progress?.stepStart(name);
     try {
       const out = await fn();
       const o = (out ?? {}) as { loadIds?: string[]; loadId?: string; rowCounts?: Record<string, number>; itemCounts?: Record<string, number> };
@@ -513,12 +523,18 @@ export class Pipeline {
       st.rowCounts = o.rowCounts ?? o.itemCounts;
       return out;
     } catch (e) {
-      st.error = e instanceof Error ? e.message : String(e);
+      st.error = redact(e instanceof Error ? e.message : String(e));
       if (e instanceof PipelineStepFailed) throw e;
       throw new PipelineStepFailed(this.pipelineName, name, undefined, e);
     } finally {
       st.finishedAt = new Date().toISOString();
+      this.progress?.stepEnd(st);
     }
+  }
+
+  /** The step's onProgress: the caller's callback, plus the progress collector if any. */
+  private progressSink(next?: (p: StepProgress) => void): ((p: StepProgress) => void) | undefined {
+    return this.progress ? this.progress.sink(next) : next;
   }
 
   private async traced<T>(fn: () => Promise<T>): Promise<T> {
@@ -532,12 +548,14 @@ export class Pipeline {
 
   private beginTrace(): void {
     this.trace = { pipelineName: this.pipelineName, startedAt: new Date().toISOString(), steps: [] };
+    this.progress?.runStart();
   }
 
   private endTrace(): void {
     if (!this.trace) return;
     this.trace.finishedAt = new Date().toISOString();
     if (existsSync(this.workingDir)) writeTrace(this.wd.tracePath, this.trace);
+    this.progress?.runEnd(this.trace.steps.find((st) => st.error)?.error);
   }
 }
 
