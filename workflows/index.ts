@@ -105,9 +105,17 @@ class Run {
     if (taskQueue) this.acts = proxyActivities<HaulActivities>(activityOptions(this.input.tuning, taskQueue));
   }
 
-  async normalize(): Promise<NormalizedPackage[]> {
+  /** Runs one activity with a one-line summary for the UI, on the routed task queue. */
+  step<K extends keyof HaulActivities>(name: K, summary: string, arg: Parameters<HaulActivities[K]>[0]): Promise<Awaited<ReturnType<HaulActivities[K]>>> {
+    const fn = this.acts[name] as unknown as {
+      executeWithOptions(o: ActivityOptions, a: [typeof arg]): Promise<Awaited<ReturnType<HaulActivities[K]>>>;
+    };
+    return fn.executeWithOptions({ ...activityOptions(this.input.tuning, this.routeQueue), summary }, [arg]);
+  }
+
+  async normalize(summary = 'normalize extracted packages'): Promise<NormalizedPackage[]> {
     this.stage('normalize');
-    const res = await this.acts.normalize(this.ref);
+    const res = await this.step('normalize', summary, this.ref);
     for (const p of res.packages) {
       this.loadId(p.loadId);
       add(this.progress.normalized, p.rowCounts);
@@ -118,8 +126,7 @@ class Run {
   async load(pkgs: NormalizedPackage[]): Promise<PackageSummary[]> {
     if (pkgs.length === 0) return [];
     this.stage('load');
-    const opts = { ...activityOptions(this.input.tuning, this.routeQueue), summary: describeLoad(pkgs) };
-    const res = await this.acts.load.executeWithOptions(opts, [{ ...this.ref, loadIds: pkgs.map((p) => p.loadId) }]);
+    const res = await this.step('load', describeLoad(pkgs), { ...this.ref, loadIds: pkgs.map((p) => p.loadId) });
     for (const p of res.packages) add(this.progress.loaded, p.rowCounts);
     const failed = res.packages.filter((p) => p.state !== 'loaded');
     if (failed.length) {
@@ -154,7 +161,13 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<Pipelin
   const run = new Run(input);
   return run.withStage(async () => {
     run.stage('sync');
-    const sync = await run.acts.syncDestination({ ...run.ref, source: input.source, args: input.args, resources: input.resources });
+    const dataset = input.datasetName ?? `${input.pipelineName}_dataset`;
+    const sync = await run.step('syncDestination', `sync ${input.pipelineName} with ${input.destination}/${dataset}, check source ${input.source}`, {
+      ...run.ref,
+      source: input.source,
+      args: input.args,
+      resources: input.resources,
+    });
     run.route(sync.activityTaskQueue);
     run.routeQueue = sync.activityTaskQueue;
     upsertSearchAttributes([
@@ -167,18 +180,20 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<Pipelin
     if (sync.pending.length > 0) {
       run.stage('finish_pending');
       for (const p of sync.pending) run.loadId(p.loadId);
-      packages.push(...(await run.load(await run.normalize())));
+      const ids = sync.pending.map((p) => p.loadId).join(', ');
+      packages.push(...(await run.load(await run.normalize(`normalize pending ${ids}`))));
     }
 
     let extracted: PipelineRunResult['extracted'];
     if (!input.pendingOnly) {
       run.stage('extract');
-      const ex = await run.acts.extract({ ...input, loadId: newLoadId() });
+      const loadId = newLoadId();
+      const ex = await run.step('extract', `extract ${input.source}${input.resources ? ` (${input.resources.join(', ')})` : ''} into load ${loadId}`, { ...input, loadId });
       run.loadId(ex.loadId);
       add(run.progress.extracted, ex.itemCounts);
       extracted = { loadId: ex.loadId, itemCounts: ex.itemCounts };
 
-      const normalized = await run.normalize();
+      const normalized = await run.normalize(`normalize ${ex.loadId}`);
       const compensations: Array<() => Promise<unknown>> = [];
       const refreshing = normalized.filter((p) => p.refresh && !p.refresh.applied);
       if (refreshing.length) {
@@ -186,11 +201,17 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<Pipelin
         // succeeded. Snapshot schema + state first and restore them if anything from here
         // on fails, so a failed refresh leaves the pipeline as it was.
         run.stage('refresh');
-        const snap = await run.acts.snapshot({ ...run.ref, snapshotId: workflowInfo().runId });
-        compensations.push(() => run.acts.restoreSnapshot({ ...run.ref, snapshotId: snap.snapshotId, loadIds: normalized.map((p) => p.loadId) }));
+        const snap = await run.step('snapshot', 'snapshot schema and state before the refresh', { ...run.ref, snapshotId: workflowInfo().runId });
+        compensations.push(() =>
+          run.step('restoreSnapshot', 'compensate: restore tables, schema and state', { ...run.ref, snapshotId: snap.snapshotId, loadIds: normalized.map((p) => p.loadId) }),
+        );
       }
       try {
-        for (const p of refreshing) await run.acts.applyRefresh({ ...run.ref, loadId: p.loadId, snapshotId: workflowInfo().runId });
+        for (const p of refreshing) {
+          const r = p.refresh!;
+          const what = `refresh ${r.mode} for load ${p.loadId}: drop ${r.dropTables.length}, truncate ${r.truncateTables.length} tables`;
+          await run.step('applyRefresh', what, { ...run.ref, loadId: p.loadId, snapshotId: workflowInfo().runId });
+        }
         packages.push(...(await run.load(normalized)));
       } catch (e) {
         if (compensations.length === 0) throw e;
@@ -200,7 +221,7 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<Pipelin
         run.progress.note = 'refresh failed; compensation restored the schema, state and tables';
         throw e;
       }
-      if (compensations.length) await run.acts.discardSnapshot({ ...run.ref, snapshotId: workflowInfo().runId });
+      if (compensations.length) await run.step('discardSnapshot', 'refresh done: drop the snapshot and backup tables', { ...run.ref, snapshotId: workflowInfo().runId });
     }
 
     const rowCounts: Record<string, number> = {};
@@ -235,7 +256,7 @@ export async function dropWorkflow(input: DropInput): Promise<DropResult> {
   const run = new Run(input);
   return run.withStage(async () => {
     run.stage('sync');
-    const sync = await run.acts.syncDestination({ ...run.ref });
+    const sync = await run.step('syncDestination', `sync ${input.pipelineName} with ${input.destination}`, { ...run.ref });
     run.route(sync.activityTaskQueue);
     run.routeQueue = sync.activityTaskQueue;
     if (sync.pending.length > 0) {
@@ -243,24 +264,27 @@ export async function dropWorkflow(input: DropInput): Promise<DropResult> {
       await run.load(await run.normalize());
     }
     run.stage('refresh');
-    const snap = await run.acts.snapshot({ ...run.ref, snapshotId: workflowInfo().runId });
+    const snap = await run.step('snapshot', 'snapshot schema and state before the drop', { ...run.ref, snapshotId: workflowInfo().runId });
     const loadId = newLoadId();
     let planned: DropResult;
     try {
-      planned = await run.acts.planDrop({ ...input, loadId });
+      const what = [...(input.resources ?? []).map((r) => `resource ${r}`), ...(input.tables ?? []).map((t) => `table ${t}`)].join(', ');
+      planned = await run.step('planDrop', `plan drop of ${what}${input.stateOnly ? ' (state only)' : ''} as load ${loadId}`, { ...input, loadId });
       if (planned.loadId) {
         run.loadId(planned.loadId);
         const pkgs = await run.normalize();
-        for (const p of pkgs) if (p.refresh && !p.refresh.applied) await run.acts.applyRefresh({ ...run.ref, loadId: p.loadId, snapshotId: snap.snapshotId });
+        for (const p of pkgs) {
+          if (p.refresh && !p.refresh.applied) await run.step('applyRefresh', `drop ${p.refresh.dropTables.length} tables for load ${p.loadId}`, { ...run.ref, loadId: p.loadId, snapshotId: snap.snapshotId });
+        }
         await run.load(pkgs);
       }
     } catch (e) {
       run.stage('compensate');
-      await run.acts.restoreSnapshot({ ...run.ref, snapshotId: snap.snapshotId, loadIds: [loadId] });
+      await run.step('restoreSnapshot', 'compensate: restore tables, schema and state', { ...run.ref, snapshotId: snap.snapshotId, loadIds: [loadId] });
       run.progress.note = 'drop failed; compensation restored the schema, state and tables';
       throw e;
     }
-    await run.acts.discardSnapshot({ ...run.ref, snapshotId: snap.snapshotId });
+    await run.step('discardSnapshot', 'drop done: drop the snapshot and backup tables', { ...run.ref, snapshotId: snap.snapshotId });
     return planned;
   });
 }

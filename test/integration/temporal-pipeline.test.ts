@@ -103,7 +103,13 @@ describe('pipelineWorkflow on a real dev server', () => {
     expect(size).toBeLessThan(60_000);
     expect(JSON.stringify(history)).not.toContain('row 19999');
     const summaries = (history.events ?? []).map((e) => e.userMetadata?.summary?.data).filter(Boolean).map((d) => Buffer.from(d as Uint8Array).toString());
-    expect(summaries.some((s) => /load \d+\.\d+: 1 tables, \d+ jobs/.test(s))).toBe(true);
+    expect(summaries).toEqual([
+      `"haul ${pipelineName}: numbers -> duckdb/nums"`,
+      expect.stringMatching(/^"sync sa_\w+ with duckdb\/nums, check source numbers"$/),
+      `"extract numbers into load ${result.extracted!.loadId}"`,
+      `"normalize ${result.extracted!.loadId}"`,
+      expect.stringMatching(new RegExp(`^"load ${result.extracted!.loadId.replace('.', '\\.')}: 1 tables, \\d+ jobs"$`)),
+    ]);
   });
 
   it('fails fast and without retries on an unknown source, bad args or a bad destination', async () => {
@@ -206,6 +212,15 @@ describe('pipelineWorkflow: cancellation and worker-local files', () => {
     const base = { pipelineName, destination: 'duckdb', destinationOptions: { path: join(dir, 'x.duckdb') }, tuning: { heartbeatTimeoutMs: 2_000 } };
     const handle = await startPipeline(client, { ...base, source: 'endless' }, { taskQueue });
     while (yielded < 20) await new Promise((r) => setTimeout(r, 20));
+    // The running step heartbeats its progress details (counts and names only).
+    let details: unknown;
+    for (let i = 0; i < 100 && !details; i++) {
+      const pending = (await handle.describe()).raw.pendingActivities ?? [];
+      const payload = pending[0]?.heartbeatDetails?.payloads?.[0]?.data;
+      if (payload) details = JSON.parse(Buffer.from(payload).toString());
+      else await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(details).toMatchObject({ step: 'extract' });
     await handle.cancel();
     const err = await handle.result().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(WorkflowFailedError);
