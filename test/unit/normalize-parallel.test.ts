@@ -330,6 +330,39 @@ describe('normalizeFiles with workers: conflicts', () => {
     expect(two.schema.tables.t__events.columns.at__v_text.dataType).toBe('text');
   });
 
+  it('a SchemaConflictError that only the worker starting schema caused: re-run, with the one-thread outcome', async () => {
+    // x__v_text is declared bool. One thread: x is text (first share), 1 and "abc" fit it.
+    // The second worker alone types x bigint from 1, then "abc" needs x__v_text and fails.
+    const mk = () => {
+      const s = newSchema({ t: {} });
+      s.tables.t.columns.x__v_text = { name: 'x__v_text', dataType: 'bool', nullable: true };
+      return s;
+    };
+    const ok = writeInputs(
+      balanced([
+        { table: 't', items: Array.from({ length: 30 }, (_, i) => ({ x: `s${i}` })) },
+        { table: 't', items: [...Array.from({ length: 30 }, (_, i) => ({ x: i })), { x: 'abc' }] },
+      ]),
+    );
+    const one = await run(ok, {}, 1, { schema: mk() });
+    const two = await run(ok, {}, 2, { schema: mk() });
+    expect(two.stats.reruns).toBe(1);
+    expect(JSON.stringify(two.schema.tables)).toEqual(JSON.stringify(one.schema.tables));
+    expect(canon(two.rows)).toEqual(canon(one.rows));
+    // the other way round one thread fails too, with the same error
+    const bad = writeInputs(
+      balanced([
+        { table: 't', items: Array.from({ length: 30 }, (_, i) => ({ x: i })) },
+        { table: 't', items: [...Array.from({ length: 30 }, (_, i) => ({ x: `s${i}` })), { x: 'abc' }] },
+      ]),
+    );
+    const e1 = await run(bad, {}, 1, { schema: mk() }).catch((e: unknown) => e);
+    const e2 = await run(bad, {}, 2, { schema: mk() }).catch((e: unknown) => e);
+    expect(e1).toBeInstanceOf(SchemaConflictError);
+    expect(e2).toBeInstanceOf(SchemaConflictError);
+    expect((e2 as Error).message).toBe((e1 as Error).message);
+  });
+
   it('three workers: a conflict in the middle share, the last one merges after the re-run', async () => {
     const files = writeInputs(balanced([
       { table: 't', items: Array.from({ length: 30 }, (_, i) => ({ x: i })) },
