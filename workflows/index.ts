@@ -90,7 +90,14 @@ class Run {
     setHandler(progressQuery, () => this.progress);
   }
 
+  /** While finishing pending packages, the stage stays 'finish_pending' through normalize and load. */
+  private finishing = false;
+
   stage(stage: PipelineStage): void {
+    if (stage === 'finish_pending') this.finishing = true;
+    else if (stage === 'normalize' || stage === 'load') {
+      if (this.finishing) return;
+    } else this.finishing = false;
     this.progress.stage = stage;
     upsertSearchAttributes([{ key: HaulStage, value: stage }]);
   }

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { attach, duckdb, pipeline, resource } from '../../src/index.js';
 import { PipelineAlreadyRunningError, pipelineProgress, runPipeline, startPipeline } from '../../src/temporal/client.js';
 import { HaulDataset, HaulDestination, HaulLoadId, HaulPipeline, HaulStage } from '../../src/temporal/search-attributes.js';
-import { shop, testSources } from '../fixtures/temporal-sources.js';
+import { numbers, shop, testSources } from '../fixtures/temporal-sources.js';
 import { query, tempDir } from '../helpers.js';
 import { testClient, testWorker, uniqueQueue } from './temporal-env.js';
 
@@ -169,6 +169,13 @@ describe('pipelineWorkflow on a real dev server', () => {
     await testWorker({ sources: { slow }, taskQueue, pipelinesDir: join(dir, 'p') });
     const input = { pipelineName: `conc_${taskQueue.replace(/-/g, '_')}`, source: 'slow', destination: 'duckdb', destinationOptions: { path: join(dir, 'x.duckdb') } };
     const first = await startPipeline(client, input, { taskQueue });
+    // The progress query answers while the run is in its extract step.
+    let stage = '';
+    for (let i = 0; i < 100 && stage !== 'extract'; i++) {
+      stage = (await pipelineProgress(client, input.pipelineName)).stage;
+      if (stage !== 'extract') await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(stage).toBe('extract');
     await expect(startPipeline(client, input, { taskQueue })).rejects.toBeInstanceOf(PipelineAlreadyRunningError);
     await expect(startPipeline(client, input, { taskQueue })).rejects.toThrow(/already has a run in progress/);
     const attached = await startPipeline(client, input, { taskQueue, ifRunning: 'attach' });
@@ -185,7 +192,27 @@ describe('pipelineWorkflow on a real dev server', () => {
   });
 });
 
-describe('pipelineWorkflow: cancellation and worker-local files', () => {
+describe('pipelineWorkflow: pending packages, cancellation and worker-local files', () => {
+  it('finishes packages an earlier run left pending before it extracts', async () => {
+    const dir = tempDir();
+    const client = await testClient();
+    const taskQueue = uniqueQueue();
+    await testWorker({ sources: testSources, taskQueue, pipelinesDir: join(dir, 'p') });
+    const pipelineName = `pending_${taskQueue.replace(/-/g, '_')}`;
+    // An in-process extract that never loaded (e.g. the process died after it).
+    const p = pipeline({ pipelineName, pipelinesDir: join(dir, 'p'), destination: duckdb({ path: join(dir, 'x.duckdb') }) });
+    const left = await p.extract(numbers({ n: 3 }));
+    expect(p.hasPendingData).toBe(true);
+
+    const r = await runPipeline(client, { pipelineName, source: 'numbers', args: { n: 4, offset: 3 }, destination: 'duckdb', destinationOptions: { path: join(dir, 'x.duckdb') } }, { taskQueue });
+    expect(r.loadIds).toEqual([left.loadId, r.extracted!.loadId]);
+    expect(r.rowCounts.numbers).toBe(7);
+    expect(await query(p, 'SELECT count(DISTINCT id)::int AS n FROM numbers')).toEqual([{ n: 7 }]);
+    const history = await client.workflow.getHandle(`pipeline/${pipelineName}`).fetchHistory();
+    const steps = (history.events ?? []).map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name).filter(Boolean);
+    expect(steps).toEqual(['syncDestination', 'normalize', 'load', 'extract', 'normalize', 'load']);
+  });
+
   it('cancelling a run stops its extract cleanly; the next run works', async () => {
     const dir = tempDir();
     const client = await testClient();
