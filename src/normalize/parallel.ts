@@ -91,9 +91,11 @@ export async function normalizeParallel(opts: NormalizeOptions, workers: number,
         done.push(o.output);
         continue;
       }
-      if (!o.ok && o.error.props.code !== 'SchemaConflict') {
+      if (!o.ok && (o.error.props.code !== 'SchemaConflict' || done.length === 0)) {
         // bad input (corrupt line, identifier collision, ...): the same in one thread; the
-        // earlier shares succeeded, so this is the first error in input order
+        // earlier shares succeeded, so this is the first error in input order. (A schema
+        // conflict depends on the schema the worker started from, unless that was the
+        // schema one thread would have had: the first share's.)
         throw rebuildError(o.error);
       }
       // a conflict (or an error that depends on the schema the worker started from):
