@@ -44,9 +44,11 @@ export interface NormalizeOptions {
   /** Checked between chunks; when aborted, throws `signal.reason` (and stops the workers). */
   signal?: AbortSignal;
   /**
-   * Worker threads to spread the inputs over. Default: `min(os.availableParallelism(),
-   * inputs.length)`. `1` normalizes in the calling thread; so does any call with a single
-   * input file or less than 16 MiB of input in total. See README.md, "Parallel".
+   * Threads to spread the inputs over, the calling thread included (it takes the first
+   * share; `workers - 1` worker threads take the rest). Default:
+   * `min(os.availableParallelism(), inputs.length)`. `1` normalizes in the calling thread
+   * alone; so does any call with a single input file or less than 16 MiB of input in
+   * total. See README.md, "Parallel".
    */
   workers?: number;
   /** @internal Tests only: total input below which the call stays in-thread (default 16 MiB). */

@@ -12,9 +12,11 @@ import { rebuildError, type MainMessage, type SerializedError, type WorkerInput,
  * Parallel normalize
  * ------------------
  * The inputs, taken as one stream of bytes in their order, are cut into one contiguous
- * share per worker of about equal size (cuts fall on line starts, so a file may be split).
- * Every worker normalizes its share against a snapshot of the schema, writing job files
- * with random ids, and returns its row counts, files and evolved schema. The main thread
+ * share per thread of about equal size (cuts fall on line starts, so a file may be split).
+ * The calling thread normalizes the first share itself, straight into `opts.schema` (one
+ * thread would have started there too). Every other share goes to a worker thread, which
+ * normalizes it against a snapshot of the schema from before the call, writing job files
+ * with random ids, and returns its row counts, files and evolved schema. The calling thread
  * then merges the workers' schemas into `opts.schema` in input order (mergeWorkerSchema).
  * A worker whose output might differ from what one thread would have written (it typed a
  * column differently than the earlier shares did) is a conflict: its files are deleted and
@@ -69,7 +71,8 @@ export async function normalizeParallel(opts: NormalizeOptions, workers: number,
   const onAbort = () => abortAll();
   signal?.addEventListener('abort', onAbort, { once: true });
   try {
-    for (let w = 0; w < shares.length; w++) {
+    // share 0 is this thread's; worker threads take the others (handles[w - 1])
+    for (let w = 1; w < shares.length; w++) {
       handles.push(
         startWorker(
           { schema: base, loadId: opts.loadId, inputs: shares[w], outDir: opts.outDir, maxFileBytes: opts.maxFileBytes, fastPath: opts.fastPath },
@@ -78,24 +81,24 @@ export async function normalizeParallel(opts: NormalizeOptions, workers: number,
       );
     }
     // a worker that fails on bad input makes the later shares pointless
-    handles.forEach((h, w) =>
+    handles.forEach((h, i) =>
       void h.outcome.then((o) => {
-        if (!o.ok && o.error.props.code !== 'SchemaConflict') for (const later of handles.slice(w + 1)) later.abort();
+        if (!o.ok && o.error.props.code !== 'SchemaConflict') for (const later of handles.slice(i + 1)) later.abort();
       }),
     );
-    const done: Share[] = [];
-    for (let w = 0; w < shares.length; w++) {
-      const o = await handles[w].outcome;
+    // The first share starts from the schema one thread would have: normalize it right here,
+    // into opts.schema, while the workers run. It never needs a merge.
+    const done: Share[] = [await inThread({ ...opts, inputs: shares[0], onProgress: (p) => progress(0, p.table, p.rows) })];
+    for (let w = 1; w < shares.length; w++) {
+      const o = await handles[w - 1].outcome;
       signal?.throwIfAborted();
       if (o.ok && mergeWorkerSchema(opts.schema, base, typedBefore, o.output.schema, o.output.created)) {
         done.push(o.output);
         continue;
       }
-      if (!o.ok && (o.error.props.code !== 'SchemaConflict' || done.length === 0)) {
+      if (!o.ok && o.error.props.code !== 'SchemaConflict') {
         // bad input (corrupt line, identifier collision, ...): the same in one thread; the
-        // earlier shares succeeded, so this is the first error in input order. (A schema
-        // conflict depends on the schema the worker started from, unless that was the
-        // schema one thread would have had: the first share's.)
+        // earlier shares succeeded, so this is the first error in input order
         throw rebuildError(o.error);
       }
       // a conflict (or an error that depends on the schema the worker started from):
