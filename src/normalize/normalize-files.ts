@@ -18,7 +18,7 @@ import { normalizeIdentifier } from './naming.js';
 import { ROW_ID_LENGTH, RandomIdPool, childRowIdInto, childRowIdSeeded, tableSeed, type TableSeed } from './ids.js';
 import { NO_FIT, coerceTo, inferType, isBinaryTag, parseTimestamp } from './values.js';
 import { ByteChunkReader, countLines } from './reader.js';
-import { normalizeParallel } from './parallel.js';
+import { canStartWorkers, normalizeParallel } from './parallel.js';
 
 export interface NormalizeInput {
   /** Normalized root table name; the table (with its hints) is expected in the schema. */
@@ -53,6 +53,8 @@ export interface NormalizeOptions {
   workers?: number;
   /** @internal Tests only: total input below which the call stays in-thread (default 16 MiB). */
   minParallelBytes?: number;
+  /** @internal Tests only: worker threads exit (code 3) after their second chunk. */
+  crashWorkersForTest?: boolean;
   /** @internal Tests and benchmarks: filled with how the call ran. */
   stats?: { workers: number; reruns: number };
   /** @internal Tests only: false sends every line through the object path. */
@@ -1272,7 +1274,7 @@ const DEFAULT_MIN_PARALLEL_BYTES = 16 * 1024 * 1024;
 export async function normalizeFiles(opts: NormalizeOptions): Promise<NormalizeResult> {
   const inputs = opts.inputs;
   const workers = Math.floor(opts.workers ?? Math.min(availableParallelism(), inputs.length));
-  if (workers > 1 && inputs.length > 1 && opts.randomBytes === undefined) {
+  if (workers > 1 && inputs.length > 1 && opts.randomBytes === undefined && canStartWorkers()) {
     const sizes = inputs.map((i) => statSync(i.path).size);
     const total = sizes.reduce((a, b) => a + b, 0);
     if (total >= (opts.minParallelBytes ?? DEFAULT_MIN_PARALLEL_BYTES)) {

@@ -6,7 +6,7 @@ import { Worker } from 'node:worker_threads';
 import type { InThreadOptions, InThreadResult, InputSlice, NormalizeInput, NormalizeOptions, NormalizeResult } from './normalize-files.js';
 import { mergeWorkerSchema, typedColumns } from './merge-schema.js';
 import { lineStartAtOrAfter } from './reader.js';
-import { rebuildError, type MainMessage, type SerializedError, type WorkerInput, type WorkerMessage, type WorkerOutput } from './worker-protocol.js';
+import { rebuildError, serializeError, type MainMessage, type SerializedError, type WorkerInput, type WorkerMessage, type WorkerOutput } from './worker-protocol.js';
 
 /*
  * Parallel normalize
@@ -27,10 +27,16 @@ import { rebuildError, type MainMessage, type SerializedError, type WorkerInput,
 
 type InThread = (opts: NormalizeOptions & { inputs: InputSlice[] }, internal?: InThreadOptions) => Promise<InThreadResult>;
 
-type Outcome = { ok: true; output: WorkerOutput } | { ok: false; error: SerializedError; fileIds: string[] };
+/**
+ * done: the share's result. error: normalize failed on the share (bad input, or a schema
+ * conflict). crash: the thread failed otherwise (could not load, ran out of memory, exited).
+ */
+type Outcome = { kind: 'done'; output: WorkerOutput } | { kind: 'error' | 'crash'; error: SerializedError };
 
 interface Handle {
   outcome: Promise<Outcome>;
+  /** Ids of the job files the worker created (announced before each file is opened). */
+  fileIds: string[];
   /** Resolves once the thread is gone. */
   exited: Promise<void>;
   abort(): void;
@@ -75,7 +81,7 @@ export async function normalizeParallel(opts: NormalizeOptions, workers: number,
     for (let w = 1; w < shares.length; w++) {
       handles.push(
         startWorker(
-          { schema: base, loadId: opts.loadId, inputs: shares[w], outDir: opts.outDir, maxFileBytes: opts.maxFileBytes, fastPath: opts.fastPath },
+          { schema: base, loadId: opts.loadId, inputs: shares[w], outDir: opts.outDir, maxFileBytes: opts.maxFileBytes, fastPath: opts.fastPath, crashForTest: opts.crashWorkersForTest },
           (table, rows) => progress(w, table, rows),
         ),
       );
@@ -83,27 +89,30 @@ export async function normalizeParallel(opts: NormalizeOptions, workers: number,
     // a worker that fails on bad input makes the later shares pointless
     handles.forEach((h, i) =>
       void h.outcome.then((o) => {
-        if (!o.ok && o.error.props.code !== 'SchemaConflict') for (const later of handles.slice(i + 1)) later.abort();
+        if (o.kind === 'error' && o.error.props.code !== 'SchemaConflict') for (const later of handles.slice(i + 1)) later.abort();
       }),
     );
     // The first share starts from the schema one thread would have: normalize it right here,
     // into opts.schema, while the workers run. It never needs a merge.
     const done: Share[] = [await inThread({ ...opts, inputs: shares[0], onProgress: (p) => progress(0, p.table, p.rows) })];
     for (let w = 1; w < shares.length; w++) {
-      const o = await handles[w - 1].outcome;
+      const h = handles[w - 1];
+      const o = await h.outcome;
       signal?.throwIfAborted();
-      if (o.ok && mergeWorkerSchema(opts.schema, base, typedBefore, o.output.schema, o.output.created)) {
+      if (o.kind === 'done' && mergeWorkerSchema(opts.schema, base, typedBefore, o.output.schema, o.output.created)) {
         done.push(o.output);
         continue;
       }
-      if (!o.ok && o.error.props.code !== 'SchemaConflict') {
+      if (o.kind === 'error' && o.error.props.code !== 'SchemaConflict') {
         // bad input (corrupt line, identifier collision, ...): the same in one thread; the
         // earlier shares succeeded, so this is the first error in input order
         throw rebuildError(o.error);
       }
-      // a conflict (or an error that depends on the schema the worker started from):
-      // normalize this share again here, from the schema merged so far
-      deleteOutput(opts.outDir, o.ok ? o.output.files.map((f) => f.file) : idsToFiles(opts.outDir, o.fileIds));
+      // A conflict, an error that depends on the schema the worker started from, or a
+      // thread that died: normalize this share again here, from the schema merged so far.
+      // Every file the worker created goes first (load takes all files in the folder).
+      await h.exited;
+      deleteOutput(opts.outDir, idsToFiles(opts.outDir, h.fileIds));
       rowsOf[w].clear();
       stats.reruns++;
       const r = await inThread(
@@ -228,17 +237,19 @@ function startWorker(data: WorkerInput, onProgress: (table: string, rows: number
       resolveOutcome(o);
     }
   };
+  const fileIds: string[] = [];
   worker.on('message', (m: WorkerMessage) => {
-    if (m.t === 'progress') onProgress(m.table, m.rows);
-    else if (m.t === 'done') settle({ ok: true, output: m.output });
-    else if (m.t === 'error') settle({ ok: false, error: m.error, fileIds: m.fileIds });
+    if (m.t === 'file') fileIds.push(m.id);
+    else if (m.t === 'progress') onProgress(m.table, m.rows);
+    else if (m.t === 'done') settle({ kind: 'done', output: m.output });
+    else if (m.t === 'error') settle({ kind: 'error', error: m.error });
   });
-  worker.on('error', (e) => settle({ ok: false, error: { name: e.name, message: e.message, stack: e.stack, props: {} }, fileIds: [] }));
+  worker.on('error', (e) => settle({ kind: 'crash', error: serializeError(e) }));
   const exited = new Promise<void>((res) => {
     worker.once('exit', (code) => {
       // messages posted before the exit are delivered first; settle after them
       setImmediate(() => {
-        settle({ ok: false, error: { name: 'Error', message: `normalize worker exited with code ${code} before it finished`, props: {} }, fileIds: [] });
+        settle({ kind: 'crash', error: { name: 'Error', message: `normalize worker exited with code ${code} before it finished`, props: {} } });
         res();
       });
     });
@@ -246,6 +257,7 @@ function startWorker(data: WorkerInput, onProgress: (table: string, rows: number
   let aborting = false;
   return {
     outcome,
+    fileIds,
     exited,
     abort() {
       if (aborting) return;
@@ -269,20 +281,34 @@ function spawn(data: WorkerInput): Worker {
   const here = import.meta.url;
   if (!here.endsWith('.ts')) return new Worker(new URL('./worker.js', here), { workerData: data });
   const entry = new URL('./worker.ts', here).href;
+  const api = tsxEsmApi();
+  if (api === undefined) throw new Error('normalize workers need tsx to run from TypeScript sources');
   const code =
-    `import { register } from ${JSON.stringify(tsxEsmApi())};\n` +
+    `import { register } from ${JSON.stringify(api)};\n` +
     `register();\n` +
     `await import(${JSON.stringify(entry)});\n`;
   return new Worker(new URL(`data:text/javascript,${encodeURIComponent(code)}`), { workerData: data });
 }
 
-let tsxApi: string | undefined;
-function tsxEsmApi(): string {
+/**
+ * Worker threads can be started: always from `dist/`; from TypeScript sources only when tsx
+ * is installed (another TypeScript runner gets the single-threaded path).
+ */
+export function canStartWorkers(): boolean {
+  return !import.meta.url.endsWith('.ts') || tsxEsmApi() !== undefined;
+}
+
+let tsxApi: string | undefined | null;
+function tsxEsmApi(): string | undefined {
   if (tsxApi === undefined) {
-    const pkg = createRequire(import.meta.url).resolve('tsx/package.json');
-    const api = join(pkg, '..', 'dist', 'esm', 'api', 'index.mjs');
-    if (!existsSync(api)) throw new Error(`normalize workers need tsx to run from TypeScript sources; ${api} is missing`);
-    tsxApi = pathToFileURL(api).href;
+    tsxApi = null;
+    try {
+      const pkg = createRequire(import.meta.url).resolve('tsx/package.json');
+      const api = join(pkg, '..', 'dist', 'esm', 'api', 'index.mjs');
+      if (existsSync(api)) tsxApi = pathToFileURL(api).href;
+    } catch {
+      // not installed
+    }
   }
-  return tsxApi;
+  return tsxApi ?? undefined;
 }

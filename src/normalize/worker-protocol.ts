@@ -10,6 +10,8 @@ export interface WorkerInput {
   outDir: string;
   maxFileBytes?: number;
   fastPath?: boolean;
+  /** Tests only: exit after the second chunk (a crashed worker). */
+  crashForTest?: boolean;
 }
 
 /** What a worker got done: its share of the result and the schema it evolved from the snapshot. */
@@ -29,10 +31,11 @@ export interface SerializedError {
 }
 
 export type WorkerMessage =
+  /** Sent before the job file with this id is created: the main thread can always find a worker's files. */
+  | { t: 'file'; id: string }
   | { t: 'progress'; table: string; rows: number }
   | { t: 'done'; output: WorkerOutput }
-  /** `fileIds`: ids of every job file it opened (its partial output, to delete on a re-run). */
-  | { t: 'error'; error: SerializedError; fileIds: string[] };
+  | { t: 'error'; error: SerializedError };
 
 export type MainMessage = { t: 'abort' };
 

@@ -19,7 +19,8 @@ port.on('message', (m: MainMessage) => {
 port.unref();
 
 const send = (m: WorkerMessage) => port.postMessage(m);
-const fileIds: string[] = [];
+
+let chunks = 0;
 
 async function main(): Promise<void> {
   const schema = Schema.fromStored(data.schema);
@@ -35,14 +36,17 @@ async function main(): Promise<void> {
       // ids from this thread: random like the pipeline's, so no coordination is needed
       nextFileId: () => {
         const id = randomBytes(5).toString('hex');
-        fileIds.push(id);
+        send({ t: 'file', id });
         return id;
       },
-      onProgress: (p) => send({ t: 'progress', table: p.table, rows: p.rows }),
+      onProgress: (p) => {
+        send({ t: 'progress', table: p.table, rows: p.rows });
+        if (data.crashForTest && ++chunks === 2) process.exit(3);
+      },
     });
     send({ t: 'done', output: { rowCounts: r.rowCounts, files: r.files, created: r.created, schema: schema.toStored() } });
   } catch (e) {
-    send({ t: 'error', error: serializeError(e), fileIds });
+    send({ t: 'error', error: serializeError(e) });
   }
 }
 

@@ -61,7 +61,16 @@ function newSchema(tables: Tables, settings: Partial<Schema['settings']> = {}): 
   return schema;
 }
 
-async function run(files: Array<{ table: string; path: string }>, tables: Tables, workers: number, extra: { settings?: Partial<Schema['settings']>; schema?: Schema; signal?: AbortSignal; onProgress?: (p: { table: string; rows: number }) => void } = {}) {
+interface RunExtra {
+  settings?: Partial<Schema['settings']>;
+  schema?: Schema;
+  signal?: AbortSignal;
+  onProgress?: (p: { table: string; rows: number }) => void;
+  crash?: boolean;
+  maxFileBytes?: number;
+}
+
+async function run(files: Array<{ table: string; path: string }>, tables: Tables, workers: number, extra: RunExtra = {}) {
   const schema = extra.schema ?? newSchema(tables, extra.settings);
   const outDir = join(dir, `out-${++runNo}`);
   mkdirSync(outDir);
@@ -78,6 +87,8 @@ async function run(files: Array<{ table: string; path: string }>, tables: Tables
     stats,
     signal: extra.signal,
     onProgress: extra.onProgress,
+    crashWorkersForTest: extra.crash,
+    maxFileBytes: extra.maxFileBytes,
   });
   return { res, schema, outDir, stats, rows: readRows(outDir, res) };
 }
@@ -445,6 +456,24 @@ describe('normalizeFiles with workers: errors, abort, progress', () => {
     const r = await run(files, { a: {}, b: {} }, 2, { onProgress: (p) => last.set(p.table, p.rows) });
     expect(Object.fromEntries(last)).toEqual({ a: 120000, b: 1 });
     expect(r.res.rowCounts).toEqual({ a: 120000, b: 1 });
+  });
+});
+
+describe('normalizeFiles with workers: a worker thread that dies', () => {
+  it('deletes the files it made and normalizes its share in this thread', async () => {
+    const big = Array.from({ length: 30000 }, (_, i) => JSON.stringify(benchItem(i, i + 0.5))).join('\n') + '\n';
+    const files = writeInputs([
+      { table: 't', raw: big },
+      { table: 't', raw: big },
+      { table: 't', raw: big },
+    ]);
+    const one = await run(files, { t: {} }, 1);
+    const three = await run(files, { t: {} }, 3, { crash: true, maxFileBytes: 1 << 20 });
+    expect(three.stats).toEqual({ workers: 3, reruns: 2 });
+    expect(three.res.rowCounts).toEqual(one.res.rowCounts);
+    expect(JSON.stringify(three.schema.tables)).toEqual(JSON.stringify(one.schema.tables));
+    expect(canon(three.rows)).toEqual(canon(one.rows));
+    expect(readdirSync(three.outDir).sort()).toEqual(three.res.files.map((f) => f.file).sort());
   });
 });
 
