@@ -374,6 +374,22 @@ describe('normalizeFiles with workers: conflicts', () => {
     expect((e2 as Error).message).toBe((e1 as Error).message);
   });
 
+  it('a json column an earlier share kept (nesting ran out) that the worker made a child table of: re-run', async () => {
+    // maxTableNesting 2: t__a reached through a list of lists has no level left, so its
+    // `list` is json; reached through a list of dicts it has one, and `list` would become
+    // t__a__list. One thread keeps json once the column exists.
+    const { one, two } = await both(
+      balanced([
+        { table: 't', items: Array.from({ length: 30 }, (_, i) => ({ i, a: [[i, i + 1]] })) },
+        { table: 't', items: Array.from({ length: 30 }, (_, i) => ({ i, a: [{ list: [i, 2] }] })) },
+      ]),
+      { t: { maxTableNesting: 2 } },
+    );
+    expect(one.schema.tables.t__a.columns.list.dataType).toBe('json');
+    expect(one.schema.tables.t__a__list).toBeUndefined();
+    expect(two.stats.reruns).toBe(1);
+  });
+
   it('three workers: a conflict in the middle share, the last one merges after the re-run', async () => {
     const files = writeInputs(balanced([
       { table: 't', items: Array.from({ length: 30 }, (_, i) => ({ x: i })) },
