@@ -7,6 +7,7 @@ export type { LoadPackageSummary } from './pipeline/load-info.js';
 export type { PipelineTrace, StepTrace } from './pipeline/trace.js';
 export type { PipelineState, ResourceState, SourceState, IncrementalState } from './pipeline/state.js';
 export type { RefreshMode } from './pipeline/refresh.js';
+export type { DropResourcesOptions, DropResourcesInfo } from './pipeline/drop.js';
 export { resource, source, Resource, Source } from './extract/resource.js';
 export type { ResourceOptions, ResourceContext, ResourceFunction, SourceFactory, SourceOptions } from './extract/resource.js';
 export { incremental, Incremental, IncrementalCursorMissingError } from './extract/incremental.js';

@@ -23,6 +23,7 @@ import { bumpStateVersion, stateForDestination, type PipelineState } from './sta
 import { readTrace, writeTrace, type PipelineTrace, type StepTrace } from './trace.js';
 import { WorkingDir } from './working-dir.js';
 import { mergeSchemaSnapshot } from './schema-merge.js';
+import { planDropResources, type DropResourcesInfo, type DropResourcesOptions } from './drop.js';
 import { redact } from '../config/redact.js';
 import { createMonitor, type ProgressMonitor } from '../progress/monitor.js';
 
@@ -245,6 +246,29 @@ export class Pipeline {
   /** Deletes the local working dir (state, schemas, packages). The destination is not touched. */
   drop(): void {
     this.wd.wipe();
+  }
+
+  /**
+   * Drops resources like `dlt pipeline <name> drop`: their tables (with child tables) at the
+   * destination and in the schema, and their state (plus `statePaths`; everything with
+   * `dropAll`), applied through a load package so the destination's schema and state
+   * change with it. Syncs from the destination first; refuses while packages are pending.
+   * `dryRun` only tells what would be dropped.
+   */
+  async dropResources(resources: string[] = [], options: DropResourcesOptions = {}): Promise<DropResourcesInfo> {
+    const ctx = { wd: this.wd, pipelineName: this.pipelineName, datasetName: this.datasetName };
+    if (options.dryRun) return this.exclusive(async () => planDropResources(ctx, resources, options));
+    return this.exclusive(() =>
+      this.traced(async () => {
+        if (this.wd.pendingPackages().length === 0) await this.step('sync', () => this.doSync());
+        const plan = await this.step('drop', async () => planDropResources(ctx, resources, options));
+        if (!plan.loadId) return plan;
+        await this.step('normalize', () => this.doNormalize());
+        const loadInfo = await this.step('load', () => this.doLoad());
+        this.raiseOnFailedJobs(loadInfo);
+        return { ...plan, loadInfo };
+      }),
+    );
   }
 
   /** A client that queries the dataset (open until `close()`). */

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { writeJsonFileAtomic } from '../storage/package-storage.js';
 
 export interface StepTrace {
-  step: 'sync' | 'extract' | 'normalize' | 'load';
+  step: 'sync' | 'extract' | 'normalize' | 'load' | 'drop';
   startedAt: string;
   finishedAt: string;
   loadIds: string[];
