@@ -1,4 +1,6 @@
 import { resolve } from 'node:path';
+import { z } from 'zod';
+import { config } from '../../config/index.js';
 import { InvalidOptionsError } from '../../errors.js';
 import { SqlJobClient } from '../sql/job-client.js';
 import type { DestinationCapabilities, DestinationFactory } from '../types.js';
@@ -40,6 +42,21 @@ export class DuckDBClient extends SqlJobClient {
   }
 }
 
+const duckdbCredentials = z.union([z.string().min(1), z.object({ database: z.string().min(1) }).transform((c) => c.database)]);
+
+/**
+ * The database file from config when none is given in code: dlt's key
+ * `destination.duckdb.credentials` (env `DESTINATION__DUCKDB__CREDENTIALS`, or
+ * `[destination.duckdb] credentials = "..."` in .dlt/config.toml or secrets.toml), a path,
+ * `duckdb:///path` or a table with `database`.
+ */
+function configuredPath(pipelineName: string): string | undefined {
+  const v = config.getOptional('destination.duckdb.credentials', duckdbCredentials, { pipelineName });
+  if (v === undefined) return undefined;
+  const path = v.replace(/^duckdb:\/\/\//, '');
+  return path === ':memory:' ? path : resolve(path);
+}
+
 /**
  * The DuckDB destination factory. An explicit relative `path` is resolved now (so the stored
  * `options` keep pointing at the same file); the default file is resolved per client.
@@ -53,7 +70,7 @@ export function duckdb(options: DuckDBOptions = {}): DestinationFactory {
     destinationName: 'duckdb',
     options: fixed === undefined ? {} : { path: fixed },
     createClient({ pipelineName, datasetName }) {
-      return new DuckDBClient(fixed ?? resolve(`${pipelineName}.duckdb`), datasetName);
+      return new DuckDBClient(fixed ?? configuredPath(pipelineName) ?? resolve(`${pipelineName}.duckdb`), datasetName);
     },
   };
 }
