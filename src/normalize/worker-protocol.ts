@@ -1,3 +1,4 @@
+import { redact } from '../config/redact.js';
 import * as errors from '../errors.js';
 import type { StoredSchema } from '../schema/types.js';
 import type { CreatedColumn, InputSlice } from './normalize-files.js';
@@ -63,14 +64,16 @@ const BUILTIN: Record<string, ErrorConstructor> = {
 /**
  * The worker's error again, as an instance of the same class: haul's typed errors (by class
  * name, from errors.ts) and the built-in ones; anything else becomes an Error with the same
- * name, message and fields.
+ * name, message and fields. Messages are redacted with this thread's known secrets.
  */
 export function rebuildError(s: SerializedError): Error {
   const cls = (errors as Record<string, unknown>)[s.name] ?? BUILTIN[s.name];
   const proto = typeof cls === 'function' && (cls === Error || cls.prototype instanceof Error) ? (cls.prototype as Error) : Error.prototype;
   const e = Object.create(proto) as Error;
-  Object.defineProperty(e, 'message', { value: s.message, writable: true, configurable: true, enumerable: false });
-  Object.defineProperty(e, 'stack', { value: s.stack ?? `${s.name}: ${s.message}`, writable: true, configurable: true, enumerable: false });
+  // redacted again here: secrets registered in this thread at runtime are unknown to workers
+  const message = redact(s.message);
+  Object.defineProperty(e, 'message', { value: message, writable: true, configurable: true, enumerable: false });
+  Object.defineProperty(e, 'stack', { value: s.stack ? redact(s.stack) : `${s.name}: ${message}`, writable: true, configurable: true, enumerable: false });
   Object.assign(e, s.props);
   if (!Object.hasOwn(s.props, 'name') && e.name !== s.name) Object.defineProperty(e, 'name', { value: s.name, writable: true, configurable: true, enumerable: false });
   return e;

@@ -8,6 +8,7 @@ import { CorruptPackageFileError, IdentifierCollisionError, SchemaConflictError 
 import { normalizeFiles, type NormalizeResult } from '../../src/normalize/index.js';
 import { planSlices } from '../../src/normalize/parallel.js';
 import { rebuildError, serializeError } from '../../src/normalize/worker-protocol.js';
+import { registerSecret } from '../../src/config/redact.js';
 
 type Row = Record<string, unknown>;
 
@@ -443,6 +444,11 @@ describe('normalizeFiles with workers: errors, abort, progress', () => {
     expect(t).toBeInstanceOf(TypeError);
     const sys = rebuildError(serializeError(Object.assign(new Error('ENOSPC: no space'), { code: 'ENOSPC', errno: -28 })));
     expect((sys as NodeJS.ErrnoException).code).toBe('ENOSPC');
+    // a secret this thread knows (a worker may not) is redacted
+    registerSecret('hunter2-secret-value');
+    const r = rebuildError({ name: 'CorruptPackageFileError', message: 'bad hunter2-secret-value', props: { code: 'CorruptPackageFile' } });
+    expect(r).toBeInstanceOf(CorruptPackageFileError);
+    expect(r.message).toBe('bad ***');
   });
 
   it('abort stops the workers and throws the reason', async () => {
