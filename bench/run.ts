@@ -13,7 +13,18 @@ rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
 
 let peakRss = 0;
-const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage.rss())), 50);
+let stepPeak = 0;
+const sampler = setInterval(() => {
+  const rss = process.memoryUsage.rss();
+  peakRss = Math.max(peakRss, rss);
+  stepPeak = Math.max(stepPeak, rss);
+}, 50);
+/** Peak RSS seen since the last call (per step). */
+const takeStepPeak = () => {
+  const p = Math.max(stepPeak, process.memoryUsage.rss());
+  stepPeak = 0;
+  return p;
+};
 const mb = (b: number) => (b / 1024 / 1024).toFixed(0);
 const rate = (n: number, ms: number) => Math.round((n / ms) * 1000).toLocaleString('en-US');
 
@@ -24,22 +35,26 @@ const p = pipeline({
   datasetName: 'bench_data',
 });
 
+takeStepPeak();
 const t0 = performance.now();
 await p.extract(benchRows(rows), { tableName: 'users' });
 const t1 = performance.now();
+const rssExtract = takeStepPeak();
 const norm = await p.normalize();
 const t2 = performance.now();
+const rssNormalize = takeStepPeak();
 const info = await p.load();
 const t3 = performance.now();
+const rssLoad = takeStepPeak();
 clearInterval(sampler);
 peakRss = Math.max(peakRss, process.resourceUsage().maxRSS * 1024);
 
 const childRows = info.rowCounts['users__items'] ?? 0;
 const lines = [
   `haul bench: ${rows.toLocaleString('en-US')} source rows (${childRows.toLocaleString('en-US')} child rows) into DuckDB`,
-  `  extract    ${((t1 - t0) / 1000).toFixed(2)} s  ${rate(rows, t1 - t0)} rows/s`,
-  `  normalize  ${((t2 - t1) / 1000).toFixed(2)} s  ${rate(rows, t2 - t1)} source rows/s (${rate(Object.values(norm.rowCounts).reduce((a, b) => a + b, 0), t2 - t1)} output rows/s)`,
-  `  load       ${((t3 - t2) / 1000).toFixed(2)} s  ${rate(rows, t3 - t2)} source rows/s`,
+  `  extract    ${((t1 - t0) / 1000).toFixed(2)} s  ${rate(rows, t1 - t0)} rows/s  (peak RSS ${mb(rssExtract)} MB)`,
+  `  normalize  ${((t2 - t1) / 1000).toFixed(2)} s  ${rate(rows, t2 - t1)} source rows/s, ${rate(Object.values(norm.rowCounts).reduce((a, b) => a + b, 0), t2 - t1)} output rows/s  (peak RSS ${mb(rssNormalize)} MB)`,
+  `  load       ${((t3 - t2) / 1000).toFixed(2)} s  ${rate(rows, t3 - t2)} source rows/s, ${rate(Object.values(info.rowCounts).reduce((a, b) => a + b, 0), t3 - t2)} table rows/s  (peak RSS ${mb(rssLoad)} MB)`,
   `  end to end ${((t3 - t0) / 1000).toFixed(2)} s  ${rate(rows, t3 - t0)} rows/s`,
   `  peak RSS   ${mb(peakRss)} MB`,
 ];
