@@ -90,6 +90,11 @@ function registerEnvSecrets(): void {
 /** Runs the CLI; resolves to the exit code. */
 export async function runCli(argv: string[] = process.argv): Promise<number> {
   registerEnvSecrets();
+  // `haul ... | head`: a closed pipe ends the output quietly.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(0);
+    throw e;
+  });
   try {
     const args = normalizeArgv(argv.slice(2));
     // `haul pipeline ...` never needs the Temporal SDK (about a second to load).
