@@ -16,7 +16,8 @@ export interface ResourceContext {
 
 export type ResourceFunction<T = unknown> = (ctx: ResourceContext) => ResourceData<T>;
 
-const columnHintSchema = z
+/** Validates a user's column hint (shared by resource() and run() options). */
+export const columnHintSchema = z
   .object({
     dataType: z.enum(DATA_TYPES).optional(),
     nullable: z.boolean().optional(),

@@ -9,17 +9,15 @@
  * `planDropResources` as their own step (idempotent for a given load id).
  */
 import { existsSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { HaulError, InvalidOptionsError } from '../errors.js';
 import { ensureStateTable } from '../extract/extract.js';
 import type { Schema } from '../schema/schema.js';
-import { STATE_TABLE } from '../schema/system.js';
-import { RotatingJsonlWriter } from '../storage/jsonl.js';
 import type { PackageState } from '../storage/package-state.js';
 import { newLoadId, writeJsonFileAtomic } from '../storage/package-storage.js';
 import type { LoadInfo } from './load-info.js';
-import { bumpStateVersion, stateForDestination, type PipelineState, type SourceState } from './state.js';
+import { writeStateRowJob } from './state-row.js';
+import { bumpStateVersion, type PipelineState, type SourceState } from './state.js';
 import type { WorkingDir } from './working-dir.js';
 
 export interface DropResourcesOptions {
@@ -189,19 +187,7 @@ function writeDropPackage(ctx: DropContext, schema: Schema, state: PipelineState
   schema.bumpVersion();
   const tmp = wd.storage.beginPackage('extracted', loadId);
   try {
-    // The state row, as extract writes it (the columns of _dlt_pipeline_state).
-    const w = new RotatingJsonlWriter({ dir: join(tmp, 'new_jobs'), table: STATE_TABLE, maxFileBytes: 1 << 30, nextFileId: () => randomBytes(5).toString('hex') });
-    w.write(
-      JSON.stringify({
-        version: state._state_version,
-        engine_version: state._state_engine_version,
-        pipeline_name: ctx.pipelineName,
-        state: stateForDestination(state),
-        created_at: new Date().toISOString(),
-        version_hash: state._version_hash,
-      }),
-    );
-    w.close();
+    writeStateRowJob(tmp, schema, state, ctx.pipelineName);
     const pkg: PackageState = {
       loadId,
       createdAt: new Date().toISOString(),

@@ -5,18 +5,16 @@
  * same storage the Pipeline uses; they hold no Temporal code.
  */
 import { cpSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { HaulError, InvalidOptionsError } from '../errors.js';
 import { ensureStateTable } from '../extract/extract.js';
 import { normalizeTableName } from '../normalize/naming.js';
 import type { Schema } from '../schema/schema.js';
-import { STATE_TABLE } from '../schema/system.js';
-import { RotatingJsonlWriter } from '../storage/jsonl.js';
 import type { PackageState, RefreshPlan } from '../storage/package-state.js';
 import { parseJobName, readJsonFile, writeJsonFileAtomic } from '../storage/package-storage.js';
 import type { Pipeline } from './pipeline.js';
-import { bumpStateVersion, stateForDestination } from './state.js';
+import { writeStateRowJob } from './state-row.js';
+import { bumpStateVersion } from './state.js';
 import { WorkingDir } from './working-dir.js';
 
 export interface PendingPackageInfo {
@@ -265,19 +263,7 @@ export function planDrop(p: Pipeline, opts: { loadId: string; resources?: string
 
   const tmp = wd.storage.beginPackage('extracted', opts.loadId);
   try {
-    // The state row, as the extract step writes it (same columns as _dlt_pipeline_state).
-    const w = new RotatingJsonlWriter({ dir: join(tmp, 'new_jobs'), table: STATE_TABLE, maxFileBytes: 1 << 30, nextFileId: () => randomBytes(5).toString('hex') });
-    w.write(
-      JSON.stringify({
-        version: state._state_version,
-        engine_version: state._state_engine_version,
-        pipeline_name: p.pipelineName,
-        state: stateForDestination(state),
-        created_at: new Date().toISOString(),
-        version_hash: state._version_hash,
-      }),
-    );
-    w.close();
+    writeStateRowJob(tmp, schema, state, p.pipelineName);
     const pkg: PackageState = {
       loadId: opts.loadId,
       createdAt: new Date().toISOString(),

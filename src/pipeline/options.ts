@@ -2,8 +2,8 @@ import { homedir } from 'node:os';
 import { basename, extname, join } from 'node:path';
 import { z } from 'zod';
 import { InvalidOptionsError } from '../errors.js';
-import { formatIssue } from '../extract/resource.js';
-import { DATA_TYPES, WRITE_DISPOSITIONS, type ColumnHint, type WriteDisposition } from '../schema/types.js';
+import { columnHintSchema, formatIssue } from '../extract/resource.js';
+import { WRITE_DISPOSITIONS, type ColumnHint, type WriteDisposition } from '../schema/types.js';
 import type { DestinationFactory } from '../destinations/types.js';
 import type { ProgressCollector } from '../progress/events.js';
 import { REFRESH_MODES, type RefreshMode } from './refresh.js';
@@ -41,17 +41,6 @@ export interface RunOptions {
 }
 
 const key = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]);
-const column = z
-  .object({
-    dataType: z.enum(DATA_TYPES).optional(),
-    nullable: z.boolean().optional(),
-    primaryKey: z.boolean().optional(),
-    mergeKey: z.boolean().optional(),
-    unique: z.boolean().optional(),
-    precision: z.number().int().optional(),
-    scale: z.number().int().optional(),
-  })
-  .strict();
 const refresh = z.enum(REFRESH_MODES as [RefreshMode, ...RefreshMode[]]);
 const identifierish = z.string().min(1).regex(/^[^/\\\0]+$/, 'must not contain / \\ or NUL');
 
@@ -73,7 +62,7 @@ const runOptionsSchema = z
   .object({
     tableName: z.string().min(1).optional(),
     writeDisposition: z.enum(WRITE_DISPOSITIONS as [WriteDisposition, ...WriteDisposition[]]).optional(),
-    columns: z.record(z.string(), column).optional(),
+    columns: z.record(z.string(), columnHintSchema).optional(),
     primaryKey: key.optional(),
     mergeKey: key.optional(),
     schema: z.string().min(1).optional(),

@@ -4,24 +4,22 @@ import { join, resolve } from 'node:path';
 import { resolveDestination } from '../destinations/index.js';
 import type { DestinationClient, DestinationFactory } from '../destinations/types.js';
 import { HaulError, PipelineNotFoundError, PipelineStepFailed, type PipelineStep } from '../errors.js';
-import { extractSourceToDir, ensureStateTable } from '../extract/extract.js';
+import { extractSourceToDir } from '../extract/extract.js';
 import { toSource, type Extractable } from '../extract/to-source.js';
 import { loadPackage, type FailedJob } from '../load/load-package.js';
 import { normalizeFiles } from '../normalize/index.js';
 import { readSchemaFile, writeSchemaFile } from '../schema/io.js';
 import { Schema } from '../schema/schema.js';
-import { STATE_TABLE } from '../schema/system.js';
-import type { StoredSchema } from '../schema/types.js';
 import type { PackageState } from '../storage/package-state.js';
 import { newLoadId, parseJobName, writeJsonFileAtomic, JOB_STATES, type JobState } from '../storage/package-storage.js';
-import { RotatingJsonlWriter } from '../storage/jsonl.js';
 import { faultPoint } from './faults.js';
 import { FailedJobsError, LoadInfo, type LoadPackageSummary } from './load-info.js';
 import { defaultPipelineName, defaultPipelinesDir, devModeSuffix, parsePipelineOptions, parseRunOptions, type PipelineOptions, type RunOptions } from './options.js';
 import { planRefresh } from './refresh.js';
-import { bumpStateVersion, stateForDestination, type PipelineState } from './state.js';
+import { bumpStateVersion, type PipelineState } from './state.js';
 import { readTrace, writeTrace, type PipelineTrace, type StepTrace } from './trace.js';
 import { WorkingDir } from './working-dir.js';
+import { writeStateRowJob } from './state-row.js';
 import { mergeSchemaSnapshot } from './schema-merge.js';
 import { planDropResources, type DropResourcesInfo, type DropResourcesOptions } from './drop.js';
 import { redact } from '../config/redact.js';
@@ -325,7 +323,7 @@ export class Pipeline {
       state.dataset_name = this.datasetName;
       state.destination_name = this.destination.destinationName;
       const changed = bumpStateVersion(state);
-      if (changed) this.writeStateRow(tmp, schema, state);
+      if (changed) writeStateRowJob(tmp, schema, state, this.pipelineName);
       schema.bumpVersion();
       const itemCounts: Record<string, number> = {};
       for (const r of extracted) itemCounts[r.table] = (itemCounts[r.table] ?? 0) + r.items;
@@ -348,22 +346,6 @@ export class Pipeline {
       wd.storage.abortPackage('extracted', loadId);
       throw e;
     }
-  }
-
-  private writeStateRow(dir: string, schema: Schema, state: PipelineState): void {
-    ensureStateTable(schema);
-    const w = new RotatingJsonlWriter({ dir: join(dir, 'new_jobs'), table: STATE_TABLE, maxFileBytes: 1 << 30, nextFileId: () => randomBytes(5).toString('hex') });
-    w.write(
-      JSON.stringify({
-        version: state._state_version,
-        engine_version: state._state_engine_version,
-        pipeline_name: this.pipelineName,
-        state: stateForDestination(state),
-        created_at: new Date().toISOString(),
-        version_hash: state._version_hash,
-      }),
-    );
-    w.close();
   }
 
   private async doNormalize(stepOptions: StepOptions = {}): Promise<NormalizeInfo> {

@@ -1,0 +1,27 @@
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { ensureStateTable } from '../extract/extract.js';
+import type { Schema } from '../schema/schema.js';
+import { STATE_TABLE } from '../schema/system.js';
+import { RotatingJsonlWriter } from '../storage/jsonl.js';
+import { stateForDestination, type PipelineState } from './state.js';
+
+/**
+ * Writes the `_dlt_pipeline_state` row for `state` into a package being built (`dir` has
+ * new_jobs/), so the state reaches the destination in the same load as the data.
+ */
+export function writeStateRowJob(dir: string, schema: Schema, state: PipelineState, pipelineName: string): void {
+  ensureStateTable(schema);
+  const w = new RotatingJsonlWriter({ dir: join(dir, 'new_jobs'), table: STATE_TABLE, maxFileBytes: 1 << 30, nextFileId: () => randomBytes(5).toString('hex') });
+  w.write(
+    JSON.stringify({
+      version: state._state_version,
+      engine_version: state._state_engine_version,
+      pipeline_name: pipelineName,
+      state: stateForDestination(state),
+      created_at: new Date().toISOString(),
+      version_hash: state._version_hash,
+    }),
+  );
+  w.close();
+}
