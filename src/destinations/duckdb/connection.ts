@@ -39,10 +39,11 @@ function cacheKey(path: string): string {
   }
 }
 
-async function acquireInstance(path: string): Promise<DuckDBInstance> {
+async function acquireInstance(path: string, settings: Record<string, string>): Promise<DuckDBInstance> {
   let entry = instances.get(path);
   if (!entry) {
-    entry = { instance: DuckDBInstance.create(path), refs: 0 };
+    // Settings apply when the file is first opened in this process; later clients share it.
+    entry = { instance: DuckDBInstance.create(path, settings), refs: 0 };
     instances.set(path, entry);
   }
   entry.refs++;
@@ -132,7 +133,10 @@ export class DuckDBSqlClient implements SqlClient {
   /** Instance cache key, fixed when the connection opens. */
   private key: string;
 
-  constructor(readonly path: string) {
+  constructor(
+    readonly path: string,
+    private readonly settings: Record<string, string> = {},
+  ) {
     this.key = path;
   }
 
@@ -171,7 +175,7 @@ export class DuckDBSqlClient implements SqlClient {
     let instance: DuckDBInstance;
     this.key = cacheKey(this.path);
     try {
-      instance = await acquireInstance(this.key);
+      instance = await acquireInstance(this.key, this.settings);
     } catch (err) {
       throw new DestinationUnreachableError('duckdb', this.path, err);
     }

@@ -17,7 +17,15 @@ export interface DuckDBOptions {
    * `:memory:` is an in-process database shared by the clients open at the same time.
    */
   path?: string;
+  /**
+   * DuckDB's `memory_limit` for this process's instance (default `256MB`). DuckDB otherwise
+   * takes 80% of RAM and keeps loaded pages cached, so a long load's RSS grows with the data;
+   * with a limit it stays flat and spills to a temp folder beside the file when it must.
+   */
+  memoryLimit?: string;
 }
+
+export const DEFAULT_DUCKDB_MEMORY_LIMIT = '256MB';
 
 export const DUCKDB_CAPABILITIES: DestinationCapabilities = {
   supportedLoaderFileFormats: ['jsonl'],
@@ -29,13 +37,13 @@ export const DUCKDB_CAPABILITIES: DestinationCapabilities = {
 export class DuckDBClient extends SqlJobClient {
   readonly path: string;
 
-  constructor(path: string, datasetName: string) {
+  constructor(path: string, datasetName: string, memoryLimit = DEFAULT_DUCKDB_MEMORY_LIMIT) {
     super({
       destinationName: 'duckdb',
       displayLocation: path,
       capabilities: DUCKDB_CAPABILITIES,
       datasetName,
-      sql: new DuckDBSqlClient(path),
+      sql: new DuckDBSqlClient(path, { memory_limit: memoryLimit }),
       dialect: new DuckDBDialect(),
     });
     this.path = path;
@@ -65,12 +73,18 @@ export function duckdb(options: DuckDBOptions = {}): DestinationFactory {
   if (options.path !== undefined && (typeof options.path !== 'string' || options.path === '')) {
     throw new InvalidOptionsError('duckdb destination', '`path` must be a non-empty string (a database file path or ":memory:")');
   }
+  if (options.memoryLimit !== undefined && !/^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i.test(options.memoryLimit)) {
+    throw new InvalidOptionsError('duckdb destination', '`memoryLimit` must be a size such as "256MB" or "2GB"');
+  }
   const fixed = options.path === undefined ? undefined : options.path === ':memory:' ? ':memory:' : resolve(options.path);
+  const stored: Record<string, string> = {};
+  if (fixed !== undefined) stored.path = fixed;
+  if (options.memoryLimit !== undefined) stored.memoryLimit = options.memoryLimit;
   return {
     destinationName: 'duckdb',
-    options: fixed === undefined ? {} : { path: fixed },
+    options: stored,
     createClient({ pipelineName, datasetName }) {
-      return new DuckDBClient(fixed ?? configuredPath(pipelineName) ?? resolve(`${pipelineName}.duckdb`), datasetName);
+      return new DuckDBClient(fixed ?? configuredPath(pipelineName) ?? resolve(`${pipelineName}.duckdb`), datasetName, options.memoryLimit);
     },
   };
 }
