@@ -7,14 +7,12 @@
 import { cpSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { HaulError, InvalidOptionsError } from '../errors.js';
-import { ensureStateTable } from '../extract/extract.js';
 import { normalizeTableName } from '../normalize/naming.js';
 import type { Schema } from '../schema/schema.js';
 import type { PackageState, RefreshPlan } from '../storage/package-state.js';
 import { parseJobName, readJsonFile, writeJsonFileAtomic } from '../storage/package-storage.js';
 import type { Pipeline } from './pipeline.js';
-import { writeStateRowJob } from './state-row.js';
-import { bumpStateVersion } from './state.js';
+import { planDropResources } from './drop.js';
 import { WorkingDir } from './working-dir.js';
 
 export interface PendingPackageInfo {
@@ -220,66 +218,29 @@ export interface DropPlan {
 }
 
 /**
- * Plans `drop` like `dlt pipeline <name> drop`: takes resources (and/or tables) out of the
- * schema and their state out of the pipeline state, and writes an extracted package that
- * carries the new state and a refresh plan dropping those tables. Nothing changes at the
- * destination until that package loads. Idempotent for a given load id.
+ * Plans `drop` like `dlt pipeline <name> drop` for the drop workflow: the same planning as
+ * `Pipeline.dropResources` (src/pipeline/drop.ts), with tables accepted as a way to name
+ * their resources. Writes an extracted package carrying the new state and a refresh plan
+ * that drops the tables; nothing changes at the destination until it loads. Idempotent for
+ * a given load id.
  */
 export function planDrop(p: Pipeline, opts: { loadId: string; resources?: string[]; tables?: string[]; stateOnly?: boolean }): DropPlan {
   const wd = wdOf(p);
-  wd.storage.recover();
-  for (const stage of ['extracted', 'normalized', 'loaded'] as const) {
-    if (existsSync(wd.storage.packageDir(stage, opts.loadId))) {
-      const pkg = wd.packageState(stage, opts.loadId);
-      return { loadId: opts.loadId, droppedTables: pkg.refresh?.dropTables ?? [], resetResources: opts.resources ?? [] };
+  const resources = new Set(opts.resources ?? []);
+  if (opts.tables?.length) {
+    const state = wd.readState(p.pipelineName, p.datasetName);
+    const schemaName = state.default_schema_name ?? wd.schemaNames()[0];
+    const schema = schemaName ? wd.readSchema(schemaName) : undefined;
+    for (const t of opts.tables) {
+      const n = normalizeTableName(t);
+      if (!schema?.getTable(n)) throw new InvalidOptionsError('drop', `table "${t}" is not in schema "${schemaName ?? '(none)'}"`);
+      const res = schema.rootOf(n).resource;
+      if (res) resources.add(res);
     }
   }
-  if (wd.pendingPackages().length) throw new HaulError('PendingPackages', `pipeline "${p.pipelineName}" has pending packages; finish them (run) or drop them before drop`);
-  const state = structuredClone(wd.readState(p.pipelineName, p.datasetName));
-  const schemaName = state.default_schema_name ?? wd.schemaNames()[0];
-  const schema = schemaName ? wd.readSchema(schemaName) : undefined;
-  if (!schema) throw new HaulError('NothingToDrop', `pipeline "${p.pipelineName}" has no schema yet: nothing to drop`);
-  const resources = new Set(opts.resources ?? []);
-  const known = new Set(Object.values(schema.tables).map((t) => t.resource).filter((r): r is string => !!r));
-  for (const r of resources) if (!known.has(r)) throw new InvalidOptionsError('drop', `resource "${r}" is not in schema "${schema.name}" (has: ${[...known].join(', ')})`);
-  const roots = new Set(schema.tablesOfResources([...resources]).map((t) => t.name));
-  for (const t of opts.tables ?? []) {
-    const n = normalizeTableName(t);
-    if (!schema.getTable(n)) throw new InvalidOptionsError('drop', `table "${t}" is not in schema "${schema.name}"`);
-    roots.add(schema.rootOf(n).name);
-  }
-  const tables = opts.stateOnly ? [] : [...roots].flatMap((r) => schema.tableChain(r).map((t) => t.name));
-  for (const r of roots) {
-    const res = schema.getTable(r)?.resource;
-    if (res) resources.add(res);
-  }
-  schema.dropTables(tables);
-  for (const src of Object.values(state.sources)) {
-    for (const r of resources) if (src.resources) delete src.resources[r];
-  }
-  bumpStateVersion(state);
-  ensureStateTable(schema);
-  schema.bumpVersion();
-
-  const tmp = wd.storage.beginPackage('extracted', opts.loadId);
-  try {
-    writeStateRowJob(tmp, schema, state, p.pipelineName);
-    const pkg: PackageState = {
-      loadId: opts.loadId,
-      createdAt: new Date().toISOString(),
-      schemaName: schema.name,
-      sourceName: schema.name,
-      pipelineState: state,
-      chainRoots: [],
-      itemCounts: {},
-      refresh: { mode: 'drop_resources', dropTables: tables, truncateTables: [] },
-    };
-    writeJsonFileAtomic(join(tmp, 'schema.json'), schema.toStored());
-    writeJsonFileAtomic(join(tmp, 'package_state.json'), pkg);
-    wd.storage.commitPackage('extracted', opts.loadId);
-  } catch (e) {
-    wd.storage.abortPackage('extracted', opts.loadId);
-    throw e;
-  }
-  return { loadId: opts.loadId, droppedTables: tables, resetResources: [...resources] };
+  const info = planDropResources({ wd, pipelineName: p.pipelineName, datasetName: p.datasetName }, [...resources], {
+    stateOnly: opts.stateOnly,
+    loadId: opts.loadId,
+  });
+  return { loadId: info.loadId, droppedTables: info.tables, resetResources: info.resources };
 }
