@@ -1,36 +1,31 @@
-import { closeSync, openSync, writeSync, readSync, fstatSync } from 'node:fs';
-import { join } from 'node:path';
+import { closeSync, openSync, readSync, fstatSync } from 'node:fs';
 import { CorruptPackageFileError } from '../errors.js';
+import { JobFileWriter, type JobFileWriterOptions } from './job-file-writer.js';
 
-export interface RotatingWriterOptions {
-  /** Folder the files go to. */
-  dir: string;
-  /** Table (or resource) name: the first part of each file name. */
-  table: string;
-  /** Start a new file once the current one holds this many bytes. */
-  maxFileBytes: number;
+export interface RotatingWriterOptions extends JobFileWriterOptions {
   /** Bytes buffered in memory before a write to disk. */
   bufferBytes?: number;
-  /** Makes a file id unique within the package (e.g. a per-writer counter). */
-  nextFileId: () => string;
-  format?: string;
 }
 
 /**
  * Writes newline-delimited JSON lines into `<table>.<fileId>.0.<format>` files, rotating by
- * size so memory stays bounded and later steps can work file by file.
+ * size so memory stays bounded and later steps can work file by file. Lines are buffered
+ * and handed to the byte-level JobFileWriter, which owns file naming and rotation.
  */
 export class RotatingJsonlWriter {
-  readonly files: string[] = [];
   rows = 0;
-  private fd = -1;
-  private fileBytes = 0;
+  private readonly out: JobFileWriter;
   private buf: string[] = [];
   private bufChars = 0;
   private readonly bufferBytes: number;
 
-  constructor(private readonly opts: RotatingWriterOptions) {
+  constructor(opts: RotatingWriterOptions) {
+    this.out = new JobFileWriter(opts);
     this.bufferBytes = opts.bufferBytes ?? 1 << 20;
+  }
+
+  get files(): string[] {
+    return this.out.files;
   }
 
   /** Appends one line (without the newline). */
@@ -43,41 +38,21 @@ export class RotatingJsonlWriter {
 
   /** Makes sure a (possibly empty) file exists, e.g. for a replace with no rows. */
   touch(): void {
-    if (this.fd < 0 && this.files.length === 0) this.open();
+    this.out.touch();
   }
 
   flush(): void {
     if (this.buf.length === 0) return;
-    if (this.fd < 0) this.open();
-    const data = this.buf.join('\n') + '\n';
+    const bytes = Buffer.from(this.buf.join('\n') + '\n', 'utf8');
     this.buf = [];
     this.bufChars = 0;
-    const bytes = Buffer.from(data, 'utf8');
-    let off = 0;
-    while (off < bytes.length) off += writeSync(this.fd, bytes, off, bytes.length - off);
-    this.fileBytes += bytes.length;
-    if (this.fileBytes >= this.opts.maxFileBytes) this.closeFile();
+    this.out.writeRows(bytes, bytes.length);
   }
 
   /** Flushes and closes; returns the file names written (relative to dir). */
   close(): string[] {
     this.flush();
-    this.closeFile();
-    return this.files;
-  }
-
-  private open(): void {
-    const name = `${this.opts.table}.${this.opts.nextFileId()}.0.${this.opts.format ?? 'jsonl'}`;
-    this.fd = openSync(join(this.opts.dir, name), 'w');
-    this.fileBytes = 0;
-    this.files.push(name);
-  }
-
-  private closeFile(): void {
-    if (this.fd >= 0) {
-      closeSync(this.fd);
-      this.fd = -1;
-    }
+    return this.out.close();
   }
 }
 

@@ -15,9 +15,8 @@ export interface JobFileWriterOptions {
 
 /**
  * Writes ready-made JSONL bytes into `<table>.<fileId>.0.<format>` files, rotating by size
- * between writes: the same files as storage's RotatingJsonlWriter, fed with bytes instead
- * of strings (normalize builds its rows as bytes; decoding them to strings only to encode
- * them again cost a fifth of its time).
+ * at row boundaries. Normalize feeds it bytes directly (decoding its rows to strings only
+ * to encode them again cost a fifth of its time); RotatingJsonlWriter feeds it lines.
  */
 export class JobFileWriter {
   readonly files: string[] = [];
