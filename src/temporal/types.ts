@@ -3,6 +3,8 @@
  * schema hashes. Never rows, never credentials. Types only (workflow code imports these).
  */
 
+import type { LoadPackageSummary } from '../pipeline/load-info.js';
+
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [k: string]: JsonValue };
 
 export type WriteDispositionName = 'append' | 'replace' | 'merge' | 'skip';
@@ -87,15 +89,8 @@ export interface NormalizeResult {
   packages: NormalizedPackage[];
 }
 
-export interface PackageSummary {
-  loadId: string;
-  state: 'loaded' | 'pending';
-  schemaName: string;
-  schemaVersionHash: string;
-  rowCounts: Record<string, number>;
-  completedJobs: number;
-  failedJobs: number;
-}
+/** A LoadInfo package summary for history: failed jobs as a count, their messages stay on disk. */
+export type PackageSummary = Omit<LoadPackageSummary, 'failedJobs'> & { failedJobs: number };
 
 export interface LoadResult {
   destinationName: string;
