@@ -157,14 +157,19 @@ class Run {
   }
 }
 
-/** Runs one pipeline: sync, finish pending, extract, normalize, (refresh), load. */
-export async function pipelineWorkflow(input: PipelineRunInput): Promise<PipelineRunResult> {
-  const startedAt = new Date().toISOString();
+/** Sets the search attributes that find a pipeline's runs in the Temporal UI. */
+function tagRun(input: { pipelineName: string; destination: string; datasetName?: string }): void {
   upsertSearchAttributes([
     { key: HaulPipeline, value: input.pipelineName },
     { key: HaulDestination, value: input.destination },
     { key: HaulDataset, value: input.datasetName ?? `${input.pipelineName}_dataset` },
   ]);
+}
+
+/** Runs one pipeline: sync, finish pending, extract, normalize, (refresh), load. */
+export async function pipelineWorkflow(input: PipelineRunInput): Promise<PipelineRunResult> {
+  const startedAt = new Date().toISOString();
+  tagRun(input);
   const run = new Run(input);
   return run.withStage(async () => {
     run.stage('sync');
@@ -255,11 +260,7 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<Pipelin
  * destination only when it loads; a failure restores the schema/state snapshot.
  */
 export async function dropWorkflow(input: DropInput): Promise<DropResult> {
-  upsertSearchAttributes([
-    { key: HaulPipeline, value: input.pipelineName },
-    { key: HaulDestination, value: input.destination },
-    { key: HaulDataset, value: input.datasetName ?? `${input.pipelineName}_dataset` },
-  ]);
+  tagRun(input);
   const run = new Run(input);
   return run.withStage(async () => {
     run.stage('sync');
@@ -309,11 +310,7 @@ export interface ScheduledRunResult {
  * never overlap (a tick while a run is in progress is skipped, not queued).
  */
 export async function scheduledPipelineWorkflow(input: PipelineRunInput): Promise<ScheduledRunResult> {
-  upsertSearchAttributes([
-    { key: HaulPipeline, value: input.pipelineName },
-    { key: HaulDestination, value: input.destination },
-    { key: HaulDataset, value: input.datasetName ?? `${input.pipelineName}_dataset` },
-  ]);
+  tagRun(input);
   try {
     const result = await executeChild(pipelineWorkflow, {
       workflowId: `pipeline/${input.pipelineName}`,
