@@ -23,7 +23,7 @@ import { writeStateRowJob } from './state-row.js';
 import { mergeSchemaSnapshot } from './schema-merge.js';
 import { planDropResources, type DropResourcesInfo, type DropResourcesOptions } from './drop.js';
 import { redact } from '../config/redact.js';
-import { createMonitor, type ProgressMonitor } from '../progress/monitor.js';
+import { createMonitor, type ProgressMonitor, type StepProgressLike } from '../progress/monitor.js';
 
 export interface ExtractInfo {
   loadId: string;
@@ -63,18 +63,8 @@ export interface StepOptions {
   loadId?: string;
 }
 
-export interface StepProgress {
-  step: 'extract' | 'normalize' | 'load';
-  loadId?: string;
-  table?: string;
-  /** extract: the resource yielding into `table`. */
-  resource?: string;
-  /** extract: items of `table` so far; normalize: rows of `table` so far. */
-  count?: number;
-  /** load: jobs done / total in the package. */
-  jobsDone?: number;
-  jobsTotal?: number;
-}
+/** Progress a step reports to `onProgress` (the progress room's event, without its envelope). */
+export type StepProgress = StepProgressLike;
 
 /** A query handle on the pipeline's dataset. */
 export interface SqlClient {

@@ -11,16 +11,8 @@ import { logCollector } from './log.js';
 
 export type ProgressSetting = 'log' | 'bar' | ProgressCollector;
 
-/** What the pipeline's steps report (same shape as the engine's StepProgress). */
-export interface StepProgressLike {
-  step: ProgressStep;
-  loadId?: string;
-  resource?: string;
-  table?: string;
-  count?: number;
-  jobsDone?: number;
-  jobsTotal?: number;
-}
+/** What the pipeline's steps report: a `progress` event without its envelope. */
+export type StepProgressLike = Omit<Extract<ProgressEvent, { type: 'progress' }>, 'type' | 'pipelineName'>;
 
 /** What a finished step reports (a subset of StepTrace). */
 export interface StepResultLike {
