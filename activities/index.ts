@@ -10,6 +10,7 @@ import { join, resolve } from 'node:path';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import type { z } from 'zod';
+import { formatIssue } from '../src/common/zod-issues.js';
 import { HaulError, InvalidOptionsError } from '../src/errors.js';
 import { isResource, isSource, Source, type Resource } from '../src/extract/resource.js';
 import type { Extractable } from '../src/extract/to-source.js';
@@ -213,7 +214,7 @@ export function createActivities(opts: ActivitiesOptions) {
       if (typeof entry !== 'function' && entry.args) {
         const r = entry.args.safeParse(args);
         if (!r.success) {
-          throw new HaulError('InvalidSourceArgs', `bad args for source "${input.source}": ${r.error.issues.map((i) => `${i.path.map(String).join('.') || '(root)'}: ${i.message}`).join('; ')}`);
+          throw new HaulError('InvalidSourceArgs', `bad args for source "${input.source}": ${r.error.issues.map(formatIssue).join('; ')}`);
         }
         args = r.data as typeof args;
       }

@@ -5,7 +5,7 @@ export type { PipelineOptions, RunOptions, ProgressOption } from './pipeline/opt
 export { LoadInfo, FailedJobsError } from './pipeline/load-info.js';
 export type { LoadPackageSummary } from './pipeline/load-info.js';
 export type { PipelineTrace, StepTrace } from './pipeline/trace.js';
-export type { PipelineState, ResourceState, SourceState, IncrementalState } from './pipeline/state.js';
+export type { PipelineState, ResourceState, SourceState, IncrementalState } from './state/state.js';
 export type { RefreshMode } from './pipeline/refresh.js';
 export type { DropResourcesOptions, DropResourcesInfo } from './pipeline/drop.js';
 export { resource, source, Resource, Source } from './extract/resource.js';

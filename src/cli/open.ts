@@ -8,7 +8,7 @@ import { resolveDestination } from '../destinations/index.js';
 import type { DestinationFactory } from '../destinations/types.js';
 import { defaultPipelinesDir } from '../pipeline/options.js';
 import { attach, type Pipeline } from '../pipeline/pipeline.js';
-import type { PipelineState } from '../pipeline/state.js';
+import type { PipelineState } from '../state/state.js';
 import { CliError } from './output.js';
 
 export function pipelinesDirOf(opt: string | undefined): string {

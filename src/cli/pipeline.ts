@@ -21,7 +21,7 @@ import { schemaToYaml } from '../schema/io.js';
 import type { Schema } from '../schema/schema.js';
 import type { TableSchema } from '../schema/types.js';
 import { pipeline as createPipeline, type LoadPackageInfo, type Pipeline } from '../pipeline/pipeline.js';
-import type { PipelineState } from '../pipeline/state.js';
+import type { PipelineState } from '../state/state.js';
 import { parseJobName } from '../storage/package-storage.js';
 import { checkDestinationReachable, destinationOf, listPipelineNames, notFound, openPipeline, pipelinesDirOf, readStateFile } from './open.js';
 import { CliError, confirm, fmtBytes, fmtSecs, loadIdTime, out, printJson, table, warn } from './output.js';

@@ -1,6 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { HaulError } from '../errors.js';
-import type { ResourceState, SourceState } from '../pipeline/state.js';
+import type { ResourceState, SourceState } from '../state/state.js';
 
 interface ExtractContext {
   sourceState: SourceState;

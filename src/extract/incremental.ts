@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { HaulError, InvalidOptionsError } from '../errors.js';
-import type { IncrementalState, ResourceState } from '../pipeline/state.js';
-import { formatIssue } from './resource.js';
+import type { IncrementalState, ResourceState } from '../state/state.js';
+import { formatIssue } from '../common/zod-issues.js';
 
 export type LastValueFunc = 'max' | 'min' | ((values: unknown[]) => unknown);
 

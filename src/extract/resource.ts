@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { InvalidOptionsError } from '../errors.js';
+import { formatIssue } from '../common/zod-issues.js';
 import { DATA_TYPES, WRITE_DISPOSITIONS, type ColumnHint, type WriteDisposition } from '../schema/types.js';
 import type { Incremental } from './incremental.js';
 
@@ -186,6 +187,3 @@ export function isIterable(v: unknown): v is Iterable<unknown> | AsyncIterable<u
   );
 }
 
-export function formatIssue(i: { path: PropertyKey[]; message: string }): string {
-  return `${i.path.map(String).join('.') || '(root)'}: ${i.message}`;
-}

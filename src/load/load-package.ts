@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { DestinationClient, JobFile, TableChainJob } from '../destinations/types.js';
 import { HaulError, LoadJobFailedError } from '../errors.js';
-import { faultPoint } from '../pipeline/faults.js';
+import { faultPoint } from '../common/faults.js';
 import { Schema } from '../schema/schema.js';
 import type { StoredSchema } from '../schema/types.js';
 import { PackageStorage, parseJobName, readJsonFile, writeJsonFileAtomic } from '../storage/package-storage.js';

@@ -16,9 +16,9 @@ import type { Schema } from '../schema/schema.js';
 import type { PackageState } from '../storage/package-state.js';
 import { newLoadId, writeJsonFileAtomic } from '../storage/package-storage.js';
 import type { LoadInfo } from './load-info.js';
-import { writeStateRowJob } from './state-row.js';
-import { bumpStateVersion, type PipelineState, type SourceState } from './state.js';
-import type { WorkingDir } from './working-dir.js';
+import { writeStateRowJob } from '../extract/state-row.js';
+import { bumpStateVersion, type PipelineState, type SourceState } from '../state/state.js';
+import type { WorkingDir } from '../storage/working-dir.js';
 
 export interface DropResourcesOptions {
   /** Every resource of the schema and the whole source state (dlt's `--drop-all`). */

@@ -13,7 +13,7 @@ import type { PackageState, RefreshPlan } from '../storage/package-state.js';
 import { parseJobName, readJsonFile, writeJsonFileAtomic } from '../storage/package-storage.js';
 import type { Pipeline } from './pipeline.js';
 import { planDropResources } from './drop.js';
-import { WorkingDir } from './working-dir.js';
+import { WorkingDir } from '../storage/working-dir.js';
 
 export interface PendingPackageInfo {
   loadId: string;

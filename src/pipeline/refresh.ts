@@ -2,7 +2,7 @@ import type { Source } from '../extract/resource.js';
 import { normalizeTableName } from '../normalize/naming.js';
 import type { Schema } from '../schema/schema.js';
 import type { RefreshPlan } from '../storage/package-state.js';
-import { resourceStateOf, type PipelineState } from './state.js';
+import { resourceStateOf, type PipelineState } from '../state/state.js';
 
 export type RefreshMode = RefreshPlan['mode'];
 export const REFRESH_MODES: readonly RefreshMode[] = ['drop_sources', 'drop_resources', 'drop_data'];

@@ -1,4 +1,4 @@
-import type { PipelineState } from '../pipeline/state.js';
+import type { PipelineState } from '../state/state.js';
 
 /** What the destination must do before a package's jobs run (refresh), applied once. */
 export interface RefreshPlan {

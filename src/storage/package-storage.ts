@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, readFileSync, writeFileSync, statSync, openSync, fsyncSync, closeSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, readFileSync, writeFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { CorruptPackageFileError } from '../errors.js';
 
@@ -148,30 +148,4 @@ export function newLoadId(): string {
   return t.toFixed(6);
 }
 
-/** Reads and parses a JSON file of the package, naming it when it is broken. */
-export function readJsonFile<T>(path: string): T {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new CorruptPackageFileError(path, `cannot read: ${(e as Error).message}`);
-  }
-  try {
-    return JSON.parse(text) as T;
-  } catch (e) {
-    throw new CorruptPackageFileError(path, `not valid JSON (${(e as Error).message})`);
-  }
-}
-
-/** Writes a JSON file atomically (temp file + fsync + rename). */
-export function writeJsonFileAtomic(path: string, value: unknown): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, JSON.stringify(value, null, 2));
-  const fd = openSync(tmp, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, path);
-}
+export { readJsonFile, writeJsonFileAtomic } from '../common/json-file.js';

@@ -13,7 +13,7 @@ import type { temporal } from '@temporalio/proto';
 import { parseDropInput, parsePipelineRunInput, pipelineWorkflowId } from './input.js';
 import { HAUL_SEARCH_ATTRIBUTES, HaulDataset, HaulDestination, HaulPipeline, HaulStage } from './search-attributes.js';
 import type { DropInput, DropResult, PipelineProgress, PipelineRunInput, PipelineRunResult } from './types.js';
-import { DEFAULT_TASK_QUEUE } from './worker.js';
+import { DEFAULT_TASK_QUEUE } from './types.js';
 
 export type PipelineHandle = WorkflowHandleWithFirstExecutionRunId<typeof pipelineWorkflow>;
 

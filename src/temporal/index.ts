@@ -1,5 +1,5 @@
 /** haul on Temporal: workers, clients, schedules, a local dev server. Import from 'haul/temporal'. */
-export { createWorker, bundleHaulWorkflows, workflowsPath, DEFAULT_TASK_QUEUE, type CreateWorkerOptions, type HaulWorker } from './worker.js';
+export { createWorker, bundleHaulWorkflows, workflowsPath, type CreateWorkerOptions, type HaulWorker } from './worker.js';
 export {
   connectClient,
   startPipeline,
@@ -28,3 +28,4 @@ export { findTemporalCli } from './cli-path.js';
 export { HaulPipeline, HaulDataset, HaulDestination, HaulStage, HaulLoadId, HAUL_SEARCH_ATTRIBUTES } from './search-attributes.js';
 export { scrubSecrets, type SourceRegistry, type SourceEntry, type DestinationRegistry } from '../../activities/index.js';
 export type * from './types.js';
+export { DEFAULT_TASK_QUEUE } from './types.js';

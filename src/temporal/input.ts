@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { formatIssue } from '../common/zod-issues.js';
 import { InvalidOptionsError } from '../errors.js';
 import type { DropInput, PipelineRunInput } from './types.js';
 
@@ -74,7 +75,7 @@ export const dropInputSchema = z
 function check<T>(schema: z.ZodType<T>, what: string, input: unknown): T {
   const r = schema.safeParse(input);
   if (!r.success) {
-    throw new InvalidOptionsError(what, r.error.issues.map((i) => `${i.path.map(String).join('.') || '(root)'}: ${i.message}`).join('; '));
+    throw new InvalidOptionsError(what, r.error.issues.map(formatIssue).join('; '));
   }
   const size = Buffer.byteLength(JSON.stringify(r.data));
   if (size > MAX_INPUT_BYTES) {

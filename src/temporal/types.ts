@@ -1,9 +1,12 @@
 /**
  * What travels through Temporal history for a pipeline run: small inputs, ids, counts and
- * schema hashes. Never rows, never credentials. Types only (workflow code imports these).
+ * schema hashes. Never rows, never credentials. Types and pure constants only (workflow code imports these).
  */
 
 import type { LoadPackageSummary } from '../pipeline/load-info.js';
+
+/** The task queue workers poll and clients start runs on, unless HAUL_TASK_QUEUE or an option says otherwise. */
+export const DEFAULT_TASK_QUEUE = 'haul';
 
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [k: string]: JsonValue };
 

@@ -5,8 +5,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { bundleWorkflowCode, NativeConnection, Worker, type WorkerOptions, type WorkflowBundleOption } from '@temporalio/worker';
 import { createActivities, type DestinationRegistry, type SourceRegistry } from '../../activities/index.js';
 import { HaulError } from '../errors.js';
-
-export const DEFAULT_TASK_QUEUE = 'haul';
+import { DEFAULT_TASK_QUEUE } from './types.js';
 
 export interface CreateWorkerOptions {
   /** The sources this worker can run, by the name a workflow input uses. */

@@ -2,9 +2,9 @@ import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Schema } from '../schema/schema.js';
 import type { StoredSchema } from '../schema/types.js';
-import type { PackageState } from '../storage/package-state.js';
-import { PackageStorage, readJsonFile, writeJsonFileAtomic } from '../storage/package-storage.js';
-import { newState, type PipelineState } from './state.js';
+import type { PackageState } from './package-state.js';
+import { PackageStorage, readJsonFile, writeJsonFileAtomic } from './package-storage.js';
+import { newState, type PipelineState } from '../state/state.js';
 
 /**
  * A pipeline's working dir: committed state and schemas, plus the package storage. The

@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { ensureStateTable } from '../extract/extract.js';
+import { ensureStateTable } from './extract.js';
 import type { Schema } from '../schema/schema.js';
 import { STATE_TABLE } from '../schema/system.js';
 import { RotatingJsonlWriter } from '../storage/jsonl.js';
-import { stateForDestination, type PipelineState } from './state.js';
+import { stateForDestination, type PipelineState } from '../state/state.js';
 
 /**
  * Writes the `_dlt_pipeline_state` row for `state` into a package being built (`dir` has
