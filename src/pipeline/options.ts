@@ -6,6 +6,7 @@ import { columnHintSchema } from '../extract/resource.js';
 import { formatIssue } from '../common/zod-issues.js';
 import { WRITE_DISPOSITIONS, type ColumnHint, type WriteDisposition } from '../schema/types.js';
 import type { DestinationFactory } from '../destinations/types.js';
+import { isDestinationFactory } from '../destinations/registry.js';
 import type { ProgressCollector } from '../progress/events.js';
 import { REFRESH_MODES, type RefreshMode } from './refresh.js';
 
@@ -17,7 +18,8 @@ export interface PipelineOptions {
   pipelineName?: string;
   /** Default: `~/.haul/pipelines` (or HAUL_PIPELINES_DIR). */
   pipelinesDir?: string;
-  destination?: 'duckdb' | DestinationFactory;
+  /** A registered destination's name (`'duckdb'`, `'postgres'`, ...) or a factory such as `duckdb({ path })`. */
+  destination?: string | DestinationFactory;
   /** Default: `<pipelineName>_dataset`. */
   datasetName?: string;
   /** A fresh dataset (datetime suffix) and a wiped working dir on every start. */
@@ -49,7 +51,7 @@ const pipelineOptionsSchema = z
   .object({
     pipelineName: identifierish.optional(),
     pipelinesDir: z.string().min(1).optional(),
-    destination: z.union([z.literal('duckdb'), z.custom<DestinationFactory>((v) => typeof v === 'object' && v !== null && 'createClient' in v)]).optional(),
+    destination: z.union([z.string().min(1), z.custom<DestinationFactory>(isDestinationFactory)]).optional(),
     datasetName: z.string().min(1).optional(),
     devMode: z.boolean().optional(),
     refresh: refresh.optional(),

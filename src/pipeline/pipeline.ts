@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
-import { resolveDestination } from '../destinations/index.js';
+import { DEFAULT_DESTINATION, resolveDestination } from '../destinations/index.js';
 import type { DestinationClient, DestinationFactory } from '../destinations/types.js';
 import { HaulError, PipelineNotFoundError, PipelineStepFailed, type PipelineStep } from '../errors.js';
 import { extractSourceToDir } from '../extract/extract.js';
@@ -103,7 +103,7 @@ export class Pipeline {
     const baseDataset = this.opts.datasetName ?? `${this.pipelineName}_dataset`;
     // An existing pipeline keeps its dataset unless the caller names another one.
     this.datasetName = this.devMode ? baseDataset + devModeSuffix() : this.opts.datasetName ?? committed?.dataset_name ?? baseDataset;
-    this.destination = resolveDestination(this.opts.destination ?? restoreDestination(committed) ?? 'duckdb');
+    this.destination = resolveDestination(this.opts.destination ?? restoreDestination(committed) ?? DEFAULT_DESTINATION);
     this.wd.create();
     const st = this.wd.readState(this.pipelineName, this.datasetName);
     st.dataset_name = this.datasetName;
@@ -557,7 +557,7 @@ export class Pipeline {
 
 function restoreDestination(state: PipelineState | undefined): DestinationFactory | undefined {
   if (!state?.destination_name) return undefined;
-  return resolveDestination(state.destination_name as 'duckdb', state._local.destination_options);
+  return resolveDestination(state.destination_name, state._local.destination_options);
 }
 
 /** Creates (or opens) a pipeline. */

@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import { config } from '../../config/index.js';
 import { InvalidOptionsError } from '../../errors.js';
+import { registerDestination } from '../registry.js';
 import { SqlJobClient } from '../sql/job-client.js';
 import type { DestinationCapabilities, DestinationFactory } from '../types.js';
 import { DuckDBSqlClient } from './connection.js';
@@ -88,3 +89,5 @@ export function duckdb(options: DuckDBOptions = {}): DestinationFactory {
     },
   };
 }
+
+registerDestination('duckdb', (options) => duckdb(options));
