@@ -16,15 +16,8 @@ import { isResource, isSource, Source, type Resource } from '../src/extract/reso
 import type { Extractable } from '../src/extract/to-source.js';
 import { resolveDestination } from '../src/destinations/index.js';
 import type { DestinationFactory } from '../src/destinations/types.js';
-import {
-  applyRefresh as applyRefreshStep,
-  dropSnapshot,
-  packageState,
-  pendingPackages,
-  planDrop as planDropStep,
-  restoreSnapshot as restoreSnapshotStep,
-  takeSnapshot,
-} from '../src/pipeline/durable.js';
+import { applyRefreshStep, dropSnapshotStep, restoreSnapshotStep } from '../src/load/refresh-step.js';
+import { planDrop } from '../src/pipeline/drop.js';
 import { defaultPipelinesDir, type RunOptions } from '../src/pipeline/options.js';
 import { pipeline, type Pipeline, type StepOptions, type StepProgress } from '../src/pipeline/pipeline.js';
 import type {
@@ -241,7 +234,7 @@ export function createActivities(opts: ActivitiesOptions) {
         if (!p.hasPendingData) await p.syncDestination();
         const client = p.destination.createClient({ pipelineName: p.pipelineName, datasetName: p.datasetName });
         return {
-          pending: pendingPackages(p).map(({ loadId, stage }) => ({ loadId, stage })),
+          pending: p.pendingPackages().map(({ loadId, stage }) => ({ loadId, stage })),
           activityTaskQueue: opts.localTaskQueue,
           destinationName: p.destination.destinationName,
           datasetName: p.datasetName,
@@ -261,7 +254,7 @@ export function createActivities(opts: ActivitiesOptions) {
         if (input.mergeKey) runOpts.mergeKey = input.mergeKey;
         if (input.refresh) runOpts.refresh = input.refresh;
         const info = await p.extract(sourceData(input), runOpts, { ...step, loadId: input.loadId });
-        const refresh = packageState(p, info.loadId)?.state.refresh;
+        const refresh = p.pendingPackages().find((x) => x.loadId === info.loadId)?.refresh;
         return { loadId: info.loadId, sourceName: info.sourceName, itemCounts: info.itemCounts, refresh };
       }, keyOf(input));
     },
@@ -271,7 +264,7 @@ export function createActivities(opts: ActivitiesOptions) {
       return heartbeating('normalize', async (step) => {
         const p = open(input);
         await p.normalize(step);
-        const packages = pendingPackages(p)
+        const packages = p.pendingPackages()
           .filter((x) => x.stage === 'normalized')
           .map((x) => ({ loadId: x.loadId, schemaName: x.schemaName, tables: x.tables.length, jobs: x.jobs, rowCounts: x.rowCounts, refresh: x.refresh && { mode: x.refresh.mode, dropTables: x.refresh.dropTables, truncateTables: x.refresh.truncateTables, applied: x.refresh.applied } }));
         return { packages };
@@ -306,15 +299,15 @@ export function createActivities(opts: ActivitiesOptions) {
         }
         for (const loadId of input.loadIds) {
           if (packages.some((x) => x.loadId === loadId)) continue;
-          const done = packageState(p, loadId);
+          const done = p.findLoadPackage(loadId);
           if (done?.stage !== 'loaded') continue;
           packages.push({
             loadId,
             state: 'loaded',
-            schemaName: done.state.schemaName,
+            schemaName: done.schemaName,
             schemaVersionHash: done.schemaVersionHash,
-            rowCounts: done.state.rowCounts ?? {},
-            completedJobs: p.getLoadPackageInfo(loadId).jobs.filter((j) => j.state === 'completed_jobs').length,
+            rowCounts: done.rowCounts ?? {},
+            completedJobs: done.jobs.filter((j) => j.state === 'completed_jobs').length,
             failedJobs: 0,
           });
         }
@@ -326,7 +319,7 @@ export function createActivities(opts: ActivitiesOptions) {
     /** Copies committed schema + state aside before a destructive step. */
     async snapshot(input: PipelineRef & { snapshotId: string }): Promise<SnapshotRef> {
       return heartbeating('snapshot', async () => {
-        takeSnapshot(open(input), input.snapshotId);
+        open(input).takeSnapshot(input.snapshotId);
         return { snapshotId: input.snapshotId };
       }, keyOf(input));
     },
@@ -337,26 +330,26 @@ export function createActivities(opts: ActivitiesOptions) {
      */
     async applyRefresh(input: PipelineRef & { loadId: string; snapshotId?: string }): Promise<void> {
       return heartbeating('refresh', async () => {
-        await applyRefreshStep(open(input), input.loadId, input.snapshotId);
+        await applyRefreshStep(open(input).loadContext(), input.loadId, input.snapshotId);
       }, keyOf(input));
     },
 
     /** Compensation: restores the snapshot and drops the run's pending packages. */
     async restoreSnapshot(input: PipelineRef & { snapshotId: string; loadIds: string[] }): Promise<void> {
       return heartbeating('compensate', async () => {
-        await restoreSnapshotStep(open(input), input.snapshotId, input.loadIds);
+        await restoreSnapshotStep(open(input).loadContext(), input.snapshotId, input.loadIds);
       }, keyOf(input));
     },
 
     /** After success: drops the snapshot and the tables renamed aside under it. */
     async discardSnapshot(input: PipelineRef & { snapshotId: string }): Promise<void> {
-      return heartbeating('snapshot', async () => dropSnapshot(open(input), input.snapshotId), keyOf(input));
+      return heartbeating('snapshot', async () => dropSnapshotStep(open(input).loadContext(), input.snapshotId), keyOf(input));
     },
 
     /** Writes the package that drops resources/tables and their state (dropWorkflow). */
     async planDrop(input: DropInput & { loadId: string }): Promise<DropResult> {
       return heartbeating('drop', async () => {
-        const plan = planDropStep(open(input), input);
+        const plan = planDrop(open(input).loadContext(), input);
         return { pipelineName: input.pipelineName, ...plan };
       }, keyOf(input));
     },

@@ -2,8 +2,9 @@
  * Opening a pipeline's working dir for the CLI, with one-line errors that say what to do:
  * a missing pipeline, a corrupt state.json, an unknown load id.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { listPipelineNames, statePathOf } from '../storage/pipelines-dir.js';
 import { resolveDestination } from '../destinations/index.js';
 import type { DestinationFactory } from '../destinations/types.js';
 import { defaultPipelinesDir } from '../pipeline/options.js';
@@ -15,20 +16,13 @@ export function pipelinesDirOf(opt: string | undefined): string {
   return resolve(opt ?? defaultPipelinesDir());
 }
 
-/** Names of the folders in the pipelines dir that hold a pipeline (state.json). */
-export function listPipelineNames(dir: string): string[] {
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir, { withFileTypes: true })
-    .filter((d) => d.isDirectory() && existsSync(join(dir, d.name, 'state.json')))
-    .map((d) => d.name)
-    .sort();
-}
+export { listPipelineNames };
 
 export type StateRead = { ok: true; state: PipelineState } | { ok: false; why: string };
 
 /** Reads state.json without the engine (which would rewrite it). */
 export function readStateFile(dir: string, name: string): StateRead {
-  const path = join(dir, name, 'state.json');
+  const path = statePathOf(dir, name);
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -64,7 +58,7 @@ function corrupt(name: string, why: string): CliError {
 /** Checks the working dir and state.json, then attaches the engine to it. */
 export function openPipeline(name: string, pipelinesDir: string | undefined): Pipeline {
   const dir = pipelinesDirOf(pipelinesDir);
-  if (!existsSync(join(dir, name, 'state.json'))) throw notFound(name, dir);
+  if (!existsSync(statePathOf(dir, name))) throw notFound(name, dir);
   const st = readStateFile(dir, name);
   if (!st.ok) throw corrupt(name, st.why);
   return attach({ pipelineName: name, pipelinesDir: dir });

@@ -14,15 +14,16 @@
  * Every command takes --pipelines-dir and --json. The name comes before the operation on
  * the command line (as in dlt); main.ts moves it behind the operation for commander.
  */
-import { existsSync, readdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, rmSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { schemaToYaml } from '../schema/io.js';
 import type { Schema } from '../schema/schema.js';
 import type { TableSchema } from '../schema/types.js';
 import { pipeline as createPipeline, type LoadPackageInfo, type Pipeline } from '../pipeline/pipeline.js';
 import type { PipelineState } from '../state/state.js';
-import { parseJobName } from '../storage/package-storage.js';
+import { parseJobName } from '../storage/job-name.js';
+import { PackageStorage } from '../storage/package-storage.js';
+import { statePathOf, workingDirOf } from '../storage/pipelines-dir.js';
 import { checkDestinationReachable, destinationOf, listPipelineNames, notFound, openPipeline, pipelinesDirOf, readStateFile } from './open.js';
 import { CliError, confirm, fmtBytes, fmtSecs, loadIdTime, out, printJson, table, warn } from './output.js';
 
@@ -359,8 +360,8 @@ export function registerPipelineCommands(program: Command): void {
     .option('--dataset-name <name>', 'dataset, when state.json cannot tell')
     .action(async (name: string, o: CommonOpts & { yes?: boolean; destination?: string; destinationOptions?: Record<string, unknown>; datasetName?: string }) => {
       const dir = pipelinesDirOf(o.pipelinesDir);
-      const wdExists = existsSync(join(dir, name));
-      const st = existsSync(join(dir, name, 'state.json')) ? readStateFile(dir, name) : undefined;
+      const wdExists = existsSync(workingDirOf(dir, name));
+      const st = existsSync(statePathOf(dir, name)) ? readStateFile(dir, name) : undefined;
       const state: PipelineState | undefined = st?.ok ? st.state : undefined;
       if (!wdExists && !o.destination) throw notFound(name, dir);
       if (st && !st.ok && !(o.destination && o.datasetName)) {
@@ -381,12 +382,12 @@ export function registerPipelineCommands(program: Command): void {
         await client.close();
       }
       if (!remote) throw new CliError(`${destination.destinationName} at ${location}, dataset ${datasetName}, has no state of pipeline "${name}": nothing to restore; the working dir was left as it is`);
-      const pending = st?.ok ? [...listStage(dir, name, 'load/normalized'), ...listStage(dir, name, 'normalize/extracted')] : [];
+      const pending = st?.ok ? new PackageStorage(workingDirOf(dir, name)).pendingPackages().map((pk) => pk.loadId) : [];
       await confirm(
         `About to drop the local state, schemas${pending.length ? ` and ${pending.length} PENDING package(s) (${pending.join(', ')})` : ''} of pipeline "${name}" and restore state version ${remote.version} from ${destination.destinationName} at ${location}, dataset ${datasetName}. The destination is not changed. Proceed?`,
         { yes: o.yes, what: `sync pipeline "${name}"` },
       );
-      rmSync(join(dir, name), { recursive: true, force: true });
+      rmSync(workingDirOf(dir, name), { recursive: true, force: true });
       const p = createPipeline({ pipelineName: name, pipelinesDir: dir, destination, datasetName });
       await p.syncDestination();
       const restored = { pipelineName: name, stateVersion: p.state._state_version, schemas: p.schemaNames, droppedPackages: pending, destination: destination.destinationName, location, datasetName };
@@ -445,10 +446,4 @@ export function registerPipelineCommands(program: Command): void {
       if (o.json) return printJson({ dropped: pending.map((pk) => pk.loadId) });
       out(`Dropped ${pending.length} pending package(s): ${pending.map((pk) => pk.loadId).join(', ')}`);
     });
-}
-
-function listStage(dir: string, name: string, sub: string): string[] {
-  const root = join(dir, name, ...sub.split('/'));
-  if (!existsSync(root)) return [];
-  return readdirSync(root).filter((n) => !n.startsWith('.'));
 }

@@ -85,6 +85,13 @@ export interface DestinationClient {
   truncateTables(tables: string[]): Promise<void>;
   /** Drops these tables (refresh drop_resources / drop_sources, pipeline.drop). */
   dropTables(tables: string[]): Promise<void>;
+  /** Names of the tables in the dataset (data and system tables), as the schema spells them. */
+  listTables(): Promise<string[]>;
+  /**
+   * Renames a table within the dataset (a refresh puts tables aside under a backup name so a
+   * failed run can put them back). `to` must not exist.
+   */
+  renameTable(from: string, to: string): Promise<void>;
   /** Drops the whole dataset including system tables. */
   dropDataset(): Promise<void>;
 

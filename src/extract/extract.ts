@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
 import { UnserializableValueError, InvalidOptionsError, HaulError } from '../errors.js';
 import { normalizeIdentifier, normalizeTableName } from '../normalize/naming.js';
 import type { Schema } from '../schema/schema.js';
@@ -26,8 +25,8 @@ export interface ExtractedResource {
 }
 
 export interface ExtractToDirOptions {
-  /** The temp package folder (has new_jobs/). */
-  dir: string;
+  /** Where the job files go: the new_jobs/ folder of the package being built. */
+  jobsDir: string;
   source: Source;
   /** Schema to add resource tables and hints to (mutated). */
   schema: Schema;
@@ -46,7 +45,7 @@ export interface ExtractToDirOptions {
 export async function extractSourceToDir(opts: ExtractToDirOptions): Promise<ExtractedResource[]> {
   const { source, schema, state } = opts;
   const out: ExtractedResource[] = [];
-  const jobsDir = join(opts.dir, 'new_jobs');
+  const { jobsDir } = opts;
   for (const res of source.selectedResources) {
     const table = normalizeTableName(res.tableName);
     applyResourceHints(schema, res, table);

@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
 import { ensureStateTable } from './extract.js';
 import type { Schema } from '../schema/schema.js';
 import { STATE_TABLE } from '../schema/system.js';
@@ -7,12 +6,12 @@ import { RotatingJsonlWriter } from '../storage/jsonl.js';
 import { stateForDestination, type PipelineState } from '../state/state.js';
 
 /**
- * Writes the `_dlt_pipeline_state` row for `state` into a package being built (`dir` has
- * new_jobs/), so the state reaches the destination in the same load as the data.
+ * Writes the `_dlt_pipeline_state` row for `state` into a package being built (`jobsDir`:
+ * its new_jobs/), so the state reaches the destination in the same load as the data.
  */
-export function writeStateRowJob(dir: string, schema: Schema, state: PipelineState, pipelineName: string): void {
+export function writeStateRowJob(jobsDir: string, schema: Schema, state: PipelineState, pipelineName: string): void {
   ensureStateTable(schema);
-  const w = new RotatingJsonlWriter({ dir: join(dir, 'new_jobs'), table: STATE_TABLE, maxFileBytes: 1 << 30, nextFileId: () => randomBytes(5).toString('hex') });
+  const w = new RotatingJsonlWriter({ dir: jobsDir, table: STATE_TABLE, maxFileBytes: 1 << 30, nextFileId: () => randomBytes(5).toString('hex') });
   w.write(
     JSON.stringify({
       version: state._state_version,

@@ -8,14 +8,13 @@
  * and the working dir commits only after `_dlt_loads` has it. Durable runners can call
  * `planDropResources` as their own step (idempotent for a given load id).
  */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { HaulError, InvalidOptionsError } from '../errors.js';
+import { normalizeTableName } from '../normalize/naming.js';
 import { ensureStateTable } from '../extract/extract.js';
 import type { Schema } from '../schema/schema.js';
 import type { PackageState } from '../storage/package-state.js';
-import { newLoadId, writeJsonFileAtomic } from '../storage/package-storage.js';
-import type { LoadInfo } from './load-info.js';
+import { newLoadId } from '../storage/job-name.js';
+import type { LoadInfo } from '../load/load-info.js';
 import { writeStateRowJob } from '../extract/state-row.js';
 import { bumpStateVersion, type PipelineState, type SourceState } from '../state/state.js';
 import type { WorkingDir } from '../storage/working-dir.js';
@@ -63,13 +62,10 @@ export interface DropContext {
 export function planDropResources(ctx: DropContext, resources: string[], opts: DropResourcesOptions = {}): DropResourcesInfo {
   const { wd, pipelineName } = ctx;
   wd.storage.recover();
-  if (opts.loadId) {
-    for (const stage of ['extracted', 'normalized', 'loaded'] as const) {
-      if (existsSync(wd.storage.packageDir(stage, opts.loadId))) {
-        const pkg = wd.packageState(stage, opts.loadId);
-        return { schemaName: pkg.schemaName, resources, tables: pkg.refresh?.dropTables ?? [], statePaths: [], loadId: opts.loadId, dryRun: false };
-      }
-    }
+  const done = opts.loadId ? wd.storage.findStage(opts.loadId) : undefined;
+  if (opts.loadId && done) {
+    const pkg = wd.packageState(done, opts.loadId);
+    return { schemaName: pkg.schemaName, resources, tables: pkg.refresh?.dropTables ?? [], statePaths: [], loadId: opts.loadId, dryRun: false };
   }
   const pending = wd.pendingPackages();
   if (pending.length) {
@@ -185,9 +181,9 @@ function writeDropPackage(ctx: DropContext, schema: Schema, state: PipelineState
   bumpStateVersion(state);
   ensureStateTable(schema);
   schema.bumpVersion();
-  const tmp = wd.storage.beginPackage('extracted', loadId);
+  const pkgBuilder = wd.storage.beginPackage('extracted', loadId);
   try {
-    writeStateRowJob(tmp, schema, state, ctx.pipelineName);
+    writeStateRowJob(pkgBuilder.newJobsDir, schema, state, ctx.pipelineName);
     const pkg: PackageState = {
       loadId,
       createdAt: new Date().toISOString(),
@@ -198,12 +194,40 @@ function writeDropPackage(ctx: DropContext, schema: Schema, state: PipelineState
       itemCounts: {},
       refresh: { mode: 'drop_resources', dropTables: tables, truncateTables: [] },
     };
-    writeJsonFileAtomic(join(tmp, 'schema.json'), schema.toStored());
-    writeJsonFileAtomic(join(tmp, 'package_state.json'), pkg);
-    wd.storage.commitPackage('extracted', loadId);
+    pkgBuilder.writeSchema(schema);
+    pkgBuilder.writeState(pkg);
+    pkgBuilder.commit();
   } catch (e) {
-    wd.storage.abortPackage('extracted', loadId);
+    pkgBuilder.abort();
     throw e;
   }
   return loadId;
+}
+
+export interface DropPlan {
+  loadId?: string;
+  droppedTables: string[];
+  resetResources: string[];
+}
+
+/**
+ * The drop workflow's planning step: `planDropResources` with tables accepted as a way to
+ * name their resources. Idempotent for a given load id.
+ */
+export function planDrop(ctx: DropContext, opts: { loadId: string; resources?: string[]; tables?: string[]; stateOnly?: boolean }): DropPlan {
+  const { wd } = ctx;
+  const resources = new Set(opts.resources ?? []);
+  if (opts.tables?.length) {
+    const state = wd.readState(ctx.pipelineName, ctx.datasetName);
+    const schemaName = state.default_schema_name ?? wd.schemaNames()[0];
+    const schema = schemaName ? wd.readSchema(schemaName) : undefined;
+    for (const t of opts.tables) {
+      const n = normalizeTableName(t);
+      if (!schema?.getTable(n)) throw new InvalidOptionsError('drop', `table "${t}" is not in schema "${schemaName ?? '(none)'}"`);
+      const res = schema.rootOf(n).resource;
+      if (res) resources.add(res);
+    }
+  }
+  const info = planDropResources(ctx, [...resources], { stateOnly: opts.stateOnly, loadId: opts.loadId });
+  return { loadId: info.loadId, droppedTables: info.tables, resetResources: info.resources };
 }

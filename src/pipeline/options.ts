@@ -8,7 +8,7 @@ import { WRITE_DISPOSITIONS, type ColumnHint, type WriteDisposition } from '../s
 import type { DestinationFactory } from '../destinations/types.js';
 import { isDestinationFactory } from '../destinations/registry.js';
 import type { ProgressCollector } from '../progress/events.js';
-import { REFRESH_MODES, type RefreshMode } from './refresh.js';
+import { REFRESH_MODES, type RefreshMode } from '../extract/refresh.js';
 
 /** 'log': periodic pino lines; 'bar': live bars on a TTY (else 'log'); or your own collector. */
 export type ProgressOption = 'log' | 'bar' | ProgressCollector;

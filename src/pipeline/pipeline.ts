@@ -1,70 +1,32 @@
-import { existsSync, readdirSync, statSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { DEFAULT_DESTINATION, resolveDestination } from '../destinations/index.js';
 import type { DestinationClient, DestinationFactory } from '../destinations/types.js';
 import { HaulError, PipelineNotFoundError, PipelineStepFailed, type PipelineStep } from '../errors.js';
-import { extractSourceToDir } from '../extract/extract.js';
-import { toSource, type Extractable } from '../extract/to-source.js';
-import { loadPackage, type FailedJob } from '../load/load-package.js';
-import { normalizeFiles } from '../normalize/index.js';
+import { extractStep, type ExtractInfo } from '../extract/step.js';
+import type { Extractable } from '../extract/to-source.js';
+import { FailedJobsError, type FailedJob, type LoadInfo } from '../load/load-info.js';
+import { emptyLoadInfo, loadStep, newDestinationClient, type LoadContext } from '../load/step.js';
+import { syncStep } from '../load/sync.js';
+import { normalizeStep, type NormalizeInfo } from '../normalize/step.js';
+import type { StepOptions } from '../progress/step-options.js';
 import { readSchemaFile, writeSchemaFile } from '../schema/io.js';
 import { Schema } from '../schema/schema.js';
-import type { PackageState } from '../storage/package-state.js';
-import { newLoadId, parseJobName, writeJsonFileAtomic, JOB_STATES, type JobState } from '../storage/package-storage.js';
-import { faultPoint } from '../common/faults.js';
-import { FailedJobsError, LoadInfo, type LoadPackageSummary } from './load-info.js';
-import { defaultPipelineName, defaultPipelinesDir, devModeSuffix, parsePipelineOptions, parseRunOptions, type PipelineOptions, type RunOptions } from './options.js';
-import { planRefresh } from './refresh.js';
-import { bumpStateVersion, type PipelineState } from '../state/state.js';
-import { readTrace, writeTrace, type PipelineTrace, type StepTrace } from './trace.js';
+import type { PipelineState } from '../state/state.js';
+import type { StepProgress } from '../progress/step-options.js';
+import { describePackage, describePendingPackages, type LoadPackageInfo, type PendingPackageInfo } from '../storage/package-info.js';
 import { WorkingDir } from '../storage/working-dir.js';
-import { writeStateRowJob } from '../extract/state-row.js';
-import { mergeSchemaSnapshot } from './schema-merge.js';
-import { planDropResources, type DropResourcesInfo, type DropResourcesOptions } from './drop.js';
+import { listPipelineNames, workingDirOf } from '../storage/pipelines-dir.js';
 import { redact } from '../config/redact.js';
-import { createMonitor, type ProgressMonitor, type StepProgressLike } from '../progress/monitor.js';
+import { createMonitor, type ProgressMonitor } from '../progress/monitor.js';
+import { defaultPipelineName, defaultPipelinesDir, devModeSuffix, parsePipelineOptions, parseRunOptions, type PipelineOptions, type RunOptions } from './options.js';
+import { readTrace, writeTrace, type PipelineTrace, type StepTrace } from './trace.js';
+import { planDropResources, type DropResourcesInfo, type DropResourcesOptions } from './drop.js';
 
-export interface ExtractInfo {
-  loadId: string;
-  sourceName: string;
-  /** Items extracted per root table. */
-  itemCounts: Record<string, number>;
-}
-
-export interface NormalizeInfo {
-  loadIds: string[];
-  rowCounts: Record<string, number>;
-}
-
-export interface LoadPackageInfo {
-  loadId: string;
-  stage: 'extracted' | 'normalized' | 'loaded';
-  schemaName: string;
-  createdAt: string;
-  jobs: Array<{ job: string; table: string; state: JobState; sizeBytes: number; modifiedAt: Date; failedMessage?: string }>;
-  rowCounts?: Record<string, number>;
-}
-
-/**
- * Per-call options for durable runners (e.g. Temporal activities): cancellation, progress
- * and a caller-chosen load id. In-process callers need none of these.
- */
-export interface StepOptions {
-  /** Stops the step between batches/jobs; the step throws `signal.reason`. Packages stay consistent. */
-  signal?: AbortSignal;
-  /** Called now and then with what the step is doing (counts only). */
-  onProgress?: (p: StepProgress) => void;
-  /**
-   * extract only: the load id of the new package. When a package with this id exists
-   * already (an earlier attempt committed it and then died), extract returns that
-   * package's info instead of extracting again, so a retried extract never duplicates data.
-   */
-  loadId?: string;
-}
-
-/** Progress a step reports to `onProgress` (the progress room's event, without its envelope). */
-export type StepProgress = StepProgressLike;
+export type { ExtractInfo } from '../extract/step.js';
+export type { NormalizeInfo } from '../normalize/step.js';
+export type { LoadPackageInfo, PendingPackageInfo } from '../storage/package-info.js';
+export type { StepOptions, StepProgress } from '../progress/step-options.js';
 
 /** A query handle on the pipeline's dataset. */
 export interface SqlClient {
@@ -95,7 +57,7 @@ export class Pipeline {
     this.opts = parsePipelineOptions(rest);
     this.pipelineName = this.opts.pipelineName ?? defaultPipelineName();
     this.pipelinesDir = resolve(this.opts.pipelinesDir ?? defaultPipelinesDir());
-    this.workingDir = join(this.pipelinesDir, this.pipelineName);
+    this.workingDir = workingDirOf(this.pipelinesDir, this.pipelineName);
     this.devMode = this.opts.devMode ?? false;
     this.wd = new WorkingDir(this.workingDir);
     if (this.devMode) this.wd.wipe();
@@ -205,19 +167,25 @@ export class Pipeline {
     return this.wd.storage.list('loaded');
   }
 
+  /** The package with this load id in whatever stage it is, or undefined. */
+  findLoadPackage(loadId: string): LoadPackageInfo | undefined {
+    return describePackage(this.wd.storage, loadId);
+  }
+
+  /** Copies the committed state and schemas aside under `snapshotId` (durable runners, before a destructive step). */
+  takeSnapshot(snapshotId: string): void {
+    this.wd.snapshots.take(snapshotId);
+  }
+
   getLoadPackageInfo(loadId: string): LoadPackageInfo {
-    const s = this.wd.storage;
-    const stage = (['normalized', 'extracted', 'loaded'] as const).find((st) => existsSync(s.packageDir(st, loadId)));
-    if (!stage) throw new HaulError('UnknownLoadId', `pipeline "${this.pipelineName}" has no load package ${loadId}; list them with listCompletedLoadPackages()`);
-    const ps = this.wd.packageState(stage, loadId);
-    const jobs: LoadPackageInfo['jobs'] = [];
-    for (const state of JOB_STATES) {
-      for (const job of s.jobs(loadId, state, stage)) {
-        const st = statSync(s.jobPath(loadId, state, job, stage));
-        jobs.push({ job, table: parseJobName(job).table, state, sizeBytes: st.size, modifiedAt: st.mtime, failedMessage: state === 'failed_jobs' ? s.readJobException(loadId, job, stage) : undefined });
-      }
-    }
-    return { loadId, stage, schemaName: ps.schemaName, createdAt: ps.createdAt, jobs, rowCounts: ps.rowCounts };
+    const info = this.findLoadPackage(loadId);
+    if (!info) throw new HaulError('UnknownLoadId', `pipeline "${this.pipelineName}" has no load package ${loadId}; list them with listCompletedLoadPackages()`);
+    return info;
+  }
+
+  /** Pending packages, oldest first, in brief (tables, jobs, rows, refresh). */
+  pendingPackages(): PendingPackageInfo[] {
+    return describePendingPackages(this.wd.storage);
   }
 
   listFailedJobs(loadId: string): FailedJob[] {
@@ -228,7 +196,7 @@ export class Pipeline {
 
   /** Deletes every extracted and normalized package that has not loaded. State stays as committed. */
   dropPendingPackages(): void {
-    for (const p of this.wd.pendingPackages()) this.wd.storage.deletePackage(p.stage, p.loadId);
+    for (const p of this.wd.pendingPackages()) this.wd.storage.deletePending(p.loadId);
   }
 
   /** Deletes the local working dir (state, schemas, packages). The destination is not touched. */
@@ -275,184 +243,30 @@ export class Pipeline {
     };
   }
 
-  // ---- steps ---------------------------------------------------------------------------
+  // ---- steps: the step modules do the work; the facade wires context, lock, trace, progress ----
 
-  private async doExtract(data: Extractable, runOpts: RunOptions, stepOptions: StepOptions = {}): Promise<ExtractInfo> {
-    const wd = this.wd;
-    wd.storage.recover();
-    if (stepOptions.loadId) {
-      const done = (['extracted', 'normalized', 'loaded'] as const).find((st) => existsSync(wd.storage.packageDir(st, stepOptions.loadId!)));
-      if (done) {
-        const pkg = wd.packageState(done, stepOptions.loadId);
-        return { loadId: pkg.loadId, sourceName: pkg.sourceName, itemCounts: pkg.itemCounts };
-      }
-    }
-    const { schema: schemaName, refresh: runRefresh, loaderFileFormat: _f, ...hints } = runOpts;
+  private doExtract(data: Extractable, runOpts: RunOptions, stepOptions: StepOptions = {}): Promise<ExtractInfo> {
+    const { schema: schemaName, refresh, loaderFileFormat: _f, ...hints } = runOpts;
     void _f;
-    const source = toSource(data, { ...hints, sourceName: schemaName ?? this.pipelineName });
-    const state = structuredClone(wd.effectiveState(this.pipelineName, this.datasetName));
-    const schema = wd.effectiveSchema(source.schemaName)?.clone() ?? (await this.initialSchema(source.schemaName));
-    const refreshMode = runRefresh ?? this.opts.refresh;
-    const refresh = refreshMode ? planRefresh(refreshMode, source, schema, state) : undefined;
-
-    const loadId = stepOptions.loadId ?? newLoadId();
-    const tmp = wd.storage.beginPackage('extracted', loadId);
-    try {
-      const { signal } = stepOptions;
-    const onProgress = this.progressSink(stepOptions.onProgress);
-      const extracted = await extractSourceToDir({
-        dir: tmp,
-        source,
-        schema,
-        state,
-        signal,
-        onProgress: onProgress && ((p) => onProgress({ step: 'extract', loadId, resource: p.resource, table: p.table, count: p.items })),
-      });
-      state.default_schema_name ??= source.schemaName;
-      if (!state.schema_names.includes(source.schemaName)) state.schema_names.push(source.schemaName);
-      state.dataset_name = this.datasetName;
-      state.destination_name = this.destination.destinationName;
-      const changed = bumpStateVersion(state);
-      if (changed) writeStateRowJob(tmp, schema, state, this.pipelineName);
-      schema.bumpVersion();
-      const itemCounts: Record<string, number> = {};
-      for (const r of extracted) itemCounts[r.table] = (itemCounts[r.table] ?? 0) + r.items;
-      const pkg: PackageState = {
-        loadId,
-        createdAt: new Date().toISOString(),
-        schemaName: schema.name,
-        sourceName: source.name,
-        pipelineState: changed || refresh ? state : null,
-        chainRoots: [...new Set(extracted.map((r) => r.table))],
-        itemCounts,
-        refresh,
-      };
-      writeJsonFileAtomic(join(tmp, 'schema.json'), schema.toStored());
-      writeJsonFileAtomic(join(tmp, 'package_state.json'), pkg);
-      faultPoint('extract:before-commit');
-      wd.storage.commitPackage('extracted', loadId);
-      return { loadId, sourceName: source.name, itemCounts };
-    } catch (e) {
-      wd.storage.abortPackage('extracted', loadId);
-      throw e;
-    }
+    const ctx = { ...this.loadContext(), destinationName: this.destination.destinationName, initialSchema: (name: string) => this.initialSchema(name) };
+    return extractStep(ctx, { data, hints, schemaName, refresh: refresh ?? this.opts.refresh }, { ...stepOptions, onProgress: this.progressSink(stepOptions.onProgress) });
   }
 
-  private async doNormalize(stepOptions: StepOptions = {}): Promise<NormalizeInfo> {
-    const { signal } = stepOptions;
-    const onProgress = this.progressSink(stepOptions.onProgress);
-    const wd = this.wd;
-    wd.storage.recover();
-    const info: NormalizeInfo = { loadIds: [], rowCounts: {} };
-    for (const loadId of wd.storage.list('extracted')) {
-      const exDir = wd.storage.packageDir('extracted', loadId);
-      const pkg = wd.packageState('extracted', loadId);
-      const snapshot = wd.packageSchema('extracted', loadId);
-      // Build on what earlier packages already decided (types, variants), then add this one's hints.
-      const base = wd.effectiveSchema(snapshot.name, { skipExtracted: true });
-      const schema = base ? mergeSchemaSnapshot(base.clone(), snapshot, pkg.refresh) : snapshot;
-      const tmp = wd.storage.beginPackage('normalized', loadId);
-      try {
-        const inputs = wd.storage.jobs(loadId, 'new_jobs', 'extracted').map((job) => ({ table: parseJobName(job).table, path: join(exDir, 'new_jobs', job) }));
-        const res = await normalizeFiles({
-          schema,
-          loadId,
-          inputs,
-          outDir: join(tmp, 'new_jobs'),
-          nextFileId: () => randomBytes(5).toString('hex'),
-          signal,
-          onProgress: onProgress && ((p) => onProgress({ step: 'normalize', loadId, table: p.table, count: p.rows })),
-        });
-        faultPoint('normalize:mid');
-        schema.bumpVersion();
-        pkg.rowCounts = res.rowCounts;
-        pkg.normalizedAt = new Date().toISOString();
-        writeJsonFileAtomic(join(tmp, 'schema.json'), schema.toStored());
-        writeJsonFileAtomic(join(tmp, 'package_state.json'), pkg);
-        faultPoint('normalize:before-commit');
-        wd.storage.commitPackage('normalized', loadId);
-        faultPoint('normalize:after-commit');
-      } catch (e) {
-        wd.storage.abortPackage('normalized', loadId);
-        throw new PipelineStepFailed(this.pipelineName, 'normalize', loadId, e);
-      }
-      info.loadIds.push(loadId);
-      for (const [t, n] of Object.entries(pkg.rowCounts)) info.rowCounts[t] = (info.rowCounts[t] ?? 0) + n;
-    }
-    return info;
+  private doNormalize(stepOptions: StepOptions = {}): Promise<NormalizeInfo> {
+    return normalizeStep(this.loadContext(), { ...stepOptions, onProgress: this.progressSink(stepOptions.onProgress) });
   }
 
-  private async doLoad(stepOptions: StepOptions = {}): Promise<LoadInfo> {
-    const { signal } = stepOptions;
-    const onProgress = this.progressSink(stepOptions.onProgress);
-    const startedAt = new Date();
-    const packages: LoadPackageSummary[] = [];
-    const loadIds = this.wd.storage.list('normalized');
-    if (loadIds.length === 0) return this.emptyLoadInfo();
-    const client = this.newClient();
-    await client.open();
-    try {
-      for (const loadId of loadIds) {
-        let res;
-        try {
-          res = await loadPackage(this.wd.storage, loadId, client, onProgress && ((p) => onProgress({ step: 'load', ...p })), signal);
-        } catch (e) {
-          throw new PipelineStepFailed(this.pipelineName, 'load', loadId, e);
-        }
-        const loaded = res.failedJobs.length === 0;
-        if (loaded) {
-          faultPoint('load:after-complete');
-          this.commitPackage(res.schema, res.packageState);
-        }
-        packages.push({
-          loadId,
-          state: loaded ? 'loaded' : 'pending',
-          schemaName: res.schema.name,
-          schemaVersionHash: res.schema.versionHash,
-          rowCounts: res.packageState.rowCounts ?? {},
-          completedJobs: res.completedJobs.length,
-          failedJobs: res.failedJobs,
-        });
-        if (!loaded) break; // later packages wait: their state builds on this one
-      }
-    } finally {
-      await client.close();
-    }
-    return new LoadInfo(this.pipelineName, this.destination.destinationName, this.newClient().displayLocation, this.datasetName, packages, startedAt, new Date());
+  private doLoad(stepOptions: StepOptions = {}): Promise<LoadInfo> {
+    return loadStep(this.loadContext(), { ...stepOptions, onProgress: this.progressSink(stepOptions.onProgress) });
   }
 
-  /** After `_dlt_loads` has the package: commit its state and schema locally, then archive it. */
-  private commitPackage(schema: Schema, pkg: PackageState): void {
-    const local = this.wd.readState(this.pipelineName, this.datasetName);
-    if (pkg.pipelineState) {
-      const next = { ...pkg.pipelineState, _local: { ...local._local, first_run: false } };
-      this.wd.writeState(next);
-    } else if (local._local.first_run) {
-      local._local.first_run = false;
-      this.wd.writeState(local);
-    }
-    this.wd.writeSchema(schema);
-    this.wd.storage.archivePackage(pkg.loadId);
+  private doSync(): Promise<void> {
+    return syncStep(this.loadContext());
   }
 
-  private async doSync(): Promise<void> {
-    const local = this.wd.readState(this.pipelineName, this.datasetName);
-    const client = this.newClient();
-    await client.open();
-    try {
-      if (!(await client.isStorageInitialized())) return;
-      const row = await client.getStoredState(this.pipelineName);
-      if (!row || row.version <= local._state_version) return;
-      const remote = JSON.parse(row.state) as Omit<PipelineState, '_local'>;
-      const restored: PipelineState = { ...remote, _local: { ...local._local, first_run: false } } as PipelineState;
-      for (const name of remote.schema_names ?? []) {
-        const stored = await client.getStoredSchema(name);
-        if (stored) this.wd.writeSchema(Schema.fromStored(stored));
-      }
-      this.wd.writeState(restored);
-    } finally {
-      await client.close();
-    }
+  /** What the step modules work on. Durable runners (the Temporal activities) use it too. */
+  loadContext(): LoadContext {
+    return { wd: this.wd, pipelineName: this.pipelineName, datasetName: this.datasetName, destination: this.destination };
   }
 
   private async normalizeAndLoad(): Promise<LoadInfo> {
@@ -468,7 +282,7 @@ export class Pipeline {
   }
 
   private newClient(): DestinationClient {
-    return this.destination.createClient({ pipelineName: this.pipelineName, datasetName: this.datasetName });
+    return newDestinationClient(this.loadContext());
   }
 
   private async initialSchema(name: string): Promise<Schema> {
@@ -497,8 +311,7 @@ export class Pipeline {
   }
 
   private emptyLoadInfo(): LoadInfo {
-    const now = new Date();
-    return new LoadInfo(this.pipelineName, this.destination.destinationName, this.newClient().displayLocation, this.datasetName, [], now, now);
+    return emptyLoadInfo(this.loadContext());
   }
 
   /** Steps of one pipeline never overlap within a process. */
@@ -568,9 +381,9 @@ export function pipeline(options: PipelineOptions = {}): Pipeline {
 /** Re-opens an existing pipeline's working dir; fails clearly if there is none. */
 export function attach(options: { pipelineName: string; pipelinesDir?: string; destination?: PipelineOptions['destination'] }): Pipeline {
   const dir = resolve(options.pipelinesDir ?? defaultPipelinesDir());
-  const wd = new WorkingDir(join(dir, options.pipelineName));
+  const wd = new WorkingDir(workingDirOf(dir, options.pipelineName));
   if (!wd.exists()) {
-    const known = existsSync(dir) ? readdirSync(dir).filter((n) => existsSync(join(dir, n, 'state.json'))) : [];
+    const known = listPipelineNames(dir);
     const err = new PipelineNotFoundError(options.pipelineName, dir);
     if (known.length) err.message += ` (pipelines there: ${known.join(', ')})`;
     throw err;

@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { writeJsonFileAtomic } from '../storage/package-storage.js';
+import { writeJsonFileAtomic } from '../common/json-file.js';
 
 export interface StepTrace {
   step: 'sync' | 'extract' | 'normalize' | 'load' | 'drop';

@@ -4,7 +4,8 @@
  * a load (the error is reported once on stderr and the collector is switched off).
  */
 import { redact } from '../config/redact.js';
-import { JOB_STATES, PackageStorage } from '../storage/package-storage.js';
+import { JOB_STATES } from '../storage/layout.js';
+import { PackageStorage } from '../storage/package-storage.js';
 import { barCollector } from './bar.js';
 import type { ProgressCollector, ProgressEvent, ProgressStep } from './events.js';
 import { logCollector } from './log.js';

@@ -1,5 +1,6 @@
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { jobName } from './job-name.js';
 
 export interface JobFileWriterOptions {
   /** Folder the files go to. */
@@ -72,7 +73,7 @@ export class JobFileWriter {
   }
 
   private open(): void {
-    const name = `${this.opts.table}.${this.opts.nextFileId()}.0.${this.opts.format ?? 'jsonl'}`;
+    const name = jobName(this.opts.table, this.opts.nextFileId(), 0, this.opts.format ?? 'jsonl');
     this.fd = openSync(join(this.opts.dir, name), 'w');
     this.fileBytes = 0;
     this.files.push(name);

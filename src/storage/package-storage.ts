@@ -1,94 +1,138 @@
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, readFileSync, writeFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CorruptPackageFileError } from '../errors.js';
+import { readJsonFile, writeJsonFileAtomic } from '../common/json-file.js';
+import type { Schema } from '../schema/schema.js';
+import type { StoredSchema } from '../schema/types.js';
+import { compareLoadIds, parseJobName } from './job-name.js';
+import {
+  EXCEPTION_SUFFIX,
+  JOB_STATES,
+  PACKAGE_SCHEMA_FILE,
+  PACKAGE_STATE_FILE,
+  STAGES_NEWEST_FIRST,
+  TEMP_PREFIX,
+  stageRoot,
+  type JobState,
+  type PackageStage,
+  type PendingStage,
+} from './layout.js';
+import type { PackageState } from './package-state.js';
 
-export const JOB_STATES = ['new_jobs', 'started_jobs', 'completed_jobs', 'failed_jobs'] as const;
-export type JobState = (typeof JOB_STATES)[number];
-
-export type PackageStage = 'extracted' | 'normalized' | 'loaded';
-
-/** A job file name split into its parts: `<table>.<fileId>.<retryCount>.<format>`. */
-export interface ParsedJobName {
+/** A job file of a package: its name, the table it loads and where it is now. */
+export interface PackageJob {
+  job: string;
   table: string;
-  fileId: string;
-  retryCount: number;
-  format: string;
-}
-
-export function parseJobName(name: string): ParsedJobName {
-  const parts = name.split('.');
-  if (parts.length !== 4) throw new CorruptPackageFileError(name, 'job file name must be <table>.<fileId>.<retryCount>.<format>');
-  const [table, fileId, retry, format] = parts as [string, string, string, string];
-  return { table, fileId, retryCount: Number(retry), format };
+  path: string;
 }
 
 /**
- * The on-disk layout of one pipeline's working dir (see DESIGN.md):
- *
- *   state.json, schemas/<name>.schema.json, trace.json
- *   normalize/extracted/<loadId>/   extract committed
- *   load/normalized/<loadId>/       normalize committed (new_jobs/ started_jobs/ ...)
- *   load/loaded/<loadId>/           archived after the package completed
- *
- * Packages are built in a `.tmp-*` sibling folder and committed by an atomic rename, so a
- * crash leaves either nothing or a whole package.
+ * A package being built in its temp folder. Job files go to `newJobsDir` (through the job
+ * file writers); `commit()` publishes the whole package by one atomic rename, so a crash
+ * leaves either nothing or a whole package.
+ */
+export interface PackageBuilder {
+  readonly loadId: string;
+  readonly newJobsDir: string;
+  writeSchema(schema: Schema): void;
+  writeState(state: PackageState): void;
+  commit(): void;
+  abort(): void;
+}
+
+/**
+ * THE owner of a working dir's load packages: which stage holds a load id, the package's
+ * state and schema files, building and committing packages, and the job moves of the load
+ * state machine (start, complete, fail, retry). No other module joins a package path.
  */
 export class PackageStorage {
-  readonly extractedRoot: string;
-  readonly normalizedRoot: string;
-  readonly loadedRoot: string;
-  readonly schemasDir: string;
-
-  constructor(readonly workingDir: string) {
-    this.extractedRoot = join(workingDir, 'normalize', 'extracted');
-    this.normalizedRoot = join(workingDir, 'load', 'normalized');
-    this.loadedRoot = join(workingDir, 'load', 'loaded');
-    this.schemasDir = join(workingDir, 'schemas');
-  }
+  constructor(readonly workingDir: string) {}
 
   ensureLayout(): void {
-    for (const d of [this.extractedRoot, this.normalizedRoot, this.loadedRoot, this.schemasDir]) mkdirSync(d, { recursive: true });
+    for (const stage of STAGES_NEWEST_FIRST) mkdirSync(stageRoot(this.workingDir, stage), { recursive: true });
   }
 
-  packageDir(stage: PackageStage, loadId: string): string {
-    const root = stage === 'extracted' ? this.extractedRoot : stage === 'normalized' ? this.normalizedRoot : this.loadedRoot;
-    return join(root, loadId);
+  private dirOf(stage: PackageStage, loadId: string): string {
+    return join(stageRoot(this.workingDir, stage), loadId);
   }
 
+  private tempDirOf(stage: PendingStage, loadId: string): string {
+    return join(stageRoot(this.workingDir, stage), TEMP_PREFIX + loadId);
+  }
+
+  // ---- packages ------------------------------------------------------------------------
+
+  /** Load ids in a stage, oldest first. */
   list(stage: PackageStage): string[] {
-    const root = this.packageDir(stage, '');
+    const root = stageRoot(this.workingDir, stage);
     if (!existsSync(root)) return [];
     return readdirSync(root).filter((n) => !n.startsWith('.')).sort(compareLoadIds);
   }
 
-  /** Creates an empty temp folder for a package being built in `stage`. */
-  beginPackage(stage: 'extracted' | 'normalized', loadId: string): string {
-    const tmp = join(this.packageDir(stage, ''), `.tmp-${loadId}`);
+  has(stage: PackageStage, loadId: string): boolean {
+    return existsSync(this.dirOf(stage, loadId));
+  }
+
+  /** The stage that holds this load id (the most advanced one), or undefined. */
+  findStage(loadId: string): PackageStage | undefined {
+    return STAGES_NEWEST_FIRST.find((stage) => this.has(stage, loadId));
+  }
+
+  /** Pending packages (extracted or normalized), oldest first. */
+  pendingPackages(): Array<{ loadId: string; stage: PendingStage }> {
+    const ex = this.list('extracted').map((loadId) => ({ loadId, stage: 'extracted' as const }));
+    const no = this.list('normalized').map((loadId) => ({ loadId, stage: 'normalized' as const }));
+    return [...no, ...ex].sort((a, b) => compareLoadIds(a.loadId, b.loadId));
+  }
+
+  readPackageState(stage: PackageStage, loadId: string): PackageState {
+    return readJsonFile<PackageState>(join(this.dirOf(stage, loadId), PACKAGE_STATE_FILE));
+  }
+
+  writePackageState(stage: PackageStage, state: PackageState): void {
+    writeJsonFileAtomic(join(this.dirOf(stage, state.loadId), PACKAGE_STATE_FILE), state);
+  }
+
+  readPackageSchema(stage: PackageStage, loadId: string): StoredSchema {
+    return readJsonFile<StoredSchema>(join(this.dirOf(stage, loadId), PACKAGE_SCHEMA_FILE));
+  }
+
+  /** Starts building a package of `stage` in an empty temp folder. */
+  beginPackage(stage: PendingStage, loadId: string): PackageBuilder {
+    const tmp = this.tempDirOf(stage, loadId);
     rmSync(tmp, { recursive: true, force: true });
     mkdirSync(join(tmp, 'new_jobs'), { recursive: true });
     if (stage === 'normalized') for (const s of JOB_STATES) mkdirSync(join(tmp, s), { recursive: true });
-    return tmp;
+    return {
+      loadId,
+      newJobsDir: join(tmp, 'new_jobs'),
+      writeSchema: (schema) => writeJsonFileAtomic(join(tmp, PACKAGE_SCHEMA_FILE), schema.toStored()),
+      writeState: (state) => writeJsonFileAtomic(join(tmp, PACKAGE_STATE_FILE), state),
+      commit: () => this.commitPackage(stage, loadId),
+      abort: () => rmSync(tmp, { recursive: true, force: true }),
+    };
   }
 
-  /** Atomically publishes a temp package. For a normalized package, removes its extracted source. */
-  commitPackage(stage: 'extracted' | 'normalized', loadId: string): void {
-    const tmp = join(this.packageDir(stage, ''), `.tmp-${loadId}`);
-    renameSync(tmp, this.packageDir(stage, loadId));
-    if (stage === 'normalized') rmSync(this.packageDir('extracted', loadId), { recursive: true, force: true });
+  /** Publishes a temp package atomically. A normalized package replaces its extracted source. */
+  private commitPackage(stage: PendingStage, loadId: string): void {
+    renameSync(this.tempDirOf(stage, loadId), this.dirOf(stage, loadId));
+    if (stage === 'normalized') rmSync(this.dirOf('extracted', loadId), { recursive: true, force: true });
   }
 
-  abortPackage(stage: 'extracted' | 'normalized', loadId: string): void {
-    rmSync(join(this.packageDir(stage, ''), `.tmp-${loadId}`), { recursive: true, force: true });
-  }
-
+  /** Moves a completed normalized package to loaded/. */
   archivePackage(loadId: string): void {
-    const dest = this.packageDir('loaded', loadId);
+    const dest = this.dirOf('loaded', loadId);
     rmSync(dest, { recursive: true, force: true });
-    renameSync(this.packageDir('normalized', loadId), dest);
+    renameSync(this.dirOf('normalized', loadId), dest);
   }
 
   deletePackage(stage: PackageStage, loadId: string): void {
-    rmSync(this.packageDir(stage, loadId), { recursive: true, force: true });
+    rmSync(this.dirOf(stage, loadId), { recursive: true, force: true });
+  }
+
+  /** Deletes a pending package wherever it is (extracted and/or normalized). */
+  deletePending(loadId: string): void {
+    this.deletePackage('extracted', loadId);
+    this.deletePackage('normalized', loadId);
   }
 
   /**
@@ -96,56 +140,68 @@ export class PackageStorage {
    * again), and an extracted package whose normalized twin already exists is deleted.
    */
   recover(): void {
-    for (const root of [this.extractedRoot, this.normalizedRoot]) {
+    for (const stage of ['extracted', 'normalized'] as const) {
+      const root = stageRoot(this.workingDir, stage);
       if (!existsSync(root)) continue;
-      for (const n of readdirSync(root)) if (n.startsWith('.tmp-')) rmSync(join(root, n), { recursive: true, force: true });
+      for (const n of readdirSync(root)) if (n.startsWith(TEMP_PREFIX)) rmSync(join(root, n), { recursive: true, force: true });
     }
     for (const id of this.list('extracted')) {
-      if (existsSync(this.packageDir('normalized', id)) || existsSync(this.packageDir('loaded', id))) this.deletePackage('extracted', id);
+      if (this.has('normalized', id) || this.has('loaded', id)) this.deletePackage('extracted', id);
     }
   }
 
+  // ---- jobs ------------------------------------------------------------------------------
+
+  /** Job names in one job folder of a package, sorted. */
   jobs(loadId: string, state: JobState, stage: PackageStage = 'normalized'): string[] {
-    const dir = join(this.packageDir(stage, loadId), state);
+    const dir = join(this.dirOf(stage, loadId), state);
     if (!existsSync(dir)) return [];
-    return readdirSync(dir).filter((n) => !n.endsWith('.exception')).sort();
+    return readdirSync(dir).filter((n) => !n.endsWith(EXCEPTION_SUFFIX)).sort();
+  }
+
+  /** Jobs with their tables and paths. */
+  jobFiles(loadId: string, state: JobState, stage: PackageStage = 'normalized'): PackageJob[] {
+    return this.jobs(loadId, state, stage).map((job) => ({ job, table: parseJobName(job).table, path: this.jobPath(loadId, state, job, stage) }));
   }
 
   jobPath(loadId: string, state: JobState, job: string, stage: PackageStage = 'normalized'): string {
-    return join(this.packageDir(stage, loadId), state, job);
+    return join(this.dirOf(stage, loadId), state, job);
   }
 
-  moveJob(loadId: string, job: string, from: JobState, to: JobState, newName = job): void {
-    renameSync(this.jobPath(loadId, from, job), this.jobPath(loadId, to, newName));
+  jobStat(loadId: string, state: JobState, job: string, stage: PackageStage = 'normalized'): { sizeBytes: number; modifiedAt: Date } {
+    const st = statSync(this.jobPath(loadId, state, job, stage));
+    return { sizeBytes: st.size, modifiedAt: st.mtime };
   }
 
-  writeJobException(loadId: string, job: string, message: string): void {
-    writeFileSync(this.jobPath(loadId, 'failed_jobs', `${job}.exception`), message);
+  private move(loadId: string, job: string, from: JobState, to: JobState): void {
+    renameSync(this.jobPath(loadId, from, job), this.jobPath(loadId, to, job));
+  }
+
+  /** new -> started: the job's transaction is about to begin. */
+  startJob(loadId: string, job: string): void {
+    this.move(loadId, job, 'new_jobs', 'started_jobs');
+  }
+
+  /** started (or new, for a job that needs no load or whose marker shows it committed) -> completed. */
+  completeJob(loadId: string, job: string): void {
+    this.move(loadId, job, existsSync(this.jobPath(loadId, 'started_jobs', job)) ? 'started_jobs' : 'new_jobs', 'completed_jobs');
+  }
+
+  /** started -> failed, with the error text beside it. */
+  failJob(loadId: string, job: string, message: string): void {
+    this.move(loadId, job, 'started_jobs', 'failed_jobs');
+    writeFileSync(this.jobPath(loadId, 'failed_jobs', job + EXCEPTION_SUFFIX), message);
+  }
+
+  /** started or failed -> new: the job runs again on the next attempt. */
+  retryJob(loadId: string, job: string): void {
+    const from: JobState = existsSync(this.jobPath(loadId, 'started_jobs', job)) ? 'started_jobs' : 'failed_jobs';
+    this.move(loadId, job, from, 'new_jobs');
+    if (from === 'failed_jobs') rmSync(this.jobPath(loadId, 'failed_jobs', job + EXCEPTION_SUFFIX), { force: true });
   }
 
   readJobException(loadId: string, job: string, stage: PackageStage = 'normalized'): string | undefined {
-    const p = join(this.packageDir(stage, loadId), 'failed_jobs', `${job}.exception`);
+    const p = this.jobPath(loadId, 'failed_jobs', job + EXCEPTION_SUFFIX, stage);
     return existsSync(p) ? readFileSync(p, 'utf8') : undefined;
   }
-
-  fileSize(path: string): number {
-    return statSync(path).size;
-  }
 }
-
-/** Load ids are `<seconds>.<micros>`; compare numerically so ordering never depends on digits. */
-export function compareLoadIds(a: string, b: string): number {
-  const d = Number(a) - Number(b);
-  return d !== 0 && !Number.isNaN(d) ? d : a < b ? -1 : a > b ? 1 : 0;
-}
-
-let lastLoadId = 0;
-/** A new load id: unix time in seconds with microseconds, strictly increasing per process. */
-export function newLoadId(): string {
-  let t = Math.round((performance.timeOrigin + performance.now()) * 1000) / 1e6;
-  if (t <= lastLoadId) t = Math.round((lastLoadId + 0.000001) * 1e6) / 1e6;
-  lastLoadId = t;
-  return t.toFixed(6);
-}
-
-export { readJsonFile, writeJsonFileAtomic } from '../common/json-file.js';

@@ -1,25 +1,33 @@
 import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { readJsonFile, writeJsonFileAtomic } from '../common/json-file.js';
 import { Schema } from '../schema/schema.js';
 import type { StoredSchema } from '../schema/types.js';
-import type { PackageState } from './package-state.js';
-import { PackageStorage, readJsonFile, writeJsonFileAtomic } from './package-storage.js';
 import { newState, type PipelineState } from '../state/state.js';
+import { SCHEMA_FILE_SUFFIX, SCHEMAS_DIR, STATE_FILE, TRACE_FILE, type PackageStage, type PendingStage } from './layout.js';
+import type { PackageState } from './package-state.js';
+import { PackageStorage } from './package-storage.js';
+import { SnapshotStore } from './snapshots.js';
 
 /**
- * A pipeline's working dir: committed state and schemas, plus the package storage. The
- * "effective" state and schema include what pending packages will commit when they load,
- * so extracting twice before a load never re-reads the same incremental range.
+ * A pipeline's working dir: committed state and schemas, the trace, snapshots, and the
+ * package storage. The "effective" state and schema include what pending packages will
+ * commit when they load, so extracting twice before a load never re-reads the same
+ * incremental range.
  */
 export class WorkingDir {
   readonly storage: PackageStorage;
+  readonly snapshots: SnapshotStore;
   readonly statePath: string;
   readonly tracePath: string;
+  readonly schemasDir: string;
 
   constructor(readonly dir: string) {
     this.storage = new PackageStorage(dir);
-    this.statePath = join(dir, 'state.json');
-    this.tracePath = join(dir, 'trace.json');
+    this.statePath = join(dir, STATE_FILE);
+    this.tracePath = join(dir, TRACE_FILE);
+    this.schemasDir = join(dir, SCHEMAS_DIR);
+    this.snapshots = new SnapshotStore(dir, this.statePath, this.schemasDir);
   }
 
   exists(): boolean {
@@ -28,6 +36,7 @@ export class WorkingDir {
 
   create(): void {
     mkdirSync(this.dir, { recursive: true });
+    mkdirSync(this.schemasDir, { recursive: true });
     this.storage.ensureLayout();
   }
 
@@ -45,8 +54,8 @@ export class WorkingDir {
     writeJsonFileAtomic(this.statePath, state);
   }
 
-  schemaPath(name: string): string {
-    return join(this.storage.schemasDir, `${name}.schema.json`);
+  private schemaPath(name: string): string {
+    return join(this.schemasDir, name + SCHEMA_FILE_SUFFIX);
   }
 
   readSchema(name: string): Schema | undefined {
@@ -55,30 +64,35 @@ export class WorkingDir {
   }
 
   writeSchema(schema: Schema): void {
-    mkdirSync(this.storage.schemasDir, { recursive: true });
+    mkdirSync(this.schemasDir, { recursive: true });
     writeJsonFileAtomic(this.schemaPath(schema.name), schema.toStored());
   }
 
   schemaNames(): string[] {
-    if (!existsSync(this.storage.schemasDir)) return [];
-    return readdirSync(this.storage.schemasDir)
-      .filter((f) => f.endsWith('.schema.json'))
-      .map((f) => f.slice(0, -'.schema.json'.length));
+    if (!existsSync(this.schemasDir)) return [];
+    return readdirSync(this.schemasDir)
+      .filter((f) => f.endsWith(SCHEMA_FILE_SUFFIX))
+      .map((f) => f.slice(0, -SCHEMA_FILE_SUFFIX.length));
+  }
+
+  /** Every committed schema. */
+  schemas(): Schema[] {
+    return this.schemaNames()
+      .map((n) => this.readSchema(n))
+      .filter((s): s is Schema => s !== undefined);
   }
 
   /** Pending packages, oldest first, with the stage they are in. */
-  pendingPackages(): Array<{ loadId: string; stage: 'extracted' | 'normalized' }> {
-    const ex = this.storage.list('extracted').map((loadId) => ({ loadId, stage: 'extracted' as const }));
-    const no = this.storage.list('normalized').map((loadId) => ({ loadId, stage: 'normalized' as const }));
-    return [...no, ...ex].sort((a, b) => Number(a.loadId) - Number(b.loadId));
+  pendingPackages(): Array<{ loadId: string; stage: PendingStage }> {
+    return this.storage.pendingPackages();
   }
 
-  packageState(stage: 'extracted' | 'normalized' | 'loaded', loadId: string): PackageState {
-    return readJsonFile<PackageState>(join(this.storage.packageDir(stage, loadId), 'package_state.json'));
+  packageState(stage: PackageStage, loadId: string): PackageState {
+    return this.storage.readPackageState(stage, loadId);
   }
 
-  packageSchema(stage: 'extracted' | 'normalized' | 'loaded', loadId: string): Schema {
-    return Schema.fromStored(readJsonFile<StoredSchema>(join(this.storage.packageDir(stage, loadId), 'schema.json')));
+  packageSchema(stage: PackageStage, loadId: string): Schema {
+    return Schema.fromStored(this.storage.readPackageSchema(stage, loadId));
   }
 
   /** The state the next extract starts from: the newest pending package's, else committed. */

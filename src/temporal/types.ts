@@ -3,7 +3,7 @@
  * schema hashes. Never rows, never credentials. Types and pure constants only (workflow code imports these).
  */
 
-import type { LoadPackageSummary } from '../pipeline/load-info.js';
+import type { LoadPackageSummary } from '../load/load-info.js';
 
 /** The task queue workers poll and clients start runs on, unless HAUL_TASK_QUEUE or an option says otherwise. */
 export const DEFAULT_TASK_QUEUE = 'haul';

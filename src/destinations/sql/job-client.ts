@@ -577,6 +577,18 @@ export class SqlJobClient implements DestinationClient {
     );
   }
 
+  async listTables(): Promise<string[]> {
+    return this.wrap('listing tables', async () => [...(await this.tableNames(this.sql, this.datasetName))].sort());
+  }
+
+  async renameTable(from: string, to: string): Promise<void> {
+    await this.wrap(`renaming table "${from}" to "${to}"`, () =>
+      this.sql.transaction(async (tx) => {
+        await tx.execute(`ALTER TABLE ${this.t(from)} RENAME TO ${this.q(to)}`);
+      }),
+    );
+  }
+
   async dropDataset(): Promise<void> {
     await this.wrap('dropping the dataset', () =>
       this.sql.transaction(async (tx) => {

@@ -1,5 +1,12 @@
 import { HaulError } from '../errors.js';
-import type { FailedJob } from '../load/load-package.js';
+
+/** A job that failed terminally; it stays in failed_jobs/ and keeps its package pending. */
+export interface FailedJob {
+  loadId: string;
+  job: string;
+  table: string;
+  message: string;
+}
 
 export interface LoadPackageSummary {
   loadId: string;

@@ -1,4 +1,4 @@
-import type { Source } from '../extract/resource.js';
+import type { Source } from './resource.js';
 import { normalizeTableName } from '../normalize/naming.js';
 import type { Schema } from '../schema/schema.js';
 import type { RefreshPlan } from '../storage/package-state.js';

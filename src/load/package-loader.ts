@@ -1,18 +1,12 @@
-import { join } from 'node:path';
 import type { DestinationClient, JobFile, TableChainJob } from '../destinations/types.js';
 import { HaulError, LoadJobFailedError } from '../errors.js';
 import { faultPoint } from '../common/faults.js';
 import { Schema } from '../schema/schema.js';
-import type { StoredSchema } from '../schema/types.js';
-import { PackageStorage, parseJobName, readJsonFile, writeJsonFileAtomic } from '../storage/package-storage.js';
+import { parseJobName } from '../storage/job-name.js';
+import type { PackageStorage } from '../storage/package-storage.js';
 import type { PackageState } from '../storage/package-state.js';
-
-export interface FailedJob {
-  loadId: string;
-  job: string;
-  table: string;
-  message: string;
-}
+import type { FailedJob } from './load-info.js';
+import { applyRefreshPlan } from './refresh.js';
 
 export interface PackageLoadResult {
   loadId: string;
@@ -44,10 +38,8 @@ export async function loadPackage(
   onProgress?: (p: LoadProgress) => void,
   signal?: AbortSignal,
 ): Promise<PackageLoadResult> {
-  const dir = storage.packageDir('normalized', loadId);
-  const schema = Schema.fromStored(readJsonFile<StoredSchema>(join(dir, 'schema.json')));
-  const statePath = join(dir, 'package_state.json');
-  const pkg = readJsonFile<PackageState>(statePath);
+  const schema = Schema.fromStored(storage.readPackageSchema('normalized', loadId));
+  const pkg = storage.readPackageState('normalized', loadId);
   const result: PackageLoadResult = { loadId, schema, packageState: pkg, completedJobs: [], failedJobs: [], wasAlreadyCompleted: false };
 
   if (await client.isLoadCompleted(loadId)) {
@@ -56,18 +48,20 @@ export async function loadPackage(
   }
   await client.initializeStorage();
   if (pkg.refresh && !pkg.refreshApplied) {
-    if (pkg.refresh.dropTables.length) await client.dropTables(pkg.refresh.dropTables);
-    if (pkg.refresh.truncateTables.length) await client.truncateTables(pkg.refresh.truncateTables);
+    await applyRefreshPlan(client, pkg.refresh);
     pkg.refreshApplied = true;
-    writeJsonFileAtomic(statePath, pkg);
+    storage.writePackageState('normalized', pkg);
   }
   await client.updateStoredSchema(schema);
 
   // Resume: started jobs that committed are done; the rest (and earlier failures) run again.
   const committed = await client.completedJobs(loadId);
-  for (const job of storage.jobs(loadId, 'started_jobs')) storage.moveJob(loadId, job, 'started_jobs', committed.has(job) ? 'completed_jobs' : 'new_jobs');
-  for (const job of storage.jobs(loadId, 'failed_jobs')) storage.moveJob(loadId, job, 'failed_jobs', 'new_jobs');
-  for (const job of storage.jobs(loadId, 'new_jobs')) if (committed.has(job)) storage.moveJob(loadId, job, 'new_jobs', 'completed_jobs');
+  for (const job of storage.jobs(loadId, 'started_jobs')) {
+    if (committed.has(job)) storage.completeJob(loadId, job);
+    else storage.retryJob(loadId, job);
+  }
+  for (const job of storage.jobs(loadId, 'failed_jobs')) storage.retryJob(loadId, job);
+  for (const job of storage.jobs(loadId, 'new_jobs')) if (committed.has(job)) storage.completeJob(loadId, job);
 
   const pending = storage.jobs(loadId, 'new_jobs');
   const jobsTotal = pending.length + storage.jobs(loadId, 'completed_jobs').length;
@@ -83,7 +77,7 @@ export async function loadPackage(
   for (const job of pending) {
     const table = parseJobName(job).table;
     const disposition = schema.getTable(table) ? schema.writeDispositionOf(table) : 'append';
-    if (disposition === 'skip') storage.moveJob(loadId, job, 'new_jobs', 'completed_jobs');
+    if (disposition === 'skip') storage.completeJob(loadId, job);
     else if (disposition === 'append') appendJobs.push(job);
     else {
       const root = schema.rootOf(table).name;
@@ -94,15 +88,14 @@ export async function loadPackage(
   }
 
   const run = async (jobs: string[], table: string, exec: (files: JobFile[]) => Promise<void>) => {
-    for (const j of jobs) storage.moveJob(loadId, j, 'new_jobs', 'started_jobs');
+    for (const j of jobs) storage.startJob(loadId, j);
     try {
       await exec(jobs.map(jobFile));
     } catch (e) {
       if (e instanceof HaulError && !e.retryable) {
         const err = new LoadJobFailedError(loadId, jobs.join(', '), table, e);
         for (const j of jobs) {
-          storage.moveJob(loadId, j, 'started_jobs', 'failed_jobs');
-          storage.writeJobException(loadId, j, err.message);
+          storage.failJob(loadId, j, err.message);
           result.failedJobs.push({ loadId, job: j, table, message: err.message });
         }
         return;
@@ -111,7 +104,7 @@ export async function loadPackage(
     }
     faultPoint('load:after-commit');
     for (const j of jobs) {
-      storage.moveJob(loadId, j, 'started_jobs', 'completed_jobs');
+      storage.completeJob(loadId, j);
       result.completedJobs.push(j);
     }
     jobsDone += jobs.length;

@@ -1,0 +1,101 @@
+import { faultPoint } from '../common/faults.js';
+import type { Schema } from '../schema/schema.js';
+import type { StepOptions } from '../progress/step-options.js';
+import { bumpStateVersion } from '../state/state.js';
+import { newLoadId } from '../storage/job-name.js';
+import type { PackageState } from '../storage/package-state.js';
+import type { WorkingDir } from '../storage/working-dir.js';
+import { extractSourceToDir } from './extract.js';
+import { planRefresh, type RefreshMode } from './refresh.js';
+import { writeStateRowJob } from './state-row.js';
+import { toSource, type Extractable, type ToSourceHints } from './to-source.js';
+
+export interface ExtractInfo {
+  loadId: string;
+  sourceName: string;
+  /** Items extracted per root table. */
+  itemCounts: Record<string, number>;
+}
+
+/** Where extract works: the pipeline's working dir and the names its package records. */
+export interface ExtractContext {
+  wd: WorkingDir;
+  pipelineName: string;
+  datasetName: string;
+  destinationName: string;
+  /** The schema a source starts with when the working dir has none (e.g. an imported one). */
+  initialSchema(name: string): Promise<Schema>;
+}
+
+export interface ExtractRequest {
+  data: Extractable;
+  /** Table hints for data that is not a resource (tableName, writeDisposition, columns, ...). */
+  hints: Omit<ToSourceHints, 'sourceName'>;
+  /** The schema (= source) name for data that is not a source; default: the pipeline name. */
+  schemaName?: string;
+  refresh?: RefreshMode;
+}
+
+/**
+ * The extract step: pulls the data into a new extracted package and commits it atomically.
+ * The package carries the schema with the resources' hints, the state the extract produced
+ * (committed locally only once the package loads) and the refresh plan, if any.
+ * With `stepOptions.loadId` set and that package existing already, nothing is extracted
+ * again: an attempt that committed and then died is recognised.
+ */
+export async function extractStep(ctx: ExtractContext, req: ExtractRequest, stepOptions: StepOptions = {}): Promise<ExtractInfo> {
+  const { wd } = ctx;
+  wd.storage.recover();
+  if (stepOptions.loadId) {
+    const done = wd.storage.findStage(stepOptions.loadId);
+    if (done) {
+      const pkg = wd.packageState(done, stepOptions.loadId);
+      return { loadId: pkg.loadId, sourceName: pkg.sourceName, itemCounts: pkg.itemCounts };
+    }
+  }
+  const source = toSource(req.data, { ...req.hints, sourceName: req.schemaName ?? ctx.pipelineName });
+  const state = structuredClone(wd.effectiveState(ctx.pipelineName, ctx.datasetName));
+  const schema = wd.effectiveSchema(source.schemaName)?.clone() ?? (await ctx.initialSchema(source.schemaName));
+  const refresh = req.refresh ? planRefresh(req.refresh, source, schema, state) : undefined;
+
+  const loadId = stepOptions.loadId ?? newLoadId();
+  const pkgBuilder = wd.storage.beginPackage('extracted', loadId);
+  try {
+    const { signal, onProgress } = stepOptions;
+    const extracted = await extractSourceToDir({
+      jobsDir: pkgBuilder.newJobsDir,
+      source,
+      schema,
+      state,
+      signal,
+      onProgress: onProgress && ((p) => onProgress({ step: 'extract', loadId, resource: p.resource, table: p.table, count: p.items })),
+    });
+    state.default_schema_name ??= source.schemaName;
+    if (!state.schema_names.includes(source.schemaName)) state.schema_names.push(source.schemaName);
+    state.dataset_name = ctx.datasetName;
+    state.destination_name = ctx.destinationName;
+    const changed = bumpStateVersion(state);
+    if (changed) writeStateRowJob(pkgBuilder.newJobsDir, schema, state, ctx.pipelineName);
+    schema.bumpVersion();
+    const itemCounts: Record<string, number> = {};
+    for (const r of extracted) itemCounts[r.table] = (itemCounts[r.table] ?? 0) + r.items;
+    const pkg: PackageState = {
+      loadId,
+      createdAt: new Date().toISOString(),
+      schemaName: schema.name,
+      sourceName: source.name,
+      pipelineState: changed || refresh ? state : null,
+      chainRoots: [...new Set(extracted.map((r) => r.table))],
+      itemCounts,
+      refresh,
+    };
+    pkgBuilder.writeSchema(schema);
+    pkgBuilder.writeState(pkg);
+    faultPoint('extract:before-commit');
+    pkgBuilder.commit();
+    return { loadId, sourceName: source.name, itemCounts };
+  } catch (e) {
+    pkgBuilder.abort();
+    throw e;
+  }
+}

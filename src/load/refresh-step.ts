@@ -1,0 +1,64 @@
+import { HaulError } from '../errors.js';
+import type { RefreshPlan } from '../storage/package-state.js';
+import { applyRefreshPlan, dropTableBackups, restoreTableBackups } from './refresh.js';
+import { newDestinationClient, type LoadContext } from './step.js';
+
+/**
+ * The refresh as a step of its own, for durable runners: a workflow applies a normalized
+ * package's refresh plan before the load (which then skips it), under a snapshot its
+ * compensation can restore. The same `applyRefreshPlan` the in-process load uses does the
+ * work, so the plan reaches the destination in one way only.
+ */
+export async function applyRefreshStep(ctx: LoadContext, loadId: string, snapshotId?: string): Promise<RefreshPlan | undefined> {
+  const { storage, snapshots } = ctx.wd;
+  if (!storage.has('normalized', loadId)) throw new HaulError('UnknownLoadId', `pipeline "${ctx.pipelineName}" has no normalized package ${loadId}`);
+  const pkg = storage.readPackageState('normalized', loadId);
+  if (!pkg.refresh || pkg.refreshApplied) return pkg.refresh;
+  if (snapshotId && !snapshots.exists(snapshotId)) {
+    throw new HaulError('SnapshotMissing', `snapshot ${snapshotId} of pipeline "${ctx.pipelineName}" does not exist; take it before the refresh`);
+  }
+  await withClient(ctx, (client) => applyRefreshPlan(client, pkg.refresh!, snapshotId ? { store: snapshots, id: snapshotId } : undefined));
+  pkg.refreshApplied = true;
+  storage.writePackageState('normalized', pkg);
+  return pkg.refresh;
+}
+
+/**
+ * Compensation: drops the given pending packages, puts the snapshot's state and schemas
+ * back, returns the tables a refresh renamed aside, and re-creates at the destination the
+ * tables of the restored schemas (a refresh may have dropped them; their rows are not
+ * restored). Idempotent.
+ */
+export async function restoreSnapshotStep(ctx: LoadContext, snapshotId: string, loadIds: string[]): Promise<void> {
+  const { wd } = ctx;
+  for (const id of loadIds) wd.storage.deletePending(id);
+  if (!wd.snapshots.exists(snapshotId)) return; // already restored and discarded
+  wd.snapshots.restoreLocal(snapshotId);
+  const schemas = wd.schemas();
+  const backups = wd.snapshots.readBackups(snapshotId);
+  if (schemas.length || backups.length) {
+    await withClient(ctx, async (client) => {
+      await client.initializeStorage();
+      await restoreTableBackups(client, backups);
+      for (const s of schemas) await client.updateStoredSchema(s);
+    });
+  }
+  wd.snapshots.discard(snapshotId);
+}
+
+/** The run succeeded: drops the snapshot and the tables a refresh renamed aside under it. */
+export async function dropSnapshotStep(ctx: LoadContext, snapshotId: string): Promise<void> {
+  const backups = ctx.wd.snapshots.readBackups(snapshotId);
+  if (backups.length) await withClient(ctx, (client) => dropTableBackups(client, backups));
+  ctx.wd.snapshots.discard(snapshotId);
+}
+
+async function withClient<T>(ctx: LoadContext, fn: (c: ReturnType<typeof newDestinationClient>) => Promise<T>): Promise<T> {
+  const client = newDestinationClient(ctx);
+  await client.open();
+  try {
+    return await fn(client);
+  } finally {
+    await client.close();
+  }
+}

@@ -1,0 +1,60 @@
+import { randomBytes } from 'node:crypto';
+import { faultPoint } from '../common/faults.js';
+import { PipelineStepFailed } from '../errors.js';
+import type { StepOptions } from '../progress/step-options.js';
+import type { WorkingDir } from '../storage/working-dir.js';
+import { normalizeFiles } from './index.js';
+import { mergeSchemaSnapshot } from './schema-snapshot.js';
+
+export interface NormalizeInfo {
+  loadIds: string[];
+  rowCounts: Record<string, number>;
+}
+
+/**
+ * The normalize step: every extracted package, oldest first, becomes a normalized package
+ * (job files per table, the evolved schema, row counts), committed atomically; the
+ * extracted package is removed in the same move. A package that fails stays extracted, so
+ * the step can run again once the cause is fixed.
+ */
+export async function normalizeStep(ctx: { wd: WorkingDir; pipelineName: string }, stepOptions: StepOptions = {}): Promise<NormalizeInfo> {
+  const { wd } = ctx;
+  const { signal, onProgress } = stepOptions;
+  wd.storage.recover();
+  const info: NormalizeInfo = { loadIds: [], rowCounts: {} };
+  for (const loadId of wd.storage.list('extracted')) {
+    const pkg = wd.packageState('extracted', loadId);
+    const snapshot = wd.packageSchema('extracted', loadId);
+    // Build on what earlier packages already decided (types, variants), then add this one's hints.
+    const base = wd.effectiveSchema(snapshot.name, { skipExtracted: true });
+    const schema = base ? mergeSchemaSnapshot(base.clone(), snapshot, pkg.refresh) : snapshot;
+    const pkgBuilder = wd.storage.beginPackage('normalized', loadId);
+    try {
+      const inputs = wd.storage.jobFiles(loadId, 'new_jobs', 'extracted').map(({ table, path }) => ({ table, path }));
+      const res = await normalizeFiles({
+        schema,
+        loadId,
+        inputs,
+        outDir: pkgBuilder.newJobsDir,
+        nextFileId: () => randomBytes(5).toString('hex'),
+        signal,
+        onProgress: onProgress && ((p) => onProgress({ step: 'normalize', loadId, table: p.table, count: p.rows })),
+      });
+      faultPoint('normalize:mid');
+      schema.bumpVersion();
+      pkg.rowCounts = res.rowCounts;
+      pkg.normalizedAt = new Date().toISOString();
+      pkgBuilder.writeSchema(schema);
+      pkgBuilder.writeState(pkg);
+      faultPoint('normalize:before-commit');
+      pkgBuilder.commit();
+      faultPoint('normalize:after-commit');
+    } catch (e) {
+      pkgBuilder.abort();
+      throw new PipelineStepFailed(ctx.pipelineName, 'normalize', loadId, e);
+    }
+    info.loadIds.push(loadId);
+    for (const [t, n] of Object.entries(pkg.rowCounts)) info.rowCounts[t] = (info.rowCounts[t] ?? 0) + n;
+  }
+  return info;
+}

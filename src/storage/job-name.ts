@@ -1,0 +1,35 @@
+import { CorruptPackageFileError } from '../errors.js';
+
+/** A job file name split into its parts: `<table>.<fileId>.<retryCount>.<format>`. */
+export interface ParsedJobName {
+  table: string;
+  fileId: string;
+  retryCount: number;
+  format: string;
+}
+
+export function parseJobName(name: string): ParsedJobName {
+  const parts = name.split('.');
+  if (parts.length !== 4) throw new CorruptPackageFileError(name, 'job file name must be <table>.<fileId>.<retryCount>.<format>');
+  const [table, fileId, retry, format] = parts as [string, string, string, string];
+  return { table, fileId, retryCount: Number(retry), format };
+}
+
+export function jobName(table: string, fileId: string, retryCount: number, format: string): string {
+  return `${table}.${fileId}.${retryCount}.${format}`;
+}
+
+/** Load ids are `<seconds>.<micros>`; compare numerically so ordering never depends on digits. */
+export function compareLoadIds(a: string, b: string): number {
+  const d = Number(a) - Number(b);
+  return d !== 0 && !Number.isNaN(d) ? d : a < b ? -1 : a > b ? 1 : 0;
+}
+
+let lastLoadId = 0;
+/** A new load id: unix time in seconds with microseconds, strictly increasing per process. */
+export function newLoadId(): string {
+  let t = Math.round((performance.timeOrigin + performance.now()) * 1000) / 1e6;
+  if (t <= lastLoadId) t = Math.round((lastLoadId + 0.000001) * 1e6) / 1e6;
+  lastLoadId = t;
+  return t.toFixed(6);
+}

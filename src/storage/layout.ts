@@ -1,0 +1,35 @@
+/**
+ * The on-disk layout of one pipeline's working dir (DESIGN.md, docs/package-format.md).
+ * This file is the only place that spells its folder and file names:
+ *
+ *   state.json, schemas/<name>.schema.json, trace.json, snapshots/<id>/
+ *   normalize/extracted/<loadId>/   extract committed
+ *   load/normalized/<loadId>/       normalize committed (new_jobs/ started_jobs/ ...)
+ *   load/loaded/<loadId>/           archived after the package completed
+ */
+import { join } from 'node:path';
+
+export const JOB_STATES = ['new_jobs', 'started_jobs', 'completed_jobs', 'failed_jobs'] as const;
+export type JobState = (typeof JOB_STATES)[number];
+
+export type PackageStage = 'extracted' | 'normalized' | 'loaded';
+export type PendingStage = Exclude<PackageStage, 'loaded'>;
+/** Most advanced first: while a package moves on, the later stage is the truth. */
+export const STAGES_NEWEST_FIRST: readonly PackageStage[] = ['loaded', 'normalized', 'extracted'];
+
+export const STATE_FILE = 'state.json';
+export const TRACE_FILE = 'trace.json';
+export const SCHEMAS_DIR = 'schemas';
+export const SNAPSHOTS_DIR = 'snapshots';
+export const PACKAGE_STATE_FILE = 'package_state.json';
+export const PACKAGE_SCHEMA_FILE = 'schema.json';
+export const SCHEMA_FILE_SUFFIX = '.schema.json';
+/** A failed job's error text sits beside it as `<job>.exception`. */
+export const EXCEPTION_SUFFIX = '.exception';
+/** Packages are built in a `.tmp-<loadId>` sibling and committed by an atomic rename. */
+export const TEMP_PREFIX = '.tmp-';
+
+export function stageRoot(workingDir: string, stage: PackageStage): string {
+  if (stage === 'extracted') return join(workingDir, 'normalize', 'extracted');
+  return join(workingDir, 'load', stage);
+}
