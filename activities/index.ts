@@ -11,6 +11,7 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import type { z } from 'zod';
 import { formatIssue } from '../src/common/zod-issues.js';
+import { redact } from '../src/config/redact.js';
 import { HaulError, InvalidOptionsError } from '../src/errors.js';
 import { isResource, isSource, Source, type Resource } from '../src/extract/resource.js';
 import type { Extractable } from '../src/extract/to-source.js';
@@ -21,6 +22,7 @@ import { planDrop } from '../src/pipeline/drop.js';
 import { defaultPipelinesDir, type RunOptions } from '../src/pipeline/options.js';
 import { pipeline, type Pipeline, type StepOptions, type StepProgress } from '../src/pipeline/pipeline.js';
 import type {
+  HaulActivities,
   DropInput,
   DropResult,
   ExtractResult,
@@ -68,11 +70,12 @@ export interface ActivitiesOptions {
 
 // ---- error mapping -----------------------------------------------------------------------
 
-/** Hides `user:password@` in URLs and `password=...` pairs, in case a driver message has them. */
+/**
+ * Text that goes into Temporal history: known secrets, `user:password@` in URLs and
+ * `password=...` pairs are hidden, in case a driver message quotes them.
+ */
 export function scrubSecrets(message: string): string {
-  return message
-    .replace(/(\b[a-z][a-z0-9+.-]*:\/\/)[^/\s:@]+:[^/\s@]+@/gi, '$1***:***@')
-    .replace(/\b(password|passwd|pwd|secret|token|api[_-]?key)\s*[=:]\s*("[^"]*"|'[^']*'|[^\s;,&]+)/gi, '$1=***');
+  return redact(message);
 }
 
 function innermostHaulError(e: unknown): HaulError | undefined {
@@ -159,7 +162,7 @@ async function heartbeating<T>(step: string, fn: (opts: StepOptions) => Promise<
 
 // ---- the activities --------------------------------------------------------------------------
 
-export function createActivities(opts: ActivitiesOptions) {
+export function createActivities(opts: ActivitiesOptions): HaulActivities {
   const destinations = opts.destinations ?? {};
 
   function destinationOf(ref: PipelineRef): DestinationFactory {
@@ -356,4 +359,4 @@ export function createActivities(opts: ActivitiesOptions) {
   };
 }
 
-export type HaulActivities = ReturnType<typeof createActivities>;
+export type { HaulActivities };

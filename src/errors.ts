@@ -1,15 +1,15 @@
 /**
  * Typed errors. Each names what is wrong (table, column, file) and what to do. The `code`
  * is stable and becomes the Temporal ApplicationFailure type; `retryable` tells the
- * activity layer whether trying again can help.
+ * activity layer whether trying again can help. This file imports nothing: secrets are
+ * redacted where text leaves haul (the Pipeline facade, logger, trace, CLI, Temporal
+ * failure mapping), see `redactError` in config/redact.ts.
  */
-import { redact } from './config/redact.js';
 export class HaulError extends Error {
   readonly code: string;
   readonly retryable: boolean;
   constructor(code: string, message: string, options: { cause?: unknown; retryable?: boolean } = {}) {
-    // Messages never carry known secrets (values from .dlt/secrets.toml, secrets.get()).
-    super(redact(message), options.cause === undefined ? undefined : { cause: options.cause });
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
     this.code = code;
     this.retryable = options.retryable ?? false;

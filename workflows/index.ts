@@ -20,9 +20,9 @@ import {
   type ActivityOptions,
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
-import type { HaulActivities } from '../activities/index.js';
 import { HaulDataset, HaulDestination, HaulLoadId, HaulPipeline, HaulStage } from '../src/temporal/search-attributes.js';
 import type {
+  HaulActivities,
   ActivityTuning,
   DropInput,
   DropResult,

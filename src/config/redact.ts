@@ -2,8 +2,8 @@
  * Secret redaction. Every value in a `.dlt/secrets.toml` (project and global) and every
  * value read through `secrets.get()` is a known secret; `redact()` replaces known secrets
  * (also JSON- and URL-escaped) and credential-looking patterns (`user:pass@` in URLs,
- * `password=...`) with `***`. Used by HaulError messages, traces, the progress logger and
- * the CLI. Imports nothing from haul but the TOML reader (errors.ts depends on this file).
+ * `password=...`) with `***`. Used where text leaves haul: errors thrown by the Pipeline
+ * facade (`redactError`), traces, the progress logger, the CLI and Temporal failures.
  */
 import { join } from 'node:path';
 import { configDirs, readTomlFile, stringLeaves, type ConfigDirs } from './toml-files.js';
@@ -85,6 +85,21 @@ export function redactDeep<T>(value: T): T {
     return out as T;
   }
   return value;
+}
+
+/**
+ * Redacts an error in place before it leaves haul: its message and stack, and those of its
+ * causes (a wrapped driver error may quote a credential). Returns the same error.
+ */
+export function redactError<E>(e: E): E {
+  let cur: unknown = e;
+  for (let depth = 0; depth < 10 && cur instanceof Error; depth++) {
+    const clean = redact(cur.message);
+    if (clean !== cur.message) cur.message = clean;
+    if (cur.stack) cur.stack = redact(cur.stack);
+    cur = cur.cause;
+  }
+  return e;
 }
 
 /** For tests: forget registered secrets. */

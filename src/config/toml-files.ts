@@ -1,6 +1,6 @@
 /**
  * The `.dlt/config.toml` and `.dlt/secrets.toml` files, read with smol-toml and cached by
- * mtime. This module imports nothing from haul (errors.ts uses the redactor, which uses it),
+ * mtime. This module imports nothing from haul (the redactor uses it),
  * so a broken file is reported as a value, not thrown.
  */
 import { statSync, readFileSync } from 'node:fs';

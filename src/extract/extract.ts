@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { UnserializableValueError, InvalidOptionsError, HaulError } from '../errors.js';
-import { normalizeIdentifier, normalizeTableName } from '../normalize/naming.js';
+import { normalizeIdentifier, normalizeTableName } from '../schema/naming.js';
 import type { Schema } from '../schema/schema.js';
 import { STATE_TABLE } from '../schema/system.js';
 import type { ColumnSchema } from '../schema/types.js';

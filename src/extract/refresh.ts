@@ -1,5 +1,5 @@
 import type { Source } from './resource.js';
-import { normalizeTableName } from '../normalize/naming.js';
+import { normalizeTableName } from '../schema/naming.js';
 import type { Schema } from '../schema/schema.js';
 import type { RefreshPlan } from '../storage/package-state.js';
 import { resourceStateOf, type PipelineState } from '../state/state.js';

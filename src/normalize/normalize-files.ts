@@ -14,7 +14,7 @@ import { statSync } from 'node:fs';
 import { CorruptPackageFileError, IdentifierCollisionError, InvalidIdentifierError, SchemaConflictError } from '../errors.js';
 import { parseLine } from '../storage/jsonl.js';
 import { JobFileWriter } from '../storage/job-file-writer.js';
-import { normalizeIdentifier } from './naming.js';
+import { normalizeIdentifier } from '../schema/naming.js';
 import { ROW_ID_LENGTH, RandomIdPool, childRowIdInto, childRowIdSeeded, tableSeed, type TableSeed } from './ids.js';
 import { NO_FIT, coerceTo, inferType, isBinaryTag, parseTimestamp } from './values.js';
 import { ByteChunkReader, countLines } from './reader.js';

@@ -9,7 +9,7 @@
  * `planDropResources` as their own step (idempotent for a given load id).
  */
 import { HaulError, InvalidOptionsError } from '../errors.js';
-import { normalizeTableName } from '../normalize/naming.js';
+import { normalizeTableName } from '../schema/naming.js';
 import { ensureStateTable } from '../extract/extract.js';
 import type { Schema } from '../schema/schema.js';
 import type { PackageState } from '../storage/package-state.js';

@@ -17,7 +17,7 @@ import type { StepProgress } from '../progress/step-options.js';
 import { describePackage, describePendingPackages, type LoadPackageInfo, type PendingPackageInfo } from '../storage/package-info.js';
 import { WorkingDir } from '../storage/working-dir.js';
 import { listPipelineNames, workingDirOf } from '../storage/pipelines-dir.js';
-import { redact } from '../config/redact.js';
+import { redact, redactError } from '../config/redact.js';
 import { createMonitor, type ProgressMonitor } from '../progress/monitor.js';
 import { defaultPipelineName, defaultPipelinesDir, devModeSuffix, parsePipelineOptions, parseRunOptions, type PipelineOptions, type RunOptions } from './options.js';
 import { readTrace, writeTrace, type PipelineTrace, type StepTrace } from './trace.js';
@@ -233,9 +233,13 @@ export class Pipeline {
     let opened: Promise<void> | undefined;
     return {
       query: async <T,>(sql: string, params?: unknown[]) => {
-        opened ??= client.open();
-        await opened;
-        return client.query<T>(sql, params);
+        try {
+          opened ??= client.open();
+          await opened;
+          return await client.query<T>(sql, params);
+        } catch (e) {
+          throw redactError(e);
+        }
       },
       close: async () => {
         if (opened) await client.close();
@@ -314,11 +318,16 @@ export class Pipeline {
     return emptyLoadInfo(this.loadContext());
   }
 
-  /** Steps of one pipeline never overlap within a process. */
+  /**
+   * Steps of one pipeline never overlap within a process. Errors leave haul here, so this is
+   * where known secrets are taken out of their messages.
+   */
   private exclusive<T>(fn: () => Promise<T>): Promise<T> {
     const next = this.queue.then(fn, fn);
     this.queue = next.catch(() => undefined);
-    return next;
+    return next.catch((e: unknown) => {
+      throw redactError(e);
+    });
   }
 
   private async step<T>(name: PipelineStep, fn: () => Promise<T>): Promise<T> {
@@ -375,7 +384,11 @@ function restoreDestination(state: PipelineState | undefined): DestinationFactor
 
 /** Creates (or opens) a pipeline. */
 export function pipeline(options: PipelineOptions = {}): Pipeline {
-  return new Pipeline(options);
+  try {
+    return new Pipeline(options);
+  } catch (e) {
+    throw redactError(e);
+  }
 }
 
 /** Re-opens an existing pipeline's working dir; fails clearly if there is none. */

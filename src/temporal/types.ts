@@ -168,3 +168,31 @@ export interface DropResult {
   resetResources: string[];
   loadId?: string;
 }
+
+/** An input naming the pipeline and the snapshot a destructive step works under. */
+export type SnapshotInput = PipelineRef & SnapshotRef;
+
+/**
+ * The activities a haul worker registers (activities/index.ts implements them). Declared
+ * here, in the pure room, so workflow code types its proxies without importing activity code.
+ */
+export interface HaulActivities {
+  /** Validates source, args and destination; restores state from the destination when the working dir is behind. */
+  syncDestination(input: PipelineRef & Partial<Pick<PipelineRunInput, 'source' | 'args' | 'resources'>>): Promise<SyncResult>;
+  /** Extracts the source into a new package with the given load id (idempotent per load id). */
+  extract(input: PipelineRunInput & { loadId: string }): Promise<ExtractResult>;
+  /** Normalizes every extracted package; returns every package now waiting to load. */
+  normalize(input: PipelineRef): Promise<NormalizeResult>;
+  /** Loads every normalized package (a retry skips completed jobs). */
+  load(input: PipelineRef & { loadIds: string[] }): Promise<LoadResult>;
+  /** Copies committed schema + state aside before a destructive step. */
+  snapshot(input: SnapshotInput): Promise<SnapshotRef>;
+  /** The destructive step of a refresh, under a snapshot. */
+  applyRefresh(input: PipelineRef & { loadId: string; snapshotId?: string }): Promise<void>;
+  /** Compensation: restores the snapshot and drops the run's pending packages. */
+  restoreSnapshot(input: SnapshotInput & { loadIds: string[] }): Promise<void>;
+  /** After success: drops the snapshot and the tables renamed aside under it. */
+  discardSnapshot(input: SnapshotInput): Promise<void>;
+  /** Writes the package that drops resources/tables and their state (dropWorkflow). */
+  planDrop(input: DropInput & { loadId: string }): Promise<DropResult>;
+}

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { config, secrets, redact, registerSecret, ConfigValueMissingError, ConfigValueInvalidError } from '../../src/config/index.js';
+import { redactError } from '../../src/config/redact.js';
 import { HaulError } from '../../src/errors.js';
 import { tempDir } from '../helpers.js';
 
@@ -117,9 +118,13 @@ describe('redaction', () => {
     expect(redact(JSON.stringify({ v: 'quote"d\\secret' }))).toBe('{"v":"***"}');
   });
 
-  it('HaulError messages never carry a known secret', () => {
+  it('redactError takes known secrets out of an error and its causes before it leaves haul', () => {
     registerSecret('s3cr3t-value-42');
-    const e = new HaulError('Test', 'request failed for key s3cr3t-value-42');
+    const cause = new Error('driver said: password s3cr3t-value-42 rejected');
+    const e = new HaulError('Test', 'request failed for key s3cr3t-value-42', { cause });
+    expect(redactError(e)).toBe(e);
     expect(e.message).toBe('request failed for key ***');
+    expect(e.stack).not.toContain('s3cr3t-value-42');
+    expect(cause.message).toBe('driver said: password *** rejected');
   });
 });

@@ -1,4 +1,4 @@
-import { PATH_SEPARATOR } from '../schema/system.js';
+import { PATH_SEPARATOR } from './system.js';
 
 /*
  * dlt's default `snake_case` naming convention: the same input gives the same table and
