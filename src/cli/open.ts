@@ -79,9 +79,9 @@ export function destinationOf(name: string, options: { destination?: string; des
 export function checkDestinationReachable(p: Pick<Pipeline, 'destination' | 'pipelineName' | 'datasetName'>): string {
   const client = p.destination.createClient({ pipelineName: p.pipelineName, datasetName: p.datasetName });
   const where = client.displayLocation;
-  if (p.destination.destinationName === 'duckdb' && where !== ':memory:' && !existsSync(where)) {
+  if (client.localFile !== undefined && !existsSync(client.localFile)) {
     throw new CliError(
-      `pipeline "${p.pipelineName}": its DuckDB file ${where} does not exist; ` +
+      `pipeline "${p.pipelineName}": its ${p.destination.destinationName} file ${client.localFile} does not exist; ` +
         'a pipeline that used the default <name>.duckdb must be handled from the directory it ran in, or set DESTINATION__DUCKDB__CREDENTIALS to the file',
     );
   }

@@ -106,7 +106,7 @@ function info(p: Pipeline, verbose: boolean) {
     destination: {
       name: p.destination.destinationName,
       location,
-      exists: p.destination.destinationName !== 'duckdb' || location === ':memory:' || existsSync(location),
+      exists: client.localFile === undefined || existsSync(client.localFile),
     },
     datasetName: p.datasetName,
     defaultSchemaName: state.default_schema_name,

@@ -6,6 +6,7 @@
  * All connect to TEMPORAL_ADDRESS (default localhost:7233) / --address.
  */
 import { Command, InvalidArgumentError } from 'commander';
+import { DEFAULT_DESTINATION } from '../destinations/registry.js';
 import type { Client } from '@temporalio/client';
 import {
   connectClient,
@@ -55,7 +56,7 @@ function runOptions(cmd: Command): Command {
     .requiredOption('--source <name>', 'a source registered on the worker')
     .option('--args <json>', 'JSON args for the source (array: spread; object: one argument)', json)
     .option('--resources <a,b>', 'only these resources', list)
-    .option('--destination <name>', "destination name (built-in such as 'duckdb', or registered on the worker)", 'duckdb')
+    .option('--destination <name>', "destination name (built-in such as 'duckdb', or registered on the worker)", DEFAULT_DESTINATION)
     .option('--destination-options <json>', 'non-secret destination options, e.g. {"path":"x.duckdb"}', json)
     .option('--dataset <name>', 'dataset name (default <pipeline>_dataset)')
     .option('--table-name <name>', 'table for plain data')
@@ -184,7 +185,7 @@ export function registerTemporalCommands(program: Command): void {
     .option('--resources <a,b>', 'resources to drop', list)
     .option('--tables <a,b>', 'tables to drop', list)
     .option('--state-only', 'reset the state only, keep the tables')
-    .option('--destination <name>', 'destination', 'duckdb')
+    .option('--destination <name>', 'destination', DEFAULT_DESTINATION)
     .option('--destination-options <json>', 'non-secret destination options', json)
     .option('--dataset <name>', 'dataset name')
     .action(async (pipeline: string, o: ConnOpts & { resources?: string[]; tables?: string[]; stateOnly?: boolean; destination: string; destinationOptions?: Record<string, never>; dataset?: string }) => {

@@ -32,10 +32,27 @@ export interface StoredStateRow {
   loadId: string;
 }
 
+/** Job file formats normalize can write (docs/package-format.md). */
+export type LoaderFileFormat = 'jsonl' | 'parquet' | 'csv';
+
+/**
+ * What a destination can do, declared once and read by the generic code: the pipeline
+ * rejects a file format or write disposition the destination cannot take before anything
+ * is written, and names the destination makes (backups, staging) fit its identifier limit.
+ */
 export interface DestinationCapabilities {
-  /** The file formats this destination loads. */
-  supportedLoaderFileFormats: string[];
+  /** The job file formats this destination loads. */
+  supportedLoaderFileFormats: LoaderFileFormat[];
+  /** The format normalize writes when the run names none. */
+  preferredLoaderFileFormat: LoaderFileFormat;
+  /** The write dispositions it supports (e.g. a filesystem takes no merge). */
+  supportedWriteDispositions: WriteDisposition[];
+  /** Longest identifier in bytes. */
   maxIdentifierLength: number;
+  /**
+   * Rows and their job marker commit in one transaction. Destinations without transactions
+   * (files) make a job visible by an atomic rename plus a per-load completion marker instead.
+   */
   supportsTransactions: boolean;
 }
 
@@ -49,6 +66,12 @@ export interface DestinationClient {
   readonly capabilities: DestinationCapabilities;
   /** Human-readable place (file path, host/db) without credentials. */
   readonly displayLocation: string;
+  /**
+   * The local file an embedded database opens, and would create empty when it is missing
+   * (absent for servers and in-memory databases). Tools that only inspect a pipeline check
+   * it exists rather than create a new file by accident.
+   */
+  readonly localFile?: string;
   /** The dataset (database schema) this client loads into. */
   readonly datasetName: string;
 

@@ -1,5 +1,8 @@
 import { faultPoint } from '../common/faults.js';
+import { InvalidOptionsError } from '../errors.js';
+import { normalizeTableName } from '../schema/naming.js';
 import type { Schema } from '../schema/schema.js';
+import type { WriteDisposition } from '../schema/types.js';
 import type { StepOptions } from '../progress/step-options.js';
 import { bumpStateVersion } from '../state/state.js';
 import { newLoadId } from '../storage/job-name.js';
@@ -8,6 +11,7 @@ import type { WorkingDir } from '../storage/working-dir.js';
 import { extractSourceToDir } from './extract.js';
 import { planRefresh, type RefreshMode } from './refresh.js';
 import { writeStateRowJob } from './state-row.js';
+import type { Source } from './resource.js';
 import { toSource, type Extractable, type ToSourceHints } from './to-source.js';
 
 export interface ExtractInfo {
@@ -25,6 +29,8 @@ export interface ExtractContext {
   destinationName: string;
   /** The schema a source starts with when the working dir has none (e.g. an imported one). */
   initialSchema(name: string): Promise<Schema>;
+  /** The destination's write dispositions: another one is refused before anything is extracted. */
+  supportedWriteDispositions: readonly WriteDisposition[];
 }
 
 export interface ExtractRequest {
@@ -56,6 +62,7 @@ export async function extractStep(ctx: ExtractContext, req: ExtractRequest, step
   const source = toSource(req.data, { ...req.hints, sourceName: req.schemaName ?? ctx.pipelineName });
   const state = structuredClone(wd.effectiveState(ctx.pipelineName, ctx.datasetName));
   const schema = wd.effectiveSchema(source.schemaName)?.clone() ?? (await ctx.initialSchema(source.schemaName));
+  checkWriteDispositions(ctx, source, schema);
   const refresh = req.refresh ? planRefresh(req.refresh, source, schema, state) : undefined;
 
   const loadId = stepOptions.loadId ?? newLoadId();
@@ -97,5 +104,19 @@ export async function extractStep(ctx: ExtractContext, req: ExtractRequest, step
   } catch (e) {
     pkgBuilder.abort();
     throw e;
+  }
+}
+
+/** A disposition the destination cannot load would strand the package: refuse it up front. */
+function checkWriteDispositions(ctx: ExtractContext, source: Source, schema: Schema): void {
+  for (const res of source.selectedResources) {
+    const table = normalizeTableName(res.tableName);
+    const disposition = res.hints.writeDisposition ?? schema.getTable(table)?.writeDisposition ?? 'append';
+    if (!ctx.supportedWriteDispositions.includes(disposition)) {
+      throw new InvalidOptionsError(
+        'writeDisposition',
+        `table "${table}" (resource "${res.name}") uses "${disposition}", which destination ${ctx.destinationName} does not support (it supports ${ctx.supportedWriteDispositions.join(', ')}); choose one of those or another destination`,
+      );
+    }
   }
 }

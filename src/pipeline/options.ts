@@ -5,7 +5,7 @@ import { InvalidOptionsError } from '../errors.js';
 import { columnHintSchema } from '../extract/resource.js';
 import { formatIssue } from '../common/zod-issues.js';
 import { WRITE_DISPOSITIONS, type ColumnHint, type WriteDisposition } from '../schema/types.js';
-import type { DestinationFactory } from '../destinations/types.js';
+import type { DestinationFactory, LoaderFileFormat } from '../destinations/types.js';
 import { isDestinationFactory } from '../destinations/registry.js';
 import type { ProgressCollector } from '../progress/events.js';
 import { REFRESH_MODES, type RefreshMode } from '../extract/refresh.js';
@@ -38,7 +38,8 @@ export interface RunOptions {
   mergeKey?: string | string[];
   /** Schema name for plain data (default: the pipeline name). */
   schema?: string;
-  loaderFileFormat?: 'jsonl';
+  /** The job file format normalize writes (default: the destination's preferred one). */
+  loaderFileFormat?: LoaderFileFormat;
   refresh?: RefreshMode;
   maxTableNesting?: number;
 }
@@ -69,7 +70,7 @@ const runOptionsSchema = z
     primaryKey: key.optional(),
     mergeKey: key.optional(),
     schema: z.string().min(1).optional(),
-    loaderFileFormat: z.literal('jsonl').optional(),
+    loaderFileFormat: z.enum(['jsonl', 'parquet', 'csv']).optional(),
     refresh: refresh.optional(),
     maxTableNesting: z.number().int().nonnegative().optional(),
   })

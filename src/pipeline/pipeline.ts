@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { DEFAULT_DESTINATION, resolveDestination } from '../destinations/index.js';
-import type { DestinationClient, DestinationFactory } from '../destinations/types.js';
-import { HaulError, PipelineNotFoundError, PipelineStepFailed, type PipelineStep } from '../errors.js';
+import type { DestinationCapabilities, DestinationClient, DestinationFactory, LoaderFileFormat } from '../destinations/types.js';
+import { HaulError, InvalidOptionsError, PipelineNotFoundError, PipelineStepFailed, type PipelineStep } from '../errors.js';
 import { extractStep, type ExtractInfo } from '../extract/step.js';
 import type { Extractable } from '../extract/to-source.js';
 import { FailedJobsError, type FailedJob, type LoadInfo } from '../load/load-info.js';
@@ -250,9 +250,15 @@ export class Pipeline {
   // ---- steps: the step modules do the work; the facade wires context, lock, trace, progress ----
 
   private doExtract(data: Extractable, runOpts: RunOptions, stepOptions: StepOptions = {}): Promise<ExtractInfo> {
-    const { schema: schemaName, refresh, loaderFileFormat: _f, ...hints } = runOpts;
-    void _f;
-    const ctx = { ...this.loadContext(), destinationName: this.destination.destinationName, initialSchema: (name: string) => this.initialSchema(name) };
+    const { schema: schemaName, refresh, loaderFileFormat, ...hints } = runOpts;
+    const capabilities = this.newClient().capabilities;
+    checkLoaderFileFormat(loaderFileFormat, this.destination.destinationName, capabilities);
+    const ctx = {
+      ...this.loadContext(),
+      destinationName: this.destination.destinationName,
+      supportedWriteDispositions: capabilities.supportedWriteDispositions,
+      initialSchema: (name: string) => this.initialSchema(name),
+    };
     return extractStep(ctx, { data, hints, schemaName, refresh: refresh ?? this.opts.refresh }, { ...stepOptions, onProgress: this.progressSink(stepOptions.onProgress) });
   }
 
@@ -374,6 +380,20 @@ export class Pipeline {
     this.trace.finishedAt = new Date().toISOString();
     if (existsSync(this.workingDir)) writeTrace(this.wd.tracePath, this.trace);
     this.progress?.runEnd(this.trace.steps.find((st) => st.error)?.error);
+  }
+}
+
+/** Normalize writes jsonl job files so far; parquet and csv come with their writers. */
+const WRITABLE_FORMATS: readonly LoaderFileFormat[] = ['jsonl'];
+
+/** A file format the destination cannot load (or normalize cannot write) is refused before anything is written. */
+function checkLoaderFileFormat(format: LoaderFileFormat | undefined, destinationName: string, capabilities: DestinationCapabilities): void {
+  if (format === undefined) return;
+  if (!capabilities.supportedLoaderFileFormats.includes(format)) {
+    throw new InvalidOptionsError('loaderFileFormat', `destination ${destinationName} does not load "${format}" files (it loads ${capabilities.supportedLoaderFileFormats.join(', ')}); pick one of those`);
+  }
+  if (!WRITABLE_FORMATS.includes(format)) {
+    throw new InvalidOptionsError('loaderFileFormat', `"${format}" job files are not written yet (written: ${WRITABLE_FORMATS.join(', ')}); leave loaderFileFormat unset to use ${capabilities.preferredLoaderFileFormat}`);
   }
 }
 

@@ -372,7 +372,7 @@ describe('haul pipeline: repair', () => {
     void p;
     void st;
     const elsewhere = tempDir();
-    expectOneLineError(haul(['pipeline', name, 'sync', '--yes'], { cwd: elsewhere }), 1, new RegExp(`its DuckDB file ${join(elsewhere, name)}\\.duckdb does not exist`));
+    expectOneLineError(haul(['pipeline', name, 'sync', '--yes'], { cwd: elsewhere }), 1, new RegExp(`its duckdb file ${join(elsewhere, name)}\\.duckdb does not exist`));
     expect(existsSync(join(elsewhere, `${name}.duckdb`))).toBe(false);
   });
 

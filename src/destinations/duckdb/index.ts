@@ -30,6 +30,8 @@ export const DEFAULT_DUCKDB_MEMORY_LIMIT = '256MB';
 
 export const DUCKDB_CAPABILITIES: DestinationCapabilities = {
   supportedLoaderFileFormats: ['jsonl'],
+  preferredLoaderFileFormat: 'jsonl',
+  supportedWriteDispositions: ['append', 'replace', 'merge', 'skip'],
   maxIdentifierLength: 65536,
   supportsTransactions: true,
 };
@@ -37,6 +39,7 @@ export const DUCKDB_CAPABILITIES: DestinationCapabilities = {
 /** The DuckDB destination: one dataset is one DuckDB schema in the database file. */
 export class DuckDBClient extends SqlJobClient {
   readonly path: string;
+  override readonly localFile: string | undefined;
 
   constructor(path: string, datasetName: string, memoryLimit = DEFAULT_DUCKDB_MEMORY_LIMIT) {
     super({
@@ -48,6 +51,7 @@ export class DuckDBClient extends SqlJobClient {
       dialect: new DuckDBDialect(),
     });
     this.path = path;
+    this.localFile = path === ':memory:' ? undefined : path;
   }
 }
 

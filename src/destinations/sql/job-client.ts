@@ -46,6 +46,7 @@ export class SqlJobClient implements DestinationClient {
   readonly destinationName: string;
   readonly capabilities: DestinationCapabilities;
   readonly displayLocation: string;
+  readonly localFile?: string;
   readonly datasetName: string;
   /** Where merge stages its rows: `<dataset>_staging`, as in dlt. */
   readonly stagingDatasetName: string;
