@@ -125,3 +125,13 @@ export class SchemaConflictError extends HaulError {
     super('SchemaConflict', `table "${table}", column "${column}": ${why}`);
   }
 }
+
+/**
+ * Another run of the pipeline holds it: a Temporal workflow of the same id, or another
+ * process holding the working dir's lock. `holder` says who, `advice` what to do.
+ */
+export class PipelineAlreadyRunningError extends HaulError {
+  constructor(readonly pipelineName: string, holder: string, advice: string, readonly runId?: string) {
+    super('PipelineAlreadyRunning', `pipeline "${pipelineName}" already has a run in progress (${holder}); ${advice}`);
+  }
+}

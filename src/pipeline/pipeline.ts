@@ -16,6 +16,7 @@ import type { PipelineState } from '../state/state.js';
 import type { StepProgress } from '../progress/step-options.js';
 import { describePackage, describePendingPackages, type LoadPackageInfo, type PendingPackageInfo } from '../storage/package-info.js';
 import { WorkingDir } from '../storage/working-dir.js';
+import { WorkingDirLock } from '../storage/lock.js';
 import { listPipelineNames, workingDirOf } from '../storage/pipelines-dir.js';
 import { redact, redactError } from '../config/redact.js';
 import { createMonitor, type ProgressMonitor } from '../progress/monitor.js';
@@ -48,6 +49,7 @@ export class Pipeline {
   readonly devMode: boolean;
   private readonly opts: PipelineOptions;
   private readonly wd: WorkingDir;
+  private readonly lock: WorkingDirLock;
   private queue: Promise<unknown> = Promise.resolve();
   private trace?: PipelineTrace;
   private readonly progress?: ProgressMonitor;
@@ -60,6 +62,7 @@ export class Pipeline {
     this.workingDir = workingDirOf(this.pipelinesDir, this.pipelineName);
     this.devMode = this.opts.devMode ?? false;
     this.wd = new WorkingDir(this.workingDir);
+    this.lock = new WorkingDirLock(this.workingDir, this.pipelineName);
     if (this.devMode) this.wd.wipe();
     const committed = attached ?? (this.wd.exists() ? this.wd.readState(this.pipelineName, '') : undefined);
     const baseDataset = this.opts.datasetName ?? `${this.pipelineName}_dataset`;
@@ -201,7 +204,12 @@ export class Pipeline {
 
   /** Deletes the local working dir (state, schemas, packages). The destination is not touched. */
   drop(): void {
-    this.wd.wipe();
+    this.lock.acquire(); // never wipe under a running step
+    try {
+      this.wd.wipe();
+    } finally {
+      this.lock.release();
+    }
   }
 
   /**
@@ -325,11 +333,20 @@ export class Pipeline {
   }
 
   /**
-   * Steps of one pipeline never overlap within a process. Errors leave haul here, so this is
+   * Steps of one pipeline never overlap: within a process (the queue) nor across processes
+   * (the working dir's lock). Errors leave haul here, so this is
    * where known secrets are taken out of their messages.
    */
   private exclusive<T>(fn: () => Promise<T>): Promise<T> {
-    const next = this.queue.then(fn, fn);
+    const locked = async () => {
+      this.lock.acquire();
+      try {
+        return await fn();
+      } finally {
+        this.lock.release();
+      }
+    };
+    const next = this.queue.then(locked, locked);
     this.queue = next.catch(() => undefined);
     return next.catch((e: unknown) => {
       throw redactError(e);

@@ -21,6 +21,8 @@ export const STATE_FILE = 'state.json';
 export const TRACE_FILE = 'trace.json';
 export const SCHEMAS_DIR = 'schemas';
 export const SNAPSHOTS_DIR = 'snapshots';
+/** Held while a step runs (storage/lock.ts). */
+export const LOCK_FILE = '.lock';
 export const PACKAGE_STATE_FILE = 'package_state.json';
 export const PACKAGE_SCHEMA_FILE = 'schema.json';
 export const SCHEMA_FILE_SUFFIX = '.schema.json';

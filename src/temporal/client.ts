@@ -7,7 +7,7 @@ import {
   type ScheduleSummary,
   type WorkflowHandleWithFirstExecutionRunId,
 } from '@temporalio/client';
-import { HaulError, InvalidOptionsError } from '../errors.js';
+import { HaulError, InvalidOptionsError, PipelineAlreadyRunningError } from '../errors.js';
 import type { dropWorkflow, pipelineWorkflow, scheduledPipelineWorkflow } from '../../workflows/index.js';
 import type { temporal } from '@temporalio/proto';
 import { parseDropInput, parsePipelineRunInput, pipelineWorkflowId } from './input.js';
@@ -28,15 +28,16 @@ export interface StartOptions {
 }
 
 /** A second start of a pipeline whose run is still in progress. */
-export class PipelineAlreadyRunningError extends HaulError {
-  constructor(readonly pipelineName: string, readonly runId: string | undefined) {
-    super(
-      'PipelineAlreadyRunning',
-      `pipeline "${pipelineName}" already has a run in progress (workflow ${pipelineWorkflowId(pipelineName)}${runId ? `, run ${runId}` : ''}); ` +
-        "wait for it to finish, or pass { ifRunning: 'attach' } to follow it",
-    );
-  }
+function alreadyRunning(pipelineName: string, runId: string | undefined): PipelineAlreadyRunningError {
+  return new PipelineAlreadyRunningError(
+    pipelineName,
+    `workflow ${pipelineWorkflowId(pipelineName)}${runId ? `, run ${runId}` : ''}`,
+    "wait for it to finish, or pass { ifRunning: 'attach' } to follow it",
+    runId,
+  );
 }
+
+export { PipelineAlreadyRunningError };
 
 /** temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD (the proto package is CJS-only). */
 const INDEXED_VALUE_TYPE_KEYWORD = 2 as temporal.api.enums.v1.IndexedValueType;
@@ -108,7 +109,7 @@ export async function startPipeline(client: Client, input: PipelineRunInput, opt
   } catch (e) {
     if (e instanceof WorkflowExecutionAlreadyStartedError) {
       const running = await client.workflow.getHandle(workflowId).describe().catch(() => undefined);
-      throw new PipelineAlreadyRunningError(parsed.pipelineName, running?.runId);
+      throw alreadyRunning(parsed.pipelineName, running?.runId);
     }
     throw e;
   }
@@ -165,7 +166,7 @@ export async function dropPipelineData(client: Client, input: DropInput, opts: S
         }));
     return await handle.result();
   } catch (e) {
-    if (e instanceof WorkflowExecutionAlreadyStartedError) throw new PipelineAlreadyRunningError(parsed.pipelineName, undefined);
+    if (e instanceof WorkflowExecutionAlreadyStartedError) throw alreadyRunning(parsed.pipelineName, undefined);
     throw e;
   }
 }
