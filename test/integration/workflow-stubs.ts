@@ -9,8 +9,7 @@ import { defaultPayloadConverter, type ApplicationFailure } from '@temporalio/co
 import type { temporal } from '@temporalio/proto';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { afterAll, inject } from 'vitest';
-import type { HaulActivities } from '../../activities/index.js';
-import type { NormalizedPackage, PackageSummary, PendingPackage, RefreshModeName } from '../../src/temporal/types.js';
+import type { HaulActivities, NormalizedPackage, PackageSummary, PendingPackage, RefreshModeName } from '../../src/temporal/types.js';
 
 export type ActivityName = keyof HaulActivities;
 
