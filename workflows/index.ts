@@ -8,6 +8,8 @@
  */
 import {
   ActivityCancellationType,
+  ActivityFailure,
+  ChildWorkflowFailure,
   ApplicationFailure,
   defineQuery,
   executeChild,
@@ -71,6 +73,13 @@ function describeLoad(pkgs: NormalizedPackage[]): string {
 /** A load id from workflow time (deterministic on replay); load ids sort by time. */
 function newLoadId(): string {
   return (Date.now() / 1000).toFixed(6);
+}
+
+/** What went wrong: an ActivityFailure only says "Activity task failed", its cause says why. */
+function failureMessage(e: unknown): string | undefined {
+  let cur = e as Error | undefined;
+  while ((cur instanceof ActivityFailure || cur instanceof ChildWorkflowFailure) && cur.cause) cur = cur.cause;
+  return cur?.message;
 }
 
 class Run {
@@ -150,7 +159,7 @@ class Run {
       this.stage('done');
       return out;
     } catch (e) {
-      this.progress.error = (e as Error)?.message;
+      this.progress.error = failureMessage(e);
       this.stage('failed');
       throw e;
     }
@@ -228,7 +237,7 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<Pipelin
       } catch (e) {
         if (compensations.length === 0) throw e;
         run.stage('compensate');
-        log.warn('load failed after a refresh; restoring the schema/state snapshot', { error: (e as Error)?.message });
+        log.warn('load failed after a refresh; restoring the schema/state snapshot', { error: failureMessage(e) });
         for (const c of compensations.reverse()) await c();
         run.progress.note = 'refresh failed; compensation restored the schema, state and tables';
         throw e;
