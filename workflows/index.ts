@@ -118,7 +118,7 @@ class Run {
 
   /** Routes the package activities to the queue the sync step named (worker-local files). */
   route(taskQueue: string | undefined): void {
-    if (taskQueue) this.acts = proxyActivities<HaulActivities>(activityOptions(this.input.tuning, taskQueue));
+    this.routeQueue = taskQueue;
   }
 
   /** Runs one activity with a one-line summary for the UI, on the routed task queue. */
@@ -151,7 +151,7 @@ class Run {
     return res.packages;
   }
 
-  routeQueue?: string;
+  private routeQueue?: string;
 
   async withStage<T>(fn: () => Promise<T>): Promise<T> {
     try {
@@ -190,7 +190,6 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<Pipelin
       resources: input.resources,
     });
     run.route(sync.activityTaskQueue);
-    run.routeQueue = sync.activityTaskQueue;
     upsertSearchAttributes([
       { key: HaulDestination, value: sync.destinationName },
       { key: HaulDataset, value: sync.datasetName },
@@ -275,7 +274,6 @@ export async function dropWorkflow(input: DropInput): Promise<DropResult> {
     run.stage('sync');
     const sync = await run.step('syncDestination', `sync ${input.pipelineName} with ${input.destination}`, { ...run.ref });
     run.route(sync.activityTaskQueue);
-    run.routeQueue = sync.activityTaskQueue;
     if (sync.pending.length > 0) {
       run.stage('finish_pending');
       await run.load(await run.normalize());

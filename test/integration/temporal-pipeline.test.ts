@@ -101,7 +101,7 @@ describe('pipelineWorkflow on a real dev server', () => {
     const history = await handle.fetchHistory();
     const size = JSON.stringify(history).length;
     expect(size).toBeLessThan(60_000);
-    expect(JSON.stringify(history)).not.toContain('row 19999');
+    // That no row value reaches history is checked on decoded payloads in temporal-history.test.ts.
     const summaries = (history.events ?? []).map((e) => e.userMetadata?.summary?.data).filter(Boolean).map((d) => Buffer.from(d as Uint8Array).toString());
     expect(summaries).toEqual([
       `"haul ${pipelineName}: numbers -> duckdb/nums"`,
