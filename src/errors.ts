@@ -77,10 +77,21 @@ export class IdentifierCollisionError extends HaulError {
 }
 
 export class CorruptPackageFileError extends HaulError {
-  constructor(readonly file: string, why: string) {
+  constructor(readonly file: string, readonly why: string) {
     super(
       'CorruptPackageFile',
       `load package file ${file} is broken: ${why}. Inspect it, or drop pending packages with dropPendingPackages() to discard it`,
+    );
+  }
+}
+
+/** The working dir's own state.json or a committed schema file cannot be read. */
+export class CorruptStateError extends HaulError {
+  constructor(readonly pipelineName: string, readonly file: string, why: string) {
+    super(
+      'CorruptState',
+      `pipeline "${pipelineName}": ${file} is broken (${why}). Restore state and schemas from the destination with ` +
+        `"haul pipeline ${pipelineName} sync --yes", or open the pipeline with pipeline({ pipelineName: "${pipelineName}", destination, datasetName, restoreFromDestination: true })`,
     );
   }
 }

@@ -24,6 +24,12 @@ export interface PipelineOptions {
   datasetName?: string;
   /** A fresh dataset (datetime suffix) and a wiped working dir on every start. */
   devMode?: boolean;
+  /**
+   * When the local state.json or a schema file is broken: move them aside and restore both
+   * from the destination on the next run (instead of failing with CorruptStateError).
+   * State is always restored from the destination when the working dir is missing.
+   */
+  restoreFromDestination?: boolean;
   refresh?: RefreshMode;
   importSchemaPath?: string;
   exportSchemaPath?: string;
@@ -55,6 +61,7 @@ const pipelineOptionsSchema = z
     destination: z.union([z.string().min(1), z.custom<DestinationFactory>(isDestinationFactory)]).optional(),
     datasetName: z.string().min(1).optional(),
     devMode: z.boolean().optional(),
+    restoreFromDestination: z.boolean().optional(),
     refresh: refresh.optional(),
     importSchemaPath: z.string().optional(),
     exportSchemaPath: z.string().optional(),

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { DEFAULT_DESTINATION, resolveDestination } from '../destinations/index.js';
 import type { DestinationCapabilities, DestinationClient, DestinationFactory, LoaderFileFormat } from '../destinations/types.js';
-import { HaulError, InvalidOptionsError, PipelineNotFoundError, PipelineStepFailed, type PipelineStep } from '../errors.js';
+import { CorruptStateError, HaulError, InvalidOptionsError, PipelineNotFoundError, PipelineStepFailed, type PipelineStep } from '../errors.js';
 import { extractStep, type ExtractInfo } from '../extract/step.js';
 import type { Extractable } from '../extract/to-source.js';
 import { FailedJobsError, type FailedJob, type LoadInfo } from '../load/load-info.js';
@@ -64,6 +64,7 @@ export class Pipeline {
     this.wd = new WorkingDir(this.workingDir);
     this.lock = new WorkingDirLock(this.workingDir, this.pipelineName);
     if (this.devMode) this.wd.wipe();
+    if (this.opts.restoreFromDestination && this.wd.exists()) this.setAsideIfCorrupt();
     const committed = attached ?? (this.wd.exists() ? this.wd.readState(this.pipelineName, '') : undefined);
     const baseDataset = this.opts.datasetName ?? `${this.pipelineName}_dataset`;
     // An existing pipeline keeps its dataset unless the caller names another one.
@@ -73,9 +74,20 @@ export class Pipeline {
     const st = this.wd.readState(this.pipelineName, this.datasetName);
     st.dataset_name = this.datasetName;
     st.destination_name = this.destination.destinationName;
-    st._local.destination_options = this.destination.options ?? {};
+    st._local.destination_options = storableOptions(this.destination.options);
     this.wd.writeState(st);
     this.progress = createMonitor(this.opts.progress, this.pipelineName, this.workingDir);
+  }
+
+  /** restoreFromDestination: a broken state.json or schema goes aside; the next run's sync restores them. */
+  private setAsideIfCorrupt(): void {
+    try {
+      this.wd.checkReadable(this.pipelineName);
+    } catch (e) {
+      if (!(e instanceof CorruptStateError)) throw e;
+      const moved = this.wd.setCorruptStateAside();
+      process.emitWarning(redact(`pipeline "${this.pipelineName}": ${e.file} is broken; moved ${moved.join(', ')} aside, the next run restores state and schemas from the destination`), { code: 'HAUL_CORRUPT_STATE' });
+    }
   }
 
   // ---- public steps --------------------------------------------------------------------
@@ -155,7 +167,7 @@ export class Pipeline {
   }
 
   get lastTrace(): PipelineTrace | undefined {
-    return this.trace ?? readTrace(this.wd.tracePath);
+    return this.trace ?? readTrace(this.wd.tracePath, this.pipelineName);
   }
 
   listExtractedLoadPackages(): string[] {
@@ -414,6 +426,33 @@ function checkLoaderFileFormat(format: LoaderFileFormat | undefined, destination
   }
 }
 
+/**
+ * A pipeline that loaded into an embedded database file must find that file: attaching
+ * from another directory would otherwise open a new, empty `<name>.duckdb` there.
+ */
+function checkLocalFileExists(p: Pipeline, state: PipelineState): void {
+  if (state._local.first_run !== false) return;
+  const file = newDestinationClient(p.loadContext()).localFile;
+  if (file !== undefined && !existsSync(file)) {
+    throw new HaulError(
+      'DestinationMissing',
+      `pipeline "${p.pipelineName}" loaded into ${p.destination.destinationName} file ${file}, which does not exist; ` +
+        'attach from the directory it ran in, or pass destination: duckdb({ path }) with the file it used (or set DESTINATION__DUCKDB__CREDENTIALS)',
+    );
+  }
+}
+
+/**
+ * Destination options kept in state.json so the pipeline can reopen its destination. Options
+ * that carry a known secret (e.g. a token inside a path) are not kept: pass the destination
+ * again when reopening such a pipeline.
+ */
+function storableOptions(options: Readonly<Record<string, unknown>> | undefined): Record<string, unknown> {
+  if (!options) return {};
+  const text = JSON.stringify(options);
+  return redact(text) === text ? { ...options } : {};
+}
+
 function restoreDestination(state: PipelineState | undefined): DestinationFactory | undefined {
   if (!state?.destination_name) return undefined;
   return resolveDestination(state.destination_name, state._local.destination_options);
@@ -429,15 +468,31 @@ export function pipeline(options: PipelineOptions = {}): Pipeline {
 }
 
 /** Re-opens an existing pipeline's working dir; fails clearly if there is none. */
-export function attach(options: { pipelineName: string; pipelinesDir?: string; destination?: PipelineOptions['destination'] }): Pipeline {
-  const dir = resolve(options.pipelinesDir ?? defaultPipelinesDir());
-  const wd = new WorkingDir(workingDirOf(dir, options.pipelineName));
-  if (!wd.exists()) {
-    const known = listPipelineNames(dir);
-    const err = new PipelineNotFoundError(options.pipelineName, dir);
-    if (known.length) err.message += ` (pipelines there: ${known.join(', ')})`;
-    throw err;
+export function attach(options: {
+  pipelineName: string;
+  pipelinesDir?: string;
+  destination?: PipelineOptions['destination'];
+  /** With restoreFromDestination: the dataset, since a broken state.json cannot tell it. */
+  datasetName?: string;
+  /** A broken state.json or schema is moved aside and restored from the destination on the next run. */
+  restoreFromDestination?: boolean;
+}): Pipeline {
+  try {
+    const dir = resolve(options.pipelinesDir ?? defaultPipelinesDir());
+    const wd = new WorkingDir(workingDirOf(dir, options.pipelineName));
+    if (!wd.exists()) {
+      const known = listPipelineNames(dir);
+      const err = new PipelineNotFoundError(options.pipelineName, dir);
+      if (known.length) err.message += ` (pipelines there: ${known.join(', ')})`;
+      throw err;
+    }
+    const { pipelineName, destination, restoreFromDestination } = options;
+    if (restoreFromDestination) return new Pipeline({ pipelineName, pipelinesDir: dir, destination, datasetName: options.datasetName, restoreFromDestination });
+    const state = wd.readState(pipelineName, '');
+    const p = new Pipeline({ pipelineName, pipelinesDir: dir, datasetName: options.datasetName ?? state.dataset_name, destination, attached: state });
+    checkLocalFileExists(p, state);
+    return p;
+  } catch (e) {
+    throw redactError(e);
   }
-  const state = wd.readState(options.pipelineName, '');
-  return new Pipeline({ pipelineName: options.pipelineName, pipelinesDir: dir, datasetName: state.dataset_name, destination: options.destination, attached: state });
 }

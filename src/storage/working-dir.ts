@@ -1,5 +1,6 @@
-import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { CorruptPackageFileError, CorruptStateError } from '../errors.js';
 import { readJsonFile, writeJsonFileAtomic } from '../common/json-file.js';
 import { Schema } from '../schema/schema.js';
 import type { StoredSchema } from '../schema/types.js';
@@ -47,7 +48,43 @@ export class WorkingDir {
   /** The committed state (state.json), or a fresh one. */
   readState(pipelineName: string, datasetName: string): PipelineState {
     if (!existsSync(this.statePath)) return newState(pipelineName, datasetName);
-    return readJsonFile<PipelineState>(this.statePath);
+    const st = this.readOwnFile<PipelineState>(this.statePath);
+    if (!st || typeof st !== 'object' || typeof st.sources !== 'object' || typeof st._state_version !== 'number' || typeof st._local !== 'object') {
+      throw new CorruptStateError(basename(this.dir), this.statePath, 'not a pipeline state: sources, _state_version or _local missing');
+    }
+    return st;
+  }
+
+  /** A working-dir file (state, schema) that cannot be read is a CorruptStateError with advice that works. */
+  private readOwnFile<T>(path: string): T {
+    try {
+      return readJsonFile<T>(path);
+    } catch (e) {
+      if (e instanceof CorruptPackageFileError) throw new CorruptStateError(basename(this.dir), path, e.why);
+      throw e;
+    }
+  }
+
+  /**
+   * Moves a broken state.json and schemas/ aside (`*.corrupt-<time>`), so the pipeline can
+   * start over and restore both from the destination. Nothing is deleted.
+   */
+  setCorruptStateAside(): string[] {
+    const suffix = `.corrupt-${Date.now()}`;
+    const moved: string[] = [];
+    for (const p of [this.statePath, this.schemasDir]) {
+      if (existsSync(p)) {
+        renameSync(p, p + suffix);
+        moved.push(p + suffix);
+      }
+    }
+    return moved;
+  }
+
+  /** Reads every committed file once; throws CorruptStateError for the first broken one. */
+  checkReadable(pipelineName: string): void {
+    this.readState(pipelineName, '');
+    for (const n of this.schemaNames()) this.readSchema(n);
   }
 
   writeState(state: PipelineState): void {
@@ -60,7 +97,7 @@ export class WorkingDir {
 
   readSchema(name: string): Schema | undefined {
     const p = this.schemaPath(name);
-    return existsSync(p) ? Schema.fromStored(readJsonFile<StoredSchema>(p)) : undefined;
+    return existsSync(p) ? Schema.fromStored(this.readOwnFile<StoredSchema>(p)) : undefined;
   }
 
   writeSchema(schema: Schema): void {
