@@ -10,6 +10,7 @@ import { join, resolve } from 'node:path';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import type { z } from 'zod';
+import { faultPoint } from '../src/common/faults.js';
 import { formatIssue } from '../src/common/zod-issues.js';
 import { redact } from '../src/config/redact.js';
 import { HaulError, InvalidOptionsError } from '../src/errors.js';
@@ -257,6 +258,7 @@ export function createActivities(opts: ActivitiesOptions): HaulActivities {
         if (input.mergeKey) runOpts.mergeKey = input.mergeKey;
         if (input.refresh) runOpts.refresh = input.refresh;
         const info = await p.extract(sourceData(input), runOpts, { ...step, loadId: input.loadId });
+        faultPoint('activity:extract:after-commit');
         const refresh = p.pendingPackages().find((x) => x.loadId === info.loadId)?.refresh;
         return { loadId: info.loadId, sourceName: info.sourceName, itemCounts: info.itemCounts, refresh };
       }, keyOf(input));

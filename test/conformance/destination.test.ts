@@ -1,8 +1,8 @@
 /**
  * The destination conformance suite: the same assertions about the data that lands, run
  * against every destination in DESTINATIONS. To add a destination, add an entry with a
- * factory for a fresh place, the type names its information_schema reports, and (when it
- * has one) a way to point it at something that cannot be opened.
+ * factory for a fresh place, the type names its information_schema reports, and at least
+ * one way to point it at something that cannot be opened.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,8 +21,8 @@ interface DestinationUnderTest {
   factory(dir: string): DestinationFactory;
   /** `information_schema.columns.data_type` for each haul type (default precision). */
   expectedTypes: Record<DataType, string>;
-  /** Factories pointing at places that cannot be opened, with the text the error must name. */
-  unreachable?(dir: string): Array<{ factory: DestinationFactory; names: string }>;
+  /** Factories pointing at places that cannot be opened (at least one), with the text the error must name. */
+  unreachable(dir: string): Array<{ factory: DestinationFactory; names: string }>;
 }
 
 const DESTINATIONS: DestinationUnderTest[] = [
@@ -475,6 +475,41 @@ describe.each(DESTINATIONS)('destination conformance: $name', (dut) => {
     expect(await usersAndTags(client)).toEqual({ users: ['1:a', '1:a'], tags: ['1:x', '1:x'] });
   });
 
+  it('never replays a committed chain, even where the replay would change the result', async () => {
+    // A retried load (crash after the commit) may call loadTableChain again with the same
+    // load id and files: the chain's markers must make that a no-op, not a second load.
+    const chain = { tables: ['users', 'users__tags'] };
+
+    // merge without a key appends: a replay would add the rows again
+    const appending = await newClient();
+    const plain = nestedSchema('merge');
+    await appending.updateStoredSchema(plain);
+    const once = { ...chain, disposition: 'merge' as const, files: files('users', [user('1', 1, 'a', ['x'])]) };
+    await appending.loadTableChain('1', plain, once);
+    await appending.loadTableChain('1', plain, once);
+    expect(await usersAndTags(appending)).toEqual({ users: ['1:a'], tags: ['1:x'] });
+
+    // replace, then the table changed: a replay would truncate the newer rows away
+    const replacing = await newClient();
+    const rschema = nestedSchema('replace');
+    await replacing.updateStoredSchema(rschema);
+    const replaced = { ...chain, disposition: 'replace' as const, files: files('users', [user('2', 2, 'b', ['y'])]) };
+    await replacing.loadTableChain('2', rschema, replaced);
+    for (const f of files('users', [user('3', 3, 'c', ['z'])])) await replacing.loadAppendJob('3', rschema, f);
+    await replacing.loadTableChain('2', rschema, replaced);
+    expect(await usersAndTags(replacing)).toEqual({ users: ['2:b', '3:c'], tags: ['2:y', '3:z'] });
+
+    // merge on the key, then a newer load updated the row: a replay would bring the old one back
+    const merging = await newClient();
+    const keyed = nestedSchema('merge', { primaryKey: true });
+    await merging.updateStoredSchema(keyed);
+    const older = { ...chain, disposition: 'merge' as const, files: files('users', [user('4', 4, 'old', ['o'])]) };
+    await merging.loadTableChain('4', keyed, older);
+    await merging.loadTableChain('5', keyed, { ...chain, disposition: 'merge', files: files('users', [user('5', 4, 'new', ['n'])]) });
+    await merging.loadTableChain('4', keyed, older);
+    expect(await usersAndTags(merging)).toEqual({ users: ['4:new'], tags: ['4:n'] });
+  });
+
   // ---------------------------------------------------------------- stored schema and state
 
   it('round-trips the stored schema (newest version wins)', async () => {
@@ -659,8 +694,9 @@ describe.each(DESTINATIONS)('destination conformance: $name', (dut) => {
   });
 
   it('a destination that cannot be opened gives DestinationUnreachableError naming the place', async () => {
-    if (!dut.unreachable) return;
-    for (const { factory, names } of dut.unreachable(root)) {
+    const cases = dut.unreachable(root);
+    expect(cases.length, 'a destination declares at least one place that cannot be opened').toBeGreaterThan(0);
+    for (const { factory, names } of cases) {
       const client = factory.createClient({ pipelineName: 'conformance', datasetName: 'x' });
       const err = await client.open().then(
         () => undefined,

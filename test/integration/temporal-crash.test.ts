@@ -14,6 +14,8 @@ import { testClient, uniqueQueue } from './temporal-env.js';
 const FAULTS = [
   'extract:after-resource',
   'extract:before-commit',
+  // committed, but the activity never completes: the retry must reuse the package
+  'activity:extract:after-commit',
   'normalize:mid',
   'normalize:after-commit',
   'load:after-commit',
@@ -85,12 +87,19 @@ describe.concurrent('crash safety on Temporal (SIGKILL the worker process)', () 
       const handle = await startPipeline(client, { ...input, args: [1] }, { taskQueue });
       const died = await a.exited;
       expect(died.signal, `${fault}: ${died.output}`).toBe('SIGKILL');
+      const afterExtractCommit = fault === 'activity:extract:after-commit';
+      const committedBeforeTheKill = afterExtractCommit
+        ? readdirSync(join(dir, 'pipelines', pipelineName, 'normalize', 'extracted')).filter((n) => !n.startsWith('.'))
+        : [];
 
       // Worker B picks the workflow up and finishes it; then runs batch 2.
       const b = await startWorkerProcess(env);
       try {
         const r1 = await handle.result();
         expect(r1.rowCounts).toMatchObject({ events: 100, customers: 20 });
+        // The package committed before the kill is the one that loaded (no second extract).
+        if (afterExtractCommit) expect([r1.extracted?.loadId]).toEqual(committedBeforeTheKill);
+        expect(r1.loadIds).toEqual([r1.extracted?.loadId]);
         const r2 = await runPipeline(client, { ...input, args: [2] }, { taskQueue });
         expect(r2.rowCounts).toMatchObject({ events: 100, customers: 20 });
       } finally {

@@ -110,6 +110,53 @@ describe('refresh and drop as compensated workflow steps', () => {
     expect(p.state.sources.shop!.resources!.events!.incremental!.ts!.last_value).toBe(200);
   });
 
+  it('a drop whose load fails after the tables were dropped restores tables, schema and state', async () => {
+    const { client, taskQueue, failing, pipelinesDir, pipelineName, input } = await setup();
+    await runPipeline(client, { ...input, args: [1] }, { taskQueue });
+    const stateFile = join(pipelinesDir, pipelineName, 'state.json');
+    const stateBefore = readFileSync(stateFile, 'utf8');
+    const schemaBefore = attach({ pipelineName, pipelinesDir }).getSchema('shop')!.toStored();
+    const tablesBefore = await tables(pipelineName, pipelinesDir);
+    expect(tablesBefore).toEqual(expect.arrayContaining(['events', 'events__tags', 'customers', 'customers__addresses']));
+
+    failing.on = true;
+    const drop = { pipelineName, destination: 'warehouse', datasetName: 'shop_data', resources: ['events'], tuning: input.tuning };
+    const err = await dropPipelineData(client, drop, { taskQueue }).catch((e: unknown) => e);
+    failing.on = false;
+    expect(err).toBeInstanceOf(WorkflowFailedError);
+    let cause: unknown = (err as WorkflowFailedError).cause;
+    while (cause && !(cause instanceof ApplicationFailure)) cause = (cause as Error).cause;
+    expect((cause as ApplicationFailure).type).toBe('FailedJobs');
+
+    // The destructive step (events tables renamed aside) ran before the failing load.
+    const handle = client.workflow.getHandle(`pipeline/${pipelineName}`);
+    const history = await handle.fetchHistory();
+    const steps = (history.events ?? []).map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name).filter(Boolean);
+    expect(steps).toEqual(['syncDestination', 'snapshot', 'planDrop', 'normalize', 'applyRefresh', 'load', 'restoreSnapshot']);
+    expect((await pipelineProgress(client, pipelineName)).note).toMatch(/compensation restored/);
+
+    // As it was: state file, schema, every table with its rows; nothing pending, no backups.
+    expect(readFileSync(stateFile, 'utf8')).toBe(stateBefore);
+    const p = attach({ pipelineName, pipelinesDir });
+    expect(p.getSchema('shop')!.toStored()).toEqual(schemaBefore);
+    expect(p.hasPendingData).toBe(false);
+    expect(await tables(pipelineName, pipelinesDir)).toEqual(tablesBefore);
+    expect(await count(p, 'events')).toBe(100);
+    expect(await count(p, 'events__tags')).toBe(200);
+    expect(await count(p, 'customers')).toBe(20);
+    expect(await query(p, "SELECT table_name FROM information_schema.tables WHERE table_name LIKE '%__bak_%'")).toEqual([]);
+    expect(existsSync(join(pipelinesDir, pipelineName, 'snapshots', (await handle.describe()).runId))).toBe(false);
+    // The destination's newest state still knows the events resource.
+    const rows = await query<{ state: string }>(p, 'SELECT state FROM _dlt_pipeline_state ORDER BY version DESC LIMIT 1');
+    expect(JSON.parse(rows[0]!.state).sources.shop.resources.events.incremental.ts.last_value).toBe(100);
+
+    // The next run continues from the kept incremental state: no event twice, none lost.
+    const again = await runPipeline(client, { ...input, args: [2] }, { taskQueue });
+    expect(again.rowCounts.events).toBe(100);
+    expect(await count(p, 'events')).toBe(200);
+    expect(await query(p, 'SELECT id FROM events GROUP BY id HAVING count(*) > 1')).toEqual([]);
+  });
+
   it('dropWorkflow drops a resource’s tables and state, like dlt pipeline drop', async () => {
     const { client, taskQueue, pipelinesDir, pipelineName, input } = await setup();
     await runPipeline(client, { ...input, args: [1] }, { taskQueue });

@@ -2,7 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { config, secrets, redact, registerSecret, ConfigValueMissingError, ConfigValueInvalidError } from '../../src/config/index.js';
+import { config, secrets, redact, redactDeep, registerSecret, ConfigValueMissingError, ConfigValueInvalidError } from '../../src/config/index.js';
 import { redactError } from '../../src/config/redact.js';
 import { HaulError } from '../../src/errors.js';
 import { tempDir } from '../helpers.js';
@@ -116,6 +116,33 @@ describe('redaction', () => {
     expect(redact('{"access_token": "abcdef"}')).toBe('{"access_token": "***"}');
     registerSecret('quote"d\\secret');
     expect(redact(JSON.stringify({ v: 'quote"d\\secret' }))).toBe('{"v":"***"}');
+  });
+
+  it('redactDeep hides the values of secret-named keys at any depth, even unknown ones', () => {
+    const when = new Date('2024-05-01T00:00:00Z');
+    const input = {
+      user: 'loader',
+      db_password: 'plain-words-nobody-registered',
+      credentials: { API_KEY: 'ak-unregistered-1', apiKey: 'ak-unregistered-2', access_token: 'at-unregistered', private_key: 'pk-unregistered' },
+      hooks: [{ name: 'slack', secret: 'sk-unregistered' }, 'text with password=inline-one'],
+      token: '',
+      when,
+      rows: 5,
+    };
+    const out = redactDeep(input);
+    expect(out).toEqual({
+      user: 'loader',
+      db_password: '***',
+      credentials: { API_KEY: '***', apiKey: '***', access_token: '***', private_key: '***' },
+      hooks: [{ name: 'slack', secret: '***' }, 'text with password=***'],
+      token: '',
+      when,
+      rows: 5,
+    });
+    expect(out.when).toBeInstanceOf(Date);
+    // a copy: the input keeps its values
+    expect(input.db_password).toBe('plain-words-nobody-registered');
+    expect(input.credentials.API_KEY).toBe('ak-unregistered-1');
   });
 
   it('redactError takes known secrets out of an error and its causes before it leaves haul', () => {
