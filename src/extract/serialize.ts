@@ -8,7 +8,8 @@ type Problem = string | undefined;
 /**
  * Serializes one item to a JSON line. The common case (plain JSON data) is one native
  * JSON.stringify after a cheap type walk; bigint and binary take a slower tagged path;
- * functions, symbols, Maps/Sets and cycles are errors naming the field.
+ * functions, symbols, Maps/Sets, RegExps, Errors, Promises and cycles are errors naming
+ * the field (JSON.stringify would silently turn the last three into `{}`).
  */
 export function serializeItem(item: unknown, table: string): string {
   const flags = { special: false };
@@ -50,30 +51,49 @@ function scan(v: unknown, depth: number, flags: { special: boolean }): Problem {
     flags.special = true;
     return undefined;
   }
-  if (v instanceof Map || v instanceof Set) return 'x';
+  if (v instanceof Map || v instanceof Set || v instanceof RegExp || v instanceof Error || v instanceof WeakMap || v instanceof WeakSet) return 'x';
+  if (typeof (v as { then?: unknown }).then === 'function') return 'x'; // a Promise (or thenable)
   if (typeof (v as { toJSON?: unknown }).toJSON === 'function') return undefined;
   for (const k in v as Record<string, unknown>) if (scan((v as Record<string, unknown>)[k], depth + 1, flags) !== undefined) return 'x';
   return undefined;
 }
 
-/** The slow path: finds the first bad value and describes it. */
-function locate(v: unknown, path: string, depth: number): { path: string; problem: string } | undefined {
+/** What each kind of unstorable object is, and what to do instead. */
+function describeObject(v: object): string | undefined {
+  if (v instanceof Date) return Number.isNaN(v.getTime()) ? 'an invalid Date' : undefined;
+  if (v instanceof Map || v instanceof Set) return `a ${v instanceof Map ? 'Map' : 'Set'} (convert it to an object or array)`;
+  if (v instanceof WeakMap || v instanceof WeakSet) return 'a WeakMap/WeakSet (its entries cannot be read)';
+  if (v instanceof RegExp) return `a RegExp ${String(v).slice(0, 60)} (store its source string instead)`;
+  if (v instanceof Error) return `an Error "${v.message.slice(0, 80)}" (store its message instead)`;
+  if (typeof (v as { then?: unknown }).then === 'function') return 'a Promise (await it before yielding the item)';
+  return undefined;
+}
+
+/** Paths of deep or circular values are shortened to their start and end. */
+function shortPath(path: string): string {
+  return path.length <= 160 ? path : `${path.slice(0, 70)}…${path.slice(-70)}`;
+}
+
+/** The slow path: finds the first bad value and describes it; `ancestors` catches cycles. */
+function locate(v: unknown, path: string, depth: number, ancestors: unknown[] = []): { path: string; problem: string } | undefined {
   if (typeof v === 'function') return { path, problem: 'a function' };
   if (typeof v === 'symbol') return { path, problem: 'a symbol' };
   if (v === null || typeof v !== 'object') return undefined;
-  if (depth > MAX_DEPTH) return { path, problem: `nesting deeper than ${MAX_DEPTH} levels (a circular reference?)` };
-  if (v instanceof Date) return Number.isNaN(v.getTime()) ? { path, problem: 'an invalid Date' } : undefined;
-  if (v instanceof Map || v instanceof Set) return { path, problem: `a ${v instanceof Map ? 'Map' : 'Set'} (convert it to an object or array)` };
-  if (ArrayBuffer.isView(v)) return undefined;
+  if (ancestors.includes(v)) return { path: shortPath(path), problem: 'a circular reference (the value contains itself)' };
+  if (depth > MAX_DEPTH) return { path: shortPath(path), problem: `nesting deeper than ${MAX_DEPTH} levels` };
+  const bad = describeObject(v);
+  if (bad) return { path, problem: bad };
+  if (v instanceof Date || ArrayBuffer.isView(v)) return undefined;
+  const inner = [...ancestors, v];
   if (Array.isArray(v)) {
     for (let i = 0; i < v.length; i++) {
-      const f = locate(v[i], `${path}[${i}]`, depth + 1);
+      const f = locate(v[i], `${path}[${i}]`, depth + 1, inner);
       if (f) return f;
     }
     return undefined;
   }
   for (const k in v as Record<string, unknown>) {
-    const f = locate((v as Record<string, unknown>)[k], path ? `${path}.${k}` : k, depth + 1);
+    const f = locate((v as Record<string, unknown>)[k], path ? `${path}.${k}` : k, depth + 1, inner);
     if (f) return f;
   }
   return undefined;

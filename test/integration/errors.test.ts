@@ -40,6 +40,19 @@ describe('bad input gives typed errors and loses nothing', () => {
     loop.self = loop;
     const circ = await failure(p.run([loop], { tableName: 'bad' }));
     expect(circ.cause).toBeInstanceOf(UnserializableValueError);
+    expect(circ.message).toMatch(/at self: a circular reference/);
+    expect(circ.message.length).toBeLessThan(500);
+
+    // JSON.stringify would turn these into {} silently: each is an error naming the field.
+    for (const [value, what] of [
+      [/ab+c/i, /at v: a RegExp \/ab\+c\/i/],
+      [new Error('boom'), /at v: an Error "boom"/],
+      [Promise.resolve(1), /at v: a Promise \(await it before yielding the item\)/],
+    ] as const) {
+      const e = await failure(p.run([{ id: 1, v: value }], { tableName: 'bad' }));
+      expect(e.cause).toBeInstanceOf(UnserializableValueError);
+      expect(e.message).toMatch(what);
+    }
 
     expect(p.hasPendingData).toBe(false);
     expect(p.state).toEqual(stateBefore);
