@@ -1,5 +1,5 @@
 import { faultPoint } from '../common/faults.js';
-import { InvalidOptionsError } from '../errors.js';
+import { InvalidIdentifierError, InvalidOptionsError } from '../errors.js';
 import { normalizeTableName } from '../schema/naming.js';
 import type { Schema } from '../schema/schema.js';
 import type { WriteDisposition } from '../schema/types.js';
@@ -62,7 +62,7 @@ export async function extractStep(ctx: ExtractContext, req: ExtractRequest, step
   const source = toSource(req.data, { ...req.hints, sourceName: req.schemaName ?? ctx.pipelineName });
   const state = structuredClone(wd.effectiveState(ctx.pipelineName, ctx.datasetName));
   const schema = wd.effectiveSchema(source.schemaName)?.clone() ?? (await ctx.initialSchema(source.schemaName));
-  checkWriteDispositions(ctx, source, schema);
+  checkResourceTables(ctx, source, schema);
   const refresh = req.refresh ? planRefresh(req.refresh, source, schema, state) : undefined;
 
   const loadId = stepOptions.loadId ?? newLoadId();
@@ -107,10 +107,23 @@ export async function extractStep(ctx: ExtractContext, req: ExtractRequest, step
   }
 }
 
-/** A disposition the destination cannot load would strand the package: refuse it up front. */
-function checkWriteDispositions(ctx: ExtractContext, source: Source, schema: Schema): void {
+/** Job file names hold the table name; file systems allow 255 bytes per name. */
+const MAX_TABLE_NAME_BYTES = 200;
+
+/**
+ * Refused up front, before a package is written: a write disposition the destination cannot
+ * load (it would strand the package), and a table name too long for a job file name.
+ */
+function checkResourceTables(ctx: ExtractContext, source: Source, schema: Schema): void {
   for (const res of source.selectedResources) {
     const table = normalizeTableName(res.tableName);
+    if (Buffer.byteLength(table) > MAX_TABLE_NAME_BYTES) {
+      throw new InvalidIdentifierError(
+        `${table.slice(0, 40)}…`,
+        res.tableName.length > 60 ? `${res.tableName.slice(0, 60)}…` : res.tableName,
+        `normalizes to a table name of ${Buffer.byteLength(table)} bytes; at most ${MAX_TABLE_NAME_BYTES} fit in a load package's file names: give resource "${res.name}" a shorter tableName`,
+      );
+    }
     const disposition = res.hints.writeDisposition ?? schema.getTable(table)?.writeDisposition ?? 'append';
     if (!ctx.supportedWriteDispositions.includes(disposition)) {
       throw new InvalidOptionsError(

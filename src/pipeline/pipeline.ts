@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { DEFAULT_DESTINATION, resolveDestination } from '../destinations/index.js';
 import type { DestinationCapabilities, DestinationClient, DestinationFactory, LoaderFileFormat } from '../destinations/types.js';
@@ -59,6 +59,7 @@ export class Pipeline {
     this.opts = parsePipelineOptions(rest);
     this.pipelineName = this.opts.pipelineName ?? defaultPipelineName();
     this.pipelinesDir = resolve(this.opts.pipelinesDir ?? defaultPipelinesDir());
+    checkIsDirectory(this.pipelinesDir);
     this.workingDir = workingDirOf(this.pipelinesDir, this.pipelineName);
     this.devMode = this.opts.devMode ?? false;
     this.wd = new WorkingDir(this.workingDir);
@@ -423,6 +424,13 @@ function checkLoaderFileFormat(format: LoaderFileFormat | undefined, destination
   }
   if (!WRITABLE_FORMATS.includes(format)) {
     throw new InvalidOptionsError('loaderFileFormat', `"${format}" job files are not written yet (written: ${WRITABLE_FORMATS.join(', ')}); leave loaderFileFormat unset to use ${capabilities.preferredLoaderFileFormat}`);
+  }
+}
+
+/** pipelinesDir must be a folder (or not exist yet): a file there would fail later with a bare ENOTDIR. */
+function checkIsDirectory(dir: string): void {
+  if (existsSync(dir) && !statSync(dir).isDirectory()) {
+    throw new InvalidOptionsError('pipelinesDir', `${dir} is a file, not a directory; pass another pipelinesDir (or set HAUL_PIPELINES_DIR) or move the file away`);
   }
 }
 

@@ -7,6 +7,7 @@ import {
   DestinationUnreachableError,
   duckdb,
   IdentifierCollisionError,
+  InvalidIdentifierError,
   pipeline,
   PipelineNotFoundError,
   PipelineStepFailed,
@@ -57,6 +58,20 @@ describe('bad input gives typed errors and loses nothing', () => {
     expect(p.hasPendingData).toBe(false);
     expect(p.state).toEqual(stateBefore);
     expect(await count(p, 'ok')).toBe(1);
+  });
+
+  it('a table name too long for file names and a pipelinesDir that is a file are typed errors with advice', async () => {
+    const p = testPipeline(dir, 'longname');
+    const e = await failure(p.run([{ id: 1 }], { tableName: 'x'.repeat(500) }));
+    expect(e.cause).toBeInstanceOf(InvalidIdentifierError);
+    expect(e.message).toMatch(/normalizes to a table name of 500 bytes; at most 200 fit in a load package's file names: give resource "x+" a shorter tableName/);
+    expect(p.hasPendingData).toBe(false);
+    await p.run([{ id: 1 }], { tableName: 'x'.repeat(150) }); // the advice works
+    expect(await count(p, 'x'.repeat(150))).toBe(1);
+
+    const file = join(dir, 'not-a-dir');
+    writeFileSync(file, 'x');
+    expect(() => pipeline({ pipelineName: 'p', pipelinesDir: file })).toThrow(/not-a-dir is a file, not a directory; pass another pipelinesDir/);
   });
 
   it('keys that normalize to the same column are a collision error naming both', async () => {
