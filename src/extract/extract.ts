@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import { UnserializableValueError, InvalidOptionsError, HaulError } from '../errors.js';
 import { normalizeIdentifier, normalizeTableName } from '../schema/naming.js';
@@ -10,6 +11,36 @@ import { faultPoint } from '../common/faults.js';
 import { extractContext } from './context.js';
 import type { Resource, Source } from './resource.js';
 import { serializeItem } from './serialize.js';
+
+/** Bugs in user code: trying again cannot help, so they are not retried (on Temporal: non-retryable). */
+const PROGRAMMING_ERRORS = [ReferenceError, TypeError, SyntaxError, RangeError, EvalError, URIError];
+
+/**
+ * An error a resource raised. A programming error names its kind and the first frame of
+ * user code (haul's own frames and node internals skipped); anything else (I/O, HTTP) is
+ * retryable.
+ */
+function resourceFailed(resource: string, e: unknown): HaulError {
+  const err = e instanceof Error ? e : undefined;
+  const bug = err !== undefined && PROGRAMMING_ERRORS.some((k) => err instanceof k);
+  const where = bug ? firstUserFrame(err.stack) : undefined;
+  const message = bug
+    ? `resource "${resource}" raised ${err.name}: ${err.message}${where ? ` (at ${where})` : ''}; this is a bug in the resource's code, fix it and run again`
+    : `resource "${resource}" raised: ${err?.message ?? String(e)}`;
+  return new HaulError(bug ? 'ResourceCodeError' : 'ResourceFailed', message, { cause: e, retryable: !bug });
+}
+
+/** haul's own source folder (src/ in a checkout, dist/src/ when installed): its frames are not user code. */
+const HAUL_SRC = fileURLToPath(new URL('..', import.meta.url));
+
+function firstUserFrame(stack: string | undefined): string | undefined {
+  for (const line of (stack ?? '').split('\n').slice(1)) {
+    const frame = line.trim().replace(/^at\s+/, '');
+    if (!frame || frame.includes('node:') || frame.includes('node_modules') || frame.includes(HAUL_SRC)) continue;
+    return frame;
+  }
+  return undefined;
+}
 
 export interface ExtractProgress {
   resource: string;
@@ -82,7 +113,7 @@ export async function extractSourceToDir(opts: ExtractToDirOptions): Promise<Ext
       writer.close();
       if (e instanceof HaulError) throw e;
       if (e instanceof TypeError && /circular/i.test(e.message)) throw new UnserializableValueError(table, '', 'a circular reference');
-      throw new HaulError('ResourceFailed', `resource "${res.name}" raised: ${(e as Error)?.message ?? String(e)}`, { cause: e, retryable: true });
+      throw resourceFailed(res.name, e);
     }
     res.incremental?.commit();
     const files = writer.close();

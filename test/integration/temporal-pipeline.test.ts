@@ -112,11 +112,16 @@ describe('pipelineWorkflow on a real dev server', () => {
     ]);
   });
 
-  it('fails fast and without retries on an unknown source, bad args or a bad destination', async () => {
+  it('fails fast and without retries on an unknown source, bad args, a bad destination or a bug in a resource', async () => {
     const dir = tempDir();
     const client = await testClient();
     const taskQueue = uniqueQueue();
-    await testWorker({ sources: testSources, taskQueue, pipelinesDir: join(dir, 'p') });
+    const buggy = () =>
+      resource(function* buggy() {
+        const config = undefined as unknown as { pageSize: number };
+        yield { id: config.pageSize }; // TypeError: a bug, retrying cannot help
+      });
+    await testWorker({ sources: { ...testSources, buggy }, taskQueue, pipelinesDir: join(dir, 'p') });
     const base = { pipelineName: `bad_${taskQueue.replace(/-/g, '_')}`, destination: 'duckdb', destinationOptions: { path: join(dir, 'x.duckdb') } };
 
     const failureOf = async (input: Parameters<typeof runPipeline>[1]) => {
@@ -132,7 +137,12 @@ describe('pipelineWorkflow on a real dev server', () => {
     const unknown = await failureOf({ ...base, source: 'nope' });
     expect(unknown.type).toBe('UnknownSource');
     expect(unknown.nonRetryable).toBe(true);
-    expect(unknown.message).toContain('registered: shop, numbers, numbersChecked');
+    expect(unknown.message).toContain('registered: shop, numbers, numbersChecked, buggy');
+
+    const bug = await failureOf({ ...base, source: 'buggy' });
+    expect(bug.type).toBe('ResourceCodeError');
+    expect(bug.nonRetryable).toBe(true);
+    expect(bug.message).toMatch(/resource "buggy" raised TypeError: .*pageSize.* \(at .*temporal-pipeline\.test\.ts:\d+:\d+\)/);
 
     const badArgs = await failureOf({ ...base, source: 'numbersChecked', args: { n: -1 } });
     expect(badArgs.type).toBe('InvalidSourceArgs');
