@@ -51,7 +51,8 @@ function activityOptions(t: ActivityTuning = {}, taskQueue?: string): ActivityOp
       initialInterval: t.initialIntervalMs ?? 1_000,
       backoffCoefficient: 2,
       maximumInterval: t.maximumIntervalMs ?? 60_000,
-      maximumAttempts: t.maximumAttempts ?? 10,
+      // 0 means unlimited: Temporal retries forever when the policy names no maximum.
+      maximumAttempts: t.maximumAttempts === 0 ? undefined : (t.maximumAttempts ?? 10),
     },
   };
 }

@@ -239,6 +239,20 @@ describe('pipelineWorkflow with stub activities', () => {
     expect(world.of('load')).toEqual([]);
   });
 
+  it('tuning.maximumAttempts 0 schedules every step with an unlimited retry policy', async () => {
+    const { world, start } = await setup(
+      { fail: { normalize: (attempt) => (attempt === 1 ? ApplicationFailure.retryable('disk busy (stub)', 'Error') : undefined) } },
+      { tuning: { maximumAttempts: 0, initialIntervalMs: 10 } },
+    );
+    const handle = await start();
+    const res = await handle.result();
+    expect(world.of('normalize').map((c) => c.attempt)).toEqual([1, 2]);
+    expect(res.loadIds).toHaveLength(1);
+    const policies = ((await handle.fetchHistory()).events ?? []).flatMap((e) => e.activityTaskScheduledEventAttributes?.retryPolicy ?? []);
+    expect(policies.length).toBeGreaterThanOrEqual(4);
+    for (const p of policies) expect(p.maximumAttempts ?? 0).toBe(0); // 0 / unset: Temporal retries without limit
+  });
+
   it('routes every step after sync to the queue the sync step named (worker-local files)', async () => {
     const localQueue = uniqueQueue('wf-local');
     const { world, start, taskQueue } = await setup({ localTaskQueue: localQueue, refresh: REFRESH }, { refresh: 'drop_sources' });
