@@ -16,6 +16,7 @@ import {
   ParentClosePolicy,
   log,
   proxyActivities,
+  setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
@@ -195,6 +196,8 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<Pipelin
       { key: HaulDestination, value: sync.destinationName },
       { key: HaulDataset, value: sync.datasetName },
     ]);
+    // The UI's details name the dataset the run really uses (the static summary may not know it).
+    setCurrentDetails(`${input.source} -> ${sync.destinationName} at ${sync.destinationLocation}, dataset \`${sync.datasetName}\``);
     const packages: PackageSummary[] = [];
 
     // Finish what an earlier run left behind first, like dlt.

@@ -72,8 +72,13 @@ function taskQueueOf(opts: StartOptions): string {
   return opts.taskQueue ?? process.env.HAUL_TASK_QUEUE ?? DEFAULT_TASK_QUEUE;
 }
 
+/**
+ * The run's static summary. Without a datasetName in the input the worker takes the dataset
+ * from the pipeline's state, which the client cannot know: the summary says so, and the
+ * workflow's current details name the dataset once the sync step has told it.
+ */
 function summaryOf(input: PipelineRunInput): string {
-  const dataset = input.datasetName ?? `${input.pipelineName}_dataset`;
+  const dataset = input.datasetName ?? '(dataset from state)';
   const how = [input.writeDisposition, input.refresh && `refresh=${input.refresh}`, input.pendingOnly && 'pending only'].filter(Boolean).join(', ');
   return `haul ${input.pipelineName}: ${input.source} -> ${input.destination}/${dataset}${how ? ` (${how})` : ''}`;
 }
@@ -82,7 +87,7 @@ function searchAttributesOf(input: { pipelineName: string; destination: string; 
   return [
     { key: HaulPipeline, value: input.pipelineName },
     { key: HaulDestination, value: input.destination },
-    { key: HaulDataset, value: input.datasetName ?? `${input.pipelineName}_dataset` },
+    ...(input.datasetName ? [{ key: HaulDataset, value: input.datasetName }] : []),
     { key: HaulStage, value: 'starting' },
   ];
 }
@@ -104,7 +109,7 @@ export async function startPipeline(client: Client, input: PipelineRunInput, opt
       workflowIdReusePolicy: 'ALLOW_DUPLICATE',
       typedSearchAttributes: searchAttributesOf(parsed),
       staticSummary: summaryOf(parsed),
-      staticDetails: `source \`${parsed.source}\`${parsed.resources ? ` (resources ${parsed.resources.join(', ')})` : ''}, destination \`${parsed.destination}\`, dataset \`${parsed.datasetName ?? `${parsed.pipelineName}_dataset`}\``,
+      staticDetails: `source \`${parsed.source}\`${parsed.resources ? ` (resources ${parsed.resources.join(', ')})` : ''}, destination \`${parsed.destination}\`, dataset ${parsed.datasetName ? `\`${parsed.datasetName}\`` : 'from the pipeline state'}`,
         }));
   } catch (e) {
     if (e instanceof WorkflowExecutionAlreadyStartedError) {

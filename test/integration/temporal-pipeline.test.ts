@@ -88,6 +88,7 @@ describe('pipelineWorkflow on a real dev server', () => {
     const progress = await pipelineProgress(client, pipelineName);
     expect(progress).toMatchObject({ pipelineName, stage: 'done', loadIds: [result.extracted!.loadId], extracted: { numbers: 20_000 }, normalized: { numbers: 20_000 }, loaded: { numbers: 20_000 } });
 
+
     // Visibility is eventually consistent: poll the list query briefly.
     let found: string[] = [];
     for (let i = 0; i < 50 && found.length === 0; i++) {
@@ -110,6 +111,16 @@ describe('pipelineWorkflow on a real dev server', () => {
       `"normalize ${result.extracted!.loadId}"`,
       expect.stringMatching(new RegExp(`^"load ${result.extracted!.loadId.replace('.', '\\.')}: 1 tables, \\d+ jobs"$`)),
     ]);
+
+    // A second run names no dataset: the worker takes it from state. The summary must not
+    // claim <name>_dataset; the dataset the run used shows in its details and search attribute.
+    const again = await startPipeline(client, { pipelineName, source: 'numbers', args: { n: 5 }, destination: 'duckdb', destinationOptions: { path: join(dir, 'x.duckdb') } }, { taskQueue });
+    await again.result();
+    const desc2 = await again.describe();
+    expect(await desc2.staticSummary()).toBe(`haul ${pipelineName}: numbers -> duckdb/(dataset from state)`);
+    expect(desc2.typedSearchAttributes.get(HaulDataset)).toBe('nums');
+    const meta = await again.query<{ currentDetails?: string }>('__temporal_workflow_metadata');
+    expect(meta.currentDetails).toMatch(/numbers -> duckdb at .*x\.duckdb, dataset `nums`/);
   });
 
   it('fails fast and without retries on an unknown source, bad args, a bad destination or a bug in a resource', async () => {
