@@ -24,6 +24,7 @@ import { defaultPipelinesDir, type RunOptions } from '../src/pipeline/options.js
 import { pipeline, type Pipeline, type StepOptions, type StepProgress } from '../src/pipeline/pipeline.js';
 import type {
   HaulActivities,
+  HeartbeatDetails,
   DropInput,
   DropResult,
   ExtractResult,
@@ -106,14 +107,7 @@ export function toFailure(e: unknown): Error {
 
 // ---- heartbeats ----------------------------------------------------------------------------
 
-export interface HeartbeatDetails {
-  step: string;
-  loadId?: string;
-  table?: string;
-  count?: number;
-  jobsDone?: number;
-  jobsTotal?: number;
-}
+export type { HeartbeatDetails };
 
 /**
  * Steps of one pipeline never overlap in this process: an attempt that timed out (e.g. a
@@ -140,6 +134,7 @@ async function exclusive<T>(key: string, fn: () => Promise<T>): Promise<T> {
 async function heartbeating<T>(step: string, fn: (opts: StepOptions) => Promise<T>, lockKey?: string): Promise<T> {
   const ctx = Context.current();
   let details: HeartbeatDetails = { step };
+  const counts: Record<string, number> = {};
   const beat = () => ctx.heartbeat(details);
   const last = ctx.info.heartbeatDetails as HeartbeatDetails | undefined;
   if (last && ctx.info.attempt > 1) ctx.log.info(`${step}: attempt ${ctx.info.attempt} resumes after ${JSON.stringify(last)}`);
@@ -150,7 +145,8 @@ async function heartbeating<T>(step: string, fn: (opts: StepOptions) => Promise<
     const run = () => fn({
       signal: ctx.cancellationSignal,
       onProgress: (p: StepProgress) => {
-        details = { step, loadId: p.loadId, table: p.table, count: p.count, jobsDone: p.jobsDone, jobsTotal: p.jobsTotal };
+        if (p.table !== undefined && p.count !== undefined) counts[p.table] = p.count;
+        details = { step, loadId: p.loadId, table: p.table, count: p.count, jobsDone: p.jobsDone, jobsTotal: p.jobsTotal, counts: { ...counts } };
       },
     });
     return await (lockKey ? exclusive(lockKey, run) : run());

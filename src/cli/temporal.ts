@@ -176,9 +176,20 @@ export function registerTemporalCommands(program: Command): void {
       });
     });
   connOptions(temporal.command('progress <pipeline>'))
-    .description("the progress query of the pipeline's current or last run")
-    .action(async (pipeline: string, o: ConnOpts) => {
-      await withClient(o, async (client) => console.log(JSON.stringify(await pipelineProgress(client, pipeline), null, 2)));
+    .description("the pipeline's current or last run: stage, counts per table (live during a step), error")
+    .option('--json', 'one JSON document')
+    .action(async (pipeline: string, o: ConnOpts & { json?: boolean }) => {
+      await withClient(o, async (client) => {
+        const p = await pipelineProgress(client, pipeline);
+        if (o.json) return console.log(JSON.stringify(p, null, 2));
+        const counts = (c: Record<string, number>) => Object.entries(c).map(([t, n]) => `${t} ${n}`).join(', ') || '-';
+        console.log(`pipeline ${p.pipelineName}: ${p.stage}${p.loadIds.length ? ` (load ${p.loadIds.join(', ')})` : ''}`);
+        console.log(`  extracted:  ${counts(p.extracted)}`);
+        console.log(`  normalized: ${counts(p.normalized)}`);
+        console.log(`  loaded:     ${counts(p.loaded)}`);
+        if (p.note) console.log(`  note: ${p.note}`);
+        if (p.error) console.log(`  error: ${p.error}`);
+      });
     });
   connOptions(temporal.command('drop <pipeline>'))
     .description('drop resources/tables and their state (dropWorkflow)')

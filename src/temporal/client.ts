@@ -5,6 +5,7 @@ import {
   WorkflowExecutionAlreadyStartedError,
   type ScheduleHandle,
   type ScheduleSummary,
+  type WorkflowHandle,
   type WorkflowHandleWithFirstExecutionRunId,
 } from '@temporalio/client';
 import { HaulError, InvalidOptionsError, PipelineAlreadyRunningError } from '../errors.js';
@@ -12,7 +13,7 @@ import type { dropWorkflow, pipelineWorkflow, scheduledPipelineWorkflow } from '
 import type { temporal } from '@temporalio/proto';
 import { parseDropInput, parsePipelineRunInput, pipelineWorkflowId } from './input.js';
 import { HAUL_SEARCH_ATTRIBUTES, HaulDataset, HaulDestination, HaulPipeline, HaulStage } from './search-attributes.js';
-import type { DropInput, DropResult, PipelineProgress, PipelineRunInput, PipelineRunResult } from './types.js';
+import type { DropInput, DropResult, HeartbeatDetails, PipelineProgress, PipelineRunInput, PipelineRunResult } from './types.js';
 import { DEFAULT_TASK_QUEUE } from './types.js';
 
 export type PipelineHandle = WorkflowHandleWithFirstExecutionRunId<typeof pipelineWorkflow>;
@@ -152,7 +153,36 @@ export async function runPipeline(client: Client, input: PipelineRunInput, opts:
 
 /** The `progress` query of a pipeline's current (or last) run. */
 export async function pipelineProgress(client: Client, pipelineName: string): Promise<PipelineProgress> {
-  return client.workflow.getHandle(pipelineWorkflowId(pipelineName)).query<PipelineProgress>('progress');
+  const handle = client.workflow.getHandle(pipelineWorkflowId(pipelineName));
+  const desc = await handle.describe();
+  if (desc.status.name !== 'RUNNING') return closedRunProgress(handle, pipelineName, desc.status.name);
+  const progress = await handle.query<PipelineProgress>('progress');
+  // The workflow learns counts when a step ends; the running step's heartbeats know them now.
+  for (const act of desc.raw.pendingActivities ?? []) {
+    const details = act.heartbeatDetails?.payloads?.[0];
+    if (!details) continue;
+    const hb = client.options.loadedDataConverter.payloadConverter.fromPayload<HeartbeatDetails>(details);
+    if (hb?.counts && hb.step === 'extract') progress.extracted = { ...progress.extracted, ...hb.counts };
+    if (hb?.counts && hb.step === 'normalize') progress.normalized = { ...progress.normalized, ...hb.counts };
+  }
+  return progress;
+}
+
+/**
+ * A closed run answers from its result (or failure), so no worker needs to be up to replay
+ * it for a query.
+ */
+async function closedRunProgress(handle: WorkflowHandle, pipelineName: string, status: string): Promise<PipelineProgress> {
+  const base: PipelineProgress = { pipelineName, stage: 'failed', loadIds: [], extracted: {}, normalized: {}, loaded: {} };
+  try {
+    const res = (await handle.result()) as Partial<PipelineRunResult>; // a drop run has no load ids
+    if (!res.loadIds || !res.rowCounts) return { ...base, stage: 'done', note: `run ${status.toLowerCase()}` };
+    return { ...base, stage: 'done', loadIds: res.loadIds, extracted: res.extracted?.itemCounts ?? {}, normalized: res.rowCounts, loaded: res.rowCounts };
+  } catch (e) {
+    let cause: unknown = e;
+    while (cause instanceof Error && cause.cause) cause = cause.cause;
+    return { ...base, error: cause instanceof Error ? cause.message : String(cause), note: `run ${status.toLowerCase()}` };
+  }
 }
 
 /** Runs `dropWorkflow` (same workflow id as the pipeline's runs, so it never overlaps a load). */

@@ -169,6 +169,18 @@ export interface DropResult {
   loadId?: string;
 }
 
+/** What a step's heartbeats carry (counts and names only); `pipelineProgress` reads them while a step runs. */
+export interface HeartbeatDetails {
+  step: string;
+  loadId?: string;
+  table?: string;
+  count?: number;
+  jobsDone?: number;
+  jobsTotal?: number;
+  /** extract: items per table so far; normalize: rows per table so far. */
+  counts?: Record<string, number>;
+}
+
 /** An input naming the pipeline and the snapshot a destructive step works under. */
 export type SnapshotInput = PipelineRef & SnapshotRef;
 

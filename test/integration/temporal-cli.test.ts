@@ -36,7 +36,7 @@ describe('haul CLI on Temporal', () => {
     expect(run.out).toContain(`workflow pipeline/${name}`);
     expect(run.out).toMatch(/numbers: 4/);
 
-    const progress = await haul(['temporal', 'progress', name]);
+    const progress = await haul(['temporal', 'progress', name, '--json']);
     expect(JSON.parse(progress.out.slice(progress.out.indexOf('{')))).toMatchObject({ stage: 'done', loaded: { numbers: 4 } });
 
     const bad = await haul(['temporal', 'run', name, ...common, '--args', '{"n":4}', '--write-disposition', 'upsert']);
