@@ -19,10 +19,13 @@ import {
   registerSearchAttributes,
   schedulePipeline,
   startPipeline,
+  taskQueueOf,
   triggerSchedule,
   unpauseSchedule,
 } from '../temporal/client.js';
-import type { PipelineRunInput } from '../temporal/types.js';
+import { followRun, rootCause } from '../temporal/follow.js';
+import type { PipelineRunInput, PipelineRunResult } from '../temporal/types.js';
+import { CliError, warn } from './output.js';
 import { createWorker, loadSourcesModule } from '../temporal/worker.js';
 
 interface ConnOpts {
@@ -172,7 +175,13 @@ export function registerTemporalCommands(program: Command): void {
       await withClient(o, async (client) => {
         const h = await startPipeline(client, toInput(pipeline, o), { taskQueue: o.taskQueue, ifRunning: o.attach ? 'attach' : 'fail' });
         console.log(`workflow ${h.workflowId} (run ${h.firstExecutionRunId})`);
-        if (o.wait) console.log(formatRunResult(await h.result()));
+        if (!o.wait) return;
+        try {
+          const result = await followRun<PipelineRunResult>(client, h, { taskQueue: taskQueueOf({ taskQueue: o.taskQueue }), report: (line) => warn(line) });
+          console.log(formatRunResult(result));
+        } catch (e) {
+          throw new CliError(`workflow ${h.workflowId}: ${rootCause(e)}`);
+        }
       });
     });
   connOptions(temporal.command('progress <pipeline>'))

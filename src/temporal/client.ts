@@ -15,6 +15,7 @@ import { parseDropInput, parsePipelineRunInput, pipelineWorkflowId } from './inp
 import { HAUL_SEARCH_ATTRIBUTES, HaulDataset, HaulDestination, HaulPipeline, HaulStage } from './search-attributes.js';
 import type { DropInput, DropResult, HeartbeatDetails, PipelineProgress, PipelineRunInput, PipelineRunResult } from './types.js';
 import { DEFAULT_TASK_QUEUE } from './types.js';
+import { followRun } from './follow.js';
 
 export type PipelineHandle = WorkflowHandleWithFirstExecutionRunId<typeof pipelineWorkflow>;
 
@@ -26,6 +27,11 @@ export interface StartOptions {
    * PipelineAlreadyRunningError; 'attach' returns a handle on the running run instead.
    */
   ifRunning?: 'fail' | 'attach';
+  /**
+   * runPipeline: receives a line for each failed attempt of a step and a warning when no
+   * worker polls the task queue (default: process.emitWarning).
+   */
+  report?: (line: string) => void;
 }
 
 /** A second start of a pipeline whose run is still in progress. */
@@ -69,7 +75,7 @@ export async function connectClient(opts: { address?: string; namespace?: string
   return new Client({ connection, namespace: opts.namespace ?? process.env.TEMPORAL_NAMESPACE ?? 'default' });
 }
 
-function taskQueueOf(opts: StartOptions): string {
+export function taskQueueOf(opts: StartOptions): string {
   return opts.taskQueue ?? process.env.HAUL_TASK_QUEUE ?? DEFAULT_TASK_QUEUE;
 }
 
@@ -148,7 +154,7 @@ async function withSearchAttributes<T>(client: Client, start: () => Promise<T>):
 /** Starts the pipeline and waits for its result (a LoadInfo summary). */
 export async function runPipeline(client: Client, input: PipelineRunInput, opts: StartOptions = {}): Promise<PipelineRunResult> {
   const handle = await startPipeline(client, input, opts);
-  return handle.result();
+  return followRun<PipelineRunResult>(client, handle, { taskQueue: taskQueueOf(opts), report: opts.report });
 }
 
 /** The `progress` query of a pipeline's current (or last) run. */
