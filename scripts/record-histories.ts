@@ -19,9 +19,10 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
-import { DestinationError, duckdb, pipeline, resource, type DestinationFactory } from '../src/index.js';
+import { pipeline, resource } from '../src/index.js';
 import { historyToJson } from '../test/replay/history-json.js';
 import { createWorker, dropPipelineData, runPipeline, startDevServer, startPipeline, type PipelineRunInput } from '../src/temporal/index.js';
+import { failingDuckdb } from '../test/fixtures/failing-duckdb.js';
 
 Runtime.install({ logger: new DefaultLogger('ERROR') });
 
@@ -54,28 +55,6 @@ const held = () =>
     { name: 'held' },
   );
 
-/** DuckDB whose load jobs fail (non-retryable) while `failing.on` is set: drives the compensations. */
-function failableDuckdb(path: string, failing: { on: boolean }): DestinationFactory {
-  const base = duckdb({ path });
-  return {
-    destinationName: base.destinationName,
-    options: base.options,
-    createClient(ctx) {
-      const client = base.createClient(ctx);
-      return new Proxy(client, {
-        get(target, key) {
-          if (failing.on && (key === 'loadAppendJob' || key === 'loadTableChain')) {
-            return async () => {
-              throw new DestinationError('duckdb', 'disk full (recorded failure)');
-            };
-          }
-          const v = Reflect.get(target, key, target) as unknown;
-          return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
-        },
-      });
-    },
-  };
-}
 
 // A fixed path: it shows in recorded results (destinationLocation), so re-recording changes no more than it must.
 const dir = join(tmpdir(), 'haul-record-histories');
@@ -88,7 +67,7 @@ const connection = await Connection.connect({ address: server.address });
 const client = new Client({ connection, namespace: server.namespace, identity: IDENTITY });
 const worker = await createWorker({
   sources: { things, held },
-  destinations: { warehouse: failableDuckdb(dbPath, failing) },
+  destinations: { warehouse: failingDuckdb(dbPath, failing, 'disk full (recorded failure)') },
   taskQueue: TASK_QUEUE,
   address: server.address,
   namespace: server.namespace,
@@ -122,7 +101,7 @@ const scenarios: Record<string, () => Promise<void>> = {
   },
   /** A package extracted in-process before the run: finish_pending first. */
   async 'pipeline-pending'() {
-    const p = pipeline({ pipelineName: 'rec_pending', pipelinesDir, destination: failableDuckdb(dbPath, failing), datasetName: base.datasetName });
+    const p = pipeline({ pipelineName: 'rec_pending', pipelinesDir, destination: failingDuckdb(dbPath, failing, 'disk full (recorded failure)'), datasetName: base.datasetName });
     await p.extract(things({ n: 2 }));
     await runPipeline(client, input('rec_pending'), opts);
     await save('pipeline-pending', 'pipeline/rec_pending');

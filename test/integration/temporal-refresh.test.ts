@@ -3,34 +3,13 @@ import { join } from 'node:path';
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { describe, expect, it } from 'vitest';
-import { attach, duckdb, DestinationError, type DestinationFactory } from '../../src/index.js';
+import { attach } from '../../src/index.js';
 import { dropPipelineData, pipelineProgress, runPipeline } from '../../src/temporal/client.js';
 import { testSources } from '../fixtures/temporal-sources.js';
 import { count, query, tempDir } from '../helpers.js';
 import { testClient, testWorker, uniqueQueue } from './temporal-env.js';
+import { failingDuckdb } from '../fixtures/failing-duckdb.js';
 
-/** DuckDB whose load jobs fail (non-retryable) while `failing.on` is set. */
-function flakyDuckdb(path: string, failing: { on: boolean }): DestinationFactory {
-  const base = duckdb({ path });
-  return {
-    destinationName: base.destinationName,
-    options: base.options,
-    createClient(ctx) {
-      const client = base.createClient(ctx);
-      return new Proxy(client, {
-        get(target, key) {
-          if (failing.on && (key === 'loadAppendJob' || key === 'loadTableChain')) {
-            return async () => {
-              throw new DestinationError('duckdb', 'disk full (test)');
-            };
-          }
-          const v = Reflect.get(target, key, target) as unknown;
-          return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
-        },
-      });
-    },
-  };
-}
 
 async function tables(pipelineName: string, pipelinesDir: string): Promise<string[]> {
   const p = attach({ pipelineName, pipelinesDir });
@@ -44,7 +23,7 @@ async function setup() {
   const taskQueue = uniqueQueue();
   const failing = { on: false };
   const pipelinesDir = join(dir, 'p');
-  await testWorker({ sources: testSources, destinations: { warehouse: flakyDuckdb(join(dir, 'w.duckdb'), failing) }, taskQueue, pipelinesDir });
+  await testWorker({ sources: testSources, destinations: { warehouse: failingDuckdb(join(dir, 'w.duckdb'), failing) }, taskQueue, pipelinesDir });
   const pipelineName = `refresh_${taskQueue.replace(/-/g, '_')}`;
   const input = { pipelineName, source: 'shop', destination: 'warehouse', datasetName: 'shop_data', tuning: { maximumAttempts: 2, initialIntervalMs: 100 } };
   return { dir, client, taskQueue, failing, pipelinesDir, pipelineName, input };

@@ -2,13 +2,12 @@
  * dropWorkflow's logic with stub activities: its steps, their ids, and the compensation
  * that restores the snapshot when any step after it fails.
  */
-import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { describe, expect, it } from 'vitest';
 import { dropPipelineData, pipelineProgress } from '../../src/temporal/client.js';
 import type { DropInput } from '../../src/temporal/types.js';
 import { testClient, uniqueQueue } from './temporal-env.js';
-import { stubWorker, stubWorld, type StubOptions } from './workflow-stubs.js';
+import { stubWorker, stubWorld, rootFailure, type StubOptions } from './workflow-stubs.js';
 
 async function setup(opts: StubOptions = {}, extra: Partial<DropInput> = {}) {
   const client = await testClient();
@@ -29,13 +28,6 @@ async function setup(opts: StubOptions = {}, extra: Partial<DropInput> = {}) {
   return { client, world, input, ref, run, runId };
 }
 
-function rootFailure(e: unknown): ApplicationFailure {
-  expect(e).toBeInstanceOf(WorkflowFailedError);
-  let cur: unknown = e;
-  while (cur && !(cur instanceof ApplicationFailure)) cur = (cur as Error).cause;
-  expect(cur).toBeInstanceOf(ApplicationFailure);
-  return cur as ApplicationFailure;
-}
 
 describe('dropWorkflow with stub activities', () => {
   it('syncs, snapshots, plans the drop package, normalizes, applies, loads, then discards the snapshot', async () => {

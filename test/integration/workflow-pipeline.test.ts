@@ -4,14 +4,13 @@
  * search attributes and the progress query. The engine steps themselves are tested with
  * the real activities elsewhere (temporal-pipeline, temporal-refresh).
  */
-import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { describe, expect, it } from 'vitest';
 import { pipelineProgress, startPipeline } from '../../src/temporal/client.js';
 import { HaulDataset, HaulDestination, HaulLoadId, HaulPipeline, HaulStage } from '../../src/temporal/search-attributes.js';
 import type { PipelineRunInput } from '../../src/temporal/types.js';
 import { testClient, uniqueQueue } from './temporal-env.js';
-import { ROWS_PER_PACKAGE, scheduledActivities, stubWorker, stubWorld, upserted, type StubOptions } from './workflow-stubs.js';
+import { ROWS_PER_PACKAGE, scheduledActivities, stubWorker, stubWorld, upserted, rootFailure, type StubOptions } from './workflow-stubs.js';
 
 const REFRESH = { mode: 'drop_sources' as const, dropTables: ['items', 'items__tags'], truncateTables: [] };
 
@@ -45,14 +44,6 @@ async function eventually<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
-/** The ApplicationFailure at the root of a failed workflow. */
-function rootFailure(e: unknown): ApplicationFailure {
-  expect(e).toBeInstanceOf(WorkflowFailedError);
-  let cur: unknown = e;
-  while (cur && !(cur instanceof ApplicationFailure)) cur = (cur as Error).cause;
-  expect(cur).toBeInstanceOf(ApplicationFailure);
-  return cur as ApplicationFailure;
-}
 
 describe('pipelineWorkflow with stub activities', () => {
   it('runs sync -> extract -> normalize -> load and returns a summary of ids and counts', async () => {

@@ -5,10 +5,11 @@
  * its input, attempt and task queue. The workflows run for real on the suite's dev server.
  */
 import { Context } from '@temporalio/activity';
-import { defaultPayloadConverter, type ApplicationFailure } from '@temporalio/common';
+import { ApplicationFailure, defaultPayloadConverter } from '@temporalio/common';
+import { WorkflowFailedError } from '@temporalio/client';
 import type { temporal } from '@temporalio/proto';
 import { NativeConnection, Worker } from '@temporalio/worker';
-import { afterAll, inject } from 'vitest';
+import { afterAll, expect, inject } from 'vitest';
 import type { HaulActivities, NormalizedPackage, PackageSummary, PendingPackage, RefreshModeName } from '../../src/temporal/types.js';
 
 export type ActivityName = keyof HaulActivities;
@@ -188,4 +189,13 @@ export function upserted(history: History, key: string): unknown[] {
     const p = e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields?.[key];
     return p ? [defaultPayloadConverter.fromPayload(p)] : [];
   });
+}
+
+/** The ApplicationFailure at the root of a failed workflow. */
+export function rootFailure(e: unknown): ApplicationFailure {
+  expect(e).toBeInstanceOf(WorkflowFailedError);
+  let cur: unknown = e;
+  while (cur && !(cur instanceof ApplicationFailure)) cur = (cur as Error).cause;
+  expect(cur).toBeInstanceOf(ApplicationFailure);
+  return cur as ApplicationFailure;
 }
