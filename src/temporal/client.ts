@@ -161,7 +161,15 @@ export async function runPipeline(client: Client, input: PipelineRunInput, opts:
 export async function pipelineProgress(client: Client, pipelineName: string): Promise<PipelineProgress> {
   const handle = client.workflow.getHandle(pipelineWorkflowId(pipelineName));
   const desc = await handle.describe();
-  if (desc.status.name !== 'RUNNING') return closedRunProgress(handle, pipelineName, desc.status.name);
+  if (desc.status.name !== 'RUNNING') {
+    // A live worker answers with the run's own record (notes, compensation); without one the
+    // query would wait, so it gets a few seconds before the result speaks instead.
+    try {
+      return await client.withDeadline(Date.now() + 3000, () => handle.query<PipelineProgress>('progress'));
+    } catch {
+      return closedRunProgress(handle, pipelineName, desc.status.name);
+    }
+  }
   const progress = await handle.query<PipelineProgress>('progress');
   // The workflow learns counts when a step ends; the running step's heartbeats know them now.
   for (const act of desc.raw.pendingActivities ?? []) {
@@ -174,10 +182,7 @@ export async function pipelineProgress(client: Client, pipelineName: string): Pr
   return progress;
 }
 
-/**
- * A closed run answers from its result (or failure), so no worker needs to be up to replay
- * it for a query.
- */
+/** A closed run whose query no worker answers: its progress from its result (or failure). */
 async function closedRunProgress(handle: WorkflowHandle, pipelineName: string, status: string): Promise<PipelineProgress> {
   const base: PipelineProgress = { pipelineName, stage: 'failed', loadIds: [], extracted: {}, normalized: {}, loaded: {} };
   try {
