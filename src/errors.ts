@@ -115,6 +115,28 @@ export class DestinationUnreachableError extends HaulError {
   }
 }
 
+/**
+ * The destination answered but refused: authentication failed, the user may not log in, or
+ * lacks a privilege. Retrying cannot help; fix the credentials or grants.
+ */
+export class DestinationAuthError extends HaulError {
+  constructor(destination: string, where: string, cause: unknown, hint: string) {
+    const inner = cause instanceof Error ? cause.message : String(cause);
+    super('DestinationAuth', `destination ${destination} at ${where} refused access: ${inner}. ${hint}`, { cause, retryable: false });
+  }
+}
+
+/**
+ * The destination is reachable but configured wrongly (e.g. the database does not exist,
+ * credentials are malformed). Retrying cannot help; fix the configuration.
+ */
+export class DestinationConfigError extends HaulError {
+  constructor(destination: string, where: string, cause: unknown, hint: string) {
+    const inner = cause instanceof Error ? cause.message : String(cause);
+    super('DestinationConfig', `destination ${destination} at ${where} is misconfigured: ${inner}. ${hint}`, { cause, retryable: false });
+  }
+}
+
 export class LoadJobFailedError extends HaulError {
   constructor(readonly loadId: string, readonly jobFile: string, readonly table: string, cause: unknown) {
     const inner = cause instanceof Error ? cause.message : String(cause);

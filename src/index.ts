@@ -16,6 +16,7 @@ export { resourceState, sourceState } from './extract/context.js';
 export { Schema } from './schema/schema.js';
 export type { DataType, WriteDisposition, ColumnSchema, ColumnHint, TableSchema, StoredSchema } from './schema/types.js';
 export { duckdb } from './destinations/duckdb/index.js';
+export { postgres, type PostgresOptions, type PostgresCredentials, type PostgresCredentialsInput } from './destinations/postgres/index.js';
 export { registerDestination, resolveDestination, registeredDestinations } from './destinations/registry.js';
 export type { DestinationMaker } from './destinations/registry.js';
 export type { DestinationFactory, DestinationClient, DestinationCapabilities, DestinationContext, LoaderFileFormat } from './destinations/types.js';

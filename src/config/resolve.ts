@@ -30,6 +30,11 @@ export interface ResolveOptions<T = unknown> extends ConfigDirs {
   default?: T;
   /** Environment to read (default: process.env). */
   env?: Record<string, string | undefined>;
+  /**
+   * For an object schema: resolve field by field only, never the whole value (the caller
+   * reads a native form, e.g. a connection string at the same path, on its own).
+   */
+  fieldsOnly?: boolean;
 }
 
 /** Where a value was found. */
@@ -192,6 +197,7 @@ export function resolveValue<T>(path: string, kind: ConfigKind, schema: z.ZodTyp
       if (kind === 'secret') registerSecretsIn(value);
       return { value: value as T, origin: [...new Set(origins)].join(', ') };
     }
+    if (opts.fieldsOnly) return undefined;
   }
   const { found } = lookup(path, kind, opts);
   if (found) {

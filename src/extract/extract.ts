@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import { UnserializableValueError, InvalidOptionsError, HaulError } from '../errors.js';
-import { normalizeIdentifier, normalizeTableName } from '../schema/naming.js';
+import { normalizeColumnName, normalizeTableName } from '../schema/naming.js';
 import type { Schema } from '../schema/schema.js';
 import { STATE_TABLE } from '../schema/system.js';
 import type { ColumnSchema } from '../schema/types.js';
@@ -64,6 +64,8 @@ export interface ExtractToDirOptions {
   /** State to read and update (mutated; persisted only when the package loads). */
   state: PipelineState;
   maxFileBytes?: number;
+  /** The destination's `capabilities.maxIdentifierLength`: longer table/column names are shortened as dlt does. */
+  maxIdentifierLength?: number;
   signal?: AbortSignal;
   onProgress?: (p: ExtractProgress) => void;
 }
@@ -78,8 +80,8 @@ export async function extractSourceToDir(opts: ExtractToDirOptions): Promise<Ext
   const out: ExtractedResource[] = [];
   const { jobsDir } = opts;
   for (const res of source.selectedResources) {
-    const table = normalizeTableName(res.tableName);
-    applyResourceHints(schema, res, table);
+    const table = normalizeTableName(res.tableName, opts.maxIdentifierLength);
+    applyResourceHints(schema, res, table, opts.maxIdentifierLength);
     if ((schema.getTable(table)?.writeDisposition ?? 'append') === 'skip') {
       out.push({ resource: res.name, table, items: 0, files: [] });
       continue;
@@ -176,7 +178,7 @@ async function drain(
 }
 
 /** Puts a resource's table hints (disposition, keys, column hints, nesting) into the schema. */
-export function applyResourceHints(schema: Schema, res: Resource, table: string): void {
+export function applyResourceHints(schema: Schema, res: Resource, table: string, maxIdentifierLength?: number): void {
   const h = res.hints;
   const t = schema.ensureTable(table, { resource: res.name });
   t.resource = res.name;
@@ -184,7 +186,7 @@ export function applyResourceHints(schema: Schema, res: Resource, table: string)
   else t.writeDisposition ??= 'append';
   if (h.maxTableNesting !== undefined) t.maxTableNesting = h.maxTableNesting;
   const hintCol = (name: string): ColumnSchema => {
-    const col = normalizeIdentifier(name);
+    const col = normalizeColumnName(name, maxIdentifierLength);
     return (t.columns[col] ??= { name: col, dataType: 'text', nullable: true, incomplete: true });
   };
   for (const [name, hint] of Object.entries(h.columns ?? {})) {

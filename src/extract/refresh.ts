@@ -17,11 +17,11 @@ export const REFRESH_MODES: readonly RefreshMode[] = ['drop_sources', 'drop_reso
  * - drop_data: truncate those resources' tables and reset their incremental state;
  *   the schema stays.
  */
-export function planRefresh(mode: RefreshMode, source: Source, schema: Schema, state: PipelineState): RefreshPlan {
+export function planRefresh(mode: RefreshMode, source: Source, schema: Schema, state: PipelineState, maxIdentifierLength?: number): RefreshPlan {
   const selected = source.selectedResources;
   const rootsOf = (names: string[]) => {
     const roots = new Set(schema.tablesOfResources(names).map((t) => t.name));
-    for (const r of selected) if (names.includes(r.name)) roots.add(normalizeTableName(r.tableName));
+    for (const r of selected) if (names.includes(r.name)) roots.add(normalizeTableName(r.tableName, maxIdentifierLength));
     return [...roots];
   };
   const chainOf = (roots: string[]) => roots.flatMap((r) => schema.tableChain(r).map((t) => t.name));

@@ -31,6 +31,8 @@ export interface ExtractContext {
   initialSchema(name: string): Promise<Schema>;
   /** The destination's write dispositions: another one is refused before anything is extracted. */
   supportedWriteDispositions: readonly WriteDisposition[];
+  /** The destination's `capabilities.maxIdentifierLength`: longer names are shortened as dlt does. */
+  maxIdentifierLength?: number;
 }
 
 export interface ExtractRequest {
@@ -63,7 +65,7 @@ export async function extractStep(ctx: ExtractContext, req: ExtractRequest, step
   const state = structuredClone(wd.effectiveState(ctx.pipelineName, ctx.datasetName));
   const schema = wd.effectiveSchema(source.schemaName)?.clone() ?? (await ctx.initialSchema(source.schemaName));
   checkResourceTables(ctx, source, schema);
-  const refresh = req.refresh ? planRefresh(req.refresh, source, schema, state) : undefined;
+  const refresh = req.refresh ? planRefresh(req.refresh, source, schema, state, ctx.maxIdentifierLength) : undefined;
 
   const loadId = stepOptions.loadId ?? newLoadId();
   const pkgBuilder = wd.storage.beginPackage('extracted', loadId);
@@ -74,6 +76,7 @@ export async function extractStep(ctx: ExtractContext, req: ExtractRequest, step
       source,
       schema,
       state,
+      maxIdentifierLength: ctx.maxIdentifierLength,
       signal,
       onProgress: onProgress && ((p) => onProgress({ step: 'extract', loadId, resource: p.resource, table: p.table, count: p.items })),
     });
@@ -116,7 +119,7 @@ const MAX_TABLE_NAME_BYTES = 200;
  */
 function checkResourceTables(ctx: ExtractContext, source: Source, schema: Schema): void {
   for (const res of source.selectedResources) {
-    const table = normalizeTableName(res.tableName);
+    const table = normalizeTableName(res.tableName, ctx.maxIdentifierLength);
     if (Buffer.byteLength(table) > MAX_TABLE_NAME_BYTES) {
       throw new InvalidIdentifierError(
         `${table.slice(0, 40)}…`,

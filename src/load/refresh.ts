@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { shortenPath } from '../schema/naming.js';
 import type { DestinationClient } from '../destinations/types.js';
 import type { RefreshPlan } from '../storage/package-state.js';
 import type { SnapshotStore, TableBackup } from '../storage/snapshots.js';
@@ -47,15 +47,11 @@ export async function dropTableBackups(client: DestinationClient, backups: Table
 }
 
 /**
- * `<table>__bak_<id>`, cut to the destination's identifier limit: the table part shrinks and
- * gains a hash of the full name; the suffix stays, so backups of different snapshots never collide.
+ * `<table>__bak_<id>`, cut to the destination's identifier limit as dlt cuts every name
+ * (schema/shorten.ts): head, a tag hashed from the full name, tail. The tail keeps the
+ * suffix (it is 14 characters, the tail half the limit), so backups of different snapshots
+ * and of tables sharing a prefix never collide.
  */
 export function backupTableName(table: string, snapshotId: string, maxLength: number): string {
-  const suffix = `__bak_${snapshotId.replace(/[^A-Za-z0-9]/g, '').slice(0, 8)}`;
-  if (Buffer.byteLength(table + suffix) <= maxLength) return table + suffix;
-  // Cut: a hash of the whole name keeps two long tables with one prefix apart.
-  const tag = `_${createHash('sha256').update(table).digest('hex').slice(0, 8)}`;
-  let head = table;
-  while (head.length > 1 && Buffer.byteLength(head + tag + suffix) > maxLength) head = head.slice(0, -1);
-  return head + tag + suffix;
+  return shortenPath(`${table}__bak_${snapshotId.replace(/[^A-Za-z0-9]/g, '').slice(0, 8)}`, maxLength);
 }

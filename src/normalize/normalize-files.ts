@@ -14,7 +14,7 @@ import { statSync } from 'node:fs';
 import { CorruptPackageFileError, IdentifierCollisionError, InvalidIdentifierError, SchemaConflictError } from '../errors.js';
 import { parseLine } from '../storage/jsonl.js';
 import { JobFileWriter } from '../storage/job-file-writer.js';
-import { normalizeIdentifier } from '../schema/naming.js';
+import { normalizeColumnName, shortenPath } from '../schema/naming.js';
 import { ROW_ID_LENGTH, RandomIdPool, childRowIdInto, childRowIdSeeded, tableSeed, type TableSeed } from './ids.js';
 import { NO_FIT, coerceTo, inferType, isBinaryTag, parseTimestamp } from './values.js';
 import { ByteChunkReader, countLines } from './reader.js';
@@ -51,6 +51,11 @@ export interface NormalizeOptions {
    * total. See README.md, "Parallel".
    */
   workers?: number;
+  /**
+   * The destination's `capabilities.maxIdentifierLength`: longer column and child table
+   * names are shortened as dlt shortens them (see schema/shorten.ts). Default: no limit.
+   */
+  maxIdentifierLength?: number;
   /** @internal Tests only: total input below which the call stays in-thread (default 16 MiB). */
   minParallelBytes?: number;
   /** @internal Tests only: worker threads exit (code 3) after their second chunk. */
@@ -153,6 +158,8 @@ type Row = Record<string, unknown>;
 /** Per-table state for the duration of one call, including its output row buffer. */
 interface TableState {
   name: string;
+  /** The full, unshortened path of the table (`root__items__tags`); child names derive from it. */
+  path: string;
   schema: TableSchema;
   isRoot: boolean;
   /** Root (and all its descendants) use merge: child rows carry `_dlt_root_id`. */
@@ -178,6 +185,7 @@ interface TableState {
 /** One object context: a table plus a flattening prefix (`''` or `address__`). */
 interface Shape {
   ts: TableState;
+  /** Unshortened path of the enclosing dicts (`''` or `address__`). */
   prefix: string;
   /** Remaining nesting levels: at <= 0 dicts and lists stay json. */
   lvl: number;
@@ -195,8 +203,10 @@ interface Plan {
   shape: Shape;
   raw: string;
   norm: string;
-  /** Column name / path in the table (prefix + normalized key). */
+  /** Column name in the table (prefix + normalized key, shortened to the destination's limit). */
   name: string;
+  /** prefix + normalized key, unshortened: nested names are built from it, as dlt does. */
+  path: string;
   /** A user key that normalizes to a system column: ignored. */
   skip: boolean;
   /** Another raw key of this shape normalizes to the same name. */
@@ -272,12 +282,13 @@ class Normalizer {
     const ts = this.tables.get(name);
     if (ts) return ts;
     const schema = this.opts.schema.ensureTable(name);
-    return this.newTableState(name, schema, true, schema.writeDisposition === 'merge');
+    return this.newTableState(name, name, schema, true, schema.writeDisposition === 'merge');
   }
 
-  private newTableState(name: string, schema: TableSchema, isRoot: boolean, withRootKey: boolean): TableState {
+  private newTableState(name: string, path: string, schema: TableSchema, isRoot: boolean, withRootKey: boolean): TableState {
     const ts: TableState = {
       name,
+      path,
       schema,
       isRoot,
       withRootKey,
@@ -297,12 +308,13 @@ class Normalizer {
     return ts;
   }
 
-  private childTable(parent: TableState, name: string): TableState {
+  private childTable(parent: TableState, path: string): TableState {
+    const name = shortenPath(path, this.opts.maxIdentifierLength);
     const ts = this.tables.get(name);
     if (ts) return ts;
     const schema = this.opts.schema.ensureTable(name, { parent: parent.name });
     if (!schema.parent) schema.parent = parent.name;
-    return this.newTableState(name, schema, false, parent.withRootKey);
+    return this.newTableState(name, path, schema, false, parent.withRootKey);
   }
 
   shapeOf(ts: TableState, lvl: number): Shape {
@@ -326,8 +338,10 @@ class Normalizer {
     if (raw.trim() === '') {
       throw new InvalidIdentifierError(sh.ts.name, raw, 'is empty: every key of an item must have a name; rename or drop it in the resource');
     }
-    const norm = normalizeIdentifier(raw);
-    const name = sh.prefix + norm;
+    const max = this.opts.maxIdentifierLength;
+    const norm = normalizeColumnName(raw, max);
+    const path = sh.prefix + norm;
+    const name = sh.prefix === '' ? norm : shortenPath(path, max);
     const skip = sh.prefix === '' && SYSTEM_COLUMNS.has(norm);
     const keyJson = Buffer.from(JSON.stringify(raw));
     const p: Plan = {
@@ -335,6 +349,7 @@ class Normalizer {
       raw,
       norm,
       name,
+      path,
       skip,
       ambiguous: false,
       slow: skip,
@@ -386,13 +401,13 @@ class Normalizer {
 
   private subShape(p: Plan): Shape {
     const sh = p.shape;
-    p.sub = this.newShape(sh.ts, p.name + PATH_SEPARATOR, sh.lvl - 1);
+    p.sub = this.newShape(sh.ts, p.path + PATH_SEPARATOR, sh.lvl - 1);
     return p.sub;
   }
 
   private childOf(p: Plan): TableState {
     const parent = p.shape.ts;
-    const ts = this.childTable(parent, parent.name + PATH_SEPARATOR + p.name);
+    const ts = this.childTable(parent, parent.path + PATH_SEPARATOR + p.path);
     p.child = ts;
     p.childShape = this.shapeOf(ts, p.shape.lvl - 1);
     return ts;
@@ -544,7 +559,7 @@ class Normalizer {
     const type = inferType(v, this.detect);
     let vc = p.variants?.[type];
     if (vc === undefined) {
-      const vname = p.name + VARIANT_INFIX + type;
+      const vname = shortenPath(p.name + VARIANT_INFIX + type, this.opts.maxIdentifierLength);
       const existing = cols[vname];
       vc = existing && existing.dataType ? existing : this.newColumn(ts, vname, type, existing, true);
       (p.variants ??= {})[type] = vc;

@@ -81,7 +81,7 @@ export async function normalizeParallel(opts: NormalizeOptions, workers: number,
     for (let w = 1; w < shares.length; w++) {
       handles.push(
         startWorker(
-          { schema: base, loadId: opts.loadId, inputs: shares[w], outDir: opts.outDir, maxFileBytes: opts.maxFileBytes, fastPath: opts.fastPath, crashForTest: opts.crashWorkersForTest },
+          { schema: base, loadId: opts.loadId, inputs: shares[w], outDir: opts.outDir, maxFileBytes: opts.maxFileBytes, fastPath: opts.fastPath, maxIdentifierLength: opts.maxIdentifierLength, crashForTest: opts.crashWorkersForTest },
           (table, rows) => progress(w, table, rows),
         ),
       );

@@ -17,7 +17,15 @@ export interface NormalizeInfo {
  * extracted package is removed in the same move. A package that fails stays extracted, so
  * the step can run again once the cause is fixed.
  */
-export async function normalizeStep(ctx: { wd: WorkingDir; pipelineName: string }, stepOptions: StepOptions = {}): Promise<NormalizeInfo> {
+export async function normalizeStep(
+  ctx: {
+    wd: WorkingDir;
+    pipelineName: string;
+    /** The destination's `capabilities.maxIdentifierLength`: longer names are shortened as dlt does. */
+    maxIdentifierLength?: number;
+  },
+  stepOptions: StepOptions = {},
+): Promise<NormalizeInfo> {
   const { wd } = ctx;
   const { signal, onProgress } = stepOptions;
   wd.storage.recover();
@@ -37,6 +45,7 @@ export async function normalizeStep(ctx: { wd: WorkingDir; pipelineName: string 
         inputs,
         outDir: pkgBuilder.newJobsDir,
         nextFileId: () => randomBytes(5).toString('hex'),
+        maxIdentifierLength: ctx.maxIdentifierLength,
         signal,
         onProgress: onProgress && ((p) => onProgress({ step: 'normalize', loadId, table: p.table, count: p.rows })),
       });

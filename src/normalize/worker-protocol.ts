@@ -11,6 +11,7 @@ export interface WorkerInput {
   outDir: string;
   maxFileBytes?: number;
   fastPath?: boolean;
+  maxIdentifierLength?: number;
   /** Tests only: exit after the second chunk (a crashed worker). */
   crashForTest?: boolean;
 }

@@ -32,6 +32,7 @@ async function main(): Promise<void> {
       outDir: data.outDir,
       maxFileBytes: data.maxFileBytes,
       fastPath: data.fastPath,
+      maxIdentifierLength: data.maxIdentifierLength,
       signal: ac.signal,
       // ids from this thread: random like the pipeline's, so no coordination is needed
       nextFileId: () => {

@@ -222,7 +222,7 @@ export function planDrop(ctx: DropContext, opts: { loadId: string; resources?: s
     const schemaName = state.default_schema_name ?? wd.schemaNames()[0];
     const schema = schemaName ? wd.readSchema(schemaName) : undefined;
     for (const t of opts.tables) {
-      const n = normalizeTableName(t);
+      const n = schema?.getTable(t) ? t : normalizeTableName(t); // a shortened name as it is
       if (!schema?.getTable(n)) throw new InvalidOptionsError('drop', `table "${t}" is not in schema "${schemaName ?? '(none)'}"`);
       const res = schema.rootOf(n).resource;
       if (res) resources.add(res);

@@ -278,13 +278,15 @@ export class Pipeline {
       ...this.loadContext(),
       destinationName: this.destination.destinationName,
       supportedWriteDispositions: capabilities.supportedWriteDispositions,
+      maxIdentifierLength: capabilities.maxIdentifierLength,
       initialSchema: (name: string) => this.initialSchema(name),
     };
     return extractStep(ctx, { data, hints, schemaName, refresh: refresh ?? this.opts.refresh }, { ...stepOptions, onProgress: this.progressSink(stepOptions.onProgress) });
   }
 
   private doNormalize(stepOptions: StepOptions = {}): Promise<NormalizeInfo> {
-    return normalizeStep(this.loadContext(), { ...stepOptions, onProgress: this.progressSink(stepOptions.onProgress) });
+    const ctx = { ...this.loadContext(), maxIdentifierLength: this.newClient().capabilities.maxIdentifierLength };
+    return normalizeStep(ctx, { ...stepOptions, onProgress: this.progressSink(stepOptions.onProgress) });
   }
 
   private doLoad(stepOptions: StepOptions = {}): Promise<LoadInfo> {

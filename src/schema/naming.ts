@@ -1,3 +1,4 @@
+import { shortenIdentifier } from './shorten.js';
 import { PATH_SEPARATOR } from './system.js';
 
 /*
@@ -38,8 +39,29 @@ export function makePath(...parts: string[]): string {
 
 /**
  * Normalizes a table name as given by a user. Unlike a column name, a table name given as
- * a path keeps its `__` parts (e.g. `orders__items`).
+ * a path keeps its `__` parts (e.g. `orders__items`). With `maxLength` (the destination's
+ * `maxIdentifierLength`) a longer name is shortened as dlt's `normalize_tables_path` does:
+ * each part first (tag from the part), then the joined path (tag from `name` as given).
  */
-export function normalizeTableName(name: string): string {
-  return name.split(PATH_SEPARATOR).filter((p) => p !== '').map(normalizeIdentifier).join(PATH_SEPARATOR);
+export function normalizeTableName(name: string, maxLength?: number): string {
+  const parts = name.split(PATH_SEPARATOR).filter((p) => p.trim() !== '');
+  const joined = parts.map((p) => shortenIdentifier(normalizeIdentifier(p), p.trim(), maxLength)).join(PATH_SEPARATOR);
+  return shortenIdentifier(joined, name, maxLength);
+}
+
+/**
+ * A user key as a column name: normalized, then shortened to `maxLength` with a tag from
+ * the key as given (dlt's `normalize_identifier` / `normalize_path` on a key).
+ */
+export function normalizeColumnName(key: string, maxLength?: number): string {
+  return shortenIdentifier(normalizeIdentifier(key), key.trim(), maxLength);
+}
+
+/**
+ * A nested name (flattened column `a__b`, child table `t__items`, variant `c__v_text`) made
+ * of normalized parts, shortened as dlt's `shorten_fragments` does: the tag comes from the
+ * joined path itself.
+ */
+export function shortenPath(path: string, maxLength?: number): string {
+  return shortenIdentifier(path, path, maxLength);
 }

@@ -9,11 +9,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { duckdb } from '../../src/destinations/duckdb/index.js';
+import { postgres } from '../../src/destinations/postgres/index.js';
 import { resolveDestination } from '../../src/destinations/index.js';
 import type { DestinationClient, DestinationFactory, JobFile } from '../../src/destinations/types.js';
 import { DestinationUnreachableError, HaulError, LoadJobFailedError } from '../../src/errors.js';
 import { Schema } from '../../src/schema/schema.js';
 import type { ColumnSchema, DataType, WriteDisposition } from '../../src/schema/types.js';
+import { PG_DATABASE, PG_URL } from '../postgres-env.js';
 
 interface DestinationUnderTest {
   name: string;
@@ -23,6 +25,11 @@ interface DestinationUnderTest {
   expectedTypes: Record<DataType, string>;
   /** Factories pointing at places that cannot be opened (at least one), with the text the error must name. */
   unreachable(dir: string): Array<{ factory: DestinationFactory; names: string }>;
+  /**
+   * Factories that reach the destination but are refused (unknown user, missing database):
+   * a non-retryable error with this code that names the place.
+   */
+  misconfigured?(): Array<{ factory: DestinationFactory; names: string; code: string }>;
 }
 
 const DESTINATIONS: DestinationUnderTest[] = [
@@ -49,6 +56,38 @@ const DESTINATIONS: DestinationUnderTest[] = [
       return [
         { factory: duckdb({ path: asDir }), names: asDir },
         { factory: duckdb({ path: notDb }), names: notDb },
+      ];
+    },
+  },
+  {
+    name: 'postgres',
+    factory: () => postgres({ credentials: PG_URL }),
+    expectedTypes: {
+      text: 'character varying',
+      bigint: 'bigint',
+      double: 'double precision',
+      bool: 'boolean',
+      timestamp: 'timestamp with time zone',
+      date: 'date',
+      time: 'time without time zone',
+      decimal: 'numeric',
+      binary: 'bytea',
+      json: 'jsonb',
+    },
+    unreachable: () => {
+      // port 1 on this host: nothing listens, the connection is refused at once
+      const refused = new URL(PG_URL);
+      refused.port = '1';
+      return [{ factory: postgres({ credentials: refused.toString() }), names: `${refused.hostname}:1/${PG_DATABASE}` }];
+    },
+    misconfigured: () => {
+      const noDb = new URL(PG_URL);
+      noDb.pathname = '/haul_no_such_database';
+      const noUser = new URL(PG_URL);
+      noUser.username = 'haul_no_such_role';
+      return [
+        { factory: postgres({ credentials: noDb.toString() }), names: `${noDb.hostname}:${noDb.port || 5432}/haul_no_such_database`, code: 'DestinationConfig' },
+        { factory: postgres({ credentials: noUser.toString() }), names: `${noUser.hostname}:${noUser.port || 5432}/${PG_DATABASE}`, code: 'DestinationAuth' },
       ];
     },
   },
@@ -705,6 +744,22 @@ describe.each(DESTINATIONS)('destination conformance: $name', (dut) => {
       expect(err, names).toBeInstanceOf(DestinationUnreachableError);
       expect((err as HaulError).message).toContain(names);
       expect((err as HaulError).retryable).toBe(true);
+      await client.close();
+    }
+  });
+
+  it('a destination that refuses the connection gives a non-retryable typed error naming the place', async () => {
+    if (!dut.misconfigured) return;
+    for (const { factory, names, code } of dut.misconfigured()) {
+      const client = factory.createClient({ pipelineName: 'conformance', datasetName: 'x' });
+      const err = await client.open().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(err, names).toBeInstanceOf(HaulError);
+      expect((err as HaulError).code, names).toBe(code);
+      expect((err as HaulError).message).toContain(names);
+      expect((err as HaulError).retryable).toBe(false);
       await client.close();
     }
   });

@@ -1,5 +1,6 @@
 import { DestinationError, HaulError, LoadJobFailedError } from '../../errors.js';
 import type { Schema } from '../../schema/schema.js';
+import { shortenIdentifier } from '../../schema/shorten.js';
 import { C_DLT_ID, C_DLT_ROOT_ID, JOBS_TABLE, LOADS_TABLE, STATE_TABLE, VERSION_TABLE } from '../../schema/system.js';
 import type { ColumnSchema, StoredSchema, TableSchema } from '../../schema/types.js';
 import type {
@@ -58,8 +59,10 @@ export class SqlJobClient implements DestinationClient {
     this.destinationName = opts.destinationName;
     this.capabilities = opts.capabilities;
     this.displayLocation = opts.displayLocation;
-    this.datasetName = opts.datasetName;
-    this.stagingDatasetName = `${opts.datasetName}_staging`;
+    // Names longer than the database allows are shortened as dlt shortens them.
+    const max = opts.capabilities.maxIdentifierLength;
+    this.datasetName = shortenIdentifier(opts.datasetName, opts.datasetName, max);
+    this.stagingDatasetName = shortenIdentifier(`${opts.datasetName}_staging`, `${opts.datasetName}_staging`, max);
     this.sql = opts.sql;
     this.dialect = opts.dialect;
   }

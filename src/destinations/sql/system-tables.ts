@@ -1,9 +1,9 @@
 import type { ColumnSchema, DataType, TableSchema } from '../../schema/types.js';
 import { JOBS_TABLE, LOADS_TABLE, STATE_TABLE, VERSION_TABLE } from '../../schema/system.js';
 
-function cols(defs: Array<[string, DataType, boolean]>): Record<string, ColumnSchema> {
+function cols(defs: Array<[string, DataType, boolean, Partial<ColumnSchema>?]>): Record<string, ColumnSchema> {
   const out: Record<string, ColumnSchema> = {};
-  for (const [name, dataType, nullable] of defs) out[name] = { name, dataType, nullable };
+  for (const [name, dataType, nullable, hints] of defs) out[name] = { name, dataType, nullable, ...hints };
   return out;
 }
 
@@ -60,7 +60,7 @@ export const STATE_TABLE_SCHEMA: TableSchema = {
     ['created_at', 'timestamp', false],
     ['version_hash', 'text', true],
     ['_dlt_load_id', 'text', false],
-    ['_dlt_id', 'text', false],
+    ['_dlt_id', 'text', false, { unique: true }],
   ]),
 };
 

@@ -1,0 +1,273 @@
+import type { Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import { DestinationError } from '../../errors.js';
+import { quoteIdentifierStandard, type SqlClient, type SqlExecutor } from '../sql/dialect.js';
+import { credentialsLocation, type PostgresCredentials } from './credentials.js';
+import { classifyPgError } from './errors.js';
+
+/** An executor that can also stream rows into `COPY ... FROM STDIN`. */
+export interface CopyExecutor extends SqlExecutor {
+  /**
+   * Runs `copySql` (a `COPY ... FROM STDIN`) with the bytes of `source` piped through
+   * `transforms`. Returns the number of rows COPY reports. A failure of any stream aborts
+   * the COPY (CopyFail); the caller's transaction must then be rolled back.
+   */
+  copyFrom(copySql: string, source: Readable, ...transforms: Transform[]): Promise<number>;
+}
+
+export function isCopyExecutor(ex: SqlExecutor): ex is CopyExecutor {
+  return typeof (ex as Partial<CopyExecutor>).copyFrom === 'function';
+}
+
+// ------------------------------------------------------------------ value conversion
+
+const PG_INT8 = 20;
+const PG_DATE = 1082;
+const PG_TIMESTAMP = 1114;
+
+function parseInt8(v: string): number | bigint {
+  const n = Number(v);
+  return Number.isSafeInteger(n) ? n : BigInt(v);
+}
+
+/** `timestamp without time zone` holds UTC wall time (haul writes UTC): read it as UTC. */
+function parseTimestampUtc(v: string): Date | string {
+  if (v === 'infinity' || v === '-infinity') return v;
+  const d = new Date(`${v.replace(' ', 'T')}Z`);
+  return Number.isNaN(d.getTime()) ? v : d;
+}
+
+/**
+ * Row values returned by `query()`, the shapes every SQL destination returns (see
+ * destinations/README.md): bigint as `number` when safe, else `bigint`; numeric as an exact
+ * string; timestamps as Date; date 'YYYY-MM-DD' and time 'HH:MM:SS[.ffffff]' strings; json
+ * and jsonb parsed; bytea a Buffer.
+ */
+const typeParsers = {
+  getTypeParser(oid: number, format?: 'text' | 'binary') {
+    if (format !== 'binary') {
+      if (oid === PG_INT8) return parseInt8;
+      if (oid === PG_DATE) return (v: string) => v;
+      if (oid === PG_TIMESTAMP) return parseTimestampUtc;
+    }
+    return format === 'binary' ? pg.types.getTypeParser(oid, 'binary') : pg.types.getTypeParser(oid, 'text');
+  },
+} as pg.CustomTypesConfig;
+
+/**
+ * The server's DETAIL / HINT / CONTEXT (e.g. `COPY users, line 3, column n: "x"`) added to
+ * the message once, so haul's errors carry them (they name rows and columns, not secrets).
+ */
+function withServerDetails(err: unknown): void {
+  if (!(err instanceof pg.DatabaseError) || (err as { haulDetailed?: boolean }).haulDetailed) return;
+  const extra = [err.detail, err.hint && `hint: ${err.hint}`, err.where].filter((x): x is string => !!x);
+  if (extra.length > 0) err.message += ` (${extra.join('; ')})`;
+  (err as { haulDetailed?: boolean }).haulDetailed = true;
+}
+
+/** pg's TLS options for libpq's sslmode. */
+function sslOption(mode: PostgresCredentials['sslmode']): pg.ClientConfig['ssl'] {
+  switch (mode) {
+    case 'require':
+      return { rejectUnauthorized: false };
+    case 'verify-ca':
+    case 'verify-full':
+      return { rejectUnauthorized: true };
+    default:
+      return false;
+  }
+}
+
+// ------------------------------------------------------------------ client
+
+/**
+ * A SqlClient over one PostgreSQL connection (`pg.Client`). Calls are serialized: a
+ * transaction holds the connection until COMMIT/ROLLBACK. A connection that broke (server
+ * restart, network) is dropped and the next call connects again. Errors about the
+ * destination (unreachable, authentication, missing database, privileges) become typed
+ * haul errors naming `host:port/database`; errors of the SQL or data are passed on as the
+ * driver raised them.
+ */
+export class PostgresSqlClient implements SqlClient {
+  private client: pg.Client | undefined;
+  private opening: Promise<pg.Client> | undefined;
+  private tail: Promise<unknown> = Promise.resolve();
+  private searchPath: string | undefined;
+  readonly location: string;
+
+  constructor(private readonly credentials: PostgresCredentials) {
+    this.location = credentialsLocation(credentials);
+  }
+
+  async open(): Promise<void> {
+    await this.conn();
+  }
+
+  private conn(): Promise<pg.Client> {
+    if (this.client) return Promise.resolve(this.client);
+    if (!this.opening) {
+      this.opening = this.connect().then(
+        (c) => {
+          this.client = c;
+          this.opening = undefined;
+          return c;
+        },
+        (err: unknown) => {
+          this.opening = undefined;
+          throw err;
+        },
+      );
+    }
+    return this.opening;
+  }
+
+  private async connect(): Promise<pg.Client> {
+    const c = this.credentials;
+    const client = new pg.Client({
+      host: c.host,
+      port: c.port,
+      database: c.database,
+      user: c.username,
+      password: c.password,
+      ssl: sslOption(c.sslmode),
+      connectionTimeoutMillis: c.connectTimeout * 1000,
+      application_name: 'haul',
+      types: typeParsers,
+    });
+    // An idle connection that dies emits 'error'; unhandled it would crash the process.
+    client.on('error', () => {
+      if (this.client === client) this.client = undefined;
+    });
+    try {
+      await client.connect();
+      if (this.searchPath !== undefined) await client.query(`SET search_path TO ${this.searchPath}`);
+    } catch (err) {
+      await client.end().catch(() => undefined);
+      throw this.typed(err);
+    }
+    return client;
+  }
+
+  /** Typed errors for destination-level failures; a broken connection is dropped. */
+  private typed(err: unknown): unknown {
+    withServerDetails(err);
+    const t = classifyPgError(err, this.location, this.credentials.username);
+    if (t && t.code === 'DestinationUnreachable' && this.client) {
+      const c = this.client;
+      this.client = undefined;
+      void c.end().catch(() => undefined);
+    }
+    return t ?? err;
+  }
+
+  async close(): Promise<void> {
+    await this.serialize(async () => {
+      const c = this.client ?? (this.opening ? await this.opening.catch(() => undefined) : undefined);
+      this.client = undefined;
+      if (c) await c.end().catch(() => undefined);
+    });
+  }
+
+  /** Runs `fn` after every earlier call on this client finished. */
+  private serialize<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.tail.then(fn, fn);
+    this.tail = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
+  }
+
+  private async rawExecute(sql: string, params?: unknown[]): Promise<number> {
+    const c = await this.conn();
+    try {
+      const r = await c.query({ text: sql, values: params });
+      return r.rowCount ?? 0;
+    } catch (err) {
+      throw this.typed(err);
+    }
+  }
+
+  private async rawQuery<T>(sql: string, params?: unknown[]): Promise<T[]> {
+    const c = await this.conn();
+    try {
+      const r = await c.query({ text: sql, values: params });
+      // a multi-statement text returns one result per statement: the last one's rows
+      const last = Array.isArray(r) ? (r[r.length - 1] as pg.QueryResult | undefined) : r;
+      return (last?.rows ?? []) as T[];
+    } catch (err) {
+      throw this.typed(err);
+    }
+  }
+
+  private async rawCopy(copySql: string, source: Readable, transforms: Transform[]): Promise<number> {
+    const c = await this.conn();
+    const sink = c.query(copyFrom(copySql));
+    try {
+      await pipeline([source, ...transforms, sink]);
+    } catch (err) {
+      throw this.typed(err);
+    }
+    return sink.rowCount;
+  }
+
+  execute(sql: string, params?: unknown[]): Promise<number> {
+    return this.serialize(() => this.rawExecute(sql, params));
+  }
+
+  query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]> {
+    return this.serialize(() => this.rawQuery<T>(sql, params));
+  }
+
+  /** A COPY outside a transaction (it commits on its own). */
+  copyFrom(copySql: string, source: Readable, ...transforms: Transform[]): Promise<number> {
+    return this.serialize(() => this.rawCopy(copySql, source, transforms));
+  }
+
+  transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+    return this.serialize(async () => {
+      let open = true;
+      const guard = (what: string) => {
+        if (!open) throw new DestinationError('postgres', `${what} after the end of its transaction`);
+      };
+      const tx: CopyExecutor = {
+        execute: async (sql, params) => {
+          guard('statement');
+          return this.rawExecute(sql, params);
+        },
+        query: async <R>(sql: string, params?: unknown[]) => {
+          guard('query');
+          return this.rawQuery<R>(sql, params);
+        },
+        copyFrom: async (copySql, source, ...transforms) => {
+          guard('COPY');
+          return this.rawCopy(copySql, source, transforms);
+        },
+      };
+      await this.rawExecute('BEGIN');
+      try {
+        const out = await fn(tx);
+        open = false;
+        await this.rawExecute('COMMIT');
+        return out;
+      } catch (err) {
+        open = false;
+        if (this.client) {
+          try {
+            await this.rawExecute('ROLLBACK');
+          } catch {
+            // the connection broke, or a failed COMMIT already ended the transaction
+          }
+        }
+        throw err;
+      }
+    });
+  }
+
+  async setDefaultSchema(schema: string): Promise<void> {
+    this.searchPath = quoteIdentifierStandard(schema);
+    await this.execute(`SET search_path TO ${this.searchPath}`);
+  }
+}
