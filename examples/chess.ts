@@ -2,7 +2,7 @@
  * The README's first example: nested JSON into DuckDB, in-process. Run with `npm start`.
  * Creates `chess.duckdb` in the current directory with the dataset `chess_data`.
  */
-import { pipeline } from '../src/index.js';
+import { pipeline } from 'haul';
 
 const p = pipeline({ pipelineName: 'chess', destination: 'duckdb', datasetName: 'chess_data' });
 const info = await p.run(

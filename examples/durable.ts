@@ -4,18 +4,25 @@
  * scripts/setup-temporal.sh), runs a worker in this process, runs the `chess` source into
  * ./chess.duckdb as workflow `pipeline/chess`, and prints the LoadInfo, the workflow id,
  * the UI link and `temporal workflow list`. In a terminal it then keeps the server and UI
- * up until Ctrl-C (HAUL_EXIT=1 exits right away). With TEMPORAL_ADDRESS it uses that
- * server and exits when done.
+ * up until Ctrl-C (HAUL_EXIT=1 exits right away); without a terminal (CI) it stops the server
+ * and exits. With TEMPORAL_ADDRESS it uses that server and exits when done; TEMPORAL_UI_URL
+ * (that server's Web UI, e.g. http://localhost:8080 for docker-compose.yml) gives the link.
  */
 import { execFileSync } from 'node:child_process';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
-import { findTemporalCli } from '../src/temporal/cli-path.js';
-import { formatRunResult, registerSearchAttributes, runPipeline, workflowUiUrl } from '../src/temporal/client.js';
-import { startDevServer, type DevServer } from '../src/temporal/dev-server.js';
-import { createWorker } from '../src/temporal/worker.js';
+import {
+  createWorker,
+  findTemporalCli,
+  formatRunResult,
+  registerSearchAttributes,
+  runPipeline,
+  startDevServer,
+  workflowUiUrl,
+  type DevServer,
+} from 'haul/temporal';
 import { sources } from './sources.js';
 
 Runtime.install({ logger: new DefaultLogger('WARN') });
@@ -62,6 +69,7 @@ try {
   console.log(formatRunResult(result));
   console.log(`\nWorkflow id: pipeline/${input.pipelineName} (Temporal at ${address}, namespace ${namespace})`);
   if (uiUrl) console.log(`Temporal UI: ${workflowUiUrl(uiUrl, `pipeline/${input.pipelineName}`, namespace)}`);
+  else console.log('Temporal UI: set TEMPORAL_UI_URL to the Web UI of the server at TEMPORAL_ADDRESS for a link');
   const cli = findTemporalCli();
   const query = `HaulPipeline='${input.pipelineName}'`;
   if (cli) {
@@ -81,11 +89,29 @@ try {
 
 if (server) {
   if (process.stdout.isTTY && !process.env.HAUL_EXIT) {
-    console.log('\nThe dev server and its UI stay up until Ctrl-C.');
-    await new Promise<void>((done) => {
-      process.once('SIGINT', done);
-      process.once('SIGTERM', done);
-    });
+    console.log(`\nThe dev server and its UI (${uiUrl}) stay up until Ctrl-C.`);
+    await untilInterrupted();
+    console.log('Stopping the dev server...');
   }
   await server.stop();
+}
+
+/**
+ * Resolves on the first Ctrl-C (SIGINT) or SIGTERM. A pending promise alone does not keep
+ * Node running (it would exit with code 13, "unsettled top-level await"), and neither does
+ * the dev server, which the SDK's native runtime owns: a timer holds the event loop open.
+ * The handlers stay on: under `npm start` one Ctrl-C arrives twice (from the terminal, and
+ * forwarded by npm), and a second SIGINT without a handler would kill the process (130)
+ * before the server is stopped.
+ */
+function untilInterrupted(): Promise<void> {
+  return new Promise((done) => {
+    const keepAlive = setInterval(() => undefined, 60_000);
+    const stop = () => {
+      clearInterval(keepAlive);
+      done();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
 }

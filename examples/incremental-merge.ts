@@ -2,7 +2,7 @@
  * A nested, incremental, merge pipeline. Each run loads only orders updated since the last
  * run; changed orders replace their old rows (and their line items) by primary key.
  */
-import { incremental, pipeline, resource, source } from '../src/index.js';
+import { incremental, pipeline, resource, source } from 'haul';
 
 interface Order {
   id: number;

@@ -2,7 +2,7 @@
  * Sources a haul worker can run by name (`npx tsx worker.ts --sources ./examples/sources.ts`).
  * A workflow input names one (`source: 'chess'`) and passes JSON args.
  */
-import { resource, source } from '../src/index.js';
+import { resource, source } from 'haul';
 
 const PLAYERS = [
   { id: 1, name: 'Magnus', tags: ['gm', 'champion'], owner: { name: 'x', country: 'NO' }, rating: 2830 },
