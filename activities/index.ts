@@ -37,6 +37,7 @@ import type {
   SnapshotRef,
   SyncResult,
 } from '../src/temporal/types.js';
+import { COMPLETED_JOBS } from '../src/storage/layout.js';
 
 /** Something a worker can extract by name: a source factory, a resource/source, or a function returning data. */
 export type SourceEntry =
@@ -308,7 +309,7 @@ export function createActivities(opts: ActivitiesOptions): HaulActivities {
             schemaName: done.schemaName,
             schemaVersionHash: done.schemaVersionHash,
             rowCounts: done.rowCounts ?? {},
-            completedJobs: done.jobs.filter((j) => j.state === 'completed_jobs').length,
+            completedJobs: done.jobs.filter((j) => j.state === COMPLETED_JOBS).length,
             failedJobs: 0,
           });
         }

@@ -7,6 +7,7 @@ import type { PackageStorage } from '../storage/package-storage.js';
 import type { PackageState } from '../storage/package-state.js';
 import type { FailedJob } from './load-info.js';
 import { applyRefreshPlan } from './refresh.js';
+import { COMPLETED_JOBS, FAILED_JOBS, NEW_JOBS, STARTED_JOBS } from '../storage/layout.js';
 
 export interface PackageLoadResult {
   loadId: string;
@@ -56,17 +57,17 @@ export async function loadPackage(
 
   // Resume: started jobs that committed are done; the rest (and earlier failures) run again.
   const committed = await client.completedJobs(loadId);
-  for (const job of storage.jobs(loadId, 'started_jobs')) {
+  for (const job of storage.jobs(loadId, STARTED_JOBS)) {
     if (committed.has(job)) storage.completeJob(loadId, job);
     else storage.retryJob(loadId, job);
   }
-  for (const job of storage.jobs(loadId, 'failed_jobs')) storage.retryJob(loadId, job);
-  for (const job of storage.jobs(loadId, 'new_jobs')) if (committed.has(job)) storage.completeJob(loadId, job);
+  for (const job of storage.jobs(loadId, FAILED_JOBS)) storage.retryJob(loadId, job);
+  for (const job of storage.jobs(loadId, NEW_JOBS)) if (committed.has(job)) storage.completeJob(loadId, job);
 
-  const pending = storage.jobs(loadId, 'new_jobs');
-  const jobsTotal = pending.length + storage.jobs(loadId, 'completed_jobs').length;
+  const pending = storage.jobs(loadId, NEW_JOBS);
+  const jobsTotal = pending.length + storage.jobs(loadId, COMPLETED_JOBS).length;
   let jobsDone = jobsTotal - pending.length;
-  const jobFile = (job: string): JobFile => ({ jobName: job, path: storage.jobPath(loadId, 'started_jobs', job), table: parseJobName(job).table });
+  const jobFile = (job: string): JobFile => ({ jobName: job, path: storage.jobPath(loadId, STARTED_JOBS, job), table: parseJobName(job).table });
 
   const appendJobs: string[] = [];
   const chains = new Map<string, string[]>();
@@ -132,5 +133,5 @@ export async function loadPackage(
 /** A chain whose files already committed must not be replayed (e.g. a zero-file truncate). */
 function chainHasCompletedJobs(storage: PackageStorage, loadId: string, schema: Schema, root: string): boolean {
   const tables = new Set(schema.tableChain(root).map((t) => t.name));
-  return storage.jobs(loadId, 'completed_jobs').some((j) => tables.has(parseJobName(j).table));
+  return storage.jobs(loadId, COMPLETED_JOBS).some((j) => tables.has(parseJobName(j).table));
 }

@@ -5,6 +5,7 @@ import type { StepOptions } from '../progress/step-options.js';
 import type { WorkingDir } from '../storage/working-dir.js';
 import { normalizeFiles } from './index.js';
 import { mergeSchemaSnapshot } from './schema-snapshot.js';
+import { NEW_JOBS } from '../storage/layout.js';
 
 export interface NormalizeInfo {
   loadIds: string[];
@@ -38,7 +39,7 @@ export async function normalizeStep(
     const schema = base ? mergeSchemaSnapshot(base.clone(), snapshot, pkg.refresh) : snapshot;
     const pkgBuilder = wd.storage.beginPackage('normalized', loadId);
     try {
-      const inputs = wd.storage.jobFiles(loadId, 'new_jobs', 'extracted').map(({ table, path }) => ({ table, path }));
+      const inputs = wd.storage.jobFiles(loadId, NEW_JOBS, 'extracted').map(({ table, path }) => ({ table, path }));
       const res = await normalizeFiles({
         schema,
         loadId,

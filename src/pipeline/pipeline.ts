@@ -23,6 +23,7 @@ import { createMonitor, type ProgressMonitor } from '../progress/monitor.js';
 import { defaultPipelineName, defaultPipelinesDir, devModeSuffix, parsePipelineOptions, parseRunOptions, type PipelineOptions, type RunOptions } from './options.js';
 import { readTrace, writeTrace, type PipelineTrace, type StepTrace } from './trace.js';
 import { planDropResources, type DropResourcesInfo, type DropResourcesOptions } from './drop.js';
+import { FAILED_JOBS } from '../storage/layout.js';
 
 export type { ExtractInfo } from '../extract/step.js';
 export type { NormalizeInfo } from '../normalize/step.js';
@@ -206,7 +207,7 @@ export class Pipeline {
 
   listFailedJobs(loadId: string): FailedJob[] {
     return this.getLoadPackageInfo(loadId)
-      .jobs.filter((j) => j.state === 'failed_jobs')
+      .jobs.filter((j) => j.state === FAILED_JOBS)
       .map((j) => ({ loadId, job: j.job, table: j.table, message: j.failedMessage ?? '' }));
   }
 

@@ -4,7 +4,7 @@
  * a load (the error is reported once on stderr and the collector is switched off).
  */
 import { redact } from '../config/redact.js';
-import { JOB_STATES } from '../storage/layout.js';
+import { COMPLETED_JOBS, JOB_STATES, NEW_JOBS } from '../storage/layout.js';
 import { PackageStorage } from '../storage/package-storage.js';
 import { barCollector } from './bar.js';
 import type { ProgressCollector, ProgressEvent, ProgressStep } from './events.js';
@@ -100,9 +100,9 @@ export class ProgressMonitor {
     let n = 0;
     try {
       for (const id of loadIds) {
-        if (step === 'extract') n += s.jobs(id, 'new_jobs', 'extracted').length;
-        else if (step === 'normalize') for (const st of JOB_STATES) n += s.jobs(id, st, 'normalized').length + (st === 'completed_jobs' ? s.jobs(id, st, 'loaded').length : 0);
-        else n += s.jobs(id, 'completed_jobs', 'loaded').length + s.jobs(id, 'completed_jobs', 'normalized').length;
+        if (step === 'extract') n += s.jobs(id, NEW_JOBS, 'extracted').length;
+        else if (step === 'normalize') for (const st of JOB_STATES) n += s.jobs(id, st, 'normalized').length + (st === COMPLETED_JOBS ? s.jobs(id, st, 'loaded').length : 0);
+        else n += s.jobs(id, COMPLETED_JOBS, 'loaded').length + s.jobs(id, COMPLETED_JOBS, 'normalized').length;
       }
     } catch {
       /* a package moved on meanwhile: the count is best effort */

@@ -11,6 +11,8 @@ import { join } from 'node:path';
 
 export const JOB_STATES = ['new_jobs', 'started_jobs', 'completed_jobs', 'failed_jobs'] as const;
 export type JobState = (typeof JOB_STATES)[number];
+/** The job folders by name, so code outside storage never spells them. */
+export const [NEW_JOBS, STARTED_JOBS, COMPLETED_JOBS, FAILED_JOBS] = JOB_STATES;
 
 export type PackageStage = 'extracted' | 'normalized' | 'loaded';
 export type PendingStage = Exclude<PackageStage, 'loaded'>;
