@@ -13,6 +13,7 @@ import {
 } from '@duckdb/node-api';
 import { DestinationError, DestinationUnreachableError } from '../../errors.js';
 import { quoteIdentifierStandard, quoteStringLiteralStandard, type SqlClient, type SqlExecutor } from '../sql/dialect.js';
+import { SerialConnection } from '../sql/serial-connection.js';
 
 // ------------------------------------------------------------------ instance cache
 
@@ -126,9 +127,7 @@ function toDuckDBParams(params: unknown[] | undefined): DuckDBValue[] | undefine
  * transaction holds it until COMMIT/ROLLBACK, and other calls wait for their turn.
  */
 export class DuckDBSqlClient implements SqlClient {
-  private connection: DuckDBConnection | undefined;
-  private opening: Promise<DuckDBConnection> | undefined;
-  private tail: Promise<unknown> = Promise.resolve();
+  private readonly conn = new SerialConnection<DuckDBConnection>(() => this.connect());
 
   /** Instance cache key, fixed when the connection opens. */
   private key: string;
@@ -141,25 +140,7 @@ export class DuckDBSqlClient implements SqlClient {
   }
 
   async open(): Promise<void> {
-    await this.conn();
-  }
-
-  private conn(): Promise<DuckDBConnection> {
-    if (this.connection) return Promise.resolve(this.connection);
-    if (!this.opening) {
-      this.opening = this.connect().then(
-        (c) => {
-          this.connection = c;
-          this.opening = undefined;
-          return c;
-        },
-        (err: unknown) => {
-          this.opening = undefined;
-          throw err;
-        },
-      );
-    }
-    return this.opening;
+    await this.conn.get();
   }
 
   private async connect(): Promise<DuckDBConnection> {
@@ -188,33 +169,20 @@ export class DuckDBSqlClient implements SqlClient {
   }
 
   async close(): Promise<void> {
-    await this.serialize(async () => {
-      const c = this.connection ?? (this.opening ? await this.opening.catch(() => undefined) : undefined);
-      if (!c) return;
-      this.connection = undefined;
+    await this.conn.close(async (c) => {
       c.closeSync();
       await releaseInstance(this.key);
     });
   }
 
-  /** Runs `fn` after every earlier call on this client finished. */
-  private serialize<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.tail.then(fn, fn);
-    this.tail = run.then(
-      () => undefined,
-      () => undefined,
-    );
-    return run;
-  }
-
   private async rawExecute(sql: string, params?: unknown[]): Promise<number> {
-    const c = await this.conn();
+    const c = await this.conn.get();
     const result = await c.run(sql, toDuckDBParams(params));
     return result.rowsChanged;
   }
 
   private async rawQuery<T>(sql: string, params?: unknown[]): Promise<T[]> {
-    const c = await this.conn();
+    const c = await this.conn.get();
     const reader = await c.runAndReadAll(sql, toDuckDBParams(params));
     // Column types come from the result (chunk vectors lose aliases such as JSON).
     const names = reader.deduplicatedColumnNames();
@@ -227,15 +195,15 @@ export class DuckDBSqlClient implements SqlClient {
   }
 
   execute(sql: string, params?: unknown[]): Promise<number> {
-    return this.serialize(() => this.rawExecute(sql, params));
+    return this.conn.serialize(() => this.rawExecute(sql, params));
   }
 
   query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]> {
-    return this.serialize(() => this.rawQuery<T>(sql, params));
+    return this.conn.serialize(() => this.rawQuery<T>(sql, params));
   }
 
   transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
-    return this.serialize(async () => {
+    return this.conn.serialize(async () => {
       let open = true;
       const tx: SqlExecutor = {
         execute: async (sql, params) => {

@@ -6,6 +6,7 @@ import { DestinationError } from '../../errors.js';
 import { quoteIdentifierStandard, type SqlClient, type SqlExecutor } from '../sql/dialect.js';
 import { credentialsLocation, type PostgresCredentials } from './credentials.js';
 import { classifyPgError } from './errors.js';
+import { SerialConnection } from '../sql/serial-connection.js';
 
 /** An executor that can also stream rows into `COPY ... FROM STDIN`. */
 export interface CopyExecutor extends SqlExecutor {
@@ -91,9 +92,7 @@ function sslOption(mode: PostgresCredentials['sslmode']): pg.ClientConfig['ssl']
  * driver raised them.
  */
 export class PostgresSqlClient implements SqlClient {
-  private client: pg.Client | undefined;
-  private opening: Promise<pg.Client> | undefined;
-  private tail: Promise<unknown> = Promise.resolve();
+  private readonly conn = new SerialConnection<pg.Client>(() => this.connect());
   private searchPath: string | undefined;
   readonly location: string;
 
@@ -102,25 +101,7 @@ export class PostgresSqlClient implements SqlClient {
   }
 
   async open(): Promise<void> {
-    await this.conn();
-  }
-
-  private conn(): Promise<pg.Client> {
-    if (this.client) return Promise.resolve(this.client);
-    if (!this.opening) {
-      this.opening = this.connect().then(
-        (c) => {
-          this.client = c;
-          this.opening = undefined;
-          return c;
-        },
-        (err: unknown) => {
-          this.opening = undefined;
-          throw err;
-        },
-      );
-    }
-    return this.opening;
+    await this.conn.get();
   }
 
   private async connect(): Promise<pg.Client> {
@@ -138,7 +119,7 @@ export class PostgresSqlClient implements SqlClient {
     });
     // An idle connection that dies emits 'error'; unhandled it would crash the process.
     client.on('error', () => {
-      if (this.client === client) this.client = undefined;
+      this.conn.drop(client);
     });
     try {
       await client.connect();
@@ -154,34 +135,17 @@ export class PostgresSqlClient implements SqlClient {
   private typed(err: unknown): unknown {
     withServerDetails(err);
     const t = classifyPgError(err, this.location, this.credentials.username);
-    if (t && t.code === 'DestinationUnreachable' && this.client) {
-      const c = this.client;
-      this.client = undefined;
-      void c.end().catch(() => undefined);
-    }
+    const broken = t && t.code === 'DestinationUnreachable' ? this.conn.drop() : undefined;
+    if (broken) void broken.end().catch(() => undefined);
     return t ?? err;
   }
 
   async close(): Promise<void> {
-    await this.serialize(async () => {
-      const c = this.client ?? (this.opening ? await this.opening.catch(() => undefined) : undefined);
-      this.client = undefined;
-      if (c) await c.end().catch(() => undefined);
-    });
-  }
-
-  /** Runs `fn` after every earlier call on this client finished. */
-  private serialize<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.tail.then(fn, fn);
-    this.tail = run.then(
-      () => undefined,
-      () => undefined,
-    );
-    return run;
+    await this.conn.close((c) => c.end().catch(() => undefined));
   }
 
   private async rawExecute(sql: string, params?: unknown[]): Promise<number> {
-    const c = await this.conn();
+    const c = await this.conn.get();
     try {
       const r = await c.query({ text: sql, values: params });
       return r.rowCount ?? 0;
@@ -191,7 +155,7 @@ export class PostgresSqlClient implements SqlClient {
   }
 
   private async rawQuery<T>(sql: string, params?: unknown[]): Promise<T[]> {
-    const c = await this.conn();
+    const c = await this.conn.get();
     try {
       const r = await c.query({ text: sql, values: params });
       // a multi-statement text returns one result per statement: the last one's rows
@@ -203,7 +167,7 @@ export class PostgresSqlClient implements SqlClient {
   }
 
   private async rawCopy(copySql: string, source: Readable, transforms: Transform[]): Promise<number> {
-    const c = await this.conn();
+    const c = await this.conn.get();
     const sink = c.query(copyFrom(copySql));
     try {
       await pipeline([source, ...transforms, sink]);
@@ -214,20 +178,20 @@ export class PostgresSqlClient implements SqlClient {
   }
 
   execute(sql: string, params?: unknown[]): Promise<number> {
-    return this.serialize(() => this.rawExecute(sql, params));
+    return this.conn.serialize(() => this.rawExecute(sql, params));
   }
 
   query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]> {
-    return this.serialize(() => this.rawQuery<T>(sql, params));
+    return this.conn.serialize(() => this.rawQuery<T>(sql, params));
   }
 
   /** A COPY outside a transaction (it commits on its own). */
   copyFrom(copySql: string, source: Readable, ...transforms: Transform[]): Promise<number> {
-    return this.serialize(() => this.rawCopy(copySql, source, transforms));
+    return this.conn.serialize(() => this.rawCopy(copySql, source, transforms));
   }
 
   transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
-    return this.serialize(async () => {
+    return this.conn.serialize(async () => {
       let open = true;
       const guard = (what: string) => {
         if (!open) throw new DestinationError('postgres', `${what} after the end of its transaction`);
@@ -254,7 +218,7 @@ export class PostgresSqlClient implements SqlClient {
         return out;
       } catch (err) {
         open = false;
-        if (this.client) {
+        if (this.conn.peek()) {
           try {
             await this.rawExecute('ROLLBACK');
           } catch {
