@@ -22,7 +22,7 @@ import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { pipeline, resource } from '../src/index.js';
 import { historyToJson } from '../test/replay/history-json.js';
 import { createWorker, dropPipelineData, runPipeline, startDevServer, startPipeline, type PipelineRunInput } from '../src/temporal/index.js';
-import { failingDuckdb } from '../test/fixtures/failing-duckdb.js';
+import { failingDuckdb } from '../test/fixtures/failing-destination.js';
 
 Runtime.install({ logger: new DefaultLogger('ERROR') });
 

@@ -78,7 +78,9 @@ function serverPort(out: string): number {
 describe('npm start', () => {
   it('on a terminal keeps the dev server and its UI up until Ctrl-C, then stops it and exits 0', async () => {
     // `script` gives npm a pty; a Ctrl-C byte written to it is the terminal's SIGINT to the whole foreground group.
-    const run = startNpm(['script', '-qefc', 'npm start', '/dev/null']);
+    // `exec`: script runs the command through $SHELL -c, and dash (CI's /bin/sh) waiting on a child
+    // exits 130 on that SIGINT whatever npm returns; a user's terminal has no such extra shell.
+    const run = startNpm(['script', '-qefc', 'exec npm start', '/dev/null']);
     try {
       await run.waitFor('stay up until Ctrl-C');
       const ui = /its UI \((http:\/\/[^)]+)\)/.exec(run.out())![1];

@@ -7,12 +7,13 @@
 import { join } from 'node:path';
 import { WorkflowFailedError } from '@temporalio/client';
 import { afterAll, describe, expect, it } from 'vitest';
-import { attach, DestinationError, postgres, type DestinationFactory, type Pipeline } from '../../src/index.js';
+import { attach, postgres, type Pipeline } from '../../src/index.js';
 import { runPipeline } from '../../src/temporal/client.js';
 import { testSources } from '../fixtures/temporal-sources.js';
 import { count, query, tempDir } from '../helpers.js';
 import { PG_URL, dropPgSchemas, pgDatasetName } from '../postgres-env.js';
 import { testClient, testWorker, uniqueQueue } from './temporal-env.js';
+import { failingDestination } from '../fixtures/failing-destination.js';
 
 const PASSWORD = 'temporal-Secret-pw-5';
 const datasets: string[] = [];
@@ -26,28 +27,6 @@ function withPassword(): string {
   return u.toString();
 }
 
-/** Postgres whose load jobs fail (non-retryable) while `failing.on` is set. */
-function flakyPostgres(failing: { on: boolean }): DestinationFactory {
-  const base = postgres({ credentials: withPassword() });
-  return {
-    destinationName: base.destinationName,
-    options: base.options,
-    createClient(ctx) {
-      const client = base.createClient(ctx);
-      return new Proxy(client, {
-        get(target, key) {
-          if (failing.on && (key === 'loadAppendJob' || key === 'loadTableChain')) {
-            return async () => {
-              throw new DestinationError('postgres', 'disk full (test)');
-            };
-          }
-          const v = Reflect.get(target, key, target) as unknown;
-          return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
-        },
-      });
-    },
-  };
-}
 
 async function setup() {
   const dir = tempDir();
@@ -55,7 +34,7 @@ async function setup() {
   const taskQueue = uniqueQueue();
   const failing = { on: false };
   const pipelinesDir = join(dir, 'p');
-  await testWorker({ sources: testSources, destinations: { warehouse: flakyPostgres(failing) }, taskQueue, pipelinesDir });
+  await testWorker({ sources: testSources, destinations: { warehouse: failingDestination(postgres({ credentials: withPassword() }), failing) }, taskQueue, pipelinesDir });
   const pipelineName = `pgt_${taskQueue.replace(/-/g, '_')}`;
   const datasetName = pgDatasetName('hpt');
   datasets.push(datasetName);

@@ -8,7 +8,7 @@ import { dropPipelineData, pipelineProgress, runPipeline } from '../../src/tempo
 import { testSources } from '../fixtures/temporal-sources.js';
 import { count, query, tempDir } from '../helpers.js';
 import { testClient, testWorker, uniqueQueue } from './temporal-env.js';
-import { failingDuckdb } from '../fixtures/failing-duckdb.js';
+import { failingDuckdb } from '../fixtures/failing-destination.js';
 
 
 async function tables(pipelineName: string, pipelinesDir: string): Promise<string[]> {
