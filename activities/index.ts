@@ -254,6 +254,7 @@ export function createActivities(opts: ActivitiesOptions): HaulActivities {
         if (input.primaryKey) runOpts.primaryKey = input.primaryKey;
         if (input.mergeKey) runOpts.mergeKey = input.mergeKey;
         if (input.refresh) runOpts.refresh = input.refresh;
+        if (input.loaderFileFormat) runOpts.loaderFileFormat = input.loaderFileFormat;
         const info = await p.extract(sourceData(input), runOpts, { ...step, loadId: input.loadId });
         faultPoint('activity:extract:after-commit');
         const refresh = p.pendingPackages().find((x) => x.loadId === info.loadId)?.refresh;

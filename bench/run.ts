@@ -1,12 +1,13 @@
 /**
- * `npm run bench [-- --destination duckdb|postgres]`: rows/s per step and peak RSS for the
+ * `npm run bench [-- --destination duckdb|postgres] [--format jsonl|parquet|csv]`: rows/s per step and peak RSS for the
  * in-process engine into a DuckDB file (default) or PostgreSQL (BENCH_POSTGRES_URL, default
  * the local test server; the dataset is dropped afterwards). BENCH_ROWS (default 1,000,000)
- * sets the size. Nothing here asserts timings.
+ * sets the size. `--format` is the job file format normalize writes (default: the destination's
+ * preferred one). Nothing here asserts timings.
  */
 import { rmSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { duckdb, pipeline, postgres } from '../src/index.js';
+import { duckdb, pipeline, postgres, type LoaderFileFormat } from '../src/index.js';
 import { benchRows } from './data.js';
 
 const rows = Number(process.env.BENCH_ROWS ?? 1_000_000);
@@ -16,6 +17,8 @@ if (destinationName !== 'duckdb' && destinationName !== 'postgres') throw new Er
 /** `--create-indexes false`: postgres without the UNIQUE constraint on `_dlt_id` (dlt's create_indexes). */
 const ciIdx = process.argv.indexOf('--create-indexes');
 const createIndexes = ciIdx >= 0 ? process.argv[ciIdx + 1] !== 'false' : undefined;
+const fmtIdx = process.argv.indexOf('--format');
+const loaderFileFormat = fmtIdx >= 0 ? (process.argv[fmtIdx + 1] as LoaderFileFormat) : undefined;
 const out = resolve(process.env.BENCH_DIR ?? 'bench/out');
 rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
@@ -48,7 +51,7 @@ const p = pipeline({
 
 takeStepPeak();
 const t0 = performance.now();
-await p.extract(benchRows(rows), { tableName: 'users' });
+await p.extract(benchRows(rows), { tableName: 'users', ...(loaderFileFormat && { loaderFileFormat }) });
 const t1 = performance.now();
 const rssExtract = takeStepPeak();
 const norm = await p.normalize();
@@ -62,7 +65,7 @@ peakRss = Math.max(peakRss, process.resourceUsage().maxRSS * 1024);
 
 const childRows = info.rowCounts['users__items'] ?? 0;
 const lines = [
-  `haul bench: ${rows.toLocaleString('en-US')} source rows (${childRows.toLocaleString('en-US')} child rows) into ${destinationName === 'postgres' ? `PostgreSQL${createIndexes === false ? ' (createIndexes: false)' : ''}` : 'DuckDB'}`,
+  `haul bench: ${rows.toLocaleString('en-US')} source rows (${childRows.toLocaleString('en-US')} child rows) into ${destinationName === 'postgres' ? `PostgreSQL${createIndexes === false ? ' (createIndexes: false)' : ''}` : 'DuckDB'}${loaderFileFormat ? `, ${loaderFileFormat} job files` : ''}`,
   `  extract    ${((t1 - t0) / 1000).toFixed(2)} s  ${rate(rows, t1 - t0)} rows/s  (peak RSS ${mb(rssExtract)} MB)`,
   `  normalize  ${((t2 - t1) / 1000).toFixed(2)} s  ${rate(rows, t2 - t1)} source rows/s, ${rate(Object.values(norm.rowCounts).reduce((a, b) => a + b, 0), t2 - t1)} output rows/s  (peak RSS ${mb(rssNormalize)} MB)`,
   `  load       ${((t3 - t2) / 1000).toFixed(2)} s  ${rate(rows, t3 - t2)} source rows/s, ${rate(Object.values(info.rowCounts).reduce((a, b) => a + b, 0), t3 - t2)} table rows/s  (peak RSS ${mb(rssLoad)} MB)`,

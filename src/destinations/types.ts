@@ -1,16 +1,18 @@
 import type { Schema } from '../schema/schema.js';
-import type { StoredSchema, WriteDisposition } from '../schema/types.js';
+import type { LoaderFileFormat, StoredSchema, WriteDisposition } from '../schema/types.js';
 
 /**
- * A normalized job file, ready to load. Its content is JSONL: one object per row keyed by
- * column name, values in the canonical form documented in docs/package-format.md.
+ * A normalized job file, ready to load: JSONL (one object per row keyed by column name,
+ * values in the canonical form of docs/package-format.md), parquet or csv.
  */
 export interface JobFile {
-  /** File name as in the package: `<table>.<fileId>.<retryCount>.jsonl`. */
+  /** File name as in the package: `<table>.<fileId>.<retryCount>.<format>`. */
   jobName: string;
   /** Absolute path of the file (wherever it is in the package now). */
   path: string;
   table: string;
+  /** The file's format (its extension). */
+  format: LoaderFileFormat;
 }
 
 /** One root table and its child tables, loaded in a single transaction (replace/merge). */
@@ -32,8 +34,6 @@ export interface StoredStateRow {
   loadId: string;
 }
 
-/** Job file formats normalize can write (docs/package-format.md). */
-export type LoaderFileFormat = 'jsonl' | 'parquet' | 'csv';
 
 /**
  * What a destination can do, declared once and read by the generic code: the pipeline
@@ -143,4 +143,4 @@ export interface DestinationFactory {
   createClient(ctx: DestinationContext): DestinationClient;
 }
 
-export type { WriteDisposition };
+export type { LoaderFileFormat, WriteDisposition };

@@ -2,7 +2,7 @@ import { faultPoint } from '../common/faults.js';
 import { InvalidIdentifierError, InvalidOptionsError } from '../errors.js';
 import { normalizeTableName } from '../schema/naming.js';
 import type { Schema } from '../schema/schema.js';
-import type { WriteDisposition } from '../schema/types.js';
+import type { LoaderFileFormat, WriteDisposition } from '../schema/types.js';
 import type { StepOptions } from '../progress/step-options.js';
 import { bumpStateVersion } from '../state/state.js';
 import { newLoadId } from '../storage/job-name.js';
@@ -42,6 +42,8 @@ export interface ExtractRequest {
   /** The schema (= source) name for data that is not a source; default: the pipeline name. */
   schemaName?: string;
   refresh?: RefreshMode;
+  /** The job file format normalize is to write for this package. */
+  loaderFileFormat?: LoaderFileFormat;
 }
 
 /**
@@ -98,6 +100,7 @@ export async function extractStep(ctx: ExtractContext, req: ExtractRequest, step
       chainRoots: [...new Set(extracted.map((r) => r.table))],
       itemCounts,
       refresh,
+      ...(req.loaderFileFormat && { loaderFileFormat: req.loaderFileFormat }),
     };
     pkgBuilder.writeSchema(schema);
     pkgBuilder.writeState(pkg);

@@ -1,4 +1,4 @@
-import type { DestinationClient, JobFile, TableChainJob } from '../destinations/types.js';
+import type { DestinationClient, JobFile, LoaderFileFormat, TableChainJob } from '../destinations/types.js';
 import { HaulError, LoadJobFailedError } from '../errors.js';
 import { faultPoint } from '../common/faults.js';
 import { Schema } from '../schema/schema.js';
@@ -67,7 +67,10 @@ export async function loadPackage(
   const pending = storage.jobs(loadId, NEW_JOBS);
   const jobsTotal = pending.length + storage.jobs(loadId, COMPLETED_JOBS).length;
   let jobsDone = jobsTotal - pending.length;
-  const jobFile = (job: string): JobFile => ({ jobName: job, path: storage.jobPath(loadId, STARTED_JOBS, job), table: parseJobName(job).table });
+  const jobFile = (job: string): JobFile => {
+    const { table, format } = parseJobName(job);
+    return { jobName: job, path: storage.jobPath(loadId, STARTED_JOBS, job), table, format: format as LoaderFileFormat };
+  };
 
   const appendJobs: string[] = [];
   const chains = new Map<string, string[]>();

@@ -6,6 +6,8 @@ import type { WorkingDir } from '../storage/working-dir.js';
 import { normalizeFiles } from './index.js';
 import { mergeSchemaSnapshot } from './schema-snapshot.js';
 import { NEW_JOBS } from '../storage/layout.js';
+import { convertJobFiles } from '../storage/job-formats.js';
+import type { LoaderFileFormat } from '../schema/types.js';
 
 export interface NormalizeInfo {
   loadIds: string[];
@@ -24,6 +26,8 @@ export async function normalizeStep(
     pipelineName: string;
     /** The destination's `capabilities.maxIdentifierLength`: longer names are shortened as dlt does. */
     maxIdentifierLength?: number;
+    /** The destination's `capabilities.preferredLoaderFileFormat`, for packages that name none. */
+    preferredLoaderFileFormat?: LoaderFileFormat;
   },
   stepOptions: StepOptions = {},
 ): Promise<NormalizeInfo> {
@@ -50,6 +54,11 @@ export async function normalizeStep(
         signal,
         onProgress: onProgress && ((p) => onProgress({ step: 'normalize', loadId, table: p.table, count: p.rows })),
       });
+      const format = pkg.loaderFileFormat ?? ctx.preferredLoaderFileFormat ?? 'jsonl';
+      if (format !== 'jsonl') {
+        // Rows are normalized to JSONL first (one set of rules), then written as typed files.
+        await convertJobFiles(pkgBuilder.newJobsDir, format, (t) => Object.values(schema.getTable(t)?.columns ?? {}).filter((c) => !c.incomplete));
+      }
       faultPoint('normalize:mid');
       schema.bumpVersion();
       pkg.rowCounts = res.rowCounts;

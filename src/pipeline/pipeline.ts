@@ -282,11 +282,12 @@ export class Pipeline {
       maxIdentifierLength: capabilities.maxIdentifierLength,
       initialSchema: (name: string) => this.initialSchema(name),
     };
-    return extractStep(ctx, { data, hints, schemaName, refresh: refresh ?? this.opts.refresh }, { ...stepOptions, onProgress: this.progressSink(stepOptions.onProgress) });
+    return extractStep(ctx, { data, hints, schemaName, refresh: refresh ?? this.opts.refresh, loaderFileFormat }, { ...stepOptions, onProgress: this.progressSink(stepOptions.onProgress) });
   }
 
   private doNormalize(stepOptions: StepOptions = {}): Promise<NormalizeInfo> {
-    const ctx = { ...this.loadContext(), maxIdentifierLength: this.newClient().capabilities.maxIdentifierLength };
+    const { maxIdentifierLength, preferredLoaderFileFormat } = this.newClient().capabilities;
+    const ctx = { ...this.loadContext(), maxIdentifierLength, preferredLoaderFileFormat };
     return normalizeStep(ctx, { ...stepOptions, onProgress: this.progressSink(stepOptions.onProgress) });
   }
 
@@ -416,17 +417,11 @@ export class Pipeline {
   }
 }
 
-/** Normalize writes jsonl job files so far; parquet and csv come with their writers. */
-const WRITABLE_FORMATS: readonly LoaderFileFormat[] = ['jsonl'];
-
-/** A file format the destination cannot load (or normalize cannot write) is refused before anything is written. */
+/** A file format the destination cannot load is refused before anything is written. */
 function checkLoaderFileFormat(format: LoaderFileFormat | undefined, destinationName: string, capabilities: DestinationCapabilities): void {
   if (format === undefined) return;
   if (!capabilities.supportedLoaderFileFormats.includes(format)) {
     throw new InvalidOptionsError('loaderFileFormat', `destination ${destinationName} does not load "${format}" files (it loads ${capabilities.supportedLoaderFileFormats.join(', ')}); pick one of those`);
-  }
-  if (!WRITABLE_FORMATS.includes(format)) {
-    throw new InvalidOptionsError('loaderFileFormat', `"${format}" job files are not written yet (written: ${WRITABLE_FORMATS.join(', ')}); leave loaderFileFormat unset to use ${capabilities.preferredLoaderFileFormat}`);
   }
 }
 

@@ -5,6 +5,10 @@ export const DATA_TYPES = [
 export type DataType = (typeof DATA_TYPES)[number];
 
 export type WriteDisposition = 'append' | 'replace' | 'merge' | 'skip';
+
+/** Job file formats normalize can write (docs/package-format.md). */
+export type LoaderFileFormat = 'jsonl' | 'parquet' | 'csv';
+export const LOADER_FILE_FORMATS: readonly LoaderFileFormat[] = ['jsonl', 'parquet', 'csv'];
 export const WRITE_DISPOSITIONS: readonly WriteDisposition[] = ['append', 'replace', 'merge', 'skip'];
 
 /** A column as kept in the schema. Names are already normalized (snake_case). */

@@ -1,3 +1,4 @@
+import type { LoaderFileFormat } from '../schema/types.js';
 import type { PipelineState } from '../state/state.js';
 
 /** What the destination must do before a package's jobs run (refresh), applied once. */
@@ -22,6 +23,8 @@ export interface PackageState {
   /** Rows per table from normalize. */
   rowCounts?: Record<string, number>;
   refresh?: RefreshPlan;
+  /** The job file format the run asked for (normalize writes it; absent: the destination's preferred). */
+  loaderFileFormat?: LoaderFileFormat;
   refreshApplied?: boolean;
   normalizedAt?: string;
 }

@@ -56,6 +56,7 @@ export const pipelineRunInputSchema = z
     primaryKey: key.optional(),
     mergeKey: key.optional(),
     refresh: z.enum(['drop_sources', 'drop_resources', 'drop_data']).optional(),
+    loaderFileFormat: z.enum(['jsonl', 'parquet', 'csv']).optional(),
     pendingOnly: z.boolean().optional(),
     tuning: tuning.optional(),
   })

@@ -46,6 +46,8 @@ export interface PipelineRunInput {
   primaryKey?: string | string[];
   mergeKey?: string | string[];
   refresh?: RefreshModeName;
+  /** The job file format normalize writes (default: the destination's preferred one). */
+  loaderFileFormat?: 'jsonl' | 'parquet' | 'csv';
   /** Only finish packages an earlier run left pending; do not extract. */
   pendingOnly?: boolean;
   tuning?: ActivityTuning;

@@ -129,7 +129,7 @@ function jobFile(dir: string, table: string, rows: Array<Record<string, unknown>
   const jobName = `${table}.${(++fileCounter).toString(36).padStart(6, '0')}.0.jsonl`;
   const path = join(dir, jobName);
   writeFileSync(path, rows.map((r) => JSON.stringify(r)).join('\n') + (rows.length ? '\n' : ''));
-  return { jobName, path, table };
+  return { jobName, path, table, format: 'jsonl' };
 }
 
 let idCounter = 0;

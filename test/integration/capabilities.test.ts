@@ -42,7 +42,7 @@ describe('destination capabilities', () => {
   it('a file format the destination does not load is refused, naming what it loads', async () => {
     const p = testPipeline(dir, 'formats');
     const err = await p.run([{ id: 1 }], { tableName: 't', loaderFileFormat: 'csv' }).catch((e: unknown) => e);
-    expect((err as Error).message).toMatch(/destination duckdb does not load "csv" files \(it loads jsonl\)/);
+    expect((err as Error).message).toMatch(/destination duckdb does not load "csv" files \(it loads jsonl, parquet\)/);
     expect(p.hasPendingData).toBe(false);
     expect(p.listCompletedLoadPackages()).toEqual([]);
   });

@@ -50,7 +50,7 @@ function jsonl(rows: Array<Record<string, unknown>>) {
   const jobName = `events.${(++n).toString().padStart(4, '0')}.0.jsonl`;
   const path = join(dir, jobName);
   writeFileSync(path, rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
-  return { jobName, path, table: 'events' };
+  return { jobName, path, table: 'events', format: 'jsonl' as const };
 }
 
 async function uniqueColumns(c: PostgresClient): Promise<string[]> {

@@ -73,7 +73,7 @@ describe('duckdb factory and client', () => {
     writeFileSync(join(root, 't.1.0.jsonl'), '{"a":1}\n');
     const tricky = join(root, 't[1]*?{x}.jsonl');
     writeFileSync(tricky, '{"a":2}\n');
-    await client.loadAppendJob('1', schema, { jobName: 't.2.0.jsonl', path: tricky, table: 't' });
+    await client.loadAppendJob('1', schema, { jobName: 't.2.0.jsonl', path: tricky, table: 't', format: 'jsonl' });
     expect(await client.query('SELECT a FROM t')).toEqual([{ a: 2 }]);
     await client.close();
   });

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import type { ColumnSchema } from '../../schema/types.js';
+import type { ColumnSchema, LoaderFileFormat } from '../../schema/types.js';
 import {
   quoteIdentifierStandard,
   quoteStringLiteralStandard,
@@ -137,17 +137,20 @@ export class DuckDBDialect implements SqlDialect {
     return `read_json($1, format = 'newline_delimited', records = true, maximum_object_size = ${MAX_OBJECT_SIZE}, columns = {${map}})`;
   }
 
-  async bulkLoadJsonl(tx: SqlExecutor, target: TableRef, columns: ColumnSchema[], path: string): Promise<number> {
+  async bulkLoadFile(tx: SqlExecutor, target: TableRef, columns: ColumnSchema[], path: string, format: LoaderFileFormat): Promise<number> {
     const names = columns.map((c) => this.quoteIdentifier(c.name));
-    const sql =
-      `INSERT INTO ${this.qualify(target)} (${names.join(', ')}) ` +
-      `SELECT ${columns.map((c, i) => selectExpr(c, names[i])).join(', ')} FROM ${this.readJsonSql(columns)}`;
+    const into = `INSERT INTO ${this.qualify(target)} (${names.join(', ')}) `;
+    let sql: string;
+    if (format === 'jsonl') sql = into + `SELECT ${columns.map((c, i) => selectExpr(c, names[i])).join(', ')} FROM ${this.readJsonSql(columns)}`;
+    // Parquet job files hold typed columns already (src/storage/job-formats.ts); select by name.
+    else if (format === 'parquet') sql = into + `SELECT ${names.join(', ')} FROM read_parquet($1)`;
+    else throw new Error(`the duckdb destination does not load ${format} job files`);
     const abs = resolve(path);
     if (!GLOB_CHARS.test(abs)) return tx.execute(sql, [abs]);
     // DuckDB expands globs in the path and has no escape: read through a plain-named link.
     const dir = mkdtempSync(join(tmpdir(), 'haul-duckdb-'));
     try {
-      const link = join(dir, 'job.jsonl');
+      const link = join(dir, `job.${format}`);
       symlinkSync(abs, link);
       return await tx.execute(sql, [link]);
     } finally {

@@ -29,7 +29,7 @@ export interface DuckDBOptions {
 export const DEFAULT_DUCKDB_MEMORY_LIMIT = '256MB';
 
 export const DUCKDB_CAPABILITIES: DestinationCapabilities = {
-  supportedLoaderFileFormats: ['jsonl'],
+  supportedLoaderFileFormats: ['jsonl', 'parquet'],
   preferredLoaderFileFormat: 'jsonl',
   supportedWriteDispositions: ['append', 'replace', 'merge', 'skip'],
   maxIdentifierLength: 65536,

@@ -1,5 +1,5 @@
 import { open } from 'node:fs/promises';
-import type { ColumnSchema } from '../../schema/types.js';
+import type { ColumnSchema, LoaderFileFormat } from '../../schema/types.js';
 import { quoteIdentifierStandard, type SqlDialect, type SqlExecutor, type TableRef } from '../sql/dialect.js';
 import { isCopyExecutor, type CopyExecutor } from './connection.js';
 import { isTransientPgError } from './errors.js';
@@ -84,8 +84,10 @@ export class PostgresDialect implements SqlDialect {
     return `COPY ${this.qualify(target)} (${columns.map((c) => this.quoteIdentifier(c)).join(', ')}) FROM STDIN WITH (FORMAT csv${header ? ', HEADER true' : ''})`;
   }
 
-  /** Streams the JSONL file through the CSV converter into COPY (see jsonl-to-csv.ts). */
-  async bulkLoadJsonl(tx: SqlExecutor, target: TableRef, columns: ColumnSchema[], path: string): Promise<number> {
+  /** JSONL streams through the CSV converter into COPY (see jsonl-to-csv.ts); csv is COPY'd as it is. */
+  async bulkLoadFile(tx: SqlExecutor, target: TableRef, columns: ColumnSchema[], path: string, format: LoaderFileFormat): Promise<number> {
+    if (format === 'csv') return this.bulkLoadCsv(tx, target, path);
+    if (format !== 'jsonl') throw new Error(`the postgres destination does not load ${format} job files`);
     const copy = copyExecutor(tx);
     const source = await openForRead(path);
     return copy.copyFrom(this.copySql(target, columns.map((c) => c.name), false), source, new JsonlToCsv(columns));
@@ -93,8 +95,8 @@ export class PostgresDialect implements SqlDialect {
 
   /**
    * Loads a CSV job file as it is: its header names the columns (any order, a subset of the
-   * table's), values in PostgreSQL's CSV input forms, empty unquoted fields NULL. For the
-   * csv job files normalize will write.
+   * table's), values in PostgreSQL's CSV input forms, empty unquoted fields NULL: the csv job
+   * files normalize writes (src/storage/job-formats.ts).
    */
   async bulkLoadCsv(tx: SqlExecutor, target: TableRef, path: string): Promise<number> {
     const copy = copyExecutor(tx);

@@ -32,7 +32,7 @@ export interface PostgresOptions {
  * COPYs them as they are) join, as the preferred format, once normalize writes them.
  */
 export const POSTGRES_CAPABILITIES: DestinationCapabilities = {
-  supportedLoaderFileFormats: ['jsonl'],
+  supportedLoaderFileFormats: ['jsonl', 'csv'],
   preferredLoaderFileFormat: 'jsonl',
   supportedWriteDispositions: ['append', 'replace', 'merge', 'skip'],
   maxIdentifierLength: 63,

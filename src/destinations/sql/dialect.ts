@@ -1,4 +1,4 @@
-import type { ColumnSchema, DataType } from '../../schema/types.js';
+import type { ColumnSchema, DataType, LoaderFileFormat } from '../../schema/types.js';
 
 /** A table in a given schema (dataset), named by its unquoted identifiers. */
 export interface TableRef {
@@ -64,10 +64,12 @@ export interface SqlDialect {
    */
   stagingOrderBy(alias: string): string;
   /**
-   * Bulk-loads one JSONL job file (canonical values, missing keys are NULL) into `target`,
-   * inside the caller's transaction. Returns the number of rows inserted.
+   * Bulk-loads one job file into `target`, inside the caller's transaction: JSONL (canonical
+   * values, missing keys are NULL), or the parquet/csv files normalize writes (one column per
+   * schema column, csv with a header). Only formats in the destination's
+   * `supportedLoaderFileFormats` reach it. Returns the number of rows inserted.
    */
-  bulkLoadJsonl(tx: SqlExecutor, target: TableRef, columns: ColumnSchema[], path: string): Promise<number>;
+  bulkLoadFile(tx: SqlExecutor, target: TableRef, columns: ColumnSchema[], path: string, format: LoaderFileFormat): Promise<number>;
   /**
    * True when an error may go away by trying again (lock, write conflict, out of memory,
    * connection lost); false for errors of the data or the SQL (retrying cannot help).

@@ -1,0 +1,102 @@
+import { mkdtempSync, readdirSync, renameSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import type { ColumnSchema, LoaderFileFormat } from '../schema/types.js';
+import { jobName, parseJobName } from './job-name.js';
+
+/**
+ * Parquet and csv job files, made from the JSONL job files normalize writes. DuckDB (already a
+ * dependency, see docs/decisions.md) is used as a file-format library: an in-memory instance
+ * reads each JSONL file with the table's column types and writes it with `COPY ... TO`, so
+ * parquet carries typed columns (timestamps with zone, decimals, blobs, JSON, 128-bit
+ * integers) and csv follows dlt's conventions. It never opens a destination.
+ */
+
+/** Columns (in schema order) of each table whose files are converted. */
+export type TableColumns = (table: string) => ColumnSchema[];
+
+/** Converts every `.jsonl` job in `dir` to `format`, replacing it; returns the new file names. */
+export async function convertJobFiles(dir: string, format: Exclude<LoaderFileFormat, 'jsonl'>, columnsOf: TableColumns): Promise<string[]> {
+  const jobs = readdirSync(dir).filter((f) => f.endsWith('.jsonl'));
+  if (jobs.length === 0) return [];
+  // The memory limit keeps the process within budget. (Without the icu extension, which is not
+  // bundled, DuckDB works in UTC: csv timestamps are written with +00.)
+  const instance = await DuckDBInstance.create(':memory:', { threads: '2', memory_limit: '256MB' });
+  const conn = await instance.connect();
+  const links = mkdtempSync(join(tmpdir(), 'haul-convert-'));
+  try {
+    const written: string[] = [];
+    for (const name of jobs) {
+      const job = parseJobName(name);
+      const out = jobName(job.table, job.fileId, job.retryCount, format);
+      // DuckDB expands glob characters in paths and has no escape: read and write through plain names.
+      const src = join(links, 'in.jsonl');
+      const dst = join(links, `out.${format}`);
+      rmSync(src, { force: true });
+      symlinkSync(join(dir, name), src);
+      await conn.run(copySql(columnsOf(job.table), format, src, dst));
+      rmSync(join(dir, out), { force: true });
+      renameSync(dst, join(dir, out));
+      rmSync(join(dir, name));
+      written.push(out);
+    }
+    return written;
+  } finally {
+    conn.closeSync();
+    instance.closeSync();
+    rmSync(links, { recursive: true, force: true });
+  }
+}
+
+/** Paths are temp names this module made (no quotes in them), written as literals: COPY takes no parameters. */
+function copySql(columns: ColumnSchema[], format: Exclude<LoaderFileFormat, 'jsonl'>, src: string, dst: string): string {
+  const reader = columns.map((c) => `${literal(c.name)}: '${readerType(c)}'`).join(', ');
+  const select = columns.map((c) => `${outputExpr(c, format, ident(c.name))} AS ${ident(c.name)}`).join(', ');
+  const from = `read_json(${literal(src)}, format = 'newline_delimited', records = true, maximum_object_size = ${16 * 1024 * 1024}, columns = {${reader}})`;
+  const options = format === 'parquet' ? "FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880" : "FORMAT csv, HEADER true, DELIMITER ',', QUOTE '\"', ESCAPE '\"', NULLSTR ''";
+  return `COPY (SELECT ${select} FROM ${from}) TO ${literal(dst)} (${options})`;
+}
+
+/** How the JSONL canonical value is read (docs/package-format.md): strings that need parsing as VARCHAR. */
+function readerType(c: ColumnSchema): string {
+  switch (c.dataType) {
+    case 'bigint':
+      return c.precision !== undefined && c.precision > 64 ? 'HUGEINT' : 'BIGINT';
+    case 'double':
+      return 'DOUBLE';
+    case 'bool':
+      return 'BOOLEAN';
+    case 'json':
+      return 'JSON';
+    default:
+      return 'VARCHAR';
+  }
+}
+
+/** The typed value written to the file. */
+function outputExpr(c: ColumnSchema, format: Exclude<LoaderFileFormat, 'jsonl'>, col: string): string {
+  switch (c.dataType) {
+    case 'timestamp':
+      return `CAST(${col} AS ${c.timezone === false ? 'TIMESTAMP' : 'TIMESTAMPTZ'})`;
+    case 'date':
+      return `CAST(${col} AS DATE)`;
+    case 'time':
+      return `CAST(${col} AS TIME)`;
+    case 'decimal':
+      return `CAST(${col} AS DECIMAL(${c.precision ?? 38},${c.scale ?? 9}))`;
+    case 'binary':
+      // csv: PostgreSQL's bytea hex form (\x + hex digits), which COPY reads as is
+      return format === 'parquet' ? `from_base64(${col})` : `'\\x' || lower(hex(from_base64(${col})))`;
+    default:
+      return col;
+  }
+}
+
+function ident(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}
+
+function literal(s: string): string {
+  return `'${s.replaceAll("'", "''")}'`;
+}
