@@ -34,6 +34,12 @@ export interface PipelineOptions {
   importSchemaPath?: string;
   exportSchemaPath?: string;
   progress?: ProgressOption;
+  /**
+   * The salt for deterministic hashing in your transformations (dlt's `pipeline_salt`, a
+   * secret: also `PIPELINE_SALT` / `pipeline_salt` in .dlt/secrets.toml). Default: derived
+   * from the pipeline name as dlt derives it.
+   */
+  pipelineSalt?: string;
 }
 
 export interface RunOptions {
@@ -64,6 +70,7 @@ const pipelineOptionsSchema = z
     restoreFromDestination: z.boolean().optional(),
     refresh: refresh.optional(),
     importSchemaPath: z.string().optional(),
+    pipelineSalt: z.string().min(1).optional(),
     exportSchemaPath: z.string().optional(),
     progress: z.union([z.enum(['log', 'bar']), z.custom<{ on(e: unknown): void }>((v) => typeof v === 'object' && v !== null && typeof (v as { on?: unknown }).on === 'function')]).optional(),
   })

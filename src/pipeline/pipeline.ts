@@ -1,8 +1,9 @@
-import { existsSync, statSync } from 'node:fs';
+import { z } from 'zod';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { DEFAULT_DESTINATION, resolveDestination } from '../destinations/index.js';
-import type { DestinationCapabilities, DestinationClient, DestinationFactory, LoaderFileFormat } from '../destinations/types.js';
-import { CorruptStateError, HaulError, InvalidOptionsError, PipelineNotFoundError, PipelineStepFailed, type PipelineStep } from '../errors.js';
+import type { DestinationClient, DestinationFactory } from '../destinations/types.js';
+import { CorruptStateError, HaulError, PipelineNotFoundError, PipelineStepFailed, type PipelineStep } from '../errors.js';
 import { extractStep, type ExtractInfo } from '../extract/step.js';
 import type { Extractable } from '../extract/to-source.js';
 import { FailedJobsError, type FailedJob, type LoadInfo } from '../load/load-info.js';
@@ -19,7 +20,13 @@ import { WorkingDir } from '../storage/working-dir.js';
 import { WorkingDirLock } from '../storage/lock.js';
 import { listPipelineNames, workingDirOf } from '../storage/pipelines-dir.js';
 import { redact, redactError } from '../config/redact.js';
+import { secrets } from '../config/resolve.js';
+import { digest128 } from '../common/digest.js';
 import { createMonitor, type ProgressMonitor } from '../progress/monitor.js';
+import { getActive, setActive } from './active.js';
+import { namingConvention, type NamingConvention } from './naming.js';
+import type { PackageState } from '../storage/package-state.js';
+import { checkIsDirectory, checkLoaderFileFormat, restoreDestination, storableOptions } from './checks.js';
 import { defaultPipelineName, defaultPipelinesDir, devModeSuffix, parsePipelineOptions, parseRunOptions, type PipelineOptions, type RunOptions } from './options.js';
 import { readTrace, writeTrace, type PipelineTrace, type StepTrace } from './trace.js';
 import { planDropResources, type DropResourcesInfo, type DropResourcesOptions } from './drop.js';
@@ -48,6 +55,8 @@ export class Pipeline {
   readonly datasetName: string;
   readonly destination: DestinationFactory;
   readonly devMode: boolean;
+  /** See `PipelineOptions.pipelineSalt`. Redacted wherever text leaves haul. */
+  readonly pipelineSalt: string;
   private readonly opts: PipelineOptions;
   private readonly wd: WorkingDir;
   private readonly lock: WorkingDirLock;
@@ -63,6 +72,7 @@ export class Pipeline {
     checkIsDirectory(this.pipelinesDir);
     this.workingDir = workingDirOf(this.pipelinesDir, this.pipelineName);
     this.devMode = this.opts.devMode ?? false;
+    this.pipelineSalt = secrets.getOptional('pipeline_salt', z.string(), { pipelineName: this.pipelineName, explicit: this.opts.pipelineSalt }) ?? digest128(this.pipelineName);
     this.wd = new WorkingDir(this.workingDir);
     this.lock = new WorkingDirLock(this.workingDir, this.pipelineName);
     if (this.devMode) this.wd.wipe();
@@ -168,6 +178,97 @@ export class Pipeline {
     return this.wd.pendingPackages().length > 0;
   }
 
+  /** True until a run has loaded data (dlt's `first_run`). */
+  get firstRun(): boolean {
+    return this.state._local.first_run !== false;
+  }
+
+  /** Anything to show: loaded data, schemas or pending packages (dlt's `has_data`). */
+  get hasData(): boolean {
+    return !this.firstRun || this.schemaNames.length > 0 || this.hasPendingData;
+  }
+
+  get defaultSchemaName(): string | undefined {
+    return this.state.default_schema_name ?? this.schemaNames[0];
+  }
+
+  /** The naming convention of this pipeline's schemas, bounded by the destination's identifier length. */
+  get naming(): NamingConvention {
+    return namingConvention(this.newClient().capabilities.maxIdentifierLength);
+  }
+
+  /** `package_state.json` of a package in any stage: its state to commit, refresh plan, counts. */
+  getLoadPackageState(loadId: string): PackageState {
+    const stage = this.wd.storage.findStage(loadId);
+    if (!stage) throw new HaulError('UnknownLoadId', `pipeline "${this.pipelineName}" has no load package ${loadId}; list them with listCompletedLoadPackages()`);
+    return this.wd.packageState(stage, loadId);
+  }
+
+  /** A value kept in the local state only (`_local`), never synced to the destination. */
+  setLocalStateVal(key: string, value: unknown): void {
+    const st = this.wd.readState(this.pipelineName, this.datasetName);
+    (st._local as Record<string, unknown>)[key] = value;
+    this.wd.writeState(st);
+  }
+
+  getLocalStateVal<T = unknown>(key: string): T | undefined {
+    return (this.state._local as Record<string, unknown>)[key] as T | undefined;
+  }
+
+  /**
+   * Changes the pipeline state in `fn`; kept when `fn` returns, dropped when it throws (dlt's
+   * `managed_state`). The change reaches the destination with the next load's state row.
+   */
+  async managedState<T>(fn: (state: PipelineState) => T | Promise<T>): Promise<T> {
+    return this.exclusive(async () => {
+      const st = structuredClone(this.wd.effectiveState(this.pipelineName, this.datasetName));
+      const result = await fn(st);
+      this.wd.writeState(st);
+      return result;
+    });
+  }
+
+  /** Creates or updates the dataset's tables for a schema (default: the default schema); returns the tables created or changed. */
+  async syncSchema(schemaName?: string): Promise<string[]> {
+    const name = schemaName ?? this.defaultSchemaName;
+    const schema = name ? this.wd.effectiveSchema(name) : undefined;
+    if (!schema) throw new HaulError('UnknownSchema', `pipeline "${this.pipelineName}" has no schema ${name ?? '(none yet)'}; its schemas: ${this.schemaNames.join(', ') || 'none'}`);
+    const client = await this.destinationClient();
+    try {
+      return await client.updateStoredSchema(schema);
+    } catch (e) {
+      throw redactError(e);
+    } finally {
+      await client.close();
+    }
+  }
+
+  /** An opened client of the destination on this pipeline's dataset (storage initialized); the caller closes it. */
+  async destinationClient(): Promise<DestinationClient> {
+    const client = this.newClient();
+    try {
+      await client.open();
+      await client.initializeStorage();
+      return client;
+    } catch (e) {
+      await client.close().catch(() => undefined);
+      throw redactError(e);
+    }
+  }
+
+  get isActive(): boolean {
+    return getActive() === this;
+  }
+
+  /** Makes this the pipeline `pipeline()` without options returns (creating a pipeline activates it, as in dlt). */
+  activate(): void {
+    setActive(this);
+  }
+
+  deactivate(): void {
+    if (this.isActive) setActive(undefined);
+  }
+
   get lastTrace(): PipelineTrace | undefined {
     return this.trace ?? readTrace(this.wd.tracePath, this.pipelineName);
   }
@@ -216,14 +317,21 @@ export class Pipeline {
     for (const p of this.wd.pendingPackages()) this.wd.storage.deletePending(p.loadId);
   }
 
-  /** Deletes the local working dir (state, schemas, packages). The destination is not touched. */
-  drop(): void {
-    this.lock.acquire(); // never wipe under a running step
-    try {
-      this.wd.wipe();
-    } finally {
-      this.lock.release();
+  /**
+   * Deletes the local working dir (state, schemas, packages); the destination is not touched.
+   * Returns a fresh pipeline with the same options, under `pipelineName` when given (dlt's
+   * `drop(pipeline_name)`), activated.
+   */
+  drop(pipelineName?: string): Pipeline {
+    if (this.wd.exists()) {
+      this.lock.acquire(); // never wipe under a running step
+      try {
+        this.wd.wipe();
+      } finally {
+        this.lock.release();
+      }
     }
+    return pipeline({ ...this.opts, pipelineName: pipelineName ?? this.pipelineName, datasetName: this.opts.datasetName ?? (pipelineName ? undefined : this.datasetName), destination: this.destination });
   }
 
   /**
@@ -417,21 +525,6 @@ export class Pipeline {
   }
 }
 
-/** A file format the destination cannot load is refused before anything is written. */
-function checkLoaderFileFormat(format: LoaderFileFormat | undefined, destinationName: string, capabilities: DestinationCapabilities): void {
-  if (format === undefined) return;
-  if (!capabilities.supportedLoaderFileFormats.includes(format)) {
-    throw new InvalidOptionsError('loaderFileFormat', `destination ${destinationName} does not load "${format}" files (it loads ${capabilities.supportedLoaderFileFormats.join(', ')}); pick one of those`);
-  }
-}
-
-/** pipelinesDir must be a folder (or not exist yet): a file there would fail later with a bare ENOTDIR. */
-function checkIsDirectory(dir: string): void {
-  if (existsSync(dir) && !statSync(dir).isDirectory()) {
-    throw new InvalidOptionsError('pipelinesDir', `${dir} is a file, not a directory; pass another pipelinesDir (or set HAUL_PIPELINES_DIR) or move the file away`);
-  }
-}
-
 /**
  * A pipeline that loaded into an embedded database file must find that file: attaching
  * from another directory would otherwise open a new, empty `<name>.duckdb` there.
@@ -449,25 +542,18 @@ function checkLocalFileExists(p: Pipeline, state: PipelineState): void {
 }
 
 /**
- * Destination options kept in state.json so the pipeline can reopen its destination. Options
- * that carry a known secret (e.g. a token inside a path) are not kept: pass the destination
- * again when reopening such a pipeline.
+ * Creates (or opens) a pipeline and activates it. Without options it returns the active
+ * pipeline of this process (the last one created or activated), or one with all defaults.
  */
-function storableOptions(options: Readonly<Record<string, unknown>> | undefined): Record<string, unknown> {
-  if (!options) return {};
-  const text = JSON.stringify(options);
-  return redact(text) === text ? { ...options } : {};
-}
-
-function restoreDestination(state: PipelineState | undefined): DestinationFactory | undefined {
-  if (!state?.destination_name) return undefined;
-  return resolveDestination(state.destination_name, state._local.destination_options);
-}
-
-/** Creates (or opens) a pipeline. */
-export function pipeline(options: PipelineOptions = {}): Pipeline {
+export function pipeline(options?: PipelineOptions): Pipeline {
+  if (options === undefined) {
+    const current = getActive();
+    if (current instanceof Pipeline) return current;
+  }
   try {
-    return new Pipeline(options);
+    const p = new Pipeline(options ?? {});
+    p.activate();
+    return p;
   } catch (e) {
     throw redactError(e);
   }
@@ -493,10 +579,15 @@ export function attach(options: {
       throw err;
     }
     const { pipelineName, destination, restoreFromDestination } = options;
-    if (restoreFromDestination) return new Pipeline({ pipelineName, pipelinesDir: dir, destination, datasetName: options.datasetName, restoreFromDestination });
+    if (restoreFromDestination) {
+      const restored = new Pipeline({ pipelineName, pipelinesDir: dir, destination, datasetName: options.datasetName, restoreFromDestination });
+      restored.activate();
+      return restored;
+    }
     const state = wd.readState(pipelineName, '');
     const p = new Pipeline({ pipelineName, pipelinesDir: dir, datasetName: options.datasetName ?? state.dataset_name, destination, attached: state });
     checkLocalFileExists(p, state);
+    p.activate();
     return p;
   } catch (e) {
     throw redactError(e);

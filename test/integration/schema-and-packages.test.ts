@@ -87,7 +87,7 @@ describe('load packages and failed jobs', () => {
     expect(p.hasPendingData).toBe(false);
   });
 
-  it('dropPendingPackages discards pending packages and drop() removes the working dir', async () => {
+  it('dropPendingPackages discards pending packages and drop() wipes the working dir', async () => {
     const p = testPipeline(dir, 'dropper');
     await p.run([{ a: 1 }], { tableName: 't' });
     await p.extract([{ a: 2 }], { tableName: 't' });
@@ -95,8 +95,11 @@ describe('load packages and failed jobs', () => {
     p.dropPendingPackages();
     expect(p.hasPendingData).toBe(false);
     expect(p.listCompletedLoadPackages()).toHaveLength(1);
-    p.drop();
-    expect(existsSync(p.workingDir)).toBe(false);
-    expect(await count(p, 't')).toBe(1); // the destination is untouched
+    const fresh = p.drop();
+    // as dlt: the working dir starts over (no packages, no state), the destination is untouched
+    expect(fresh.listCompletedLoadPackages()).toEqual([]);
+    expect(fresh.firstRun).toBe(true);
+    expect(fresh.schemaNames).toEqual([]);
+    expect(await count(p, 't')).toBe(1);
   });
 });

@@ -1,0 +1,37 @@
+import { existsSync, statSync } from 'node:fs';
+import { resolveDestination } from '../destinations/index.js';
+import type { DestinationCapabilities, DestinationFactory, LoaderFileFormat } from '../destinations/types.js';
+import { InvalidOptionsError } from '../errors.js';
+import { redact } from '../config/redact.js';
+import type { PipelineState } from '../state/state.js';
+
+/** A file format the destination cannot load is refused before anything is written. */
+export function checkLoaderFileFormat(format: LoaderFileFormat | undefined, destinationName: string, capabilities: DestinationCapabilities): void {
+  if (format === undefined) return;
+  if (!capabilities.supportedLoaderFileFormats.includes(format)) {
+    throw new InvalidOptionsError('loaderFileFormat', `destination ${destinationName} does not load "${format}" files (it loads ${capabilities.supportedLoaderFileFormats.join(', ')}); pick one of those`);
+  }
+}
+
+/** pipelinesDir must be a folder (or not exist yet): a file there would fail later with a bare ENOTDIR. */
+export function checkIsDirectory(dir: string): void {
+  if (existsSync(dir) && !statSync(dir).isDirectory()) {
+    throw new InvalidOptionsError('pipelinesDir', `${dir} is a file, not a directory; pass another pipelinesDir (or set HAUL_PIPELINES_DIR) or move the file away`);
+  }
+}
+
+/**
+ * Destination options kept in state.json so the pipeline can reopen its destination. Options
+ * that carry a known secret (e.g. a token inside a path) are not kept: pass the destination
+ * again when reopening such a pipeline.
+ */
+export function storableOptions(options: Readonly<Record<string, unknown>> | undefined): Record<string, unknown> {
+  if (!options) return {};
+  const text = JSON.stringify(options);
+  return redact(text) === text ? { ...options } : {};
+}
+
+export function restoreDestination(state: PipelineState | undefined): DestinationFactory | undefined {
+  if (!state?.destination_name) return undefined;
+  return resolveDestination(state.destination_name, state._local.destination_options);
+}
