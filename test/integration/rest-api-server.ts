@@ -142,6 +142,10 @@ export async function startApi(userCount = 12): Promise<TestApi> {
         }
         return send(res, 200, [{ id: 1 }]);
       }
+      if (p === '/slow') {
+        await new Promise((r) => setTimeout(r, 1500));
+        return send(res, 200, [{ id: 1 }]);
+      }
       if (p === '/broken') return send(res, 500, { error: 'always broken' });
       if (p === '/oauth/token' && req.method === 'POST') {
         const form = new URLSearchParams(body);
