@@ -123,6 +123,12 @@ export async function startApi(userCount = 12): Promise<TestApi> {
         const page = Number(q('page') ?? 1);
         return send(res, 200, { posts: all.slice((page - 1) * 2, page * 2), total: 2 });
       }
+      if (p === '/posts') {
+        const id = Number(q('user'));
+        return send(res, 200, [{ id: id * 100 + 1, title: `only post of ${id}` }]);
+      }
+      const details = /^\/events\/(\d+)\/details$/.exec(p);
+      if (details) return send(res, 200, { event_id: Number(details[1]), detail: `about ${details[1]}` });
       if (p === '/events') {
         const since = q('since');
         const rows = api.events.filter((e) => !since || e.updated_at >= since);
