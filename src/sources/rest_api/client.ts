@@ -42,7 +42,7 @@ export interface PaginateOptions {
 
 export interface Page {
   items: unknown[];
-  /** Where the next page is (paginator position), or null after the last page. */
+  /** Where the next page is (paginator position), or null after the last page or when the paginator cannot tell. */
   next: unknown;
 }
 
@@ -170,31 +170,44 @@ export class RestClient {
     let dataPath = opts.dataSelector;
     paginator?.initRequest(req);
     if (opts.resumeFrom !== undefined && paginator) paginator.resumeAt(opts.resumeFrom, req);
-    for (;;) {
-      let res = await this.send(resource, req);
-      let ignored = false;
-      for (const a of opts.responseActions ?? []) {
-        if (typeof a === 'function') {
-          res = (await a(res)) ?? res;
-          continue;
+    // One page of look-ahead: the next request is in flight while the caller writes this page.
+    let inFlight = this.send(resource, req);
+    try {
+      for (;;) {
+        let res = await inFlight;
+        let ignored = false;
+        for (const a of opts.responseActions ?? []) {
+          if (typeof a === 'function') {
+            res = (await a(res)) ?? res;
+            continue;
+          }
+          if (a.statusCode !== undefined && a.statusCode !== res.status) continue;
+          if (a.content !== undefined && !bodyText(res.body).includes(a.content)) continue;
+          if (a.action === 'ignore') {
+            ignored = true;
+            break;
+          }
+          for (const hook of Array.isArray(a.action) ? a.action : [a.action]) res = (await hook(res)) ?? res;
         }
-        if (a.statusCode !== undefined && a.statusCode !== res.status) continue;
-        if (a.content !== undefined && !bodyText(res.body).includes(a.content)) continue;
-        if (a.action === 'ignore') {
-          ignored = true;
-          break;
+        if (ignored) return;
+        if (res.status >= 400) throw this.statusError(resource, req.method, res);
+        if (dataPath === undefined) dataPath = detectDataPath(res.body);
+        const items = selectItems(res.body, dataPath);
+        if (!paginator) paginator = detectPaginator(res).paginator;
+        paginator.updateState(res, items);
+        const more = paginator.hasNextPage;
+        const next = more ? (paginator.position() ?? null) : null;
+        if (more) {
+          paginator.updateRequest(req);
+          inFlight = this.send(resource, { ...req, params: { ...req.params }, headers: { ...req.headers } });
+          // Consumed on the next turn; if the caller stops early, its failure must not go unhandled.
+          inFlight.catch(() => {});
         }
-        for (const hook of Array.isArray(a.action) ? a.action : [a.action]) res = (await hook(res)) ?? res;
+        yield { items, next };
+        if (!more) return;
       }
-      if (ignored) return;
-      if (res.status >= 400) throw this.statusError(resource, req.method, res);
-      if (dataPath === undefined) dataPath = detectDataPath(res.body);
-      const items = selectItems(res.body, dataPath);
-      if (!paginator) paginator = detectPaginator(res).paginator;
-      paginator.updateState(res, items);
-      yield { items, next: paginator.hasNextPage ? (paginator.position() ?? null) : null };
-      if (!paginator.hasNextPage) return;
-      paginator.updateRequest(req);
+    } finally {
+      inFlight.catch(() => {});
     }
   }
 
