@@ -125,6 +125,18 @@ describe('rest_api retries and response actions', () => {
     expect(outer.message).toMatch(/failed after 5 attempts \(last answer: 500 Internal Server Error\)/);
   });
 
+  it("dlt's runtime.request_* settings apply when the client config leaves them out", async () => {
+    process.env['RUNTIME__REQUEST_MAX_ATTEMPTS'] = '2';
+    try {
+      const before = api.requests.length;
+      const { inner } = await runFails('runtime_attempts', oneResource('broken'));
+      expect(api.requests.slice(before)).toHaveLength(2);
+      expect(inner.message).toContain('failed after 2 attempts');
+    } finally {
+      delete process.env['RUNTIME__REQUEST_MAX_ATTEMPTS'];
+    }
+  });
+
   it('a request timeout and a refused connection are retried, then typed errors', async () => {
     const t = await runFails('slow', { ...oneResource('slow'), client: { baseUrl: api.url, requestTimeout: 0.2, requestMaxAttempts: 2, ...fast } });
     expect(t.inner.message).toContain('no answer within 0.2s');

@@ -5,13 +5,15 @@
  * The source only produces resources: packages, destinations and Temporal are not its
  * business.
  */
+import { z } from 'zod';
+import { config as configValues } from '../../config/index.js';
 import { InvalidOptionsError } from '../../errors.js';
 import { sourceState } from '../../extract/context.js';
 import { Incremental } from '../../extract/incremental.js';
 import { resource, Source, type Resource } from '../../extract/resource.js';
 import type { ResourceState } from '../../state/state.js';
 import { buildAuth } from './credentials.js';
-import { RestClient } from './client.js';
+import { RestClient, type RetryOptions } from './client.js';
 import { parseRestApiConfig, type PaginatorConfig, type RestApiConfig } from './config.js';
 import { resourceSpecs, type ResourceSpec } from './endpoints.js';
 import { makePaginator } from './paginators/factory.js';
@@ -31,7 +33,7 @@ export function restApiSource(config: RestApiConfig): Source {
   const cfg = parseRestApiConfig(config);
   const sourceName = cfg.name ?? 'rest_api';
   const { baseUrl, headers, auth, paginator: clientPaginator, ...retry } = cfg.client;
-  const client = new RestClient({ baseUrl, headers, auth: buildAuth(auth, sourceName), ...retry });
+  const client = new RestClient({ baseUrl, headers, auth: buildAuth(auth, sourceName), ...runtimeRetry(), ...retry });
   const specs = resourceSpecs(cfg);
 
   // Parents are requested again for their children (haul extracts one resource at a time).
@@ -133,6 +135,21 @@ export function restApiSource(config: RestApiConfig): Source {
     inc.bind(parent.name, structuredClone(states[parent.name] ?? {}), parent.config.primaryKey);
     return inc;
   }
+}
+
+/** dlt's `runtime.request_*` settings (env `RUNTIME__REQUEST_TIMEOUT`, config.toml `[runtime]`); client options win. */
+function runtimeRetry(): RetryOptions {
+  const num = (key: string) => configValues.getOptional(`runtime.${key}`, z.coerce.number().nonnegative());
+  const out: RetryOptions = {};
+  const timeout = num('request_timeout');
+  const attempts = num('request_max_attempts');
+  const factor = num('request_backoff_factor');
+  const maxDelay = num('request_max_retry_delay');
+  if (timeout !== undefined) out.requestTimeout = timeout;
+  if (attempts !== undefined) out.requestMaxAttempts = Math.max(1, Math.floor(attempts));
+  if (factor !== undefined) out.requestBackoffFactor = factor;
+  if (maxDelay !== undefined) out.requestMaxRetryDelay = maxDelay;
+  return out;
 }
 
 function readParentField(spec: ResourceSpec, values: PlaceholderValues, field: string): unknown {
