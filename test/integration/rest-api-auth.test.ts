@@ -59,6 +59,20 @@ describe('rest_api auth', () => {
     expect(api.tokensIssued - before).toBe(1);
   });
 
+  it('an OAuth token the API stops accepting (401) is fetched again once, and the run goes on', async () => {
+    const before = api.tokensIssued;
+    const config = oneResource('auth/oauth', { type: 'oauth2_client_credentials', accessTokenUrl: `${api.url}/oauth/token`, clientId: CLIENT.id, clientSecret: CLIENT.secret });
+    // The first resource's items revoke the token on the server; the second resource's request then gets a 401.
+    config.resources = [
+      { name: 'things', endpoint: 'auth/oauth', processingSteps: [{ map: (t) => (api.revokeTokens(), t) }] },
+      { name: 'after_revoke', endpoint: 'auth/oauth' },
+    ];
+    const p = testPipeline(dir, 'oauth_refresh');
+    await p.run(restApiSource(config));
+    expect(api.tokensIssued - before).toBe(2);
+    expect(await query(p, 'SELECT id FROM after_revoke ORDER BY id')).toEqual([{ id: 1 }, { id: 2 }]);
+  });
+
   it('a wrong OAuth client secret is a typed error without the secret', async () => {
     const { outer, inner } = await runFails('oauth_bad', oneResource('auth/oauth', { type: 'oauth2_client_credentials', accessTokenUrl: `${api.url}/oauth/token`, clientId: CLIENT.id, clientSecret: 'wrong-client-secret' }));
     expect(inner.status).toBe(401);

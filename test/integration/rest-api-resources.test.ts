@@ -141,6 +141,26 @@ describe('rest_api incremental and processing steps', () => {
     expect(await columns(p, 'event_details')).toContain('_events_updated_at');
   });
 
+  it('startParam/endParam send a range (backfill) and leave the cursor state alone', async () => {
+    setEvents(8);
+    const p = testPipeline(dir, 'backfill');
+    const before = api.requests.length;
+    await p.run(
+      restApiSource({
+        client: { baseUrl: api.url },
+        resources: [
+          {
+            name: 'events',
+            endpoint: { path: 'events', incremental: { startParam: 'since', endParam: 'until', cursorPath: 'updated_at', initialValue: day(2), endValue: day(5) } },
+          },
+        ],
+      }),
+    );
+    expect(api.requests.slice(before)).toEqual([`GET /events?since=${encodeURIComponent(day(2))}&until=${encodeURIComponent(day(5))}`]);
+    expect((await query(p, 'SELECT id FROM events ORDER BY id')).map((r) => r['id'])).toEqual([2, 3, 4]);
+    expect(p.state.sources['rest_api']!.resources!['events']!.incremental!['updated_at']!.last_value).toBe(day(2));
+  });
+
   it('processingSteps filter, map and yieldMap run in order', async () => {
     const p = testPipeline(dir, 'steps');
     await p.run(

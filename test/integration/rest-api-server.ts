@@ -33,6 +33,8 @@ export interface TestApi {
   failures: { flaky: number; limited: number };
   /** OAuth tokens issued so far. */
   tokensIssued: number;
+  /** Makes every OAuth token issued so far invalid (the API answers 401 to them). */
+  revokeTokens(): void;
   close(): Promise<void>;
 }
 
@@ -61,6 +63,7 @@ export async function startApi(userCount = 12): Promise<TestApi> {
     events: [],
     failures: { flaky: 0, limited: 0 },
     tokensIssued: 0,
+    revokeTokens: () => issued.clear(),
     close: async () => {},
   };
   const issued = new Set<string>();
@@ -131,7 +134,8 @@ export async function startApi(userCount = 12): Promise<TestApi> {
       if (details) return send(res, 200, { event_id: Number(details[1]), detail: `about ${details[1]}` });
       if (p === '/events') {
         const since = q('since');
-        const rows = api.events.filter((e) => !since || e.updated_at >= since);
+        const until = q('until');
+        const rows = api.events.filter((e) => (!since || e.updated_at >= since) && (!until || e.updated_at < until));
         return send(res, 200, { data: rows });
       }
       if (p === '/flaky') {
