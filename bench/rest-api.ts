@@ -20,7 +20,18 @@ const server = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirn
 const baseUrl = await new Promise<string>((r) => createInterface({ input: server.stdout! }).once('line', r));
 
 let peakRss = 0;
-const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage.rss())), 50);
+let stepPeak = 0;
+const sampler = setInterval(() => {
+  const rss = process.memoryUsage.rss();
+  peakRss = Math.max(peakRss, rss);
+  stepPeak = Math.max(stepPeak, rss);
+}, 50);
+/** Peak RSS since the last call, in MB. */
+const takeStepPeak = () => {
+  const p = Math.max(stepPeak, process.memoryUsage.rss());
+  stepPeak = 0;
+  return (p / 1024 / 1024).toFixed(0);
+};
 const rate = (n: number, ms: number) => Math.round((n / ms) * 1000).toLocaleString('en-US');
 
 try {
@@ -39,13 +50,17 @@ try {
     client: { baseUrl },
     resources: [{ name: 'users', endpoint: { path: 'users', paginator: { type: 'offset', limit: page }, dataSelector: 'data' } }],
   });
+  takeStepPeak();
   t = performance.now();
   await p.extract(source);
   const t1 = performance.now();
+  const rssExtract = takeStepPeak();
   await p.normalize();
   const t2 = performance.now();
+  const rssNormalize = takeStepPeak();
   const info = await p.load();
   const t3 = performance.now();
+  const rssLoad = takeStepPeak();
   clearInterval(sampler);
   peakRss = Math.max(peakRss, process.resourceUsage().maxRSS * 1024);
   const sql = p.sqlClient();
@@ -56,9 +71,9 @@ try {
     [
       `haul REST bench: ${rows.toLocaleString('en-US')} nested records, pages of ${page.toLocaleString('en-US')}, into DuckDB (${(info.rowCounts['users__items'] ?? 0).toLocaleString('en-US')} child rows)`,
       `  bare fetch loop   ${(bareMs / 1000).toFixed(2)} s  ${rate(rows, bareMs)} rows/s  (the API's own speed)`,
-      `  extract (REST)    ${((t1 - t) / 1000).toFixed(2)} s  ${rate(rows, t1 - t)} rows/s  (${(((t1 - t) / bareMs - 1) * 100).toFixed(0)}% over the bare loop)`,
-      `  normalize         ${((t2 - t1) / 1000).toFixed(2)} s  ${rate(rows, t2 - t1)} rows/s`,
-      `  load              ${((t3 - t2) / 1000).toFixed(2)} s  ${rate(rows, t3 - t2)} rows/s`,
+      `  extract (REST)    ${((t1 - t) / 1000).toFixed(2)} s  ${rate(rows, t1 - t)} rows/s  (${(((t1 - t) / bareMs - 1) * 100).toFixed(0)}% over the bare loop; peak RSS ${rssExtract} MB)`,
+      `  normalize         ${((t2 - t1) / 1000).toFixed(2)} s  ${rate(rows, t2 - t1)} rows/s  (peak RSS ${rssNormalize} MB)`,
+      `  load              ${((t3 - t2) / 1000).toFixed(2)} s  ${rate(rows, t3 - t2)} rows/s  (peak RSS ${rssLoad} MB)`,
       `  end to end        ${((t3 - t) / 1000).toFixed(2)} s  ${rate(rows, t3 - t)} rows/s`,
       `  peak RSS          ${(peakRss / 1024 / 1024).toFixed(0)} MB`,
     ].join('\n'),
