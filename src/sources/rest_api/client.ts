@@ -46,7 +46,18 @@ export interface Page {
   next: unknown;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Waits, or stops early (resolving) when `signal` aborts. */
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((r) => {
+    const t = setTimeout(done, ms);
+    function done() {
+      clearTimeout(t);
+      signal?.removeEventListener('abort', done);
+      r();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
 
 export class RestClient {
   readonly baseUrl: string;
@@ -94,13 +105,15 @@ export class RestClient {
 
   /**
    * Sends one request with retries. Answers other than 429/5xx come back whatever their
-   * status (the caller decides); retries that run out throw.
+   * status (the caller decides); retries that run out throw. `signal` abandons the request
+   * and its retries (the look-ahead page of a caller that stopped reading).
    */
-  async send(resource: string, spec: RequestSpec): Promise<PageResponse> {
+  async send(resource: string, spec: RequestSpec, signal?: AbortSignal): Promise<PageResponse> {
     const { requestMaxAttempts: attempts } = this.retry;
     let oauthRetried = false;
     let last = '';
     for (let attempt = 1; ; attempt++) {
+      signal?.throwIfAborted();
       const req: RequestSpec = { ...spec, params: { ...spec.params }, headers: { ...spec.headers } };
       try {
         await this.auth?.apply(req, (url, init) => this.fetchToken(resource, url, init));
@@ -119,7 +132,8 @@ export class RestClient {
       }
       let waitMs: number | undefined;
       try {
-        const res = await fetch(url, { method: req.method, headers, body, signal: AbortSignal.timeout(this.retry.requestTimeout * 1000) });
+        const timeout = AbortSignal.timeout(this.retry.requestTimeout * 1000);
+        const res = await fetch(url, { method: req.method, headers, body, signal: signal ? AbortSignal.any([signal, timeout]) : timeout });
         if (res.status === 401 && this.auth instanceof OAuth2ClientCredentialsAuth && !oauthRetried) {
           // An expired or revoked token: get a new one once.
           await res.body?.cancel();
@@ -137,7 +151,7 @@ export class RestClient {
             res.status === 429 ? 'the API is limiting requests: run again later, or raise client.requestMaxAttempts / requestBackoffFactor' : 'the API is failing: run again later, or raise client.requestMaxAttempts', { retryable: true });
         }
       } catch (e) {
-        if (e instanceof RestApiError) throw e;
+        if (e instanceof RestApiError || signal?.aborted) throw e;
         const why = e instanceof Error && (e.name === 'TimeoutError' || e.name === 'AbortError') ? `no answer within ${this.retry.requestTimeout}s` : connectionError(e);
         last = why;
         if (attempt >= attempts) {
@@ -145,7 +159,7 @@ export class RestClient {
         }
       }
       const backoff = this.retry.requestBackoffFactor * 1000 * 2 ** (attempt - 1);
-      await sleep(Math.min(waitMs ?? backoff, this.retry.requestMaxRetryDelay * 1000));
+      await sleep(Math.min(waitMs ?? backoff, this.retry.requestMaxRetryDelay * 1000), signal);
     }
   }
 
@@ -171,7 +185,8 @@ export class RestClient {
     paginator?.initRequest(req);
     if (opts.resumeFrom !== undefined && paginator) paginator.resumeAt(opts.resumeFrom, req);
     // One page of look-ahead: the next request is in flight while the caller writes this page.
-    let inFlight = this.send(resource, req);
+    const stop = new AbortController();
+    let inFlight = this.send(resource, req, stop.signal);
     try {
       for (;;) {
         let res = await inFlight;
@@ -199,7 +214,7 @@ export class RestClient {
         const next = more ? (paginator.position() ?? null) : null;
         if (more) {
           paginator.updateRequest(req);
-          inFlight = this.send(resource, { ...req, params: { ...req.params }, headers: { ...req.headers } });
+          inFlight = this.send(resource, { ...req, params: { ...req.params }, headers: { ...req.headers } }, stop.signal);
           // Consumed on the next turn; if the caller stops early, its failure must not go unhandled.
           inFlight.catch(() => {});
         }
@@ -207,7 +222,9 @@ export class RestClient {
         if (!more) return;
       }
     } finally {
+      // A caller that stopped early does not wait for, or retry, a page it will not read.
       inFlight.catch(() => {});
+      stop.abort();
     }
   }
 
