@@ -2,7 +2,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConfigValueMissingError, PipelineStepFailed, RestApiError, restApiSource, type AuthConfig, type RestApiConfig } from '../../src/index.js';
+import { redact, ConfigValueMissingError, PipelineStepFailed, RestApiError, restApiSource, type AuthConfig, type RestApiConfig } from '../../src/index.js';
 import { query, tempDir, testPipeline } from '../helpers.js';
 import { API_KEY, BASIC, CLIENT, startApi, TOKEN, type TestApi } from './rest-api-server.js';
 
@@ -100,6 +100,14 @@ describe('rest_api auth', () => {
     })();
     expect(missing).toBeInstanceOf(ConfigValueMissingError);
     expect(String(missing)).toContain('sources.nosecret.token');
+  });
+
+  it('a token put straight into client headers is a secret too', async () => {
+    const wrong = 'tok-wrong-header-secret';
+    const { outer } = await runFails('header_token', { ...oneResource('auth/bearer'), client: { baseUrl: api.url, headers: { Authorization: `Bearer ${wrong}` }, ...fast } });
+    expect(outer.message).toContain('answered 401');
+    // Anything quoting the header's value later (an API echoing it, a log line) is redacted.
+    expect(redact(`echo: Bearer ${wrong}`)).toBe('echo: Bearer ***');
   });
 
   it('a 401 is a typed error naming resource, URL and status, never the token', async () => {

@@ -6,7 +6,7 @@
  * business.
  */
 import { z } from 'zod';
-import { config as configValues } from '../../config/index.js';
+import { config as configValues, registerSecret } from '../../config/index.js';
 import { InvalidOptionsError } from '../../errors.js';
 import { sourceState } from '../../extract/context.js';
 import { Incremental } from '../../extract/incremental.js';
@@ -22,6 +22,8 @@ import { fill, fillDeep, parentFields, type PlaceholderValues } from './resolve.
 import { readField } from './jsonpath.js';
 import type { RequestSpec } from './types.js';
 
+const SECRET_HEADER = /auth|token|key|secret|cookie|session|password/i;
+
 /** The incremental values a request is built with. */
 interface RunIncremental {
   startValue: unknown;
@@ -35,6 +37,10 @@ export function restApiSource(config: RestApiConfig): Source {
   const { baseUrl, headers, auth, paginator: clientPaginator, ...retry } = cfg.client;
   const client = new RestClient({ baseUrl, headers, auth: buildAuth(auth, sourceName), ...runtimeRetry(), ...retry });
   const specs = resourceSpecs(cfg);
+  // Credentials put straight into headers (`Authorization`, `X-Api-Key`, ...) are secrets too.
+  for (const h of [headers, ...[...specs.values()].map((s) => s.endpoint.headers)]) {
+    for (const [k, v] of Object.entries(h ?? {})) if (SECRET_HEADER.test(k)) registerSecret(v.replace(/^(Bearer|Basic|Token)\s+/i, ''));
+  }
 
   // Parents are requested again for their children (haul extracts one resource at a time).
   // A child must see the parent items of this run, so parent cursors are read from the
