@@ -1,6 +1,6 @@
 /** restApiSource against a real local HTTP API: every paginator kind lands the same users in DuckDB. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BasePaginator, restApiSource, type PageResponse, type PaginatorConfig, type RequestSpec } from '../../src/index.js';
+import { BasePaginator, OffsetPaginator, resource, RestClient, restApiSource, type PageResponse, type PaginatorConfig, type RequestSpec } from '../../src/index.js';
 import { query, tempDir, testPipeline } from '../helpers.js';
 import { startApi, type TestApi } from './rest-api-server.js';
 
@@ -108,6 +108,21 @@ describe('rest_api paginators', () => {
     expect(reqs).toEqual(['GET /auto/users', 'GET /auto/users?page=1', 'GET /auto/users?page=2']);
     const reqs2 = await expectAllUsers('auto_link', 'header_link/users', undefined);
     expect(reqs2).toHaveLength(3);
+  });
+
+  it('RestClient.pages() serves hand-written resources, as dlt\'s RESTClient.paginate does', async () => {
+    const client = new RestClient({ baseUrl: api.url, headers: { 'X-Trace': 'yes' } });
+    const users = resource(
+      async function* users() {
+        for await (const page of client.pages('offset/users', { params: { skip: '0' }, paginator: new OffsetPaginator({ limit: 6, offsetParam: 'skip', limitParam: 'take' }), dataSelector: 'items' })) yield page;
+      },
+      { primaryKey: 'id' },
+    );
+    const p = testPipeline(dir, 'client_pages');
+    const before = api.requests.length;
+    await p.run(users);
+    expect(api.requests.slice(before)).toEqual(['GET /offset/users?skip=0&take=6', 'GET /offset/users?skip=6&take=6']);
+    expect((await query(p, 'SELECT id FROM users ORDER BY id')).map((r) => r['id'])).toEqual(api.users.map((u) => u.id));
   });
 
   it('a custom paginator class', async () => {

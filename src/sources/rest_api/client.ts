@@ -175,6 +175,18 @@ export class RestClient {
   }
 
   /**
+   * dlt's `RESTClient.paginate` for your own resources: the items of each page of `path`.
+   * A paginator instance is copied fresh; without one it is detected from the first answer.
+   */
+  async *pages(
+    path: string,
+    opts: Partial<Omit<RequestSpec, 'url'>> & { paginator?: BasePaginator; dataSelector?: string; responseActions?: ResponseAction[]; resource?: string } = {},
+  ): AsyncGenerator<unknown[]> {
+    const { paginator, dataSelector, responseActions, resource, ...init } = opts;
+    for await (const page of this.paginate(resource ?? path, this.request(path, init), { paginator: paginator?.fresh(), dataSelector, responseActions })) yield page.items;
+  }
+
+  /**
    * Pages through an endpoint: yields each page's items and where the next page is.
    * Stops after the last page, or at an answer a response action ignores.
    */
