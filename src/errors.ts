@@ -168,3 +168,22 @@ export class PipelineAlreadyRunningError extends HaulError {
     super('PipelineAlreadyRunning', `pipeline "${pipelineName}" already has a run in progress (${holder}); ${advice}`);
   }
 }
+
+/**
+ * A REST API request failed for good: a status that is not retried (4xx), or retries ran
+ * out (429/5xx, connection errors, timeouts). `url` has credentials and query values
+ * stripped; `status` is undefined when no answer came.
+ */
+export class RestApiError extends HaulError {
+  constructor(
+    readonly resource: string,
+    readonly method: string,
+    readonly url: string,
+    readonly status: number | undefined,
+    what: string,
+    advice: string,
+    options: { cause?: unknown; retryable?: boolean } = {},
+  ) {
+    super('RestApiError', `resource "${resource}": ${method} ${url} ${what}; ${advice}`, options);
+  }
+}

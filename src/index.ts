@@ -26,3 +26,4 @@ export { config, secrets, secretValue, redact, ConfigValueMissingError, ConfigVa
 export type { ResolveOptions, ResolvedValue } from './config/index.js';
 export { logCollector, barCollector, createLogger, LogCollector, BarCollector } from './progress/index.js';
 export type { ProgressEvent, ProgressCollector, ProgressStep, LogCollectorOptions, BarCollectorOptions, LoggerOptions } from './progress/index.js';
+export * from './sources/rest_api/index.js';

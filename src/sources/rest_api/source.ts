@@ -1,0 +1,167 @@
+/**
+ * `restApiSource(config)`: dlt's declarative REST API source. Each configured resource
+ * becomes a haul resource that pages through its endpoint; a resource whose endpoint refers
+ * to `{resources.<parent>.<field>}` makes one request (with its pages) per parent item.
+ * The source only produces resources: packages, destinations and Temporal are not its
+ * business.
+ */
+import { z } from 'zod';
+import { config as configValues, registerSecret } from '../../config/index.js';
+import { InvalidOptionsError } from '../../errors.js';
+import { sourceState } from '../../extract/context.js';
+import { Incremental } from '../../extract/incremental.js';
+import { resource, Source, type Resource } from '../../extract/resource.js';
+import type { ResourceState } from '../../state/state.js';
+import { buildAuth } from './credentials.js';
+import { RestClient, type RetryOptions } from './client.js';
+import { parseRestApiConfig, type PaginatorConfig, type RestApiConfig } from './config.js';
+import { resourceSpecs, type ResourceSpec } from './endpoints.js';
+import { makePaginator } from './paginators/factory.js';
+import { applySteps } from './processing.js';
+import { fill, fillDeep, parentFields, type PlaceholderValues } from './resolve.js';
+import { readField } from './jsonpath.js';
+import type { RequestSpec } from './types.js';
+
+const SECRET_HEADER = /auth|token|key|secret|cookie|session|password/i;
+
+/** The incremental values a request is built with. */
+interface RunIncremental {
+  startValue: unknown;
+  endValue: unknown;
+}
+
+/** Builds the source; the config is checked and secrets are resolved now, requests are made when it runs. */
+export function restApiSource(config: RestApiConfig): Source {
+  const cfg = parseRestApiConfig(config);
+  const sourceName = cfg.name ?? 'rest_api';
+  const { baseUrl, headers, auth, paginator: clientPaginator, ...retry } = cfg.client;
+  const client = new RestClient({ baseUrl, headers, auth: buildAuth(auth, sourceName), ...runtimeRetry(), ...retry });
+  const specs = resourceSpecs(cfg);
+  // Credentials put straight into headers (`Authorization`, `X-Api-Key`, ...) are secrets too.
+  for (const h of [headers, ...[...specs.values()].map((s) => s.endpoint.headers)]) {
+    for (const [k, v] of Object.entries(h ?? {})) if (SECRET_HEADER.test(k)) registerSecret(v.replace(/^(Bearer|Basic|Token)\s+/i, ''));
+  }
+
+  // Parents are requested again for their children (haul extracts one resource at a time).
+  // A child must see the parent items of this run, so parent cursors are read from the
+  // state as it was when the run's first resource started, before the parent committed.
+  let snapshot: { states: Record<string, ResourceState>; opened: Set<string> } | undefined;
+  const stateAtRunStart = (name: string): Record<string, ResourceState> => {
+    let snap = snapshot;
+    if (!snap || snap.opened.has(name)) {
+      const resources = (sourceState().resources ?? {}) as Record<string, ResourceState>;
+      snap = snapshot = { states: structuredClone(resources), opened: new Set() };
+    }
+    snap.opened.add(name);
+    return snap.states;
+  };
+
+  function request(spec: ResourceSpec, values: PlaceholderValues, inc: RunIncremental | undefined): RequestSpec {
+    const e = spec.endpoint;
+    const params: Record<string, string> = {};
+    const convert = spec.incremental?.convert ?? ((v: unknown) => v);
+    for (const [k, v] of Object.entries(e.params ?? {})) {
+      if (v === null || v === undefined) continue;
+      if (typeof v === 'object') {
+        if (v.type === 'resolve') params[k] = String(readParentField(spec, values, v.field));
+        else if (inc?.startValue !== undefined && inc.startValue !== null) params[k] = String(convert(inc.startValue));
+        continue;
+      }
+      params[k] = fill(String(v), values);
+    }
+    const ei = spec.incremental;
+    if (ei && inc) {
+      if (ei.startParam && !(ei.startParam in (e.params ?? {})) && inc.startValue != null) params[ei.startParam] = String(convert(inc.startValue));
+      if (ei.endParam && inc.endValue != null) params[ei.endParam] = String(convert(inc.endValue));
+    }
+    const hdrs = Object.fromEntries(Object.entries(e.headers ?? {}).map(([k, v]) => [k, fill(v, values)]));
+    return client.request(fill(e.path, values), { method: e.method ?? 'GET', params, headers: hdrs, json: e.json === undefined ? undefined : fillDeep(e.json, values) });
+  }
+
+  /** Pages of a resource's items (processing steps applied); `inc` is the cursor of this run. */
+  async function* pagesOf(spec: ResourceSpec, inc: RunIncremental | undefined, states: Record<string, ResourceState>): AsyncGenerator<unknown[]> {
+    const convert = spec.incremental?.convert ?? ((v: unknown) => v);
+    const incValues = inc && { start_value: inc.startValue == null ? inc.startValue : convert(inc.startValue), end_value: inc.endValue == null ? inc.endValue : convert(inc.endValue) };
+    const paginatorConfig: PaginatorConfig | undefined = spec.endpoint.paginator ?? clientPaginator;
+    const fetchAll = async function* (values: PlaceholderValues, extra?: Record<string, unknown>): AsyncGenerator<unknown[]> {
+      for await (const page of client.paginate(spec.name, request(spec, values, inc), {
+        paginator: makePaginator(paginatorConfig),
+        dataSelector: spec.endpoint.dataSelector,
+        responseActions: spec.endpoint.responseActions,
+      })) {
+        const items = extra ? page.items.map((it) => (it !== null && typeof it === 'object' && !Array.isArray(it) ? { ...it, ...extra } : it)) : page.items;
+        yield applySteps(items, spec.config.processingSteps);
+      }
+    };
+    if (spec.parent === undefined) {
+      yield* fetchAll({ resource: spec.name, incremental: incValues });
+      return;
+    }
+    const parent = specs.get(spec.parent)!;
+    const parentInc = parentIncremental(parent, states);
+    const include = spec.config.includeFromParent ?? [];
+    for await (const parentItems of pagesOf(parent, parentInc && { startValue: parentInc.startValue, endValue: parentInc.endValue }, states)) {
+      for (const item of parentItems) {
+        if (parentInc && !parentInc.accept(item)) continue;
+        const values: PlaceholderValues = { resource: spec.name, parent: { name: parent.name, item }, incremental: incValues };
+        yield* fetchAll(values, include.length ? parentFields(parent.name, item, include, spec.name) : undefined);
+      }
+    }
+  }
+
+  const resources: Record<string, Resource> = {};
+  for (const spec of specs.values()) {
+    const c = spec.config;
+    const inc = spec.incremental && new Incremental(spec.incremental.cursorPath, spec.incremental.options);
+    resources[spec.name] = resource(
+      async function* restResource(ctx) {
+        const states = stateAtRunStart(spec.name);
+        const run = ctx.incremental ? { startValue: ctx.incremental.startValue, endValue: ctx.incremental.endValue } : undefined;
+        yield* pagesOf(spec, run, states);
+      },
+      {
+        name: spec.name,
+        tableName: c.tableName,
+        writeDisposition: c.writeDisposition,
+        primaryKey: c.primaryKey,
+        mergeKey: c.mergeKey,
+        columns: c.columns,
+        maxTableNesting: c.maxTableNesting,
+        selected: c.selected,
+        incremental: inc,
+      },
+    );
+  }
+  return new Source(sourceName, resources, sourceName);
+
+  /** A parent's cursor as it was at the start of this run, to give its children the same parent items. */
+  function parentIncremental(parent: ResourceSpec, states: Record<string, ResourceState>): Incremental | undefined {
+    if (!parent.incremental) return undefined;
+    const inc = new Incremental(parent.incremental.cursorPath, parent.incremental.options);
+    inc.bind(parent.name, structuredClone(states[parent.name] ?? {}), parent.config.primaryKey);
+    return inc;
+  }
+}
+
+/** dlt's `runtime.request_*` settings (env `RUNTIME__REQUEST_TIMEOUT`, config.toml `[runtime]`); client options win. */
+function runtimeRetry(): RetryOptions {
+  const num = (key: string) => configValues.getOptional(`runtime.${key}`, z.coerce.number().nonnegative());
+  const out: RetryOptions = {};
+  const timeout = num('request_timeout');
+  const attempts = num('request_max_attempts');
+  const factor = num('request_backoff_factor');
+  const maxDelay = num('request_max_retry_delay');
+  if (timeout !== undefined) out.requestTimeout = timeout;
+  if (attempts !== undefined) out.requestMaxAttempts = Math.max(1, Math.floor(attempts));
+  if (factor !== undefined) out.requestBackoffFactor = factor;
+  if (maxDelay !== undefined) out.requestMaxRetryDelay = maxDelay;
+  return out;
+}
+
+function readParentField(spec: ResourceSpec, values: PlaceholderValues, field: string): unknown {
+  const v = values.parent ? readField(values.parent.item, field) : undefined;
+  if (v === undefined) {
+    throw new InvalidOptionsError(`resource "${spec.name}"`, `an item of its parent "${spec.parent}" has no field "${field}" (a resolve param); check the field name`);
+  }
+  return v;
+}
