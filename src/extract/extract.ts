@@ -9,7 +9,8 @@ import { RotatingJsonlWriter } from '../storage/jsonl.js';
 import { resourceStateOf, sourceStateOf, type PipelineState } from '../state/state.js';
 import { faultPoint } from '../common/faults.js';
 import { extractContext } from './context.js';
-import type { Resource, Source } from './resource.js';
+import { isIterable, type Resource, type Source } from './resource.js';
+import { LimitCounter, processYield } from './item-steps.js';
 import { serializeItem } from './serialize.js';
 
 /** Bugs in user code: trying again cannot help, so they are not retried (on Temporal: non-retryable). */
@@ -99,8 +100,6 @@ export async function extractSourceToDir(opts: ExtractToDirOptions): Promise<Ext
     let items = 0;
     let reportedAt = performance.now();
     const emit = (item: unknown) => {
-      if (item === undefined) return;
-      if (res.incremental && !res.incremental.accept(item)) return;
       writer.write(serializeItem(item, table));
       items++;
       // Report about four times a second; the clock is read once per 1,024 items only.
@@ -109,12 +108,18 @@ export async function extractSourceToDir(opts: ExtractToDirOptions): Promise<Ext
         opts.onProgress({ resource: res.name, table, items });
       }
     };
+    const parent = res.pipe.parent;
+    const parentState = parent && resourceStateOf(state, source.name, parent.name);
+    if (parent) parent.incremental?.bind(parent.name, parentState!, parent.hints.primaryKey);
+    const limit = new LimitCounter(res.pipe.limit);
     try {
-      const data = extractContext.run(ctx, () => res.open({ state: resState, incremental: res.incremental }));
-      await drain(data, ctx, (item) => {
-        if (Array.isArray(item)) for (const it of item) emit(it);
-        else emit(item);
-        return res.incremental?.isStopped === true;
+      const data = parent
+        ? transformerYields(res, parent, { sourceState: srcState, resourceState: parentState! }, ctx, opts.signal)
+        : extractContext.run(ctx, () => res.open({ state: resState, incremental: res.incremental }));
+      await drain(data, ctx, (yielded) => {
+        if (!limit.take()) return true;
+        processYield(yielded, res.incremental, res.pipe.steps, emit);
+        return res.incremental?.isStopped === true || limit.full;
       }, opts.signal);
     } catch (e) {
       writer.close();
@@ -123,12 +128,62 @@ export async function extractSourceToDir(opts: ExtractToDirOptions): Promise<Ext
       throw resourceFailed(res.name, e);
     }
     res.incremental?.commit();
+    parent?.incremental?.commit();
     const files = writer.close();
     opts.onProgress?.({ resource: res.name, table, items });
     out.push({ resource: res.name, table, items, files });
     faultPoint('extract:after-resource');
   }
   return out;
+}
+
+/**
+ * A transformer's input: its parent's yields (after the parent's limit, incremental and
+ * steps; a page stays a page), each passed to the transformer's function, whose results are
+ * yielded in turn (iterables flattened one level, promises awaited).
+ */
+async function* transformerYields(
+  res: Resource,
+  parent: Resource,
+  parentCtx: Parameters<typeof extractContext.run>[0],
+  ctx: Parameters<typeof extractContext.run>[0],
+  signal?: AbortSignal,
+): AsyncGenerator<unknown> {
+  const transform = res.pipe.transform!;
+  const limit = new LimitCounter(parent.pipe.limit);
+  const input = extractContext.run(parentCtx, () => parent.open({ state: parentCtx.resourceState, incremental: parent.incremental }));
+  for await (const yielded of iterate(input, parentCtx, signal)) {
+    if (!limit.take()) return;
+    const accepted: unknown[] = [];
+    processYield(yielded, parent.incremental, parent.pipe.steps, (it) => accepted.push(it));
+    if (accepted.length > 0) {
+      const arg = Array.isArray(yielded) ? accepted : accepted[0];
+      const out = await extractContext.run(ctx, () => transform(arg, { state: ctx.resourceState, incremental: res.incremental }));
+      if (isIterable(out)) yield* iterate(out, ctx, signal);
+      else yield out;
+    }
+    if (parent.incremental?.isStopped === true || limit.full) return;
+  }
+}
+
+/** Sync or async data as one async stream, each step inside the resource's state context. */
+async function* iterate(data: unknown, ctx: Parameters<typeof extractContext.run>[0], signal?: AbortSignal): AsyncGenerator<unknown> {
+  const d = data as { [Symbol.asyncIterator]?: () => AsyncIterator<unknown>; [Symbol.iterator]?: () => Iterator<unknown> };
+  const async = typeof d?.[Symbol.asyncIterator] === 'function';
+  if (!async && typeof d?.[Symbol.iterator] !== 'function') throw new InvalidOptionsError('resource data', 'expected an iterable or async iterable');
+  const it = extractContext.run(ctx, () => (async ? d[Symbol.asyncIterator]!() : d[Symbol.iterator]!())) as AsyncIterator<unknown> | Iterator<unknown>;
+  let n = 0;
+  try {
+    for (;;) {
+      const r = await extractContext.run(ctx, () => it.next());
+      if (r.done) return;
+      yield r.value;
+      if ((++n & 0xfff) === 0) await new Promise((r2) => setImmediate(r2));
+      if (signal?.aborted) throw signal.reason;
+    }
+  } finally {
+    await it.return?.();
+  }
 }
 
 /** Iterates sync or async data inside the resource's state context; `onItem` returning true stops. */

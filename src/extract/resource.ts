@@ -3,6 +3,7 @@ import { InvalidOptionsError } from '../errors.js';
 import { formatIssue } from '../common/zod-issues.js';
 import { DATA_TYPES, WRITE_DISPOSITIONS, type ColumnHint, type WriteDisposition } from '../schema/types.js';
 import type { Incremental } from './incremental.js';
+import type { ItemLimit, ItemStep } from './item-steps.js';
 
 /** Anything a resource may produce: items, pages of items, sync or async. */
 export type ResourceData<T = unknown> = Iterable<T> | AsyncIterable<T>;
@@ -16,6 +17,25 @@ export interface ResourceContext {
 }
 
 export type ResourceFunction<T = unknown> = (ctx: ResourceContext) => ResourceData<T>;
+
+/**
+ * A transformer's function: called with each yield of its parent (a page as an array, or one
+ * item, after the parent's incremental and steps); returns items, pages, an (async)
+ * iterable of them, or a promise of one item.
+ */
+export type TransformerFunction<P = unknown, T = unknown> = (item: P, ctx: ResourceContext) => ResourceData<T> | T | Promise<T>;
+
+/** The item a step sees: the elements of a yielded page one by one. */
+export type ItemOf<T> = T extends readonly (infer U)[] ? U : T;
+
+/** Steps, limit and parent a resource carries besides its data (see item-steps.ts, transformer()). */
+export interface ResourcePipe {
+  steps: ItemStep[];
+  limit?: ItemLimit;
+  /** For a transformer: the resource whose yields feed it. */
+  parent?: Resource;
+  transform?: TransformerFunction;
+}
 
 /** Validates a user's column hint (shared by resource() and run() options). */
 export const columnHintSchema = z
@@ -69,14 +89,18 @@ const SOURCE = Symbol.for('haul.source');
 export class Resource<T = unknown> {
   readonly [RESOURCE] = true;
   readonly name: string;
-  readonly hints: ResourceHints;
-  readonly incremental?: Incremental;
+  hints: ResourceHints;
+  incremental?: Incremental;
   selected: boolean;
+  /** Steps, limit and parent (see addMap/addFilter/addYieldMap/addLimit, transformer()). */
+  readonly pipe: ResourcePipe;
 
   constructor(
     private readonly data: ResourceData<T> | ResourceFunction<T>,
     options: ResourceOptions,
+    pipe: ResourcePipe = { steps: [] },
   ) {
+    this.pipe = { ...pipe, steps: [...pipe.steps] };
     const name = options.name;
     if (!name) throw new InvalidOptionsError('resource', 'a resource needs a name: pass { name } or use a named function');
     this.name = name;
@@ -96,10 +120,75 @@ export class Resource<T = unknown> {
     return typeof this.data === 'function' ? this.data(ctx) : this.data;
   }
 
-  /** A copy with more or different hints (like dlt's apply_hints). */
+  /** A copy with more or different hints. */
   withHints(hints: Partial<ResourceOptions>): Resource<T> {
-    return new Resource(this.data, { name: this.name, ...this.hints, incremental: this.incremental, selected: this.selected, ...hints });
+    return new Resource(this.data, { name: this.name, ...this.hints, incremental: this.incremental, selected: this.selected, ...hints }, this.pipe);
   }
+
+  /** Changes this resource's hints (dlt's `apply_hints`): table name, disposition, keys, columns, incremental. */
+  applyHints(hints: Omit<Partial<ResourceOptions>, 'name'>): this {
+    const parsed = resourceOptionsSchema.safeParse(hints);
+    if (!parsed.success) throw new InvalidOptionsError(`resource "${this.name}" hints`, parsed.error.issues.map(formatIssue).join('; '));
+    const { incremental, selected, ...rest } = hints as Partial<ResourceOptions>;
+    this.hints = { ...this.hints, ...rest };
+    if (incremental !== undefined) this.incremental = incremental;
+    if (selected !== undefined) this.selected = selected;
+    return this;
+  }
+
+  /** Transforms each item (dlt's `add_map`); an undefined or null result drops the item. */
+  addMap<U>(fn: (item: ItemOf<T>) => U): Resource<U> {
+    this.pipe.steps.push({ kind: 'map', fn: fn as (item: unknown) => unknown });
+    return this as unknown as Resource<U>;
+  }
+
+  /** Keeps the items for which `fn` is true (dlt's `add_filter`). */
+  addFilter(fn: (item: ItemOf<T>) => boolean): this {
+    this.pipe.steps.push({ kind: 'filter', fn: fn as (item: unknown) => boolean });
+    return this;
+  }
+
+  /** Turns each item into any number of items (dlt's `add_yield_map`). */
+  addYieldMap<U>(fn: (item: ItemOf<T>) => Iterable<U>): Resource<U> {
+    this.pipe.steps.push({ kind: 'yieldMap', fn: fn as (item: unknown) => Iterable<unknown> });
+    return this as unknown as Resource<U>;
+  }
+
+  /** Stops the resource after `maxItems` yields (a page counts once, as in dlt) and/or `maxTimeMs`. */
+  addLimit(limit: number | ItemLimit): this {
+    const l = typeof limit === 'number' ? { maxItems: limit } : limit;
+    for (const [k, v] of Object.entries(l)) {
+      if (v !== undefined && (typeof v !== 'number' || v < 0 || !Number.isFinite(v))) throw new InvalidOptionsError(`resource "${this.name}" addLimit`, `${k} must be a non-negative number`);
+    }
+    this.pipe.limit = l;
+    return this;
+  }
+
+  /** Feeds this resource's yields into a transformer (dlt's `resource | transformer`); returns the bound transformer. */
+  pipeTo<U>(t: Resource<U>): Resource<U> {
+    if (!t.pipe.transform) throw new InvalidOptionsError(`resource "${t.name}"`, 'is not a transformer: make it with transformer(fn)');
+    return new Resource<U>(t.data, { name: t.name, ...t.hints, incremental: t.incremental, selected: t.selected }, { ...t.pipe, parent: this as Resource });
+  }
+}
+
+/**
+ * A resource fed by another resource's yields, with its own table (dlt's `@dlt.transformer`):
+ * `transformer(async function* details(page) { ... }, { dataFrom: users })`, or without
+ * `dataFrom` and bound later with `users.pipeTo(details)`. The parent is read again for the
+ * transformer (its own table is loaded only when it is selected too); its incremental cursor
+ * filters what the transformer sees and is kept under the parent's name.
+ */
+export function transformer<P = unknown, T = unknown>(fn: TransformerFunction<P, T>, options: ResourceOptions & { dataFrom?: Resource } = {}): Resource<T> {
+  const { dataFrom, ...rest } = options;
+  const parsed = resourceOptionsSchema.safeParse(rest);
+  if (!parsed.success) throw new InvalidOptionsError('transformer options', parsed.error.issues.map(formatIssue).join('; '));
+  if (typeof fn !== 'function') throw new InvalidOptionsError('transformer', 'expects a function of the parent\'s item');
+  const name = rest.name ?? (fn.name || undefined);
+  if (dataFrom !== undefined && !isResource(dataFrom)) throw new InvalidOptionsError(`transformer "${name ?? '?'}"`, 'dataFrom must be a resource');
+  const unbound: ResourceFunction<T> = () => {
+    throw new InvalidOptionsError(`transformer "${name}"`, 'has no parent: pass { dataFrom: resource } or bind it with resource.pipeTo(transformer)');
+  };
+  return new Resource<T>(unbound, { ...rest, name }, { steps: [], parent: dataFrom, transform: fn as TransformerFunction });
 }
 
 /** Makes a resource from items, an iterable, a generator or a (async) generator function. */

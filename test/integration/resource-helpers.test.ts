@@ -1,0 +1,145 @@
+/**
+ * dlt's resource helpers: addMap / addFilter / addYieldMap / addLimit / applyHints and
+ * transformers (dataFrom, pipeTo), asserted on the rows that land in DuckDB.
+ */
+import { describe, expect, it } from 'vitest';
+import { incremental, InvalidOptionsError, resource, source, transformer } from '../../src/index.js';
+import { query, tempDir, testPipeline } from '../helpers.js';
+
+const dir = tempDir('haul-resource-helpers-');
+
+describe('item steps', () => {
+  it('map, filter and yieldMap run per item, pages included, in the order added', async () => {
+    const p = testPipeline(dir, 'steps');
+    const r = resource(
+      function* numbers() {
+        yield [{ n: 1 }, { n: 2 }, { n: 3 }]; // a page
+        yield { n: 4 };
+      },
+    )
+      .addFilter((x) => x.n !== 2)
+      .addMap((x) => ({ ...x, sq: x.n * x.n }))
+      .addYieldMap((x) => (x.n === 4 ? [x, { ...x, copy: true }] : [x]));
+    await p.run(r);
+    const rows = await query<{ n: number; sq: number; copy: boolean | null }>(p, 'SELECT n::INT AS n, sq::INT AS sq, copy FROM numbers ORDER BY n, copy NULLS FIRST');
+    expect(rows).toEqual([
+      { n: 1, sq: 1, copy: null },
+      { n: 3, sq: 9, copy: null },
+      { n: 4, sq: 16, copy: null },
+      { n: 4, sq: 16, copy: true },
+    ]);
+  });
+
+  it('steps run after the incremental cursor: a map may drop the cursor field', async () => {
+    const p = testPipeline(dir, 'steps_incr');
+    const make = (upto: number) =>
+      resource(
+        function* events() {
+          for (let i = 1; i <= upto; i++) yield { id: i, at: i * 10 };
+        },
+        { incremental: incremental('at') },
+      ).addMap(({ id }) => ({ id }));
+    await p.run(make(3));
+    await p.run(make(5));
+    expect(await query(p, 'SELECT id::INT AS id FROM events ORDER BY id')).toEqual([1, 2, 3, 4, 5].map((id) => ({ id })));
+    expect(p.state.sources.steps_incr!.resources!.events!.incremental!.at!.last_value).toBe(50);
+  });
+
+  it('addLimit counts yields (a page once) and stops the generator; maxTimeMs stops a slow one', async () => {
+    const p = testPipeline(dir, 'limits');
+    let produced = 0;
+    const pages = resource(function* pages() {
+      for (let i = 0; i < 100; i++) {
+        produced++;
+        yield [{ page: i, k: 'a' }, { page: i, k: 'b' }];
+      }
+    }).addLimit(3);
+    await p.run(pages);
+    expect(await query(p, 'SELECT count(*)::INT AS n, max(page)::INT AS last FROM pages')).toEqual([{ n: 6, last: 2 }]);
+    expect(produced).toBe(3);
+
+    const slow = resource(async function* slow() {
+      for (let i = 0; i < 1000; i++) {
+        await new Promise((r) => setTimeout(r, 20));
+        yield { i };
+      }
+    }).addLimit({ maxTimeMs: 150 });
+    await p.run(slow);
+    const [{ n }] = await query<{ n: number }>(p, 'SELECT count(*)::INT AS n FROM slow');
+    expect(n).toBeGreaterThan(0);
+    expect(n).toBeLessThan(1000);
+  });
+
+  it('applyHints changes table, disposition, keys and incremental in place', async () => {
+    const p = testPipeline(dir, 'hints');
+    const rows = [{ id: 1, v: 'a', at: 1 }, { id: 1, v: 'b', at: 2 }];
+    const r = resource(rows, { name: 'raw' });
+    expect(r.applyHints({ tableName: 'items', writeDisposition: 'merge', primaryKey: 'id', incremental: incremental('at') })).toBe(r);
+    await p.run(r);
+    expect(await query(p, 'SELECT id::INT AS id, v FROM items')).toEqual([{ id: 1, v: 'b' }]);
+    expect(() => r.applyHints({ writeDisposition: 'upsert' as never })).toThrow(InvalidOptionsError);
+  });
+});
+
+describe('transformers', () => {
+  const users = () =>
+    resource(
+      function* users() {
+        yield [{ id: 1, name: 'ann' }, { id: 2, name: 'bob' }];
+        yield { id: 3, name: 'cy' };
+      },
+      { primaryKey: 'id' },
+    );
+
+  it('feed on their parent\'s yields into a table of their own, parent and child both selected', async () => {
+    const p = testPipeline(dir, 'transform');
+    const shop = source(function shop() {
+      const u = users();
+      const details = transformer(
+        async function* details(page: Array<{ id: number }> | { id: number }) {
+          for (const user of Array.isArray(page) ? page : [page]) yield { user_id: user.id, score: user.id * 10 };
+        },
+        { dataFrom: u },
+      );
+      return [u, details];
+    });
+    await p.run(shop());
+    expect(await query(p, 'SELECT id::INT AS id, name FROM users ORDER BY id')).toEqual([
+      { id: 1, name: 'ann' },
+      { id: 2, name: 'bob' },
+      { id: 3, name: 'cy' },
+    ]);
+    expect(await query(p, 'SELECT user_id::INT AS user_id, score::INT AS score FROM details ORDER BY user_id')).toEqual([
+      { user_id: 1, score: 10 },
+      { user_id: 2, score: 20 },
+      { user_id: 3, score: 30 },
+    ]);
+  });
+
+  it('pipeTo binds a transformer; the parent\'s incremental filters what it sees across runs', async () => {
+    const p = testPipeline(dir, 'transform_incr');
+    let feed = [{ id: 1, at: 1 }, { id: 2, at: 2 }];
+    const seen: number[] = [];
+    const make = () => {
+      const parent = resource(() => feed, { name: 'orders', incremental: incremental('at'), selected: false });
+      const lines = transformer((order: { id: number }) => {
+        seen.push(order.id);
+        return { order_id: order.id };
+      }, { name: 'order_lines' });
+      return parent.pipeTo(lines);
+    };
+    await p.run(make());
+    feed = [...feed, { id: 3, at: 3 }];
+    await p.run(make());
+    expect(seen).toEqual([1, 2, 3]);
+    expect(await query(p, 'SELECT order_id::INT AS id FROM order_lines ORDER BY 1')).toEqual([{ id: 1 }, { id: 2 }, { id: 3 }]);
+    expect(p.state.sources.transform_incr!.resources!.orders!.incremental!.at!.last_value).toBe(3);
+  });
+
+  it('a transformer without a parent is a typed error and loads nothing', async () => {
+    const p = testPipeline(dir, 'transform_unbound');
+    const lonely = transformer((x: unknown) => x, { name: 'lonely' });
+    await expect(p.run(lonely)).rejects.toSatisfy((e: unknown) => e instanceof Error && /transformer "lonely": has no parent/.test(e.message));
+    expect(p.hasPendingData).toBe(false);
+  });
+});
