@@ -2,7 +2,7 @@
  * MySQL and MariaDB through `mysql2`. Rows stream from the server as the query's result set
  * is read (`query().stream()` pauses the socket when the consumer is behind), so the client
  * holds about one chunk. The session runs in UTC; DATETIME/TIMESTAMP come as UTC ISO strings,
- * DATE as text, DECIMAL as exact strings, BIGINT as numbers (strings past 2^53).
+ * DATE as text, MariaDB's JSON as text, DECIMAL as exact strings, BIGINT as numbers (strings past 2^53).
  */
 import mysql from 'mysql2';
 import type { SqlCredentials } from '../credentials.js';
@@ -11,9 +11,17 @@ import { classifyConnectError } from '../connect-errors.js';
 import { quoteWith, type ReflectedColumn, type ReflectedTable, type SqlEngine } from '../engine.js';
 import { mysqlKind } from '../type-mapping.js';
 
-type Field = { type: string; string(): string | null };
+type Field = { type: string; string(encoding?: string): string | null };
 
+/**
+ * MySQL's JSON type is parsed (SQLAlchemy reflects it as JSON); MariaDB's JSON is LONGTEXT
+ * with a check, which SQLAlchemy reflects as text, so its values stay strings (`jsonStrings`).
+ */
 function typeCast(field: Field, next: () => unknown): unknown {
+  if (field.type === 'JSON') {
+    const s = field.string('utf8');
+    return s === null ? null : JSON.parse(s);
+  }
   if (field.type === 'DATETIME' || field.type === 'TIMESTAMP') {
     const s = field.string();
     return s === null ? null : /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d/.test(s) ? `${s.replace(' ', 'T')}Z` : s;
@@ -33,6 +41,7 @@ export async function openMysql(c: SqlCredentials): Promise<SqlEngine> {
     bigNumberStrings: false,
     decimalNumbers: false,
     dateStrings: true,
+    jsonStrings: true,
     timezone: 'Z',
     connectTimeout: Number(c.query.connect_timeout ?? 15) * 1000,
     typeCast: typeCast as unknown as mysql.ConnectionOptions['typeCast'],
