@@ -2,7 +2,7 @@
  * DuckDB through `@duckdb/node-api`, opened read-only. `stream()` gives a streaming result
  * read one vector chunk (2,048 rows) at a time; chunks are gathered up to `chunkSize`.
  * Values: BIGINT as number (bigint past 2^53), DECIMAL exact text, DATE/TIME text,
- * timestamps as UTC ISO strings (microseconds kept), JSON parsed, BLOB bytes.
+ * timestamps as UTC ISO strings (microseconds kept), JSON columns parsed, BLOB bytes.
  */
 import { DuckDBInstance, DuckDBTypeId, JSDuckDBValueConverter, type DuckDBConnection, type DuckDBValue, type DuckDBValueConverter, type JS } from '@duckdb/node-api';
 import type { SqlCredentials } from '../credentials.js';
@@ -48,18 +48,19 @@ const toHaulValue: DuckDBValueConverter<unknown> = (value, type, converter) => {
     case DuckDBTypeId.TIMESTAMP_NS:
       return microsToIso((value as { nanos: bigint }).nanos / 1000n);
     case DuckDBTypeId.VARCHAR:
-      if (type.alias === 'JSON') {
-        try {
-          return JSON.parse(String(value));
-        } catch {
-          return String(value);
-        }
-      }
       return String(value);
     default:
       return JSDuckDBValueConverter(value as DuckDBValue, type, converter as DuckDBValueConverter<JS>);
   }
 };
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
 
 export async function openDuckdb(c: SqlCredentials): Promise<SqlEngine> {
   const where = credentialsLocation(c);
@@ -132,9 +133,12 @@ class DuckdbEngine implements SqlEngine {
 
   async *streamRows(sql: string, params: unknown[], chunkSize: number): AsyncIterable<Record<string, unknown>[]> {
     const result = await this.conn.stream(sql, params as DuckDBValue[]);
+    // The JSON alias is on the result's column type, not on the vectors the converter sees.
+    const jsonColumns = result.columnNames().filter((_, i) => result.columnType(i).alias === 'JSON');
     let chunk: Record<string, unknown>[] = [];
     for await (const rows of result.yieldConvertedRowObjects(toHaulValue)) {
       for (const row of rows) {
+        for (const k of jsonColumns) if (typeof row[k] === 'string') row[k] = parseJson(row[k] as string);
         chunk.push(row);
         if (chunk.length >= chunkSize) {
           yield chunk;

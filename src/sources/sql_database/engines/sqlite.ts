@@ -23,6 +23,14 @@ export async function openSqlite(c: SqlCredentials): Promise<SqlEngine> {
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 const MIN_SAFE = BigInt(Number.MIN_SAFE_INTEGER);
 
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
 class SqliteEngine implements SqlEngine {
   readonly dialect = 'sqlite' as const;
   constructor(
@@ -71,6 +79,8 @@ class SqliteEngine implements SqlEngine {
 
   async *streamRows(sql: string, params: unknown[], chunkSize: number): AsyncIterable<Record<string, unknown>[]> {
     const stmt = this.db.prepare(sql).safeIntegers(true);
+    // Columns declared JSON hold text; SQLAlchemy's SQLite JSON type hands out the parsed value.
+    const jsonColumns = stmt.columns().filter((c) => c.type?.toUpperCase() === 'JSON').map((c) => c.name);
     const it = stmt.iterate(...params) as IterableIterator<Record<string, unknown>>;
     let chunk: Record<string, unknown>[] = [];
     try {
@@ -79,6 +89,7 @@ class SqliteEngine implements SqlEngine {
           const v = row[k];
           if (typeof v === 'bigint' && v <= MAX_SAFE && v >= MIN_SAFE) row[k] = Number(v);
         }
+        for (const k of jsonColumns) if (typeof row[k] === 'string') row[k] = parseJson(row[k] as string);
         chunk.push(row);
         if (chunk.length >= chunkSize) {
           yield chunk;
