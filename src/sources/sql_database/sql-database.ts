@@ -128,7 +128,10 @@ function tableResource(
   if (!Number.isInteger(chunkSize) || chunkSize < 1) throw new InvalidOptionsError('sql_database chunkSize', 'must be a whole number of rows, at least 1');
   const level = options.reflectionLevel ?? 'full';
   const columns: Record<string, SqlColumnHint> = {};
-  for (const c of table.columns) columns[c.name] = columnHint(c, level);
+  for (const c of table.columns) {
+    const hint = columnHint(c, level);
+    if (Object.keys(hint).length > 0) columns[c.name] = hint;
+  }
   for (const [col, hint] of Object.entries(options.columns ?? {})) columns[col] = { ...columns[col], ...hint };
   const primaryKey = options.primaryKey ?? (table.primaryKey.length === 0 ? undefined : table.primaryKey.length === 1 ? table.primaryKey[0] : table.primaryKey);
 

@@ -73,7 +73,8 @@ export function columnHint(col: ReflectedColumn, level: ReflectionLevel): SqlCol
       hint.dataType = 'bool';
       break;
     case 'unknown':
-      break;
+      // No hint at all, as dlt: the column is made from the values, after the reflected ones.
+      return col.nullable ? {} : hint;
   }
   return hint;
 }

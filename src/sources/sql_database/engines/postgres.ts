@@ -146,10 +146,20 @@ class PostgresEngine implements SqlEngine {
     try {
       await this.client.query(`DECLARE ${cursor} NO SCROLL CURSOR FOR ${sql}`, params);
       const fetch = `FETCH FORWARD ${Math.max(1, Math.floor(chunkSize))} FROM ${cursor}`;
+      // The next chunk is asked for before this one is handed on, so the server produces it
+      // while haul writes the current one (two chunks in memory at most).
+      const ask = () => {
+        const q = this.client.query(fetch);
+        q.catch(() => {}); // seen when awaited; not an unhandled rejection if the reader stopped first
+        return q;
+      };
+      let next = ask();
       for (;;) {
-        const r = await this.client.query(fetch);
+        const r = await next;
+        const last = r.rows.length < chunkSize;
+        if (!last) next = ask();
         if (r.rows.length > 0) yield r.rows as Record<string, unknown>[];
-        if (r.rows.length < chunkSize) break;
+        if (last) break;
       }
       await this.client.query('COMMIT');
       open = false;
