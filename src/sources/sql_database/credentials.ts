@@ -42,6 +42,9 @@ const SCHEMES: Record<string, SqlDialect> = {
   sqlite: 'sqlite',
 };
 
+/** Engines whose database is a file (SQLAlchemy's `scheme:///path` URLs). */
+const FILE_DIALECTS: ReadonlySet<SqlDialect> = new Set<SqlDialect>(['sqlite', 'duckdb']);
+
 const EXAMPLE = 'postgresql://loader:<password>@db.example.com:5432/shop, mysql://root@127.0.0.1:3306/shop, duckdb:///shop.duckdb or sqlite:///shop.db';
 
 /** `postgresql+psycopg2` -> postgres. */
@@ -58,7 +61,7 @@ export function parseSqlConnectionString(text: string): SqlCredentials {
   if (!m) throw new InvalidOptionsError('sql_database credentials', `the connection string is not a URL; expected one such as ${EXAMPLE}`);
   const drivername = m[1]!.toLowerCase();
   const dialect = dialectOf(drivername);
-  if (dialect === 'duckdb' || dialect === 'sqlite') {
+  if (FILE_DIALECTS.has(dialect)) {
     // SQLAlchemy's file URLs: `sqlite:///relative.db`, `sqlite:////absolute.db`, `duckdb:///:memory:`.
     const rest = m[2]!;
     const [pathPart, queryPart] = splitOnce(rest, '?');
@@ -161,7 +164,7 @@ export function resolveSqlCredentials(explicit?: SqlCredentialsInput, pipelineNa
 }
 
 function finish(c: SqlCredentials): SqlCredentials {
-  if (c.dialect === 'duckdb' || c.dialect === 'sqlite') {
+  if (FILE_DIALECTS.has(c.dialect)) {
     const db = c.database ?? ':memory:';
     return { ...c, database: db === ':memory:' ? db : resolvePath(db) };
   }
@@ -171,7 +174,7 @@ function finish(c: SqlCredentials): SqlCredentials {
 
 /** How errors and logs name the database: `postgres 127.0.0.1:5432/shop` or the file; never the password. */
 export function credentialsLocation(c: SqlCredentials): string {
-  if (c.dialect === 'duckdb' || c.dialect === 'sqlite') return `${c.dialect} ${c.database}`;
+  if (FILE_DIALECTS.has(c.dialect)) return `${c.dialect} ${c.database}`;
   const host = c.host?.includes(':') ? `[${c.host}]` : c.host;
   return `${c.dialect} ${host}:${c.port}/${c.database}`;
 }
