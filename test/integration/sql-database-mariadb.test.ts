@@ -62,18 +62,18 @@ describe('sqlDatabase on MariaDB', () => {
       [t('kinds')],
     );
     expect(Object.fromEntries(cols.map((c) => [c.column_name, c.data_type]))).toEqual({
-      id: 'BIGINT', tiny: 'BIGINT', small: 'BIGINT', big: 'BIGINT', num: 'DECIMAL(10,2)', f: 'DOUBLE', d: 'DOUBLE',
+      id: 'BIGINT', tiny: 'BIGINT', small: 'BIGINT', big: 'BIGINT', num: 'DECIMAL(10,2)', f: 'DOUBLE', d: 'DECIMAL(38,9)',
       vc: 'VARCHAR', txt: 'VARCHAR', en: 'VARCHAR', flag: 'BIGINT', dt: 'DATE', tm: 'TIME', dtm: 'TIMESTAMP', ts: 'TIMESTAMP',
       bin: 'BLOB', bl: 'BLOB', js: 'VARCHAR', required: 'VARCHAR', _dlt_load_id: 'VARCHAR', _dlt_id: 'VARCHAR',
     });
     const rows = await query<Record<string, unknown>>(
       p,
-      `SELECT id, tiny, small, big::VARCHAR AS big, num::VARCHAR AS num, f, d, vc, txt, en, flag, dt::VARCHAR AS dt, tm::VARCHAR AS tm,
+      `SELECT id, tiny, small, big::VARCHAR AS big, num::VARCHAR AS num, f, d::VARCHAR AS d, vc, txt, en, flag, dt::VARCHAR AS dt, tm::VARCHAR AS tm,
               dtm::VARCHAR AS dtm, ts::VARCHAR AS ts, hex(bin) AS bin, hex(bl) AS bl, js, required
        FROM maria_kinds_data."${t('kinds')}" ORDER BY id`,
     );
     expect(rows[0]).toEqual({
-      id: 1, tiny: 1, small: 7, big: '9007199254740993', num: '12.34', f: 1.5, d: 2.25, vc: 'varchar', txt: 'text', en: 'b', flag: 1,
+      id: 1, tiny: 1, small: 7, big: '9007199254740993', num: '12.34', f: 1.5, d: '2.250000000', vc: 'varchar', txt: 'text', en: 'b', flag: 1,
       dt: '2024-02-29', tm: '13:14:15', dtm: '2024-01-02 03:04:05.123456', ts: '2024-01-02 03:04:05', bin: 'DEADBEEF', bl: '00FF',
       js: '{"a": 1}', required: 'x',
     });

@@ -74,8 +74,8 @@ describe('sql_database type mapping (dlt, default backend)', () => {
     expect(['smallint', 'integer', 'bigint', 'numeric(10,2)', 'real', 'double precision', 'character varying(20)', 'text', 'bytea', 'timestamp(3) without time zone', 'timestamp with time zone', 'date', 'time without time zone', 'jsonb', 'integer[]', 'boolean', 'uuid', 'interval'].map((t) => full(postgresKind(t))))
       .toEqual(['bigint', 'bigint', 'bigint', 'decimal', 'double', 'double', 'text', 'text', 'binary', 'timestamp', 'timestamp', 'date', 'time', 'json', 'json', 'bool', 'text', undefined]);
     expect(full(postgresKind('mood', true))).toBe('text');
-    expect([['tinyint', 'tinyint(1)'], ['decimal', 'decimal(12,3)'], ['double', 'double'], ['longtext', 'longtext'], ['varbinary', 'varbinary(8)'], ['datetime', 'datetime(6)'], ['json', 'json'], ['year', 'year(4)']].map(([d, c]) => full(mysqlKind(d!, c!))))
-      .toEqual(['bigint', 'decimal', 'double', 'text', 'binary', 'timestamp', 'json', undefined]);
+    expect([['tinyint', 'tinyint(1)'], ['decimal', 'decimal(12,3)'], ['float', 'float'], ['double', 'double'], ['longtext', 'longtext'], ['varbinary', 'varbinary(8)'], ['datetime', 'datetime(6)'], ['json', 'json'], ['year', 'year(4)']].map(([d, c]) => full(mysqlKind(d!, c!))))
+      .toEqual(['bigint', 'decimal', 'double', 'decimal', 'text', 'binary', 'timestamp', 'json', undefined]);
     expect(['INTEGER', 'VARCHAR(10)', 'DECIMAL(10,2)', 'DATETIME', 'BOOLEAN', 'BLOB', '', 'MEDIUMINT', 'NVARCHAR', 'FLOATING', 'MONEY'].map((t) => full(sqliteKind(t))))
       .toEqual(['bigint', 'text', 'decimal', 'timestamp', 'bool', 'binary', undefined, 'bigint', 'text', 'double', 'decimal']);
     expect(['HUGEINT', 'DECIMAL(18,3)', 'TIMESTAMP WITH TIME ZONE', 'TIMESTAMP_NS', 'VARCHAR[]', 'STRUCT(a INTEGER)', 'JSON', 'UUID'].map((t) => full(duckdbKind(t))))

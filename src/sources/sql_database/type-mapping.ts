@@ -5,6 +5,7 @@
  *
  *   smallint, integer -> bigint          numeric -> decimal (with the declared precision/scale)
  *   float (real, double) -> double       string (char, varchar, text, enum) -> text
+ *   (MySQL's DOUBLE/REAL are numeric: SQLAlchemy reads them as Decimal, so dlt makes decimals)
  *   binary (bytea, blob) -> binary       datetime -> timestamp (timezone as declared)
  *   date -> date   time -> time          json, array -> json   bool -> bool   uuid -> text
  *
@@ -159,9 +160,11 @@ export function mysqlKind(dataType: string, columnType: string): Pick<ReflectedC
     case 'numeric':
       return { kind: 'numeric', precision: args[0], scale: args[0] === undefined ? undefined : (args[1] ?? 0) };
     case 'float':
+      return { kind: 'float' };
     case 'double':
     case 'real':
-      return { kind: 'float' };
+      // SQLAlchemy's MySQL DOUBLE/REAL return Decimal (asdecimal), so dlt makes them decimal.
+      return { kind: 'numeric', precision: args[0], scale: args[0] === undefined ? undefined : (args[1] ?? 0) };
     case 'char':
     case 'varchar':
       return { kind: 'string', length: args[0] };
