@@ -105,6 +105,41 @@ describe('sqlDatabase on SQLite', () => {
   });
 });
 
+describe('sqlTable hooks and incremental ranges (SQLite)', () => {
+  const url = `sqlite:///${sqlitePath}`;
+
+  it('drops columns with tableAdapterCallback and filters with queryAdapterCallback (values as parameters)', async () => {
+    const res = await sqlTable({
+      credentials: url,
+      table: 'kinds',
+      tableAdapterCallback: (t) => {
+        t.columns = t.columns.filter((c) => c.name !== 'bin');
+      },
+      queryAdapterCallback: (q) => ({ sql: `${q.sql} WHERE "required" = ?`, params: [...q.params, 'x'] }),
+    });
+    expect(Object.keys(res.hints.columns ?? {})).not.toContain('bin');
+    const p = testPipeline(dir, 'lite_hooks');
+    await p.run(res);
+    expect(Object.keys(await typesOf(p, 'lite_hooks_data', 'kinds'))).not.toContain('bin');
+    expect(await query<{ id: number }>(p, 'SELECT id FROM lite_hooks_data.kinds')).toEqual([{ id: 1 }]);
+  });
+
+  it('pushes endValue and lastValueFunc min into the query', async () => {
+    // events holds updated_at 100, 200, 300, 300, 400 (ids 1-5) after the SQLite tests above.
+    const seen: string[] = [];
+    const ids = async (inc: ReturnType<typeof incremental>) => {
+      const res = await sqlTable({ credentials: url, table: 'events', incremental: inc, queryAdapterCallback: (q) => (seen.push(q.sql), q) });
+      const p = testPipeline(dir, `lite_range_${seen.length}`);
+      await p.run(res);
+      return (await query<{ id: number }>(p, `SELECT id FROM "lite_range_${seen.length - 1}_data".events ORDER BY id`)).map((r) => r.id);
+    };
+    expect(await ids(incremental('updated_at', { initialValue: 200, endValue: 400 }))).toEqual([2, 3, 4]);
+    expect(seen.at(-1)).toMatch(/WHERE "updated_at" >= \? AND "updated_at" < \? ORDER BY "updated_at" ASC$/);
+    expect(await ids(incremental('updated_at', { initialValue: 200, lastValueFunc: 'min' }))).toEqual([1, 2]);
+    expect(seen.at(-1)).toMatch(/WHERE "updated_at" <= \? ORDER BY "updated_at" DESC$/);
+  });
+});
+
 describe('sqlDatabase on DuckDB', () => {
   const url = `duckdb:///${duckPath}`;
 
