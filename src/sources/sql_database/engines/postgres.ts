@@ -59,7 +59,9 @@ export async function openPostgres(c: SqlCredentials): Promise<SqlEngine> {
     database: c.database,
     user: c.username,
     password: c.password,
-    ssl: sslmode === 'require' || sslmode === 'prefer' ? { rejectUnauthorized: false } : sslmode === 'verify-ca' || sslmode === 'verify-full' ? true : undefined,
+    // As the PostgreSQL destination: `require` encrypts without checking the certificate,
+    // `verify-*` check it; disable/allow/prefer connect without TLS (pg has no fallback).
+    ssl: sslmode === 'require' ? { rejectUnauthorized: false } : sslmode === 'verify-ca' || sslmode === 'verify-full' ? true : undefined,
     connectionTimeoutMillis: Number(c.query.connect_timeout ?? 15) * 1000,
     types: typeParsers as pg.CustomTypesConfig,
   });
