@@ -187,3 +187,38 @@ export class RestApiError extends HaulError {
     super('RestApiError', `resource "${resource}": ${method} ${url} ${what}; ${advice}`, options);
   }
 }
+
+/** The database a source reads from cannot be reached (refused, timed out, DNS). Retrying later may work. */
+export class SourceUnreachableError extends HaulError {
+  constructor(readonly where: string, cause: unknown) {
+    const inner = cause instanceof Error ? cause.message : String(cause);
+    super(
+      'SourceUnreachable',
+      `cannot connect to the source database at ${where}: ${inner}. Check that the server runs and that host and port in sources.sql_database.credentials are right`,
+      { cause, retryable: true },
+    );
+  }
+}
+
+/** The source database refused the login or a privilege. Retrying cannot help. */
+export class SourceAuthError extends HaulError {
+  constructor(readonly where: string, username: string, cause: unknown) {
+    const inner = cause instanceof Error ? cause.message : String(cause);
+    super(
+      'SourceAuth',
+      `the source database at ${where} refused access for user "${username}": ${inner}. Check the user and its password in sources.sql_database.credentials (e.g. SOURCES__SQL_DATABASE__CREDENTIALS__PASSWORD) and its grants`,
+      { cause, retryable: false },
+    );
+  }
+}
+
+/** A table (or schema, or database file) asked for does not exist in the source database. */
+export class SourceTableNotFoundError extends HaulError {
+  constructor(readonly where: string, readonly table: string, known: string[]) {
+    const list = known.length ? known.slice(0, 20).join(', ') + (known.length > 20 ? ', ...' : '') : 'none';
+    super(
+      'SourceTableNotFound',
+      `the source database at ${where} has no table "${table}" (tables there: ${list}); fix tableNames/table or the schema, or pass includeViews: true for a view`,
+    );
+  }
+}

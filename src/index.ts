@@ -28,3 +28,5 @@ export type { ResolveOptions, ResolvedValue } from './config/index.js';
 export { logCollector, barCollector, createLogger, LogCollector, BarCollector } from './progress/index.js';
 export type { ProgressEvent, ProgressCollector, ProgressStep, LogCollectorOptions, BarCollectorOptions, LoggerOptions } from './progress/index.js';
 export * from './sources/rest_api/index.js';
+export { sqlDatabase, sqlTable, SourceDatabaseNotFoundError } from './sources/sql_database/index.js';
+export type { SqlDatabaseOptions, SqlTableOptions, SqlSourceCommonOptions, ReflectionLevel, SqlColumnHint, ReflectedTable, ReflectedColumn, ColumnKind, SqlQuery, SqlCredentials, SqlCredentialsInput, SqlDialect } from './sources/sql_database/index.js';

@@ -181,10 +181,19 @@ function toComparable(v: unknown): unknown {
   return v;
 }
 
+const ISO_UTC = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d{1,9}))?Z$/;
+
+/** UTC ISO timestamps with any number of fraction digits compare by instant (`...:00Z` = `...:00.000Z`). */
+function sortKey(v: unknown): string {
+  const s = String(v);
+  const m = ISO_UTC.exec(s);
+  return m ? `${m[1]}.${(m[2] ?? '').padEnd(9, '0')}Z` : s;
+}
+
 function compare(a: unknown, b: unknown): number {
   if (typeof a === 'number' && typeof b === 'number') return a - b;
-  const sa = String(a);
-  const sb = String(b);
+  const sa = sortKey(a);
+  const sb = sortKey(b);
   return sa < sb ? -1 : sa > sb ? 1 : 0;
 }
 

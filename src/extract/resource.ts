@@ -47,6 +47,7 @@ export const columnHintSchema = z
     unique: z.boolean().optional(),
     precision: z.number().int().positive().optional(),
     scale: z.number().int().nonnegative().optional(),
+    timezone: z.boolean().optional(),
   })
   .strict();
 

@@ -47,6 +47,8 @@ export interface ColumnHint {
   unique?: boolean;
   precision?: number;
   scale?: number;
+  /** Timestamps: false makes a column without time zone (dlt's `timezone` hint; default true). */
+  timezone?: boolean;
 }
 
 export interface TableSchema {

@@ -1,0 +1,90 @@
+/**
+ * `npm run bench:sql`: rows/s and peak RSS of sqlDatabase() reading a PostgreSQL table into a
+ * DuckDB file, per step and end to end. BENCH_ROWS (default 1,000,000) sets the size,
+ * BENCH_POSTGRES_URL the server (default the local test server); the table lives in a schema
+ * of its own that is dropped afterwards. Nothing here asserts timings.
+ */
+import { mkdirSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import pg from 'pg';
+import { duckdb, pipeline, sqlDatabase } from '../src/index.js';
+
+const rows = Number(process.env.BENCH_ROWS ?? 1_000_000);
+const url = process.env.BENCH_POSTGRES_URL ?? 'postgresql://postgres@127.0.0.1:5432/test';
+const chunkSize = Number(process.env.BENCH_CHUNK_SIZE ?? 50_000);
+const schema = `bench_sqlsrc_${process.pid}`;
+const out = resolve(process.env.BENCH_DIR ?? 'bench/out-sql');
+rmSync(out, { recursive: true, force: true });
+mkdirSync(out, { recursive: true });
+
+const admin = new pg.Client({ connectionString: url });
+await admin.connect();
+try {
+  await admin.query(`CREATE SCHEMA "${schema}"`);
+  await admin.query(`CREATE TABLE "${schema}".users (
+    id bigint PRIMARY KEY, name text NOT NULL, email varchar(100), age integer, score double precision, active boolean,
+    created_at timestamptz, amount numeric(12,2), category text, country char(2))`);
+  await admin.query(
+    `INSERT INTO "${schema}".users
+     SELECT g, 'user ' || g, 'user' || g || '@example.com', 18 + g % 60, (g % 1000) / 7.0, g % 3 <> 0,
+            timestamptz '2024-01-01 00:00:00+00' + g * interval '1 second', round(g * 13.37 / 100, 2),
+            (ARRAY['books','games','music','tools','garden'])[1 + g % 5], (ARRAY['DE','US','FR','JP','BR','IN'])[1 + g % 6]
+     FROM generate_series(1, $1::bigint) g`,
+    [rows],
+  );
+  await admin.query(`ANALYZE "${schema}".users`);
+
+  let peakRss = 0;
+  let stepPeak = 0;
+  const sampler = setInterval(() => {
+    const rss = process.memoryUsage.rss();
+    peakRss = Math.max(peakRss, rss);
+    stepPeak = Math.max(stepPeak, rss);
+  }, 50);
+  const takeStepPeak = () => {
+    const p = Math.max(stepPeak, process.memoryUsage.rss());
+    stepPeak = 0;
+    return p;
+  };
+  const mb = (b: number) => (b / 1024 / 1024).toFixed(0);
+  const rate = (n: number, ms: number) => Math.round((n / ms) * 1000).toLocaleString('en-US');
+
+  const p = pipeline({
+    pipelineName: 'bench_sql',
+    pipelinesDir: join(out, 'pipelines'),
+    destination: duckdb({ path: join(out, 'bench_sql.duckdb') }),
+    datasetName: 'bench_sql_data',
+  });
+  takeStepPeak();
+  const t0 = performance.now();
+  const source = await sqlDatabase({ credentials: url, schema, chunkSize });
+  await p.extract(source);
+  const t1 = performance.now();
+  const rssExtract = takeStepPeak();
+  await p.normalize();
+  const t2 = performance.now();
+  const rssNormalize = takeStepPeak();
+  await p.load();
+  const t3 = performance.now();
+  const rssLoad = takeStepPeak();
+  clearInterval(sampler);
+  peakRss = Math.max(peakRss, process.resourceUsage().maxRSS * 1024);
+
+  console.log(
+    [
+      `haul bench:sql: ${rows.toLocaleString('en-US')} rows from PostgreSQL (sqlDatabase, chunkSize ${chunkSize.toLocaleString('en-US')}) into DuckDB`,
+      `  extract    ${((t1 - t0) / 1000).toFixed(2)} s  ${rate(rows, t1 - t0)} rows/s  (peak RSS ${mb(rssExtract)} MB)`,
+      `  normalize  ${((t2 - t1) / 1000).toFixed(2)} s  ${rate(rows, t2 - t1)} rows/s  (peak RSS ${mb(rssNormalize)} MB)`,
+      `  load       ${((t3 - t2) / 1000).toFixed(2)} s  ${rate(rows, t3 - t2)} rows/s  (peak RSS ${mb(rssLoad)} MB)`,
+      `  end to end ${((t3 - t0) / 1000).toFixed(2)} s  ${rate(rows, t3 - t0)} rows/s`,
+      `  peak RSS   ${mb(peakRss)} MB`,
+    ].join('\n'),
+  );
+  const sql = p.sqlClient();
+  const check = await sql.query<{ n: bigint | number }>('SELECT count(*) AS n FROM users');
+  await sql.close();
+  if (Number(check[0]!.n) !== rows) throw new Error(`expected ${rows} rows in users, found ${check[0]!.n}`);
+} finally {
+  await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+  await admin.end();
+}

@@ -1,0 +1,142 @@
+/**
+ * MySQL and MariaDB through `mysql2`. Rows stream from the server as the query's result set
+ * is read (`query().stream()` pauses the socket when the consumer is behind), so the client
+ * holds about one chunk. The session runs in UTC; DATETIME/TIMESTAMP come as UTC ISO strings,
+ * DATE as text, MariaDB's JSON as text, DECIMAL as exact strings, BIGINT as numbers (strings past 2^53).
+ */
+import mysql from 'mysql2';
+import type { SqlCredentials } from '../credentials.js';
+import { credentialsLocation } from '../credentials.js';
+import { classifyConnectError } from '../connect-errors.js';
+import { quoteWith, type ReflectedColumn, type ReflectedTable, type SqlEngine } from '../engine.js';
+import { mysqlKind } from '../type-mapping.js';
+
+type Field = { type: string; string(encoding?: string): string | null };
+
+/**
+ * MySQL's JSON type is parsed (SQLAlchemy reflects it as JSON); MariaDB's JSON is LONGTEXT
+ * with a check, which SQLAlchemy reflects as text, so its values stay strings (`jsonStrings`).
+ */
+function typeCast(field: Field, next: () => unknown): unknown {
+  if (field.type === 'JSON') {
+    const s = field.string('utf8');
+    return s === null ? null : JSON.parse(s);
+  }
+  if (field.type === 'DATETIME' || field.type === 'TIMESTAMP') {
+    const s = field.string();
+    return s === null ? null : /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d/.test(s) ? `${s.replace(' ', 'T')}Z` : s;
+  }
+  return next();
+}
+
+export async function openMysql(c: SqlCredentials): Promise<SqlEngine> {
+  const where = credentialsLocation(c);
+  const conn = mysql.createConnection({
+    host: c.host,
+    port: c.port,
+    database: c.database,
+    user: c.username,
+    password: c.password,
+    supportBigNumbers: true,
+    bigNumberStrings: false,
+    decimalNumbers: false,
+    dateStrings: true,
+    jsonStrings: true,
+    timezone: 'Z',
+    connectTimeout: Number(c.query.connect_timeout ?? 15) * 1000,
+    typeCast: typeCast as unknown as mysql.ConnectionOptions['typeCast'],
+  });
+  // An idle connection that drops must not crash the process; the next query reports it.
+  conn.on('error', () => {});
+  const engine = new MysqlEngine(conn, where, c.database!);
+  try {
+    await engine.run("SET time_zone = '+00:00'");
+  } catch (e) {
+    conn.destroy();
+    throw classifyConnectError(e, where, c.username ?? '');
+  }
+  return engine;
+}
+
+class MysqlEngine implements SqlEngine {
+  readonly dialect = 'mysql' as const;
+  private destroyed = false;
+  constructor(
+    private readonly conn: mysql.Connection,
+    readonly location: string,
+    private readonly database: string,
+  ) {}
+
+  run<T = Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<T[]> {
+    return new Promise((resolve, reject) => {
+      this.conn.query(sql, params, (err, rows) => (err ? reject(err) : resolve(rows as T[])));
+    });
+  }
+
+  quote(identifier: string): string {
+    return quoteWith('`', identifier);
+  }
+
+  placeholder(): string {
+    return '?';
+  }
+
+  async listTables(schema: string | undefined, includeViews: boolean): Promise<string[]> {
+    const rows = await this.run<{ name: string; type: string }>(
+      'SELECT TABLE_NAME AS name, TABLE_TYPE AS type FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? ORDER BY TABLE_NAME',
+      [schema ?? this.database],
+    );
+    return rows.filter((r) => r.type !== 'SEQUENCE' && (includeViews || r.type !== 'VIEW')).map((r) => r.name);
+  }
+
+  async reflectTable(schema: string | undefined, table: string): Promise<ReflectedTable | undefined> {
+    const db = schema ?? this.database;
+    const t = await this.run<{ type: string }>('SELECT TABLE_TYPE AS type FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?', [db, table]);
+    if (t.length === 0) return undefined;
+    const cols = await this.run<{ name: string; dataType: string; columnType: string; nullable: string }>(
+      `SELECT COLUMN_NAME AS name, DATA_TYPE AS dataType, COLUMN_TYPE AS columnType, IS_NULLABLE AS nullable
+       FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION`,
+      [db, table],
+    );
+    const pk = await this.run<{ name: string }>(
+      `SELECT COLUMN_NAME AS name FROM information_schema.KEY_COLUMN_USAGE
+       WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND CONSTRAINT_NAME = 'PRIMARY' ORDER BY ORDINAL_POSITION`,
+      [db, table],
+    );
+    const columns: ReflectedColumn[] = cols.map((r) => ({
+      name: r.name,
+      nativeType: r.columnType,
+      nullable: r.nullable === 'YES',
+      ...mysqlKind(r.dataType, r.columnType),
+    }));
+    return { schema, name: table, columns, primaryKey: pk.map((r) => r.name), isView: t[0]!.type === 'VIEW' };
+  }
+
+  async *streamRows(sql: string, params: unknown[], chunkSize: number): AsyncIterable<Record<string, unknown>[]> {
+    const stream = this.conn.query(sql, params).stream({ highWaterMark: Math.min(chunkSize, 10_000) });
+    let chunk: Record<string, unknown>[] = [];
+    try {
+      for await (const row of stream) {
+        chunk.push(row as Record<string, unknown>);
+        if (chunk.length >= chunkSize) {
+          yield chunk;
+          chunk = [];
+        }
+      }
+      if (chunk.length > 0) yield chunk;
+    } finally {
+      if (!stream.readableEnded) {
+        // Stopped early: the rest of the result set would still arrive, so drop the connection.
+        stream.destroy();
+        this.conn.destroy();
+        this.destroyed = true;
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    await new Promise<void>((resolve) => this.conn.end(() => resolve()));
+  }
+}

@@ -1,0 +1,177 @@
+/**
+ * PostgreSQL through `pg`. Rows are read with a server-side cursor (`DECLARE ... NO SCROLL
+ * CURSOR` in a read-only transaction, then `FETCH FORWARD <chunkSize>`), so the client holds
+ * one chunk at a time. The session runs in UTC and a few type parsers keep values exact:
+ * int8 as number/bigint, dates and times as ISO text, timestamps as UTC ISO strings.
+ */
+import pg from 'pg';
+import type { SqlCredentials } from '../credentials.js';
+import { credentialsLocation } from '../credentials.js';
+import { classifyConnectError } from '../connect-errors.js';
+import { quoteWith, type ReflectedColumn, type ReflectedTable, type SqlEngine } from '../engine.js';
+import { postgresKind } from '../type-mapping.js';
+
+const OID = { INT8: 20, DATE: 1082, TIME: 1083, TIMETZ: 1266, TIMESTAMP: 1114, TIMESTAMPTZ: 1184, INTERVAL: 1186, NUMERIC: 1700 };
+
+const TS = /^(\d{4,}-\d\d-\d\d) (\d\d:\d\d:\d\d(?:\.\d+)?)(?:([+-]\d\d)(?::?(\d\d))?)?$/;
+
+/** `2024-01-02 03:04:05.123456+00` -> `2024-01-02T03:04:05.123456Z` (the session is UTC). */
+export function pgTimestampToIso(text: string): string {
+  const m = TS.exec(text);
+  if (!m) return text; // infinity, BC dates: kept as text
+  if (m[3] === undefined || (m[3] === '+00' && (m[4] === undefined || m[4] === '00'))) return `${m[1]}T${m[2]}Z`;
+  return `${m[1]}T${m[2]}${m[3]}:${m[4] ?? '00'}`;
+}
+
+function int8(text: string): number | bigint {
+  const n = Number(text);
+  return Number.isSafeInteger(n) ? n : BigInt(text);
+}
+
+const identity = (v: string) => v;
+
+const typeParsers = {
+  getTypeParser(oid: number, format?: string) {
+    switch (oid) {
+      case OID.INT8:
+        return int8;
+      case OID.DATE:
+      case OID.TIME:
+      case OID.TIMETZ:
+      case OID.INTERVAL:
+      case OID.NUMERIC:
+        return identity;
+      case OID.TIMESTAMP:
+      case OID.TIMESTAMPTZ:
+        return pgTimestampToIso;
+      default:
+        return (pg.types.getTypeParser as (o: number, f?: string) => unknown)(oid, format ?? 'text');
+    }
+  },
+};
+
+export async function openPostgres(c: SqlCredentials): Promise<SqlEngine> {
+  const where = credentialsLocation(c);
+  const sslmode = c.query.sslmode;
+  const client = new pg.Client({
+    host: c.host,
+    port: c.port,
+    database: c.database,
+    user: c.username,
+    password: c.password,
+    // As the PostgreSQL destination: `require` encrypts without checking the certificate,
+    // `verify-*` check it; disable/allow/prefer connect without TLS (pg has no fallback).
+    ssl: sslmode === 'require' ? { rejectUnauthorized: false } : sslmode === 'verify-ca' || sslmode === 'verify-full' ? true : undefined,
+    connectionTimeoutMillis: Number(c.query.connect_timeout ?? 15) * 1000,
+    types: typeParsers as pg.CustomTypesConfig,
+  });
+  // An idle connection that drops must not crash the process; the next query reports it.
+  client.on('error', () => {});
+  try {
+    await client.connect();
+    await client.query("SET TIME ZONE 'UTC'");
+  } catch (e) {
+    await client.end().catch(() => {});
+    throw classifyConnectError(e, where, c.username ?? '');
+  }
+  return new PostgresEngine(client, where);
+}
+
+class PostgresEngine implements SqlEngine {
+  readonly dialect = 'postgres' as const;
+  private cursors = 0;
+  constructor(
+    private readonly client: pg.Client,
+    readonly location: string,
+  ) {}
+
+  quote(identifier: string): string {
+    return quoteWith('"', identifier);
+  }
+
+  placeholder(index: number): string {
+    return `$${index}`;
+  }
+
+  private async schemaOr(schema: string | undefined): Promise<string> {
+    if (schema) return schema;
+    const r = await this.client.query<{ s: string }>('SELECT current_schema() AS s');
+    return r.rows[0]!.s;
+  }
+
+  async listTables(schema: string | undefined, includeViews: boolean): Promise<string[]> {
+    const kinds = includeViews ? ['r', 'p', 'v', 'm'] : ['r', 'p'];
+    const r = await this.client.query<{ name: string }>(
+      `SELECT c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+       WHERE n.nspname = $1 AND c.relkind = ANY($2::"char"[]) ORDER BY c.relname`,
+      [await this.schemaOr(schema), kinds],
+    );
+    return r.rows.map((x) => x.name);
+  }
+
+  async reflectTable(schema: string | undefined, table: string): Promise<ReflectedTable | undefined> {
+    const ns = await this.schemaOr(schema);
+    const rel = await this.client.query<{ oid: number; relkind: string }>(
+      `SELECT c.oid, c.relkind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+       WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'p', 'v', 'm', 'f')`,
+      [ns, table],
+    );
+    const found = rel.rows[0];
+    if (!found) return undefined;
+    const cols = await this.client.query<{ name: string; type: string; typtype: string; nullable: boolean }>(
+      `SELECT a.attname AS name,
+              CASE WHEN t.typtype = 'd' THEN format_type(t.typbasetype, t.typtypmod) ELSE format_type(a.atttypid, a.atttypmod) END AS type,
+              CASE WHEN t.typtype = 'd' THEN bt.typtype ELSE t.typtype END AS typtype,
+              NOT a.attnotnull AS nullable
+       FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid LEFT JOIN pg_type bt ON bt.oid = t.typbasetype
+       WHERE a.attrelid = $1 AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum`,
+      [found.oid],
+    );
+    const pk = await this.client.query<{ name: string }>(
+      `SELECT a.attname AS name FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey)
+       WHERE i.indrelid = $1 AND i.indisprimary ORDER BY array_position(i.indkey::int2[], a.attnum)`,
+      [found.oid],
+    );
+    const columns: ReflectedColumn[] = cols.rows.map((r) => ({
+      name: r.name,
+      nativeType: r.type,
+      nullable: r.nullable,
+      ...postgresKind(r.type, r.typtype === 'e'),
+    }));
+    return { schema: ns, name: table, columns, primaryKey: pk.rows.map((r) => r.name), isView: found.relkind === 'v' || found.relkind === 'm' };
+  }
+
+  async *streamRows(sql: string, params: unknown[], chunkSize: number): AsyncIterable<Record<string, unknown>[]> {
+    const cursor = `haul_cursor_${++this.cursors}`;
+    await this.client.query('BEGIN TRANSACTION READ ONLY');
+    let open = true;
+    try {
+      await this.client.query(`DECLARE ${cursor} NO SCROLL CURSOR FOR ${sql}`, params);
+      const fetch = `FETCH FORWARD ${Math.max(1, Math.floor(chunkSize))} FROM ${cursor}`;
+      // The next chunk is asked for before this one is handed on, so the server produces it
+      // while haul writes the current one (two chunks in memory at most).
+      const ask = () => {
+        const q = this.client.query(fetch);
+        q.catch(() => {}); // seen when awaited; not an unhandled rejection if the reader stopped first
+        return q;
+      };
+      let next = ask();
+      for (;;) {
+        const r = await next;
+        const last = r.rows.length < chunkSize;
+        if (!last) next = ask();
+        if (r.rows.length > 0) yield r.rows as Record<string, unknown>[];
+        if (last) break;
+      }
+      await this.client.query('COMMIT');
+      open = false;
+    } finally {
+      // Stopped early (a limit, an error downstream): end the transaction, which closes the cursor.
+      if (open) await this.client.query('ROLLBACK').catch(() => {});
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.client.end().catch(() => {});
+  }
+}

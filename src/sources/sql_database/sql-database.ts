@@ -1,0 +1,161 @@
+/**
+ * `sqlDatabase()` and `sqlTable()`: dlt's sql_database source. Tables are reflected when the
+ * source is made (so their columns, types and primary keys are hints before any row is read);
+ * each resource opens its own connection when extracted and streams its rows in chunks.
+ */
+import { redactError } from '../../config/redact.js';
+import { InvalidOptionsError, SourceTableNotFoundError } from '../../errors.js';
+import { Incremental } from '../../extract/incremental.js';
+import { Resource, Source, resource, type ResourceContext } from '../../extract/resource.js';
+import type { WriteDisposition } from '../../schema/types.js';
+import { openEngine } from './connect.js';
+import { resolveSqlCredentials, type SqlCredentials, type SqlCredentialsInput } from './credentials.js';
+import type { ReflectedTable, SqlEngine } from './engine.js';
+import { buildTableQuery, type SqlQuery } from './query.js';
+import { columnHint, type ReflectionLevel, type SqlColumnHint } from './type-mapping.js';
+
+export type { ReflectionLevel, SqlColumnHint } from './type-mapping.js';
+export type { ReflectedTable, ReflectedColumn, ColumnKind } from './engine.js';
+export type { SqlQuery } from './query.js';
+
+/** Options both functions take. */
+export interface SqlSourceCommonOptions {
+  /** A connection string (`postgresql://…`, `mysql://…`, `duckdb:///file`, `sqlite:///file`) or its fields; default: `sources.sql_database.credentials` from env/.dlt. */
+  credentials?: SqlCredentialsInput;
+  /** The database schema (default: the connection's default, e.g. `public`, `main`; MySQL: the database). */
+  schema?: string;
+  /** Rows fetched from the server per round trip and yielded per item batch (default 50,000). */
+  chunkSize?: number;
+  /** `minimal`: names and nullability; `full` (default): data types; `full_with_precision`: plus lengths. */
+  reflectionLevel?: ReflectionLevel;
+  /** An `incremental('updated_at', {...})`: its range is pushed into the query. With sqlDatabase it applies to every table. */
+  incremental?: Incremental;
+  /** Change a reflected table before use: drop columns (splice `table.columns`), change kinds. */
+  tableAdapterCallback?: (table: ReflectedTable) => ReflectedTable | void;
+  /** Rewrite the query a table runs (SQL and its parameters; values must stay parameters). */
+  queryAdapterCallback?: (query: SqlQuery, table: ReflectedTable, incremental: Incremental | undefined) => SqlQuery;
+  writeDisposition?: WriteDisposition;
+  primaryKey?: string | string[];
+  mergeKey?: string | string[];
+  /** Column hints merged over the reflected ones (user's keys win). */
+  columns?: Record<string, SqlColumnHint>;
+  /** Scopes config lookups of the credentials (`<pipelineName>.sources.sql_database.credentials`). */
+  pipelineName?: string;
+}
+
+export interface SqlDatabaseOptions extends SqlSourceCommonOptions {
+  /** Only these tables (default: every table of the schema). */
+  tableNames?: string[];
+  /** Also read views (default false). */
+  includeViews?: boolean;
+  /** Source (and schema) name; default `sql_database`, as in dlt. */
+  name?: string;
+}
+
+export interface SqlTableOptions extends SqlSourceCommonOptions {
+  table: string;
+  /** Resource name (default: the table name). */
+  name?: string;
+}
+
+const DEFAULT_CHUNK_SIZE = 50_000;
+
+/** One resource per table of a database schema (or of `tableNames`). */
+export async function sqlDatabase(options: SqlDatabaseOptions = {}): Promise<Source> {
+  const credentials = resolveSqlCredentials(options.credentials, options.pipelineName);
+  const tables = await withEngine(credentials, async (engine) => {
+    const known = await engine.listTables(options.schema, options.includeViews ?? false);
+    const names = options.tableNames ?? known;
+    const out: ReflectedTable[] = [];
+    for (const name of names) {
+      const t = await engine.reflectTable(options.schema, name);
+      if (!t || (t.isView && !options.includeViews)) throw new SourceTableNotFoundError(engine.location, name, known);
+      out.push(t);
+    }
+    return out;
+  });
+  const resources: Record<string, Resource> = {};
+  for (const t of tables) {
+    const r = tableResource(credentials, adapt(t, options), options, options.incremental && copyOf(options.incremental));
+    resources[r.name] = r;
+  }
+  const name = options.name ?? 'sql_database';
+  return new Source(name, resources, name);
+}
+
+/** One table as a resource. */
+export async function sqlTable(options: SqlTableOptions): Promise<Resource> {
+  if (!options?.table) throw new InvalidOptionsError('sqlTable', 'pass { table: "<table name>" }');
+  const credentials = resolveSqlCredentials(options.credentials, options.pipelineName);
+  const table = await withEngine(credentials, async (engine) => {
+    const t = await engine.reflectTable(options.schema, options.table);
+    if (!t) throw new SourceTableNotFoundError(engine.location, options.table, await engine.listTables(options.schema, true));
+    return t;
+  });
+  return tableResource(credentials, adapt(table, options), options, options.incremental, options.name);
+}
+
+async function withEngine<T>(credentials: SqlCredentials, fn: (engine: SqlEngine) => Promise<T>): Promise<T> {
+  let engine: SqlEngine | undefined;
+  try {
+    engine = await openEngine(credentials);
+    return await fn(engine);
+  } catch (e) {
+    throw redactError(e);
+  } finally {
+    await engine?.close();
+  }
+}
+
+function adapt(table: ReflectedTable, options: SqlSourceCommonOptions): ReflectedTable {
+  const copy: ReflectedTable = { ...table, columns: table.columns.map((c) => ({ ...c })), primaryKey: [...table.primaryKey] };
+  return options.tableAdapterCallback?.(copy) ?? copy;
+}
+
+/** Each table resource needs its own cursor object (state is bound per resource). */
+function copyOf(inc: Incremental): Incremental {
+  return new Incremental(inc.cursorPath, inc.options);
+}
+
+function tableResource(
+  credentials: SqlCredentials,
+  table: ReflectedTable,
+  options: SqlSourceCommonOptions,
+  incremental: Incremental | undefined,
+  name = table.name,
+): Resource {
+  const chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE;
+  if (!Number.isInteger(chunkSize) || chunkSize < 1) throw new InvalidOptionsError('sql_database chunkSize', 'must be a whole number of rows, at least 1');
+  const level = options.reflectionLevel ?? 'full';
+  const columns: Record<string, SqlColumnHint> = {};
+  for (const c of table.columns) {
+    const hint = columnHint(c, level);
+    if (Object.keys(hint).length > 0) columns[c.name] = hint;
+  }
+  for (const [col, hint] of Object.entries(options.columns ?? {})) columns[col] = { ...columns[col], ...hint };
+  const primaryKey = options.primaryKey ?? (table.primaryKey.length === 0 ? undefined : table.primaryKey.length === 1 ? table.primaryKey[0] : table.primaryKey);
+
+  async function* readTable(ctx: ResourceContext): AsyncGenerator<Record<string, unknown>[]> {
+    let engine: SqlEngine | undefined;
+    try {
+      engine = await openEngine(credentials);
+      let query = buildTableQuery(engine, table, ctx.incremental);
+      if (options.queryAdapterCallback) query = options.queryAdapterCallback(query, table, ctx.incremental);
+      yield* engine.streamRows(query.sql, query.params, chunkSize);
+    } catch (e) {
+      throw redactError(e);
+    } finally {
+      await engine?.close();
+    }
+  }
+  Object.defineProperty(readTable, 'name', { value: name });
+
+  return resource(readTable, {
+    name,
+    writeDisposition: options.writeDisposition,
+    primaryKey,
+    mergeKey: options.mergeKey,
+    columns,
+    incremental,
+  });
+}
