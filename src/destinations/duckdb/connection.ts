@@ -131,6 +131,8 @@ export class DuckDBSqlClient implements SqlClient {
 
   /** Instance cache key, fixed when the connection opens. */
   private key: string;
+  /** The database's catalog name (DuckDB names it after the file), known once connected. */
+  catalog: string | undefined;
 
   constructor(
     readonly path: string,
@@ -161,7 +163,10 @@ export class DuckDBSqlClient implements SqlClient {
       throw new DestinationUnreachableError('duckdb', this.path, err);
     }
     try {
-      return await instance.connect();
+      const conn = await instance.connect();
+      const rows = (await conn.runAndReadAll('SELECT current_database() AS c')).getRows();
+      this.catalog = String(rows[0]?.[0]);
+      return conn;
     } catch (err) {
       await releaseInstance(this.key);
       throw new DestinationUnreachableError('duckdb', this.path, err);
@@ -234,6 +239,9 @@ export class DuckDBSqlClient implements SqlClient {
   }
 
   async setDefaultSchema(schema: string): Promise<void> {
-    await this.execute(`SET search_path = ${quoteStringLiteralStandard(quoteIdentifierStandard(schema))}`);
+    await this.conn.get();
+    // catalog.schema: a bare schema named like the catalog would be ambiguous
+    const path = `${quoteIdentifierStandard(this.catalog ?? 'memory')}.${quoteIdentifierStandard(schema)}`;
+    await this.execute(`SET search_path = ${quoteStringLiteralStandard(path)}`);
   }
 }

@@ -110,12 +110,24 @@ export class DuckDBDialect implements SqlDialect {
   readonly nowExpression = 'CURRENT_TIMESTAMP';
   readonly caseInsensitiveIdentifiers = true;
 
+  /**
+   * @param catalog the database's catalog name once the connection knows it (DuckDB names it
+   * after the file). Every name is qualified with it: a dataset called like the file (`shop`
+   * in `shop.duckdb`) is otherwise an ambiguous reference to the catalog or the schema.
+   */
+  constructor(private readonly catalog: () => string | undefined = () => undefined) {}
+
   quoteIdentifier(name: string): string {
     return quoteIdentifierStandard(name);
   }
 
+  qualifySchema(schema: string): string {
+    const cat = this.catalog();
+    return cat === undefined ? this.quoteIdentifier(schema) : `${this.quoteIdentifier(cat)}.${this.quoteIdentifier(schema)}`;
+  }
+
   qualify(ref: TableRef): string {
-    return `${this.quoteIdentifier(ref.schema)}.${this.quoteIdentifier(ref.table)}`;
+    return `${this.qualifySchema(ref.schema)}.${this.quoteIdentifier(ref.table)}`;
   }
 
   columnType(column: ColumnTypeInput): string {

@@ -45,8 +45,13 @@ export interface SqlDialect {
   readonly name: string;
   /** Quotes and escapes one identifier. Always quotes, whatever the name looks like. */
   quoteIdentifier(name: string): string;
-  /** `"schema"."table"`. */
+  /**
+   * `"schema"."table"`, or `"catalog"."schema"."table"` where a bare schema name can be
+   * ambiguous (DuckDB names its catalog after the file, so a dataset `shop` in `shop.duckdb`).
+   */
   qualify(ref: TableRef): string;
+  /** A schema name as CREATE/DROP SCHEMA and search_path take it (catalog-qualified where needed). */
+  qualifySchema(schema: string): string;
   /** Column type for a haul data type (uses precision/scale/timezone hints of the column). */
   columnType(column: Pick<ColumnSchema, 'dataType' | 'precision' | 'scale' | 'timezone'>): string;
   /** Expression for "now" as a timestamp with time zone. */

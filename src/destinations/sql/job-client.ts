@@ -144,7 +144,7 @@ export class SqlJobClient implements DestinationClient {
 
   private async createSchemaIfMissing(ex: SqlExecutor, schemaName: string): Promise<void> {
     if (!(await this.schemaExists(ex, schemaName))) {
-      await ex.execute(`CREATE SCHEMA IF NOT EXISTS ${this.q(schemaName)}`);
+      await ex.execute(`CREATE SCHEMA IF NOT EXISTS ${this.dialect.qualifySchema(schemaName)}`);
     }
   }
 
@@ -367,7 +367,7 @@ export class SqlJobClient implements DestinationClient {
       if (plan.keyed) {
         await this.wrap('creating the staging dataset', async () => {
           if (!(await this.schemaExists(this.sql, this.stagingDatasetName))) {
-            await this.sql.execute(`CREATE SCHEMA IF NOT EXISTS ${this.q(this.stagingDatasetName)}`);
+            await this.sql.execute(`CREATE SCHEMA IF NOT EXISTS ${this.dialect.qualifySchema(this.stagingDatasetName)}`);
           }
         });
       }
@@ -596,8 +596,8 @@ export class SqlJobClient implements DestinationClient {
   async dropDataset(): Promise<void> {
     await this.wrap('dropping the dataset', () =>
       this.sql.transaction(async (tx) => {
-        await tx.execute(`DROP SCHEMA IF EXISTS ${this.q(this.stagingDatasetName)} CASCADE`);
-        await tx.execute(`DROP SCHEMA IF EXISTS ${this.q(this.datasetName)} CASCADE`);
+        await tx.execute(`DROP SCHEMA IF EXISTS ${this.dialect.qualifySchema(this.stagingDatasetName)} CASCADE`);
+        await tx.execute(`DROP SCHEMA IF EXISTS ${this.dialect.qualifySchema(this.datasetName)} CASCADE`);
       }),
     );
     this.defaultSchemaSet = false;
