@@ -279,6 +279,7 @@ export class Pipeline {
       ...this.loadContext(),
       destinationName: this.destination.destinationName,
       supportedWriteDispositions: capabilities.supportedWriteDispositions,
+      unsupportedWriteDispositionAdvice: capabilities.unsupportedWriteDispositionAdvice,
       maxIdentifierLength: capabilities.maxIdentifierLength,
       initialSchema: (name: string) => this.initialSchema(name),
     };

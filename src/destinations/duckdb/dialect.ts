@@ -143,10 +143,16 @@ export class DuckDBDialect implements SqlDialect {
     return `${alias}.rowid`;
   }
 
-  /** The read_json call for a table's columns; `$1` is the file path. */
-  readJsonSql(columns: ColumnSchema[]): string {
+  /** The read_json call for a table's columns; `$1` is the file path (or `source`, e.g. a list literal). */
+  readJsonSql(columns: ColumnSchema[], source = '$1'): string {
     const map = columns.map((c) => `${quoteStringLiteralStandard(c.name)}: '${readerType(c)}'`).join(', ');
-    return `read_json($1, format = 'newline_delimited', records = true, maximum_object_size = ${MAX_OBJECT_SIZE}, columns = {${map}})`;
+    return `read_json(${source}, format = 'newline_delimited', records = true, maximum_object_size = ${MAX_OBJECT_SIZE}, columns = {${map}})`;
+  }
+
+  /** SELECT of canonical JSONL job files as typed columns (the conversions bulkLoadJsonl applies). */
+  selectJsonlSql(columns: ColumnSchema[], source: string): string {
+    const names = columns.map((c) => this.quoteIdentifier(c.name));
+    return `SELECT ${columns.map((c, i) => `${selectExpr(c, names[i]!)} AS ${names[i]}`).join(', ')} FROM ${this.readJsonSql(columns, source)}`;
   }
 
   async bulkLoadJsonl(tx: SqlExecutor, target: TableRef, columns: ColumnSchema[], path: string): Promise<number> {

@@ -35,6 +35,11 @@ export interface SqlClient extends SqlExecutor {
    * (search_path). Called with the dataset once it exists.
    */
   setDefaultSchema(schema: string): Promise<void>;
+  /**
+   * Streams a query's rows in batches of about `chunkSize`, on a connection of its own so
+   * other calls on this client are not held up between batches. Memory holds one batch.
+   */
+  stream<T = Record<string, unknown>>(sql: string, params: unknown[] | undefined, chunkSize: number): AsyncGenerator<T[]>;
 }
 
 /**

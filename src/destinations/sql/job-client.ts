@@ -3,7 +3,9 @@ import type { Schema } from '../../schema/schema.js';
 import { shortenIdentifier } from '../../schema/shorten.js';
 import { C_DLT_ID, C_DLT_ROOT_ID, JOBS_TABLE, LOADS_TABLE, STATE_TABLE, VERSION_TABLE } from '../../schema/system.js';
 import type { ColumnSchema, StoredSchema, TableSchema } from '../../schema/types.js';
+import { SqlDatasetReader } from './dataset-reader.js';
 import type {
+  DatasetReader,
   DestinationCapabilities,
   DestinationClient,
   JobFile,
@@ -606,6 +608,10 @@ export class SqlJobClient implements DestinationClient {
   async query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]> {
     await this.ensureDefaultSchema();
     return this.sql.query<T>(sql, params);
+  }
+
+  datasetReader(): DatasetReader {
+    return new SqlDatasetReader(this.sql, this.dialect, this.datasetName, (sql, params) => this.query(sql, params), () => this.ensureDefaultSchema());
   }
 
   /** Maps driver errors outside job loading to DestinationError (retryable when transient). */
