@@ -1,6 +1,7 @@
 /** haul's public API. */
 export { pipeline, attach, Pipeline } from './pipeline/pipeline.js';
 export type { ExtractInfo, NormalizeInfo, LoadPackageInfo, SqlClient } from './pipeline/pipeline.js';
+export { Dataset, Relation } from './pipeline/dataset.js';
 export type { PipelineOptions, RunOptions, ProgressOption } from './pipeline/options.js';
 export { LoadInfo, FailedJobsError } from './load/load-info.js';
 export type { LoadPackageSummary } from './load/load-info.js';

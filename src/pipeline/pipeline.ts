@@ -22,6 +22,7 @@ import { redact, redactError } from '../config/redact.js';
 import { createMonitor, type ProgressMonitor } from '../progress/monitor.js';
 import { defaultPipelineName, defaultPipelinesDir, devModeSuffix, parsePipelineOptions, parseRunOptions, type PipelineOptions, type RunOptions } from './options.js';
 import { readTrace, writeTrace, type PipelineTrace, type StepTrace } from './trace.js';
+import { Dataset } from './dataset.js';
 import { planDropResources, type DropResourcesInfo, type DropResourcesOptions } from './drop.js';
 import { FAILED_JOBS } from '../storage/layout.js';
 
@@ -247,6 +248,15 @@ export class Pipeline {
         return { ...plan, loadInfo };
       }),
     );
+  }
+
+  /**
+   * Reads the dataset back like dlt's `pipeline.dataset()`:
+   * `await p.dataset().table('users').limit(10).fetchAll()`, `.iter({ chunkSize })`,
+   * `query(sql, params)`, `tables()`, `columns(table)`, `rowCounts()`. Works on every destination.
+   */
+  dataset(): Dataset {
+    return new Dataset(this.datasetName, () => this.newClient());
   }
 
   /** A client that queries the dataset (open until `close()`). */
