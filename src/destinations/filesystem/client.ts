@@ -101,14 +101,18 @@ export class FilesystemClient implements DestinationClient {
       await this.initializeStorage();
       const names = tables ?? Object.keys(schema.tables);
       const existing = new Set(await this.storage.listDirs(this.dir));
-      const created: string[] = [];
+      const before = await this.getStoredSchema(schema.name);
+      const changed: string[] = [];
       for (const name of names) {
         if (name === LOADS_TABLE || name === VERSION_TABLE) continue;
         const t = schema.getTable(name);
         if (!t) throw new DestinationError(this.destinationName, `table "${name}" is not in schema "${schema.name}"; cannot create it`);
-        if (!Object.values(t.columns).some((c) => !c.incomplete) || existing.has(name)) continue;
-        await this.storage.makeDir(joinPath(this.dir, name));
-        if (name !== STATE_TABLE) created.push(name);
+        const cols = Object.values(t.columns).filter((c) => !c.incomplete);
+        if (cols.length === 0) continue;
+        // files carry their own columns: a table is "created" as a folder, "altered" when the stored schema gains columns
+        if (!existing.has(name)) await this.storage.makeDir(joinPath(this.dir, name));
+        const had = before?.tables[name]?.columns ?? {};
+        if (name !== STATE_TABLE && (!existing.has(name) || cols.some((c) => !had[c.name] || had[c.name]!.incomplete))) changed.push(name);
       }
       const stored = schema.toStored();
       const path = versionFile(this.dir, stored.name, stored.versionHash);
@@ -123,7 +127,7 @@ export class FilesystemClient implements DestinationClient {
         };
         await this.storage.writeAtomic(path, JSON.stringify(row) + '\n');
       }
-      return created;
+      return changed;
     });
   }
 
@@ -217,24 +221,35 @@ export class FilesystemClient implements DestinationClient {
     if (before !== undefined) return before.toString('utf8');
     const { fileId } = parseJobName(job.jobName);
     const ext = this.checkFormat(loadId, job);
-    let rel: string;
-    if (job.table === STATE_TABLE) {
-      // dlt's name for state files: <pipeline>__<load_id>__<hash>.jsonl (read back by getStoredState)
-      const first = await readFirstLine(job.path);
-      const row = JSON.parse(first) as { pipeline_name?: string; version_hash?: string };
-      rel = stateFile(this.dir, String(row.pipeline_name ?? this.pipelineName), loadId, String(row.version_hash ?? ''));
-    } else {
-      rel = joinPath(this.dir, this.layout.render({ schemaName: schema.name, tableName: job.table, loadId, fileId, ext, now: new Date() }));
-    }
+    const rel = joinPath(this.dir, this.layout.render({ schemaName: schema.name, tableName: job.table, loadId, fileId, ext, now: new Date() }));
     await this.storage.writeAtomic(intent, rel);
     return rel;
   }
 
-  /** Writes one job's file (atomically, at its remembered path); returns the path. */
-  private async writeJob(loadId: string, schema: Schema, job: JobFile): Promise<string> {
+  /** Writes one job's file (atomically, at its remembered path); returns the paths written. */
+  private async writeJob(loadId: string, schema: Schema, job: JobFile): Promise<string[]> {
+    if (job.table === STATE_TABLE) return this.writeStateJob(loadId, job);
     const path = await this.targetPath(loadId, schema, job);
     await this.storage.putFileAtomic(job.path, path);
-    return path;
+    return [path];
+  }
+
+  /**
+   * State rows go where dlt puts them, one file per pipeline and load:
+   * `_dlt_pipeline_state/<pipeline>__<load_id>__<hash>.jsonl` (names that depend only on the rows,
+   * so writing again replaces them). The state job is small: one row per pipeline.
+   */
+  private async writeStateJob(loadId: string, job: JobFile): Promise<string[]> {
+    this.checkFormat(loadId, job);
+    const byFile = new Map<string, string[]>();
+    for (const line of (await readFile(job.path, 'utf8')).split('\n')) {
+      if (!line.trim()) continue;
+      const row = JSON.parse(line) as { pipeline_name?: unknown; version_hash?: unknown };
+      const path = stateFile(this.dir, String(row.pipeline_name ?? this.pipelineName), loadId, row.version_hash == null ? '' : String(row.version_hash));
+      byFile.set(path, [...(byFile.get(path) ?? []), line]);
+    }
+    for (const [path, lines] of byFile) await this.storage.writeAtomic(path, lines.join('\n') + '\n');
+    return [...byFile.keys()];
   }
 
   private async markDone(loadId: string, jobs: JobFile[]): Promise<void> {
@@ -258,7 +273,7 @@ export class FilesystemClient implements DestinationClient {
       if (chain.files.length > 0 && (await this.storage.exists(doneFile(this.dir, loadId, chain.files[0]!.jobName)))) return;
       // replace: the new files first, then every other file of the chain's tables, then the markers
       const written = new Set<string>();
-      for (const f of chain.files) written.add(await this.writeJob(loadId, schema, f));
+      for (const f of chain.files) for (const p of await this.writeJob(loadId, schema, f)) written.add(p);
       for (const table of chain.tables) {
         for (const f of await this.storage.listFiles(joinPath(this.dir, table))) {
           if (!written.has(f)) await this.storage.deleteFile(f);
@@ -378,10 +393,3 @@ export class FilesystemClient implements DestinationClient {
 /** dlt's answer for merge on a filesystem, used in the capability refusal and as a last guard. */
 export const FILESYSTEM_MERGE_ADVICE =
   'the filesystem destination supports merge only for delta tables in dlt (table_format="delta"), which haul does not write yet; use "append" or "replace", or load into duckdb or postgres to merge';
-
-/** The first line of a (small) local file: the state job holds one row. */
-async function readFirstLine(path: string): Promise<string> {
-  const text = await readFile(path, 'utf8');
-  const nl = text.indexOf('\n');
-  return nl < 0 ? text : text.slice(0, nl);
-}

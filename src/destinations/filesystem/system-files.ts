@@ -26,12 +26,12 @@ export const stateFile = (dataset: string, pipelineName: string, loadId: string,
 
 /** `<schema>__<load_id>.jsonl` -> load id. */
 export function loadIdOfLoadFile(name: string): string | undefined {
-  return /__(\d+\.\d+)\.jsonl$/.exec(name)?.[1];
+  return /__([^_/]+)\.jsonl$/.exec(name)?.[1];
 }
 
 /** `<pipeline>__<load_id>__<hash>.jsonl` -> its pipeline name and load id. */
 export function parseStateFileName(name: string): { pipelineName: string; loadId: string } | undefined {
-  const m = /^(.*)__(\d+\.\d+)__([^_/]*)\.jsonl$/.exec(name);
+  const m = /^(.*)__([^_/]+)__([^_/]*)\.jsonl$/.exec(name);
   return m ? { pipelineName: m[1]!, loadId: m[2]! } : undefined;
 }
 

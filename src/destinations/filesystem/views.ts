@@ -29,6 +29,12 @@ export class FilesystemViews {
 
   async refresh(): Promise<void> {
     await this.sql.open(); // the catalog name is known once connected
+    const schema = this.dialect.qualifySchema(this.datasetName);
+    if (!(await this.storage.listDirs('')).includes(this.datasetDir)) {
+      // no dataset folder (never loaded, or dropped): no schema either, as on a database
+      await this.sql.execute(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+      return;
+    }
     const known = await this.knownColumns();
     const statements: string[] = [];
     for (const table of await this.storage.listDirs(this.datasetDir)) {
@@ -48,7 +54,6 @@ export class FilesystemViews {
         statements.push(`CREATE VIEW ${view} AS SELECT * FROM read_json_auto(${list}, format = 'newline_delimited')`);
       }
     }
-    const schema = this.dialect.qualifySchema(this.datasetName);
     await this.sql.transaction(async (tx) => {
       await tx.execute(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
       await tx.execute(`CREATE SCHEMA ${schema}`);
