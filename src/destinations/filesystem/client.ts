@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { faultPoint } from '../../common/faults.js';
 import { DestinationError, DestinationUnreachableError, HaulError, LoadJobFailedError } from '../../errors.js';
 import type { Schema } from '../../schema/schema.js';
 import { LOADS_TABLE, STATE_TABLE, VERSION_TABLE } from '../../schema/system.js';
@@ -231,6 +232,7 @@ export class FilesystemClient implements DestinationClient {
     if (job.table === STATE_TABLE) return this.writeStateJob(loadId, job);
     const path = await this.targetPath(loadId, schema, job);
     await this.storage.putFileAtomic(job.path, path);
+    faultPoint('filesystem:after-write'); // the file is in place, its marker not yet
     return [path];
   }
 
