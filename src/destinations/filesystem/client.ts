@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { faultPoint } from '../../common/faults.js';
-import { DestinationError, DestinationUnreachableError, HaulError, LoadJobFailedError } from '../../errors.js';
+import { DestinationError, DestinationUnreachableError, HaulError, InvalidOptionsError, LoadJobFailedError } from '../../errors.js';
 import type { Schema } from '../../schema/schema.js';
 import { LOADS_TABLE, STATE_TABLE, VERSION_TABLE } from '../../schema/system.js';
 import type { ColumnSchema, StoredSchema } from '../../schema/types.js';
@@ -56,6 +56,9 @@ export class FilesystemClient implements DestinationClient {
   private views: FilesystemViews | undefined;
 
   constructor(opts: FilesystemClientOptions) {
+    if (/[/\\\u0000]/.test(opts.datasetName) || opts.datasetName === '.' || opts.datasetName === '..' || opts.datasetName === '') {
+      throw new InvalidOptionsError('datasetName', `${JSON.stringify(opts.datasetName)} cannot be a folder name in the filesystem destination's bucket; use a name without / or \\`);
+    }
     this.storage = opts.storage;
     this.layout = opts.layout;
     this.datasetName = opts.datasetName;
