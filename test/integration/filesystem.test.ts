@@ -32,6 +32,9 @@ function filesUnder(dir: string): string[] {
     .sort();
 }
 
+/** A table folder's job files (without dlt's `init` marker). */
+const dataFiles = (dir: string) => filesUnder(dir).filter((f) => f !== 'init' && !f.endsWith('/init'));
+
 function jsonl(path: string): Array<Record<string, unknown>> {
   return readFileSync(path, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
 }
@@ -62,14 +65,14 @@ describe('filesystem destination', () => {
     const info = await p.run([{ id: 1, name: 'a', tags: ['x', 'y'] }], { tableName: 'users' });
     const loadId = info.loadIds[0]!;
     const files = filesUnder(dataset);
-    const users = files.filter((f) => f.startsWith('users/'));
+    const users = files.filter((f) => f.startsWith('users/') && f !== 'users/init');
     expect(users).toHaveLength(1);
     expect(users[0]).toMatch(new RegExp(`^users/${loadId.replace('.', '\\.')}\\.[0-9a-f]{10}\\.jsonl$`));
-    expect(files.filter((f) => f.startsWith('users__tags/'))).toHaveLength(1);
-    expect(files).toContain('init');
+    expect(files.filter((f) => f.startsWith('users__tags/') && !f.endsWith('/init'))).toHaveLength(1);
+    expect(files).toEqual(expect.arrayContaining(['init', 'users/init', '_dlt_loads/init', '_dlt_version/init', '_dlt_pipeline_state/init']));
     expect(files).toContain(`_dlt_loads/layout__${loadId}.jsonl`);
     expect(files.some((f) => new RegExp(`^_dlt_pipeline_state/layout__${loadId.replace('.', '\\.')}__[0-9a-f]+\\.jsonl$`).test(f))).toBe(true);
-    expect(files.filter((f) => f.startsWith('_dlt_version/layout__'))).toHaveLength(1);
+    expect(files.filter((f) => new RegExp(`^_dlt_version/layout__\\d+\\.\\d{6}__[0-9a-f]+\\.jsonl$`).test(f))).toHaveLength(1);
     // nothing temporary or unfinished is left
     expect(files.filter((f) => f.includes('.haul-tmp-') || f.startsWith('_haul_jobs/'))).toEqual([]);
 
@@ -85,7 +88,7 @@ describe('filesystem destination', () => {
     const info = await p.run([{ id: 1 }], { tableName: 'events' });
     const now = new Date();
     const day = `${now.getUTCFullYear()}/${String(now.getUTCMonth() + 1).padStart(2, '0')}/${String(now.getUTCDate()).padStart(2, '0')}`;
-    const events = filesUnder(dataset).filter((f) => f.startsWith('events/'));
+    const events = dataFiles(dataset).filter((f) => f.startsWith('events/'));
     expect(events).toHaveLength(1);
     expect(events[0]).toMatch(new RegExp(`^events/${day}/placeholders-${info.loadIds[0]!.replace('.', '\\.')}-[0-9a-f]{10}\\.jsonl$`));
     expect(await rows(p, 'SELECT id FROM events')).toEqual([{ id: 1 }]);
@@ -104,7 +107,7 @@ describe('filesystem destination', () => {
     process.env.DESTINATION__FILESYSTEM__BUCKET_URL = pathToFileURL(bucket).href;
     const p = pipeline({ pipelineName: 'configured', pipelinesDir: join(bucket, '..', `pipes-${counter}`), destination: 'filesystem', datasetName: 'cfg' });
     await p.run([{ id: 7 }], { tableName: 't' });
-    expect(filesUnder(join(bucket, 'cfg')).filter((f) => f.startsWith('t/'))).toHaveLength(1);
+    expect(dataFiles(join(bucket, 'cfg')).filter((f) => f.startsWith('t/'))).toHaveLength(1);
     expect(await rows(p, 'SELECT id FROM t')).toEqual([{ id: 7 }]);
 
     delete process.env.DESTINATION__FILESYSTEM__BUCKET_URL;
@@ -118,13 +121,13 @@ describe('filesystem destination', () => {
     const { p, dataset } = fsPipeline('dispositions');
     await p.run([{ id: 1 }], { tableName: 'log' });
     await p.run([{ id: 2 }], { tableName: 'log' });
-    expect(filesUnder(join(dataset, 'log'))).toHaveLength(2);
+    expect(dataFiles(join(dataset, 'log'))).toHaveLength(2);
     expect(await rows(p, 'SELECT id FROM log ORDER BY id')).toEqual([{ id: 1 }, { id: 2 }]);
 
     await p.run([{ id: 1, kids: [{ k: 1 }, { k: 2 }] }], { tableName: 'snap', writeDisposition: 'replace' });
-    const first = filesUnder(join(dataset, 'snap'));
+    const first = dataFiles(join(dataset, 'snap'));
     const info = await p.run([{ id: 2, kids: [{ k: 3 }] }], { tableName: 'snap', writeDisposition: 'replace' });
-    const second = filesUnder(join(dataset, 'snap'));
+    const second = dataFiles(join(dataset, 'snap'));
     expect(second).toHaveLength(1);
     expect(second[0]).toContain(info.loadIds[0]!);
     expect(second).not.toEqual(first);
@@ -133,7 +136,7 @@ describe('filesystem destination', () => {
 
     // a replace with only root rows empties the nested table's folder too
     await p.run([{ id: 3 }], { tableName: 'snap', writeDisposition: 'replace' });
-    expect(filesUnder(join(dataset, 'snap__kids'))).toEqual([]);
+    expect(dataFiles(join(dataset, 'snap__kids'))).toEqual([]);
     expect(await p.dataset().rowCounts()).toEqual({ log: 2, snap: 1, snap__kids: 0 });
   });
 
@@ -226,8 +229,8 @@ describe('filesystem destination', () => {
       expect(await col('SELECT count(*) AS v FROM _dlt_pipeline_state')).toEqual([2]);
       // one file per job: the rerun wrote the killed run's files under the same names
       const data = join(dir, 'bucket', 'crash_data');
-      expect(filesUnder(join(data, 'events'))).toHaveLength(2);
-      expect(filesUnder(join(data, 'events__tags'))).toHaveLength(2);
+      expect(dataFiles(join(data, 'events'))).toHaveLength(2);
+      expect(dataFiles(join(data, 'events__tags'))).toHaveLength(2);
       expect(filesUnder(data).filter((f) => f.startsWith('_haul_jobs/') || f.includes('.haul-tmp-'))).toEqual([]);
       expect(p.state.sources.shop!.resources!.events!.incremental!.ts!.last_value).toBe(200);
       expect(p.hasPendingData).toBe(false);

@@ -13,6 +13,8 @@ import { joinPath, type FileStorage } from './storage.js';
 import {
   INIT_FILE,
   JOB_MARKERS_DIR,
+  isDataFile,
+  isVersionFileOf,
   doneFile,
   intentFile,
   jobMarkerDir,
@@ -90,10 +92,21 @@ export class FilesystemClient implements DestinationClient {
 
   async initializeStorage(): Promise<void> {
     await this.wrap('initializing storage', async () => {
-      for (const t of [LOADS_TABLE, VERSION_TABLE, STATE_TABLE]) await this.storage.makeDir(joinPath(this.dir, t));
+      for (const t of [LOADS_TABLE, VERSION_TABLE, STATE_TABLE]) await this.makeTableDir(t);
       const init = joinPath(this.dir, INIT_FILE);
       if (!(await this.storage.exists(init))) await this.storage.writeAtomic(init, '');
     });
+  }
+
+  /** A table folder with dlt's `init` marker in it. */
+  private async makeTableDir(table: string): Promise<void> {
+    const init = joinPath(this.dir, table, INIT_FILE);
+    if (!(await this.storage.exists(init))) await this.storage.writeAtomic(init, '');
+  }
+
+  /** The files of a table folder (not its `init` marker). */
+  private async tableFiles(table: string): Promise<string[]> {
+    return (await this.storage.listFiles(joinPath(this.dir, table))).filter(isDataFile);
   }
 
   async isStorageInitialized(): Promise<boolean> {
@@ -114,13 +127,14 @@ export class FilesystemClient implements DestinationClient {
         const cols = Object.values(t.columns).filter((c) => !c.incomplete);
         if (cols.length === 0) continue;
         // files carry their own columns: a table is "created" as a folder, "altered" when the stored schema gains columns
-        if (!existing.has(name)) await this.storage.makeDir(joinPath(this.dir, name));
+        if (!existing.has(name)) await this.makeTableDir(name);
         const had = before?.tables[name]?.columns ?? {};
         if (name !== STATE_TABLE && (!existing.has(name) || cols.some((c) => !had[c.name] || had[c.name]!.incomplete))) changed.push(name);
       }
       const stored = schema.toStored();
-      const path = versionFile(this.dir, stored.name, stored.versionHash);
-      if (!(await this.storage.exists(path))) {
+      const versions = await this.storage.listFiles(joinPath(this.dir, VERSION_TABLE));
+      if (!versions.some((f) => isVersionFileOf(f.slice(f.lastIndexOf('/') + 1), stored.name, stored.versionHash))) {
+        const path = versionFile(this.dir, stored.name, stored.versionHash, new Date());
         const row = {
           version: stored.version,
           engine_version: stored.engineVersion,
@@ -138,7 +152,7 @@ export class FilesystemClient implements DestinationClient {
   /** Every `_dlt_version` row of the dataset. */
   private async versionRows(): Promise<Array<{ version: number; inserted_at: string; schema_name: string; schema: string }>> {
     const out = [];
-    for (const f of await this.storage.listFiles(joinPath(this.dir, VERSION_TABLE))) {
+    for (const f of await this.tableFiles(VERSION_TABLE)) {
       const text = (await this.storage.read(f))?.toString('utf8') ?? '';
       for (const line of text.split('\n')) if (line.trim()) out.push(JSON.parse(line));
     }
@@ -162,7 +176,7 @@ export class FilesystemClient implements DestinationClient {
   /** Load ids in `_dlt_loads`. */
   private async completedLoadIds(): Promise<Set<string>> {
     const ids = new Set<string>();
-    for (const f of await this.storage.listFiles(joinPath(this.dir, LOADS_TABLE))) {
+    for (const f of await this.tableFiles(LOADS_TABLE)) {
       const id = loadIdOfLoadFile(f);
       if (id) ids.add(id);
     }
@@ -173,7 +187,7 @@ export class FilesystemClient implements DestinationClient {
     return this.wrap('reading the stored state', async () => {
       const done = await this.completedLoadIds();
       let best: { file: string; loadId: string } | undefined;
-      for (const f of await this.storage.listFiles(joinPath(this.dir, STATE_TABLE))) {
+      for (const f of await this.tableFiles(STATE_TABLE)) {
         const parsed = parseStateFileName(f.slice(f.lastIndexOf('/') + 1));
         if (!parsed || parsed.pipelineName !== pipelineName || !done.has(parsed.loadId)) continue;
         if (!best || Number(parsed.loadId) > Number(best.loadId)) best = { file: f, loadId: parsed.loadId };
@@ -280,7 +294,7 @@ export class FilesystemClient implements DestinationClient {
       const written = new Set<string>();
       for (const f of chain.files) for (const p of await this.writeJob(loadId, schema, f)) written.add(p);
       for (const table of chain.tables) {
-        for (const f of await this.storage.listFiles(joinPath(this.dir, table))) {
+        for (const f of await this.tableFiles(table)) {
           if (!written.has(f)) await this.storage.deleteFile(f);
         }
       }
@@ -323,7 +337,7 @@ export class FilesystemClient implements DestinationClient {
 
   async truncateTables(tables: string[]): Promise<void> {
     await this.wrap('truncating tables', async () => {
-      for (const t of tables) for (const f of await this.storage.listFiles(joinPath(this.dir, t))) await this.storage.deleteFile(f);
+      for (const t of tables) for (const f of await this.tableFiles(t)) await this.storage.deleteFile(f);
     });
   }
 

@@ -4,8 +4,9 @@ import { joinPath } from './storage.js';
 /**
  * Where the filesystem destination keeps dlt's system tables, as dlt's filesystem destination
  * names them, so a bucket written by either reads the same:
- * `<dataset>/_dlt_loads/<schema>__<load_id>.jsonl`, `<dataset>/_dlt_version/<schema>__<hash>.jsonl`,
- * `<dataset>/_dlt_pipeline_state/<pipeline>__<load_id>__<hash>.jsonl` and the `<dataset>/init` marker.
+ * `<dataset>/_dlt_loads/<schema>__<load_id>.jsonl`, `<dataset>/_dlt_version/<schema>__<time>__<hash>.jsonl`,
+ * `<dataset>/_dlt_pipeline_state/<pipeline>__<load_id>__<hash>.jsonl`, and an empty `init` file in
+ * the dataset folder and in each table folder (dlt checks it before listing a table).
  * haul's job markers live in `<dataset>/_haul_jobs/<load_id>/` until the load completes.
  */
 export const INIT_FILE = 'init';
@@ -19,8 +20,19 @@ export function pathSafeHash(hash: string): string {
 }
 
 export const loadFile = (dataset: string, schemaName: string, loadId: string) => joinPath(dataset, LOADS_TABLE, `${schemaName}__${loadId}.jsonl`);
-export const versionFile = (dataset: string, schemaName: string, versionHash: string) =>
-  joinPath(dataset, VERSION_TABLE, `${schemaName}__${pathSafeHash(versionHash)}.jsonl`);
+/** `<schema>__<time>__<hash>.jsonl`: the time (seconds.micros, like a load id) orders versions as dlt's does. */
+export const versionFile = (dataset: string, schemaName: string, versionHash: string, time: Date) =>
+  joinPath(dataset, VERSION_TABLE, `${schemaName}__${(time.getTime() / 1000).toFixed(6)}__${pathSafeHash(versionHash)}.jsonl`);
+
+/** Whether a `_dlt_version` file name holds this schema version. */
+export function isVersionFileOf(name: string, schemaName: string, versionHash: string): boolean {
+  return name.startsWith(`${schemaName}__`) && name.endsWith(`__${pathSafeHash(versionHash)}.jsonl`);
+}
+
+/** A table folder's files, without dlt's `init` marker. */
+export function isDataFile(path: string): boolean {
+  return path.slice(path.lastIndexOf('/') + 1) !== INIT_FILE;
+}
 export const stateFile = (dataset: string, pipelineName: string, loadId: string, versionHash: string) =>
   joinPath(dataset, STATE_TABLE, `${pipelineName}__${loadId}__${pathSafeHash(versionHash)}.jsonl`);
 
