@@ -119,6 +119,10 @@ describe.each(DESTINATIONS)('pipeline.dataset() on $name', ({ name, factory, dat
     }
     expect(sizes).toEqual([10, 10, 5]);
     expect(ids).toEqual(Array.from({ length: 25 }, (_, i) => i + 1));
+    // limit and offset travel as parameters into the stream (a server-side cursor on PostgreSQL)
+    const window: number[][] = [];
+    for await (const batch of ds.table<{ id: number }>('users').select('id').orderBy('id').offset(3).limit(7).iter({ chunkSize: 3 })) window.push(batch.map((r) => r.id));
+    expect(window).toEqual([[4, 5, 6], [7, 8, 9], [10]]);
     // breaking out early closes the stream
     for await (const batch of ds.table('users').iter({ chunkSize: 3 })) {
       expect(batch).toHaveLength(3);
