@@ -3,7 +3,7 @@
  * dispositions, the merge refusal, config, state restored from the bucket alone, refresh
  * and drop through folder operations, and exactly-once after a SIGKILL.
  */
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -18,6 +18,7 @@ import {
   resource,
   type Pipeline,
 } from '../../src/index.js';
+import { Schema } from '../../src/schema/schema.js';
 import { runFixture, tempDir } from '../helpers.js';
 
 const root = tempDir('haul-fs-');
@@ -235,5 +236,33 @@ describe('filesystem destination', () => {
       expect(p.state.sources.shop!.resources!.events!.incremental!.ts!.last_value).toBe(200);
       expect(p.hasPendingData).toBe(false);
     }
+  });
+
+  it('a replace chain retried after some of its markers were written keeps every file of the load', async () => {
+    const dir = join(root, `partial-${++counter}`);
+    mkdirSync(dir, { recursive: true });
+    const client = filesystem({ bucketUrl: join(dir, 'bucket') }).createClient({ pipelineName: 'partial', datasetName: 'ds' });
+    await client.open();
+    const schema = new Schema('partial');
+    schema.ensureTable('snap', { writeDisposition: 'replace', resource: 'snap' });
+    for (const name of ['id', '_dlt_load_id', '_dlt_id']) schema.addColumn('snap', { name, dataType: name === 'id' ? 'bigint' : 'text', nullable: true });
+    schema.bumpVersion();
+    await client.updateStoredSchema(schema);
+    const job = (name: string, ids: number[]) => {
+      const path = join(dir, `${name}.jsonl`);
+      writeFileSync(path, ids.map((id) => JSON.stringify({ id, _dlt_load_id: '2.0', _dlt_id: `r${id}` })).join('\n') + '\n');
+      return { jobName: `snap.${name}.0.jsonl`, path, table: 'snap' };
+    };
+    await client.loadTableChain('1.0', schema, { disposition: 'replace', tables: ['snap'], files: [job('old', [0])] });
+    await client.completeLoad('1.0', 'partial', schema.versionHash);
+    const a = job('aaaa', [1, 2]);
+    const b = job('bbbb', [3]);
+    await client.loadTableChain('2.0', schema, { disposition: 'replace', tables: ['snap'], files: [a, b] });
+    // as if the process died after the first marker: the load step retries the unmarked job alone
+    unlinkSync(join(dir, 'bucket', 'ds', '_haul_jobs', '2.0', `${b.jobName}.done`));
+    expect(await client.completedJobs('2.0')).toEqual(new Set([a.jobName]));
+    await client.loadTableChain('2.0', schema, { disposition: 'replace', tables: ['snap'], files: [b] });
+    expect((await client.query<{ id: number }>('SELECT id FROM snap ORDER BY id')).map((r) => r.id)).toEqual([1, 2, 3]);
+    await client.close();
   });
 });

@@ -271,6 +271,15 @@ export class FilesystemClient implements DestinationClient {
     return [...byFile.keys()];
   }
 
+  /** Every path a job of this load chose (its `.path` intents). */
+  private async pathsOfLoad(loadId: string): Promise<string[]> {
+    const out: string[] = [];
+    for (const f of await this.storage.listFiles(jobMarkerDir(this.dir, loadId))) {
+      if (f.endsWith('.path')) out.push((await this.storage.read(f))?.toString('utf8') ?? '');
+    }
+    return out;
+  }
+
   private async markDone(loadId: string, jobs: JobFile[]): Promise<void> {
     for (const job of jobs) await this.storage.writeAtomic(doneFile(this.dir, loadId, job.jobName), '');
   }
@@ -290,8 +299,10 @@ export class FilesystemClient implements DestinationClient {
     }
     await this.runJobs(loadId, root, chain.files, async () => {
       if (chain.files.length > 0 && (await this.storage.exists(doneFile(this.dir, loadId, chain.files[0]!.jobName)))) return;
-      // replace: the new files first, then every other file of the chain's tables, then the markers
-      const written = new Set<string>();
+      // replace: the new files first, then every other file of the chain's tables, then the markers.
+      // Files of this load are kept whatever this call holds: a crash while the markers were
+      // written leaves a retry with only the unmarked files, and the marked ones must stay.
+      const written = new Set<string>(await this.pathsOfLoad(loadId));
       for (const f of chain.files) for (const p of await this.writeJob(loadId, schema, f)) written.add(p);
       for (const table of chain.tables) {
         for (const f of await this.tableFiles(table)) {
