@@ -265,4 +265,30 @@ describe('filesystem destination', () => {
     expect((await client.query<{ id: number }>('SELECT id FROM snap ORDER BY id')).map((r) => r.id)).toEqual([1, 2, 3]);
     await client.close();
   });
+
+  it("keeps dlt's max_state_files newest state files per pipeline, and the newest state restores", async () => {
+    const dir = join(root, `prune-${++counter}`);
+    const opts = { pipelineName: 'prune', pipelinesDir: join(dir, 'pipelines'), destination: filesystem({ bucketUrl: join(dir, 'bucket'), maxStateFiles: 2 }), datasetName: 'pruned' };
+    const p = pipeline(opts);
+    let upTo = 0;
+    const rows = () =>
+      resource(
+        function* t() {
+          for (let i = 1; i <= upTo; i++) yield { id: i };
+        },
+        { incremental: incremental('id', { initialValue: 0 }) },
+      );
+    for (upTo = 1; upTo <= 4; upTo++) await p.run(rows());
+    const stateDir = join(dir, 'bucket', 'pruned', '_dlt_pipeline_state');
+    const states = dataFiles(stateDir);
+    // the cursor moves on every run, so every load wrote a state file; the two newest remain
+    expect(states).toHaveLength(2);
+    const newest = p.listCompletedLoadPackages().sort().slice(-2);
+    expect(states.map((f) => f.split('__')[1]).sort()).toEqual(newest);
+    rmSync(join(dir, 'pipelines'), { recursive: true, force: true });
+    const again = pipeline(opts);
+    await again.syncDestination();
+    expect(again.state._state_version).toBe(p.state._state_version);
+    expect(again.state.sources.prune!.resources!.t!.incremental!.id!.last_value).toBe(4);
+  });
 });

@@ -32,7 +32,11 @@ export interface FilesystemClientOptions {
   datasetName: string;
   pipelineName: string;
   capabilities: DestinationCapabilities;
+  /** State files kept per pipeline (dlt's `max_state_files`, default 100; 0 or less keeps all). */
+  maxStateFiles?: number;
 }
+
+export const DEFAULT_MAX_STATE_FILES = 100;
 
 /** File system errors that may pass when tried again. */
 const TRANSIENT_CODES = new Set(['EAGAIN', 'EBUSY', 'EMFILE', 'ENFILE', 'ETIMEDOUT', 'ECONNRESET', 'EINTR']);
@@ -55,6 +59,7 @@ export class FilesystemClient implements DestinationClient {
   private readonly storage: FileStorage;
   private readonly layout: Layout;
   private readonly pipelineName: string;
+  private readonly maxStateFiles: number;
   private views: FilesystemViews | undefined;
 
   constructor(opts: FilesystemClientOptions) {
@@ -65,6 +70,7 @@ export class FilesystemClient implements DestinationClient {
     this.layout = opts.layout;
     this.datasetName = opts.datasetName;
     this.pipelineName = opts.pipelineName;
+    this.maxStateFiles = opts.maxStateFiles ?? DEFAULT_MAX_STATE_FILES;
     this.capabilities = opts.capabilities;
     this.displayLocation = opts.storage.location;
   }
@@ -337,7 +343,27 @@ export class FilesystemClient implements DestinationClient {
         await this.storage.writeAtomic(path, JSON.stringify(row) + '\n');
       }
       await this.storage.deleteDir(jobMarkerDir(this.dir, loadId));
+      await this.pruneStateFiles();
     });
+  }
+
+  /**
+   * dlt's `max_state_files`: keeps the newest state files of each pipeline (of completed loads;
+   * a pending load's file is never touched), so the state folder does not grow forever.
+   */
+  private async pruneStateFiles(): Promise<void> {
+    if (this.maxStateFiles <= 0) return;
+    const done = await this.completedLoadIds();
+    const byPipeline = new Map<string, Array<{ file: string; loadId: string }>>();
+    for (const file of await this.tableFiles(STATE_TABLE)) {
+      const parsed = parseStateFileName(file.slice(file.lastIndexOf('/') + 1));
+      if (!parsed || !done.has(parsed.loadId)) continue;
+      byPipeline.set(parsed.pipelineName, [...(byPipeline.get(parsed.pipelineName) ?? []), { file, loadId: parsed.loadId }]);
+    }
+    for (const files of byPipeline.values()) {
+      files.sort((a, b) => Number(b.loadId) - Number(a.loadId));
+      for (const old of files.slice(this.maxStateFiles)) await this.storage.deleteFile(old.file);
+    }
   }
 
   async isLoadCompleted(loadId: string): Promise<boolean> {

@@ -21,6 +21,8 @@ export interface FilesystemOptions {
   layout?: string;
   /** Your own `{placeholders}` for the layout, with fixed string values. */
   extraPlaceholders?: Record<string, string>;
+  /** dlt's `max_state_files`: state files kept per pipeline (default 100; 0 or less keeps all). */
+  maxStateFiles?: number;
 }
 
 export const FILESYSTEM_CAPABILITIES: DestinationCapabilities = {
@@ -57,6 +59,7 @@ const optionsSchema = z
     bucketUrl: z.string().min(1).optional(),
     layout: z.string().min(1).optional(),
     extraPlaceholders: z.record(z.string(), z.string()).optional(),
+    maxStateFiles: z.number().int().optional(),
   })
   .strict();
 
@@ -76,6 +79,7 @@ export function filesystem(options: FilesystemOptions = {}): DestinationFactory 
   if (fixed !== undefined) stored.bucketUrl = fixed;
   if (options.layout !== undefined) stored.layout = options.layout;
   if (options.extraPlaceholders !== undefined) stored.extraPlaceholders = { ...options.extraPlaceholders };
+  if (options.maxStateFiles !== undefined) stored.maxStateFiles = options.maxStateFiles;
   return {
     destinationName: 'filesystem',
     options: stored,
@@ -87,7 +91,7 @@ export function filesystem(options: FilesystemOptions = {}): DestinationFactory 
           'no bucketUrl: pass filesystem({ bucketUrl }) or set destination.filesystem.bucket_url (env DESTINATION__FILESYSTEM__BUCKET_URL, or bucket_url under [destination.filesystem] in .dlt/config.toml)',
         );
       }
-      return new FilesystemClient({ storage: storageFor(bucketUrl), layout, datasetName, pipelineName, capabilities: FILESYSTEM_CAPABILITIES });
+      return new FilesystemClient({ storage: storageFor(bucketUrl), layout, datasetName, pipelineName, capabilities: FILESYSTEM_CAPABILITIES, maxStateFiles: options.maxStateFiles });
     },
   };
 }
