@@ -1,9 +1,38 @@
+import { existsSync } from 'node:fs';
 import { redactError } from '../config/redact.js';
 import type { DatasetColumn, DatasetReader, DestinationClient, TableRead } from '../destinations/types.js';
-import { InvalidOptionsError } from '../errors.js';
+import { DestinationError, InvalidOptionsError, UnknownTableError } from '../errors.js';
 import { isSystemTable } from '../schema/system.js';
 
 type Row = Record<string, unknown>;
+
+/**
+ * The reader of a dataset whose embedded database file does not exist yet (nothing loaded):
+ * reading must not create an empty file as a side effect.
+ */
+function emptyReader(client: DestinationClient): DatasetReader {
+  return {
+    tables: async () => [],
+    columns: async (table) => {
+      throw new UnknownTableError(table, client.datasetName, []);
+    },
+    rowCounts: async (tables) => {
+      if (tables.length > 0) throw new UnknownTableError(tables[0]!, client.datasetName, []);
+      return {};
+    },
+    read: async (q) => {
+      throw new UnknownTableError(q.table, client.datasetName, []);
+    },
+    stream: async function* (q) {
+      throw new UnknownTableError(q.table, client.datasetName, []);
+    },
+    query: async () => {
+      throw new DestinationError(client.destinationName, `nothing was loaded into dataset "${client.datasetName}" yet: ${client.localFile} does not exist`);
+    },
+  };
+}
+
+const neverCreated = (client: DestinationClient) => client.localFile !== undefined && !existsSync(client.localFile);
 
 /**
  * Opens a client for one call and closes it after, so a dataset holds no connection (and no
@@ -12,6 +41,7 @@ type Row = Record<string, unknown>;
 async function withReader<T>(openClient: () => DestinationClient, fn: (r: DatasetReader) => Promise<T>): Promise<T> {
   const client = openClient();
   try {
+    if (neverCreated(client)) return await fn(emptyReader(client));
     await client.open();
     return await fn(client.datasetReader());
   } catch (e) {
@@ -76,6 +106,10 @@ export class Relation<T extends Row = Row> {
     if (chunkSize === 0) throw new InvalidOptionsError('chunkSize', 'must be at least 1');
     const client = this.openClient();
     try {
+      if (neverCreated(client)) {
+        yield* emptyReader(client).stream<T>(this.read, chunkSize);
+        return;
+      }
       await client.open();
       yield* client.datasetReader().stream<T>(this.read, chunkSize);
     } catch (e) {

@@ -3,6 +3,7 @@
  * way, with the same value shapes, through each destination's DatasetReader (DuckDB and
  * PostgreSQL directly, the filesystem through DuckDB views over its files).
  */
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
@@ -141,5 +142,21 @@ describe.each(DESTINATIONS)('pipeline.dataset() on $name', ({ name, factory, dat
     expect(bad).toBeInstanceOf(HaulError);
     expect((bad as Error).message).toMatch(/table "users" in dataset ".*" has no column "no_such_column"/);
     expect(() => ds.table('users').limit(-1)).toThrow(/limit/);
+  });
+});
+
+describe('pipeline.dataset() before anything was loaded', () => {
+  it('reads an empty dataset and creates no database file', async () => {
+    const dir = join(root, 'empty');
+    const path = join(dir, 'never.duckdb');
+    const p = pipeline({ pipelineName: 'never', pipelinesDir: join(dir, 'pipelines'), destination: duckdb({ path }), datasetName: 'nothing' });
+    const ds = p.dataset();
+    expect(await ds.tables()).toEqual([]);
+    expect(await ds.rowCounts()).toEqual({});
+    await expect(ds.table('users').fetchAll()).rejects.toBeInstanceOf(UnknownTableError);
+    const fs = pipeline({ pipelineName: 'never_fs', pipelinesDir: join(dir, 'pipelines'), destination: filesystem({ bucketUrl: join(dir, 'bucket') }), datasetName: 'nothing' });
+    expect(await fs.dataset().tables()).toEqual([]);
+    await expect(fs.dataset().table('users').fetchAll()).rejects.toBeInstanceOf(UnknownTableError);
+    expect(existsSync(path)).toBe(false);
   });
 });
