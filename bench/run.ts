@@ -1,19 +1,22 @@
 /**
- * `npm run bench [-- --destination duckdb|postgres] [--format jsonl|parquet|csv]`: rows/s per step and peak RSS for the
- * in-process engine into a DuckDB file (default) or PostgreSQL (BENCH_POSTGRES_URL, default
- * the local test server; the dataset is dropped afterwards). BENCH_ROWS (default 1,000,000)
+ * `npm run bench [-- --destination duckdb|postgres|filesystem] [--format jsonl|parquet|csv]`: rows/s per step and peak RSS
+ * for the in-process engine into a DuckDB file (default), PostgreSQL (BENCH_POSTGRES_URL,
+ * default the local test server; the dataset is dropped afterwards) or the filesystem
+ * destination (a bucket folder under bench/out; the count is read back through dataset()). BENCH_ROWS (default 1,000,000)
  * sets the size. `--format` is the job file format normalize writes (default: the destination's
  * preferred one). Nothing here asserts timings.
  */
 import { rmSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { duckdb, pipeline, postgres, type LoaderFileFormat } from '../src/index.js';
+import { duckdb, filesystem, pipeline, postgres, type LoaderFileFormat } from '../src/index.js';
 import { benchRows } from './data.js';
 
 const rows = Number(process.env.BENCH_ROWS ?? 1_000_000);
 const argIdx = process.argv.indexOf('--destination');
 const destinationName = argIdx >= 0 ? process.argv[argIdx + 1] : 'duckdb';
-if (destinationName !== 'duckdb' && destinationName !== 'postgres') throw new Error(`--destination must be duckdb or postgres, not ${destinationName}`);
+if (destinationName !== 'duckdb' && destinationName !== 'postgres' && destinationName !== 'filesystem') {
+  throw new Error(`--destination must be duckdb, postgres or filesystem, not ${destinationName}`);
+}
 /** `--create-indexes false`: postgres without the UNIQUE constraint on `_dlt_id` (dlt's create_indexes). */
 const ciIdx = process.argv.indexOf('--create-indexes');
 const createIndexes = ciIdx >= 0 ? process.argv[ciIdx + 1] !== 'false' : undefined;
@@ -45,7 +48,9 @@ const p = pipeline({
   destination:
     destinationName === 'postgres'
       ? postgres({ credentials: process.env.BENCH_POSTGRES_URL ?? 'postgresql://postgres@127.0.0.1:5432/test', createIndexes })
-      : duckdb({ path: join(out, 'bench.duckdb') }),
+      : destinationName === 'filesystem'
+        ? filesystem({ bucketUrl: join(out, 'bucket') })
+        : duckdb({ path: join(out, 'bench.duckdb') }),
   datasetName: destinationName === 'postgres' ? `bench_data_${process.pid}` : 'bench_data',
 });
 
@@ -65,7 +70,7 @@ peakRss = Math.max(peakRss, process.resourceUsage().maxRSS * 1024);
 
 const childRows = info.rowCounts['users__items'] ?? 0;
 const lines = [
-  `haul bench: ${rows.toLocaleString('en-US')} source rows (${childRows.toLocaleString('en-US')} child rows) into ${destinationName === 'postgres' ? `PostgreSQL${createIndexes === false ? ' (createIndexes: false)' : ''}` : 'DuckDB'}${loaderFileFormat ? `, ${loaderFileFormat} job files` : ''}`,
+  `haul bench: ${rows.toLocaleString('en-US')} source rows (${childRows.toLocaleString('en-US')} child rows) into ${destinationName === 'postgres' ? `PostgreSQL${createIndexes === false ? ' (createIndexes: false)' : ''}` : destinationName === 'filesystem' ? 'filesystem' : 'DuckDB'}${loaderFileFormat ? `, ${loaderFileFormat} job files` : ''}`,
   `  extract    ${((t1 - t0) / 1000).toFixed(2)} s  ${rate(rows, t1 - t0)} rows/s  (peak RSS ${mb(rssExtract)} MB)`,
   `  normalize  ${((t2 - t1) / 1000).toFixed(2)} s  ${rate(rows, t2 - t1)} source rows/s, ${rate(Object.values(norm.rowCounts).reduce((a, b) => a + b, 0), t2 - t1)} output rows/s  (peak RSS ${mb(rssNormalize)} MB)`,
   `  load       ${((t3 - t2) / 1000).toFixed(2)} s  ${rate(rows, t3 - t2)} source rows/s, ${rate(Object.values(info.rowCounts).reduce((a, b) => a + b, 0), t3 - t2)} table rows/s  (peak RSS ${mb(rssLoad)} MB)`,
@@ -73,9 +78,7 @@ const lines = [
   `  peak RSS   ${mb(peakRss)} MB`,
 ];
 console.log(lines.join('\n'));
-const sql = p.sqlClient();
-const check = await sql.query<{ n: bigint | number }>('SELECT count(*) AS n FROM users');
-await sql.close();
+const check = await p.dataset().query<{ n: bigint | number }>('SELECT count(*) AS n FROM users');
 if (Number(check[0]!.n) !== rows) throw new Error(`expected ${rows} rows in users, found ${check[0]!.n}`);
 if (destinationName === 'postgres') {
   // a shared server: leave nothing behind

@@ -42,6 +42,27 @@ export class InvalidOptionsError extends HaulError {
   }
 }
 
+/**
+ * A table's write disposition the destination cannot load, refused before anything is
+ * extracted (e.g. merge into a filesystem, which dlt supports only for delta tables).
+ */
+export class UnsupportedWriteDispositionError extends HaulError {
+  constructor(
+    readonly destination: string,
+    readonly table: string,
+    readonly resource: string,
+    readonly disposition: string,
+    readonly supported: readonly string[],
+    advice?: string,
+  ) {
+    super(
+      'UnsupportedWriteDisposition',
+      `invalid writeDisposition: table "${table}" (resource "${resource}") uses "${disposition}", which destination ${destination} does not support (it supports ${supported.join(', ')}); ` +
+        (advice ?? 'choose one of those or another destination'),
+    );
+  }
+}
+
 export class MissingTableNameError extends HaulError {
   constructor() {
     super(
@@ -134,6 +155,16 @@ export class DestinationConfigError extends HaulError {
   constructor(destination: string, where: string, cause: unknown, hint: string) {
     const inner = cause instanceof Error ? cause.message : String(cause);
     super('DestinationConfig', `destination ${destination} at ${where} is misconfigured: ${inner}. ${hint}`, { cause, retryable: false });
+  }
+}
+
+/** A table asked of `pipeline.dataset()` that the destination does not have. */
+export class UnknownTableError extends HaulError {
+  constructor(readonly table: string, readonly datasetName: string, known: readonly string[]) {
+    super(
+      'UnknownTable',
+      `table "${table}" does not exist in dataset "${datasetName}"; tables there: ${known.length ? known.join(', ') : '(none: nothing was loaded yet)'}`,
+    );
   }
 }
 

@@ -1,6 +1,7 @@
 /** haul's public API. */
 export { pipeline, attach, Pipeline } from './pipeline/pipeline.js';
 export type { ExtractInfo, NormalizeInfo, LoadPackageInfo, SqlClient } from './pipeline/pipeline.js';
+export { Dataset, Relation } from './pipeline/dataset.js';
 export type { PipelineOptions, RunOptions, ProgressOption } from './pipeline/options.js';
 export { LoadInfo, FailedJobsError } from './load/load-info.js';
 export type { LoadPackageSummary } from './load/load-info.js';
@@ -18,9 +19,10 @@ export { Schema } from './schema/schema.js';
 export type { DataType, WriteDisposition, ColumnSchema, ColumnHint, TableSchema, StoredSchema } from './schema/types.js';
 export { duckdb } from './destinations/duckdb/index.js';
 export { postgres, type PostgresOptions, type PostgresCredentials, type PostgresCredentialsInput } from './destinations/postgres/index.js';
+export { filesystem, type FilesystemOptions } from './destinations/filesystem/index.js';
 export { registerDestination, resolveDestination, registeredDestinations } from './destinations/registry.js';
 export type { DestinationMaker } from './destinations/registry.js';
-export type { DestinationFactory, DestinationClient, DestinationCapabilities, DestinationContext, LoaderFileFormat } from './destinations/types.js';
+export type { DestinationFactory, DestinationClient, DestinationCapabilities, DestinationContext, LoaderFileFormat, DatasetReader, DatasetColumn, TableRead } from './destinations/types.js';
 export type { FailedJob } from './load/load-info.js';
 export * from './errors.js';
 export { config, secrets, secretValue, redact, ConfigValueMissingError, ConfigValueInvalidError, ConfigFileError } from './config/index.js';

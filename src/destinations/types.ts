@@ -47,6 +47,8 @@ export interface DestinationCapabilities {
   preferredLoaderFileFormat: LoaderFileFormat;
   /** The write dispositions it supports (e.g. a filesystem takes no merge). */
   supportedWriteDispositions: WriteDisposition[];
+  /** What to tell a user who asks for a disposition not supported here (why, and what to do instead). */
+  unsupportedWriteDispositionAdvice?: Partial<Record<WriteDisposition, string>>;
   /** Longest identifier in bytes. */
   maxIdentifierLength: number;
   /**
@@ -119,6 +121,46 @@ export interface DestinationClient {
   dropDataset(): Promise<void>;
 
   /** Runs a query against the dataset with positional parameters ($1, $2...). */
+  query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
+
+  /** Reads the dataset back (`pipeline.dataset()`); valid while the client is open. */
+  datasetReader(): DatasetReader;
+}
+
+/** One table read, built into the destination's own SQL by its reader. */
+export interface TableRead {
+  table: string;
+  /** Columns to return, in this order (default: all). */
+  columns?: string[];
+  orderBy?: Array<{ column: string; descending?: boolean }>;
+  limit?: number;
+  offset?: number;
+}
+
+/** A column of a dataset table as the destination reports it. */
+export interface DatasetColumn {
+  name: string;
+  /** The destination's type name (e.g. `BIGINT`, `character varying`). */
+  destinationType: string;
+}
+
+/**
+ * Reads a dataset back, the same way on every destination (SQL databases directly, files
+ * through DuckDB views over them). Values come back in the shapes `query()` documents
+ * (destinations/README.md): safe integers as number, larger as bigint, decimal as an exact
+ * string, timestamps as Date, binary as Buffer, json parsed.
+ */
+export interface DatasetReader {
+  /** Every table in the dataset, system tables included, sorted. */
+  tables(): Promise<string[]>;
+  /** The table's columns in order; UnknownTableError when it does not exist. */
+  columns(table: string): Promise<DatasetColumn[]>;
+  /** Row count per table. */
+  rowCounts(tables: string[]): Promise<Record<string, number>>;
+  read<T = Record<string, unknown>>(q: TableRead): Promise<T[]>;
+  /** The rows of `read(q)` in batches of about `chunkSize`; memory holds one batch. */
+  stream<T = Record<string, unknown>>(q: TableRead, chunkSize: number): AsyncGenerator<T[]>;
+  /** Any SQL over the dataset (unqualified names resolve in it), parameters as $1, $2... */
   query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
 }
 

@@ -1,5 +1,5 @@
 import { faultPoint } from '../common/faults.js';
-import { InvalidIdentifierError, InvalidOptionsError } from '../errors.js';
+import { InvalidIdentifierError, UnsupportedWriteDispositionError } from '../errors.js';
 import { normalizeTableName } from '../schema/naming.js';
 import type { Schema } from '../schema/schema.js';
 import type { LoaderFileFormat, WriteDisposition } from '../schema/types.js';
@@ -31,6 +31,8 @@ export interface ExtractContext {
   initialSchema(name: string): Promise<Schema>;
   /** The destination's write dispositions: another one is refused before anything is extracted. */
   supportedWriteDispositions: readonly WriteDisposition[];
+  /** The destination's advice for a disposition it refuses (capabilities.unsupportedWriteDispositionAdvice). */
+  unsupportedWriteDispositionAdvice?: Partial<Record<WriteDisposition, string>>;
   /** The destination's `capabilities.maxIdentifierLength`: longer names are shortened as dlt does. */
   maxIdentifierLength?: number;
 }
@@ -132,10 +134,7 @@ function checkResourceTables(ctx: ExtractContext, source: Source, schema: Schema
     }
     const disposition = res.hints.writeDisposition ?? schema.getTable(table)?.writeDisposition ?? 'append';
     if (!ctx.supportedWriteDispositions.includes(disposition)) {
-      throw new InvalidOptionsError(
-        'writeDisposition',
-        `table "${table}" (resource "${res.name}") uses "${disposition}", which destination ${ctx.destinationName} does not support (it supports ${ctx.supportedWriteDispositions.join(', ')}); choose one of those or another destination`,
-      );
+      throw new UnsupportedWriteDispositionError(ctx.destinationName, table, res.name, disposition, ctx.supportedWriteDispositions, ctx.unsupportedWriteDispositionAdvice?.[disposition]);
     }
   }
 }

@@ -29,6 +29,7 @@ import type { PackageState } from '../storage/package-state.js';
 import { checkIsDirectory, checkLoaderFileFormat, restoreDestination, storableOptions } from './checks.js';
 import { defaultPipelineName, defaultPipelinesDir, devModeSuffix, parsePipelineOptions, parseRunOptions, type PipelineOptions, type RunOptions } from './options.js';
 import { readTrace, writeTrace, type PipelineTrace, type StepTrace } from './trace.js';
+import { Dataset } from './dataset.js';
 import { planDropResources, type DropResourcesInfo, type DropResourcesOptions } from './drop.js';
 import { FAILED_JOBS } from '../storage/layout.js';
 
@@ -357,6 +358,15 @@ export class Pipeline {
     );
   }
 
+  /**
+   * Reads the dataset back like dlt's `pipeline.dataset()`:
+   * `await p.dataset().table('users').limit(10).fetchAll()`, `.iter({ chunkSize })`,
+   * `query(sql, params)`, `tables()`, `columns(table)`, `rowCounts()`. Works on every destination.
+   */
+  dataset(): Dataset {
+    return new Dataset(this.datasetName, () => this.newClient());
+  }
+
   /** A client that queries the dataset (open until `close()`). */
   sqlClient(): SqlClient {
     const client = this.newClient();
@@ -387,6 +397,7 @@ export class Pipeline {
       ...this.loadContext(),
       destinationName: this.destination.destinationName,
       supportedWriteDispositions: capabilities.supportedWriteDispositions,
+      unsupportedWriteDispositionAdvice: capabilities.unsupportedWriteDispositionAdvice,
       maxIdentifierLength: capabilities.maxIdentifierLength,
       initialSchema: (name: string) => this.initialSchema(name),
     };

@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { backupTableName } from '../../src/load/refresh.js';
-import { duckdb, InvalidOptionsError, PipelineStepFailed, type DestinationCapabilities, type DestinationFactory } from '../../src/index.js';
+import { duckdb, InvalidOptionsError, UnsupportedWriteDispositionError, PipelineStepFailed, type DestinationCapabilities, type DestinationFactory } from '../../src/index.js';
 import { count, tempDir, testPipeline } from '../helpers.js';
 
 const dir = tempDir();
@@ -31,7 +31,7 @@ describe('destination capabilities', () => {
     const err = await p.run([{ id: 1, name: 'x' }], { tableName: 'users', writeDisposition: 'merge', primaryKey: 'id' }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(PipelineStepFailed);
     expect((err as Error).message).toMatch(/table "users" \(resource "users"\) uses "merge", which destination duckdb does not support \(it supports append, replace, skip\)/);
-    expect((err as PipelineStepFailed).cause).toBeInstanceOf(InvalidOptionsError);
+    expect((err as PipelineStepFailed).cause).toBeInstanceOf(UnsupportedWriteDispositionError);
     expect(p.hasPendingData).toBe(false);
     expect(await count(p, 'users')).toBe(1);
     // The advice works: a supported disposition loads.

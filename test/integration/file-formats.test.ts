@@ -3,9 +3,10 @@
  * destination bulk-loads them, and the tables hold exactly what the JSONL path loads from the
  * same data — every type, nested tables, variants, NULL vs empty string, replace and merge.
  */
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { duckdb, InvalidOptionsError, pipeline, postgres, type LoaderFileFormat, type Pipeline } from '../../src/index.js';
+import { duckdb, filesystem, InvalidOptionsError, pipeline, postgres, type LoaderFileFormat, type Pipeline } from '../../src/index.js';
 import { query, tempDir } from '../helpers.js';
 import { PG_URL, dropPgSchemas, pgDatasetName } from '../postgres-env.js';
 
@@ -124,6 +125,23 @@ describe('csv job files into PostgreSQL', () => {
     expect(row!.blob).toEqual(Buffer.from([0, 1, 2, 254, 255]));
     const [two] = await query<Record<string, unknown>>(p, `SELECT name, empty FROM "${p.datasetName}".things WHERE id = 2`);
     expect(two).toEqual({ name: null, empty: null });
+  });
+});
+
+describe('parquet job files into the filesystem destination', () => {
+  it('sit beside the JSONL files of the same table and read back together, typed', async () => {
+    const bucket = join(dir, 'bucket');
+    const p = pipeline({ pipelineName: 'fmt_fs', pipelinesDir: join(dir, 'p'), destination: filesystem({ bucketUrl: bucket }), datasetName: 'fmt_fs_data' });
+    await p.run([{ id: 1, v: 'a' }], { tableName: 'things' });
+    await p.run([{ id: 2, v: 'b', extra: 1.5, at: new Date('2024-05-06T07:08:09.123Z'), blob: Buffer.from([7, 8]) }], { tableName: 'things', loaderFileFormat: 'parquet' });
+    const files = readdirSync(join(bucket, 'fmt_fs_data', 'things'));
+    expect(files.filter((f) => f.endsWith('.jsonl'))).toHaveLength(1);
+    expect(files.filter((f) => f.endsWith('.parquet'))).toHaveLength(1);
+    const rows = await p.dataset().table('things').select('id', 'v', 'extra', 'at', 'blob').orderBy('id').fetchAll();
+    expect(rows).toEqual([
+      { id: 1, v: 'a', extra: null, at: null, blob: null },
+      { id: 2, v: 'b', extra: 1.5, at: new Date('2024-05-06T07:08:09.123Z'), blob: Buffer.from([7, 8]) },
+    ]);
   });
 });
 

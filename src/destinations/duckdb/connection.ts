@@ -78,7 +78,7 @@ const MIN_SAFE = BigInt(Number.MIN_SAFE_INTEGER);
  * - DECIMAL: string (exact, the canonical form, e.g. "12.340000000");
  * - TIMESTAMP / TIMESTAMP WITH TIME ZONE: Date;
  * - DATE: "YYYY-MM-DD" string; TIME: "HH:MM:SS[.ffffff]" string (no time zone games);
- * - JSON: the parsed JSON value; BLOB: Uint8Array; VARCHAR: string; BOOLEAN, DOUBLE: as is;
+ * - JSON: the parsed JSON value; BLOB: Buffer; VARCHAR: string; BOOLEAN, DOUBLE: as is;
  * - LIST/STRUCT and the rest: as @duckdb/node-api's JS converter gives them.
  */
 export const haulValueConverter: DuckDBValueConverter<unknown> = (value, type, converter) => {
@@ -90,6 +90,10 @@ export const haulValueConverter: DuckDBValueConverter<unknown> = (value, type, c
     case DuckDBTypeId.UHUGEINT: {
       const v = value as bigint;
       return v <= MAX_SAFE && v >= MIN_SAFE ? Number(v) : v;
+    }
+    case DuckDBTypeId.BLOB: {
+      const u = JSDuckDBValueConverter(value, type, converter as DuckDBValueConverter<JS>) as Uint8Array;
+      return Buffer.from(u.buffer, u.byteOffset, u.byteLength);
     }
     case DuckDBTypeId.DECIMAL:
     case DuckDBTypeId.DATE:
@@ -131,10 +135,21 @@ export class DuckDBSqlClient implements SqlClient {
 
   /** Instance cache key, fixed when the connection opens. */
   private key: string;
+  /** The database's catalog name (DuckDB names it after the file), known once connected. */
+  catalog: string | undefined;
+  private searchPath: string | undefined;
 
+  /** The instance the connection came from (to open more connections, e.g. for streaming). */
+  private instance: DuckDBInstance | undefined;
+
+  /**
+   * @param ownInstance an in-memory database of this client alone (not the process-wide
+   * `:memory:` instance that duckdb(':memory:') destinations share), closed with the client.
+   */
   constructor(
     readonly path: string,
     private readonly settings: Record<string, string> = {},
+    private readonly ownInstance = false,
   ) {
     this.key = path;
   }
@@ -156,23 +171,68 @@ export class DuckDBSqlClient implements SqlClient {
     let instance: DuckDBInstance;
     this.key = cacheKey(this.path);
     try {
-      instance = await acquireInstance(this.key, this.settings);
+      instance = this.ownInstance ? await DuckDBInstance.create(':memory:', this.settings) : await acquireInstance(this.key, this.settings);
     } catch (err) {
       throw new DestinationUnreachableError('duckdb', this.path, err);
     }
     try {
-      return await instance.connect();
+      const conn = await instance.connect();
+      const rows = (await conn.runAndReadAll('SELECT current_database() AS c')).getRows();
+      this.catalog = String(rows[0]?.[0]);
+      this.instance = instance;
+      return conn;
     } catch (err) {
-      await releaseInstance(this.key);
+      await this.releaseInstance(instance);
       throw new DestinationUnreachableError('duckdb', this.path, err);
     }
+  }
+
+  private async releaseInstance(instance: DuckDBInstance): Promise<void> {
+    if (this.ownInstance) instance.closeSync();
+    else await releaseInstance(this.key);
   }
 
   async close(): Promise<void> {
     await this.conn.close(async (c) => {
       c.closeSync();
-      await releaseInstance(this.key);
+      const instance = this.instance;
+      this.instance = undefined;
+      if (instance) await this.releaseInstance(instance);
     });
+  }
+
+  /**
+   * Streams a query's rows in batches of about `chunkSize` on a connection of its own, so the
+   * caller may run other queries on this client between batches. Memory holds one batch.
+   */
+  async *stream<T = Record<string, unknown>>(sql: string, params: unknown[] | undefined, chunkSize: number): AsyncGenerator<T[]> {
+    await this.conn.get();
+    const instance = this.instance;
+    if (!instance) throw new DestinationError('duckdb', 'the client was closed');
+    const conn = await instance.connect();
+    try {
+      if (this.searchPath !== undefined) await conn.run(`SET search_path = ${quoteStringLiteralStandard(this.searchPath)}`);
+      const result = await conn.stream(sql, toDuckDBParams(params));
+      const names = result.deduplicatedColumnNames();
+      const types = result.columnTypes();
+      let batch: T[] = [];
+      for (;;) {
+        const chunk = await result.fetchChunk();
+        if (!chunk || chunk.rowCount === 0) break;
+        for (const row of chunk.getRows()) {
+          const out: Record<string, unknown> = {};
+          for (let i = 0; i < names.length; i++) out[names[i]!] = haulValueConverter(row[i] ?? null, types[i]!, haulValueConverter);
+          batch.push(out as T);
+          if (batch.length >= chunkSize) {
+            yield batch;
+            batch = [];
+          }
+        }
+      }
+      if (batch.length > 0) yield batch;
+    } finally {
+      conn.closeSync();
+    }
   }
 
   private async rawExecute(sql: string, params?: unknown[]): Promise<number> {
@@ -234,6 +294,10 @@ export class DuckDBSqlClient implements SqlClient {
   }
 
   async setDefaultSchema(schema: string): Promise<void> {
-    await this.execute(`SET search_path = ${quoteStringLiteralStandard(quoteIdentifierStandard(schema))}`);
+    await this.conn.get();
+    // catalog.schema: a bare schema named like the catalog would be ambiguous
+    const path = `${quoteIdentifierStandard(this.catalog ?? 'memory')}.${quoteIdentifierStandard(schema)}`;
+    this.searchPath = path;
+    await this.execute(`SET search_path = ${quoteStringLiteralStandard(path)}`);
   }
 }

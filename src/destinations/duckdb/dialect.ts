@@ -110,12 +110,24 @@ export class DuckDBDialect implements SqlDialect {
   readonly nowExpression = 'CURRENT_TIMESTAMP';
   readonly caseInsensitiveIdentifiers = true;
 
+  /**
+   * @param catalog the database's catalog name once the connection knows it (DuckDB names it
+   * after the file). Every name is qualified with it: a dataset called like the file (`shop`
+   * in `shop.duckdb`) is otherwise an ambiguous reference to the catalog or the schema.
+   */
+  constructor(private readonly catalog: () => string | undefined = () => undefined) {}
+
   quoteIdentifier(name: string): string {
     return quoteIdentifierStandard(name);
   }
 
+  qualifySchema(schema: string): string {
+    const cat = this.catalog();
+    return cat === undefined ? this.quoteIdentifier(schema) : `${this.quoteIdentifier(cat)}.${this.quoteIdentifier(schema)}`;
+  }
+
   qualify(ref: TableRef): string {
-    return `${this.quoteIdentifier(ref.schema)}.${this.quoteIdentifier(ref.table)}`;
+    return `${this.qualifySchema(ref.schema)}.${this.quoteIdentifier(ref.table)}`;
   }
 
   columnType(column: ColumnTypeInput): string {
@@ -131,10 +143,16 @@ export class DuckDBDialect implements SqlDialect {
     return `${alias}.rowid`;
   }
 
-  /** The read_json call for a table's columns; `$1` is the file path. */
-  readJsonSql(columns: ColumnSchema[]): string {
+  /** The read_json call for a table's columns; `$1` is the file path (or `source`, e.g. a list literal). */
+  readJsonSql(columns: ColumnSchema[], source = '$1'): string {
     const map = columns.map((c) => `${quoteStringLiteralStandard(c.name)}: '${readerType(c)}'`).join(', ');
-    return `read_json($1, format = 'newline_delimited', records = true, maximum_object_size = ${MAX_OBJECT_SIZE}, columns = {${map}})`;
+    return `read_json(${source}, format = 'newline_delimited', records = true, maximum_object_size = ${MAX_OBJECT_SIZE}, columns = {${map}})`;
+  }
+
+  /** SELECT of canonical JSONL job files as typed columns (the conversions bulkLoadJsonl applies). */
+  selectJsonlSql(columns: ColumnSchema[], source: string): string {
+    const names = columns.map((c) => this.quoteIdentifier(c.name));
+    return `SELECT ${columns.map((c, i) => `${selectExpr(c, names[i]!)} AS ${names[i]}`).join(', ')} FROM ${this.readJsonSql(columns, source)}`;
   }
 
   async bulkLoadFile(tx: SqlExecutor, target: TableRef, columns: ColumnSchema[], path: string, format: LoaderFileFormat): Promise<number> {

@@ -42,13 +42,14 @@ export class DuckDBClient extends SqlJobClient {
   override readonly localFile: string | undefined;
 
   constructor(path: string, datasetName: string, memoryLimit = DEFAULT_DUCKDB_MEMORY_LIMIT) {
+    const sql = new DuckDBSqlClient(path, { memory_limit: memoryLimit });
     super({
       destinationName: 'duckdb',
       displayLocation: path,
       capabilities: DUCKDB_CAPABILITIES,
       datasetName,
-      sql: new DuckDBSqlClient(path, { memory_limit: memoryLimit }),
-      dialect: new DuckDBDialect(),
+      sql,
+      dialect: new DuckDBDialect(() => sql.catalog),
     });
     this.path = path;
     this.localFile = path === ':memory:' ? undefined : path;

@@ -234,4 +234,39 @@ export class PostgresSqlClient implements SqlClient {
     this.searchPath = quoteIdentifierStandard(schema);
     await this.execute(`SET search_path TO ${this.searchPath}`);
   }
+
+  /**
+   * Streams rows through a server-side cursor (DECLARE ... NO SCROLL, FETCH n) in a read-only
+   * transaction on a connection of its own, so the server holds the result and this process
+   * one batch.
+   */
+  async *stream<T = Record<string, unknown>>(sql: string, params: unknown[] | undefined, chunkSize: number): AsyncGenerator<T[]> {
+    const own = new PostgresSqlClient(this.credentials);
+    own.searchPath = this.searchPath;
+    try {
+      const c = await own.conn.get();
+      const run = async (text: string, values?: unknown[]) => {
+        try {
+          return await c.query({ text, values });
+        } catch (err) {
+          throw own.typed(err);
+        }
+      };
+      await run('BEGIN READ ONLY');
+      try {
+        await run(`DECLARE haul_stream NO SCROLL CURSOR FOR ${sql}`, params);
+        const n = Math.max(1, Math.floor(chunkSize));
+        for (;;) {
+          const r = await run(`FETCH FORWARD ${n} FROM haul_stream`);
+          if (r.rows.length === 0) break;
+          yield r.rows as T[];
+          if (r.rows.length < n) break;
+        }
+      } finally {
+        await run('ROLLBACK').catch(() => undefined);
+      }
+    } finally {
+      await own.close();
+    }
+  }
 }

@@ -63,6 +63,10 @@ export class PostgresDialect implements SqlDialect {
     return quoteIdentifierStandard(name);
   }
 
+  qualifySchema(schema: string): string {
+    return this.quoteIdentifier(schema);
+  }
+
   qualify(ref: TableRef): string {
     return `${this.quoteIdentifier(ref.schema)}.${this.quoteIdentifier(ref.table)}`;
   }

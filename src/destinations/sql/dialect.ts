@@ -35,6 +35,11 @@ export interface SqlClient extends SqlExecutor {
    * (search_path). Called with the dataset once it exists.
    */
   setDefaultSchema(schema: string): Promise<void>;
+  /**
+   * Streams a query's rows in batches of about `chunkSize`, on a connection of its own so
+   * other calls on this client are not held up between batches. Memory holds one batch.
+   */
+  stream<T = Record<string, unknown>>(sql: string, params: unknown[] | undefined, chunkSize: number): AsyncGenerator<T[]>;
 }
 
 /**
@@ -45,8 +50,13 @@ export interface SqlDialect {
   readonly name: string;
   /** Quotes and escapes one identifier. Always quotes, whatever the name looks like. */
   quoteIdentifier(name: string): string;
-  /** `"schema"."table"`. */
+  /**
+   * `"schema"."table"`, or `"catalog"."schema"."table"` where a bare schema name can be
+   * ambiguous (DuckDB names its catalog after the file, so a dataset `shop` in `shop.duckdb`).
+   */
   qualify(ref: TableRef): string;
+  /** A schema name as CREATE/DROP SCHEMA and search_path take it (catalog-qualified where needed). */
+  qualifySchema(schema: string): string;
   /** Column type for a haul data type (uses precision/scale/timezone hints of the column). */
   columnType(column: Pick<ColumnSchema, 'dataType' | 'precision' | 'scale' | 'timezone'>): string;
   /** Expression for "now" as a timestamp with time zone. */

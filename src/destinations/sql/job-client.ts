@@ -3,7 +3,9 @@ import type { Schema } from '../../schema/schema.js';
 import { shortenIdentifier } from '../../schema/shorten.js';
 import { C_DLT_ID, C_DLT_ROOT_ID, JOBS_TABLE, LOADS_TABLE, STATE_TABLE, VERSION_TABLE } from '../../schema/system.js';
 import type { ColumnSchema, StoredSchema, TableSchema } from '../../schema/types.js';
+import { SqlDatasetReader } from './dataset-reader.js';
 import type {
+  DatasetReader,
   DestinationCapabilities,
   DestinationClient,
   JobFile,
@@ -144,7 +146,7 @@ export class SqlJobClient implements DestinationClient {
 
   private async createSchemaIfMissing(ex: SqlExecutor, schemaName: string): Promise<void> {
     if (!(await this.schemaExists(ex, schemaName))) {
-      await ex.execute(`CREATE SCHEMA IF NOT EXISTS ${this.q(schemaName)}`);
+      await ex.execute(`CREATE SCHEMA IF NOT EXISTS ${this.dialect.qualifySchema(schemaName)}`);
     }
   }
 
@@ -367,7 +369,7 @@ export class SqlJobClient implements DestinationClient {
       if (plan.keyed) {
         await this.wrap('creating the staging dataset', async () => {
           if (!(await this.schemaExists(this.sql, this.stagingDatasetName))) {
-            await this.sql.execute(`CREATE SCHEMA IF NOT EXISTS ${this.q(this.stagingDatasetName)}`);
+            await this.sql.execute(`CREATE SCHEMA IF NOT EXISTS ${this.dialect.qualifySchema(this.stagingDatasetName)}`);
           }
         });
       }
@@ -596,8 +598,8 @@ export class SqlJobClient implements DestinationClient {
   async dropDataset(): Promise<void> {
     await this.wrap('dropping the dataset', () =>
       this.sql.transaction(async (tx) => {
-        await tx.execute(`DROP SCHEMA IF EXISTS ${this.q(this.stagingDatasetName)} CASCADE`);
-        await tx.execute(`DROP SCHEMA IF EXISTS ${this.q(this.datasetName)} CASCADE`);
+        await tx.execute(`DROP SCHEMA IF EXISTS ${this.dialect.qualifySchema(this.stagingDatasetName)} CASCADE`);
+        await tx.execute(`DROP SCHEMA IF EXISTS ${this.dialect.qualifySchema(this.datasetName)} CASCADE`);
       }),
     );
     this.defaultSchemaSet = false;
@@ -606,6 +608,10 @@ export class SqlJobClient implements DestinationClient {
   async query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]> {
     await this.ensureDefaultSchema();
     return this.sql.query<T>(sql, params);
+  }
+
+  datasetReader(): DatasetReader {
+    return new SqlDatasetReader(this.sql, this.dialect, this.datasetName, (sql, params) => this.query(sql, params), () => this.ensureDefaultSchema());
   }
 
   /** Maps driver errors outside job loading to DestinationError (retryable when transient). */

@@ -1,0 +1,99 @@
+import { isAbsolute, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+import { config } from '../../config/index.js';
+import { InvalidOptionsError } from '../../errors.js';
+import { registerDestination } from '../registry.js';
+import type { DestinationCapabilities, DestinationFactory } from '../types.js';
+import { FILESYSTEM_MERGE_ADVICE, FilesystemClient } from './client.js';
+import { DEFAULT_LAYOUT, Layout } from './layout.js';
+import { LocalFileStorage } from './local-storage.js';
+import type { FileStorage } from './storage.js';
+
+export interface FilesystemOptions {
+  /**
+   * Where the files go: a local path or a `file://` URL (dlt's `bucket_url`). Default: config
+   * `destination.filesystem.bucket_url` (env `DESTINATION__FILESYSTEM__BUCKET_URL`, or
+   * `[destination.filesystem] bucket_url` in .dlt/config.toml). Datasets are folders in it.
+   */
+  bucketUrl?: string;
+  /** dlt's layout of job files under `<bucket>/<dataset>/`; default `{table_name}/{load_id}.{file_id}.{ext}`. */
+  layout?: string;
+  /** Your own `{placeholders}` for the layout, with fixed string values. */
+  extraPlaceholders?: Record<string, string>;
+  /** dlt's `max_state_files`: state files kept per pipeline (default 100; 0 or less keeps all). */
+  maxStateFiles?: number;
+}
+
+export const FILESYSTEM_CAPABILITIES: DestinationCapabilities = {
+  supportedLoaderFileFormats: ['jsonl', 'parquet'],
+  preferredLoaderFileFormat: 'jsonl',
+  supportedWriteDispositions: ['append', 'replace', 'skip'],
+  unsupportedWriteDispositionAdvice: { merge: FILESYSTEM_MERGE_ADVICE },
+  // file and folder names: 255 bytes, and job files add load and file ids to the table name
+  maxIdentifierLength: 200,
+  supportsTransactions: false,
+};
+
+/** A bucket URL -> the storage driver for its scheme (only local paths and file:// so far). */
+export function storageFor(bucketUrl: string): FileStorage {
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(bucketUrl)?.[1]?.toLowerCase();
+  if (scheme === undefined) return new LocalFileStorage(resolve(bucketUrl), resolve(bucketUrl));
+  if (scheme === 'file') {
+    let path: string;
+    try {
+      path = fileURLToPath(bucketUrl);
+    } catch (err) {
+      throw new InvalidOptionsError('filesystem destination bucketUrl', `${bucketUrl} is not a valid file:// URL (${(err as Error).message}); use file:///absolute/path or a plain path`);
+    }
+    return new LocalFileStorage(path, bucketUrl);
+  }
+  throw new InvalidOptionsError(
+    'filesystem destination bucketUrl',
+    `${scheme}:// buckets are not supported yet (only local paths and file:// URLs); mount the bucket locally, or see src/destinations/README.md for what an object-store driver needs`,
+  );
+}
+
+const optionsSchema = z
+  .object({
+    bucketUrl: z.string().min(1).optional(),
+    layout: z.string().min(1).optional(),
+    extraPlaceholders: z.record(z.string(), z.string()).optional(),
+    maxStateFiles: z.number().int().optional(),
+  })
+  .strict();
+
+/**
+ * The filesystem destination. An explicit relative `bucketUrl` is resolved now, so the stored
+ * options keep pointing at the same folder; one from config is resolved per client.
+ */
+export function filesystem(options: FilesystemOptions = {}): DestinationFactory {
+  const parsed = optionsSchema.safeParse(options);
+  if (!parsed.success) {
+    throw new InvalidOptionsError('filesystem destination', parsed.error.issues.map((i) => `${i.path.join('.') || 'options'}: ${i.message}`).join('; '));
+  }
+  const layout = new Layout(options.layout ?? DEFAULT_LAYOUT, options.extraPlaceholders ?? {});
+  const fixed = options.bucketUrl === undefined ? undefined : /^[a-z][a-z0-9+.-]*:\/\//i.test(options.bucketUrl) || isAbsolute(options.bucketUrl) ? options.bucketUrl : resolve(options.bucketUrl);
+  if (fixed !== undefined) storageFor(fixed); // refuse an unsupported URL now, not at load time
+  const stored: Record<string, unknown> = {};
+  if (fixed !== undefined) stored.bucketUrl = fixed;
+  if (options.layout !== undefined) stored.layout = options.layout;
+  if (options.extraPlaceholders !== undefined) stored.extraPlaceholders = { ...options.extraPlaceholders };
+  if (options.maxStateFiles !== undefined) stored.maxStateFiles = options.maxStateFiles;
+  return {
+    destinationName: 'filesystem',
+    options: stored,
+    createClient({ pipelineName, datasetName }) {
+      const bucketUrl = fixed ?? config.getOptional('destination.filesystem.bucket_url', z.string().min(1), { pipelineName });
+      if (bucketUrl === undefined) {
+        throw new InvalidOptionsError(
+          'filesystem destination',
+          'no bucketUrl: pass filesystem({ bucketUrl }) or set destination.filesystem.bucket_url (env DESTINATION__FILESYSTEM__BUCKET_URL, or bucket_url under [destination.filesystem] in .dlt/config.toml)',
+        );
+      }
+      return new FilesystemClient({ storage: storageFor(bucketUrl), layout, datasetName, pipelineName, capabilities: FILESYSTEM_CAPABILITIES, maxStateFiles: options.maxStateFiles });
+    },
+  };
+}
+
+registerDestination('filesystem', (options) => filesystem(options as FilesystemOptions));

@@ -1,0 +1,147 @@
+import { randomBytes } from 'node:crypto';
+import { copyFile, mkdir, open, readdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import type { FileStorage } from './storage.js';
+
+/** Temp files start with this; listings skip them, so a crash mid-write leaves nothing visible. */
+export const TEMP_PREFIX = '.haul-tmp-';
+
+function isMissing(err: unknown): boolean {
+  return (err as NodeJS.ErrnoException)?.code === 'ENOENT';
+}
+
+/** FileStorage on a local (or mounted) file system: atomic writes by temp file + fsync + rename. */
+export class LocalFileStorage implements FileStorage {
+  constructor(
+    /** Absolute folder that is the bucket root. */
+    readonly root: string,
+    readonly location: string = root,
+  ) {}
+
+  private abs(path: string): string {
+    return join(this.root, ...path.split('/'));
+  }
+
+  private tempFor(abs: string): string {
+    return join(dirname(abs), `${TEMP_PREFIX}${randomBytes(6).toString('hex')}-${basename(abs)}`);
+  }
+
+  /** fsync then rename: after the rename the file is whole, even after a crash of the machine. */
+  private async publish(temp: string, abs: string): Promise<void> {
+    const fh = await open(temp, 'r+');
+    try {
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await rename(temp, abs);
+  }
+
+  async writeAtomic(path: string, data: string | Uint8Array): Promise<void> {
+    const abs = this.abs(path);
+    await mkdir(dirname(abs), { recursive: true });
+    const temp = this.tempFor(abs);
+    try {
+      const fh = await open(temp, 'w');
+      try {
+        await fh.writeFile(data);
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+      await rename(temp, abs);
+    } catch (err) {
+      await rm(temp, { force: true });
+      throw err;
+    }
+  }
+
+  async putFileAtomic(localPath: string, path: string): Promise<void> {
+    const abs = this.abs(path);
+    await mkdir(dirname(abs), { recursive: true });
+    const temp = this.tempFor(abs);
+    try {
+      await copyFile(localPath, temp);
+      await this.publish(temp, abs);
+    } catch (err) {
+      await rm(temp, { force: true });
+      throw err;
+    }
+  }
+
+  async read(path: string): Promise<Buffer | undefined> {
+    try {
+      return await readFile(this.abs(path));
+    } catch (err) {
+      if (isMissing(err)) return undefined;
+      throw err;
+    }
+  }
+
+  async exists(path: string): Promise<boolean> {
+    try {
+      await stat(this.abs(path));
+      return true;
+    } catch (err) {
+      if (isMissing(err)) return false;
+      throw err;
+    }
+  }
+
+  async listFiles(dir: string): Promise<string[]> {
+    const out: string[] = [];
+    const walk = async (rel: string): Promise<void> => {
+      let entries;
+      try {
+        entries = await readdir(this.abs(rel), { withFileTypes: true });
+      } catch (err) {
+        if (isMissing(err)) return;
+        throw err;
+      }
+      for (const e of entries) {
+        if (e.name.startsWith(TEMP_PREFIX)) continue;
+        const child = rel === '' ? e.name : `${rel}/${e.name}`;
+        if (e.isDirectory()) await walk(child);
+        else out.push(child);
+      }
+    };
+    await walk(dir);
+    return out.sort();
+  }
+
+  async listDirs(dir: string): Promise<string[]> {
+    try {
+      const entries = await readdir(this.abs(dir), { withFileTypes: true });
+      return entries.filter((e) => e.isDirectory() && !e.name.startsWith(TEMP_PREFIX)).map((e) => e.name).sort();
+    } catch (err) {
+      if (isMissing(err)) return [];
+      throw err;
+    }
+  }
+
+  async deleteFile(path: string): Promise<void> {
+    try {
+      await unlink(this.abs(path));
+    } catch (err) {
+      if (!isMissing(err)) throw err;
+    }
+  }
+
+  async deleteDir(dir: string): Promise<void> {
+    await rm(this.abs(dir), { recursive: true, force: true });
+  }
+
+  async makeDir(dir: string): Promise<void> {
+    await mkdir(this.abs(dir), { recursive: true });
+  }
+
+  async renameDir(from: string, to: string): Promise<void> {
+    if (await this.exists(to)) throw new Error(`cannot rename ${from} to ${to}: ${to} exists`);
+    await mkdir(dirname(this.abs(to)), { recursive: true });
+    await rename(this.abs(from), this.abs(to));
+  }
+
+  readerPath(path: string): string {
+    return this.abs(path);
+  }
+}
