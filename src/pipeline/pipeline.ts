@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { DEFAULT_DESTINATION, resolveDestination } from '../destinations/index.js';
 import type { DestinationClient, DestinationFactory } from '../destinations/types.js';
 import { CorruptStateError, HaulError, PipelineNotFoundError, PipelineStepFailed, type PipelineStep } from '../errors.js';
@@ -11,7 +11,6 @@ import { emptyLoadInfo, loadStep, newDestinationClient, type LoadContext } from 
 import { syncStep } from '../load/sync.js';
 import { normalizeStep, type NormalizeInfo } from '../normalize/step.js';
 import type { StepOptions } from '../progress/step-options.js';
-import { readSchemaFile, writeSchemaFile } from '../schema/io.js';
 import { Schema } from '../schema/schema.js';
 import type { PipelineState } from '../state/state.js';
 import type { StepProgress } from '../progress/step-options.js';
@@ -26,6 +25,7 @@ import { createMonitor, type ProgressMonitor } from '../progress/monitor.js';
 import { getActive, setActive } from './active.js';
 import { namingConvention, type NamingConvention } from './naming.js';
 import type { PackageState } from '../storage/package-state.js';
+import { exportSchemas, initialSchema, lazySqlClient, type SqlClient } from './schema-files.js';
 import { checkIsDirectory, checkLoaderFileFormat, restoreDestination, storableOptions } from './checks.js';
 import { defaultPipelineName, defaultPipelinesDir, devModeSuffix, parsePipelineOptions, parseRunOptions, type PipelineOptions, type RunOptions } from './options.js';
 import { readTrace, writeTrace, type PipelineTrace, type StepTrace } from './trace.js';
@@ -38,11 +38,7 @@ export type { NormalizeInfo } from '../normalize/step.js';
 export type { LoadPackageInfo, PendingPackageInfo } from '../storage/package-info.js';
 export type { StepOptions, StepProgress } from '../progress/step-options.js';
 
-/** A query handle on the pipeline's dataset. */
-export interface SqlClient {
-  query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
-  close(): Promise<void>;
-}
+export type { SqlClient } from './schema-files.js';
 
 /**
  * A pipeline moves data from TypeScript into a destination dataset through load packages
@@ -120,7 +116,7 @@ export class Pipeline {
         const info = await this.normalizeAndLoad();
         this.raiseOnFailedJobs(info);
         if (earlier) info.loadPackages.unshift(...earlier.loadPackages);
-        await this.exportSchemas();
+        await exportSchemas(this.wd, this.opts.exportSchemaPath);
         return info;
       } finally {
         this.endTrace();
@@ -141,7 +137,7 @@ export class Pipeline {
     return this.exclusive(() =>
       this.traced(async () => {
         const info = await this.step('load', () => this.doLoad(stepOptions));
-        await this.exportSchemas();
+        await exportSchemas(this.wd, this.opts.exportSchemaPath);
         return info;
       }),
     );
@@ -198,7 +194,7 @@ export class Pipeline {
     return namingConvention(this.newClient().capabilities.maxIdentifierLength);
   }
 
-  /** `package_state.json` of a package in any stage: its state to commit, refresh plan, counts. */
+  /** The package state of a package in any stage: its state to commit, refresh plan, counts. */
   getLoadPackageState(loadId: string): PackageState {
     const stage = this.wd.storage.findStage(loadId);
     if (!stage) throw new HaulError('UnknownLoadId', `pipeline "${this.pipelineName}" has no load package ${loadId}; list them with listCompletedLoadPackages()`);
@@ -369,22 +365,7 @@ export class Pipeline {
 
   /** A client that queries the dataset (open until `close()`). */
   sqlClient(): SqlClient {
-    const client = this.newClient();
-    let opened: Promise<void> | undefined;
-    return {
-      query: async <T,>(sql: string, params?: unknown[]) => {
-        try {
-          opened ??= client.open();
-          await opened;
-          return await client.query<T>(sql, params);
-        } catch (e) {
-          throw redactError(e);
-        }
-      },
-      close: async () => {
-        if (opened) await client.close();
-      },
-    };
+    return lazySqlClient(this.newClient());
   }
 
   // ---- steps: the step modules do the work; the facade wires context, lock, trace, progress ----
@@ -399,7 +380,7 @@ export class Pipeline {
       supportedWriteDispositions: capabilities.supportedWriteDispositions,
       unsupportedWriteDispositionAdvice: capabilities.unsupportedWriteDispositionAdvice,
       maxIdentifierLength: capabilities.maxIdentifierLength,
-      initialSchema: (name: string) => this.initialSchema(name),
+      initialSchema: (name: string) => initialSchema(name, this.opts.importSchemaPath),
     };
     return extractStep(ctx, { data, hints, schemaName, refresh: refresh ?? this.opts.refresh, loaderFileFormat }, { ...stepOptions, onProgress: this.progressSink(stepOptions.onProgress) });
   }
@@ -439,30 +420,7 @@ export class Pipeline {
     return newDestinationClient(this.loadContext());
   }
 
-  private async initialSchema(name: string): Promise<Schema> {
-    if (this.opts.importSchemaPath) {
-      for (const ext of ['.schema.yaml', '.schema.yml', '.schema.json', '.yaml', '.yml', '.json']) {
-        const p = join(this.opts.importSchemaPath, name + ext);
-        if (existsSync(p)) {
-          const s = await readSchemaFile(p);
-          s.name = name;
-          s.bumpVersion();
-          return s;
-        }
-      }
-    }
-    return new Schema(name);
-  }
 
-  private async exportSchemas(): Promise<void> {
-    if (!this.opts.exportSchemaPath) return;
-    const { mkdir } = await import('node:fs/promises');
-    await mkdir(this.opts.exportSchemaPath, { recursive: true });
-    for (const name of this.schemaNames) {
-      const s = this.wd.readSchema(name);
-      if (s) await writeSchemaFile(join(this.opts.exportSchemaPath, `${name}.schema.yaml`), s);
-    }
-  }
 
   private emptyLoadInfo(): LoadInfo {
     return emptyLoadInfo(this.loadContext());
