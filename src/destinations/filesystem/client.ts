@@ -9,7 +9,7 @@ import { SqlDatasetReader } from '../sql/dataset-reader.js';
 import { LOADS_TABLE_SCHEMA, STATE_TABLE_SCHEMA, VERSION_TABLE_SCHEMA } from '../sql/system-tables.js';
 import type { DatasetReader, DestinationCapabilities, DestinationClient, JobFile, StoredStateRow, TableChainJob } from '../types.js';
 import type { Layout } from './layout.js';
-import { joinPath, type FileStorage } from './storage.js';
+import { joinPath, type FileStorage } from '../../common/file-storage.js';
 import {
   INIT_FILE,
   JOB_MARKERS_DIR,

@@ -7,8 +7,8 @@ import { registerDestination } from '../registry.js';
 import type { DestinationCapabilities, DestinationFactory } from '../types.js';
 import { FILESYSTEM_MERGE_ADVICE, FilesystemClient } from './client.js';
 import { DEFAULT_LAYOUT, Layout } from './layout.js';
-import { LocalFileStorage } from './local-storage.js';
-import type { FileStorage } from './storage.js';
+import { storageForBucketUrl } from '../../common/bucket-url.js';
+import type { FileStorage } from '../../common/file-storage.js';
 
 export interface FilesystemOptions {
   /**
@@ -37,21 +37,7 @@ export const FILESYSTEM_CAPABILITIES: DestinationCapabilities = {
 
 /** A bucket URL -> the storage driver for its scheme (only local paths and file:// so far). */
 export function storageFor(bucketUrl: string): FileStorage {
-  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(bucketUrl)?.[1]?.toLowerCase();
-  if (scheme === undefined) return new LocalFileStorage(resolve(bucketUrl), resolve(bucketUrl));
-  if (scheme === 'file') {
-    let path: string;
-    try {
-      path = fileURLToPath(bucketUrl);
-    } catch (err) {
-      throw new InvalidOptionsError('filesystem destination bucketUrl', `${bucketUrl} is not a valid file:// URL (${(err as Error).message}); use file:///absolute/path or a plain path`);
-    }
-    return new LocalFileStorage(path, bucketUrl);
-  }
-  throw new InvalidOptionsError(
-    'filesystem destination bucketUrl',
-    `${scheme}:// buckets are not supported yet (only local paths and file:// URLs); mount the bucket locally, or see src/destinations/README.md for what an object-store driver needs`,
-  );
+  return storageForBucketUrl(bucketUrl, 'filesystem destination bucketUrl');
 }
 
 const optionsSchema = z

@@ -1,5 +1,5 @@
 import { LOADS_TABLE, STATE_TABLE, VERSION_TABLE } from '../../schema/system.js';
-import { joinPath } from './storage.js';
+import { joinPath } from '../../common/file-storage.js';
 
 /**
  * Where the filesystem destination keeps dlt's system tables, as dlt's filesystem destination

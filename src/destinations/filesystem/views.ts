@@ -2,8 +2,8 @@ import type { ColumnSchema } from '../../schema/types.js';
 import { DuckDBSqlClient } from '../duckdb/connection.js';
 import { DuckDBDialect } from '../duckdb/dialect.js';
 import { quoteStringLiteralStandard } from '../sql/dialect.js';
-import type { FileStorage } from './storage.js';
-import { joinPath } from './storage.js';
+import type { FileStorage } from '../../common/file-storage.js';
+import { joinPath } from '../../common/file-storage.js';
 import { JOB_MARKERS_DIR } from './system-files.js';
 
 /** Job file formats the views read, by file extension. */

@@ -1,7 +1,11 @@
+import type { Readable } from 'node:stream';
+
 /**
- * Where the filesystem destination keeps its files. Paths are relative to the bucket root and
- * use `/`. The client only ever uses these operations, so an object store (S3, GCS, Azure) is
- * one more implementation of this interface (see destinations/README.md for what it needs).
+ * A bucket of files: what the filesystem destination writes and the filesystem source reads.
+ * Paths are relative to the bucket root and use `/`. Both only ever use these operations, so
+ * an object store (S3, GCS, Azure) is one more implementation of this interface (see
+ * destinations/README.md for what it needs). It lives in common/ because a source must not
+ * import a destination (docs/decisions.md).
  */
 export interface FileStorage {
   /** The bucket as the user named it (a path or URL without credentials), for messages. */
@@ -18,6 +22,10 @@ export interface FileStorage {
   exists(path: string): Promise<boolean>;
   /** Files below `dir` (recursive), as paths relative to the bucket root, sorted. Temp files are never listed. */
   listFiles(dir: string): Promise<string[]>;
+  /** Like listFiles, with each file's size and modification time (one stat or listing entry per file). */
+  listFileInfos(dir: string): Promise<FileInfo[]>;
+  /** A stream of the file's bytes; rejects with the storage's error (ENOENT, EACCES) when it cannot be opened. */
+  openRead(path: string): Promise<Readable>;
   /** Names of the folders directly in `dir` (a missing `dir` has none). */
   listDirs(dir: string): Promise<string[]>;
   /** Deletes one file (missing is fine). */
@@ -35,4 +43,11 @@ export interface FileStorage {
 /** Joins bucket-relative path parts with `/`, ignoring empty parts. */
 export function joinPath(...parts: string[]): string {
   return parts.filter((p) => p !== '').join('/');
+}
+
+/** A file in a listing: its bucket-relative path, size and last modification time. */
+export interface FileInfo {
+  path: string;
+  size: number;
+  modified: Date;
 }

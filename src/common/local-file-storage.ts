@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { copyFile, mkdir, open, readdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import type { FileStorage } from './storage.js';
+import type { Readable } from 'node:stream';
+import type { FileInfo, FileStorage } from './file-storage.js';
 
 /** Temp files start with this; listings skip them, so a crash mid-write leaves nothing visible. */
 export const TEMP_PREFIX = '.haul-tmp-';
@@ -107,6 +109,29 @@ export class LocalFileStorage implements FileStorage {
     };
     await walk(dir);
     return out.sort();
+  }
+
+  async listFileInfos(dir: string): Promise<FileInfo[]> {
+    const out: FileInfo[] = [];
+    for (const path of await this.listFiles(dir)) {
+      try {
+        const st = await stat(this.abs(path));
+        out.push({ path, size: st.size, modified: st.mtime });
+      } catch (err) {
+        if (!isMissing(err)) throw err; // deleted between listing and stat: not there any more
+      }
+    }
+    return out;
+  }
+
+  async openRead(path: string): Promise<Readable> {
+    const stream = createReadStream(this.abs(path));
+    // Surface open errors (missing, no permission) as a rejection, not a later 'error' event.
+    await new Promise<void>((resolve, reject) => {
+      stream.once('open', () => resolve());
+      stream.once('error', reject);
+    });
+    return stream;
   }
 
   async listDirs(dir: string): Promise<string[]> {
