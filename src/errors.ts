@@ -253,3 +253,17 @@ export class SourceTableNotFoundError extends HaulError {
     );
   }
 }
+
+/** The filesystem source's bucket (folder) does not exist. */
+export class SourceBucketNotFoundError extends HaulError {
+  constructor(readonly bucket: string) {
+    super('SourceBucketNotFound', `the filesystem source's bucket ${bucket} does not exist or is not a folder; fix bucketUrl (or sources.filesystem.bucket_url) or create the folder`);
+  }
+}
+
+/** A file listed by the filesystem source could not be read or parsed. */
+export class SourceFileUnreadableError extends HaulError {
+  constructor(readonly file: string, reason: string, advice = 'check that the file exists, is readable and is in the format of the reader') {
+    super('SourceFileUnreadable', `cannot read ${file}: ${reason}; ${advice}`);
+  }
+}

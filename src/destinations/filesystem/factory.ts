@@ -1,5 +1,4 @@
 import { isAbsolute, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { config } from '../../config/index.js';
 import { InvalidOptionsError } from '../../errors.js';

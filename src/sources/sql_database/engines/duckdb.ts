@@ -4,7 +4,7 @@
  * Values: BIGINT as number (bigint past 2^53), DECIMAL exact text, DATE/TIME text,
  * timestamps as UTC ISO strings (microseconds kept), JSON columns parsed, BLOB bytes.
  */
-import { DuckDBInstance, DuckDBTypeId, JSDuckDBValueConverter, type DuckDBConnection, type DuckDBValue, type DuckDBValueConverter, type JS } from '@duckdb/node-api';
+import { DuckDBInstance, DuckDBTypeId, JSDuckDBValueConverter, type DuckDBConnection, type DuckDBResult, type DuckDBValue, type DuckDBValueConverter, type JS } from '@duckdb/node-api';
 import type { SqlCredentials } from '../credentials.js';
 import { credentialsLocation } from '../credentials.js';
 import { SourceDatabaseNotFoundError } from '../connect-errors.js';
@@ -53,6 +53,24 @@ const toHaulValue: DuckDBValueConverter<unknown> = (value, type, converter) => {
       return JSDuckDBValueConverter(value as DuckDBValue, type, converter as DuckDBValueConverter<JS>);
   }
 };
+
+/** Rows of a streaming DuckDB result as haul values, gathered in pages of `chunkSize`. */
+export async function* duckdbRowConverter(result: DuckDBResult, chunkSize: number): AsyncIterable<Record<string, unknown>[]> {
+  // The JSON alias is on the result's column type, not on the vectors the converter sees.
+  const jsonColumns = result.columnNames().filter((_, i) => result.columnType(i).alias === 'JSON');
+  let chunk: Record<string, unknown>[] = [];
+  for await (const rows of result.yieldConvertedRowObjects(toHaulValue)) {
+    for (const row of rows) {
+      for (const k of jsonColumns) if (typeof row[k] === 'string') row[k] = parseJson(row[k] as string);
+      chunk.push(row);
+      if (chunk.length >= chunkSize) {
+        yield chunk;
+        chunk = [];
+      }
+    }
+  }
+  if (chunk.length > 0) yield chunk;
+}
 
 function parseJson(text: string): unknown {
   try {
@@ -132,21 +150,7 @@ class DuckdbEngine implements SqlEngine {
   }
 
   async *streamRows(sql: string, params: unknown[], chunkSize: number): AsyncIterable<Record<string, unknown>[]> {
-    const result = await this.conn.stream(sql, params as DuckDBValue[]);
-    // The JSON alias is on the result's column type, not on the vectors the converter sees.
-    const jsonColumns = result.columnNames().filter((_, i) => result.columnType(i).alias === 'JSON');
-    let chunk: Record<string, unknown>[] = [];
-    for await (const rows of result.yieldConvertedRowObjects(toHaulValue)) {
-      for (const row of rows) {
-        for (const k of jsonColumns) if (typeof row[k] === 'string') row[k] = parseJson(row[k] as string);
-        chunk.push(row);
-        if (chunk.length >= chunkSize) {
-          yield chunk;
-          chunk = [];
-        }
-      }
-    }
-    if (chunk.length > 0) yield chunk;
+    yield* duckdbRowConverter(await this.conn.stream(sql, params as DuckDBValue[]), chunkSize);
   }
 
   async close(): Promise<void> {

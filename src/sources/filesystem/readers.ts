@@ -1,0 +1,179 @@
+/**
+ * dlt's filesystem readers as transformers: pipe `filesystemSource(...)` into `readJsonl()`,
+ * `readCsv()` or `readParquet()` and each listed file's rows stream out in pages of
+ * `chunkSize`. JSONL is read line by line, CSV by the streaming parser of csv.ts, parquet
+ * through DuckDB in vector chunks: memory stays flat whatever the file size.
+ */
+import { DuckDBInstance, type DuckDBValue } from '@duckdb/node-api';
+import { createInterface } from 'node:readline';
+import { Readable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { createGunzip } from 'node:zlib';
+import { dirname, basename } from 'node:path';
+import { LocalFileStorage } from '../../common/local-file-storage.js';
+import { HaulError, InvalidOptionsError, SourceFileUnreadableError } from '../../errors.js';
+import { transformer, type Resource, type ResourceOptions } from '../../extract/resource.js';
+import { duckdbRowConverter } from '../sql_database/engines/duckdb.js';
+import { CsvRecordParser, PANDAS_NA_VALUES, typeChunk, type CsvParseOptions } from './csv.js';
+import type { FileItem } from './file-item.js';
+
+type Rows = Record<string, unknown>[];
+
+export interface ReaderOptions extends Omit<ResourceOptions, 'incremental'> {
+  /** Rows per yielded page (default 10,000). */
+  chunkSize?: number;
+}
+
+export interface ReadCsvOptions extends ReaderOptions, CsvParseOptions {
+  /** Text encoding of the files (default utf-8). */
+  encoding?: BufferEncoding;
+  /** Strings read as null (default: pandas' list, e.g. '', 'NULL', 'NA', 'NaN', 'null'). */
+  naValues?: string[];
+  /** Type each chunk's columns as pandas does (default true); false keeps every value a string. */
+  inferTypes?: boolean;
+}
+
+const DEFAULT_CHUNK_SIZE = 10_000;
+
+/** Reads each file as JSON lines (`.gz` files decompressed); one object per non-empty line. */
+export function readJsonl(options: ReaderOptions = {}): Resource<Rows> {
+  const chunkSize = chunkSizeOf(options);
+  return reader('read_jsonl', options, async function* (file) {
+    let page: Rows = [];
+    let lineNo = 0;
+    const lines = createInterface({ input: await openText(file), crlfDelay: Infinity });
+    for await (const line of lines) {
+      lineNo++;
+      if (line.trim() === '') continue;
+      try {
+        page.push(JSON.parse(line) as Record<string, unknown>);
+      } catch (err) {
+        lines.close();
+        throw new SourceFileUnreadableError(`${file.file_url} line ${lineNo}`, `not JSON (${(err as Error).message})`, 'fix the line or filter the file out with fileGlob');
+      }
+      if (page.length >= chunkSize) {
+        yield page;
+        page = [];
+      }
+    }
+    if (page.length > 0) yield page;
+  });
+}
+
+/** Reads each file as CSV with a header line; values typed per chunk as pandas does (see csv.ts). */
+export function readCsv(options: ReadCsvOptions = {}): Resource<Rows> {
+  const chunkSize = chunkSizeOf(options);
+  const { delimiter, quoteChar, encoding, naValues, inferTypes, ...rest } = options;
+  let parserOptions: CsvParseOptions;
+  try {
+    parserOptions = { delimiter, quoteChar };
+    new CsvRecordParser(parserOptions);
+  } catch (err) {
+    throw new InvalidOptionsError('readCsv', (err as Error).message);
+  }
+  const na = new Set(naValues ?? PANDAS_NA_VALUES);
+  return reader('read_csv', { ...rest }, async function* (file) {
+    const parser = new CsvRecordParser(parserOptions);
+    let header: string[] | undefined;
+    let records: string[][] = [];
+    const take = function* (recs: string[][]): Generator<Rows> {
+      for (const r of recs) {
+        if (!header) {
+          header = dedupeHeader(r);
+          continue;
+        }
+        records.push(r);
+        if (records.length >= chunkSize) {
+          yield typeChunk(header, records, na, inferTypes ?? true);
+          records = [];
+        }
+      }
+    };
+    const input = await openText(file);
+    input.setEncoding(encoding ?? 'utf8');
+    try {
+      for await (const text of input) yield* take(parser.push(text as string));
+      yield* take(parser.end());
+    } catch (err) {
+      if (err instanceof HaulError) throw err;
+      throw new SourceFileUnreadableError(file.file_url, (err as Error).message, 'check that it is CSV with a header line and the right delimiter/quoteChar');
+    }
+    if (header && records.length > 0) yield typeChunk(header, records, na, inferTypes ?? true);
+  });
+}
+
+/** Reads each parquet file through DuckDB, in chunks of rows. */
+export function readParquet(options: ReaderOptions = {}): Resource<Rows> {
+  const chunkSize = chunkSizeOf(options);
+  return reader('read_parquet', options, async function* (file) {
+    const path = localPath(file);
+    const instance = await DuckDBInstance.create(':memory:');
+    const conn = await instance.connect();
+    try {
+      let result;
+      try {
+        result = await conn.stream('SELECT * FROM read_parquet($1)', [path as DuckDBValue]);
+      } catch (err) {
+        throw new SourceFileUnreadableError(file.file_url, (err as Error).message.split('\n')[0]!, 'check that it is a parquet file');
+      }
+      yield* duckdbRowConverter(result, chunkSize);
+    } finally {
+      conn.closeSync();
+      instance.closeSync();
+    }
+  });
+}
+
+/** A transformer reading every file of each FileItem page its parent yields. */
+function reader(defaultName: string, options: ReaderOptions, read: (file: FileItem) => AsyncIterable<Rows>): Resource<Rows> {
+  const { chunkSize: _c, ...resourceOptions } = options;
+  void _c;
+  const name = resourceOptions.name ?? defaultName;
+  async function* readFiles(items: FileItem[] | FileItem): AsyncIterable<Rows> {
+    for (const file of Array.isArray(items) ? items : [items]) {
+      if (!file || typeof file.file_url !== 'string') throw new InvalidOptionsError(`transformer "${name}"`, 'expects FileItems: pipe filesystemSource(...) into it');
+      yield* read(file);
+    }
+  }
+  return transformer<FileItem[] | FileItem, Rows>(readFiles, { ...resourceOptions, name });
+}
+
+function chunkSizeOf(options: ReaderOptions): number {
+  const n = options.chunkSize ?? DEFAULT_CHUNK_SIZE;
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidOptionsError('reader chunkSize', 'must be a positive integer');
+  return n;
+}
+
+function localPath(file: FileItem): string {
+  if (!file.file_url.startsWith('file:')) throw new InvalidOptionsError(`file ${file.file_url}`, 'only local files (file://) can be read so far');
+  return fileURLToPath(file.file_url);
+}
+
+/** The file's bytes (gunzipped for `.gz`), opened through the storage so open errors are typed. */
+async function openText(file: FileItem): Promise<Readable> {
+  const path = localPath(file);
+  const storage = new LocalFileStorage(dirname(path), file.file_url);
+  let stream: Readable;
+  try {
+    stream = await storage.openRead(basename(path));
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new SourceFileUnreadableError(file.file_url, code === 'ENOENT' ? 'the file no longer exists' : (err as Error).message);
+  }
+  if (file.encoding === 'gzip' || /\.gz$/i.test(path)) {
+    const gunzip = createGunzip();
+    stream.on('error', (e) => gunzip.destroy(e));
+    return stream.pipe(gunzip);
+  }
+  return stream;
+}
+
+/** Duplicate header names get `.1`, `.2` as pandas does (mangle_dupe_cols). */
+function dedupeHeader(names: string[]): string[] {
+  const seen = new Map<string, number>();
+  return names.map((n) => {
+    const k = seen.get(n);
+    seen.set(n, (k ?? 0) + 1);
+    return k === undefined ? n : `${n}.${k}`;
+  });
+}
