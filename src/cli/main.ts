@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 /**
- * The `haul` command. Command groups: `pipeline` (./pipeline.ts: inspect and repair working
- * dirs) and the durable ones (./temporal.ts: worker, schedule, temporal; loaded only when
- * the command line is not a `pipeline` command).
+ * The `haul` command. Command groups: `init` (./init.ts: a new pipeline project), `pipeline`
+ * (./pipeline.ts: inspect and repair working dirs) and the durable ones (./temporal.ts:
+ * worker, schedule, temporal; loaded only when the command is not `pipeline` or `init`).
  *
  * Exit codes: 0 ok, 1 failure (one line on stderr, no stack trace; HAUL_DEBUG=1 adds it),
  * 2 usage (unknown command or option, missing argument). Everything printed is redacted.
@@ -15,6 +15,7 @@ import { Command, CommanderError } from 'commander';
 import { redact, registerSecret } from '../config/redact.js';
 import { SECRET_KEY_RE } from '../config/redact.js';
 import { errorLine, CliError } from './output.js';
+import { registerInitCommand } from './init.js';
 import { PIPELINE_OPERATIONS, registerPipelineCommands } from './pipeline.js';
 
 function packageVersion(): string {
@@ -42,6 +43,7 @@ export async function haulProgram(opts: { pipelineOnly?: boolean } = {}): Promis
     .enablePositionalOptions()
     .showSuggestionAfterError(true);
   registerPipelineCommands(program);
+  registerInitCommand(program);
   if (!opts.pipelineOnly) {
     const { registerTemporalCommands } = await import('./temporal.js');
     registerTemporalCommands(program);
@@ -98,7 +100,7 @@ export async function runCli(argv: string[] = process.argv): Promise<number> {
   try {
     const args = normalizeArgv(argv.slice(2));
     // `haul pipeline ...` never needs the Temporal SDK (about a second to load).
-    const program = await haulProgram({ pipelineOnly: args[0] === 'pipeline' });
+    const program = await haulProgram({ pipelineOnly: args[0] === 'pipeline' || args[0] === 'init' });
     await program.parseAsync([argv[0] ?? 'node', argv[1] ?? 'haul', ...args]);
     return 0;
   } catch (e) {
