@@ -1,0 +1,75 @@
+/**
+ * `npm run bench:fs`: rows/s and peak RSS of filesystemSource() + readJsonl() / readParquet()
+ * reading one file of BENCH_ROWS rows (default 1,000,000) into a DuckDB file, per step and
+ * end to end. The files are written first (parquet by DuckDB). Nothing here asserts timings.
+ */
+import { createWriteStream, mkdirSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { duckdb, filesystemSource, pipeline, readJsonl, readParquet, type Resource } from '../src/index.js';
+
+const rows = Number(process.env.BENCH_ROWS ?? 1_000_000);
+const out = resolve(process.env.BENCH_DIR ?? 'bench/out-fs');
+rmSync(out, { recursive: true, force: true });
+mkdirSync(join(out, 'files'), { recursive: true });
+
+// the same 8 columns in both files
+const jsonl = createWriteStream(join(out, 'files', 'users.jsonl'));
+for (let i = 1; i <= rows; i++) {
+  const line = JSON.stringify({ id: i, name: `user ${i}`, email: `user${i}@example.com`, age: 18 + (i % 60), score: (i % 1000) / 7, active: i % 3 !== 0, created_at: new Date(Date.UTC(2024, 0, 1) + i * 1000).toISOString(), category: ['books', 'games', 'music'][i % 3] });
+  if (!jsonl.write(line + '\n')) await new Promise<void>((r) => jsonl.once('drain', () => r()));
+}
+await new Promise<void>((r) => jsonl.end(() => r()));
+{
+  const db = await DuckDBInstance.create(':memory:');
+  const c = await db.connect();
+  await c.run(`COPY (SELECT i AS id, 'user ' || i AS name, 'user' || i || '@example.com' AS email, 18 + i % 60 AS age, (i % 1000) / 7.0 AS score,
+    i % 3 <> 0 AS active, TIMESTAMPTZ '2024-01-01 00:00:00+00' + i * INTERVAL 1 SECOND AS created_at, ['books','games','music'][1 + i % 3] AS category
+    FROM range(1, ${rows + 1}) t(i)) TO '${join(out, 'files', 'users.parquet')}' (FORMAT parquet)`);
+  c.closeSync();
+  db.closeSync();
+}
+
+let stepPeak = 0;
+const sampler = setInterval(() => (stepPeak = Math.max(stepPeak, process.memoryUsage.rss())), 50);
+const takeStepPeak = () => {
+  const p = Math.max(stepPeak, process.memoryUsage.rss());
+  stepPeak = 0;
+  return p;
+};
+const mb = (b: number) => (b / 1024 / 1024).toFixed(0);
+const rate = (ms: number) => Math.round((rows / ms) * 1000).toLocaleString('en-US');
+
+async function bench(label: string, data: Resource): Promise<void> {
+  const p = pipeline({ pipelineName: `bench_fs_${label}`, pipelinesDir: join(out, 'pipelines'), destination: duckdb({ path: join(out, `${label}.duckdb`) }), datasetName: 'bench_fs_data' });
+  takeStepPeak();
+  const t0 = performance.now();
+  await p.extract(data);
+  const t1 = performance.now();
+  const rssExtract = takeStepPeak();
+  await p.normalize();
+  const t2 = performance.now();
+  const rssNormalize = takeStepPeak();
+  await p.load();
+  const t3 = performance.now();
+  const rssLoad = takeStepPeak();
+  const sql = p.sqlClient();
+  const check = await sql.query<{ n: bigint | number }>(`SELECT count(*) AS n FROM ${data.name}`);
+  await sql.close();
+  if (Number(check[0]!.n) !== rows) throw new Error(`expected ${rows} rows in ${data.name}, found ${check[0]!.n}`);
+  console.log(
+    [
+      `haul bench:fs ${label}: ${rows.toLocaleString('en-US')} rows from one file into DuckDB`,
+      `  extract    ${((t1 - t0) / 1000).toFixed(2)} s  ${rate(t1 - t0)} rows/s  (peak RSS ${mb(rssExtract)} MB)`,
+      `  normalize  ${((t2 - t1) / 1000).toFixed(2)} s  ${rate(t2 - t1)} rows/s  (peak RSS ${mb(rssNormalize)} MB)`,
+      `  load       ${((t3 - t2) / 1000).toFixed(2)} s  ${rate(t3 - t2)} rows/s  (peak RSS ${mb(rssLoad)} MB)`,
+      `  end to end ${((t3 - t0) / 1000).toFixed(2)} s  ${rate(t3 - t0)} rows/s`,
+    ].join('\n'),
+  );
+}
+
+const bucketUrl = join(out, 'files');
+await bench('jsonl', filesystemSource({ bucketUrl, fileGlob: '*.jsonl' }).pipeTo(readJsonl()));
+await bench('parquet', filesystemSource({ bucketUrl, fileGlob: '*.parquet' }).pipeTo(readParquet()));
+clearInterval(sampler);
+console.log(`  peak RSS (whole process) ${mb(process.resourceUsage().maxRSS * 1024)} MB`);
