@@ -126,6 +126,18 @@ describe('haul init', () => {
     ]);
   });
 
+  it('every source template typechecks against the package (rest_api is not run: it calls a public API)', () => {
+    const dir = project('all');
+    for (const [s, d] of [['empty', 'duckdb'], ['rest_api', 'postgres'], ['sql_database', 'filesystem'], ['filesystem', 'postgres']]) expect(haul(dir, ['init', s!, d!]).status).toBe(0);
+    expect(readdirSync(dir).filter((f) => f.endsWith('.ts')).sort()).toEqual(['empty_pipeline.ts', 'filesystem_pipeline.ts', 'rest_api_pipeline.ts', 'sql_database_pipeline.ts']);
+    // sections merged, none twice
+    const secrets = readFileSync(join(dir, '.dlt', 'secrets.toml'), 'utf8');
+    for (const section of ['[sources.rest_api]', '[sources.sql_database]', '[destination.postgres]']) expect(secrets.split(section).length, section).toBe(2);
+    const tsc = spawnSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(dir, 'tsconfig.json')], { encoding: 'utf8' });
+    expect(tsc.stdout + tsc.stderr).toBe('');
+    expect(tsc.status).toBe(0);
+  });
+
   it('empty filesystem: the template script loads its rows into the filesystem destination', () => {
     const dir = project('empty');
     expect(haul(dir, ['init', 'empty', 'filesystem']).status).toBe(0);
