@@ -151,11 +151,19 @@ describe('readers', () => {
     expect(await query(pages, 'SELECT count(*)::INT AS n FROM read_csv')).toEqual([{ n: 15_000 }]);
   });
 
-  it('a broken line is a typed error naming the file and line', async () => {
+  it('a broken JSON line, an unclosed CSV quote, a file that is not parquet: typed errors naming the file', async () => {
     const root = bucket('broken', { 'bad.jsonl': '{"id":1}\n{"id":\n' });
     const err = await failure(testPipeline(dir, 'broken').run(filesystemSource({ bucketUrl: root }).pipeTo(readJsonl())));
     expect(err).toBeInstanceOf(SourceFileUnreadableError);
     expect((err as Error).message).toContain(`${pathToFileURL(join(root, 'bad.jsonl')).href} line 2`);
+
+    const other = bucket('broken_other', { 'bad.csv': 'a,b\n1,"never closed\n', 'fake.parquet': 'not parquet' });
+    const csvErr = await failure(testPipeline(dir, 'broken_csv').run(filesystemSource({ bucketUrl: other, fileGlob: '*.csv' }).pipeTo(readCsv())));
+    expect(csvErr).toBeInstanceOf(SourceFileUnreadableError);
+    expect((csvErr as Error).message).toMatch(new RegExp(`${pathToFileURL(join(other, 'bad.csv')).href}: .*quote is not closed`));
+    const pqErr = await failure(testPipeline(dir, 'broken_pq').run(filesystemSource({ bucketUrl: other, fileGlob: '*.parquet' }).pipeTo(readParquet())));
+    expect(pqErr).toBeInstanceOf(SourceFileUnreadableError);
+    expect((pqErr as Error).message).toContain(pathToFileURL(join(other, 'fake.parquet')).href);
   });
 });
 

@@ -110,13 +110,12 @@ export function readParquet(options: ReaderOptions = {}): Resource<Rows> {
     const instance = await DuckDBInstance.create(':memory:');
     const conn = await instance.connect();
     try {
-      let result;
       try {
-        result = await conn.stream('SELECT * FROM read_parquet($1)', [path as DuckDBValue]);
+        yield* duckdbRowConverter(await conn.stream('SELECT * FROM read_parquet($1)', [path as DuckDBValue]), chunkSize);
       } catch (err) {
-        throw new SourceFileUnreadableError(file.file_url, (err as Error).message.split('\n')[0]!, 'check that it is a parquet file');
+        // DuckDB's message names the file already; say which one in our words and what to do.
+        throw new SourceFileUnreadableError(file.file_url, (err as Error).message.split('\n')[0]!, 'check that it is a whole parquet file');
       }
-      yield* duckdbRowConverter(result, chunkSize);
     } finally {
       conn.closeSync();
       instance.closeSync();
