@@ -13,7 +13,7 @@ import { dirname, basename } from 'node:path';
 import { LocalFileStorage } from '../../common/local-file-storage.js';
 import { HaulError, InvalidOptionsError, SourceFileUnreadableError } from '../../errors.js';
 import { transformer, type Resource, type ResourceOptions } from '../../extract/resource.js';
-import { duckdbRowConverter } from '../sql_database/engines/duckdb.js';
+import { duckdbRowPages } from '../duckdb-rows.js';
 import { CsvRecordParser, PANDAS_NA_VALUES, typeChunk, type CsvParseOptions } from './csv.js';
 import type { FileItem } from './file-item.js';
 
@@ -111,7 +111,7 @@ export function readParquet(options: ReaderOptions = {}): Resource<Rows> {
     const conn = await instance.connect();
     try {
       try {
-        yield* duckdbRowConverter(await conn.stream('SELECT * FROM read_parquet($1)', [path as DuckDBValue]), chunkSize);
+        yield* duckdbRowPages(await conn.stream('SELECT * FROM read_parquet($1)', [path as DuckDBValue]), chunkSize);
       } catch (err) {
         // DuckDB's message names the file already; say which one in our words and what to do.
         throw new SourceFileUnreadableError(file.file_url, (err as Error).message.split('\n')[0]!, 'check that it is a whole parquet file');
