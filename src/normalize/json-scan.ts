@@ -7,19 +7,19 @@ import { MAX_EXPONENT_DIGITS, MAX_NUMBER_CHARS } from './values.js';
  * then goes to JSON.parse on the object path, which decides).
  */
 
-export const QUOTE = 34;
-export const BSLASH = 92;
-export const COLON = 58;
-export const COMMA = 44;
-export const LBRACE = 123;
-export const RBRACE = 125;
-export const LBRACK = 91;
-export const RBRACK = 93;
-export const MINUS = 45;
-export const PLUS = 43;
-export const DOT = 46;
-export const D0 = 48;
-export const D9 = 57;
+const QUOTE = 34;
+const BSLASH = 92;
+const COLON = 58;
+const COMMA = 44;
+const LBRACE = 123;
+const RBRACE = 125;
+const LBRACK = 91;
+const RBRACK = 93;
+const MINUS = 45;
+const PLUS = 43;
+const DOT = 46;
+const D0 = 48;
+const D9 = 57;
 
 /** The first position at or after p that is not JSON whitespace. */
 export function skipWs(b: Uint8Array, p: number, end: number): number {
