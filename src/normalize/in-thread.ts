@@ -30,7 +30,7 @@ export async function normalizeInThread(opts: NormalizeOptions & { inputs: Input
   });
   const bytes = new BytePath(ids, opts.loadId, internal.fastPath !== false);
   const files = new TableFiles(opts.outDir, opts.nextFileId, opts.maxFileBytes);
-  const tables = plans.tables.values.bind(plans.tables);
+  const tables = () => plans.tables.values();
   const { signal, onProgress } = opts;
   const reader = new ByteChunkReader();
   try {
