@@ -1,7 +1,7 @@
 import { redact } from '../config/redact.js';
 import * as errors from '../errors.js';
 import type { StoredSchema } from '../schema/types.js';
-import type { CreatedColumn, InputSlice } from './normalize-files.js';
+import type { CreatedColumn, InputSlice } from './types.js';
 
 /** What the main thread hands a normalize worker (as `workerData`). */
 export interface WorkerInput {

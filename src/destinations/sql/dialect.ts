@@ -43,8 +43,9 @@ export interface SqlClient extends SqlExecutor {
 }
 
 /**
- * What differs between SQL databases. The generic job code (sql/job-client.ts) builds every
- * statement from these pieces, so a new SQL destination only supplies a dialect and a client.
+ * What differs between SQL databases. The generic job code (sql/job-client.ts, catalog.ts,
+ * job-loader.ts, merge.ts) builds every statement from these pieces, so a new SQL
+ * destination only supplies a dialect and a client.
  */
 export interface SqlDialect {
   readonly name: string;
