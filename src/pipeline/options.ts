@@ -20,6 +20,11 @@ export interface PipelineOptions {
   pipelinesDir?: string;
   /** A registered destination's name (`'duckdb'`, `'postgres'`, ...) or a factory such as `duckdb({ path })`. */
   destination?: string | DestinationFactory;
+  /**
+   * dlt's staging destination: `'filesystem'` or `filesystem({ bucketUrl })`. Job files are put
+   * in that bucket first and the destination bulk-loads them from there.
+   */
+  staging?: string | DestinationFactory;
   /** Default: `<pipelineName>_dataset`. */
   datasetName?: string;
   /** A fresh dataset (datetime suffix) and a wiped working dir on every start. */
@@ -65,6 +70,7 @@ const pipelineOptionsSchema = z
     pipelineName: identifierish.optional(),
     pipelinesDir: z.string().min(1).optional(),
     destination: z.union([z.string().min(1), z.custom<DestinationFactory>(isDestinationFactory)]).optional(),
+    staging: z.union([z.string().min(1), z.custom<DestinationFactory>(isDestinationFactory)]).optional(),
     datasetName: z.string().min(1).optional(),
     devMode: z.boolean().optional(),
     restoreFromDestination: z.boolean().optional(),

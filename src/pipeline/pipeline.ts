@@ -26,7 +26,7 @@ import { getActive, setActive } from './active.js';
 import { namingConvention, type NamingConvention } from './naming.js';
 import type { PackageState } from '../storage/package-state.js';
 import { exportSchemas, initialSchema, lazySqlClient, type SqlClient } from './schema-files.js';
-import { checkIsDirectory, checkLoaderFileFormat, restoreDestination, storableOptions } from './checks.js';
+import { checkCanStage, checkIsDirectory, checkLoaderFileFormat, restoreDestination, restoreStaging, storableOptions } from './checks.js';
 import { defaultPipelineName, defaultPipelinesDir, devModeSuffix, parsePipelineOptions, parseRunOptions, type PipelineOptions, type RunOptions } from './options.js';
 import { readTrace, writeTrace, type PipelineTrace, type StepTrace } from './trace.js';
 import { Dataset } from './dataset.js';
@@ -51,6 +51,8 @@ export class Pipeline {
   readonly workingDir: string;
   readonly datasetName: string;
   readonly destination: DestinationFactory;
+  /** dlt's staging destination, when the pipeline has one. */
+  readonly staging?: DestinationFactory;
   readonly devMode: boolean;
   /** See `PipelineOptions.pipelineSalt`. Redacted wherever text leaves haul. */
   readonly pipelineSalt: string;
@@ -79,11 +81,15 @@ export class Pipeline {
     // An existing pipeline keeps its dataset unless the caller names another one.
     this.datasetName = this.devMode ? baseDataset + devModeSuffix() : this.opts.datasetName ?? committed?.dataset_name ?? baseDataset;
     this.destination = resolveDestination(this.opts.destination ?? restoreDestination(committed) ?? DEFAULT_DESTINATION);
+    const staging = this.opts.staging ?? restoreStaging(committed);
+    this.staging = staging === undefined ? undefined : resolveDestination(staging);
+    if (this.staging) checkCanStage(this.staging, this.pipelineName, this.datasetName);
     this.wd.create();
     const st = this.wd.readState(this.pipelineName, this.datasetName);
     st.dataset_name = this.datasetName;
     st.destination_name = this.destination.destinationName;
     st._local.destination_options = storableOptions(this.destination.options);
+    if (this.staging) st._local.staging = { name: this.staging.destinationName, options: storableOptions(this.staging.options) };
     this.wd.writeState(st);
     this.progress = createMonitor(this.opts.progress, this.pipelineName, this.workingDir);
   }
@@ -401,7 +407,7 @@ export class Pipeline {
 
   /** What the step modules work on. Durable runners (the Temporal activities) use it too. */
   loadContext(): LoadContext {
-    return { wd: this.wd, pipelineName: this.pipelineName, datasetName: this.datasetName, destination: this.destination };
+    return { wd: this.wd, pipelineName: this.pipelineName, datasetName: this.datasetName, destination: this.destination, ...(this.staging && { staging: this.staging }) };
   }
 
   private async normalizeAndLoad(): Promise<LoadInfo> {
