@@ -262,10 +262,10 @@ export function createActivities(opts: ActivitiesOptions): HaulActivities {
     },
 
     /** Normalizes every extracted package; returns every package now waiting to load. */
-    async normalize(input: PipelineRef): Promise<NormalizeResult> {
+    async normalize(input: PipelineRef & { discardIfInvalid?: string[] }): Promise<NormalizeResult> {
       return heartbeating('normalize', async (step) => {
         const p = open(input);
-        await p.normalize(step);
+        await p.normalize({ ...step, discardIfInvalid: input.discardIfInvalid });
         const packages = p.pendingPackages()
           .filter((x) => x.stage === 'normalized')
           .map((x) => ({ loadId: x.loadId, schemaName: x.schemaName, tables: x.tables.length, jobs: x.jobs, rowCounts: x.rowCounts, refresh: x.refresh && { mode: x.refresh.mode, dropTables: x.refresh.dropTables, truncateTables: x.refresh.truncateTables, applied: x.refresh.applied } }));
@@ -295,7 +295,7 @@ export function createActivities(opts: ActivitiesOptions): HaulActivities {
         if (failed.length) {
           const first = failed[0]!;
           throw ApplicationFailure.nonRetryable(
-            scrubSecrets(`${failed.length} load job(s) failed, e.g. ${first.job} (table ${first.table}): ${first.message}. The package stays pending; fix the cause and run again.`),
+            scrubSecrets(`${failed.length} load job(s) failed, e.g. ${first.job} (table ${first.table}): ${first.message}. The package stays pending: see it with "haul pipeline ${input.pipelineName} failed-jobs", fix the cause and run again, or discard it with "haul pipeline ${input.pipelineName} drop-pending-packages".`),
             'FailedJobs',
           );
         }

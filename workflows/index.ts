@@ -131,9 +131,10 @@ class Run {
     return fn.executeWithOptions({ ...activityOptions(this.input.tuning, this.routeQueue), summary }, [arg]);
   }
 
-  async normalize(summary = 'normalize extracted packages'): Promise<NormalizedPackage[]> {
+  /** `discardIfInvalid`: the package this run extracted, deleted if normalize refuses its data. */
+  async normalize(summary = 'normalize extracted packages', discardIfInvalid?: string[]): Promise<NormalizedPackage[]> {
     this.stage('normalize');
-    const res = await this.step('normalize', summary, this.ref);
+    const res = await this.step('normalize', summary, discardIfInvalid ? { ...this.ref, discardIfInvalid } : this.ref);
     for (const p of res.packages) {
       this.loadId(p.loadId);
       add(this.progress.normalized, p.rowCounts);
@@ -217,7 +218,7 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<Pipelin
       add(run.progress.extracted, ex.itemCounts);
       extracted = { loadId: ex.loadId, itemCounts: ex.itemCounts };
 
-      const normalized = await run.normalize(`normalize ${ex.loadId}`);
+      const normalized = await run.normalize(`normalize ${ex.loadId}`, [ex.loadId]);
       const compensations: Array<() => Promise<unknown>> = [];
       const refreshing = normalized.filter((p) => p.refresh && !p.refresh.applied);
       if (refreshing.length) {

@@ -105,8 +105,9 @@ export class Pipeline {
         const earlier = this.wd.pendingPackages().length > 0 ? await this.normalizeAndLoad() : undefined;
         if (earlier) this.raiseOnFailedJobs(earlier);
         if (data === undefined) return earlier ?? this.emptyLoadInfo();
-        await this.step('extract', () => this.doExtract(data, runOpts));
-        const info = await this.normalizeAndLoad();
+        const extracted = await this.step('extract', () => this.doExtract(data, runOpts));
+        // This run's own package: data normalize refuses is discarded instead of blocking later runs.
+        const info = await this.normalizeAndLoad([extracted.loadId]);
         this.raiseOnFailedJobs(info);
         if (earlier) info.loadPackages.unshift(...earlier.loadPackages);
         await this.exportSchemas();
@@ -122,7 +123,12 @@ export class Pipeline {
     return this.exclusive(() => this.traced(() => this.step('extract', () => this.doExtract(data, runOpts, stepOptions))));
   }
 
-  async normalize(stepOptions: StepOptions = {}): Promise<NormalizeInfo> {
+  /**
+   * Normalizes every extracted package. `discardIfInvalid`: load ids whose package is deleted
+   * (with its state) when normalize refuses its data, instead of staying pending (run() and
+   * the Temporal workflow pass the package they just extracted).
+   */
+  async normalize(stepOptions: StepOptions & { discardIfInvalid?: readonly string[] } = {}): Promise<NormalizeInfo> {
     return this.exclusive(() => this.traced(() => this.step('normalize', () => this.doNormalize(stepOptions))));
   }
 
@@ -285,7 +291,7 @@ export class Pipeline {
     return extractStep(ctx, { data, hints, schemaName, refresh: refresh ?? this.opts.refresh }, { ...stepOptions, onProgress: this.progressSink(stepOptions.onProgress) });
   }
 
-  private doNormalize(stepOptions: StepOptions = {}): Promise<NormalizeInfo> {
+  private doNormalize(stepOptions: StepOptions & { discardIfInvalid?: readonly string[] } = {}): Promise<NormalizeInfo> {
     const ctx = { ...this.loadContext(), maxIdentifierLength: this.newClient().capabilities.maxIdentifierLength };
     return normalizeStep(ctx, { ...stepOptions, onProgress: this.progressSink(stepOptions.onProgress) });
   }
@@ -303,8 +309,8 @@ export class Pipeline {
     return { wd: this.wd, pipelineName: this.pipelineName, datasetName: this.datasetName, destination: this.destination };
   }
 
-  private async normalizeAndLoad(): Promise<LoadInfo> {
-    if (this.wd.storage.list('extracted').length > 0) await this.step('normalize', () => this.doNormalize());
+  private async normalizeAndLoad(discardIfInvalid?: string[]): Promise<LoadInfo> {
+    if (this.wd.storage.list('extracted').length > 0) await this.step('normalize', () => this.doNormalize({ discardIfInvalid }));
     return this.step('load', () => this.doLoad());
   }
 

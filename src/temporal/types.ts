@@ -194,7 +194,8 @@ export interface HaulActivities {
   /** Extracts the source into a new package with the given load id (idempotent per load id). */
   extract(input: PipelineRunInput & { loadId: string }): Promise<ExtractResult>;
   /** Normalizes every extracted package; returns every package now waiting to load. */
-  normalize(input: PipelineRef): Promise<NormalizeResult>;
+  /** `discardIfInvalid`: the package the run just extracted, deleted if normalize refuses its data. */
+  normalize(input: PipelineRef & { discardIfInvalid?: string[] }): Promise<NormalizeResult>;
   /** Loads every normalized package (a retry skips completed jobs). */
   load(input: PipelineRef & { loadIds: string[] }): Promise<LoadResult>;
   /** Copies committed schema + state aside before a destructive step. */
