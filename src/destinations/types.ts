@@ -11,6 +11,8 @@ export interface JobFile {
   /** Absolute path of the file (wherever it is in the package now). */
   path: string;
   table: string;
+  /** No line of the file is longer than this (bytes), when normalize recorded it. */
+  maxLineBytes?: number;
 }
 
 /** One root table and its child tables, loaded in a single transaction (replace/merge). */

@@ -67,7 +67,12 @@ export async function loadPackage(
   const pending = storage.jobs(loadId, NEW_JOBS);
   const jobsTotal = pending.length + storage.jobs(loadId, COMPLETED_JOBS).length;
   let jobsDone = jobsTotal - pending.length;
-  const jobFile = (job: string): JobFile => ({ jobName: job, path: storage.jobPath(loadId, STARTED_JOBS, job), table: parseJobName(job).table });
+  const jobFile = (job: string): JobFile => ({
+    jobName: job,
+    path: storage.jobPath(loadId, STARTED_JOBS, job),
+    table: parseJobName(job).table,
+    maxLineBytes: pkg.largestRowBytes,
+  });
 
   const appendJobs: string[] = [];
   const chains = new Map<string, string[]>();

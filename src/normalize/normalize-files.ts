@@ -73,6 +73,12 @@ export interface NormalizeResult {
   rowCounts: Record<string, number>;
   /** Job files written, relative to outDir. */
   files: Array<{ table: string; file: string }>;
+  /**
+   * An upper bound of the longest row written, in bytes (a reader with a line limit, such
+   * as DuckDB's read_json, sizes its buffer from it). Exact for the object path; the fast
+   * path copies a row from its input line, so twice the line plus 64 KiB bounds it.
+   */
+  largestRowBytes: number;
 }
 
 /** @internal A byte range of an input file (a worker's share); lines are numbered from the file's start. */
@@ -493,6 +499,7 @@ class Normalizer {
     ts.len += ts.buf.write(s, ts.len);
     ts.buf[ts.len++] = NL;
     ts.rows++;
+    if (n > this.largestRow) this.largestRow = n;
   }
 
   /** Puts a scalar (or json) value into its column, coercing or making a variant. */
@@ -638,6 +645,7 @@ class Normalizer {
     let p = s;
     while (p < e && b[p] <= 32) p++;
     if (b[p] !== LBRACE || !root.systemReady || !this.fastEnabled) return false;
+    if (e - s > this.longestFastLine) this.longestFastLine = e - s;
     const id = this.idAt(0);
     this.ids.nextInto(id, 0);
     this.touch(root);
@@ -1194,6 +1202,11 @@ class Normalizer {
     }
   }
 
+  /** Longest row the object path wrote (bytes, with its newline). */
+  private largestRow = 0;
+  /** Longest input line the fast path tried (its rows are copied from it). */
+  private longestFastLine = 0;
+
   /** Flushes and closes every writer; returns the result. */
   close(): InThreadResult {
     this.flush(true);
@@ -1209,7 +1222,8 @@ class Normalizer {
       for (const file of ts.writer.close()) files.push({ table: ts.name, file });
       rowCounts[ts.name] = ts.rows;
     }
-    return { rowCounts, files, created };
+    const fastBound = this.longestFastLine > 0 ? 2 * this.longestFastLine + 65536 : 0;
+    return { rowCounts, files, created, largestRowBytes: Math.max(this.largestRow, fastBound) };
   }
 
   /** Closes every writer after a failure, ignoring further errors. */
@@ -1297,8 +1311,8 @@ export async function normalizeFiles(opts: NormalizeOptions): Promise<NormalizeR
     }
   }
   if (opts.stats) Object.assign(opts.stats, { workers: 0, reruns: 0 });
-  const { rowCounts, files } = await normalizeInThread(opts);
-  return { rowCounts, files };
+  const { rowCounts, files, largestRowBytes } = await normalizeInThread(opts);
+  return { rowCounts, files, largestRowBytes };
 }
 
 /**

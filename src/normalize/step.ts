@@ -58,6 +58,7 @@ export async function normalizeStep(
       faultPoint('normalize:mid');
       schema.bumpVersion();
       pkg.rowCounts = res.rowCounts;
+      pkg.largestRowBytes = res.largestRowBytes;
       pkg.normalizedAt = new Date().toISOString();
       pkgBuilder.writeSchema(schema);
       pkgBuilder.writeState(pkg);

@@ -21,6 +21,8 @@ export interface PackageState {
   itemCounts: Record<string, number>;
   /** Rows per table from normalize. */
   rowCounts?: Record<string, number>;
+  /** From normalize: no job file line is longer (bytes). Absent in older packages. */
+  largestRowBytes?: number;
   refresh?: RefreshPlan;
   refreshApplied?: boolean;
   normalizedAt?: string;

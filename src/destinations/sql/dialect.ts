@@ -67,7 +67,7 @@ export interface SqlDialect {
    * Bulk-loads one JSONL job file (canonical values, missing keys are NULL) into `target`,
    * inside the caller's transaction. Returns the number of rows inserted.
    */
-  bulkLoadJsonl(tx: SqlExecutor, target: TableRef, columns: ColumnSchema[], path: string): Promise<number>;
+  bulkLoadJsonl(tx: SqlExecutor, target: TableRef, columns: ColumnSchema[], path: string, file?: { maxLineBytes?: number }): Promise<number>;
   /**
    * True when an error may go away by trying again (lock, write conflict, out of memory,
    * connection lost); false for errors of the data or the SQL (retrying cannot help).

@@ -328,7 +328,7 @@ export class SqlJobClient implements DestinationClient {
   /** Bulk-loads one job file; failures carry the job so the error can name it. */
   private async loadFile(tx: SqlExecutor, target: TableRef, columns: ColumnSchema[], job: JobFile): Promise<number> {
     try {
-      return await this.dialect.bulkLoadJsonl(tx, target, columns, job.path);
+      return await this.dialect.bulkLoadJsonl(tx, target, columns, job.path, { maxLineBytes: job.maxLineBytes });
     } catch (err) {
       throw new JobFileFailure(job, err);
     }
