@@ -38,6 +38,7 @@ import type {
   SyncResult,
 } from '../src/temporal/types.js';
 import { COMPLETED_JOBS } from '../src/storage/layout.js';
+import { scheduledRunFailed, type ScheduledRunFailure } from './schedule-failures.js';
 
 /** Something a worker can extract by name: a source factory, a resource/source, or a function returning data. */
 export type SourceEntry =
@@ -254,6 +255,7 @@ export function createActivities(opts: ActivitiesOptions): HaulActivities {
         if (input.primaryKey) runOpts.primaryKey = input.primaryKey;
         if (input.mergeKey) runOpts.mergeKey = input.mergeKey;
         if (input.refresh) runOpts.refresh = input.refresh;
+        if (input.externalWindow) runOpts.externalWindow = input.externalWindow;
         const info = await p.extract(sourceData(input), runOpts, { ...step, loadId: input.loadId });
         faultPoint('activity:extract:after-commit');
         const refresh = p.pendingPackages().find((x) => x.loadId === info.loadId)?.refresh;
@@ -346,6 +348,11 @@ export function createActivities(opts: ActivitiesOptions): HaulActivities {
     /** After success: drops the snapshot and the tables renamed aside under it. */
     async discardSnapshot(input: PipelineRef & { snapshotId: string }): Promise<void> {
       return heartbeating('snapshot', async () => dropSnapshotStep(open(input).loadContext(), input.snapshotId), keyOf(input));
+    },
+
+    /** A scheduled run failed: pauses its schedule after `pauseAfterFailures` failed runs in a row. */
+    async scheduledRunFailed(input: ScheduledRunFailure) {
+      return scheduledRunFailed({ ...input, error: input.error === undefined ? undefined : scrubSecrets(input.error) });
     },
 
     /** Writes the package that drops resources/tables and their state (dropWorkflow). */

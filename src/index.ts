@@ -11,7 +11,7 @@ export type { DropResourcesOptions, DropResourcesInfo } from './pipeline/drop.js
 export { resource, source, Resource, Source } from './extract/resource.js';
 export type { ResourceOptions, ResourceContext, ResourceFunction, SourceFactory, SourceOptions } from './extract/resource.js';
 export { incremental, Incremental, IncrementalCursorMissingError } from './extract/incremental.js';
-export type { IncrementalOptions, LastValueFunc } from './extract/incremental.js';
+export type { IncrementalOptions, LastValueFunc, ExternalWindow } from './extract/incremental.js';
 export { resourceState, sourceState } from './extract/context.js';
 export { Schema } from './schema/schema.js';
 export type { DataType, WriteDisposition, ColumnSchema, ColumnHint, TableSchema, StoredSchema } from './schema/types.js';

@@ -23,7 +23,7 @@ import {
   type ActivityOptions,
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
-import { HaulDataset, HaulDestination, HaulLoadId, HaulPipeline, HaulStage } from '../src/temporal/search-attributes.js';
+import { HaulDataset, HaulDestination, HaulLoadId, HaulPipeline, HaulStage, TemporalScheduledStartTime } from '../src/temporal/search-attributes.js';
 import type {
   HaulActivities,
   ActivityTuning,
@@ -36,6 +36,7 @@ import type {
   PipelineRunInput,
   PipelineRunResult,
   PipelineStage,
+  ScheduledRunOptions,
 } from '../src/temporal/types.js';
 
 export const progressQuery = defineQuery<PipelineProgress>('progress');
@@ -320,15 +321,19 @@ export interface ScheduledRunResult {
  * What a Temporal Schedule starts: runs `pipelineWorkflow` as a child with the pipeline's
  * workflow id `pipeline/<name>`, so scheduled, manual and CLI runs of one pipeline can
  * never overlap (a tick while a run is in progress is skipped, not queued).
+ * `schedule` (absent in schedules made before it existed): the run's window ends at its
+ * scheduled time (the TemporalScheduledStartTime the server sets, a backfill's past time
+ * included) and lasts `windowMs`; a failure may pause the schedule (`pauseAfterFailures`).
  */
-export async function scheduledPipelineWorkflow(input: PipelineRunInput): Promise<ScheduledRunResult> {
+export async function scheduledPipelineWorkflow(input: PipelineRunInput, schedule?: ScheduledRunOptions): Promise<ScheduledRunResult> {
   tagRun(input);
+  const runInput = schedule?.windowMs ? withScheduledWindow(input, schedule.windowMs) : input;
   try {
     const result = await executeChild(pipelineWorkflow, {
       workflowId: `pipeline/${input.pipelineName}`,
-      args: [input],
+      args: [runInput],
       parentClosePolicy: ParentClosePolicy.ABANDON,
-      staticSummary: workflowInfo().workflowId,
+      staticSummary: workflowInfo().workflowId + (runInput.externalWindow ? ` [${runInput.externalWindow.start}, ${runInput.externalWindow.end})` : ''),
     });
     return { skipped: false, result };
   } catch (e) {
@@ -336,7 +341,27 @@ export async function scheduledPipelineWorkflow(input: PipelineRunInput): Promis
       log.info('pipeline already running; this scheduled run is skipped', { pipeline: input.pipelineName });
       return { skipped: true, reason: `pipeline/${input.pipelineName} is already running` };
     }
+    if (schedule?.pauseAfterFailures) await countFailure(schedule.scheduleId, schedule.pauseAfterFailures, failureMessage(e));
     throw e;
+  }
+}
+
+/** The run input with the window `[scheduled time - windowMs, scheduled time)`. */
+function withScheduledWindow(input: PipelineRunInput, windowMs: number): PipelineRunInput {
+  const scheduledAt = workflowInfo().typedSearchAttributes.get(TemporalScheduledStartTime);
+  if (!scheduledAt) return input; // started by hand, not by the schedule: no window
+  return { ...input, externalWindow: { start: new Date(scheduledAt.getTime() - windowMs).toISOString(), end: scheduledAt.toISOString() } };
+}
+
+/** Tells the schedule-failure activity; its own trouble never hides the run's failure. */
+async function countFailure(scheduleId: string, pauseAfterFailures: number, error: string | undefined): Promise<void> {
+  const { scheduledRunFailed } = proxyActivities<HaulActivities>({ startToCloseTimeout: 60_000, retry: { maximumAttempts: 5 } });
+  const info = workflowInfo();
+  try {
+    const r = await scheduledRunFailed({ scheduleId, pauseAfterFailures, workflowId: info.workflowId, runId: info.runId, error });
+    if (r.paused) log.warn('schedule paused after failed runs in a row', { scheduleId, failures: r.failures });
+  } catch (err) {
+    log.warn('could not count this failure against the schedule', { scheduleId, error: failureMessage(err) });
   }
 }
 

@@ -11,6 +11,7 @@ import { faultPoint } from '../common/faults.js';
 import { extractContext } from './context.js';
 import type { Resource, Source } from './resource.js';
 import { serializeItem } from './serialize.js';
+import type { ExternalWindow } from './incremental.js';
 
 /** Bugs in user code: trying again cannot help, so they are not retried (on Temporal: non-retryable). */
 const PROGRAMMING_ERRORS = [ReferenceError, TypeError, SyntaxError, RangeError, EvalError, URIError];
@@ -56,6 +57,8 @@ export interface ExtractedResource {
 }
 
 export interface ExtractToDirOptions {
+  /** The run's window from an external scheduler (incremental resources with allowExternalSchedulers load it). */
+  externalWindow?: ExternalWindow;
   /** Where the job files go: the new_jobs/ folder of the package being built. */
   jobsDir: string;
   source: Source;
@@ -88,7 +91,7 @@ export async function extractSourceToDir(opts: ExtractToDirOptions): Promise<Ext
     }
     const srcState = sourceStateOf(state, source.name);
     const resState = resourceStateOf(state, source.name, res.name);
-    res.incremental?.bind(res.name, resState, res.hints.primaryKey);
+    res.incremental?.bind(res.name, resState, res.hints.primaryKey, opts.externalWindow);
     const writer = new RotatingJsonlWriter({
       dir: jobsDir,
       table,

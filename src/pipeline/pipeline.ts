@@ -278,7 +278,7 @@ export class Pipeline {
   // ---- steps: the step modules do the work; the facade wires context, lock, trace, progress ----
 
   private doExtract(data: Extractable, runOpts: RunOptions, stepOptions: StepOptions = {}): Promise<ExtractInfo> {
-    const { schema: schemaName, refresh, loaderFileFormat, ...hints } = runOpts;
+    const { schema: schemaName, refresh, loaderFileFormat, externalWindow, ...hints } = runOpts;
     const capabilities = this.newClient().capabilities;
     checkLoaderFileFormat(loaderFileFormat, this.destination.destinationName, capabilities);
     const ctx = {
@@ -288,7 +288,7 @@ export class Pipeline {
       maxIdentifierLength: capabilities.maxIdentifierLength,
       initialSchema: (name: string) => this.initialSchema(name),
     };
-    return extractStep(ctx, { data, hints, schemaName, refresh: refresh ?? this.opts.refresh }, { ...stepOptions, onProgress: this.progressSink(stepOptions.onProgress) });
+    return extractStep(ctx, { data, hints, schemaName, refresh: refresh ?? this.opts.refresh, externalWindow }, { ...stepOptions, onProgress: this.progressSink(stepOptions.onProgress) });
   }
 
   private doNormalize(stepOptions: StepOptions & { discardIfInvalid?: readonly string[] } = {}): Promise<NormalizeInfo> {

@@ -58,6 +58,11 @@ export const pipelineRunInputSchema = z
     refresh: z.enum(['drop_sources', 'drop_resources', 'drop_data']).optional(),
     pendingOnly: z.boolean().optional(),
     tuning: tuning.optional(),
+    externalWindow: z
+      .object({ start: z.iso.datetime({ offset: true }), end: z.iso.datetime({ offset: true }) })
+      .strict()
+      .refine((w) => Date.parse(w.start) < Date.parse(w.end), 'start must be before end')
+      .optional(),
   })
   .strict();
 
