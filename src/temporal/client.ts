@@ -307,7 +307,8 @@ export async function backfillSchedule(client: Client, scheduleIdOrPipeline: str
     throw new InvalidOptionsError('backfill', `from must be a time before to (got ${from.toISOString?.() ?? from} and ${to.toISOString?.() ?? to})`);
   }
   // BUFFER_ALL: every past run happens, one after another (SKIP would run only the first).
-  await pipelineSchedule(client, scheduleIdOrPipeline).backfill({ start: from, end: to, overlap: ScheduleOverlapPolicy.BUFFER_ALL });
+  // Temporal's range includes its end; a time exactly at `to` belongs to the next window.
+  await pipelineSchedule(client, scheduleIdOrPipeline).backfill({ start: from, end: new Date(to.getTime() - 1), overlap: ScheduleOverlapPolicy.BUFFER_ALL });
 }
 
 /** Handle of a pipeline's schedule (pause/unpause/trigger/delete/describe on it). */
