@@ -122,6 +122,15 @@ describe('bad data does not block the runs after it', () => {
     expect(await query(p, 'SELECT id, name FROM users ORDER BY id')).toEqual([{ id: 1, name: 'a' }, { id: 2, name: 'b' }]);
   });
 
+  it('NaN and ±Infinity load as NULL (as in dlt), next to the row\'s other values', async () => {
+    const p = testPipeline(dir, 'nan');
+    await p.run([{ id: 1, x: NaN, y: Infinity, z: -Infinity }, { id: 2, x: 1.5, y: 2.5, z: 3.5 }], { tableName: 'm' });
+    expect(await query(p, 'SELECT id, x, y, z FROM m ORDER BY id')).toEqual([
+      { id: 1, x: null, y: null, z: null },
+      { id: 2, x: 1.5, y: 2.5, z: 3.5 },
+    ]);
+  });
+
   it('on Temporal too: a run whose data normalize refuses discards its package, the next run loads', async () => {
     const client = await testClient();
     const taskQueue = uniqueQueue();
