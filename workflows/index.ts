@@ -13,6 +13,7 @@ import {
   ApplicationFailure,
   defineQuery,
   executeChild,
+  isCancellation,
   ParentClosePolicy,
   log,
   proxyActivities,
@@ -341,7 +342,8 @@ export async function scheduledPipelineWorkflow(input: PipelineRunInput, schedul
       log.info('pipeline already running; this scheduled run is skipped', { pipeline: input.pipelineName });
       return { skipped: true, reason: `pipeline/${input.pipelineName} is already running` };
     }
-    if (schedule?.pauseAfterFailures) await countFailure(schedule.scheduleId, schedule.pauseAfterFailures, failureMessage(e));
+    // A cancelled run is an operator's act, not a failure of the pipeline.
+    if (schedule?.pauseAfterFailures && !isCancellation(e)) await countFailure(schedule.scheduleId, schedule.pauseAfterFailures, failureMessage(e));
     throw e;
   }
 }
