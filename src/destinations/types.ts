@@ -13,6 +13,8 @@ export interface JobFile {
   table: string;
   /** The file's format (its extension). */
   format: LoaderFileFormat;
+  /** No line of the file is longer than this (bytes), when normalize recorded it. */
+  maxLineBytes?: number;
 }
 
 /** One root table and its child tables, loaded in a single transaction (replace/merge). */

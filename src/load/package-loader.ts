@@ -72,7 +72,7 @@ export async function loadPackage(
   let jobsDone = jobsTotal - pending.length;
   const jobFile = (job: string): JobFile => {
     const { table, format } = parseJobName(job);
-    return { jobName: job, path: storage.jobPath(loadId, STARTED_JOBS, job), table, format: format as LoaderFileFormat };
+    return { jobName: job, path: storage.jobPath(loadId, STARTED_JOBS, job), table, format: format as LoaderFileFormat, maxLineBytes: pkg.largestRowBytes };
   };
 
   const appendJobs: string[] = [];

@@ -9,6 +9,7 @@ import type { DestinationFactory, LoaderFileFormat } from '../destinations/types
 import { isDestinationFactory } from '../destinations/registry.js';
 import type { ProgressCollector } from '../progress/events.js';
 import { REFRESH_MODES, type RefreshMode } from '../extract/refresh.js';
+import type { ExternalWindow } from '../extract/incremental.js';
 
 /** 'log': periodic pino lines; 'bar': live bars on a TTY (else 'log'); or your own collector. */
 export type ProgressOption = 'log' | 'bar' | ProgressCollector;
@@ -59,8 +60,20 @@ export interface RunOptions {
   loaderFileFormat?: LoaderFileFormat;
   refresh?: RefreshMode;
   maxTableNesting?: number;
+  /**
+   * The window an external scheduler gives this run (ISO instants, end exclusive), as dlt
+   * takes Airflow's data interval: incremental resources made with
+   * `allowExternalSchedulers: true` load exactly that range and leave their cursor alone.
+   * Scheduled Temporal runs set it from the schedule.
+   */
+  externalWindow?: ExternalWindow;
 }
 
+const isoInstant = z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'must be an ISO 8601 date-time');
+export const externalWindowSchema = z
+  .object({ start: isoInstant, end: isoInstant })
+  .strict()
+  .refine((w) => Date.parse(w.start) < Date.parse(w.end), 'start must be before end');
 const key = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]);
 const refresh = z.enum(REFRESH_MODES as [RefreshMode, ...RefreshMode[]]);
 const identifierish = z.string().min(1).regex(/^[^/\\\0]+$/, 'must not contain / \\ or NUL');
@@ -93,6 +106,7 @@ const runOptionsSchema = z
     loaderFileFormat: z.enum(['jsonl', 'parquet', 'csv']).optional(),
     refresh: refresh.optional(),
     maxTableNesting: z.number().int().nonnegative().optional(),
+    externalWindow: externalWindowSchema.optional(),
   })
   .strict();
 

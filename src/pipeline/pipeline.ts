@@ -118,8 +118,9 @@ export class Pipeline {
         const earlier = this.wd.pendingPackages().length > 0 ? await this.normalizeAndLoad() : undefined;
         if (earlier) this.raiseOnFailedJobs(earlier);
         if (data === undefined) return earlier ?? this.emptyLoadInfo();
-        await this.step('extract', () => this.doExtract(data, runOpts));
-        const info = await this.normalizeAndLoad();
+        const extracted = await this.step('extract', () => this.doExtract(data, runOpts));
+        // This run's own package: data normalize refuses is discarded instead of blocking later runs.
+        const info = await this.normalizeAndLoad([extracted.loadId]);
         this.raiseOnFailedJobs(info);
         if (earlier) info.loadPackages.unshift(...earlier.loadPackages);
         await exportSchemas(this.wd, this.opts.exportSchemaPath);
@@ -135,7 +136,12 @@ export class Pipeline {
     return this.exclusive(() => this.traced(() => this.step('extract', () => this.doExtract(data, runOpts, stepOptions))));
   }
 
-  async normalize(stepOptions: StepOptions = {}): Promise<NormalizeInfo> {
+  /**
+   * Normalizes every extracted package. `discardIfInvalid`: load ids whose package is deleted
+   * (with its state) when normalize refuses its data, instead of staying pending (run() and
+   * the Temporal workflow pass the package they just extracted).
+   */
+  async normalize(stepOptions: StepOptions & { discardIfInvalid?: readonly string[] } = {}): Promise<NormalizeInfo> {
     return this.exclusive(() => this.traced(() => this.step('normalize', () => this.doNormalize(stepOptions))));
   }
 
@@ -377,7 +383,7 @@ export class Pipeline {
   // ---- steps: the step modules do the work; the facade wires context, lock, trace, progress ----
 
   private doExtract(data: Extractable, runOpts: RunOptions, stepOptions: StepOptions = {}): Promise<ExtractInfo> {
-    const { schema: schemaName, refresh, loaderFileFormat, ...hints } = runOpts;
+    const { schema: schemaName, refresh, loaderFileFormat, externalWindow, ...hints } = runOpts;
     const capabilities = this.newClient().capabilities;
     checkLoaderFileFormat(loaderFileFormat, this.destination.destinationName, capabilities);
     const ctx = {
@@ -388,10 +394,10 @@ export class Pipeline {
       maxIdentifierLength: capabilities.maxIdentifierLength,
       initialSchema: (name: string) => initialSchema(name, this.opts.importSchemaPath),
     };
-    return extractStep(ctx, { data, hints, schemaName, refresh: refresh ?? this.opts.refresh, loaderFileFormat }, { ...stepOptions, onProgress: this.progressSink(stepOptions.onProgress) });
+    return extractStep(ctx, { data, hints, schemaName, refresh: refresh ?? this.opts.refresh, loaderFileFormat, externalWindow }, { ...stepOptions, onProgress: this.progressSink(stepOptions.onProgress) });
   }
 
-  private doNormalize(stepOptions: StepOptions = {}): Promise<NormalizeInfo> {
+  private doNormalize(stepOptions: StepOptions & { discardIfInvalid?: readonly string[] } = {}): Promise<NormalizeInfo> {
     const { maxIdentifierLength, preferredLoaderFileFormat } = this.newClient().capabilities;
     const ctx = { ...this.loadContext(), maxIdentifierLength, preferredLoaderFileFormat };
     return normalizeStep(ctx, { ...stepOptions, onProgress: this.progressSink(stepOptions.onProgress) });
@@ -410,8 +416,8 @@ export class Pipeline {
     return { wd: this.wd, pipelineName: this.pipelineName, datasetName: this.datasetName, destination: this.destination, ...(this.staging && { staging: this.staging }) };
   }
 
-  private async normalizeAndLoad(): Promise<LoadInfo> {
-    if (this.wd.storage.list('extracted').length > 0) await this.step('normalize', () => this.doNormalize());
+  private async normalizeAndLoad(discardIfInvalid?: string[]): Promise<LoadInfo> {
+    if (this.wd.storage.list('extracted').length > 0) await this.step('normalize', () => this.doNormalize({ discardIfInvalid }));
     return this.step('load', () => this.doLoad());
   }
 
