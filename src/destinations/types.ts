@@ -198,6 +198,12 @@ export interface DestinationFactory {
    */
   readonly options?: Readonly<Record<string, unknown>>;
   createClient(ctx: DestinationContext): DestinationClient;
+  /**
+   * The same destination with these credentials (dlt's `credentials` argument of `run()`):
+   * a connection string or object for PostgreSQL, the database file for DuckDB. Absent when
+   * the destination takes none.
+   */
+  withCredentials?(credentials: unknown): DestinationFactory;
 }
 
 export type { LoaderFileFormat, WriteDisposition };

@@ -32,6 +32,10 @@ export async function normalizeStep(
     maxIdentifierLength?: number;
     /** The destination's `capabilities.preferredLoaderFileFormat`, for packages that name none. */
     preferredLoaderFileFormat?: LoaderFileFormat;
+    /** A format the caller forces for every package (`normalize({ loaderFileFormat })`). */
+    loaderFileFormat?: LoaderFileFormat;
+    /** Worker threads at most (`normalize({ workers })`; default: the cores). */
+    workers?: number;
   },
   stepOptions: StepOptions & { discardIfInvalid?: readonly string[] } = {},
 ): Promise<NormalizeInfo> {
@@ -55,11 +59,12 @@ export async function normalizeStep(
         outDir: pkgBuilder.newJobsDir,
         nextFileId: () => randomBytes(5).toString('hex'),
         maxIdentifierLength: ctx.maxIdentifierLength,
+        ...(ctx.workers !== undefined && { workers: ctx.workers }),
         signal,
         onProgress: onProgress && ((p) => onProgress({ step: 'normalize', loadId, table: p.table, count: p.rows })),
       });
       checkMergeKeys(schema, res.rowCounts, loadId);
-      const format = pkg.loaderFileFormat ?? ctx.preferredLoaderFileFormat ?? 'jsonl';
+      const format = ctx.loaderFileFormat ?? pkg.loaderFileFormat ?? ctx.preferredLoaderFileFormat ?? 'jsonl';
       if (format !== 'jsonl') {
         // Rows are normalized to JSONL first (one set of rules), then written as typed files.
         await convertJobFiles(pkgBuilder.newJobsDir, format, (t) => Object.values(schema.getTable(t)?.columns ?? {}).filter((c) => !c.incomplete));

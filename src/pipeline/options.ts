@@ -7,6 +7,8 @@ import { formatIssue } from '../common/zod-issues.js';
 import { WRITE_DISPOSITIONS, type ColumnHint, type WriteDisposition } from '../schema/types.js';
 import type { DestinationFactory, LoaderFileFormat } from '../destinations/types.js';
 import { isDestinationFactory } from '../destinations/registry.js';
+import type { TargetOptions } from './target.js';
+import type { StepOptions } from '../progress/step-options.js';
 import type { ProgressCollector } from '../progress/events.js';
 import { REFRESH_MODES, type RefreshMode } from '../extract/refresh.js';
 import type { ExternalWindow } from '../extract/incremental.js';
@@ -48,7 +50,7 @@ export interface PipelineOptions {
   pipelineSalt?: string;
 }
 
-export interface RunOptions {
+export interface RunOptions extends TargetOptions {
   tableName?: string;
   writeDisposition?: WriteDisposition;
   columns?: Record<string, ColumnHint>;
@@ -107,6 +109,10 @@ const runOptionsSchema = z
     refresh: refresh.optional(),
     maxTableNesting: z.number().int().nonnegative().optional(),
     externalWindow: externalWindowSchema.optional(),
+    destination: z.union([z.string().min(1), z.custom<DestinationFactory>(isDestinationFactory)]).optional(),
+    datasetName: z.string().min(1).optional(),
+    credentials: z.unknown().optional(),
+    staging: z.union([z.string().min(1), z.custom<DestinationFactory>(isDestinationFactory)]).optional(),
   })
   .strict();
 
@@ -137,4 +143,17 @@ export function defaultPipelineName(): string {
 export function devModeSuffix(d = new Date()): string {
   const p = (n: number) => String(n).padStart(2, '0');
   return `_${d.getUTCFullYear()}${p(d.getUTCMonth() + 1)}${p(d.getUTCDate())}${p(d.getUTCHours())}${p(d.getUTCMinutes())}${p(d.getUTCSeconds())}`;
+}
+
+/** `normalize()` options: dlt's `workers` and `loader_file_format`, plus the step options. */
+export interface NormalizeCallOptions extends StepOptions {
+  loaderFileFormat?: LoaderFileFormat;
+  workers?: number;
+  /** Load ids whose package is discarded when normalize refuses its data (run() and the workflow pass their own). */
+  discardIfInvalid?: readonly string[];
+}
+
+/** `load()` options: dlt's per-call destination, dataset, credentials, staging and `raise_on_failed_jobs`. */
+export interface LoadCallOptions extends StepOptions, TargetOptions {
+  raiseOnFailedJobs?: boolean;
 }

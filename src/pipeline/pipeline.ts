@@ -26,7 +26,9 @@ import { getActive, setActive } from './active.js';
 import { namingConvention, type NamingConvention } from './naming.js';
 import type { PackageState } from '../storage/package-state.js';
 import { exportSchemas, initialSchema, lazySqlClient, type SqlClient } from './schema-files.js';
-import { checkCanStage, checkIsDirectory, checkLoaderFileFormat, restoreDestination, restoreStaging, storableOptions } from './checks.js';
+import { hasTargetOptions, retarget, type Target, type TargetOptions } from './target.js';
+import { checkCanStage, checkIsDirectory, checkLoaderFileFormat, checkLocalFileExists, restoreDestination, restoreStaging, storableOptions } from './checks.js';
+import type { LoadCallOptions, NormalizeCallOptions } from './options.js';
 import { defaultPipelineName, defaultPipelinesDir, devModeSuffix, parsePipelineOptions, parseRunOptions, type PipelineOptions, type RunOptions } from './options.js';
 import { readTrace, writeTrace, type PipelineTrace, type StepTrace } from './trace.js';
 import { Dataset } from './dataset.js';
@@ -40,6 +42,7 @@ export type { StepOptions, StepProgress } from '../progress/step-options.js';
 
 export type { SqlClient } from './schema-files.js';
 
+
 /**
  * A pipeline moves data from TypeScript into a destination dataset through load packages
  * in its working dir. `run()` = sync destination, finish pending packages, extract,
@@ -49,10 +52,11 @@ export class Pipeline {
   readonly pipelineName: string;
   readonly pipelinesDir: string;
   readonly workingDir: string;
-  readonly datasetName: string;
-  readonly destination: DestinationFactory;
-  /** dlt's staging destination, when the pipeline has one. */
-  readonly staging?: DestinationFactory;
+  private target!: Target;
+  /** Where the pipeline loads: dataset, destination and dlt's staging (a run or load may name others). */
+  get datasetName(): string { return this.target.datasetName; } // prettier-ignore
+  get destination(): DestinationFactory { return this.target.destination; } // prettier-ignore
+  get staging(): DestinationFactory | undefined { return this.target.staging; } // prettier-ignore
   readonly devMode: boolean;
   /** See `PipelineOptions.pipelineSalt`. Redacted wherever text leaves haul. */
   readonly pipelineSalt: string;
@@ -79,19 +83,34 @@ export class Pipeline {
     const committed = attached ?? (this.wd.exists() ? this.wd.readState(this.pipelineName, '') : undefined);
     const baseDataset = this.opts.datasetName ?? `${this.pipelineName}_dataset`;
     // An existing pipeline keeps its dataset unless the caller names another one.
-    this.datasetName = this.devMode ? baseDataset + devModeSuffix() : this.opts.datasetName ?? committed?.dataset_name ?? baseDataset;
-    this.destination = resolveDestination(this.opts.destination ?? restoreDestination(committed) ?? DEFAULT_DESTINATION);
+    const datasetName = this.devMode ? baseDataset + devModeSuffix() : this.opts.datasetName ?? committed?.dataset_name ?? baseDataset;
     const staging = this.opts.staging ?? restoreStaging(committed);
-    this.staging = staging === undefined ? undefined : resolveDestination(staging);
+    this.target = {
+      destination: resolveDestination(this.opts.destination ?? restoreDestination(committed) ?? DEFAULT_DESTINATION),
+      datasetName,
+      ...(staging !== undefined && { staging: resolveDestination(staging) }),
+    };
     if (this.staging) checkCanStage(this.staging, this.pipelineName, this.datasetName);
     this.wd.create();
+    this.recordTarget();
+    this.progress = createMonitor(this.opts.progress, this.pipelineName, this.workingDir);
+  }
+
+  /** Keeps where the pipeline loads in state.json (non-secret options only), so attach() reopens it. */
+  private recordTarget(): void {
     const st = this.wd.readState(this.pipelineName, this.datasetName);
     st.dataset_name = this.datasetName;
     st.destination_name = this.destination.destinationName;
     st._local.destination_options = storableOptions(this.destination.options);
     if (this.staging) st._local.staging = { name: this.staging.destinationName, options: storableOptions(this.staging.options) };
     this.wd.writeState(st);
-    this.progress = createMonitor(this.opts.progress, this.pipelineName, this.workingDir);
+  }
+
+  /** A run's or load's own destination, dataset, credentials or staging: from this call on, as dlt. */
+  private applyTarget(o: TargetOptions): void {
+    if (!hasTargetOptions(o)) return;
+    this.target = retarget(this.target, o, this.pipelineName);
+    this.recordTarget();
   }
 
   /** restoreFromDestination: a broken state.json or schema goes aside; the next run's sync restores them. */
@@ -109,8 +128,9 @@ export class Pipeline {
 
   /** Syncs, finishes pending packages, then extracts, normalizes and loads `data`. */
   async run(data?: Extractable, options: RunOptions = {}): Promise<LoadInfo> {
-    const runOpts = parseRunOptions(options);
+    const { destination, datasetName, credentials, staging, ...runOpts } = parseRunOptions(options);
     return this.exclusive(async () => {
+      this.applyTarget({ destination, datasetName, credentials, staging });
       this.beginTrace();
       try {
         if (this.wd.pendingPackages().length === 0) await this.step('sync', () => this.doSync());
@@ -132,24 +152,37 @@ export class Pipeline {
   }
 
   async extract(data: Extractable, options: RunOptions = {}, stepOptions: StepOptions = {}): Promise<ExtractInfo> {
-    const runOpts = parseRunOptions(options);
-    return this.exclusive(() => this.traced(() => this.step('extract', () => this.doExtract(data, runOpts, stepOptions))));
+    const { destination, datasetName, credentials, staging, ...runOpts } = parseRunOptions(options);
+    return this.exclusive(() => {
+      this.applyTarget({ destination, datasetName, credentials, staging });
+      return this.traced(() => this.step('extract', () => this.doExtract(data, runOpts, stepOptions)));
+    });
   }
 
   /**
    * Normalizes every extracted package. `discardIfInvalid`: load ids whose package is deleted
    * (with its state) when normalize refuses its data, instead of staying pending (run() and
-   * the Temporal workflow pass the package they just extracted).
+   * the Temporal workflow pass the package they just extracted). `loaderFileFormat` overrides
+   * the format the packages were extracted for; `workers` bounds the worker threads.
    */
-  async normalize(stepOptions: StepOptions & { discardIfInvalid?: readonly string[] } = {}): Promise<NormalizeInfo> {
-    return this.exclusive(() => this.traced(() => this.step('normalize', () => this.doNormalize(stepOptions))));
+  async normalize(options: NormalizeCallOptions = {}): Promise<NormalizeInfo> {
+    if (options.loaderFileFormat) checkLoaderFileFormat(options.loaderFileFormat, this.destination.destinationName, this.newClient().capabilities);
+    return this.exclusive(() => this.traced(() => this.step('normalize', () => this.doNormalize(options))));
   }
 
-  async load(stepOptions: StepOptions = {}): Promise<LoadInfo> {
+  /**
+   * Loads the normalized packages, into another destination/dataset/staging when given (from
+   * this call on, as dlt). Failed jobs keep their package pending; `raiseOnFailedJobs` throws
+   * then, as `run()` always does.
+   */
+  async load(options: LoadCallOptions = {}): Promise<LoadInfo> {
+    const { destination, datasetName, credentials, staging, raiseOnFailedJobs, ...stepOptions } = options;
     return this.exclusive(() =>
       this.traced(async () => {
+        this.applyTarget({ destination, datasetName, credentials, staging });
         const info = await this.step('load', () => this.doLoad(stepOptions));
         await exportSchemas(this.wd, this.opts.exportSchemaPath);
+        if (raiseOnFailedJobs) this.raiseOnFailedJobs(info);
         return info;
       }),
     );
@@ -397,9 +430,9 @@ export class Pipeline {
     return extractStep(ctx, { data, hints, schemaName, refresh: refresh ?? this.opts.refresh, loaderFileFormat, externalWindow }, { ...stepOptions, onProgress: this.progressSink(stepOptions.onProgress) });
   }
 
-  private doNormalize(stepOptions: StepOptions & { discardIfInvalid?: readonly string[] } = {}): Promise<NormalizeInfo> {
+  private doNormalize({ loaderFileFormat, workers, ...stepOptions }: NormalizeCallOptions = {}): Promise<NormalizeInfo> {
     const { maxIdentifierLength, preferredLoaderFileFormat } = this.newClient().capabilities;
-    const ctx = { ...this.loadContext(), maxIdentifierLength, preferredLoaderFileFormat };
+    const ctx = { ...this.loadContext(), maxIdentifierLength, preferredLoaderFileFormat, loaderFileFormat, workers };
     return normalizeStep(ctx, { ...stepOptions, onProgress: this.progressSink(stepOptions.onProgress) });
   }
 
@@ -506,21 +539,6 @@ export class Pipeline {
   }
 }
 
-/**
- * A pipeline that loaded into an embedded database file must find that file: attaching
- * from another directory would otherwise open a new, empty `<name>.duckdb` there.
- */
-function checkLocalFileExists(p: Pipeline, state: PipelineState): void {
-  if (state._local.first_run !== false) return;
-  const file = newDestinationClient(p.loadContext()).localFile;
-  if (file !== undefined && !existsSync(file)) {
-    throw new HaulError(
-      'DestinationMissing',
-      `pipeline "${p.pipelineName}" loaded into ${p.destination.destinationName} file ${file}, which does not exist; ` +
-        'attach from the directory it ran in, or pass destination: duckdb({ path }) with the file it used (or set DESTINATION__DUCKDB__CREDENTIALS)',
-    );
-  }
-}
 
 /**
  * Creates (or opens) a pipeline and activates it. Without options it returns the active
@@ -567,7 +585,7 @@ export function attach(options: {
     }
     const state = wd.readState(pipelineName, '');
     const p = new Pipeline({ pipelineName, pipelinesDir: dir, datasetName: options.datasetName ?? state.dataset_name, destination, attached: state });
-    checkLocalFileExists(p, state);
+    checkLocalFileExists(p.loadContext(), state);
     p.activate();
     return p;
   } catch (e) {
