@@ -13,7 +13,7 @@ export { resource, source, transformer, Resource, Source } from './extract/resou
 export type { ResourceOptions, ResourceContext, ResourceFunction, SourceFactory, SourceOptions, TransformerFunction } from './extract/resource.js';
 export type { ItemLimit } from './extract/item-steps.js';
 export { incremental, Incremental, IncrementalCursorMissingError } from './extract/incremental.js';
-export type { IncrementalOptions, LastValueFunc } from './extract/incremental.js';
+export type { IncrementalOptions, LastValueFunc, ExternalWindow } from './extract/incremental.js';
 export { resourceState, sourceState } from './extract/context.js';
 export { Schema } from './schema/schema.js';
 export type { DataType, WriteDisposition, ColumnSchema, ColumnHint, TableSchema, StoredSchema } from './schema/types.js';

@@ -13,6 +13,8 @@ export interface JobFile {
   table: string;
   /** The file's format (its extension). */
   format: LoaderFileFormat;
+  /** No line of the file is longer than this (bytes), when normalize recorded it. */
+  maxLineBytes?: number;
 }
 
 /** One root table and its child tables, loaded in a single transaction (replace/merge). */
@@ -162,6 +164,19 @@ export interface DatasetReader {
   stream<T = Record<string, unknown>>(q: TableRead, chunkSize: number): AsyncGenerator<T[]>;
   /** Any SQL over the dataset (unqualified names resolve in it), parameters as $1, $2... */
   query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
+}
+
+/**
+ * A destination that can hold job files for another one to bulk-load (dlt's staging): the
+ * filesystem. `stageJob` puts the file in the bucket (atomically, at the same place on every
+ * attempt) and returns the job pointing at the staged copy.
+ */
+export interface StagingClient {
+  stageJob(loadId: string, schema: Schema, job: JobFile): Promise<JobFile>;
+}
+
+export function isStagingClient(c: DestinationClient): c is DestinationClient & StagingClient {
+  return typeof (c as Partial<StagingClient>).stageJob === 'function';
 }
 
 /** Where a client works: the pipeline (for defaults such as the DuckDB file name) and its dataset. */

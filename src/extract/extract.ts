@@ -12,6 +12,7 @@ import { extractContext } from './context.js';
 import { isIterable, type Resource, type Source } from './resource.js';
 import { LimitCounter, processYield } from './item-steps.js';
 import { serializeItem } from './serialize.js';
+import type { ExternalWindow } from './incremental.js';
 import type { ExtractCheckpoints, ExtractedResource, ExtractProgressSnapshot } from './checkpoint.js';
 
 export type { ExtractedResource } from './checkpoint.js';
@@ -53,6 +54,8 @@ export interface ExtractProgress {
 }
 
 export interface ExtractToDirOptions {
+  /** The run's window from an external scheduler (incremental resources with allowExternalSchedulers load it). */
+  externalWindow?: ExternalWindow;
   /** Where the job files go: the new_jobs/ folder of the package being built. */
   jobsDir: string;
   source: Source;
@@ -101,7 +104,7 @@ export async function extractSourceToDir(opts: ExtractToDirOptions): Promise<Ext
     const cont = resume?.current?.resource === res.name ? resume.current : undefined;
     const srcState = sourceStateOf(state, source.name);
     const resState = resourceStateOf(state, source.name, res.name);
-    res.incremental?.bind(res.name, resState, res.hints.primaryKey);
+    res.incremental?.bind(res.name, resState, res.hints.primaryKey, opts.externalWindow);
     if (cont?.incremental) res.incremental?.restoreProgress(cont.incremental);
     const writer = new RotatingJsonlWriter({
       dir: jobsDir,

@@ -10,6 +10,7 @@ import type { PackageState } from '../storage/package-state.js';
 import type { WorkingDir } from '../storage/working-dir.js';
 import { extractSourceToDir } from './extract.js';
 import { ExtractCheckpoints, isExtractProgress, summarize, type ExtractProgressSnapshot } from './checkpoint.js';
+import type { ExternalWindow } from './incremental.js';
 import { planRefresh, type RefreshMode } from './refresh.js';
 import { writeStateRowJob } from './state-row.js';
 import type { Source } from './resource.js';
@@ -49,6 +50,8 @@ export interface ExtractRequest {
   refresh?: RefreshMode;
   /** The job file format normalize is to write for this package. */
   loaderFileFormat?: LoaderFileFormat;
+  /** The run's window from an external scheduler, for incremental resources that allow it. */
+  externalWindow?: ExternalWindow;
 }
 
 /**
@@ -98,6 +101,7 @@ export async function extractStep(ctx: ExtractContext, req: ExtractRequest, step
       maxIdentifierLength: ctx.maxIdentifierLength,
       checkpoints,
       resume,
+      externalWindow: req.externalWindow,
       signal,
       onProgress: onProgress && ((p) => onProgress({ step: 'extract', loadId, resource: p.resource, table: p.table, count: p.items })),
     });

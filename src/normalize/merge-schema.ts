@@ -2,7 +2,7 @@ import type { Schema } from '../schema/schema.js';
 import { stableStringify } from '../schema/schema.js';
 import type { ColumnSchema, DataType, StoredSchema, TableSchema } from '../schema/types.js';
 import { PATH_SEPARATOR, VARIANT_INFIX } from '../schema/system.js';
-import type { CreatedColumn } from './normalize-files.js';
+import type { CreatedColumn } from './types.js';
 
 /** The column has its type for good (a hint marked `incomplete` gets it from the first value). */
 const isTyped = (c: ColumnSchema | undefined): c is ColumnSchema => c !== undefined && !!c.dataType && !c.incomplete;

@@ -3,7 +3,8 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import type { InThreadOptions, InThreadResult, InputSlice, NormalizeInput, NormalizeOptions, NormalizeResult } from './normalize-files.js';
+import type { InputSlice, NormalizeInput, NormalizeOptions, NormalizeResult, NormalizeTestKnobs } from './types.js';
+import { normalizeInThread } from './in-thread.js';
 import { mergeWorkerSchema, typedColumns } from './merge-schema.js';
 import { lineStartAtOrAfter } from './reader.js';
 import { rebuildError, serializeError, type MainMessage, type SerializedError, type WorkerInput, type WorkerMessage, type WorkerOutput } from './worker-protocol.js';
@@ -25,8 +26,6 @@ import { rebuildError, serializeError, type MainMessage, type SerializedError, t
  * single thread would have built.
  */
 
-type InThread = (opts: NormalizeOptions & { inputs: InputSlice[] }, internal?: InThreadOptions) => Promise<InThreadResult>;
-
 /**
  * done: the share's result. error: normalize failed on the share (bad input, or a schema
  * conflict). crash: the thread failed otherwise (could not load, ran out of memory, exited).
@@ -46,16 +45,17 @@ interface Handle {
 interface Share {
   rowCounts: Record<string, number>;
   files: Array<{ table: string; file: string }>;
+  largestRowBytes: number;
 }
 
 /** How long an aborted worker gets to close its files before it is terminated. */
 const ABORT_GRACE_MS = 2000;
 
-export async function normalizeParallel(opts: NormalizeOptions, workers: number, sizes: number[], inThread: InThread): Promise<NormalizeResult> {
+export async function normalizeParallel(opts: NormalizeOptions, knobs: NormalizeTestKnobs, workers: number, sizes: number[]): Promise<NormalizeResult> {
   const { signal, onProgress } = opts;
   signal?.throwIfAborted();
   const shares = planSlices(opts.inputs, sizes, workers);
-  const stats = opts.stats ?? { workers: 0, reruns: 0 };
+  const stats = knobs.stats ?? { workers: 0, reruns: 0 };
   Object.assign(stats, { workers: shares.length, reruns: 0 });
   const base = opts.schema.toStored();
   const typedBefore = typedColumns(base);
@@ -81,7 +81,7 @@ export async function normalizeParallel(opts: NormalizeOptions, workers: number,
     for (let w = 1; w < shares.length; w++) {
       handles.push(
         startWorker(
-          { schema: base, loadId: opts.loadId, inputs: shares[w], outDir: opts.outDir, maxFileBytes: opts.maxFileBytes, fastPath: opts.fastPath, maxIdentifierLength: opts.maxIdentifierLength, crashForTest: opts.crashWorkersForTest },
+          { schema: base, loadId: opts.loadId, inputs: shares[w], outDir: opts.outDir, maxFileBytes: opts.maxFileBytes, fastPath: knobs.fastPath, maxIdentifierLength: opts.maxIdentifierLength, crashForTest: knobs.crashWorkersForTest },
           (table, rows) => progress(w, table, rows),
         ),
       );
@@ -94,7 +94,9 @@ export async function normalizeParallel(opts: NormalizeOptions, workers: number,
     );
     // The first share starts from the schema one thread would have: normalize it right here,
     // into opts.schema, while the workers run. It never needs a merge.
-    const done: Share[] = [await inThread({ ...opts, inputs: shares[0], onProgress: (p) => progress(0, p.table, p.rows) })];
+    const done: Share[] = [
+      await normalizeInThread({ ...opts, inputs: shares[0], onProgress: (p) => progress(0, p.table, p.rows) }, { fastPath: knobs.fastPath }),
+    ];
     for (let w = 1; w < shares.length; w++) {
       const h = handles[w - 1];
       const o = await h.outcome;
@@ -115,9 +117,9 @@ export async function normalizeParallel(opts: NormalizeOptions, workers: number,
       deleteOutput(opts.outDir, idsToFiles(opts.outDir, h.fileIds));
       rowsOf[w].clear();
       stats.reruns++;
-      const r = await inThread(
+      const r = await normalizeInThread(
         { ...opts, inputs: shares[w], onProgress: (p) => progress(w, p.table, p.rows) },
-        { typedBefore },
+        { typedBefore, fastPath: knobs.fastPath },
       );
       done.push(r);
     }
@@ -204,7 +206,7 @@ function combine(outDir: string, shares: Share[]): NormalizeResult {
     rowCounts[table] = total.get(table)!;
     for (const file of list) files.push({ table, file });
   }
-  return { rowCounts, files };
+  return { rowCounts, files, largestRowBytes: Math.max(0, ...shares.map((s) => s.largestRowBytes)) };
 }
 
 function deleteOutput(outDir: string, files: string[]): void {

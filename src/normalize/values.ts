@@ -187,6 +187,76 @@ export function coerceTo(type: DataType, v: unknown): unknown {
 }
 
 // ---------------------------------------------------------------------------------------
+// Values kept as they are. Both normalize paths ask these rules before coercing: the object
+// path with a parsed value (kindOf), the byte path with a raw JSON token it classified
+// itself. A value kept as is is written unchanged (its JSON text is the canonical form);
+// anything else goes through coerceTo, on the object path.
+
+/** A JSON string. */
+export const J_STRING = 1;
+/** A JSON number that is a safe integer (on the byte path: digits only, at most MAX_PLAIN_INT_CHARS). */
+export const J_INTEGER = 2;
+/** Any other finite JSON number (on the byte path: an exponent of at most MAX_EXPONENT_DIGITS). */
+export const J_NUMBER = 3;
+/** true or false. */
+export const J_BOOL = 4;
+/** Anything else (null, objects, arrays, binary tags). */
+export const J_OTHER = 0;
+
+/** An optional '-' and up to 15 digits is always a safe integer (2^53 has 16 digits). */
+export const MAX_PLAIN_INT_CHARS = 15;
+/** Exponents longer than this may overflow a double (1e400 is Infinity). */
+export const MAX_EXPONENT_DIGITS = 2;
+/** Number tokens longer than this go through JSON.parse. */
+export const MAX_NUMBER_CHARS = 40;
+
+/** The kind of a parsed JSON value, as keepsAsIs takes it. */
+export function kindOf(v: unknown): number {
+  switch (typeof v) {
+    case 'string':
+      return J_STRING;
+    case 'number':
+      return Number.isSafeInteger(v) ? J_INTEGER : J_NUMBER;
+    case 'boolean':
+      return J_BOOL;
+    default:
+      return J_OTHER;
+  }
+}
+
+/**
+ * A value of this kind goes into a column of `type` unchanged (coerceTo would return it as
+ * it is). The one table both normalize paths read; timestamps add isCanonicalTimestampAt.
+ */
+export function keepsAsIs(type: DataType, kind: number): boolean {
+  switch (type) {
+    case 'text':
+      return kind === J_STRING;
+    case 'bigint':
+      return kind === J_INTEGER;
+    case 'double':
+      return kind === J_INTEGER || kind === J_NUMBER;
+    case 'bool':
+      return kind === J_BOOL;
+    default:
+      return false;
+  }
+}
+
+/**
+ * A bigint column (that may still widen) writes `v` differently than a double column would:
+ * a string or an unsafe integer coerced, or a variant only one of them makes. Numbers that
+ * do not fit bigint widen it, so they write the same as double. (The parallel merge needs
+ * to know; see merge-schema.ts.)
+ */
+export function bigintOnly(v: unknown): boolean {
+  if (typeof v === 'number' && Number.isSafeInteger(v)) return false;
+  const b = coerceTo('bigint', v);
+  if (b === NO_FIT) return typeof v !== 'number' && coerceTo('double', v) !== NO_FIT;
+  return b !== coerceTo('double', v);
+}
+
+// ---------------------------------------------------------------------------------------
 // Dates and times, parsed by hand: no regex and no Date parsing on the hot path.
 
 function d2(s: string, i: number): number {
@@ -261,6 +331,32 @@ export function parseTime(s: string): string | undefined {
   return `${pad2(h)}:${pad2(mi)}:${pad2(sec)}${frac}`;
 }
 
+/** Fields of a date-time in range (-1 marks a field that was not two digits). */
+function validDateTime(y: number, mo: number, d: number, h: number, mi: number, sec: number): boolean {
+  return y >= 0 && mo >= 1 && mo <= 12 && d >= 1 && d <= daysInMonth(y, mo) && h >= 0 && h <= 23 && mi >= 0 && mi <= 59 && sec >= 0 && sec <= 59;
+}
+
+function byteDigits2(b: Uint8Array, i: number): number {
+  const x = b[i] - 48;
+  const y = b[i + 1] - 48;
+  return x >= 0 && x <= 9 && y >= 0 && y <= 9 ? x * 10 + y : -1;
+}
+
+/**
+ * The bytes b[s, e) (a JSON string's content) are a timestamp already in canonical form,
+ * 'YYYY-MM-DDTHH:MM:SS.sssZ' or '...ssssssZ' with valid fields: what parseTimestamp returns
+ * unchanged, checked without making a string (the byte path keeps it as is).
+ */
+export function isCanonicalTimestampAt(b: Uint8Array, s: number, e: number): boolean {
+  const n = e - s;
+  if ((n !== 24 && n !== 27) || b[s + 4] !== 45 || b[s + 7] !== 45 || b[s + 10] !== 84 || b[s + 13] !== 58 || b[s + 16] !== 58 || b[s + 19] !== 46 || b[e - 1] !== 90) return false;
+  for (let i = s + 20; i < e - 1; i++) if (b[i] < 48 || b[i] > 57) return false;
+  const y1 = byteDigits2(b, s);
+  const y2 = byteDigits2(b, s + 2);
+  if (y1 < 0 || y2 < 0) return false;
+  return validDateTime(y1 * 100 + y2, byteDigits2(b, s + 5), byteDigits2(b, s + 8), byteDigits2(b, s + 11), byteDigits2(b, s + 14), byteDigits2(b, s + 17));
+}
+
 function isDigit(c: number): boolean {
   return c >= 48 && c <= 57;
 }
@@ -294,16 +390,7 @@ export function parseTimestamp(s: string, strict: boolean): string | undefined {
         break;
       }
     }
-    if (ok) {
-      const y = d4(s, 0);
-      const mo = d2(s, 5);
-      const d = d2(s, 8);
-      const h = d2(s, 11);
-      const mi = d2(s, 14);
-      const sec = d2(s, 17);
-      if (y >= 0 && mo >= 1 && mo <= 12 && d >= 1 && d <= daysInMonth(y, mo) && h >= 0 && h <= 23 && mi >= 0 && mi <= 59 && sec >= 0 && sec <= 59) return s;
-      return undefined;
-    }
+    if (ok) return validDateTime(d4(s, 0), d2(s, 5), d2(s, 8), d2(s, 11), d2(s, 14), d2(s, 17)) ? s : undefined;
   }
 
   const y = d4(s, 0);

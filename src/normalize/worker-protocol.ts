@@ -1,7 +1,7 @@
 import { redact } from '../config/redact.js';
 import * as errors from '../errors.js';
 import type { StoredSchema } from '../schema/types.js';
-import type { CreatedColumn, InputSlice } from './normalize-files.js';
+import type { CreatedColumn, InputSlice } from './types.js';
 
 /** What the main thread hands a normalize worker (as `workerData`). */
 export interface WorkerInput {
@@ -20,6 +20,7 @@ export interface WorkerInput {
 export interface WorkerOutput {
   rowCounts: Record<string, number>;
   files: Array<{ table: string; file: string }>;
+  largestRowBytes: number;
   schema: StoredSchema;
   created: Record<string, Record<string, CreatedColumn>>;
 }

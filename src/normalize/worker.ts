@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { parentPort, workerData } from 'node:worker_threads';
 import { Schema } from '../schema/schema.js';
-import { normalizeInThread } from './normalize-files.js';
+import { normalizeInThread } from './in-thread.js';
 import { serializeError, type MainMessage, type WorkerInput, type WorkerMessage } from './worker-protocol.js';
 
 const port = parentPort!;
@@ -31,7 +31,6 @@ async function main(): Promise<void> {
       inputs: data.inputs,
       outDir: data.outDir,
       maxFileBytes: data.maxFileBytes,
-      fastPath: data.fastPath,
       maxIdentifierLength: data.maxIdentifierLength,
       signal: ac.signal,
       // ids from this thread: random like the pipeline's, so no coordination is needed
@@ -44,8 +43,8 @@ async function main(): Promise<void> {
         send({ t: 'progress', table: p.table, rows: p.rows });
         if (data.crashForTest && ++chunks === 2) process.exit(3);
       },
-    });
-    send({ t: 'done', output: { rowCounts: r.rowCounts, files: r.files, created: r.created, schema: schema.toStored() } });
+    }, { fastPath: data.fastPath });
+    send({ t: 'done', output: { rowCounts: r.rowCounts, files: r.files, largestRowBytes: r.largestRowBytes, created: r.created, schema: schema.toStored() } });
   } catch (e) {
     send({ t: 'error', error: serializeError(e) });
   }

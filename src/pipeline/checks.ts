@@ -1,6 +1,6 @@
 import { existsSync, statSync } from 'node:fs';
 import { resolveDestination } from '../destinations/index.js';
-import type { DestinationCapabilities, DestinationFactory, LoaderFileFormat } from '../destinations/types.js';
+import { isStagingClient, type DestinationCapabilities, type DestinationFactory, type LoaderFileFormat } from '../destinations/types.js';
 import { InvalidOptionsError } from '../errors.js';
 import { redact } from '../config/redact.js';
 import type { PipelineState } from '../state/state.js';
@@ -34,4 +34,16 @@ export function storableOptions(options: Readonly<Record<string, unknown>> | und
 export function restoreDestination(state: PipelineState | undefined): DestinationFactory | undefined {
   if (!state?.destination_name) return undefined;
   return resolveDestination(state.destination_name, state._local.destination_options);
+}
+
+export function restoreStaging(state: PipelineState | undefined): DestinationFactory | undefined {
+  const s = state?._local.staging;
+  return s ? resolveDestination(s.name, s.options) : undefined;
+}
+
+/** Only a destination that can hold files for another (the filesystem) can be `staging`. */
+export function checkCanStage(staging: DestinationFactory, pipelineName: string, datasetName: string): void {
+  if (!isStagingClient(staging.createClient({ pipelineName, datasetName }))) {
+    throw new InvalidOptionsError('staging', `destination ${staging.destinationName} cannot be a staging destination; use 'filesystem' (or filesystem({ bucketUrl }))`);
+  }
 }

@@ -26,7 +26,7 @@ import { getActive, setActive } from './active.js';
 import { namingConvention, type NamingConvention } from './naming.js';
 import type { PackageState } from '../storage/package-state.js';
 import { exportSchemas, initialSchema, lazySqlClient, type SqlClient } from './schema-files.js';
-import { checkIsDirectory, checkLoaderFileFormat, restoreDestination, storableOptions } from './checks.js';
+import { checkCanStage, checkIsDirectory, checkLoaderFileFormat, restoreDestination, restoreStaging, storableOptions } from './checks.js';
 import { defaultPipelineName, defaultPipelinesDir, devModeSuffix, parsePipelineOptions, parseRunOptions, type PipelineOptions, type RunOptions } from './options.js';
 import { readTrace, writeTrace, type PipelineTrace, type StepTrace } from './trace.js';
 import { Dataset } from './dataset.js';
@@ -51,6 +51,8 @@ export class Pipeline {
   readonly workingDir: string;
   readonly datasetName: string;
   readonly destination: DestinationFactory;
+  /** dlt's staging destination, when the pipeline has one. */
+  readonly staging?: DestinationFactory;
   readonly devMode: boolean;
   /** See `PipelineOptions.pipelineSalt`. Redacted wherever text leaves haul. */
   readonly pipelineSalt: string;
@@ -79,11 +81,15 @@ export class Pipeline {
     // An existing pipeline keeps its dataset unless the caller names another one.
     this.datasetName = this.devMode ? baseDataset + devModeSuffix() : this.opts.datasetName ?? committed?.dataset_name ?? baseDataset;
     this.destination = resolveDestination(this.opts.destination ?? restoreDestination(committed) ?? DEFAULT_DESTINATION);
+    const staging = this.opts.staging ?? restoreStaging(committed);
+    this.staging = staging === undefined ? undefined : resolveDestination(staging);
+    if (this.staging) checkCanStage(this.staging, this.pipelineName, this.datasetName);
     this.wd.create();
     const st = this.wd.readState(this.pipelineName, this.datasetName);
     st.dataset_name = this.datasetName;
     st.destination_name = this.destination.destinationName;
     st._local.destination_options = storableOptions(this.destination.options);
+    if (this.staging) st._local.staging = { name: this.staging.destinationName, options: storableOptions(this.staging.options) };
     this.wd.writeState(st);
     this.progress = createMonitor(this.opts.progress, this.pipelineName, this.workingDir);
   }
@@ -112,8 +118,9 @@ export class Pipeline {
         const earlier = this.wd.pendingPackages().length > 0 ? await this.normalizeAndLoad() : undefined;
         if (earlier) this.raiseOnFailedJobs(earlier);
         if (data === undefined) return earlier ?? this.emptyLoadInfo();
-        await this.step('extract', () => this.doExtract(data, runOpts));
-        const info = await this.normalizeAndLoad();
+        const extracted = await this.step('extract', () => this.doExtract(data, runOpts));
+        // This run's own package: data normalize refuses is discarded instead of blocking later runs.
+        const info = await this.normalizeAndLoad([extracted.loadId]);
         this.raiseOnFailedJobs(info);
         if (earlier) info.loadPackages.unshift(...earlier.loadPackages);
         await exportSchemas(this.wd, this.opts.exportSchemaPath);
@@ -129,7 +136,12 @@ export class Pipeline {
     return this.exclusive(() => this.traced(() => this.step('extract', () => this.doExtract(data, runOpts, stepOptions))));
   }
 
-  async normalize(stepOptions: StepOptions = {}): Promise<NormalizeInfo> {
+  /**
+   * Normalizes every extracted package. `discardIfInvalid`: load ids whose package is deleted
+   * (with its state) when normalize refuses its data, instead of staying pending (run() and
+   * the Temporal workflow pass the package they just extracted).
+   */
+  async normalize(stepOptions: StepOptions & { discardIfInvalid?: readonly string[] } = {}): Promise<NormalizeInfo> {
     return this.exclusive(() => this.traced(() => this.step('normalize', () => this.doNormalize(stepOptions))));
   }
 
@@ -373,7 +385,7 @@ export class Pipeline {
   // ---- steps: the step modules do the work; the facade wires context, lock, trace, progress ----
 
   private doExtract(data: Extractable, runOpts: RunOptions, stepOptions: StepOptions = {}): Promise<ExtractInfo> {
-    const { schema: schemaName, refresh, loaderFileFormat, ...hints } = runOpts;
+    const { schema: schemaName, refresh, loaderFileFormat, externalWindow, ...hints } = runOpts;
     const capabilities = this.newClient().capabilities;
     checkLoaderFileFormat(loaderFileFormat, this.destination.destinationName, capabilities);
     const ctx = {
@@ -384,10 +396,10 @@ export class Pipeline {
       maxIdentifierLength: capabilities.maxIdentifierLength,
       initialSchema: (name: string) => initialSchema(name, this.opts.importSchemaPath),
     };
-    return extractStep(ctx, { data, hints, schemaName, refresh: refresh ?? this.opts.refresh, loaderFileFormat }, { ...stepOptions, onProgress: this.progressSink(stepOptions.onProgress) });
+    return extractStep(ctx, { data, hints, schemaName, refresh: refresh ?? this.opts.refresh, loaderFileFormat, externalWindow }, { ...stepOptions, onProgress: this.progressSink(stepOptions.onProgress) });
   }
 
-  private doNormalize(stepOptions: StepOptions = {}): Promise<NormalizeInfo> {
+  private doNormalize(stepOptions: StepOptions & { discardIfInvalid?: readonly string[] } = {}): Promise<NormalizeInfo> {
     const { maxIdentifierLength, preferredLoaderFileFormat } = this.newClient().capabilities;
     const ctx = { ...this.loadContext(), maxIdentifierLength, preferredLoaderFileFormat };
     return normalizeStep(ctx, { ...stepOptions, onProgress: this.progressSink(stepOptions.onProgress) });
@@ -403,11 +415,11 @@ export class Pipeline {
 
   /** What the step modules work on. Durable runners (the Temporal activities) use it too. */
   loadContext(): LoadContext {
-    return { wd: this.wd, pipelineName: this.pipelineName, datasetName: this.datasetName, destination: this.destination };
+    return { wd: this.wd, pipelineName: this.pipelineName, datasetName: this.datasetName, destination: this.destination, ...(this.staging && { staging: this.staging }) };
   }
 
-  private async normalizeAndLoad(): Promise<LoadInfo> {
-    if (this.wd.storage.list('extracted').length > 0) await this.step('normalize', () => this.doNormalize());
+  private async normalizeAndLoad(discardIfInvalid?: string[]): Promise<LoadInfo> {
+    if (this.wd.storage.list('extracted').length > 0) await this.step('normalize', () => this.doNormalize({ discardIfInvalid }));
     return this.step('load', () => this.doLoad());
   }
 

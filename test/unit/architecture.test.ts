@@ -112,7 +112,6 @@ describe('architecture: the rooms of DESIGN.md', () => {
       state.set(f, 'done');
     };
     for (const f of FILES) if (!state.has(f)) walk(f, [f]);
-    // TEMPORARY: the normalize split (issue 7) removes this circle; delete the filter with it.
-    expect(circles.filter((c) => !c.startsWith('src/normalize/normalize-files.ts -> src/normalize/parallel.ts'))).toEqual([]);
+    expect(circles).toEqual([]);
   });
 });

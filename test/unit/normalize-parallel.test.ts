@@ -5,7 +5,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Schema } from '../../src/schema/schema.js';
 import type { TableSchema } from '../../src/schema/types.js';
 import { CorruptPackageFileError, IdentifierCollisionError, SchemaConflictError } from '../../src/errors.js';
-import { normalizeFiles, type NormalizeResult } from '../../src/normalize/index.js';
+import type { NormalizeResult } from '../../src/normalize/index.js';
+import { normalizeFilesWithTestKnobs } from '../../src/normalize/normalize-files.js';
 import { planSlices } from '../../src/normalize/parallel.js';
 import { rebuildError, serializeError } from '../../src/normalize/worker-protocol.js';
 import { registerSecret } from '../../src/config/redact.js';
@@ -77,20 +78,20 @@ async function run(files: Array<{ table: string; path: string }>, tables: Tables
   mkdirSync(outDir);
   const stats = { workers: -1, reruns: -1 };
   let fid = 0;
-  const res = await normalizeFiles({
-    schema,
-    loadId: '1700000000.1',
-    inputs: files,
-    outDir,
-    nextFileId: () => `m${String(fid++).padStart(4, '0')}`,
-    workers,
-    minParallelBytes: 0,
-    stats,
-    signal: extra.signal,
-    onProgress: extra.onProgress,
-    crashWorkersForTest: extra.crash,
-    maxFileBytes: extra.maxFileBytes,
-  });
+  const res = await normalizeFilesWithTestKnobs(
+    {
+      schema,
+      loadId: '1700000000.1',
+      inputs: files,
+      outDir,
+      nextFileId: () => `m${String(fid++).padStart(4, '0')}`,
+      workers,
+      signal: extra.signal,
+      onProgress: extra.onProgress,
+      maxFileBytes: extra.maxFileBytes,
+    },
+    { minParallelBytes: 0, stats, crashWorkersForTest: extra.crash },
+  );
   return { res, schema, outDir, stats, rows: readRows(outDir, res) };
 }
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { NO_FIT, coerceTo, inferType, parseTimestamp } from '../../src/normalize/values.js';
+import { NO_FIT, coerceTo, inferType, isCanonicalTimestampAt, keepsAsIs, kindOf, parseTimestamp } from '../../src/normalize/values.js';
+import type { DataType } from '../../src/schema/types.js';
 import { RandomIdPool, childRowId, childRowIdInto, tableSeed } from '../../src/normalize/ids.js';
 
 describe('parseTimestamp', () => {
@@ -95,6 +96,39 @@ describe('coerceTo', () => {
       ['json', { $binary: 'AA==' }],
     ];
     for (const [type, v] of bad) expect(coerceTo(type, v), `${type} <- ${JSON.stringify(v)}`).toBe(NO_FIT);
+  });
+});
+
+describe('keepsAsIs (the rule both normalize paths read)', () => {
+  const TYPES: DataType[] = ['text', 'bigint', 'double', 'bool', 'timestamp', 'date', 'time', 'decimal', 'binary', 'json'];
+  const VALUES: unknown[] = ['x', '', '42', ' 7 ', 'true', '2024-01-02T03:04:05.123Z', 0, 1, -5, 2 ** 53 - 1, 2 ** 53, 2 ** 60, 1.5, -0.25, 1e21, true, false, { a: 1 }, [1], { $binary: 'AAEC' }];
+
+  it('keeps a value only where coerceTo would return it unchanged', () => {
+    for (const t of TYPES) {
+      for (const v of VALUES) {
+        if (keepsAsIs(t, kindOf(v))) expect(coerceTo(t, v), `${t} ${JSON.stringify(v)}`).toBe(v);
+      }
+    }
+    // and does keep the plain cases, or the byte path would never copy anything
+    expect(keepsAsIs('text', kindOf('x'))).toBe(true);
+    expect(keepsAsIs('bigint', kindOf(5))).toBe(true);
+    expect(keepsAsIs('bigint', kindOf(2 ** 60))).toBe(false);
+    expect(keepsAsIs('double', kindOf(5))).toBe(true);
+    expect(keepsAsIs('double', kindOf(1.5))).toBe(true);
+    expect(keepsAsIs('bool', kindOf(false))).toBe(true);
+    expect(keepsAsIs('timestamp', kindOf('2024-01-02T03:04:05.123Z'))).toBe(false);
+  });
+
+  it('isCanonicalTimestampAt accepts exactly what parseTimestamp returns unchanged', () => {
+    const cases = [
+      '2024-01-02T03:04:05.123Z', '2024-01-02T03:04:05.123456Z', '2024-02-29T00:00:00.000Z', '2023-02-29T00:00:00.000Z',
+      '2024-13-02T03:04:05.123Z', '2024-01-32T03:04:05.123Z', '2024-01-02T24:04:05.123Z', '2024-01-02T03:04:05Z',
+      '2024-01-02 03:04:05.123Z', '2024-01-02T03:04:05.12aZ', '2024-04-31T03:04:05.123Z', '1900-02-29T00:00:00.000Z', '2000-02-29T00:00:00.000Z',
+    ];
+    for (const c of cases) {
+      const b = Buffer.from(`"${c}"`);
+      expect(isCanonicalTimestampAt(b, 1, b.length - 1), c).toBe(parseTimestamp(c, false) === c);
+    }
   });
 });
 

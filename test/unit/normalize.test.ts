@@ -6,6 +6,7 @@ import { Schema } from '../../src/schema/schema.js';
 import type { ColumnSchema, TableSchema } from '../../src/schema/types.js';
 import { CorruptPackageFileError, IdentifierCollisionError, InvalidIdentifierError } from '../../src/errors.js';
 import { childRowId, normalizeFiles, normalizeIdentifier, type NormalizeResult } from '../../src/normalize/index.js';
+import { normalizeFilesWithTestKnobs } from '../../src/normalize/normalize-files.js';
 
 type Row = Record<string, unknown>;
 
@@ -50,16 +51,17 @@ async function run(items: unknown[], o: RunOpts = {}) {
   const outDir = join(dir, `out-${n}`);
   await import('node:fs').then((fs) => fs.mkdirSync(outDir));
   let fid = 0;
-  const res = await normalizeFiles({
-    schema,
-    loadId: '1700000000.1',
-    inputs: [{ table, path: input }],
-    outDir,
-    nextFileId: () => String(fid++).padStart(3, '0'),
-    fastPath: o.fastPath,
-    randomBytes: o.random,
-    maxFileBytes: o.maxFileBytes,
-  });
+  const res = await normalizeFilesWithTestKnobs(
+    {
+      schema,
+      loadId: '1700000000.1',
+      inputs: [{ table, path: input }],
+      outDir,
+      nextFileId: () => String(fid++).padStart(3, '0'),
+      maxFileBytes: o.maxFileBytes,
+    },
+    { fastPath: o.fastPath, randomBytes: o.random },
+  );
   return { res, schema, rows: readRows(outDir, res), outDir, input };
 }
 

@@ -43,8 +43,9 @@ export interface SqlClient extends SqlExecutor {
 }
 
 /**
- * What differs between SQL databases. The generic job code (sql/job-client.ts) builds every
- * statement from these pieces, so a new SQL destination only supplies a dialect and a client.
+ * What differs between SQL databases. The generic job code (sql/job-client.ts, catalog.ts,
+ * job-loader.ts, merge.ts) builds every statement from these pieces, so a new SQL
+ * destination only supplies a dialect and a client.
  */
 export interface SqlDialect {
   readonly name: string;
@@ -79,7 +80,7 @@ export interface SqlDialect {
    * schema column, csv with a header). Only formats in the destination's
    * `supportedLoaderFileFormats` reach it. Returns the number of rows inserted.
    */
-  bulkLoadFile(tx: SqlExecutor, target: TableRef, columns: ColumnSchema[], path: string, format: LoaderFileFormat): Promise<number>;
+  bulkLoadFile(tx: SqlExecutor, target: TableRef, columns: ColumnSchema[], path: string, format: LoaderFileFormat, file?: { maxLineBytes?: number }): Promise<number>;
   /**
    * True when an error may go away by trying again (lock, write conflict, out of memory,
    * connection lost); false for errors of the data or the SQL (retrying cannot help).

@@ -1,0 +1,238 @@
+import type { ColumnSchema, DataType } from '../schema/types.js';
+import { C_DLT_ID, C_DLT_LIST_IDX, C_DLT_LOAD_ID, C_DLT_PARENT_ID, C_DLT_ROOT_ID, VARIANT_INFIX } from '../schema/system.js';
+import { SchemaConflictError } from '../errors.js';
+import { shortenPath } from '../schema/naming.js';
+import { childRowIdSeeded, type RandomIdPool } from './ids.js';
+import { NO_FIT, bigintOnly, coerceTo, inferType, isBinaryTag, keepsAsIs, kindOf } from './values.js';
+import { NEST_EXPAND, NEST_UNKNOWN, type Plan, type Plans, type Row, type Shape, type TableState } from './plan.js';
+import { appendRow } from './table-output.js';
+import type { CreatedColumn } from './types.js';
+
+/*
+ * The object path: one parsed item at a time, with the full rules of dlt's relational
+ * normalizer (flattening, child tables, type inference, coercion, variant columns, schema
+ * evolution). It takes every decision the byte path later reuses (Plans), and writes rows
+ * with JSON.stringify. Which values are written unchanged and how the others are coerced
+ * comes from values.ts, the rules the byte path reads too.
+ */
+
+export interface ObjectPathOptions {
+  loadId: string;
+  /** Strings that are full ISO-8601 date-times make timestamp columns. */
+  detectIsoTimestamps: boolean;
+  maxIdentifierLength: number | undefined;
+  /** See InThreadOptions.typedBefore. */
+  typedBefore: Map<string, Set<string>> | undefined;
+}
+
+export class ObjectPath {
+  /** Columns created by this run, with their type at creation (for the parallel merge). */
+  private readonly createdType = new Map<ColumnSchema, DataType>();
+  /** Columns that took a bigint-only path while bigint (see CreatedColumn.strict). */
+  private readonly strictBigint = new Set<ColumnSchema>();
+
+  constructor(
+    private readonly plans: Plans,
+    private readonly ids: RandomIdPool,
+    private readonly opts: ObjectPathOptions,
+  ) {}
+
+  /**
+   * Normalizes one parsed item into the root table (and its child tables). `rootId`: the
+   * row id the byte path already drew for this line, if it did.
+   */
+  item(ts: TableState, sh: Shape, item: unknown, rootId: string | undefined): void {
+    const id = rootId ?? this.ids.next();
+    const out: Row = {};
+    if (typeof item === 'object' && item !== null && !Array.isArray(item) && !isBinaryTag(item)) {
+      this.flatten(sh, item as Row, out, id, id);
+    } else if (item !== null && item !== undefined) {
+      this.flatten(sh, { value: item }, out, id, id);
+    }
+    out[C_DLT_LOAD_ID] = this.opts.loadId;
+    out[C_DLT_ID] = id;
+    this.emit(ts, out);
+  }
+
+  private flatten(sh: Shape, obj: Row, out: Row, rowId: string, rootId: string): void {
+    const plans = sh.plans;
+    for (const k in obj) {
+      const v = obj[k];
+      let p = plans.get(k);
+      if (p === undefined) p = this.plans.addPlan(sh, k, obj);
+      else if (p.ambiguous) this.plans.checkCollision(p, obj);
+      if (v === null || v === undefined || p.skip) continue;
+      if (typeof v === 'object') {
+        const nest = p.nest === NEST_UNKNOWN ? this.plans.decideNest(p) : p.nest;
+        if (nest === NEST_EXPAND) {
+          if (Array.isArray(v)) {
+            if (v.length > 0) this.list(p, v, rowId, rootId);
+            continue;
+          }
+          if (!isBinaryTag(v)) {
+            this.flatten(p.sub ?? this.plans.subShape(p), v as Row, out, rowId, rootId);
+            continue;
+          }
+        }
+      }
+      this.put(p, v, out);
+    }
+  }
+
+  /** Child rows for a list value at plan `p` of a row with id `parentId`. */
+  private list(p: Plan, arr: unknown[], parentId: string, rootId: string): void {
+    const ts = p.child ?? this.plans.childOf(p);
+    const sh = p.childShape!;
+    const seed = ts.seed;
+    for (let i = 0; i < arr.length; i++) {
+      const e = arr[i];
+      const id = childRowIdSeeded(parentId, seed, i);
+      const out: Row = {};
+      if (typeof e === 'object' && e !== null) {
+        if (Array.isArray(e)) {
+          // a list of lists: a row that only links, whose `list` field holds the inner list
+          this.flatten(this.plans.shapeOf(ts, p.shape.lvl - 2), { list: e }, out, id, rootId);
+        } else if (isBinaryTag(e)) {
+          this.flatten(sh, { value: e }, out, id, rootId);
+        } else {
+          this.flatten(sh, e as Row, out, id, rootId);
+        }
+      } else if (e !== null && e !== undefined) {
+        this.flatten(sh, { value: e }, out, id, rootId);
+      }
+      if (ts.withRootKey) out[C_DLT_ROOT_ID] = rootId;
+      out[C_DLT_PARENT_ID] = parentId;
+      out[C_DLT_LIST_IDX] = i;
+      out[C_DLT_ID] = id;
+      this.emit(ts, out);
+    }
+  }
+
+  private emit(ts: TableState, out: Row): void {
+    if (!ts.systemReady) this.addSystemColumns(ts);
+    appendRow(ts, JSON.stringify(out));
+  }
+
+  /** Puts a scalar (or json) value into its column, coercing or making a variant. */
+  private put(p: Plan, v: unknown, out: Row): void {
+    const c = p.col;
+    if (c !== undefined && keepsAsIs(c.dataType, kindOf(v))) {
+      out[p.name] = v;
+      return;
+    }
+    this.putSlow(p, v, out);
+  }
+
+  private putSlow(p: Plan, v: unknown, out: Row): void {
+    const ts = p.shape.ts;
+    const cols = ts.schema.columns;
+    let col = p.col;
+    if (col === undefined) {
+      const existing = cols[p.name];
+      if (existing && existing.dataType && !existing.incomplete) {
+        col = p.col = existing;
+      } else {
+        // new column, or a hint without a type yet (e.g. only primaryKey): infer the type
+        const type = inferType(v, this.opts.detectIsoTimestamps);
+        const r = coerceTo(type, v);
+        col = p.col = this.newColumn(ts, p.name, type, existing, false);
+        if (type === 'bigint' && bigintOnly(v)) this.strictBigint.add(col);
+        out[p.name] = r;
+        return;
+      }
+    }
+    if (col.dataType === 'bigint' && bigintOnly(v)) this.strictBigint.add(col);
+    const r = coerceTo(col.dataType, v);
+    if (r !== NO_FIT) {
+      out[p.name] = r;
+      return;
+    }
+    // An integer column this call created widens to double when a fraction arrives:
+    // JSON cannot tell 3.0 from 3, so the first values of a float field may look like integers.
+    if (col.dataType === 'bigint' && typeof v === 'number' && this.createdInCall(ts, col)) {
+      col.dataType = 'double';
+      out[p.name] = v;
+      return;
+    }
+    // variant column `<col>__v_<type>`
+    const type = inferType(v, this.opts.detectIsoTimestamps);
+    let vc = p.variants?.[type];
+    if (vc === undefined) {
+      const vname = shortenPath(p.name + VARIANT_INFIX + type, this.opts.maxIdentifierLength);
+      const existing = cols[vname];
+      vc = existing && existing.dataType ? existing : this.newColumn(ts, vname, type, existing, true);
+      (p.variants ??= {})[type] = vc;
+    }
+    const rv = coerceTo(vc.dataType, v);
+    if (rv === NO_FIT) {
+      throw new SchemaConflictError(
+        ts.name,
+        vc.name,
+        `value ${JSON.stringify(v)?.slice(0, 80)} fits neither column "${p.name}" (${col.dataType}) nor its variant "${vc.name}" (${vc.dataType})`,
+      );
+    }
+    out[vc.name] = rv;
+  }
+
+  /** The column got its type during this call (so it may still widen bigint -> double). */
+  private createdInCall(ts: TableState, col: ColumnSchema): boolean {
+    if (ts.inferredHere.has(col)) return true;
+    const typedBefore = this.opts.typedBefore;
+    return typedBefore !== undefined && !typedBefore.get(ts.name)?.has(col.name);
+  }
+
+  private newColumn(ts: TableState, name: string, type: DataType, hint: ColumnSchema | undefined, variant: boolean): ColumnSchema {
+    let col: ColumnSchema;
+    if (hint) {
+      // complete the user's hint in place, keeping its flags
+      hint.dataType = type;
+      delete hint.incomplete;
+      if (hint.nullable === undefined) hint.nullable = true;
+      if (variant) hint.variant = true;
+      col = hint;
+    } else {
+      col = { name, dataType: type, nullable: true };
+      if (variant) col.variant = true;
+      ts.schema.columns[name] = col;
+    }
+    ts.inferredHere.add(col);
+    this.createdType.set(col, type);
+    return col;
+  }
+
+  private addSystemColumns(ts: TableState): void {
+    const cols = ts.schema.columns;
+    const sys = (name: string, dataType: DataType, flags: Partial<ColumnSchema>) => {
+      const c = cols[name];
+      if (c) {
+        Object.assign(c, flags);
+        c.nullable = false;
+        if (!c.dataType) c.dataType = dataType;
+      } else {
+        cols[name] = { name, dataType, nullable: false, ...flags };
+      }
+    };
+    if (ts.isRoot) {
+      sys(C_DLT_LOAD_ID, 'text', {});
+      sys(C_DLT_ID, 'text', { rowKey: true, unique: true });
+    } else {
+      if (ts.withRootKey) sys(C_DLT_ROOT_ID, 'text', { rootKey: true });
+      sys(C_DLT_PARENT_ID, 'text', { parentKey: true });
+      sys(C_DLT_LIST_IDX, 'bigint', {});
+      sys(C_DLT_ID, 'text', { rowKey: true, unique: true });
+    }
+    ts.systemReady = true;
+  }
+
+  /** Columns this run created, by table (what the parallel merge compares). */
+  createdColumns(tables: Iterable<TableState>): Record<string, Record<string, CreatedColumn>> {
+    const created: Record<string, Record<string, CreatedColumn>> = {};
+    for (const ts of tables) {
+      for (const col of Object.values(ts.schema.columns)) {
+        const type = this.createdType.get(col);
+        if (type !== undefined) (created[ts.name] ??= {})[col.name] = { type, strict: this.strictBigint.has(col) };
+      }
+    }
+    return created;
+  }
+}

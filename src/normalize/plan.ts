@@ -1,0 +1,245 @@
+import type { Schema } from '../schema/schema.js';
+import type { ColumnSchema, DataType, TableSchema } from '../schema/types.js';
+import { C_DLT_ID, C_DLT_LIST_IDX, C_DLT_LOAD_ID, C_DLT_PARENT_ID, C_DLT_ROOT_ID, PATH_SEPARATOR } from '../schema/system.js';
+import { IdentifierCollisionError, InvalidIdentifierError } from '../errors.js';
+import { normalizeColumnName, shortenPath } from '../schema/naming.js';
+import { tableSeed, type TableSeed } from './ids.js';
+import { INITIAL_BUFFER_BYTES, type TableOutput } from './table-output.js';
+
+/*
+ * The plan: the decisions normalize has taken for the tables, keys and nesting levels it
+ * met during one call (column name, column, child table, json or expand). The object path
+ * takes them (Plans), the byte path only reads them; a line the byte path finds no decision
+ * for goes to the object path, which takes the missing decisions for the lines after it.
+ */
+
+const DEFAULT_MAX_NESTING = 1000;
+/** Column names that normalize owns; user keys that normalize to these are dropped. */
+const SYSTEM_COLUMNS = new Set([C_DLT_ID, C_DLT_LOAD_ID, C_DLT_PARENT_ID, C_DLT_LIST_IDX, C_DLT_ROOT_ID]);
+
+/** What to do with a dict/list value at a key: not decided yet, expand (flatten/child table), keep as json. */
+export const NEST_UNKNOWN = 0;
+export const NEST_EXPAND = 1;
+export const NEST_JSON = 2;
+
+export type Row = Record<string, unknown>;
+
+/** Per-table state for the duration of one call, including its output row buffer. */
+export interface TableState extends TableOutput {
+  /** The full, unshortened path of the table (`root__items__tags`); child names derive from it. */
+  path: string;
+  /** Root (and all its descendants) use merge: child rows carry `_dlt_root_id`. */
+  withRootKey: boolean;
+  seed: TableSeed;
+  /** System columns registered in the schema (done on the first row, after user columns). */
+  systemReady: boolean;
+  /** Columns this call created by inference (these may widen bigint -> double). */
+  inferredHere: Set<ColumnSchema>;
+  /** Shape of this table's rows at a given remaining nesting level. */
+  shapes: Map<number, Shape>;
+}
+
+/** One object context: a table plus a flattening prefix (`''` or `address__`). */
+export interface Shape {
+  ts: TableState;
+  /** Unshortened path of the enclosing dicts (`''` or `address__`). */
+  prefix: string;
+  /** Remaining nesting levels: at <= 0 dicts and lists stay json. */
+  lvl: number;
+  plans: Map<string, Plan>;
+  /** normalized name -> raw keys that produced it (for collision checks). */
+  byNorm: Map<string, string[]>;
+  /** Byte path: key order seen last (predicts the next object's keys). */
+  order: Plan[];
+  /** Byte path: hash of the key's bytes -> plan. */
+  byHash: Map<number, Plan>;
+}
+
+/** Cached decisions for one raw key in one shape. */
+export interface Plan {
+  shape: Shape;
+  raw: string;
+  norm: string;
+  /** Column name in the table (prefix + normalized key, shortened to the destination's limit). */
+  name: string;
+  /** prefix + normalized key, unshortened: nested names are built from it, as dlt does. */
+  path: string;
+  /** A user key that normalizes to a system column: ignored. */
+  skip: boolean;
+  /** Another raw key of this shape normalizes to the same name. */
+  ambiguous: boolean;
+  /** The byte path leaves this key to the object path (skip or ambiguous). */
+  slow: boolean;
+  /** The (complete) column `name`, once known. */
+  col: ColumnSchema | undefined;
+  /** Variant columns by type. */
+  variants: Partial<Record<DataType, ColumnSchema>> | undefined;
+  nest: number;
+  /** Dict values flatten into this shape. */
+  sub: Shape | undefined;
+  /** List values go to this child table (created on the first element) and shape. */
+  child: TableState | undefined;
+  childShape: Shape | undefined;
+  /** Byte path: `"raw"` and `"raw":` as JSON bytes, `"name":` as bytes, and the last object seen in. */
+  keyJson: Buffer;
+  keyColon: Buffer;
+  outKey: Buffer;
+  stamp: number;
+}
+
+/** FNV-1a over b[s, e): how the byte path finds a key's plan without making a string. */
+export function keyHash(b: Uint8Array, s: number, e: number): number {
+  let h = 0x811c9dc5;
+  for (let i = s; i < e; i++) h = Math.imul(h ^ b[i], 0x01000193);
+  return h;
+}
+
+/** The tables of one call and the decisions taken for them. */
+export class Plans {
+  readonly tables = new Map<string, TableState>();
+
+  constructor(
+    private readonly schema: Schema,
+    private readonly maxIdentifierLength: number | undefined,
+  ) {}
+
+  rootTable(name: string): TableState {
+    const ts = this.tables.get(name);
+    if (ts) return ts;
+    const schema = this.schema.ensureTable(name);
+    return this.newTableState(name, name, schema, true, schema.writeDisposition === 'merge');
+  }
+
+  private newTableState(name: string, path: string, schema: TableSchema, isRoot: boolean, withRootKey: boolean): TableState {
+    const ts: TableState = {
+      name,
+      path,
+      schema,
+      isRoot,
+      withRootKey,
+      seed: tableSeed(name),
+      writer: undefined,
+      rows: 0,
+      systemReady: false,
+      inferredHere: new Set(),
+      shapes: new Map(),
+      buf: Buffer.allocUnsafe(INITIAL_BUFFER_BYTES),
+      len: 0,
+      lineStamp: 0,
+      markLen: 0,
+      markRows: 0,
+    };
+    this.tables.set(name, ts);
+    return ts;
+  }
+
+  private childTable(parent: TableState, path: string): TableState {
+    const name = shortenPath(path, this.maxIdentifierLength);
+    const ts = this.tables.get(name);
+    if (ts) return ts;
+    const schema = this.schema.ensureTable(name, { parent: parent.name });
+    if (!schema.parent) schema.parent = parent.name;
+    return this.newTableState(name, path, schema, false, parent.withRootKey);
+  }
+
+  shapeOf(ts: TableState, lvl: number): Shape {
+    let sh = ts.shapes.get(lvl);
+    if (!sh) {
+      sh = newShape(ts, '', lvl);
+      ts.shapes.set(lvl, sh);
+    }
+    return sh;
+  }
+
+  maxNestingOf(root: TableState): number {
+    return root.schema.maxTableNesting ?? this.schema.settings.maxTableNesting ?? DEFAULT_MAX_NESTING;
+  }
+
+  /** The plan for a key met for the first time in this shape (`obj` is checked for collisions). */
+  addPlan(sh: Shape, raw: string, obj: Row): Plan {
+    if (raw.trim() === '') {
+      throw new InvalidIdentifierError(sh.ts.name, raw, 'is empty: every key of an item must have a name; rename or drop it in the resource');
+    }
+    const max = this.maxIdentifierLength;
+    const norm = normalizeColumnName(raw, max);
+    const path = sh.prefix + norm;
+    const name = sh.prefix === '' ? norm : shortenPath(path, max);
+    const skip = sh.prefix === '' && SYSTEM_COLUMNS.has(norm);
+    const keyJson = Buffer.from(JSON.stringify(raw));
+    const p: Plan = {
+      shape: sh,
+      raw,
+      norm,
+      name,
+      path,
+      skip,
+      ambiguous: false,
+      slow: skip,
+      col: undefined,
+      variants: undefined,
+      nest: NEST_UNKNOWN,
+      sub: undefined,
+      child: undefined,
+      childShape: undefined,
+      keyJson,
+      keyColon: Buffer.from(JSON.stringify(raw) + ':'),
+      outKey: Buffer.from(`${JSON.stringify(name)}:`),
+      stamp: 0,
+    };
+    const same = sh.byNorm.get(norm);
+    if (same) {
+      same.push(raw);
+      for (const other of same) {
+        const op = sh.plans.get(other);
+        if (op) op.ambiguous = op.slow = true;
+      }
+      p.ambiguous = p.slow = true;
+    } else {
+      sh.byNorm.set(norm, [raw]);
+    }
+    sh.plans.set(raw, p);
+    sh.byHash.set(keyHash(keyJson, 1, keyJson.length - 1), p);
+    if (p.ambiguous) this.checkCollision(p, obj);
+    return p;
+  }
+
+  /** Throws when `obj` has two keys that normalize to the plan's name. */
+  checkCollision(p: Plan, obj: Row): void {
+    const sh = p.shape;
+    const raws = sh.byNorm.get(p.norm)!;
+    for (const other of raws) {
+      if (other !== p.raw && Object.hasOwn(obj, other)) {
+        const [a, b] = raws.indexOf(other) < raws.indexOf(p.raw) ? [other, p.raw] : [p.raw, other];
+        throw new IdentifierCollisionError(sh.ts.name, p.name, a, b);
+      }
+    }
+  }
+
+  /** Dicts and lists at this key expand, unless nesting is used up or the column is declared json. */
+  decideNest(p: Plan): number {
+    const sh = p.shape;
+    const declared = sh.ts.schema.columns[p.name];
+    p.nest = sh.lvl <= 0 || declared?.dataType === 'json' ? NEST_JSON : NEST_EXPAND;
+    return p.nest;
+  }
+
+  /** The shape a dict value at this key flattens into. */
+  subShape(p: Plan): Shape {
+    const sh = p.shape;
+    p.sub = newShape(sh.ts, p.path + PATH_SEPARATOR, sh.lvl - 1);
+    return p.sub;
+  }
+
+  /** The child table (and its shape) a list value at this key goes to. */
+  childOf(p: Plan): TableState {
+    const parent = p.shape.ts;
+    const ts = this.childTable(parent, parent.path + PATH_SEPARATOR + p.path);
+    p.child = ts;
+    p.childShape = this.shapeOf(ts, p.shape.lvl - 1);
+    return ts;
+  }
+}
+
+function newShape(ts: TableState, prefix: string, lvl: number): Shape {
+  return { ts, prefix, lvl, plans: new Map(), byNorm: new Map(), order: [], byHash: new Map() };
+}
