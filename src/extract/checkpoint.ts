@@ -8,7 +8,7 @@
  */
 import { faultPoint } from '../common/faults.js';
 import type { CheckpointPolicy, CheckpointSummary } from '../progress/step-options.js';
-import type { PipelineState } from '../state/state.js';
+import type { PipelineState, SourceState } from '../state/state.js';
 import type { PackageCheckpoint } from '../storage/checkpoint.js';
 import type { IncrementalProgress } from './incremental.js';
 
@@ -42,6 +42,8 @@ export interface ExtractProgressSnapshot {
   current?: ResourceInProgress;
   /** The pipeline state as of the checkpoint (resources done committed, the current one as bound). */
   state: PipelineState;
+  /** The source's state as the extract began (`sourceStateAtStart()`). */
+  startSourceState?: SourceState;
 }
 
 export function isExtractProgress(v: unknown): v is ExtractProgressSnapshot {

@@ -89,6 +89,7 @@ export async function extractSourceToDir(opts: ExtractToDirOptions): Promise<Ext
   const { jobsDir } = opts;
   const { checkpoints, resume } = opts;
   const resources = source.selectedResources.map((r) => r.name);
+  const startSourceState = resume?.startSourceState ?? structuredClone(sourceStateOf(state, source.name));
   for (const res of source.selectedResources) {
     const table = normalizeTableName(res.tableName, opts.maxIdentifierLength);
     applyResourceHints(schema, res, table, opts.maxIdentifierLength);
@@ -114,7 +115,7 @@ export async function extractSourceToDir(opts: ExtractToDirOptions): Promise<Ext
     });
     // Files an earlier attempt completed before its last checkpoint.
     const filesBefore = cont?.files ?? [];
-    const ctx = { sourceState: srcState, resourceState: resState };
+    const ctx = { sourceState: srcState, resourceState: resState, sourceStateAtStart: startSourceState };
     let items = cont?.items ?? 0;
     let reportedAt = performance.now();
     const emit = (item: unknown) => {
@@ -141,14 +142,14 @@ export async function extractSourceToDir(opts: ExtractToDirOptions): Promise<Ext
           if (items - itemsAtCheckpoint < everyItems && performance.now() - checkpointAt < everyMs) return;
           writer.rotate();
           const current = { resource: res.name, table, items, files: [...filesBefore, ...writer.files], yields: limit.taken, resumeFrom: resumeToken, incremental: res.incremental?.progress() };
-          checkpoints.write({ sourceName: source.name, resources, done: out, current, state });
+          checkpoints.write({ sourceName: source.name, resources, done: out, current, state, startSourceState });
           itemsAtCheckpoint = items;
           checkpointAt = performance.now();
         }
       : undefined;
     try {
       const data = parent
-        ? transformerYields(res, parent, { sourceState: srcState, resourceState: parentState! }, ctx, opts.signal)
+        ? transformerYields(res, parent, { sourceState: srcState, resourceState: parentState!, sourceStateAtStart: startSourceState }, ctx, opts.signal)
         : extractContext.run(ctx, () => res.open({ state: resState, incremental: res.incremental, resumeFrom: cont?.resumeFrom, checkpoint }));
       await drain(data, ctx, (yielded) => {
         if (!limit.take()) return true;
@@ -168,7 +169,7 @@ export async function extractSourceToDir(opts: ExtractToDirOptions): Promise<Ext
     opts.onProgress?.({ resource: res.name, table, items });
     out.push({ resource: res.name, table, items, files });
     // A resource done is a checkpoint too: a retry starts at the next resource.
-    checkpoints?.write({ sourceName: source.name, resources, done: out, state });
+    checkpoints?.write({ sourceName: source.name, resources, done: out, state, startSourceState });
     faultPoint('extract:after-resource');
   }
   return out;

@@ -7,7 +7,7 @@
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { incremental, resource, source, type ResourceContext } from '../../src/index.js';
+import { incremental, resource, source, sourceStateAtStart, type ResourceContext } from '../../src/index.js';
 import { Schema } from '../../src/schema/schema.js';
 import { PackageStorage } from '../../src/storage/package-storage.js';
 import { count, query, tempDir, testPipeline } from '../helpers.js';
@@ -122,6 +122,34 @@ describe('an extract resumed from its checkpoint', () => {
     // The next run starts after the cursor: nothing new.
     const next = await p.extract(pagedSource([], { pages: 10, per: 7 })(), {}, { loadId: '1700000001.5' });
     expect(next.itemCounts['events']).toBe(0);
+  });
+
+  it('a resource resumed after an earlier one committed its cursor still sees the source state as the load began', async () => {
+    const dir = tempDir();
+    const p = testPipeline(dir, 'cp_start');
+    const seen: unknown[] = [];
+    const make = (n: number, fail: boolean) =>
+      source(function two() {
+        const first = resource(function* first() { for (let i = 1; i <= n; i++) yield { id: i }; }, { name: 'first', incremental: incremental('id', { initialValue: 0 }) });
+        const second = resource(
+          function* second() {
+            const st = sourceStateAtStart<{ resources?: Record<string, { incremental?: Record<string, { last_value: unknown }> }> }>();
+            seen.push(st.resources?.['first']?.incremental?.['id']?.last_value);
+            if (fail) throw new Error('timeout');
+            yield { id: 1 };
+          },
+          { name: 'second' },
+        );
+        return [first, second];
+      })();
+    await p.run(make(4, false));
+    const loadId = '1700000002.5';
+    await expect(p.extract(make(6, true), {}, { loadId })).rejects.toThrow(/timeout/);
+    const info = await p.extract(make(6, false), {}, { loadId });
+    expect(info.resumedFrom?.checkpoint).toBe(1);
+    // Every attempt of the second load saw `first`'s cursor as that load began (4), not as `first` left it (6).
+    expect(seen).toEqual([undefined, 4, 4]);
+    expect(info.itemCounts).toEqual({ first: 2, second: 1 });
   });
 
   it('in-process runs without a load id record no checkpoint and start over, as before', async () => {

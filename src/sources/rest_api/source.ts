@@ -8,7 +8,7 @@
 import { z } from 'zod';
 import { config as configValues, registerSecret } from '../../config/index.js';
 import { InvalidOptionsError } from '../../errors.js';
-import { sourceState } from '../../extract/context.js';
+import { sourceStateAtStart } from '../../extract/context.js';
 import { Incremental } from '../../extract/incremental.js';
 import { resource, Source, type Resource } from '../../extract/resource.js';
 import type { ResourceState } from '../../state/state.js';
@@ -44,17 +44,8 @@ export function restApiSource(config: RestApiConfig): Source {
 
   // Parents are requested again for their children (haul extracts one resource at a time).
   // A child must see the parent items of this run, so parent cursors are read from the
-  // state as it was when the run's first resource started, before the parent committed.
-  let snapshot: { states: Record<string, ResourceState>; opened: Set<string> } | undefined;
-  const stateAtRunStart = (name: string): Record<string, ResourceState> => {
-    let snap = snapshot;
-    if (!snap || snap.opened.has(name)) {
-      const resources = (sourceState().resources ?? {}) as Record<string, ResourceState>;
-      snap = snapshot = { states: structuredClone(resources), opened: new Set() };
-    }
-    snap.opened.add(name);
-    return snap.states;
-  };
+  // state as this load's extract began, before the parent committed (also after a resume).
+  const stateAtRunStart = (): Record<string, ResourceState> => structuredClone((sourceStateAtStart().resources ?? {}) as Record<string, ResourceState>);
 
   function request(spec: ResourceSpec, values: PlaceholderValues, inc: RunIncremental | undefined): RequestSpec {
     const e = spec.endpoint;
@@ -127,7 +118,7 @@ export function restApiSource(config: RestApiConfig): Source {
     const inc = spec.incremental && new Incremental(spec.incremental.cursorPath, spec.incremental.options);
     resources[spec.name] = resource(
       async function* restResource(ctx) {
-        const states = stateAtRunStart(spec.name);
+        const states = stateAtRunStart();
         const run = ctx.incremental ? { startValue: ctx.incremental.startValue, endValue: ctx.incremental.endValue } : undefined;
         yield* pagesOf(spec, run, states, spec.parent === undefined ? { resumeFrom: ctx.resumeFrom, checkpoint: ctx.checkpoint } : undefined);
       },
