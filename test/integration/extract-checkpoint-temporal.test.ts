@@ -8,12 +8,14 @@
 import { join } from 'node:path';
 import type { temporal } from '@temporalio/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { attach } from '../../src/index.js';
+import { attach, resource, type ResourceContext } from '../../src/index.js';
+import { registerSecret } from '../../src/config/index.js';
+import type { HeartbeatDetails } from '../../src/temporal/types.js';
 import { startPipeline } from '../../src/temporal/client.js';
 import { PackageStorage } from '../../src/storage/package-storage.js';
 import { count, query, tempDir } from '../helpers.js';
 import { startApi, type TestApi } from './rest-api-server.js';
-import { testClient, uniqueQueue } from './temporal-env.js';
+import { testClient, testWorker, uniqueQueue } from './temporal-env.js';
 import { startWorkerProcess, stopWorkerProcess } from './worker-process.js';
 
 const PAGES = 50;
@@ -113,4 +115,54 @@ describe.concurrent('a retried extract resumes from its checkpoint (SIGKILL mid-
       expect(texts.filter((s) => /user \d|Oslo|Rome/.test(s))).toEqual([]);
     });
   }
+});
+
+describe('the extract heartbeat', () => {
+  it('carries the last checkpoint: number, counts and the resume token with secrets scrubbed, no rows', async () => {
+    const dir = tempDir();
+    const client = await testClient();
+    const taskQueue = uniqueQueue('haul-cp-beat');
+    const SECRET = 'k3y-in-a-next-url-value';
+    registerSecret(SECRET);
+    let open!: () => void;
+    const gate = new Promise<void>((r) => (open = r));
+    const gated = () =>
+      resource(
+        async function* gated(ctx: ResourceContext) {
+          for (let page = 1; page <= 5; page++) {
+            yield [{ id: page, secretRow: `row value ${page}` }];
+            ctx.checkpoint?.({ next: `https://api.example/items?page=${page + 1}&key=${SECRET}` });
+          }
+          await gate; // the test looks at the heartbeat while the extract waits here
+        },
+        { name: 'gated' },
+      );
+    await testWorker({ sources: { gated }, taskQueue, pipelinesDir: join(dir, 'p') });
+    const pipelineName = `beat_${taskQueue.replace(/-/g, '_')}`;
+    const handle = await startPipeline(client, {
+      pipelineName, source: 'gated', destination: 'duckdb', destinationOptions: { path: join(dir, 'x.duckdb') },
+      tuning: { heartbeatTimeoutMs: 2_000, checkpointEveryItems: 1, checkpointEveryMs: 3_600_000 },
+    }, { taskQueue });
+    let details: HeartbeatDetails | undefined;
+    try {
+      while (details?.checkpoint?.seq !== 5) {
+        const pending = (await handle.describe()).raw.pendingActivities ?? [];
+        const payload = pending[0]?.heartbeatDetails?.payloads?.[0]?.data;
+        if (payload) details = JSON.parse(Buffer.from(payload).toString()) as HeartbeatDetails;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    } finally {
+      open();
+    }
+    expect(details.checkpoint).toEqual({
+      seq: 5,
+      items: { gated: 5 },
+      files: 5,
+      resourcesDone: [],
+      current: { resource: 'gated', resumeFrom: '{"next":"https://api.example/items?page=6&key=***"}' },
+    });
+    expect(JSON.stringify(details)).not.toContain('row value');
+    const result = await handle.result();
+    expect(result.rowCounts['gated']).toBe(5);
+  });
 });
