@@ -22,8 +22,10 @@ import { applyRefreshStep, dropSnapshotStep, restoreSnapshotStep } from '../src/
 import { planDrop } from '../src/pipeline/drop.js';
 import { defaultPipelinesDir, type RunOptions } from '../src/pipeline/options.js';
 import { pipeline, type Pipeline, type StepOptions, type StepProgress } from '../src/pipeline/pipeline.js';
+import type { CheckpointPolicy, CheckpointSummary } from '../src/progress/step-options.js';
 import type {
   HaulActivities,
+  HeartbeatCheckpoint,
   HeartbeatDetails,
   DropInput,
   DropResult,
@@ -70,6 +72,8 @@ export interface ActivitiesOptions {
    * queue and the workflow runs the package's other steps on it (this worker only).
    */
   localTaskQueue?: string;
+  /** Extract checkpoints on this worker (a run's `tuning.checkpointEvery*` wins); default every 10,000 items or 10 s. */
+  checkpoint?: CheckpointPolicy;
 }
 
 // ---- error mapping -----------------------------------------------------------------------
@@ -136,8 +140,9 @@ async function exclusive<T>(key: string, fn: () => Promise<T>): Promise<T> {
 async function heartbeating<T>(step: string, fn: (opts: StepOptions) => Promise<T>, lockKey?: string): Promise<T> {
   const ctx = Context.current();
   let details: HeartbeatDetails = { step };
+  let checkpoint: HeartbeatCheckpoint | undefined;
   const counts: Record<string, number> = {};
-  const beat = () => ctx.heartbeat(details);
+  const beat = () => ctx.heartbeat(checkpoint ? { ...details, checkpoint } : details);
   const last = ctx.info.heartbeatDetails as HeartbeatDetails | undefined;
   if (last && ctx.info.attempt > 1) ctx.log.info(`${step}: attempt ${ctx.info.attempt} resumes after ${JSON.stringify(last)}`);
   beat();
@@ -150,6 +155,11 @@ async function heartbeating<T>(step: string, fn: (opts: StepOptions) => Promise<
         if (p.table !== undefined && p.count !== undefined) counts[p.table] = p.count;
         details = { step, loadId: p.loadId, table: p.table, count: p.count, jobsDone: p.jobsDone, jobsTotal: p.jobsTotal, counts: { ...counts } };
       },
+      onCheckpoint: (c: CheckpointSummary) => {
+        checkpoint = heartbeatCheckpoint(c);
+        // At once (the SDK throttles what it sends): the server should know the newest one.
+        beat();
+      },
     });
     return await (lockKey ? exclusive(lockKey, run) : run());
   } catch (e) {
@@ -157,6 +167,16 @@ async function heartbeating<T>(step: string, fn: (opts: StepOptions) => Promise<
   } finally {
     clearInterval(timer);
   }
+}
+
+/**
+ * A checkpoint as it may go into history: counts and ids; the resume token as JSON with
+ * secrets scrubbed (a next URL may echo an API key) and cut to 300 characters.
+ */
+function heartbeatCheckpoint(c: CheckpointSummary): HeartbeatCheckpoint {
+  const out: HeartbeatCheckpoint = { seq: c.seq, items: c.items, files: c.files, resourcesDone: c.resourcesDone };
+  if (c.current) out.current = { resource: c.current.resource, resumeFrom: scrubSecrets(JSON.stringify(c.current.resumeFrom) ?? '').slice(0, 300) };
+  return out;
 }
 
 // ---- the activities --------------------------------------------------------------------------
@@ -257,10 +277,18 @@ export function createActivities(opts: ActivitiesOptions): HaulActivities {
         if (input.refresh) runOpts.refresh = input.refresh;
         if (input.loaderFileFormat) runOpts.loaderFileFormat = input.loaderFileFormat;
         if (input.externalWindow) runOpts.externalWindow = input.externalWindow;
-        const info = await p.extract(sourceData(input), runOpts, { ...step, loadId: input.loadId });
+        const t = input.tuning;
+        const checkpoint = { ...opts.checkpoint, ...(t?.checkpointEveryItems && { everyItems: t.checkpointEveryItems }), ...(t?.checkpointEveryMs && { everyMs: t.checkpointEveryMs }) };
+        const heartbeat = Context.current().info.heartbeatDetails as HeartbeatDetails | undefined;
+        const info = await p.extract(sourceData(input), runOpts, { ...step, loadId: input.loadId, checkpoint });
         faultPoint('activity:extract:after-commit');
+        const expected = heartbeat?.checkpoint?.seq;
+        if (expected !== undefined && (info.resumedFrom?.checkpoint ?? 0) < expected) {
+          // The checkpoint's files are on another disk (or gone): this attempt extracted from the start.
+          Context.current().log.warn(`extract ${input.loadId}: the last attempt reported checkpoint ${expected}, this worker found ${info.resumedFrom ? `only ${info.resumedFrom.checkpoint}` : 'none'}; extracted from there`);
+        }
         const refresh = p.pendingPackages().find((x) => x.loadId === info.loadId)?.refresh;
-        return { loadId: info.loadId, sourceName: info.sourceName, itemCounts: info.itemCounts, refresh };
+        return { loadId: info.loadId, sourceName: info.sourceName, itemCounts: info.itemCounts, refresh, ...(info.resumedFrom && { resumedFrom: info.resumedFrom }) };
       }, keyOf(input));
     },
 

@@ -5,6 +5,8 @@ import type { ResourceState, SourceState } from '../state/state.js';
 interface ExtractContext {
   sourceState: SourceState;
   resourceState: ResourceState;
+  /** The source state as this extract (this load) began; the same after a resume from a checkpoint. */
+  sourceStateAtStart?: SourceState;
 }
 
 export const extractContext = new AsyncLocalStorage<ExtractContext>();
@@ -23,4 +25,15 @@ export function resourceState<T extends Record<string, unknown> = Record<string,
 /** The state of the source being extracted, shared by its resources. */
 export function sourceState<T extends Record<string, unknown> = Record<string, unknown>>(): T {
   return current('sourceState').sourceState as T;
+}
+
+/**
+ * The source state as this load's extract began, before any of its resources committed
+ * (read-only). A resource that must see what an earlier resource of the same run saw (the
+ * REST source's children of an incremental parent) reads it here: it stays the same when
+ * the extract resumes from a checkpoint taken after the earlier resource was done.
+ */
+export function sourceStateAtStart<T extends Record<string, unknown> = Record<string, unknown>>(): T {
+  const ctx = current('sourceStateAtStart');
+  return (ctx.sourceStateAtStart ?? ctx.sourceState) as T;
 }

@@ -13,6 +13,9 @@ import { isIterable, type Resource, type Source } from './resource.js';
 import { LimitCounter, processYield } from './item-steps.js';
 import { serializeItem } from './serialize.js';
 import type { ExternalWindow } from './incremental.js';
+import type { ExtractCheckpoints, ExtractedResource, ExtractProgressSnapshot } from './checkpoint.js';
+
+export type { ExtractedResource } from './checkpoint.js';
 
 /** Bugs in user code: trying again cannot help, so they are not retried (on Temporal: non-retryable). */
 const PROGRAMMING_ERRORS = [ReferenceError, TypeError, SyntaxError, RangeError, EvalError, URIError];
@@ -50,13 +53,6 @@ export interface ExtractProgress {
   items: number;
 }
 
-export interface ExtractedResource {
-  resource: string;
-  table: string;
-  items: number;
-  files: string[];
-}
-
 export interface ExtractToDirOptions {
   /** The run's window from an external scheduler (incremental resources with allowExternalSchedulers load it). */
   externalWindow?: ExternalWindow;
@@ -72,6 +68,14 @@ export interface ExtractToDirOptions {
   maxIdentifierLength?: number;
   signal?: AbortSignal;
   onProgress?: (p: ExtractProgress) => void;
+  /** Records checkpoints (durable extracts); without it nothing is recorded, as before. */
+  checkpoints?: ExtractCheckpoints;
+  /**
+   * Continue after this checkpoint: its resources done are not extracted again, the one in
+   * progress reopens with `ctx.resumeFrom`, its counts and incremental progress. `state`
+   * must be the checkpoint's state.
+   */
+  resume?: ExtractProgressSnapshot;
 }
 
 /**
@@ -83,24 +87,36 @@ export async function extractSourceToDir(opts: ExtractToDirOptions): Promise<Ext
   const { source, schema, state } = opts;
   const out: ExtractedResource[] = [];
   const { jobsDir } = opts;
+  const { checkpoints, resume } = opts;
+  const resources = source.selectedResources.map((r) => r.name);
+  const startSourceState = resume?.startSourceState ?? structuredClone(sourceStateOf(state, source.name));
   for (const res of source.selectedResources) {
     const table = normalizeTableName(res.tableName, opts.maxIdentifierLength);
     applyResourceHints(schema, res, table, opts.maxIdentifierLength);
+    const doneBefore = resume?.done.find((d) => d.resource === res.name);
+    if (doneBefore) {
+      out.push(doneBefore);
+      continue;
+    }
     if ((schema.getTable(table)?.writeDisposition ?? 'append') === 'skip') {
       out.push({ resource: res.name, table, items: 0, files: [] });
       continue;
     }
+    const cont = resume?.current?.resource === res.name ? resume.current : undefined;
     const srcState = sourceStateOf(state, source.name);
     const resState = resourceStateOf(state, source.name, res.name);
     res.incremental?.bind(res.name, resState, res.hints.primaryKey, opts.externalWindow);
+    if (cont?.incremental) res.incremental?.restoreProgress(cont.incremental);
     const writer = new RotatingJsonlWriter({
       dir: jobsDir,
       table,
       maxFileBytes: opts.maxFileBytes ?? 64 << 20,
       nextFileId: () => randomBytes(5).toString('hex'),
     });
-    const ctx = { sourceState: srcState, resourceState: resState };
-    let items = 0;
+    // Files an earlier attempt completed before its last checkpoint.
+    const filesBefore = cont?.files ?? [];
+    const ctx = { sourceState: srcState, resourceState: resState, sourceStateAtStart: startSourceState };
+    let items = cont?.items ?? 0;
     let reportedAt = performance.now();
     const emit = (item: unknown) => {
       writer.write(serializeItem(item, table));
@@ -114,11 +130,27 @@ export async function extractSourceToDir(opts: ExtractToDirOptions): Promise<Ext
     const parent = res.pipe.parent;
     const parentState = parent && resourceStateOf(state, source.name, parent.name);
     if (parent) parent.incremental?.bind(parent.name, parentState!, parent.hints.primaryKey);
-    const limit = new LimitCounter(res.pipe.limit);
+    const limit = new LimitCounter(res.pipe.limit, cont?.yields ?? 0);
+    // A resource offers checkpoints between yields: everything yielded so far has been
+    // written, so the token covers exactly the items in the files named. Transformers do
+    // not checkpoint inside (their position is their parent's and their own).
+    let itemsAtCheckpoint = items;
+    let checkpointAt = performance.now();
+    const checkpoint = checkpoints && !parent
+      ? (resumeToken: unknown) => {
+          const { everyItems, everyMs } = checkpoints.policy;
+          if (items - itemsAtCheckpoint < everyItems && performance.now() - checkpointAt < everyMs) return;
+          writer.rotate();
+          const current = { resource: res.name, table, items, files: [...filesBefore, ...writer.files], yields: limit.taken, resumeFrom: resumeToken, incremental: res.incremental?.progress() };
+          checkpoints.write({ sourceName: source.name, resources, done: out, current, state, startSourceState });
+          itemsAtCheckpoint = items;
+          checkpointAt = performance.now();
+        }
+      : undefined;
     try {
       const data = parent
-        ? transformerYields(res, parent, { sourceState: srcState, resourceState: parentState! }, ctx, opts.signal)
-        : extractContext.run(ctx, () => res.open({ state: resState, incremental: res.incremental }));
+        ? transformerYields(res, parent, { sourceState: srcState, resourceState: parentState!, sourceStateAtStart: startSourceState }, ctx, opts.signal)
+        : extractContext.run(ctx, () => res.open({ state: resState, incremental: res.incremental, resumeFrom: cont?.resumeFrom, checkpoint }));
       await drain(data, ctx, (yielded) => {
         if (!limit.take()) return true;
         processYield(yielded, res.incremental, res.pipe.steps, emit);
@@ -132,9 +164,12 @@ export async function extractSourceToDir(opts: ExtractToDirOptions): Promise<Ext
     }
     res.incremental?.commit();
     parent?.incremental?.commit();
-    const files = writer.close();
+    if (checkpoints) writer.rotate();
+    const files = [...filesBefore, ...writer.close()];
     opts.onProgress?.({ resource: res.name, table, items });
     out.push({ resource: res.name, table, items, files });
+    // A resource done is a checkpoint too: a retry starts at the next resource.
+    checkpoints?.write({ sourceName: source.name, resources, done: out, state, startSourceState });
     faultPoint('extract:after-resource');
   }
   return out;

@@ -42,6 +42,12 @@ const optionsSchema = z
   })
   .strict();
 
+/** The running progress of an incremental inside one extract (kept in checkpoints). */
+export interface IncrementalProgress {
+  lastValue: unknown;
+  hashes: string[];
+}
+
 export class IncrementalCursorMissingError extends HaulError {
   constructor(resource: string, cursorPath: string) {
     super(
@@ -160,6 +166,21 @@ export class Incremental {
     }
     this.advance(v, item);
     return true;
+  }
+
+  /**
+   * What this extract has seen so far (the running last value and its boundary hashes),
+   * for a checkpoint; the stored state keeps the start value until `commit()`.
+   */
+  progress(): IncrementalProgress {
+    return { lastValue: this.newLast ?? null, hashes: [...this.newHashes] };
+  }
+
+  /** Continues from a checkpoint's `progress()` after `bind()`: the start value stays as bound. */
+  restoreProgress(p: IncrementalProgress): void {
+    this.newLast = p.lastValue ?? undefined;
+    this.newHashes = [...p.hashes];
+    this.seenHashes = new Set(p.hashes);
   }
 
   /** Writes the new cursor into the bound state (not in backfill mode with endValue). */

@@ -49,9 +49,14 @@ export function processYield(yielded: unknown, incremental: Incremental | undefi
 
 /** Counts yields against a limit; `exceeded()` is true once the resource must stop. */
 export class LimitCounter {
-  private yields = 0;
   private readonly startedAt = performance.now();
-  constructor(private readonly limit: ItemLimit | undefined) {}
+  /** `yields`: counted before (an extract resumed from a checkpoint); the time limit starts now. */
+  constructor(private readonly limit: ItemLimit | undefined, private yields = 0) {}
+
+  /** Yields counted so far. */
+  get taken(): number {
+    return this.yields;
+  }
 
   /** Call once per yield, before processing it: false when this yield is past the limit. */
   take(): boolean {

@@ -14,6 +14,19 @@ export interface ResourceContext {
   state: Record<string, unknown>;
   /** The incremental cursor, if the resource declared one. */
   incremental?: Incremental;
+  /**
+   * Set when this extract continues after a checkpoint (a retried Temporal activity): the
+   * token the resource last passed to `checkpoint()`. The resource must then yield exactly
+   * the items after that point (e.g. start at the page after the one the token names).
+   */
+  resumeFrom?: unknown;
+  /**
+   * Offers a checkpoint: everything yielded so far is done, and `resumeFrom` = `resumeToken`
+   * (small JSON: a next URL, offset or cursor; never rows or secrets) yields the rest.
+   * Call it between yields. The engine commits one every N items or M seconds (the step's
+   * checkpoint policy) and ignores the rest; outside a durable extract it does nothing.
+   */
+  checkpoint?: (resumeToken: unknown) => void;
 }
 
 export type ResourceFunction<T = unknown> = (ctx: ResourceContext) => ResourceData<T>;

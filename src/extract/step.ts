@@ -1,5 +1,5 @@
 import { faultPoint } from '../common/faults.js';
-import { InvalidIdentifierError, UnsupportedWriteDispositionError } from '../errors.js';
+import { HaulError, InvalidIdentifierError, UnsupportedWriteDispositionError } from '../errors.js';
 import { normalizeTableName } from '../schema/naming.js';
 import type { Schema } from '../schema/schema.js';
 import type { LoaderFileFormat, WriteDisposition } from '../schema/types.js';
@@ -9,6 +9,7 @@ import { newLoadId } from '../storage/job-name.js';
 import type { PackageState } from '../storage/package-state.js';
 import type { WorkingDir } from '../storage/working-dir.js';
 import { extractSourceToDir } from './extract.js';
+import { ExtractCheckpoints, isExtractProgress, summarize, type ExtractProgressSnapshot } from './checkpoint.js';
 import type { ExternalWindow } from './incremental.js';
 import { planRefresh, type RefreshMode } from './refresh.js';
 import { writeStateRowJob } from './state-row.js';
@@ -20,6 +21,8 @@ export interface ExtractInfo {
   sourceName: string;
   /** Items extracted per root table. */
   itemCounts: Record<string, number>;
+  /** Set when this extract continued after a checkpoint an earlier attempt left (its number and the items it held). */
+  resumedFrom?: { checkpoint: number; items: Record<string, number> };
 }
 
 /** Where extract works: the pipeline's working dir and the names its package records. */
@@ -61,6 +64,8 @@ export interface ExtractRequest {
 export async function extractStep(ctx: ExtractContext, req: ExtractRequest, stepOptions: StepOptions = {}): Promise<ExtractInfo> {
   const { wd } = ctx;
   wd.storage.recover();
+  // A checkpointed extract of another load will not be retried any more.
+  wd.storage.discardCheckpoints(stepOptions.loadId);
   if (stepOptions.loadId) {
     const done = wd.storage.findStage(stepOptions.loadId);
     if (done) {
@@ -69,14 +74,24 @@ export async function extractStep(ctx: ExtractContext, req: ExtractRequest, step
     }
   }
   const source = toSource(req.data, { ...req.hints, sourceName: req.schemaName ?? ctx.pipelineName });
-  const state = structuredClone(wd.effectiveState(ctx.pipelineName, ctx.datasetName));
+  let state = structuredClone(wd.effectiveState(ctx.pipelineName, ctx.datasetName));
   const schema = wd.effectiveSchema(source.schemaName)?.clone() ?? (await ctx.initialSchema(source.schemaName));
   checkResourceTables(ctx, source, schema);
   const refresh = req.refresh ? planRefresh(req.refresh, source, schema, state, ctx.maxIdentifierLength) : undefined;
 
   const loadId = stepOptions.loadId ?? newLoadId();
-  const pkgBuilder = wd.storage.beginPackage('extracted', loadId);
+  // Checkpoints only serve a caller that will retry the same load id (a durable runner).
+  const checkpointing = stepOptions.loadId !== undefined && stepOptions.checkpoint !== false;
+  let pkgBuilder = wd.storage.beginPackage('extracted', loadId, { resume: checkpointing });
+  const resume = resumable(pkgBuilder.checkpoint?.progress, source);
+  // Another source or selection under this load id: start over in an empty folder.
+  if (pkgBuilder.checkpoint && !resume) pkgBuilder = wd.storage.beginPackage('extracted', loadId);
+  const checkpoints = checkpointing
+    ? new ExtractCheckpoints(pkgBuilder, stepOptions.checkpoint || undefined, pkgBuilder.checkpoint?.seq ?? 0, stepOptions.onCheckpoint)
+    : undefined;
   try {
+    // The checkpoint's state already holds the refresh plan's changes and the resources done.
+    if (resume) state = structuredClone(resume.state);
     const { signal, onProgress } = stepOptions;
     const extracted = await extractSourceToDir({
       jobsDir: pkgBuilder.newJobsDir,
@@ -84,6 +99,8 @@ export async function extractStep(ctx: ExtractContext, req: ExtractRequest, step
       schema,
       state,
       maxIdentifierLength: ctx.maxIdentifierLength,
+      checkpoints,
+      resume,
       externalWindow: req.externalWindow,
       signal,
       onProgress: onProgress && ((p) => onProgress({ step: 'extract', loadId, resource: p.resource, table: p.table, count: p.items })),
@@ -112,11 +129,23 @@ export async function extractStep(ctx: ExtractContext, req: ExtractRequest, step
     pkgBuilder.writeState(pkg);
     faultPoint('extract:before-commit');
     pkgBuilder.commit();
-    return { loadId, sourceName: source.name, itemCounts };
+    const resumedFrom = resume && pkgBuilder.checkpoint && { checkpoint: pkgBuilder.checkpoint.seq, items: summarize(0, resume, 0).items };
+    return { loadId, sourceName: source.name, itemCounts, ...(resumedFrom && { resumedFrom }) };
   } catch (e) {
-    pkgBuilder.abort();
+    // A failure the runner retries (HTTP gave up, a connection dropped) keeps the last
+    // checkpoint for the next attempt of this load id; anything else starts clean.
+    const retried = !(e instanceof HaulError) || e.retryable;
+    if (!(checkpoints && checkpoints.last > 0 && retried)) pkgBuilder.abort();
     throw e;
   }
+}
+
+/** A checkpoint's progress, when it belongs to this source and selection of resources. */
+function resumable(progress: unknown, source: Source): ExtractProgressSnapshot | undefined {
+  if (!isExtractProgress(progress)) return undefined;
+  const names = source.selectedResources.map((r) => r.name);
+  if (progress.sourceName !== source.name || progress.resources.join('\n') !== names.join('\n')) return undefined;
+  return progress;
 }
 
 /** Job file names hold the table name; file systems allow 255 bytes per name. */

@@ -357,6 +357,8 @@ export class Pipeline {
   /** Deletes every extracted and normalized package that has not loaded. State stays as committed. */
   dropPendingPackages(): void {
     for (const p of this.wd.pendingPackages()) this.wd.storage.deletePending(p.loadId);
+    // An extract that stopped after a checkpoint is pending work too.
+    this.wd.storage.discardCheckpoints();
   }
 
   /**

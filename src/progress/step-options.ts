@@ -18,4 +18,32 @@ export interface StepOptions {
    * package's info instead of extracting again, so a retried extract never duplicates data.
    */
   loadId?: string;
+  /**
+   * extract only, with `loadId`: how often a durable extract records a checkpoint it can
+   * resume from (default every 10,000 items or 10 s, at a point a resource offers), or
+   * `false` for none. A package of this load id left half-built after a checkpoint is
+   * resumed: its complete job files are kept and resources continue where they stopped.
+   */
+  checkpoint?: CheckpointPolicy | false;
+  /** extract only: called after each checkpoint is on disk (ids, counts and the resume token; no rows). */
+  onCheckpoint?: (c: CheckpointSummary) => void;
+}
+
+/** When an extract commits a checkpoint: after `everyItems` items or `everyMs` ms, whichever first. */
+export interface CheckpointPolicy {
+  everyItems?: number;
+  everyMs?: number;
+}
+
+/** What one checkpoint holds, in small: never rows. */
+export interface CheckpointSummary {
+  /** 1, 2, ... within the load. */
+  seq: number;
+  /** Items extracted per table up to the checkpoint. */
+  items: Record<string, number>;
+  /** Job files complete at the checkpoint. */
+  files: number;
+  resourcesDone: string[];
+  /** The resource in progress and the token it resumes from. */
+  current?: { resource: string; resumeFrom: unknown };
 }

@@ -1,4 +1,4 @@
-import { closeSync, openSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { jobName } from './job-name.js';
 
@@ -64,6 +64,15 @@ export class JobFileWriter {
   /** Makes sure a (possibly empty) file exists. */
   touch(): void {
     if (this.fd < 0 && this.files.length === 0) this.open();
+  }
+
+  /**
+   * Closes the current file and flushes it to disk, so every file in `files` is complete
+   * (a checkpoint may name them); the next row starts a new file.
+   */
+  rotate(): void {
+    if (this.fd >= 0) fsyncSync(this.fd);
+    this.closeFile();
   }
 
   /** Closes the current file; returns the file names written (relative to dir). */

@@ -49,6 +49,12 @@ export class RotatingJsonlWriter {
     this.out.writeRows(bytes, bytes.length);
   }
 
+  /** Flushes and closes the current file (synced to disk): every file in `files` is complete. */
+  rotate(): void {
+    this.flush();
+    this.out.rotate();
+  }
+
   /** Flushes and closes; returns the file names written (relative to dir). */
   close(): string[] {
     this.flush();

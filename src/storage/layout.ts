@@ -6,6 +6,7 @@
  *   normalize/extracted/<loadId>/   extract committed
  *   load/normalized/<loadId>/       normalize committed (new_jobs/ started_jobs/ ...)
  *   load/loaded/<loadId>/           archived after the package completed
+ *   normalize/extracted/.tmp-<loadId>/checkpoint.json   an extract in progress that can resume
  */
 import { join } from 'node:path';
 
@@ -32,6 +33,8 @@ export const SCHEMA_FILE_SUFFIX = '.schema.json';
 export const EXCEPTION_SUFFIX = '.exception';
 /** Packages are built in a `.tmp-<loadId>` sibling and committed by an atomic rename. */
 export const TEMP_PREFIX = '.tmp-';
+/** The last checkpoint of an extract still being built, inside its temp folder (storage/checkpoint.ts). */
+export const CHECKPOINT_FILE = 'checkpoint.json';
 
 export function stageRoot(workingDir: string, stage: PackageStage): string {
   if (stage === 'extracted') return join(workingDir, 'normalize', 'extracted');

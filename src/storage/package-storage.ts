@@ -4,7 +4,9 @@ import { readJsonFile, writeJsonFileAtomic } from '../common/json-file.js';
 import type { Schema } from '../schema/schema.js';
 import type { StoredSchema } from '../schema/types.js';
 import { compareLoadIds, parseJobName } from './job-name.js';
+import { isPackageCheckpoint, type PackageCheckpoint } from './checkpoint.js';
 import {
+  CHECKPOINT_FILE,
   EXCEPTION_SUFFIX,
   JOB_STATES,
   PACKAGE_SCHEMA_FILE,
@@ -33,10 +35,26 @@ export interface PackageJob {
 export interface PackageBuilder {
   readonly loadId: string;
   readonly newJobsDir: string;
+  /** The checkpoint this build resumes from (beginPackage with `resume`), if one was found. */
+  readonly checkpoint?: PackageCheckpoint;
   writeSchema(schema: Schema): void;
   writeState(state: PackageState): void;
+  /**
+   * Records progress: the listed job files are complete. Written atomically, so a crash
+   * leaves this checkpoint or the one before; the next build with `resume` continues here.
+   */
+  writeCheckpoint(checkpoint: PackageCheckpoint): void;
   commit(): void;
   abort(): void;
+}
+
+export interface BeginPackageOptions {
+  /**
+   * Continue a build of the same load id that stopped after a checkpoint: the temp folder
+   * is kept, job files written after the checkpoint are deleted, and the builder carries
+   * the checkpoint. Without a checkpoint (or without this option) the build starts empty.
+   */
+  resume?: boolean;
 }
 
 /**
@@ -96,25 +114,80 @@ export class PackageStorage {
     return readJsonFile<StoredSchema>(join(this.dirOf(stage, loadId), PACKAGE_SCHEMA_FILE));
   }
 
-  /** Starts building a package of `stage` in an empty temp folder. */
-  beginPackage(stage: PendingStage, loadId: string): PackageBuilder {
+  /** Starts building a package of `stage` in an empty temp folder (or, with `resume`, after its last checkpoint). */
+  beginPackage(stage: PendingStage, loadId: string, opts: BeginPackageOptions = {}): PackageBuilder {
     const tmp = this.tempDirOf(stage, loadId);
-    rmSync(tmp, { recursive: true, force: true });
-    mkdirSync(join(tmp, 'new_jobs'), { recursive: true });
-    if (stage === 'normalized') for (const s of JOB_STATES) mkdirSync(join(tmp, s), { recursive: true });
+    const newJobs = join(tmp, 'new_jobs');
+    const checkpoint = opts.resume ? this.resumeAt(tmp) : undefined;
+    if (!checkpoint) {
+      rmSync(tmp, { recursive: true, force: true });
+      mkdirSync(newJobs, { recursive: true });
+      if (stage === 'normalized') for (const s of JOB_STATES) mkdirSync(join(tmp, s), { recursive: true });
+    }
     return {
       loadId,
-      newJobsDir: join(tmp, 'new_jobs'),
+      newJobsDir: newJobs,
+      checkpoint,
       writeSchema: (schema) => writeJsonFileAtomic(join(tmp, PACKAGE_SCHEMA_FILE), schema.toStored()),
       writeState: (state) => writeJsonFileAtomic(join(tmp, PACKAGE_STATE_FILE), state),
+      writeCheckpoint: (cp) => writeJsonFileAtomic(join(tmp, CHECKPOINT_FILE), cp),
       commit: () => this.commitPackage(stage, loadId),
       abort: () => rmSync(tmp, { recursive: true, force: true }),
     };
   }
 
+  /**
+   * The checkpoint in a temp folder, with the folder cut back to it: job files it does not
+   * list (written after it, possibly half) are deleted. Undefined when there is none or it
+   * names a file that is gone (then the build starts over).
+   */
+  private resumeAt(tmp: string): PackageCheckpoint | undefined {
+    const file = join(tmp, CHECKPOINT_FILE);
+    if (!existsSync(file)) return undefined;
+    let cp: unknown;
+    try {
+      cp = readJsonFile<unknown>(file);
+    } catch {
+      return undefined;
+    }
+    if (!isPackageCheckpoint(cp)) return undefined;
+    const newJobs = join(tmp, 'new_jobs');
+    const present = existsSync(newJobs) ? readdirSync(newJobs) : [];
+    const keep = new Set(cp.jobFiles);
+    if (cp.jobFiles.some((f) => !present.includes(f))) return undefined;
+    for (const f of present) if (!keep.has(f)) rmSync(join(newJobs, f), { force: true });
+    for (const f of [PACKAGE_STATE_FILE, PACKAGE_SCHEMA_FILE]) rmSync(join(tmp, f), { force: true });
+    return cp;
+  }
+
+  /** The last checkpoint of an extract of `loadId` still being built, if any. */
+  readCheckpoint(loadId: string): PackageCheckpoint | undefined {
+    const file = join(this.tempDirOf('extracted', loadId), CHECKPOINT_FILE);
+    if (!existsSync(file)) return undefined;
+    const cp = readJsonFile<unknown>(file);
+    return isPackageCheckpoint(cp) ? cp : undefined;
+  }
+
+  /** Load ids of extracts that stopped after a checkpoint and may resume. */
+  checkpointedLoadIds(): string[] {
+    const root = stageRoot(this.workingDir, 'extracted');
+    if (!existsSync(root)) return [];
+    return readdirSync(root)
+      .filter((n) => n.startsWith(TEMP_PREFIX) && existsSync(join(root, n, CHECKPOINT_FILE)))
+      .map((n) => n.slice(TEMP_PREFIX.length))
+      .sort(compareLoadIds);
+  }
+
+  /** Deletes checkpointed extracts (their load will not be retried), except `keep`'s. */
+  discardCheckpoints(keep?: string): void {
+    for (const id of this.checkpointedLoadIds()) if (id !== keep) rmSync(this.tempDirOf('extracted', id), { recursive: true, force: true });
+  }
+
   /** Publishes a temp package atomically. A normalized package replaces its extracted source. */
   private commitPackage(stage: PendingStage, loadId: string): void {
     renameSync(this.tempDirOf(stage, loadId), this.dirOf(stage, loadId));
+    // The checkpoint served the build; the committed package is the truth now.
+    rmSync(join(this.dirOf(stage, loadId), CHECKPOINT_FILE), { force: true });
     if (stage === 'normalized') rmSync(this.dirOf('extracted', loadId), { recursive: true, force: true });
   }
 
@@ -138,12 +211,18 @@ export class PackageStorage {
   /**
    * Repairs what a crash can leave: half-built temp folders are removed (their step runs
    * again), and an extracted package whose normalized twin already exists is deleted.
+   * An extract that stopped after a checkpoint is kept for a retry of its load id
+   * (the extract step discards it when it starts another load: `discardCheckpoints`).
    */
   recover(): void {
     for (const stage of ['extracted', 'normalized'] as const) {
       const root = stageRoot(this.workingDir, stage);
       if (!existsSync(root)) continue;
-      for (const n of readdirSync(root)) if (n.startsWith(TEMP_PREFIX)) rmSync(join(root, n), { recursive: true, force: true });
+      for (const n of readdirSync(root)) {
+        if (!n.startsWith(TEMP_PREFIX)) continue;
+        if (stage === 'extracted' && existsSync(join(root, n, CHECKPOINT_FILE))) continue;
+        rmSync(join(root, n), { recursive: true, force: true });
+      }
     }
     for (const id of this.list('extracted')) {
       if (this.has('normalized', id) || this.has('loaded', id)) this.deletePackage('extracted', id);

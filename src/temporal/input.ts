@@ -23,6 +23,10 @@ const tuning = z
     maximumAttempts: z.number().int().min(0).optional(),
     initialIntervalMs: z.number().int().min(1).optional(),
     maximumIntervalMs: z.number().int().min(1).optional(),
+    /** Extract checkpoints (a retried extract resumes from the last one): every N items ... */
+    checkpointEveryItems: z.number().int().min(1).optional(),
+    /** ... or every M ms, whichever comes first. Defaults: 10,000 items, 10 s. */
+    checkpointEveryMs: z.number().int().min(1).optional(),
   })
   .strict();
 

@@ -24,6 +24,13 @@ export interface ActivityTuning {
   /** First retry delay (default 1 000), doubling up to maximumIntervalMs (default 60 000). */
   initialIntervalMs?: number;
   maximumIntervalMs?: number;
+  /**
+   * Extract checkpoints: a retried extract continues after the last one instead of
+   * starting over. One is taken every `checkpointEveryItems` items or `checkpointEveryMs`
+   * ms (default 10 000 / 10 000), at a point the resource offers (e.g. after a page).
+   */
+  checkpointEveryItems?: number;
+  checkpointEveryMs?: number;
 }
 
 /** The validated input of `pipelineWorkflow` (see src/temporal/input.ts for the zod schema). */
@@ -100,6 +107,8 @@ export interface ExtractResult {
   itemCounts: Record<string, number>;
   /** Tables the package will drop/truncate at the destination when it loads (refresh). */
   refresh?: { mode: RefreshModeName; dropTables: string[]; truncateTables: string[] };
+  /** Set when this attempt continued after a checkpoint an earlier attempt left (its number and the items it held). */
+  resumedFrom?: { checkpoint: number; items: Record<string, number> };
 }
 
 export interface NormalizedPackage {
@@ -203,6 +212,20 @@ export interface HeartbeatDetails {
   jobsTotal?: number;
   /** extract: items per table so far; normalize: rows per table so far. */
   counts?: Record<string, number>;
+  /**
+   * extract: the last checkpoint on the worker's disk (its number, items per table, files,
+   * resources done, and the resource in progress with its resume token as redacted JSON).
+   * A retried attempt resumes from the checkpoint in storage; this says what it should find.
+   */
+  checkpoint?: HeartbeatCheckpoint;
+}
+
+export interface HeartbeatCheckpoint {
+  seq: number;
+  items: Record<string, number>;
+  files: number;
+  resourcesDone: string[];
+  current?: { resource: string; resumeFrom: string };
 }
 
 /** An input naming the pipeline and the snapshot a destructive step works under. */

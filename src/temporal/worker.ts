@@ -5,6 +5,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { bundleWorkflowCode, NativeConnection, Worker, type WorkerOptions, type WorkflowBundleOption } from '@temporalio/worker';
 import { createActivities, type DestinationRegistry, type SourceRegistry } from '../../activities/index.js';
 import { HaulError } from '../errors.js';
+import type { CheckpointPolicy } from '../progress/step-options.js';
 import { DEFAULT_TASK_QUEUE } from './types.js';
 
 export interface CreateWorkerOptions {
@@ -29,6 +30,8 @@ export interface CreateWorkerOptions {
   localFiles?: boolean | string;
   /** A prebuilt workflow bundle (see bundleHaulWorkflows); default: bundle now (HAUL_WORKFLOW_BUNDLE names a prebuilt file). */
   workflowBundle?: WorkflowBundleOption;
+  /** How often extracts record a checkpoint a retried attempt resumes from (a run's `tuning.checkpointEvery*` wins; default every 10,000 items or 10 s). */
+  checkpoint?: CheckpointPolicy;
   /** Extra Temporal worker options (identity, concurrency, sticky queue timeout...). */
   workerOptions?: Partial<Omit<WorkerOptions, 'connection' | 'taskQueue' | 'activities' | 'workflowBundle' | 'workflowsPath'>>;
 }
@@ -80,7 +83,7 @@ export async function createWorker(opts: CreateWorkerOptions): Promise<HaulWorke
   const namespace = opts.namespace ?? process.env.TEMPORAL_NAMESPACE ?? 'default';
   const localName = opts.localFiles === true ? hostname() : opts.localFiles || undefined;
   const localTaskQueue = localName ? `${taskQueue}@${localName}` : undefined;
-  const activities = createActivities({ sources: opts.sources, destinations: opts.destinations, pipelinesDir: opts.pipelinesDir, localTaskQueue });
+  const activities = createActivities({ sources: opts.sources, destinations: opts.destinations, pipelinesDir: opts.pipelinesDir, localTaskQueue, checkpoint: opts.checkpoint });
   const bundlePath = process.env.HAUL_WORKFLOW_BUNDLE;
   const workflowBundle = opts.workflowBundle ?? (bundlePath ? { codePath: bundlePath } : await bundleHaulWorkflows());
 

@@ -27,6 +27,8 @@ export const CLIENT = { id: 'client-1', secret: 'client-s3cret-value' };
 export interface TestApi {
   url: string;
   requests: string[];
+  /** The same lines by the value of the request's `x-test-worker` header (crash tests tell worker processes apart). */
+  requestsBy: Record<string, string[]>;
   users: User[];
   events: Event[];
   /** How many more times /flaky answers 503 before it works. */
@@ -59,6 +61,7 @@ export async function startApi(userCount = 12): Promise<TestApi> {
   const api: TestApi = {
     url: '',
     requests: [],
+    requestsBy: {},
     users: makeUsers(userCount),
     events: [],
     failures: { flaky: 0, limited: 0 },
@@ -71,7 +74,10 @@ export async function startApi(userCount = 12): Promise<TestApi> {
     void (async () => {
       const u = new URL(req.url!, api.url);
       const body = req.method === 'POST' ? await readBody(req) : '';
-      api.requests.push(`${req.method} ${u.pathname}${u.search}${body ? ` ${body}` : ''}`);
+      const line = `${req.method} ${u.pathname}${u.search}${body ? ` ${body}` : ''}`;
+      api.requests.push(line);
+      const worker = req.headers['x-test-worker'];
+      if (typeof worker === 'string') (api.requestsBy[worker] ??= []).push(line);
       const q = (k: string) => u.searchParams.get(k);
       const users = api.users;
       const slice = (from: number) => users.slice(from, from + PAGE);

@@ -8,7 +8,7 @@
 import { z } from 'zod';
 import { config as configValues, registerSecret } from '../../config/index.js';
 import { InvalidOptionsError } from '../../errors.js';
-import { sourceState } from '../../extract/context.js';
+import { sourceStateAtStart } from '../../extract/context.js';
 import { Incremental } from '../../extract/incremental.js';
 import { resource, Source, type Resource } from '../../extract/resource.js';
 import type { ResourceState } from '../../state/state.js';
@@ -44,17 +44,8 @@ export function restApiSource(config: RestApiConfig): Source {
 
   // Parents are requested again for their children (haul extracts one resource at a time).
   // A child must see the parent items of this run, so parent cursors are read from the
-  // state as it was when the run's first resource started, before the parent committed.
-  let snapshot: { states: Record<string, ResourceState>; opened: Set<string> } | undefined;
-  const stateAtRunStart = (name: string): Record<string, ResourceState> => {
-    let snap = snapshot;
-    if (!snap || snap.opened.has(name)) {
-      const resources = (sourceState().resources ?? {}) as Record<string, ResourceState>;
-      snap = snapshot = { states: structuredClone(resources), opened: new Set() };
-    }
-    snap.opened.add(name);
-    return snap.states;
-  };
+  // state as this load's extract began, before the parent committed (also after a resume).
+  const stateAtRunStart = (): Record<string, ResourceState> => structuredClone((sourceStateAtStart().resources ?? {}) as Record<string, ResourceState>);
 
   function request(spec: ResourceSpec, values: PlaceholderValues, inc: RunIncremental | undefined): RequestSpec {
     const e = spec.endpoint;
@@ -78,23 +69,35 @@ export function restApiSource(config: RestApiConfig): Source {
     return client.request(fill(e.path, values), { method: e.method ?? 'GET', params, headers: hdrs, json: e.json === undefined ? undefined : fillDeep(e.json, values) });
   }
 
-  /** Pages of a resource's items (processing steps applied); `inc` is the cursor of this run. */
-  async function* pagesOf(spec: ResourceSpec, inc: RunIncremental | undefined, states: Record<string, ResourceState>): AsyncGenerator<unknown[]> {
+  /**
+   * Pages of a resource's items (processing steps applied); `inc` is the cursor of this run.
+   * A top-level resource offers a checkpoint after each page whose paginator can say where
+   * the next one is (`{ page: position }`), and starts at that page when resumed.
+   */
+  async function* pagesOf(spec: ResourceSpec, inc: RunIncremental | undefined, states: Record<string, ResourceState>, resumable?: Resumable): AsyncGenerator<unknown[]> {
     const convert = spec.incremental?.convert ?? ((v: unknown) => v);
     const incValues = inc && { start_value: inc.startValue == null ? inc.startValue : convert(inc.startValue), end_value: inc.endValue == null ? inc.endValue : convert(inc.endValue) };
     const paginatorConfig: PaginatorConfig | undefined = spec.endpoint.paginator ?? clientPaginator;
-    const fetchAll = async function* (values: PlaceholderValues, extra?: Record<string, unknown>): AsyncGenerator<unknown[]> {
+    const fetchAll = async function* (values: PlaceholderValues, extra?: Record<string, unknown>, at?: Resumable): AsyncGenerator<unknown[]> {
+      const resumeFrom = pageToken(at?.resumeFrom);
+      const paginator = makePaginator(paginatorConfig);
+      // A position only the paginator that made it understands; a detected one cannot take it.
+      if (resumeFrom !== undefined && !paginator) throw new InvalidOptionsError(`resource "${spec.name}"`, 'has a checkpoint but no configured paginator to resume it with (did the config change between attempts?); run the pipeline again to start a new load');
       for await (const page of client.paginate(spec.name, request(spec, values, inc), {
-        paginator: makePaginator(paginatorConfig),
+        paginator,
         dataSelector: spec.endpoint.dataSelector,
         responseActions: spec.endpoint.responseActions,
+        resumeFrom,
       })) {
         const items = extra ? page.items.map((it) => (it !== null && typeof it === 'object' && !Array.isArray(it) ? { ...it, ...extra } : it)) : page.items;
         yield applySteps(items, spec.config.processingSteps);
+        // Back here, the engine has written the page: the items so far end at `next`.
+        // Only a configured paginator can be put back at a position (a detected one is made from an answer).
+        if (paginator && page.next !== null && page.next !== undefined) at?.checkpoint?.({ page: page.next });
       }
     };
     if (spec.parent === undefined) {
-      yield* fetchAll({ resource: spec.name, incremental: incValues });
+      yield* fetchAll({ resource: spec.name, incremental: incValues }, undefined, resumable);
       return;
     }
     const parent = specs.get(spec.parent)!;
@@ -115,9 +118,9 @@ export function restApiSource(config: RestApiConfig): Source {
     const inc = spec.incremental && new Incremental(spec.incremental.cursorPath, spec.incremental.options);
     resources[spec.name] = resource(
       async function* restResource(ctx) {
-        const states = stateAtRunStart(spec.name);
+        const states = stateAtRunStart();
         const run = ctx.incremental ? { startValue: ctx.incremental.startValue, endValue: ctx.incremental.endValue } : undefined;
-        yield* pagesOf(spec, run, states);
+        yield* pagesOf(spec, run, states, spec.parent === undefined ? { resumeFrom: ctx.resumeFrom, checkpoint: ctx.checkpoint } : undefined);
       },
       {
         name: spec.name,
@@ -141,6 +144,17 @@ export function restApiSource(config: RestApiConfig): Source {
     inc.bind(parent.name, structuredClone(states[parent.name] ?? {}), parent.config.primaryKey);
     return inc;
   }
+}
+
+/** Where a resource resumes (the engine's `ctx.resumeFrom`) and how it offers checkpoints. */
+interface Resumable {
+  resumeFrom?: unknown;
+  checkpoint?: (token: unknown) => void;
+}
+
+/** The paginator position inside a resume token this source made (`{ page }`). */
+function pageToken(token: unknown): unknown {
+  return token !== null && typeof token === 'object' && 'page' in token ? (token as { page: unknown }).page : undefined;
 }
 
 /** dlt's `runtime.request_*` settings (env `RUNTIME__REQUEST_TIMEOUT`, config.toml `[runtime]`); client options win. */

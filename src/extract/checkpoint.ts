@@ -1,0 +1,92 @@
+/**
+ * Extract checkpoints: how a long extract records progress so a retried attempt of the same
+ * load continues instead of starting over. A checkpoint names the job files complete so far
+ * (storage keeps them in the package's temp folder), the resources done, the one in progress
+ * (items, yields, incremental progress and the resume token the resource offered) and the
+ * pipeline state as of then. Written every N items or M seconds when a resource offers a
+ * token (`ctx.checkpoint(token)`), and after every resource.
+ */
+import { faultPoint } from '../common/faults.js';
+import type { CheckpointPolicy, CheckpointSummary } from '../progress/step-options.js';
+import type { PipelineState, SourceState } from '../state/state.js';
+import type { PackageCheckpoint } from '../storage/checkpoint.js';
+import type { IncrementalProgress } from './incremental.js';
+
+export type { CheckpointPolicy, CheckpointSummary };
+
+/** Every 10,000 items or 10 s, whichever comes first (at a token the resource offers). */
+export const DEFAULT_CHECKPOINT_POLICY: Required<CheckpointPolicy> = { everyItems: 10_000, everyMs: 10_000 };
+
+export interface ExtractedResource {
+  resource: string;
+  table: string;
+  items: number;
+  files: string[];
+}
+
+/** The resource being extracted when the checkpoint was taken. */
+export interface ResourceInProgress extends ExtractedResource {
+  /** Yields counted against addLimit so far. */
+  yields: number;
+  /** The token the resource offered; it gets it back as `ctx.resumeFrom`. */
+  resumeFrom: unknown;
+  incremental?: IncrementalProgress;
+}
+
+/** What extract keeps in a checkpoint (the `progress` of a PackageCheckpoint). */
+export interface ExtractProgressSnapshot {
+  sourceName: string;
+  /** The selected resources, in order: a checkpoint of another selection is not resumed. */
+  resources: string[];
+  done: ExtractedResource[];
+  current?: ResourceInProgress;
+  /** The pipeline state as of the checkpoint (resources done committed, the current one as bound). */
+  state: PipelineState;
+  /** The source's state as the extract began (`sourceStateAtStart()`). */
+  startSourceState?: SourceState;
+}
+
+export function isExtractProgress(v: unknown): v is ExtractProgressSnapshot {
+  const p = v as Partial<ExtractProgressSnapshot> | null;
+  return typeof p === 'object' && p !== null && typeof p.sourceName === 'string' && Array.isArray(p.resources) && Array.isArray(p.done) && typeof p.state === 'object' && p.state !== null;
+}
+
+/** Writes checkpoints through the package builder and tells the runner (heartbeat) what it wrote. */
+export class ExtractCheckpoints {
+  readonly policy: Required<CheckpointPolicy>;
+  private seq: number;
+
+  constructor(
+    private readonly builder: { writeCheckpoint(cp: PackageCheckpoint<ExtractProgressSnapshot>): void },
+    policy: CheckpointPolicy | undefined,
+    startSeq: number,
+    private readonly onCheckpoint?: (c: CheckpointSummary) => void,
+  ) {
+    this.policy = { ...DEFAULT_CHECKPOINT_POLICY, ...policy };
+    this.seq = startSeq;
+  }
+
+  /** The number of the last checkpoint on disk (0: none yet). */
+  get last(): number {
+    return this.seq;
+  }
+
+  /** Commits one checkpoint; every file it names must be closed. */
+  write(progress: ExtractProgressSnapshot): void {
+    const seq = ++this.seq;
+    const all = progress.current ? [...progress.done, progress.current] : progress.done;
+    const jobFiles = all.flatMap((r) => r.files);
+    this.builder.writeCheckpoint({ seq, createdAt: new Date().toISOString(), jobFiles, progress });
+    this.onCheckpoint?.(summarize(seq, progress, jobFiles.length));
+    faultPoint('extract:after-checkpoint');
+  }
+}
+
+/** The small part of a checkpoint a runner may show or heartbeat: ids, counts, the resume token. */
+export function summarize(seq: number, progress: ExtractProgressSnapshot, files: number): CheckpointSummary {
+  const items: Record<string, number> = {};
+  for (const r of progress.current ? [...progress.done, progress.current] : progress.done) items[r.table] = (items[r.table] ?? 0) + r.items;
+  const out: CheckpointSummary = { seq, items, files, resourcesDone: progress.done.map((r) => r.resource) };
+  if (progress.current) out.current = { resource: progress.current.resource, resumeFrom: progress.current.resumeFrom };
+  return out;
+}
