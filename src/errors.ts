@@ -30,7 +30,11 @@ export class PipelineStepFailed extends HaulError {
     super(
       'PipelineStepFailed',
       `pipeline "${pipelineName}" failed in step ${step}${loadId ? ` (load ${loadId})` : ''}: ${inner}` +
-        (step === 'extract' ? '' : '\nPending data is kept; fix the cause and run again to finish it.'),
+        (step === 'extract'
+          ? ''
+          : cause instanceof DataValidationError
+            ? '\nThe package was discarded: state and earlier data are as before this run.'
+            : '\nPending data is kept; fix the cause and run again to finish it.'),
       { cause, retryable: cause instanceof HaulError ? cause.retryable : true },
     );
   }
@@ -250,6 +254,30 @@ export class SourceTableNotFoundError extends HaulError {
     super(
       'SourceTableNotFound',
       `the source database at ${where} has no table "${table}" (tables there: ${list}); fix tableNames/table or the schema, or pass includeViews: true for a view`,
+    );
+  }
+}
+
+/**
+ * Data broke a schema contract set to `freeze` (dlt's DataValidationError): a new table, a
+ * new column, or a value needing a variant column, or an item that fails its resource's
+ * zod model. Nothing of the package loads; state and earlier data stay as they were.
+ * `item` is the offending item as JSON, already truncated (redacted where text leaves haul).
+ */
+export class DataValidationError extends HaulError {
+  constructor(
+    readonly schemaName: string,
+    readonly table: string,
+    readonly column: string | undefined,
+    readonly entity: 'tables' | 'columns' | 'dataType',
+    readonly mode: string,
+    readonly item: string,
+    why: string,
+  ) {
+    super(
+      'DataValidation',
+      `schema "${schemaName}", table "${table}"${column ? `, column "${column}"` : ''}: contract on ${entity} is ${mode}: ${why}; offending item: ${item}. ` +
+        `Nothing of it was loaded. Fix the data, or relax the contract (schemaContract: { ${entity}: 'evolve' | 'discard_row' | 'discard_value' }) and run again`,
     );
   }
 }

@@ -16,7 +16,7 @@ export { incremental, Incremental, IncrementalCursorMissingError } from './extra
 export type { IncrementalOptions, LastValueFunc } from './extract/incremental.js';
 export { resourceState, sourceState } from './extract/context.js';
 export { Schema } from './schema/schema.js';
-export type { DataType, WriteDisposition, ColumnSchema, ColumnHint, TableSchema, StoredSchema } from './schema/types.js';
+export type { DataType, WriteDisposition, ColumnSchema, ColumnHint, TableSchema, StoredSchema, ContractMode, SchemaContract, SchemaContractSettings } from './schema/types.js';
 export { duckdb } from './destinations/duckdb/index.js';
 export { postgres, type PostgresOptions, type PostgresCredentials, type PostgresCredentialsInput } from './destinations/postgres/index.js';
 export { filesystem, type FilesystemOptions } from './destinations/filesystem/index.js';

@@ -80,6 +80,7 @@ export async function extractSourceToDir(opts: ExtractToDirOptions): Promise<Ext
   const { source, schema, state } = opts;
   const out: ExtractedResource[] = [];
   const { jobsDir } = opts;
+  if (source.schemaContract !== undefined) schema.settings.schemaContract = source.schemaContract;
   for (const res of source.selectedResources) {
     const table = normalizeTableName(res.tableName, opts.maxIdentifierLength);
     applyResourceHints(schema, res, table, opts.maxIdentifierLength);
@@ -240,6 +241,7 @@ export function applyResourceHints(schema: Schema, res: Resource, table: string,
   if (h.writeDisposition) t.writeDisposition = h.writeDisposition;
   else t.writeDisposition ??= 'append';
   if (h.maxTableNesting !== undefined) t.maxTableNesting = h.maxTableNesting;
+  if (h.schemaContract !== undefined) t.schemaContract = h.schemaContract;
   const hintCol = (name: string): ColumnSchema => {
     const col = normalizeColumnName(name, maxIdentifierLength);
     return (t.columns[col] ??= { name: col, dataType: 'text', nullable: true, incomplete: true });

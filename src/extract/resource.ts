@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { InvalidOptionsError } from '../errors.js';
 import { formatIssue } from '../common/zod-issues.js';
-import { DATA_TYPES, WRITE_DISPOSITIONS, type ColumnHint, type WriteDisposition } from '../schema/types.js';
+import { CONTRACT_MODES, DATA_TYPES, WRITE_DISPOSITIONS, type ColumnHint, type SchemaContract, type WriteDisposition } from '../schema/types.js';
 import type { Incremental } from './incremental.js';
 import type { ItemLimit, ItemStep } from './item-steps.js';
 
@@ -51,6 +51,13 @@ export const columnHintSchema = z
   })
   .strict();
 
+const contractMode = z.enum(CONTRACT_MODES);
+/** Validates a schema contract (shared by resource(), source() and run() options). */
+export const schemaContractSchema = z.union([
+  contractMode,
+  z.object({ tables: contractMode.optional(), columns: contractMode.optional(), dataType: contractMode.optional() }).strict(),
+]);
+
 const keySchema = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]);
 
 export const resourceOptionsSchema = z
@@ -62,6 +69,7 @@ export const resourceOptionsSchema = z
     mergeKey: keySchema.optional(),
     columns: z.record(z.string(), columnHintSchema).optional(),
     maxTableNesting: z.number().int().nonnegative().optional(),
+    schemaContract: schemaContractSchema.optional(),
     incremental: z.custom<Incremental>((v) => v === undefined || (typeof v === 'object' && v !== null && 'cursorPath' in v)).optional(),
     selected: z.boolean().optional(),
   })
@@ -76,6 +84,12 @@ export interface ResourceOptions {
   mergeKey?: string | string[];
   columns?: Record<string, ColumnHint>;
   maxTableNesting?: number;
+  /**
+   * dlt's schema contract for this resource's tables: what a new table, a new column or a
+   * value needing a variant column does (`evolve`, `freeze`, `discard_row`, `discard_value`).
+   * Over the source's; run()'s overrides it.
+   */
+  schemaContract?: SchemaContract;
   incremental?: Incremental;
   /** Whether the resource is loaded when its source runs (default true). */
   selected?: boolean;
@@ -210,6 +224,8 @@ export class Source {
     readonly name: string,
     readonly resources: Record<string, Resource>,
     readonly schemaName: string = name,
+    /** The source's schema contract (stored in the schema settings); resources' own ones win. */
+    readonly schemaContract?: SchemaContract,
   ) {}
 
   /** The resources that will be extracted. */
@@ -228,13 +244,15 @@ export class Source {
       copy.selected = names.includes(n);
       picked[n] = copy;
     }
-    return new Source(this.name, picked, this.schemaName);
+    return new Source(this.name, picked, this.schemaName, this.schemaContract);
   }
 }
 
 export interface SourceOptions {
   name?: string;
   schemaName?: string;
+  /** dlt's schema contract for every table of the source (a resource's or run()'s wins). */
+  schemaContract?: SchemaContract;
 }
 
 /** A function that, given its arguments, returns the source's resources. */
@@ -247,6 +265,10 @@ export function source<A extends unknown[]>(
 ): SourceFactory<A> {
   const name = options.name ?? fn.name;
   if (!name) throw new InvalidOptionsError('source', 'a source needs a name: pass { name } or use a named function');
+  if (options.schemaContract !== undefined) {
+    const parsed = schemaContractSchema.safeParse(options.schemaContract);
+    if (!parsed.success) throw new InvalidOptionsError(`source "${name}" schemaContract`, parsed.error.issues.map(formatIssue).join('; '));
+  }
   const factory = (...args: A): Source => {
     const out = fn(...args);
     const list = out instanceof Resource ? [out] : Array.isArray(out) ? out : Object.values(out);
@@ -256,7 +278,7 @@ export function source<A extends unknown[]>(
       if (resources[r.name]) throw new InvalidOptionsError(`source "${name}"`, `two resources are named "${r.name}"`);
       resources[r.name] = r;
     }
-    return new Source(name, resources, options.schemaName ?? name);
+    return new Source(name, resources, options.schemaName ?? name, options.schemaContract);
   };
   Object.defineProperty(factory, 'sourceName', { value: name });
   Object.defineProperty(factory, 'name', { value: name });

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { faultPoint } from '../common/faults.js';
-import { PipelineStepFailed } from '../errors.js';
+import { DataValidationError, PipelineStepFailed } from '../errors.js';
 import type { StepOptions } from '../progress/step-options.js';
 import type { WorkingDir } from '../storage/working-dir.js';
 import { normalizeFiles } from './index.js';
@@ -70,6 +70,9 @@ export async function normalizeStep(
       faultPoint('normalize:after-commit');
     } catch (e) {
       pkgBuilder.abort();
+      // Data a contract refuses would fail the same way on every retry: the package goes
+      // (with the state it carried, so incremental cursors stay where they were).
+      if (e instanceof DataValidationError) wd.storage.deletePackage('extracted', loadId);
       throw new PipelineStepFailed(ctx.pipelineName, 'normalize', loadId, e);
     }
     info.loadIds.push(loadId);
