@@ -32,7 +32,7 @@ export class PipelineStepFailed extends HaulError {
       `pipeline "${pipelineName}" failed in step ${step}${loadId ? ` (load ${loadId})` : ''}: ${inner}` +
         (step === 'extract'
           ? ''
-          : cause instanceof DataValidationError
+          : cause instanceof DataValidationError || cause instanceof NullValueError
             ? '\nThe package was discarded: state and earlier data are as before this run.'
             : '\nPending data is kept; fix the cause and run again to finish it.'),
       { cause, retryable: cause instanceof HaulError ? cause.retryable : true },
@@ -278,6 +278,20 @@ export class DataValidationError extends HaulError {
       'DataValidation',
       `schema "${schemaName}", table "${table}"${column ? `, column "${column}"` : ''}: contract on ${entity} is ${mode}: ${why}; offending item: ${item}. ` +
         `Nothing of it was loaded. Fix the data, or relax the contract (schemaContract: { ${entity}: 'evolve' | 'discard_row' | 'discard_value' }) and run again`,
+    );
+  }
+}
+
+/**
+ * A null in a column that may not hold one (a primary or merge key, or `nullable: false`),
+ * found in normalize before any table is created, as dlt finds it. The package is discarded.
+ */
+export class NullValueError extends HaulError {
+  constructor(readonly schemaName: string, readonly table: string, readonly column: string, readonly item: string) {
+    super(
+      'NullValue',
+      `schema "${schemaName}", table "${table}": column "${column}" is not nullable (a primary key, merge key or nullable: false) but an item has null there: ${item}. ` +
+        'Nothing of it was loaded. Give every item a value for it, or drop the item (resource.addFilter), and run again',
     );
   }
 }

@@ -258,7 +258,7 @@ export function applyResourceHints(schema: Schema, res: Resource, table: string,
   }
   if (h.mergeKey !== undefined) {
     for (const c of Object.values(t.columns)) delete c.mergeKey;
-    for (const k of keys(h.mergeKey)) Object.assign(hintCol(k), { mergeKey: true });
+    for (const k of keys(h.mergeKey)) Object.assign(hintCol(k), { mergeKey: true, nullable: false });
   }
 }
 

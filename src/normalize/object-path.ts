@@ -1,12 +1,13 @@
 import type { ColumnSchema, DataType } from '../schema/types.js';
 import { C_DLT_ID, C_DLT_LIST_IDX, C_DLT_LOAD_ID, C_DLT_PARENT_ID, C_DLT_ROOT_ID, VARIANT_INFIX } from '../schema/system.js';
-import { DataValidationError, SchemaConflictError } from '../errors.js';
+import { DataValidationError, NullValueError, SchemaConflictError } from '../errors.js';
 import { redact, redactDeep } from '../config/redact.js';
 import { shortenPath } from '../schema/naming.js';
 import { childRowIdSeeded, type RandomIdPool } from './ids.js';
 import { NO_FIT, bigintOnly, coerceTo, inferType, isBinaryTag, keepsAsIs, kindOf } from './values.js';
 import { NEST_EXPAND, NEST_UNKNOWN, type Plan, type Plans, type Row, type Shape, type TableState } from './plan.js';
 import { appendRow } from './table-output.js';
+import { stringifyRow } from './big-ints.js';
 import type { CreatedColumn } from './types.js';
 
 /*
@@ -22,8 +23,6 @@ export interface ObjectPathOptions {
   /** Strings that are full ISO-8601 date-times make timestamp columns. */
   detectIsoTimestamps: boolean;
   maxIdentifierLength: number | undefined;
-  /** See InThreadOptions.typedBefore. */
-  typedBefore: Map<string, Set<string>> | undefined;
 }
 
 /** A row of the item being normalized, written when the item is done unless it (or a parent) was dropped. */
@@ -94,7 +93,10 @@ export class ObjectPath {
       let p = plans.get(k);
       if (p === undefined) p = this.plans.addPlan(sh, k, obj);
       else if (p.ambiguous) this.plans.checkCollision(p, obj);
-      if (v === null || v === undefined || p.skip) continue;
+      if (v === null || v === undefined || p.skip) {
+        if (p.notNull && !p.skip) throw new NullValueError(this.plans.schema.name, sh.ts.name, p.name, describeItem(this.current));
+        continue;
+      }
       if (typeof v === 'object') {
         const nest = p.nest === NEST_UNKNOWN ? this.plans.decideNest(p) : p.nest;
         if (nest === NEST_EXPAND) {
@@ -168,7 +170,13 @@ export class ObjectPath {
 
   private emit(ts: TableState, out: Row): void {
     if (!ts.systemReady) this.addSystemColumns(ts);
-    appendRow(ts, JSON.stringify(out));
+    let json: string;
+    try {
+      json = JSON.stringify(out);
+    } catch {
+      json = stringifyRow(out); // a bigint beyond 2^53 inside a json value
+    }
+    appendRow(ts, json);
   }
 
   /** Puts a scalar (or json) value into its column, coercing or making a variant. */
@@ -207,18 +215,14 @@ export class ObjectPath {
       out[p.name] = r;
       return;
     }
-    // An integer column this call created widens to double when a fraction arrives:
-    // JSON cannot tell 3.0 from 3, so the first values of a float field may look like integers.
-    if (col.dataType === 'bigint' && typeof v === 'number' && this.createdInCall(ts, col)) {
-      col.dataType = 'double';
-      out[p.name] = v;
-      return;
-    }
-    // variant column `<col>__v_<type>`
+    // A variant column, as dlt makes it: named after the value's JSON type (`__v_text` for
+    // any string), typed as the value infers (an ISO string: timestamp). An integer column
+    // keeps its type when a fraction arrives, also in the run that created it.
+    if (col.dataType === 'bigint') this.strictBigint.add(col);
     const type = inferType(v, this.opts.detectIsoTimestamps);
     let vc = p.variants?.[type];
     if (vc === undefined) {
-      const vname = shortenPath(p.name + VARIANT_INFIX + type, this.opts.maxIdentifierLength);
+      const vname = shortenPath(p.name + VARIANT_INFIX + inferType(v, false), this.opts.maxIdentifierLength);
       const existing = cols[vname];
       if (existing && existing.dataType) vc = existing;
       else if (!this.allow(ts, p.name, 'dataType', row, `a ${type} value does not fit the ${col.dataType} column and would make the variant column "${vname}"`)) return;
@@ -236,13 +240,6 @@ export class ObjectPath {
     out[vc.name] = rv;
   }
 
-  /** The column got its type during this call (so it may still widen bigint -> double). */
-  private createdInCall(ts: TableState, col: ColumnSchema): boolean {
-    if (ts.inferredHere.has(col)) return true;
-    const typedBefore = this.opts.typedBefore;
-    return typedBefore !== undefined && !typedBefore.get(ts.name)?.has(col.name);
-  }
-
   private newColumn(ts: TableState, name: string, type: DataType, hint: ColumnSchema | undefined, variant: boolean): ColumnSchema {
     let col: ColumnSchema;
     if (hint) {
@@ -257,7 +254,6 @@ export class ObjectPath {
       if (variant) col.variant = true;
       ts.schema.columns[name] = col;
     }
-    ts.inferredHere.add(col);
     this.createdType.set(col, type);
     return col;
   }

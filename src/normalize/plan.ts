@@ -34,8 +34,6 @@ export interface TableState extends TableOutput {
   seed: TableSeed;
   /** System columns registered in the schema (done on the first row, after user columns). */
   systemReady: boolean;
-  /** Columns this call created by inference (these may widen bigint -> double). */
-  inferredHere: Set<ColumnSchema>;
   /** Shape of this table's rows at a given remaining nesting level. */
   shapes: Map<number, Shape>;
   /** The schema contract of the table's root (see schema/contract.ts). */
@@ -83,6 +81,8 @@ export interface Plan {
   ambiguous: boolean;
   /** The byte path leaves this key to the object path (skip or ambiguous). */
   slow: boolean;
+  /** The column may not hold null (a key, or `nullable: false`): a null is an error. */
+  notNull: boolean;
   /** The (complete) column `name`, once known. */
   col: ColumnSchema | undefined;
   /** Variant columns by type. */
@@ -150,7 +150,6 @@ export class Plans {
       writer: undefined,
       rows: 0,
       systemReady: false,
-      inferredHere: new Set(),
       shapes: new Map(),
       buf: Buffer.allocUnsafe(INITIAL_BUFFER_BYTES),
       len: 0,
@@ -208,6 +207,7 @@ export class Plans {
       skip,
       ambiguous: false,
       slow: skip,
+      notNull: !skip && sh.ts.schema.columns[name]?.nullable === false,
       col: undefined,
       variants: undefined,
       nest: NEST_UNKNOWN,

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { faultPoint } from '../common/faults.js';
-import { DataValidationError, PipelineStepFailed } from '../errors.js';
+import { DataValidationError, NullValueError, PipelineStepFailed } from '../errors.js';
 import type { StepOptions } from '../progress/step-options.js';
 import type { WorkingDir } from '../storage/working-dir.js';
 import { normalizeFiles } from './index.js';
@@ -72,7 +72,7 @@ export async function normalizeStep(
       pkgBuilder.abort();
       // Data a contract refuses would fail the same way on every retry: the package goes
       // (with the state it carried, so incremental cursors stay where they were).
-      if (e instanceof DataValidationError) wd.storage.deletePackage('extracted', loadId);
+      if (e instanceof DataValidationError || e instanceof NullValueError) wd.storage.deletePackage('extracted', loadId);
       throw new PipelineStepFailed(ctx.pipelineName, 'normalize', loadId, e);
     }
     info.loadIds.push(loadId);

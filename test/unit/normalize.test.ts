@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -241,7 +241,8 @@ describe.each([
     });
     expect(data(rows.items)).toEqual([
       {
-        i: 42, big: '1234567890123456768', f: 1.5, b: true, s: 'hello',
+        // the file holds the token 1234567890123456800 (JSON.stringify of the rounded literal): kept exactly
+        i: 42, big: '1234567890123456800', f: 1.5, b: true, s: 'hello',
         ts: '2024-01-02T03:04:05.000Z', ts_ms: '2024-01-02T03:04:05.123Z', ts_us: '2024-01-02T01:04:05.123456Z',
         ts_space: '2024-01-02T03:04:05.000Z', ts_min: '2024-01-02T03:04:00.000Z',
         d: '2024-01-02', t: '10:30:00', bin: 'AAEC/w==', dec: '1.25',
@@ -294,10 +295,33 @@ describe.each([
     expect(c.flag__v_bigint).toMatchObject({ dataType: 'bigint', variant: true });
   });
 
-  it('widens an integer column it created to double when fractions follow', async () => {
+  it('keeps an integer column it created as bigint when fractions follow; they go to a variant (as dlt)', async () => {
     const { rows, schema } = await go([{ score: 3 }, { score: 3.5 }]);
-    expect(cols(schema, 'items').score.dataType).toBe('double');
-    expect(rows.items.map((r) => r.score)).toEqual([3, 3.5]);
+    expect(cols(schema, 'items').score.dataType).toBe('bigint');
+    expect(cols(schema, 'items').score__v_double).toMatchObject({ dataType: 'double', variant: true });
+    expect(data(rows.items)).toEqual([{ score: 3 }, { score__v_double: 3.5 }]);
+  });
+
+  it('reads integers beyond 2^53 exactly into bigint columns', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'haul-norm-big-'));
+    try {
+      const file = join(dir, 'in.jsonl');
+      writeFileSync(file, '{"b":9223372036854775807,"s":"9007199254740993","n":-9007199254740993}\n');
+      const schema = new Schema('s');
+      schema.ensureTable('items', { writeDisposition: 'append' });
+      const out = join(dir, 'out');
+      mkdirSync(out);
+      let n = 0;
+      await normalizeFiles({ schema, loadId: '1', inputs: [{ table: 'items', path: file }], outDir: out, nextFileId: () => String(++n), workers: 1 });
+      const c = cols(schema, 'items');
+      expect([c.b.dataType, c.s.dataType, c.n.dataType]).toEqual(['bigint', 'text', 'bigint']);
+      const lines = readdirSync(out).filter((f) => f.startsWith('items.')).flatMap((f) => readFileSync(join(out, f), 'utf8').trim().split('\n'));
+      expect(lines[0]).toContain('"b":"9223372036854775807"');
+      expect(lines[0]).toContain('"n":"-9007199254740993"');
+      expect(lines[0]).toContain('"s":"9007199254740993"');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('keeps an existing integer column and uses a variant for fractions', async () => {
@@ -445,9 +469,11 @@ describe('normalizeFiles (both paths agree)', () => {
     const pick = <T,>(a: T[]): T => a[Math.floor(r() * a.length)];
     const scalars: unknown[] = [
       null, 1, -5, 0, 3.25, 1e21, 12345678901234567, true, false, 'text', 'ünï ✓', 'q " \\ b', 'l\nb',
-      '2024-01-02T03:04:05Z', '2024-01-02T03:04:05.123Z', '2024-01-02 03:04:05+02:00', '2024-01-02', '12:30:00',
-      '', '123', { $binary: 'AAEC' }, -0.5,
+      '2024-01-02', '12:30:00', '', '123', { $binary: 'AAEC' }, -0.5,
     ];
+    // ISO strings only under one key: after a number, an ISO string makes the variant
+    // `__v_text` typed timestamp, and plain text after that fails, as in dlt
+    const isoStrings = ['2024-01-02T03:04:05Z', '2024-01-02T03:04:05.123Z', '2024-01-02 03:04:05+02:00', null, 5, '2024-01-02'];
     const keys = ['id', 'name', 'camelCase', 'Foo Bar', 'value', 'list', 'amount', 'createdAt', 'items', 'tags'];
     const val = (d: number): unknown => {
       const x = r();
@@ -458,7 +484,10 @@ describe('normalizeFiles (both paths agree)', () => {
     const obj = (d: number): Row => {
       const o: Row = {};
       const n = 1 + Math.floor(r() * 6);
-      for (let i = 0; i < n; i++) o[pick(keys)] = val(d);
+      for (let i = 0; i < n; i++) {
+        const k = pick(keys);
+        o[k] = k === 'createdAt' ? pick(isoStrings) : val(d);
+      }
       return o;
     };
     const items = Array.from({ length: 3000 }, () => obj(0));
