@@ -11,6 +11,7 @@ export type { RefreshMode } from './extract/refresh.js';
 export type { DropResourcesOptions, DropResourcesInfo } from './pipeline/drop.js';
 export { resource, source, transformer, Resource, Source } from './extract/resource.js';
 export type { ResourceOptions, ResourceContext, ResourceFunction, SourceFactory, SourceOptions, TransformerFunction } from './extract/resource.js';
+export type { ColumnsModel } from './extract/model.js';
 export type { ItemLimit } from './extract/item-steps.js';
 export { incremental, Incremental, IncrementalCursorMissingError } from './extract/incremental.js';
 export type { IncrementalOptions, LastValueFunc } from './extract/incremental.js';

@@ -3,6 +3,7 @@ import { InvalidOptionsError } from '../errors.js';
 import { formatIssue } from '../common/zod-issues.js';
 import { CONTRACT_MODES, DATA_TYPES, WRITE_DISPOSITIONS, type ColumnHint, type SchemaContract, type WriteDisposition } from '../schema/types.js';
 import type { Incremental } from './incremental.js';
+import { isColumnsModel, modelColumns, modelContract, type ColumnsModel } from './model.js';
 import type { ItemLimit, ItemStep } from './item-steps.js';
 
 /** Anything a resource may produce: items, pages of items, sync or async. */
@@ -67,7 +68,7 @@ export const resourceOptionsSchema = z
     writeDisposition: z.enum(WRITE_DISPOSITIONS as [WriteDisposition, ...WriteDisposition[]]).optional(),
     primaryKey: keySchema.optional(),
     mergeKey: keySchema.optional(),
-    columns: z.record(z.string(), columnHintSchema).optional(),
+    columns: z.union([z.custom<ColumnsModel>(isColumnsModel), z.record(z.string(), columnHintSchema)]).optional(),
     maxTableNesting: z.number().int().nonnegative().optional(),
     schemaContract: schemaContractSchema.optional(),
     incremental: z.custom<Incremental>((v) => v === undefined || (typeof v === 'object' && v !== null && 'cursorPath' in v)).optional(),
@@ -82,7 +83,13 @@ export interface ResourceOptions {
   writeDisposition?: WriteDisposition;
   primaryKey?: string | string[];
   mergeKey?: string | string[];
-  columns?: Record<string, ColumnHint>;
+  /**
+   * Column hints by name, or a zod object model (dlt's pydantic models): its fields give
+   * the columns (names, types, nullability), every item is validated against it in extract,
+   * and the contract defaults to `{ tables: 'evolve', columns: 'discard_value' (strict:
+   * 'freeze', passthrough: 'evolve'), dataType: 'freeze' }`.
+   */
+  columns?: Record<string, ColumnHint> | ColumnsModel;
   maxTableNesting?: number;
   /**
    * dlt's schema contract for this resource's tables: what a new table, a new column or a
@@ -95,7 +102,11 @@ export interface ResourceOptions {
   selected?: boolean;
 }
 
-export type ResourceHints = Omit<ResourceOptions, 'name' | 'incremental' | 'selected'>;
+export type ResourceHints = Omit<ResourceOptions, 'name' | 'incremental' | 'selected' | 'columns'> & {
+  columns?: Record<string, ColumnHint>;
+  /** The column names are `__`-joined paths of a model's nested fields: each part is normalized on its own. */
+  columnPaths?: boolean;
+};
 
 const RESOURCE = Symbol.for('haul.resource');
 const SOURCE = Symbol.for('haul.source');
@@ -107,6 +118,8 @@ export class Resource<T = unknown> {
   hints: ResourceHints;
   incremental?: Incremental;
   selected: boolean;
+  /** The zod model given as `columns`: items are validated against it in extract. */
+  model?: ColumnsModel;
   /** Steps, limit and parent (see addMap/addFilter/addYieldMap/addLimit, transformer()). */
   readonly pipe: ResourcePipe;
 
@@ -119,8 +132,20 @@ export class Resource<T = unknown> {
     const name = options.name;
     if (!name) throw new InvalidOptionsError('resource', 'a resource needs a name: pass { name } or use a named function');
     this.name = name;
-    const { name: _n, incremental, selected, ...hints } = options;
+    const { name: _n, incremental, selected, columns, ...rest } = options;
     void _n;
+    const hints: ResourceHints = rest;
+    if (isColumnsModel(columns)) {
+      this.model = columns;
+      hints.columns = modelColumns(columns);
+      hints.columnPaths = true;
+      // the model's contract, under any the user gave for single entities
+      const given = rest.schemaContract;
+      hints.schemaContract = typeof given === 'string' ? given : { ...modelContract(columns), ...given };
+    } else if (columns !== undefined) {
+      hints.columns = columns;
+      delete hints.columnPaths;
+    }
     this.hints = hints;
     this.incremental = incremental;
     this.selected = selected ?? true;
@@ -137,15 +162,26 @@ export class Resource<T = unknown> {
 
   /** A copy with more or different hints. */
   withHints(hints: Partial<ResourceOptions>): Resource<T> {
-    return new Resource(this.data, { name: this.name, ...this.hints, incremental: this.incremental, selected: this.selected, ...hints }, this.pipe);
+    const r = new Resource(this.data, { name: this.name, ...this.hints, incremental: this.incremental, selected: this.selected, ...hints }, this.pipe);
+    r.model ??= this.model;
+    return r;
   }
 
   /** Changes this resource's hints (dlt's `apply_hints`): table name, disposition, keys, columns, incremental. */
   applyHints(hints: Omit<Partial<ResourceOptions>, 'name'>): this {
     const parsed = resourceOptionsSchema.safeParse(hints);
     if (!parsed.success) throw new InvalidOptionsError(`resource "${this.name}" hints`, parsed.error.issues.map(formatIssue).join('; '));
-    const { incremental, selected, ...rest } = hints as Partial<ResourceOptions>;
+    const { incremental, selected, columns, ...rest } = hints as Partial<ResourceOptions>;
     this.hints = { ...this.hints, ...rest };
+    if (isColumnsModel(columns)) {
+      this.model = columns;
+      this.hints.columns = modelColumns(columns);
+      this.hints.columnPaths = true;
+      this.hints.schemaContract = typeof rest.schemaContract === 'string' ? rest.schemaContract : { ...modelContract(columns), ...rest.schemaContract };
+    } else if (columns !== undefined) {
+      this.hints.columns = columns;
+      delete this.hints.columnPaths;
+    }
     if (incremental !== undefined) this.incremental = incremental;
     if (selected !== undefined) this.selected = selected;
     return this;
@@ -182,7 +218,9 @@ export class Resource<T = unknown> {
   /** Feeds this resource's yields into a transformer (dlt's `resource | transformer`); returns the bound transformer. */
   pipeTo<U>(t: Resource<U>): Resource<U> {
     if (!t.pipe.transform) throw new InvalidOptionsError(`resource "${t.name}"`, 'is not a transformer: make it with transformer(fn)');
-    return new Resource<U>(t.data, { name: t.name, ...t.hints, incremental: t.incremental, selected: t.selected }, { ...t.pipe, parent: this as Resource });
+    const r = new Resource<U>(t.data, { name: t.name, ...t.hints, incremental: t.incremental, selected: t.selected }, { ...t.pipe, parent: this as Resource });
+    r.model = t.model;
+    return r;
   }
 }
 

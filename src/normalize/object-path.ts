@@ -1,7 +1,7 @@
 import type { ColumnSchema, DataType } from '../schema/types.js';
 import { C_DLT_ID, C_DLT_LIST_IDX, C_DLT_LOAD_ID, C_DLT_PARENT_ID, C_DLT_ROOT_ID, VARIANT_INFIX } from '../schema/system.js';
 import { DataValidationError, NullValueError, SchemaConflictError } from '../errors.js';
-import { redact, redactDeep } from '../config/redact.js';
+import { redactedPreview } from '../config/redact.js';
 import { shortenPath } from '../schema/naming.js';
 import { childRowIdSeeded, type RandomIdPool } from './ids.js';
 import { NO_FIT, bigintOnly, coerceTo, inferType, isBinaryTag, keepsAsIs, kindOf } from './values.js';
@@ -34,16 +34,7 @@ interface PendingRow {
 }
 
 /** The offending item for an error: secrets redacted, at most 300 characters. */
-function describeItem(item: unknown): string {
-  let text: string;
-  try {
-    text = JSON.stringify(redactDeep(item), (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)) ?? String(item);
-  } catch {
-    text = String(item);
-  }
-  text = redact(text);
-  return text.length > 300 ? `${text.slice(0, 300)}…` : text;
-}
+const describeItem = (item: unknown): string => redactedPreview(item);
 
 export class ObjectPath {
   /** Rows of the current item (see item()). */
