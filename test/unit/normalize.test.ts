@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Schema } from '../../src/schema/schema.js';
 import type { ColumnSchema, TableSchema } from '../../src/schema/types.js';
-import { CorruptPackageFileError, IdentifierCollisionError, InvalidIdentifierError } from '../../src/errors.js';
+import { CorruptPackageFileError, DataValidationError, IdentifierCollisionError, InvalidIdentifierError } from '../../src/errors.js';
 import { childRowId, normalizeFiles, normalizeIdentifier, type NormalizeResult } from '../../src/normalize/index.js';
 import { normalizeFilesWithTestKnobs } from '../../src/normalize/normalize-files.js';
 
@@ -585,5 +585,60 @@ describe('normalizeFiles (files, progress, abort)', () => {
     }).catch((e) => e);
     expect(err).toBeInstanceOf(Error);
     expect(err.message).toBe('enough');
+  });
+});
+
+describe('normalizeFiles (schema contracts on both paths)', () => {
+  /** A schema whose table `items` already held rows { id, n, kids: [{ a }] } under this contract. */
+  async function seeded(contract: NonNullable<TableSchema['schemaContract']>): Promise<Schema> {
+    const schema = new Schema('test');
+    schema.ensureTable('items', { writeDisposition: 'append', resource: 'items' });
+    await run([{ id: 0, n: 1, kids: [{ a: 1 }] }], { schema, random: fakeRandom(1) });
+    schema.tables.items.schemaContract = contract;
+    return schema;
+  }
+  // regular lines the byte path copies, with a line every 7th that a contract decides on
+  const items = Array.from({ length: 700 }, (_, i) => {
+    const it: Row = { id: i + 1, n: i, kids: [{ a: i }] };
+    if (i % 7 === 3) it.extra = 'x';
+    if (i % 7 === 5) it.n = 'not a number';
+    if (i % 7 === 6) (it.kids as Row[]).push({ a: 1, b: 2 });
+    return it;
+  });
+
+  for (const [name, contract, expected] of [
+    ['discard_row', 'discard_row', { items: 500, kids: 500 }],
+    ['discard_value', 'discard_value', { items: 700, kids: 800 }],
+  ] as const) {
+    it(`${name}: the byte path leaves every decided line to the object path; both write the same rows`, async () => {
+      const fast = await run(items, { schema: await seeded(contract), fastPath: true, random: fakeRandom(5) });
+      const slow = await run(items, { schema: await seeded(contract), fastPath: false, random: fakeRandom(5) });
+      expect(fast.rows).toEqual(slow.rows);
+      expect(fast.schema.tables).toEqual(slow.schema.tables);
+      expect(fast.res.rowCounts).toEqual({ items: expected.items, items__kids: expected.kids });
+      expect(Object.keys(fast.schema.tables.items.columns).filter((c) => !c.startsWith('_dlt'))).toEqual(['id', 'n']);
+      expect(Object.keys(fast.schema.tables.items__kids.columns).filter((c) => !c.startsWith('_dlt'))).toEqual(['a']);
+      expect(fast.rows.items.every((r) => typeof r.n === 'number' || r.n === undefined)).toBe(true);
+    });
+  }
+
+  it('freeze: the first line that would change the schema throws DataValidationError on both paths', async () => {
+    for (const fastPath of [true, false]) {
+      const err = await run(items, { schema: await seeded('freeze'), fastPath }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(DataValidationError);
+      expect(err).toMatchObject({ table: 'items', column: 'extra', entity: 'columns', mode: 'freeze' });
+      expect((err as DataValidationError).item).toContain('"id":4');
+    }
+  });
+
+  it('contracts apply to normalized names', async () => {
+    const err = await run([{ id: 1, nickName: 'x' }], { schema: await seeded({ columns: 'freeze' }) }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toMatchObject({ column: 'nick_name', entity: 'columns' });
   });
 });
