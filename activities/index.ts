@@ -38,6 +38,7 @@ import type {
   SyncResult,
 } from '../src/temporal/types.js';
 import { COMPLETED_JOBS } from '../src/storage/layout.js';
+import { scheduledRunFailed, type ScheduledRunFailure } from './schedule-failures.js';
 
 /** Something a worker can extract by name: a source factory, a resource/source, or a function returning data. */
 export type SourceEntry =
@@ -255,6 +256,7 @@ export function createActivities(opts: ActivitiesOptions): HaulActivities {
         if (input.mergeKey) runOpts.mergeKey = input.mergeKey;
         if (input.refresh) runOpts.refresh = input.refresh;
         if (input.loaderFileFormat) runOpts.loaderFileFormat = input.loaderFileFormat;
+        if (input.externalWindow) runOpts.externalWindow = input.externalWindow;
         const info = await p.extract(sourceData(input), runOpts, { ...step, loadId: input.loadId });
         faultPoint('activity:extract:after-commit');
         const refresh = p.pendingPackages().find((x) => x.loadId === info.loadId)?.refresh;
@@ -263,10 +265,10 @@ export function createActivities(opts: ActivitiesOptions): HaulActivities {
     },
 
     /** Normalizes every extracted package; returns every package now waiting to load. */
-    async normalize(input: PipelineRef): Promise<NormalizeResult> {
+    async normalize(input: PipelineRef & { discardIfInvalid?: string[] }): Promise<NormalizeResult> {
       return heartbeating('normalize', async (step) => {
         const p = open(input);
-        await p.normalize(step);
+        await p.normalize({ ...step, discardIfInvalid: input.discardIfInvalid });
         const packages = p.pendingPackages()
           .filter((x) => x.stage === 'normalized')
           .map((x) => ({ loadId: x.loadId, schemaName: x.schemaName, tables: x.tables.length, jobs: x.jobs, rowCounts: x.rowCounts, refresh: x.refresh && { mode: x.refresh.mode, dropTables: x.refresh.dropTables, truncateTables: x.refresh.truncateTables, applied: x.refresh.applied } }));
@@ -296,7 +298,7 @@ export function createActivities(opts: ActivitiesOptions): HaulActivities {
         if (failed.length) {
           const first = failed[0]!;
           throw ApplicationFailure.nonRetryable(
-            scrubSecrets(`${failed.length} load job(s) failed, e.g. ${first.job} (table ${first.table}): ${first.message}. The package stays pending; fix the cause and run again.`),
+            scrubSecrets(`${failed.length} load job(s) failed, e.g. ${first.job} (table ${first.table}): ${first.message}. The package stays pending: see it with "haul pipeline ${input.pipelineName} failed-jobs", fix the cause and run again, or discard it with "haul pipeline ${input.pipelineName} drop-pending-packages".`),
             'FailedJobs',
           );
         }
@@ -347,6 +349,11 @@ export function createActivities(opts: ActivitiesOptions): HaulActivities {
     /** After success: drops the snapshot and the tables renamed aside under it. */
     async discardSnapshot(input: PipelineRef & { snapshotId: string }): Promise<void> {
       return heartbeating('snapshot', async () => dropSnapshotStep(open(input).loadContext(), input.snapshotId), keyOf(input));
+    },
+
+    /** A scheduled run failed: pauses its schedule after `pauseAfterFailures` failed runs in a row. */
+    async scheduledRunFailed(input: ScheduledRunFailure) {
+      return scheduledRunFailed({ ...input, error: input.error === undefined ? undefined : scrubSecrets(input.error) });
     },
 
     /** Writes the package that drops resources/tables and their state (dropWorkflow). */

@@ -18,26 +18,39 @@ export class HaulError extends Error {
 
 export type PipelineStep = 'sync' | 'extract' | 'normalize' | 'load' | 'drop';
 
-/** Wraps the error that stopped a step; pending packages and state stay as they were. */
+/**
+ * Wraps the error that stopped a step. State and pending packages stay as they were, except
+ * that a run's own package whose data cannot be normalized is discarded (`discarded`), so it
+ * does not block the runs after it. The advice names what to run for what stays pending.
+ */
 export class PipelineStepFailed extends HaulError {
   constructor(
     readonly pipelineName: string,
     readonly step: PipelineStep,
     readonly loadId: string | undefined,
     cause: unknown,
+    readonly discarded = false,
   ) {
     const inner = cause instanceof Error ? cause.message : String(cause);
+    const retryable = cause instanceof HaulError ? cause.retryable : true;
     super(
       'PipelineStepFailed',
-      `pipeline "${pipelineName}" failed in step ${step}${loadId ? ` (load ${loadId})` : ''}: ${inner}` +
-        (step === 'extract'
-          ? ''
-          : cause instanceof DataValidationError || cause instanceof NullValueError
-            ? '\nThe package was discarded: state and earlier data are as before this run.'
-            : '\nPending data is kept; fix the cause and run again to finish it.'),
-      { cause, retryable: cause instanceof HaulError ? cause.retryable : true },
+      `pipeline "${pipelineName}" failed in step ${step}${loadId ? ` (load ${loadId})` : ''}: ${inner}` + stepAdvice(pipelineName, step, loadId, retryable, discarded),
+      { cause, retryable },
     );
   }
+}
+
+function stepAdvice(pipelineName: string, step: PipelineStep, loadId: string | undefined, retryable: boolean, discarded: boolean): string {
+  if (discarded) return `\nNothing of this run was kept: its load package ${loadId} was discarded and the pipeline state did not move. Fix the data and run again.`;
+  if (step === 'extract' || step === 'sync' || step === 'drop') return '';
+  if (retryable) return '\nPending data is kept; run again to finish it.';
+  // A pending package is finished first by every later run, so a cause in the data blocks them all.
+  return (
+    `\nThe load package stays pending, and every later run finishes pending packages first, so they will stop here too. ` +
+    `See what failed with "haul pipeline ${pipelineName} failed-jobs"${loadId ? ` or "haul pipeline ${pipelineName} load-package ${loadId}"` : ''}; ` +
+    `fix the cause and run again, or discard the pending data with "haul pipeline ${pipelineName} drop-pending-packages" (pipeline.dropPendingPackages() in code).`
+  );
 }
 
 export class InvalidOptionsError extends HaulError {
@@ -184,6 +197,20 @@ export class PipelineNotFoundError extends HaulError {
     super(
       'PipelineNotFound',
       `no pipeline "${pipelineName}" in ${dir}: run it once with pipeline({ pipelineName: "${pipelineName}", ... }) or pass the right pipelinesDir`,
+    );
+  }
+}
+
+/**
+ * A merge table's primary key column has no value in any row of a package: it never
+ * appears, or it is null in every row. Loading would merge nothing (every row appended).
+ */
+export class MissingPrimaryKeyError extends HaulError {
+  constructor(readonly table: string, readonly column: string, readonly loadId: string) {
+    super(
+      'MissingPrimaryKey',
+      `table "${table}" uses write disposition merge with primary key column "${column}", but no row of load ${loadId} has a value for it ` +
+        `(the column never appears, or it is null in every row), so nothing could be merged. Yield "${column}" in every item, or fix primaryKey on the resource or in run()`,
     );
   }
 }

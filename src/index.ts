@@ -14,7 +14,7 @@ export type { ResourceOptions, ResourceContext, ResourceFunction, SourceFactory,
 export type { ColumnsModel } from './extract/model.js';
 export type { ItemLimit } from './extract/item-steps.js';
 export { incremental, Incremental, IncrementalCursorMissingError } from './extract/incremental.js';
-export type { IncrementalOptions, LastValueFunc } from './extract/incremental.js';
+export type { IncrementalOptions, LastValueFunc, ExternalWindow } from './extract/incremental.js';
 export { resourceState, sourceState } from './extract/context.js';
 export { Schema } from './schema/schema.js';
 export type { DataType, WriteDisposition, ColumnSchema, ColumnHint, TableSchema, StoredSchema, ContractMode, SchemaContract, SchemaContractSettings } from './schema/types.js';

@@ -13,6 +13,7 @@ import {
   ApplicationFailure,
   defineQuery,
   executeChild,
+  isCancellation,
   ParentClosePolicy,
   log,
   proxyActivities,
@@ -23,7 +24,7 @@ import {
   type ActivityOptions,
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
-import { HaulDataset, HaulDestination, HaulLoadId, HaulPipeline, HaulStage } from '../src/temporal/search-attributes.js';
+import { HaulDataset, HaulDestination, HaulLoadId, HaulPipeline, HaulStage, TemporalScheduledStartTime } from '../src/temporal/search-attributes.js';
 import type {
   HaulActivities,
   ActivityTuning,
@@ -36,6 +37,7 @@ import type {
   PipelineRunInput,
   PipelineRunResult,
   PipelineStage,
+  ScheduledRunOptions,
 } from '../src/temporal/types.js';
 
 export const progressQuery = defineQuery<PipelineProgress>('progress');
@@ -131,9 +133,10 @@ class Run {
     return fn.executeWithOptions({ ...activityOptions(this.input.tuning, this.routeQueue), summary }, [arg]);
   }
 
-  async normalize(summary = 'normalize extracted packages'): Promise<NormalizedPackage[]> {
+  /** `discardIfInvalid`: the package this run extracted, deleted if normalize refuses its data. */
+  async normalize(summary = 'normalize extracted packages', discardIfInvalid?: string[]): Promise<NormalizedPackage[]> {
     this.stage('normalize');
-    const res = await this.step('normalize', summary, this.ref);
+    const res = await this.step('normalize', summary, discardIfInvalid ? { ...this.ref, discardIfInvalid } : this.ref);
     for (const p of res.packages) {
       this.loadId(p.loadId);
       add(this.progress.normalized, p.rowCounts);
@@ -217,7 +220,7 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<Pipelin
       add(run.progress.extracted, ex.itemCounts);
       extracted = { loadId: ex.loadId, itemCounts: ex.itemCounts };
 
-      const normalized = await run.normalize(`normalize ${ex.loadId}`);
+      const normalized = await run.normalize(`normalize ${ex.loadId}`, [ex.loadId]);
       const compensations: Array<() => Promise<unknown>> = [];
       const refreshing = normalized.filter((p) => p.refresh && !p.refresh.applied);
       if (refreshing.length) {
@@ -319,15 +322,19 @@ export interface ScheduledRunResult {
  * What a Temporal Schedule starts: runs `pipelineWorkflow` as a child with the pipeline's
  * workflow id `pipeline/<name>`, so scheduled, manual and CLI runs of one pipeline can
  * never overlap (a tick while a run is in progress is skipped, not queued).
+ * `schedule` (absent in schedules made before it existed): the run's window ends at its
+ * scheduled time (the TemporalScheduledStartTime the server sets, a backfill's past time
+ * included) and lasts `windowMs`; a failure may pause the schedule (`pauseAfterFailures`).
  */
-export async function scheduledPipelineWorkflow(input: PipelineRunInput): Promise<ScheduledRunResult> {
+export async function scheduledPipelineWorkflow(input: PipelineRunInput, schedule?: ScheduledRunOptions): Promise<ScheduledRunResult> {
   tagRun(input);
+  const runInput = schedule?.windowMs ? withScheduledWindow(input, schedule.windowMs) : input;
   try {
     const result = await executeChild(pipelineWorkflow, {
       workflowId: `pipeline/${input.pipelineName}`,
-      args: [input],
+      args: [runInput],
       parentClosePolicy: ParentClosePolicy.ABANDON,
-      staticSummary: workflowInfo().workflowId,
+      staticSummary: workflowInfo().workflowId + (runInput.externalWindow ? ` [${runInput.externalWindow.start}, ${runInput.externalWindow.end})` : ''),
     });
     return { skipped: false, result };
   } catch (e) {
@@ -335,7 +342,28 @@ export async function scheduledPipelineWorkflow(input: PipelineRunInput): Promis
       log.info('pipeline already running; this scheduled run is skipped', { pipeline: input.pipelineName });
       return { skipped: true, reason: `pipeline/${input.pipelineName} is already running` };
     }
+    // A cancelled run is an operator's act, not a failure of the pipeline.
+    if (schedule?.pauseAfterFailures && !isCancellation(e)) await countFailure(schedule.scheduleId, schedule.pauseAfterFailures, failureMessage(e));
     throw e;
+  }
+}
+
+/** The run input with the window `[scheduled time - windowMs, scheduled time)`. */
+function withScheduledWindow(input: PipelineRunInput, windowMs: number): PipelineRunInput {
+  const scheduledAt = workflowInfo().typedSearchAttributes.get(TemporalScheduledStartTime);
+  if (!scheduledAt) return input; // started by hand, not by the schedule: no window
+  return { ...input, externalWindow: { start: new Date(scheduledAt.getTime() - windowMs).toISOString(), end: scheduledAt.toISOString() } };
+}
+
+/** Tells the schedule-failure activity; its own trouble never hides the run's failure. */
+async function countFailure(scheduleId: string, pauseAfterFailures: number, error: string | undefined): Promise<void> {
+  const { scheduledRunFailed } = proxyActivities<HaulActivities>({ startToCloseTimeout: 60_000, retry: { maximumAttempts: 5 } });
+  const info = workflowInfo();
+  try {
+    const r = await scheduledRunFailed({ scheduleId, pauseAfterFailures, workflowId: info.workflowId, runId: info.runId, error });
+    if (r.paused) log.warn('schedule paused after failed runs in a row', { scheduleId, failures: r.failures });
+  } catch (err) {
+    log.warn('could not count this failure against the schedule', { scheduleId, error: failureMessage(err) });
   }
 }
 

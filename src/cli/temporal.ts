@@ -1,7 +1,7 @@
 /**
  * The durable (Temporal) commands of the `haul` CLI:
  *   haul worker --sources ./my-sources.ts
- *   haul schedule create|list|pause|unpause|trigger|delete
+ *   haul schedule create|list|pause|unpause|trigger|backfill|delete
  *   haul temporal run|progress|drop|setup
  * All connect to TEMPORAL_ADDRESS (default localhost:7233) / --address.
  */
@@ -18,6 +18,7 @@ import {
   pipelineProgress,
   registerSearchAttributes,
   schedulePipeline,
+  backfillSchedule,
   startPipeline,
   taskQueueOf,
   triggerSchedule,
@@ -136,11 +137,30 @@ export function registerTemporalCommands(program: Command): void {
     .option('--cron <expr>', "e.g. '0 3 * * *'")
     .option('--schedule-id <id>', 'default pipeline/<pipeline>')
     .option('--paused', 'create paused')
-    .action(async (pipeline: string, o: RunCliOpts & { every?: string; cron?: string; scheduleId?: string; paused?: boolean }) => {
+    .option('--pause-after-failures <n>', 'pause the schedule, with a note saying why, once n runs in a row failed (1-10)', (v) => Number(v))
+    .option('--window <duration>', "each run's window for incremental resources with allowExternalSchedulers (default: --every; e.g. '1d' with a daily --cron)")
+    .action(async (pipeline: string, o: RunCliOpts & { every?: string; cron?: string; scheduleId?: string; paused?: boolean; pauseAfterFailures?: number; window?: string }) => {
       await withClient(o, async (client) => {
-        const h = await schedulePipeline(client, { ...toInput(pipeline, o), every: o.every, cron: o.cron, scheduleId: o.scheduleId, paused: o.paused }, { taskQueue: o.taskQueue });
+        const h = await schedulePipeline(
+          client,
+          { ...toInput(pipeline, o), every: o.every, cron: o.cron, scheduleId: o.scheduleId, paused: o.paused, pauseAfterFailures: o.pauseAfterFailures, window: o.window },
+          { taskQueue: o.taskQueue },
+        );
         console.log(`schedule ${h.scheduleId} created`);
       });
+    });
+  connOptions(schedule.command('backfill <pipelineOrScheduleId>'))
+    .description('run the schedule for every time it would have fired in [--from, --to), one after another; each run loads its past window')
+    .requiredOption('--from <time>', "ISO 8601 time, e.g. '2026-01-01T00:00:00Z'")
+    .requiredOption('--to <time>', 'ISO 8601 time (exclusive)')
+    .action(async (id: string, o: ConnOpts & { from: string; to: string }) => {
+      const from = new Date(o.from);
+      const to = new Date(o.to);
+      for (const [flag, d, text] of [['--from', from, o.from], ['--to', to, o.to]] as const) {
+        if (Number.isNaN(d.getTime())) throw new CliError(`${flag} ${JSON.stringify(text)} is not a time; use ISO 8601, e.g. 2026-01-01T00:00:00Z`, 2);
+      }
+      await withClient(o, (client) => backfillSchedule(client, id, from, to));
+      console.log(`schedule ${id.includes('/') ? id : `pipeline/${id}`}: backfill of [${from.toISOString()}, ${to.toISOString()}) started`);
     });
   connOptions(schedule.command('list [pipeline]'))
     .description("list haul's schedules")
@@ -148,7 +168,8 @@ export function registerTemporalCommands(program: Command): void {
       await withClient(o, async (client) => {
         for (const s of await listSchedules(client, pipeline)) {
           const spec = [...(s.spec?.intervals ?? []).map((i) => `every ${Number(i.every) / 1000}s`), ...(s.spec?.calendars?.length ? ['calendar'] : [])].join(', ');
-          console.log(`${s.scheduleId}\t${s.state.paused ? 'paused' : 'active'}\t${spec}`);
+          const note = s.state.paused && s.state.note ? `\t${s.state.note}` : '';
+          console.log(`${s.scheduleId}\t${s.state.paused ? 'paused' : 'active'}\t${spec}${note}`);
         }
       });
     });

@@ -13,6 +13,8 @@ export interface JobFile {
   table: string;
   /** The file's format (its extension). */
   format: LoaderFileFormat;
+  /** No line of the file is longer than this (bytes), when normalize recorded it. */
+  maxLineBytes?: number;
 }
 
 /** One root table and its child tables, loaded in a single transaction (replace/merge). */
@@ -164,6 +166,19 @@ export interface DatasetReader {
   query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
 }
 
+/**
+ * A destination that can hold job files for another one to bulk-load (dlt's staging): the
+ * filesystem. `stageJob` puts the file in the bucket (atomically, at the same place on every
+ * attempt) and returns the job pointing at the staged copy.
+ */
+export interface StagingClient {
+  stageJob(loadId: string, schema: Schema, job: JobFile): Promise<JobFile>;
+}
+
+export function isStagingClient(c: DestinationClient): c is DestinationClient & StagingClient {
+  return typeof (c as Partial<StagingClient>).stageJob === 'function';
+}
+
 /** Where a client works: the pipeline (for defaults such as the DuckDB file name) and its dataset. */
 export interface DestinationContext {
   pipelineName: string;
@@ -183,6 +198,12 @@ export interface DestinationFactory {
    */
   readonly options?: Readonly<Record<string, unknown>>;
   createClient(ctx: DestinationContext): DestinationClient;
+  /**
+   * The same destination with these credentials (dlt's `credentials` argument of `run()`):
+   * a connection string or object for PostgreSQL, the database file for DuckDB. Absent when
+   * the destination takes none.
+   */
+  withCredentials?(credentials: unknown): DestinationFactory;
 }
 
 export type { LoaderFileFormat, WriteDisposition };

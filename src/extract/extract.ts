@@ -14,6 +14,7 @@ import { LimitCounter, processYield } from './item-steps.js';
 import { serializeItem } from './serialize.js';
 import { modelValidator } from './model.js';
 import { resolveContract } from '../schema/contract.js';
+import type { ExternalWindow } from './incremental.js';
 
 /** Bugs in user code: trying again cannot help, so they are not retried (on Temporal: non-retryable). */
 const PROGRAMMING_ERRORS = [ReferenceError, TypeError, SyntaxError, RangeError, EvalError, URIError];
@@ -59,6 +60,8 @@ export interface ExtractedResource {
 }
 
 export interface ExtractToDirOptions {
+  /** The run's window from an external scheduler (incremental resources with allowExternalSchedulers load it). */
+  externalWindow?: ExternalWindow;
   /** Where the job files go: the new_jobs/ folder of the package being built. */
   jobsDir: string;
   source: Source;
@@ -92,7 +95,7 @@ export async function extractSourceToDir(opts: ExtractToDirOptions): Promise<Ext
     }
     const srcState = sourceStateOf(state, source.name);
     const resState = resourceStateOf(state, source.name, res.name);
-    res.incremental?.bind(res.name, resState, res.hints.primaryKey);
+    res.incremental?.bind(res.name, resState, res.hints.primaryKey, opts.externalWindow);
     const writer = new RotatingJsonlWriter({
       dir: jobsDir,
       table,

@@ -15,6 +15,20 @@ export interface IncrementalOptions {
   rowOrder?: 'asc' | 'desc';
   /** Keys used to recognise items already loaded at the boundary (default: the resource's primary key). */
   primaryKey?: string | string[];
+  /**
+   * Like dlt's `allow_external_schedulers`: when the run has a window from its scheduler (a
+   * Temporal Schedule's run, or a backfill of one: `externalWindow` in run options), load
+   * exactly `[start, end)` of the cursor and leave the stored cursor as it is. Without a
+   * window the cursor works as usual. The window's times take the type of `initialValue`:
+   * unix seconds when it is a number, ISO strings otherwise (a Date cursor compares as one).
+   */
+  allowExternalSchedulers?: boolean;
+}
+
+/** The time window an external scheduler gives a run (ISO 8601 instants, end exclusive). */
+export interface ExternalWindow {
+  start: string;
+  end: string;
 }
 
 const optionsSchema = z
@@ -24,6 +38,7 @@ const optionsSchema = z
     lastValueFunc: z.union([z.enum(['max', 'min']), z.custom<(v: unknown[]) => unknown>((v) => typeof v === 'function')]).optional(),
     rowOrder: z.enum(['asc', 'desc']).optional(),
     primaryKey: z.union([z.string(), z.array(z.string())]).optional(),
+    allowExternalSchedulers: z.boolean().optional(),
   })
   .strict();
 
@@ -54,6 +69,10 @@ export class Incremental {
   private newLast: unknown;
   private newHashes: string[] = [];
   private stopped = false;
+  /** The exclusive end of this run's range: the scheduler's window end, else `endValue`. */
+  private end: unknown;
+  /** This run loads a window of an external scheduler: the stored cursor stays as it is. */
+  private windowed = false;
 
   constructor(cursorPath: string, options: IncrementalOptions = {}) {
     const parsed = optionsSchema.safeParse(options);
@@ -74,7 +93,7 @@ export class Incremental {
   }
 
   get endValue(): unknown {
-    return this.options.endValue;
+    return this.end;
   }
 
   /** True once rowOrder said no later item can be in range. */
@@ -82,9 +101,25 @@ export class Incremental {
     return this.stopped;
   }
 
-  /** Binds to the resource's state for one extract. */
-  bind(resourceName: string, resourceState: ResourceState, primaryKey?: string | string[]): void {
+  /** Binds to the resource's state for one extract (and to the scheduler's window, if any). */
+  bind(resourceName: string, resourceState: ResourceState, primaryKey?: string | string[], window?: ExternalWindow): void {
     this.resourceName = resourceName;
+    const pk = this.options.primaryKey ?? primaryKey;
+    this.keyFields = pk === undefined ? undefined : Array.isArray(pk) ? pk : [pk];
+    this.seenHashes = new Set();
+    this.stopped = false;
+    this.windowed = this.options.allowExternalSchedulers === true && window !== undefined;
+    if (this.windowed) {
+      // The window alone decides what loads; the state is neither read nor written.
+      this.state = undefined;
+      this.lastValue = this.windowValue(window!.start);
+      this.end = this.windowValue(window!.end);
+      this.boundaryHashes = new Set();
+      this.newLast = this.lastValue;
+      this.newHashes = [];
+      return;
+    }
+    this.end = this.options.endValue;
     const all = (resourceState.incremental ??= {});
     let st = all[this.cursorPath];
     if (!st || !sameValue(st.initial_value, toComparable(this.options.initialValue))) {
@@ -93,14 +128,15 @@ export class Incremental {
       all[this.cursorPath] = st;
     }
     this.state = st;
-    const pk = this.options.primaryKey ?? primaryKey;
-    this.keyFields = pk === undefined ? undefined : Array.isArray(pk) ? pk : [pk];
     this.lastValue = st.last_value ?? undefined;
     this.boundaryHashes = new Set(st.unique_hashes);
-    this.seenHashes = new Set();
     this.newLast = this.lastValue;
     this.newHashes = [...st.unique_hashes];
-    this.stopped = false;
+  }
+
+  /** A window instant in the cursor's terms: unix seconds for a numeric cursor, else ISO text. */
+  private windowValue(iso: string): unknown {
+    return typeof this.options.initialValue === 'number' ? Date.parse(iso) / 1000 : new Date(iso).toISOString();
   }
 
   /** Returns true if the item is new and should be kept. Updates the running last value. */
@@ -108,7 +144,7 @@ export class Incremental {
     const raw = readPath(item, this.path);
     if (raw === undefined || raw === null) throw new IncrementalCursorMissingError(this.resourceName, this.cursorPath);
     const v = toComparable(raw);
-    const end = toComparable(this.options.endValue);
+    const end = toComparable(this.end);
     const fn = this.options.lastValueFunc ?? 'max';
     const before = (a: unknown, b: unknown) => (fn === 'min' ? compare(a, b) > 0 : compare(a, b) < 0);
     if (end !== undefined && !before(v, end)) {
@@ -128,7 +164,7 @@ export class Incremental {
 
   /** Writes the new cursor into the bound state (not in backfill mode with endValue). */
   commit(): void {
-    if (!this.state || this.options.endValue !== undefined) return;
+    if (!this.state || this.windowed || this.end !== undefined) return;
     if (this.newLast === undefined) return;
     this.state.last_value = this.newLast;
     this.state.unique_hashes = this.newHashes;

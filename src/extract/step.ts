@@ -9,6 +9,7 @@ import { newLoadId } from '../storage/job-name.js';
 import type { PackageState } from '../storage/package-state.js';
 import type { WorkingDir } from '../storage/working-dir.js';
 import { extractSourceToDir } from './extract.js';
+import type { ExternalWindow } from './incremental.js';
 import { planRefresh, type RefreshMode } from './refresh.js';
 import { writeStateRowJob } from './state-row.js';
 import type { Source } from './resource.js';
@@ -46,6 +47,8 @@ export interface ExtractRequest {
   refresh?: RefreshMode;
   /** The job file format normalize is to write for this package. */
   loaderFileFormat?: LoaderFileFormat;
+  /** The run's window from an external scheduler, for incremental resources that allow it. */
+  externalWindow?: ExternalWindow;
 }
 
 /**
@@ -81,6 +84,7 @@ export async function extractStep(ctx: ExtractContext, req: ExtractRequest, step
       schema,
       state,
       maxIdentifierLength: ctx.maxIdentifierLength,
+      externalWindow: req.externalWindow,
       signal,
       onProgress: onProgress && ((p) => onProgress({ step: 'extract', loadId, resource: p.resource, table: p.table, count: p.items })),
     });

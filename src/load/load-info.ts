@@ -20,11 +20,14 @@ export interface LoadPackageSummary {
 }
 
 export class FailedJobsError extends HaulError {
-  constructor(readonly failedJobs: FailedJob[]) {
+  /** With a pipeline name the message says what to run; run() wraps it in PipelineStepFailed, which says it. */
+  constructor(readonly failedJobs: FailedJob[], pipelineName?: string) {
     super(
       'FailedJobs',
       `${failedJobs.length} load job(s) failed:\n` + failedJobs.map((j) => `  ${j.loadId} ${j.job}: ${j.message}`).join('\n') +
-        '\nThe package stays pending; fix the cause and run again, or drop it with dropPendingPackages().',
+        (pipelineName
+          ? `\nThe package stays pending: fix the cause and run again, or discard it with "haul pipeline ${pipelineName} drop-pending-packages" (pipeline.dropPendingPackages() in code).`
+          : ''),
     );
   }
 }
@@ -61,7 +64,7 @@ export class LoadInfo {
   }
 
   raiseOnFailedJobs(): void {
-    if (this.hasFailedJobs) throw new FailedJobsError(this.failedJobs);
+    if (this.hasFailedJobs) throw new FailedJobsError(this.failedJobs, this.pipelineName);
   }
 
   toJSON(): Record<string, unknown> {

@@ -1,4 +1,4 @@
-import type { DestinationClient, JobFile, LoaderFileFormat, TableChainJob } from '../destinations/types.js';
+import type { DestinationClient, JobFile, LoaderFileFormat, StagingClient, TableChainJob } from '../destinations/types.js';
 import { HaulError, LoadJobFailedError } from '../errors.js';
 import { faultPoint } from '../common/faults.js';
 import { Schema } from '../schema/schema.js';
@@ -38,6 +38,8 @@ export async function loadPackage(
   client: DestinationClient,
   onProgress?: (p: LoadProgress) => void,
   signal?: AbortSignal,
+  /** A staging bucket (`staging: 'filesystem'`): job files go there first and load from there. */
+  staging?: DestinationClient & StagingClient,
 ): Promise<PackageLoadResult> {
   const schema = Schema.fromStored(storage.readPackageSchema('normalized', loadId));
   const pkg = storage.readPackageState('normalized', loadId);
@@ -54,6 +56,7 @@ export async function loadPackage(
     storage.writePackageState('normalized', pkg);
   }
   await client.updateStoredSchema(schema);
+  await staging?.initializeStorage();
 
   // Resume: started jobs that committed are done; the rest (and earlier failures) run again.
   const committed = await client.completedJobs(loadId);
@@ -69,7 +72,7 @@ export async function loadPackage(
   let jobsDone = jobsTotal - pending.length;
   const jobFile = (job: string): JobFile => {
     const { table, format } = parseJobName(job);
-    return { jobName: job, path: storage.jobPath(loadId, STARTED_JOBS, job), table, format: format as LoaderFileFormat };
+    return { jobName: job, path: storage.jobPath(loadId, STARTED_JOBS, job), table, format: format as LoaderFileFormat, maxLineBytes: pkg.largestRowBytes };
   };
 
   const appendJobs: string[] = [];
@@ -94,7 +97,8 @@ export async function loadPackage(
   const run = async (jobs: string[], table: string, exec: (files: JobFile[]) => Promise<void>) => {
     for (const j of jobs) storage.startJob(loadId, j);
     try {
-      await exec(jobs.map(jobFile));
+      const files = jobs.map(jobFile);
+      await exec(staging ? await Promise.all(files.map((f) => staging.stageJob(loadId, schema, f))) : files);
     } catch (e) {
       if (e instanceof HaulError && !e.retryable) {
         const err = new LoadJobFailedError(loadId, jobs.join(', '), table, e);

@@ -1,6 +1,6 @@
 import { faultPoint } from '../common/faults.js';
-import type { DestinationClient, DestinationFactory } from '../destinations/types.js';
-import { PipelineStepFailed } from '../errors.js';
+import { isStagingClient, type DestinationClient, type DestinationFactory, type StagingClient } from '../destinations/types.js';
+import { InvalidOptionsError, PipelineStepFailed } from '../errors.js';
 import type { StepOptions } from '../progress/step-options.js';
 import type { Schema } from '../schema/schema.js';
 import type { PackageState } from '../storage/package-state.js';
@@ -14,10 +14,19 @@ export interface LoadContext {
   pipelineName: string;
   datasetName: string;
   destination: DestinationFactory;
+  /** dlt's staging destination (a filesystem bucket the destination bulk-loads from). */
+  staging?: DestinationFactory;
 }
 
 export function newDestinationClient(ctx: Omit<LoadContext, 'wd'>): DestinationClient {
   return ctx.destination.createClient({ pipelineName: ctx.pipelineName, datasetName: ctx.datasetName });
+}
+
+/** The staging bucket's client on the same dataset; a destination that cannot stage is refused. */
+function newStagingClient(ctx: Omit<LoadContext, 'wd'>, factory: DestinationFactory): DestinationClient & StagingClient {
+  const c = factory.createClient({ pipelineName: ctx.pipelineName, datasetName: ctx.datasetName });
+  if (!isStagingClient(c)) throw new InvalidOptionsError('staging', `destination ${factory.destinationName} cannot be a staging destination; use 'filesystem'`);
+  return c;
 }
 
 export function emptyLoadInfo(ctx: Omit<LoadContext, 'wd'>): LoadInfo {
@@ -37,12 +46,14 @@ export async function loadStep(ctx: LoadContext, stepOptions: StepOptions = {}):
   const loadIds = ctx.wd.storage.list('normalized');
   if (loadIds.length === 0) return emptyLoadInfo(ctx);
   const client = newDestinationClient(ctx);
+  const staging = ctx.staging && newStagingClient(ctx, ctx.staging);
   await client.open();
   try {
+    await staging?.open();
     for (const loadId of loadIds) {
       let res;
       try {
-        res = await loadPackage(ctx.wd.storage, loadId, client, onProgress && ((p) => onProgress({ step: 'load', ...p })), signal);
+        res = await loadPackage(ctx.wd.storage, loadId, client, onProgress && ((p) => onProgress({ step: 'load', ...p })), signal, staging);
       } catch (e) {
         throw new PipelineStepFailed(ctx.pipelineName, 'load', loadId, e);
       }
@@ -63,6 +74,7 @@ export async function loadStep(ctx: LoadContext, stepOptions: StepOptions = {}):
       if (!loaded) break;
     }
   } finally {
+    await staging?.close();
     await client.close();
   }
   return new LoadInfo(ctx.pipelineName, ctx.destination.destinationName, client.displayLocation, ctx.datasetName, packages, startedAt, new Date());

@@ -33,6 +33,7 @@ export async function normalizeInThread(opts: NormalizeOptions & { inputs: Input
   const tables = () => plans.tables.values();
   const { signal, onProgress } = opts;
   const reader = new ByteChunkReader();
+  let longestLine = 0;
   try {
     for (const input of opts.inputs) {
       signal?.throwIfAborted();
@@ -48,6 +49,7 @@ export async function normalizeInThread(opts: NormalizeOptions & { inputs: Input
           lineNo++;
           let le = e;
           if (le > s && buf[le - 1] === 13) le--;
+          if (le - s > longestLine) longestLine = le - s;
           if (le > s && !bytes.line(ts, sh, buf, s, le)) {
             const line = buf.toString('utf8', s, le);
             if (line.trim() !== '') objects.item(ts, sh, parseSliceLine(line, input.path, start, lineNo), bytes.takeRootId());
@@ -67,7 +69,7 @@ export async function normalizeInThread(opts: NormalizeOptions & { inputs: Input
   }
   files.flush(tables(), true);
   const created = objects.createdColumns(tables());
-  return { ...files.close(tables()), created };
+  return { ...files.close(tables()), created, largestRowBytes: longestLine > 0 ? 2 * longestLine + 65536 : 0 };
 }
 
 /** parseLine for a line of a slice: errors name the line number within the whole file. */

@@ -31,6 +31,6 @@ export async function normalizeFilesWithTestKnobs(opts: NormalizeOptions, knobs:
     }
   }
   if (knobs.stats) Object.assign(knobs.stats, { workers: 0, reruns: 0 });
-  const { rowCounts, files } = await normalizeInThread(opts, { fastPath: knobs.fastPath, randomBytes: knobs.randomBytes });
-  return { rowCounts, files };
+  const { rowCounts, files, largestRowBytes } = await normalizeInThread(opts, { fastPath: knobs.fastPath, randomBytes: knobs.randomBytes });
+  return { rowCounts, files, largestRowBytes };
 }

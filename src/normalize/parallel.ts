@@ -45,6 +45,7 @@ interface Handle {
 interface Share {
   rowCounts: Record<string, number>;
   files: Array<{ table: string; file: string }>;
+  largestRowBytes: number;
 }
 
 /** How long an aborted worker gets to close its files before it is terminated. */
@@ -205,7 +206,7 @@ function combine(outDir: string, shares: Share[]): NormalizeResult {
     rowCounts[table] = total.get(table)!;
     for (const file of list) files.push({ table, file });
   }
-  return { rowCounts, files };
+  return { rowCounts, files, largestRowBytes: Math.max(0, ...shares.map((s) => s.largestRowBytes)) };
 }
 
 function deleteOutput(outDir: string, files: string[]): void {

@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { faultPoint } from '../common/faults.js';
-import { DataValidationError, NullValueError, PipelineStepFailed } from '../errors.js';
+import { HaulError, PipelineStepFailed } from '../errors.js';
 import type { StepOptions } from '../progress/step-options.js';
 import type { WorkingDir } from '../storage/working-dir.js';
 import { normalizeFiles } from './index.js';
 import { mergeSchemaSnapshot } from './schema-snapshot.js';
+import { checkMergeKeys } from './merge-keys.js';
 import { NEW_JOBS } from '../storage/layout.js';
 import { convertJobFiles } from '../storage/job-formats.js';
 import type { LoaderFileFormat } from '../schema/types.js';
@@ -18,7 +19,10 @@ export interface NormalizeInfo {
  * The normalize step: every extracted package, oldest first, becomes a normalized package
  * (job files per table, the evolved schema, row counts), committed atomically; the
  * extracted package is removed in the same move. A package that fails stays extracted, so
- * the step can run again once the cause is fixed.
+ * the step can run again once the cause is fixed, except a package named in
+ * `discardIfInvalid` (the one run() just extracted) whose data normalize refuses: it can
+ * never normalize, and kept it would stop every later run, so it is deleted (its state with
+ * it: cursors do not move) and the error says so.
  */
 export async function normalizeStep(
   ctx: {
@@ -28,8 +32,12 @@ export async function normalizeStep(
     maxIdentifierLength?: number;
     /** The destination's `capabilities.preferredLoaderFileFormat`, for packages that name none. */
     preferredLoaderFileFormat?: LoaderFileFormat;
+    /** A format the caller forces for every package (`normalize({ loaderFileFormat })`). */
+    loaderFileFormat?: LoaderFileFormat;
+    /** Worker threads at most (`normalize({ workers })`; default: the cores). */
+    workers?: number;
   },
-  stepOptions: StepOptions = {},
+  stepOptions: StepOptions & { discardIfInvalid?: readonly string[] } = {},
 ): Promise<NormalizeInfo> {
   const { wd } = ctx;
   const { signal, onProgress } = stepOptions;
@@ -51,10 +59,12 @@ export async function normalizeStep(
         outDir: pkgBuilder.newJobsDir,
         nextFileId: () => randomBytes(5).toString('hex'),
         maxIdentifierLength: ctx.maxIdentifierLength,
+        ...(ctx.workers !== undefined && { workers: ctx.workers }),
         signal,
         onProgress: onProgress && ((p) => onProgress({ step: 'normalize', loadId, table: p.table, count: p.rows })),
       });
-      const format = pkg.loaderFileFormat ?? ctx.preferredLoaderFileFormat ?? 'jsonl';
+      checkMergeKeys(schema, res.rowCounts, loadId);
+      const format = ctx.loaderFileFormat ?? pkg.loaderFileFormat ?? ctx.preferredLoaderFileFormat ?? 'jsonl';
       if (format !== 'jsonl') {
         // Rows are normalized to JSONL first (one set of rules), then written as typed files.
         await convertJobFiles(pkgBuilder.newJobsDir, format, (t) => Object.values(schema.getTable(t)?.columns ?? {}).filter((c) => !c.incomplete));
@@ -62,6 +72,7 @@ export async function normalizeStep(
       faultPoint('normalize:mid');
       schema.bumpVersion();
       pkg.rowCounts = res.rowCounts;
+      pkg.largestRowBytes = res.largestRowBytes;
       pkg.normalizedAt = new Date().toISOString();
       pkgBuilder.writeSchema(schema);
       pkgBuilder.writeState(pkg);
@@ -70,13 +81,19 @@ export async function normalizeStep(
       faultPoint('normalize:after-commit');
     } catch (e) {
       pkgBuilder.abort();
-      // Data a contract refuses would fail the same way on every retry: the package goes
-      // (with the state it carried, so incremental cursors stay where they were).
-      if (e instanceof DataValidationError || e instanceof NullValueError) wd.storage.deletePackage('extracted', loadId);
-      throw new PipelineStepFailed(ctx.pipelineName, 'normalize', loadId, e);
+      const discard = stepOptions.discardIfInvalid?.includes(loadId) && isBadData(e);
+      if (discard) wd.storage.deletePending(loadId);
+      throw new PipelineStepFailed(ctx.pipelineName, 'normalize', loadId, e, discard);
     }
     info.loadIds.push(loadId);
     for (const [t, n] of Object.entries(pkg.rowCounts)) info.rowCounts[t] = (info.rowCounts[t] ?? 0) + n;
   }
   return info;
+}
+
+/** Errors that say the data itself cannot be normalized (running again cannot help). */
+const BAD_DATA = new Set(['InvalidIdentifier', 'IdentifierCollision', 'SchemaConflict', 'MissingPrimaryKey', 'DataValidation', 'NullValue']);
+
+function isBadData(e: unknown): boolean {
+  return e instanceof HaulError && !e.retryable && BAD_DATA.has(e.code);
 }

@@ -94,7 +94,7 @@ export class TableFiles {
   }
 
   /** Closes every writer (call flush first); returns the rows and files per table. */
-  close(tables: Iterable<TableOutput>): NormalizeResult {
+  close(tables: Iterable<TableOutput>): Omit<NormalizeResult, 'largestRowBytes'> {
     const rowCounts: Record<string, number> = {};
     const files: Array<{ table: string; file: string }> = [];
     for (const ts of tables) {

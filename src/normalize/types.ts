@@ -51,6 +51,12 @@ export interface NormalizeResult {
   rowCounts: Record<string, number>;
   /** Job files written, relative to outDir. */
   files: Array<{ table: string; file: string }>;
+  /**
+   * An upper bound of the longest row written, in bytes, so a reader with a line limit (DuckDB's
+   * read_json) can size its buffer: twice the longest input line plus 64 KiB (a row is made
+   * from one input line; re-encoding and system columns never double it).
+   */
+  largestRowBytes: number;
 }
 
 /**

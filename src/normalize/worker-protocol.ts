@@ -20,6 +20,7 @@ export interface WorkerInput {
 export interface WorkerOutput {
   rowCounts: Record<string, number>;
   files: Array<{ table: string; file: string }>;
+  largestRowBytes: number;
   schema: StoredSchema;
   created: Record<string, Record<string, CreatedColumn>>;
 }

@@ -44,7 +44,7 @@ async function main(): Promise<void> {
         if (data.crashForTest && ++chunks === 2) process.exit(3);
       },
     }, { fastPath: data.fastPath });
-    send({ t: 'done', output: { rowCounts: r.rowCounts, files: r.files, created: r.created, schema: schema.toStored() } });
+    send({ t: 'done', output: { rowCounts: r.rowCounts, files: r.files, largestRowBytes: r.largestRowBytes, created: r.created, schema: schema.toStored() } });
   } catch (e) {
     send({ t: 'error', error: serializeError(e) });
   }

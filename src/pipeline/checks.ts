@@ -1,7 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { resolveDestination } from '../destinations/index.js';
-import type { DestinationCapabilities, DestinationFactory, LoaderFileFormat } from '../destinations/types.js';
-import { InvalidOptionsError } from '../errors.js';
+import { isStagingClient, type DestinationCapabilities, type DestinationFactory, type LoaderFileFormat } from '../destinations/types.js';
+import { HaulError, InvalidOptionsError } from '../errors.js';
 import { redact } from '../config/redact.js';
 import type { PipelineState } from '../state/state.js';
 
@@ -34,4 +34,32 @@ export function storableOptions(options: Readonly<Record<string, unknown>> | und
 export function restoreDestination(state: PipelineState | undefined): DestinationFactory | undefined {
   if (!state?.destination_name) return undefined;
   return resolveDestination(state.destination_name, state._local.destination_options);
+}
+
+export function restoreStaging(state: PipelineState | undefined): DestinationFactory | undefined {
+  const s = state?._local.staging;
+  return s ? resolveDestination(s.name, s.options) : undefined;
+}
+
+/** Only a destination that can hold files for another (the filesystem) can be `staging`. */
+export function checkCanStage(staging: DestinationFactory, pipelineName: string, datasetName: string): void {
+  if (!isStagingClient(staging.createClient({ pipelineName, datasetName }))) {
+    throw new InvalidOptionsError('staging', `destination ${staging.destinationName} cannot be a staging destination; use 'filesystem' (or filesystem({ bucketUrl }))`);
+  }
+}
+
+/**
+ * A pipeline that loaded into an embedded database file must find that file: attaching
+ * from another directory would otherwise open a new, empty `<name>.duckdb` there.
+ */
+export function checkLocalFileExists(ctx: { pipelineName: string; datasetName: string; destination: DestinationFactory }, state: PipelineState): void {
+  if (state._local.first_run !== false) return;
+  const file = ctx.destination.createClient({ pipelineName: ctx.pipelineName, datasetName: ctx.datasetName }).localFile;
+  if (file !== undefined && !existsSync(file)) {
+    throw new HaulError(
+      'DestinationMissing',
+      `pipeline "${ctx.pipelineName}" loaded into ${ctx.destination.destinationName} file ${file}, which does not exist; ` +
+        'attach from the directory it ran in, or pass destination: duckdb({ path }) with the file it used (or set DESTINATION__DUCKDB__CREDENTIALS)',
+    );
+  }
 }

@@ -7,8 +7,11 @@ import { formatIssue } from '../common/zod-issues.js';
 import { WRITE_DISPOSITIONS, type ColumnHint, type SchemaContract, type WriteDisposition } from '../schema/types.js';
 import type { DestinationFactory, LoaderFileFormat } from '../destinations/types.js';
 import { isDestinationFactory } from '../destinations/registry.js';
+import type { TargetOptions } from './target.js';
+import type { StepOptions } from '../progress/step-options.js';
 import type { ProgressCollector } from '../progress/events.js';
 import { REFRESH_MODES, type RefreshMode } from '../extract/refresh.js';
+import type { ExternalWindow } from '../extract/incremental.js';
 
 /** 'log': periodic pino lines; 'bar': live bars on a TTY (else 'log'); or your own collector. */
 export type ProgressOption = 'log' | 'bar' | ProgressCollector;
@@ -20,6 +23,11 @@ export interface PipelineOptions {
   pipelinesDir?: string;
   /** A registered destination's name (`'duckdb'`, `'postgres'`, ...) or a factory such as `duckdb({ path })`. */
   destination?: string | DestinationFactory;
+  /**
+   * dlt's staging destination: `'filesystem'` or `filesystem({ bucketUrl })`. Job files are put
+   * in that bucket first and the destination bulk-loads them from there.
+   */
+  staging?: string | DestinationFactory;
   /** Default: `<pipelineName>_dataset`. */
   datasetName?: string;
   /** A fresh dataset (datetime suffix) and a wiped working dir on every start. */
@@ -42,7 +50,7 @@ export interface PipelineOptions {
   pipelineSalt?: string;
 }
 
-export interface RunOptions {
+export interface RunOptions extends TargetOptions {
   tableName?: string;
   writeDisposition?: WriteDisposition;
   columns?: Record<string, ColumnHint>;
@@ -56,8 +64,20 @@ export interface RunOptions {
   maxTableNesting?: number;
   /** dlt's schema contract for every resource of this run (over the resources' and the source's). */
   schemaContract?: SchemaContract;
+  /**
+   * The window an external scheduler gives this run (ISO instants, end exclusive), as dlt
+   * takes Airflow's data interval: incremental resources made with
+   * `allowExternalSchedulers: true` load exactly that range and leave their cursor alone.
+   * Scheduled Temporal runs set it from the schedule.
+   */
+  externalWindow?: ExternalWindow;
 }
 
+const isoInstant = z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'must be an ISO 8601 date-time');
+export const externalWindowSchema = z
+  .object({ start: isoInstant, end: isoInstant })
+  .strict()
+  .refine((w) => Date.parse(w.start) < Date.parse(w.end), 'start must be before end');
 const key = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]);
 const refresh = z.enum(REFRESH_MODES as [RefreshMode, ...RefreshMode[]]);
 const identifierish = z.string().min(1).regex(/^[^/\\\0]+$/, 'must not contain / \\ or NUL');
@@ -67,6 +87,7 @@ const pipelineOptionsSchema = z
     pipelineName: identifierish.optional(),
     pipelinesDir: z.string().min(1).optional(),
     destination: z.union([z.string().min(1), z.custom<DestinationFactory>(isDestinationFactory)]).optional(),
+    staging: z.union([z.string().min(1), z.custom<DestinationFactory>(isDestinationFactory)]).optional(),
     datasetName: z.string().min(1).optional(),
     devMode: z.boolean().optional(),
     restoreFromDestination: z.boolean().optional(),
@@ -90,6 +111,11 @@ const runOptionsSchema = z
     refresh: refresh.optional(),
     maxTableNesting: z.number().int().nonnegative().optional(),
     schemaContract: schemaContractSchema.optional(),
+    externalWindow: externalWindowSchema.optional(),
+    destination: z.union([z.string().min(1), z.custom<DestinationFactory>(isDestinationFactory)]).optional(),
+    datasetName: z.string().min(1).optional(),
+    credentials: z.unknown().optional(),
+    staging: z.union([z.string().min(1), z.custom<DestinationFactory>(isDestinationFactory)]).optional(),
   })
   .strict();
 
@@ -120,4 +146,17 @@ export function defaultPipelineName(): string {
 export function devModeSuffix(d = new Date()): string {
   const p = (n: number) => String(n).padStart(2, '0');
   return `_${d.getUTCFullYear()}${p(d.getUTCMonth() + 1)}${p(d.getUTCDate())}${p(d.getUTCHours())}${p(d.getUTCMinutes())}${p(d.getUTCSeconds())}`;
+}
+
+/** `normalize()` options: dlt's `workers` and `loader_file_format`, plus the step options. */
+export interface NormalizeCallOptions extends StepOptions {
+  loaderFileFormat?: LoaderFileFormat;
+  workers?: number;
+  /** Load ids whose package is discarded when normalize refuses its data (run() and the workflow pass their own). */
+  discardIfInvalid?: readonly string[];
+}
+
+/** `load()` options: dlt's per-call destination, dataset, credentials, staging and `raise_on_failed_jobs`. */
+export interface LoadCallOptions extends StepOptions, TargetOptions {
+  raiseOnFailedJobs?: boolean;
 }

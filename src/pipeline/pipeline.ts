@@ -26,7 +26,9 @@ import { getActive, setActive } from './active.js';
 import { namingConvention, type NamingConvention } from './naming.js';
 import type { PackageState } from '../storage/package-state.js';
 import { exportSchemas, initialSchema, lazySqlClient, type SqlClient } from './schema-files.js';
-import { checkIsDirectory, checkLoaderFileFormat, restoreDestination, storableOptions } from './checks.js';
+import { hasTargetOptions, retarget, type Target, type TargetOptions } from './target.js';
+import { checkCanStage, checkIsDirectory, checkLoaderFileFormat, checkLocalFileExists, restoreDestination, restoreStaging, storableOptions } from './checks.js';
+import type { LoadCallOptions, NormalizeCallOptions } from './options.js';
 import { defaultPipelineName, defaultPipelinesDir, devModeSuffix, parsePipelineOptions, parseRunOptions, type PipelineOptions, type RunOptions } from './options.js';
 import { readTrace, writeTrace, type PipelineTrace, type StepTrace } from './trace.js';
 import { Dataset } from './dataset.js';
@@ -40,6 +42,7 @@ export type { StepOptions, StepProgress } from '../progress/step-options.js';
 
 export type { SqlClient } from './schema-files.js';
 
+
 /**
  * A pipeline moves data from TypeScript into a destination dataset through load packages
  * in its working dir. `run()` = sync destination, finish pending packages, extract,
@@ -49,8 +52,11 @@ export class Pipeline {
   readonly pipelineName: string;
   readonly pipelinesDir: string;
   readonly workingDir: string;
-  readonly datasetName: string;
-  readonly destination: DestinationFactory;
+  private target!: Target;
+  /** Where the pipeline loads: dataset, destination and dlt's staging (a run or load may name others). */
+  get datasetName(): string { return this.target.datasetName; } // prettier-ignore
+  get destination(): DestinationFactory { return this.target.destination; } // prettier-ignore
+  get staging(): DestinationFactory | undefined { return this.target.staging; } // prettier-ignore
   readonly devMode: boolean;
   /** See `PipelineOptions.pipelineSalt`. Redacted wherever text leaves haul. */
   readonly pipelineSalt: string;
@@ -77,15 +83,34 @@ export class Pipeline {
     const committed = attached ?? (this.wd.exists() ? this.wd.readState(this.pipelineName, '') : undefined);
     const baseDataset = this.opts.datasetName ?? `${this.pipelineName}_dataset`;
     // An existing pipeline keeps its dataset unless the caller names another one.
-    this.datasetName = this.devMode ? baseDataset + devModeSuffix() : this.opts.datasetName ?? committed?.dataset_name ?? baseDataset;
-    this.destination = resolveDestination(this.opts.destination ?? restoreDestination(committed) ?? DEFAULT_DESTINATION);
+    const datasetName = this.devMode ? baseDataset + devModeSuffix() : this.opts.datasetName ?? committed?.dataset_name ?? baseDataset;
+    const staging = this.opts.staging ?? restoreStaging(committed);
+    this.target = {
+      destination: resolveDestination(this.opts.destination ?? restoreDestination(committed) ?? DEFAULT_DESTINATION),
+      datasetName,
+      ...(staging !== undefined && { staging: resolveDestination(staging) }),
+    };
+    if (this.staging) checkCanStage(this.staging, this.pipelineName, this.datasetName);
     this.wd.create();
+    this.recordTarget();
+    this.progress = createMonitor(this.opts.progress, this.pipelineName, this.workingDir);
+  }
+
+  /** Keeps where the pipeline loads in state.json (non-secret options only), so attach() reopens it. */
+  private recordTarget(): void {
     const st = this.wd.readState(this.pipelineName, this.datasetName);
     st.dataset_name = this.datasetName;
     st.destination_name = this.destination.destinationName;
     st._local.destination_options = storableOptions(this.destination.options);
+    if (this.staging) st._local.staging = { name: this.staging.destinationName, options: storableOptions(this.staging.options) };
     this.wd.writeState(st);
-    this.progress = createMonitor(this.opts.progress, this.pipelineName, this.workingDir);
+  }
+
+  /** A run's or load's own destination, dataset, credentials or staging: from this call on, as dlt. */
+  private applyTarget(o: TargetOptions): void {
+    if (!hasTargetOptions(o)) return;
+    this.target = retarget(this.target, o, this.pipelineName);
+    this.recordTarget();
   }
 
   /** restoreFromDestination: a broken state.json or schema goes aside; the next run's sync restores them. */
@@ -103,8 +128,9 @@ export class Pipeline {
 
   /** Syncs, finishes pending packages, then extracts, normalizes and loads `data`. */
   async run(data?: Extractable, options: RunOptions = {}): Promise<LoadInfo> {
-    const runOpts = parseRunOptions(options);
+    const { destination, datasetName, credentials, staging, ...runOpts } = parseRunOptions(options);
     return this.exclusive(async () => {
+      this.applyTarget({ destination, datasetName, credentials, staging });
       this.beginTrace();
       try {
         if (this.wd.pendingPackages().length === 0) await this.step('sync', () => this.doSync());
@@ -112,8 +138,9 @@ export class Pipeline {
         const earlier = this.wd.pendingPackages().length > 0 ? await this.normalizeAndLoad() : undefined;
         if (earlier) this.raiseOnFailedJobs(earlier);
         if (data === undefined) return earlier ?? this.emptyLoadInfo();
-        await this.step('extract', () => this.doExtract(data, runOpts));
-        const info = await this.normalizeAndLoad();
+        const extracted = await this.step('extract', () => this.doExtract(data, runOpts));
+        // This run's own package: data normalize refuses is discarded instead of blocking later runs.
+        const info = await this.normalizeAndLoad([extracted.loadId]);
         this.raiseOnFailedJobs(info);
         if (earlier) info.loadPackages.unshift(...earlier.loadPackages);
         await exportSchemas(this.wd, this.opts.exportSchemaPath);
@@ -125,19 +152,37 @@ export class Pipeline {
   }
 
   async extract(data: Extractable, options: RunOptions = {}, stepOptions: StepOptions = {}): Promise<ExtractInfo> {
-    const runOpts = parseRunOptions(options);
-    return this.exclusive(() => this.traced(() => this.step('extract', () => this.doExtract(data, runOpts, stepOptions))));
+    const { destination, datasetName, credentials, staging, ...runOpts } = parseRunOptions(options);
+    return this.exclusive(() => {
+      this.applyTarget({ destination, datasetName, credentials, staging });
+      return this.traced(() => this.step('extract', () => this.doExtract(data, runOpts, stepOptions)));
+    });
   }
 
-  async normalize(stepOptions: StepOptions = {}): Promise<NormalizeInfo> {
-    return this.exclusive(() => this.traced(() => this.step('normalize', () => this.doNormalize(stepOptions))));
+  /**
+   * Normalizes every extracted package. `discardIfInvalid`: load ids whose package is deleted
+   * (with its state) when normalize refuses its data, instead of staying pending (run() and
+   * the Temporal workflow pass the package they just extracted). `loaderFileFormat` overrides
+   * the format the packages were extracted for; `workers` bounds the worker threads.
+   */
+  async normalize(options: NormalizeCallOptions = {}): Promise<NormalizeInfo> {
+    if (options.loaderFileFormat) checkLoaderFileFormat(options.loaderFileFormat, this.destination.destinationName, this.newClient().capabilities);
+    return this.exclusive(() => this.traced(() => this.step('normalize', () => this.doNormalize(options))));
   }
 
-  async load(stepOptions: StepOptions = {}): Promise<LoadInfo> {
+  /**
+   * Loads the normalized packages, into another destination/dataset/staging when given (from
+   * this call on, as dlt). Failed jobs keep their package pending; `raiseOnFailedJobs` throws
+   * then, as `run()` always does.
+   */
+  async load(options: LoadCallOptions = {}): Promise<LoadInfo> {
+    const { destination, datasetName, credentials, staging, raiseOnFailedJobs, ...stepOptions } = options;
     return this.exclusive(() =>
       this.traced(async () => {
+        this.applyTarget({ destination, datasetName, credentials, staging });
         const info = await this.step('load', () => this.doLoad(stepOptions));
         await exportSchemas(this.wd, this.opts.exportSchemaPath);
+        if (raiseOnFailedJobs) this.raiseOnFailedJobs(info);
         return info;
       }),
     );
@@ -371,7 +416,7 @@ export class Pipeline {
   // ---- steps: the step modules do the work; the facade wires context, lock, trace, progress ----
 
   private doExtract(data: Extractable, runOpts: RunOptions, stepOptions: StepOptions = {}): Promise<ExtractInfo> {
-    const { schema: schemaName, refresh, loaderFileFormat, ...hints } = runOpts;
+    const { schema: schemaName, refresh, loaderFileFormat, externalWindow, ...hints } = runOpts;
     const capabilities = this.newClient().capabilities;
     checkLoaderFileFormat(loaderFileFormat, this.destination.destinationName, capabilities);
     const ctx = {
@@ -382,12 +427,12 @@ export class Pipeline {
       maxIdentifierLength: capabilities.maxIdentifierLength,
       initialSchema: (name: string) => initialSchema(name, this.opts.importSchemaPath),
     };
-    return extractStep(ctx, { data, hints, schemaName, refresh: refresh ?? this.opts.refresh, loaderFileFormat }, { ...stepOptions, onProgress: this.progressSink(stepOptions.onProgress) });
+    return extractStep(ctx, { data, hints, schemaName, refresh: refresh ?? this.opts.refresh, loaderFileFormat, externalWindow }, { ...stepOptions, onProgress: this.progressSink(stepOptions.onProgress) });
   }
 
-  private doNormalize(stepOptions: StepOptions = {}): Promise<NormalizeInfo> {
+  private doNormalize({ loaderFileFormat, workers, ...stepOptions }: NormalizeCallOptions = {}): Promise<NormalizeInfo> {
     const { maxIdentifierLength, preferredLoaderFileFormat } = this.newClient().capabilities;
-    const ctx = { ...this.loadContext(), maxIdentifierLength, preferredLoaderFileFormat };
+    const ctx = { ...this.loadContext(), maxIdentifierLength, preferredLoaderFileFormat, loaderFileFormat, workers };
     return normalizeStep(ctx, { ...stepOptions, onProgress: this.progressSink(stepOptions.onProgress) });
   }
 
@@ -401,11 +446,11 @@ export class Pipeline {
 
   /** What the step modules work on. Durable runners (the Temporal activities) use it too. */
   loadContext(): LoadContext {
-    return { wd: this.wd, pipelineName: this.pipelineName, datasetName: this.datasetName, destination: this.destination };
+    return { wd: this.wd, pipelineName: this.pipelineName, datasetName: this.datasetName, destination: this.destination, ...(this.staging && { staging: this.staging }) };
   }
 
-  private async normalizeAndLoad(): Promise<LoadInfo> {
-    if (this.wd.storage.list('extracted').length > 0) await this.step('normalize', () => this.doNormalize());
+  private async normalizeAndLoad(discardIfInvalid?: string[]): Promise<LoadInfo> {
+    if (this.wd.storage.list('extracted').length > 0) await this.step('normalize', () => this.doNormalize({ discardIfInvalid }));
     return this.step('load', () => this.doLoad());
   }
 
@@ -494,21 +539,6 @@ export class Pipeline {
   }
 }
 
-/**
- * A pipeline that loaded into an embedded database file must find that file: attaching
- * from another directory would otherwise open a new, empty `<name>.duckdb` there.
- */
-function checkLocalFileExists(p: Pipeline, state: PipelineState): void {
-  if (state._local.first_run !== false) return;
-  const file = newDestinationClient(p.loadContext()).localFile;
-  if (file !== undefined && !existsSync(file)) {
-    throw new HaulError(
-      'DestinationMissing',
-      `pipeline "${p.pipelineName}" loaded into ${p.destination.destinationName} file ${file}, which does not exist; ` +
-        'attach from the directory it ran in, or pass destination: duckdb({ path }) with the file it used (or set DESTINATION__DUCKDB__CREDENTIALS)',
-    );
-  }
-}
 
 /**
  * Creates (or opens) a pipeline and activates it. Without options it returns the active
@@ -555,7 +585,7 @@ export function attach(options: {
     }
     const state = wd.readState(pipelineName, '');
     const p = new Pipeline({ pipelineName, pipelinesDir: dir, datasetName: options.datasetName ?? state.dataset_name, destination, attached: state });
-    checkLocalFileExists(p, state);
+    checkLocalFileExists(p.loadContext(), state);
     p.activate();
     return p;
   } catch (e) {

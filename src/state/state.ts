@@ -34,6 +34,8 @@ export interface PipelineState {
     first_run: boolean;
     /** Non-secret destination options (e.g. the DuckDB path), so attach() can reopen it. */
     destination_options?: Record<string, unknown>;
+    /** The staging destination's name and non-secret options, so attach() can reopen it. */
+    staging?: { name: string; options: Record<string, unknown> };
     last_extracted_at?: string;
   };
 }

@@ -18,7 +18,8 @@ export type TableColumns = (table: string) => ColumnSchema[];
 
 /** Converts every `.jsonl` job in `dir` to `format`, replacing it; returns the new file names. */
 export async function convertJobFiles(dir: string, format: Exclude<LoaderFileFormat, 'jsonl'>, columnsOf: TableColumns): Promise<string[]> {
-  const jobs = readdirSync(dir).filter((f) => f.endsWith('.jsonl'));
+  // dlt's system tables (the state row) stay JSONL, which every destination loads.
+  const jobs = readdirSync(dir).filter((f) => f.endsWith('.jsonl') && !f.startsWith('_dlt_'));
   if (jobs.length === 0) return [];
   // The memory limit keeps the process within budget. (Without the icu extension, which is not
   // bundled, DuckDB works in UTC: csv timestamps are written with +00.)

@@ -22,6 +22,8 @@ export interface PackageState {
   itemCounts: Record<string, number>;
   /** Rows per table from normalize. */
   rowCounts?: Record<string, number>;
+  /** From normalize: no job file line is longer (bytes). Absent in older packages. */
+  largestRowBytes?: number;
   refresh?: RefreshPlan;
   /** The job file format the run asked for (normalize writes it; absent: the destination's preferred). */
   loaderFileFormat?: LoaderFileFormat;

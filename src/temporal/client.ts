@@ -8,12 +8,14 @@ import {
   type WorkflowHandle,
   type WorkflowHandleWithFirstExecutionRunId,
 } from '@temporalio/client';
+import { msToNumber } from '@temporalio/common/lib/time.js';
+import type { Duration } from '@temporalio/common';
 import { HaulError, InvalidOptionsError, PipelineAlreadyRunningError } from '../errors.js';
 import type { dropWorkflow, pipelineWorkflow, scheduledPipelineWorkflow } from '../../workflows/index.js';
 import type { temporal } from '@temporalio/proto';
 import { parseDropInput, parsePipelineRunInput, pipelineWorkflowId } from './input.js';
 import { HAUL_SEARCH_ATTRIBUTES, HaulDataset, HaulDestination, HaulPipeline, HaulStage } from './search-attributes.js';
-import type { DropInput, DropResult, HeartbeatDetails, PipelineProgress, PipelineRunInput, PipelineRunResult } from './types.js';
+import type { DropInput, DropResult, HeartbeatDetails, PipelineProgress, PipelineRunInput, PipelineRunResult, ScheduledRunOptions } from './types.js';
 import { DEFAULT_TASK_QUEUE } from './types.js';
 import { followRun } from './follow.js';
 
@@ -230,6 +232,17 @@ export type SchedulePipelineInput = PipelineRunInput & {
   paused?: boolean;
   /** Default SKIP: a tick while a run is in progress does nothing. */
   overlap?: 'SKIP' | 'BUFFER_ONE' | 'ALLOW_ALL';
+  /**
+   * Pause the schedule once this many runs in a row have failed (1-10; Temporal keeps a
+   * schedule's last 10 actions), with a note saying why. Default: never.
+   */
+  pauseAfterFailures?: number;
+  /**
+   * How long the window of each run is (for incremental resources with
+   * `allowExternalSchedulers`): it ends at the run's scheduled time. Default: `every`; with
+   * `cron`, no window unless given (e.g. '1d' for a daily cron).
+   */
+  window?: string | number;
 };
 
 /** Default schedule id of a pipeline. */
@@ -243,10 +256,15 @@ export function pipelineScheduleId(pipelineName: string): string {
  * workflow id, so a tick never overlaps a manual run (it is skipped).
  */
 export async function schedulePipeline(client: Client, input: SchedulePipelineInput, opts: StartOptions = {}): Promise<ScheduleHandle> {
-  const { scheduleId, every, cron, paused, overlap, ...runInput } = input;
+  const { scheduleId, every, cron, paused, overlap, pauseAfterFailures, window, ...runInput } = input;
   const parsed = parsePipelineRunInput(runInput);
   if ((every === undefined) === (cron === undefined)) throw new InvalidOptionsError('schedule', 'pass exactly one of every (e.g. "1h") or cron (e.g. "0 3 * * *")');
+  if (pauseAfterFailures !== undefined && !(Number.isInteger(pauseAfterFailures) && pauseAfterFailures >= 1 && pauseAfterFailures <= 10)) {
+    throw new InvalidOptionsError('schedule', `pauseAfterFailures must be a whole number from 1 to 10 (Temporal keeps a schedule's last 10 runs), not ${pauseAfterFailures}`);
+  }
   const id = scheduleId ?? pipelineScheduleId(parsed.pipelineName);
+  const windowMs = durationMs('window', window ?? every);
+  const scheduled: ScheduledRunOptions = { scheduleId: id, ...(pauseAfterFailures && { pauseAfterFailures }), ...(windowMs && { windowMs }) };
   return withSearchAttributes(client, () => client.schedule.create({
     scheduleId: id,
     spec: every !== undefined ? { intervals: [{ every: every as `${number}h` }] } : { cronExpressions: [cron!] },
@@ -255,14 +273,42 @@ export async function schedulePipeline(client: Client, input: SchedulePipelineIn
       workflowType: 'scheduledPipelineWorkflow' satisfies keyof { scheduledPipelineWorkflow: typeof scheduledPipelineWorkflow },
       workflowId: `schedule/${parsed.pipelineName}`,
       taskQueue: taskQueueOf(opts),
-      args: [parsed],
+      args: [parsed, scheduled],
       typedSearchAttributes: searchAttributesOf(parsed),
       staticSummary: summaryOf(parsed) + ' [scheduled]',
     },
     policies: { overlap: ScheduleOverlapPolicy[overlap ?? 'SKIP'] },
     state: { paused: paused ?? false, note: paused ? 'created paused' : undefined },
-    memo: { haulPipeline: parsed.pipelineName },
+    memo: { haulPipeline: parsed.pipelineName, ...(pauseAfterFailures && { haulPauseAfterFailures: pauseAfterFailures }) },
     }));
+}
+
+/** '1h', '15m', '1 day' or milliseconds, as Temporal reads durations; undefined stays undefined. */
+function durationMs(what: string, d: string | number | undefined): number | undefined {
+  if (d === undefined) return undefined;
+  let ms: number;
+  try {
+    ms = msToNumber(d as Duration);
+  } catch {
+    ms = NaN;
+  }
+  if (!(ms > 0)) throw new InvalidOptionsError('schedule', `${what} must be a duration such as "1h", "15m" or milliseconds, not ${JSON.stringify(d)}`);
+  return ms;
+}
+
+/**
+ * Runs the schedule's action for every time it would have fired in `[from, to)` (Temporal's
+ * schedule backfill), one after the other. Each run's scheduled time is that past time, so
+ * incremental resources with `allowExternalSchedulers` load exactly their past window and
+ * leave the live cursor alone. Returns at once; the runs follow.
+ */
+export async function backfillSchedule(client: Client, scheduleIdOrPipeline: string, from: Date, to: Date): Promise<void> {
+  if (Number.isNaN(from.getTime()) || Number.isNaN(to.getTime()) || from >= to) {
+    throw new InvalidOptionsError('backfill', `from must be a time before to (got ${from.toISOString?.() ?? from} and ${to.toISOString?.() ?? to})`);
+  }
+  // BUFFER_ALL: every past run happens, one after another (SKIP would run only the first).
+  // Temporal's range includes its end; a time exactly at `to` belongs to the next window.
+  await pipelineSchedule(client, scheduleIdOrPipeline).backfill({ start: from, end: new Date(to.getTime() - 1), overlap: ScheduleOverlapPolicy.BUFFER_ALL });
 }
 
 /** Handle of a pipeline's schedule (pause/unpause/trigger/delete/describe on it). */

@@ -11,6 +11,7 @@ export {
   pauseSchedule,
   unpauseSchedule,
   triggerSchedule,
+  backfillSchedule,
   deleteSchedule,
   listSchedules,
   pipelineScheduleId,

@@ -59,6 +59,11 @@ export const pipelineRunInputSchema = z
     loaderFileFormat: z.enum(['jsonl', 'parquet', 'csv']).optional(),
     pendingOnly: z.boolean().optional(),
     tuning: tuning.optional(),
+    externalWindow: z
+      .object({ start: z.iso.datetime({ offset: true }), end: z.iso.datetime({ offset: true }) })
+      .strict()
+      .refine((w) => Date.parse(w.start) < Date.parse(w.end), 'start must be before end')
+      .optional(),
   })
   .strict();
 

@@ -13,6 +13,9 @@ export const HaulStage = defineSearchAttributeKey('HaulStage', SearchAttributeTy
 /** The load id of the newest package this run extracted or loaded. */
 export const HaulLoadId = defineSearchAttributeKey('HaulLoadId', SearchAttributeType.KEYWORD);
 
+/** Set by the server on every workflow a Schedule starts (backfills too): the time it was scheduled for. */
+export const TemporalScheduledStartTime = defineSearchAttributeKey('TemporalScheduledStartTime', SearchAttributeType.DATETIME);
+
 export const HAUL_SEARCH_ATTRIBUTES = [HaulPipeline, HaulDataset, HaulDestination, HaulStage, HaulLoadId] as const;
 
 /** `--search-attribute` flags for `temporal server start-dev`. */

@@ -51,6 +51,28 @@ export interface PipelineRunInput {
   /** Only finish packages an earlier run left pending; do not extract. */
   pendingOnly?: boolean;
   tuning?: ActivityTuning;
+  /**
+   * The window a scheduler gives this run (ISO instants, end exclusive): incremental
+   * resources with `allowExternalSchedulers` load exactly it. Scheduled runs get it from
+   * their schedule.
+   */
+  externalWindow?: { start: string; end: string };
+}
+
+/** What a schedule made by schedulePipeline passes its runs besides the run input. */
+export interface ScheduledRunOptions {
+  scheduleId: string;
+  /** Pause the schedule once this many runs in a row have failed (1-10). */
+  pauseAfterFailures?: number;
+  /** Each run's window ends at its scheduled time and is this long (ms): `every`, or `window` with cron. */
+  windowMs?: number;
+}
+
+/** What the schedule-failure activity found and did. */
+export interface ScheduleFailureResult {
+  /** Failed runs in a row, this one included. */
+  failures: number;
+  paused: boolean;
 }
 
 /** Identifies the pipeline every activity opens (a subset of the run input). */
@@ -195,8 +217,11 @@ export interface HaulActivities {
   syncDestination(input: PipelineRef & Partial<Pick<PipelineRunInput, 'source' | 'args' | 'resources'>>): Promise<SyncResult>;
   /** Extracts the source into a new package with the given load id (idempotent per load id). */
   extract(input: PipelineRunInput & { loadId: string }): Promise<ExtractResult>;
-  /** Normalizes every extracted package; returns every package now waiting to load. */
-  normalize(input: PipelineRef): Promise<NormalizeResult>;
+  /**
+   * Normalizes every extracted package; returns every package now waiting to load.
+   * `discardIfInvalid`: the package the run just extracted, deleted if normalize refuses its data.
+   */
+  normalize(input: PipelineRef & { discardIfInvalid?: string[] }): Promise<NormalizeResult>;
   /** Loads every normalized package (a retry skips completed jobs). */
   load(input: PipelineRef & { loadIds: string[] }): Promise<LoadResult>;
   /** Copies committed schema + state aside before a destructive step. */
@@ -207,6 +232,11 @@ export interface HaulActivities {
   restoreSnapshot(input: SnapshotInput & { loadIds: string[] }): Promise<void>;
   /** After success: drops the snapshot and the tables renamed aside under it. */
   discardSnapshot(input: SnapshotInput): Promise<void>;
+  /**
+   * A scheduled run failed: counts the schedule's failed runs in a row (its recent actions,
+   * newest first) and pauses it with a note when they reach `pauseAfterFailures`.
+   */
+  scheduledRunFailed(input: { scheduleId: string; pauseAfterFailures: number; workflowId: string; runId: string; error?: string }): Promise<ScheduleFailureResult>;
   /** Writes the package that drops resources/tables and their state (dropWorkflow). */
   planDrop(input: DropInput & { loadId: string }): Promise<DropResult>;
 }

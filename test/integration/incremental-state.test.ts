@@ -100,4 +100,23 @@ describe('incremental loading and state', () => {
     const stateRows = await query(p, 'SELECT version, pipeline_name FROM _dlt_pipeline_state');
     expect(stateRows.length).toBe(2);
   });
+
+  it('allowExternalSchedulers: a run with an externalWindow loads exactly [start, end) in the cursor\'s terms and leaves the cursor alone', async () => {
+    const p = testPipeline(dir, 'window');
+    const seen: unknown[] = [];
+    // A numeric cursor: the window's instants become unix seconds (ts 1..5 here).
+    const opts = { initialValue: 0, allowExternalSchedulers: true };
+    await p.run(eventsSource(6, seen, opts)); // no window: the cursor as usual, ts 1..3
+    const before = structuredClone(p.state.sources.feed!.resources!.events!.incremental!.ts!);
+    expect(before.last_value).toBe(3);
+    const window = { start: new Date(2000).toISOString(), end: new Date(3000).toISOString() }; // [2 s, 3 s)
+    const info = await p.run(eventsSource(6, seen, opts), { externalWindow: window });
+    expect(await query(p, 'SELECT id FROM events WHERE _dlt_load_id = $1 ORDER BY id', [info.loadPackages[0]!.loadId])).toEqual([{ id: 3 }, { id: 4 }]);
+    expect(seen.at(-1)).toBe(2); // the resource sees the window's start
+    expect(p.state.sources.feed!.resources!.events!.incremental!.ts).toEqual(before);
+    // Without allowExternalSchedulers the window is ignored: the cursor decides (nothing new).
+    const plain = await p.run(eventsSource(6, seen, { initialValue: 0 }), { externalWindow: window });
+    expect(plain.loadPackages.every((x) => !x.rowCounts?.events)).toBe(true);
+    await expect(p.run(eventsSource(6, seen, opts), { externalWindow: { start: window.end, end: window.start } })).rejects.toThrow(/start must be before end/);
+  });
 });

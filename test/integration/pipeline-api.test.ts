@@ -3,9 +3,10 @@
  * state, managedState, syncSchema, destinationClient, the active pipeline, drop(newName),
  * pipelineSalt.
  */
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { attach, duckdb, pipeline, postgres, type Pipeline } from '../../src/index.js';
+import { attach, duckdb, filesystem, InvalidOptionsError, pipeline, postgres, type Pipeline } from '../../src/index.js';
 import { query, tempDir, testPipeline } from '../helpers.js';
 import { PG_URL, dropPgSchemas, pgDatasetName } from '../postgres-env.js';
 
@@ -135,5 +136,45 @@ describe('Pipeline members', () => {
     expect(coded.pipelineSalt).toBe('code-salt-value-456');
     await coded.run([{ note: 'code-salt-value-456' }], { tableName: 't' });
     expect(JSON.stringify(coded.lastTrace)).not.toContain('code-salt-value-456');
+  });
+});
+
+describe('per-call options (dlt run/load/normalize arguments)', () => {
+  it('run() and load() take destination, datasetName and credentials; credentials are never stored', async () => {
+    const datasetName = pgDatasetName('api_percall');
+    pgDatasets.push(datasetName);
+    const p = testPipeline(dir, 'api_percall');
+    await p.run([{ id: 1 }], { tableName: 't' });
+    expect(p.destination.destinationName).toBe('duckdb');
+
+    const secretUrl = PG_URL.replace('postgres@', 'postgres:per-call-Secret-77@');
+    await p.run([{ id: 2 }], { tableName: 't', destination: 'postgres', datasetName, credentials: secretUrl });
+    expect(p.destination.destinationName).toBe('postgres');
+    expect(p.datasetName).toBe(datasetName);
+    expect(await query(p, `SELECT id::INT AS id FROM "${datasetName}".t`)).toEqual([{ id: 2 }]);
+    const stateFile = readFileSync(join(p.workingDir, 'state.json'), 'utf8');
+    expect(stateFile).toContain(datasetName);
+    expect(stateFile).not.toContain('per-call-Secret-77');
+    expect(JSON.stringify(p.lastTrace)).not.toContain('per-call-Secret-77');
+
+    // load() too: extract and normalize here, load into another DuckDB dataset
+    const q = testPipeline(dir, 'api_percall_load');
+    await q.extract([{ id: 3 }], { tableName: 't' });
+    await q.normalize({ loaderFileFormat: 'parquet', workers: 1 });
+    expect(q.pendingPackages()[0]!.jobs).toBeGreaterThan(0);
+    await q.load({ datasetName: 'elsewhere', raiseOnFailedJobs: true });
+    expect(await query(q, 'SELECT id::INT AS id FROM elsewhere.t')).toEqual([{ id: 3 }]);
+    const done = q.listCompletedLoadPackages().at(-1)!;
+    expect(q.getLoadPackageInfo(done).jobs.some((j) => j.job.startsWith('t.') && j.job.endsWith('.parquet'))).toBe(true);
+  });
+
+  it('a destination without credentials and a format it cannot load are typed errors', async () => {
+    const bucket = join(dir, 'percall-bucket');
+    const p = pipeline({ pipelineName: 'api_percall_fs', pipelinesDir: join(dir, 'pipelines'), destination: filesystem({ bucketUrl: bucket }) });
+    await expect(p.run([{ id: 1 }], { tableName: 't', credentials: 'x' })).rejects.toBeInstanceOf(InvalidOptionsError);
+    const d = testPipeline(dir, 'api_percall_fmt');
+    await d.extract([{ id: 1 }], { tableName: 't' });
+    await expect(d.normalize({ loaderFileFormat: 'csv' })).rejects.toBeInstanceOf(InvalidOptionsError);
+    expect(d.hasPendingData).toBe(true);
   });
 });

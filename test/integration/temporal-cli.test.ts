@@ -43,14 +43,36 @@ describe('haul CLI on Temporal', () => {
     expect(bad.status).toBe(1);
     expect(bad.out).toMatch(/writeDisposition/);
 
-    const created = await haul(['schedule', 'create', name, ...common, '--args', '{"n":2}', '--every', '1h']);
+    const tooMany = await haul(['schedule', 'create', name, ...common, '--every', '1h', '--pause-after-failures', '11']);
+    expect(tooMany.status).toBe(1);
+    expect(tooMany.out).toMatch(/pauseAfterFailures must be a whole number from 1 to 10/);
+    const created = await haul(['schedule', 'create', name, ...common, '--args', '{"n":2}', '--every', '1h', '--pause-after-failures', '2']);
     expect(created.status, created.out).toBe(0);
     expect(created.out).toContain(`schedule pipeline/${name} created`);
+    const client = await testClient();
+    const handle = client.schedule.getHandle(`pipeline/${name}`);
+    const action = (await handle.describe()).action as { args?: unknown[] };
+    expect(action.args?.[1]).toEqual({ scheduleId: `pipeline/${name}`, pauseAfterFailures: 2, windowMs: 3_600_000 });
     let listed = '';
     for (let i = 0; i < 20 && !listed.includes(`pipeline/${name}`); i++) listed = (await haul(['schedule', 'list', name])).out;
     expect(listed).toContain(`pipeline/${name}\tactive\tevery 3600s`);
     expect((await haul(['schedule', 'trigger', name])).status).toBe(0);
     expect((await haul(['schedule', 'pause', name])).status).toBe(0);
+
+    const badTime = await haul(['schedule', 'backfill', name, '--from', 'yesterday', '--to', '2026-01-01T02:00:00Z']);
+    expect(badTime.status).toBe(2);
+    expect(badTime.out).toMatch(/--from "yesterday" is not a time; use ISO 8601/);
+    const backfill = await haul(['schedule', 'backfill', name, '--from', '2026-01-01T00:00:00Z', '--to', '2026-01-01T02:00:00Z']);
+    expect(backfill.status, backfill.out).toBe(0);
+    expect(backfill.out).toContain(`schedule pipeline/${name}: backfill of [2026-01-01T00:00:00.000Z, 2026-01-01T02:00:00.000Z) started`);
+    // The trigger and the past hours in [00:00, 02:00): 00:00 and 01:00, not 02:00.
+    let d = await handle.describe();
+    for (let i = 0; i < 300 && (d.info.numActionsTaken < 3 || d.info.runningActions.length > 0); i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      d = await handle.describe();
+    }
+    expect(d.info.numActionsTaken).toBe(3);
+    expect(d.info.recentActions.map((a) => a.scheduledAt.toISOString()).slice(1)).toEqual(['2026-01-01T00:00:00.000Z', '2026-01-01T01:00:00.000Z']);
     expect((await haul(['schedule', 'delete', name])).status).toBe(0);
   });
 

@@ -58,7 +58,8 @@ describe('pipelineWorkflow with stub activities', () => {
     const loadId = extract!.input.loadId as string;
     expect(loadId).toMatch(/^\d+\.\d{6}$/);
     expect(extract!.input).toMatchObject({ source: 'things', args: { n: 3 } });
-    expect(normalize!.input).toEqual({ pipelineName: input.pipelineName, destination: 'warehouse', datasetName: 'things_data' });
+    // The package it just extracted is discarded if normalize refuses its data.
+    expect(normalize!.input).toEqual({ pipelineName: input.pipelineName, destination: 'warehouse', datasetName: 'things_data', discardIfInvalid: [loadId] });
     expect(load!.input).toEqual({ pipelineName: input.pipelineName, destination: 'warehouse', datasetName: 'things_data', loadIds: [loadId] });
 
     expect(result).toMatchObject({

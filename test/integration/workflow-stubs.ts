@@ -124,6 +124,10 @@ export function stubWorld(opts: StubOptions = {}): StubWorld {
     async discardSnapshot(input) {
       await enter('discardSnapshot', input);
     },
+    async scheduledRunFailed(input) {
+      await enter('scheduledRunFailed', input);
+      return { failures: 1, paused: input.pauseAfterFailures <= 1 };
+    },
     async planDrop(input) {
       await enter('planDrop', input);
       if (input.stateOnly) return { pipelineName: input.pipelineName, droppedTables: [], resetResources: input.resources ?? [] };

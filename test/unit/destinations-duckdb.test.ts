@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DuckDBDialect, duckdb, duckdbColumnType } from '../../src/destinations/duckdb/index.js';
+import { MAX_OBJECT_SIZE, objectSizeFor, parseMemorySize } from '../../src/destinations/duckdb/dialect.js';
 import { quoteIdentifierStandard } from '../../src/destinations/sql/dialect.js';
 import { InvalidOptionsError } from '../../src/errors.js';
 import { Schema } from '../../src/schema/schema.js';
@@ -48,6 +49,20 @@ describe('duckdb dialect', () => {
     expect(d.isTransientError(new Error('IO Error: Could not set lock on file "x.duckdb"'))).toBe(true);
     expect(d.isTransientError(new Error('Invalid Input Error: Malformed JSON in file "x"'))).toBe(false);
     expect(d.isTransientError(new Error('Constraint Error: NOT NULL constraint failed: t.a'))).toBe(false);
+    // The same job needs the same memory again: retrying it as if transient cannot help.
+    expect(d.isTransientError(new Error('Out of Memory Error: failed to allocate data of size 16.0 KiB (244.1 MiB/244.1 MiB used)'))).toBe(false);
+  });
+
+  it("sizes read_json's line limit from the longest row normalize recorded, and reads DuckDB's memory sizes", () => {
+    const d = new DuckDBDialect();
+    const col = [{ name: 'a', dataType: 'text' as const, nullable: true }];
+    expect(d.readJsonSql(col)).toContain(`maximum_object_size = ${MAX_OBJECT_SIZE}`);
+    expect(d.readJsonSql(col, '$1', 2000)).toContain(`maximum_object_size = ${MAX_OBJECT_SIZE}`);
+    expect(objectSizeFor(50 * 2 ** 20)).toBeGreaterThan(50 * 2 ** 20);
+    expect(d.readJsonSql(col, '$1', 50 * 2 ** 20)).toContain(`maximum_object_size = ${objectSizeFor(50 * 2 ** 20)}`);
+    expect(parseMemorySize('244.1 MiB')).toBeCloseTo(244.1 * 2 ** 20);
+    expect(parseMemorySize('2GB')).toBe(2e9);
+    expect(parseMemorySize('lots')).toBeUndefined();
   });
 });
 

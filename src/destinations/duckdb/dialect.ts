@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { ColumnSchema, LoaderFileFormat } from '../../schema/types.js';
@@ -17,10 +17,42 @@ export const DEFAULT_DECIMAL_SCALE = 9;
 const GLOB_CHARS = /[*?[\]{}]/;
 
 /**
- * Largest JSON line read_json accepts (its default is 16 MB; a row with a big json value can
- * be more). Larger lines fail the job with a clear error.
+ * read_json's line limit for ordinary jobs (DuckDB's default, 16 MB). A job whose package
+ * records a longer row (normalize's `largestRowBytes`) gets a limit that fits it; a larger
+ * limit for every job would make each reader's buffer larger and loads slower.
  */
 export const MAX_OBJECT_SIZE = 16 * 1024 * 1024;
+
+/** The read_json limit for a file whose lines are at most `maxLineBytes` long. */
+export function objectSizeFor(maxLineBytes: number | undefined): number {
+  if (maxLineBytes === undefined || maxLineBytes < MAX_OBJECT_SIZE) return MAX_OBJECT_SIZE;
+  const mib = 1024 * 1024;
+  return Math.ceil((maxLineBytes + 1) / mib) * mib + mib;
+}
+
+/**
+ * Memory for unusual jobs. A job whose line limit is raised gets room for a few reader
+ * buffers of that size. DuckDB's insert keeps per-column buffers in memory until the transaction ends: a table
+ * with thousands of columns needs far more than the destination's default memory_limit
+ * (10,000 columns: about 650 MB for one row). Such a job gets a limit estimated from its
+ * column count and file size, and the old limit back afterwards; narrower tables never
+ * change it.
+ */
+export const WIDE_TABLE_COLUMNS = 1000;
+
+export function wideJobMemoryBytes(columns: number, fileBytes: number): number {
+  return 64 * 1024 * 1024 + columns * 96 * 1024 + fileBytes * 8;
+}
+
+const UNITS: Record<string, number> = { b: 1, bytes: 1, kb: 1e3, mb: 1e6, gb: 1e9, tb: 1e12, kib: 2 ** 10, mib: 2 ** 20, gib: 2 ** 30, tib: 2 ** 40 };
+
+/** DuckDB's memory_limit text ('244.1 MiB', '2GB') in bytes; undefined when unreadable. */
+export function parseMemorySize(text: string): number | undefined {
+  const m = /^\s*([\d.]+)\s*([a-z]+)?\s*$/i.exec(text);
+  if (!m) return undefined;
+  const unit = UNITS[(m[2] ?? 'b').toLowerCase()];
+  return unit === undefined ? undefined : Number(m[1]) * unit;
+}
 
 type ColumnTypeInput = Pick<ColumnSchema, 'dataType' | 'precision' | 'scale' | 'timezone'>;
 
@@ -98,7 +130,6 @@ function selectExpr(c: ColumnTypeInput, ident: string): string {
 
 const TRANSIENT = [
   /^TransactionContext Error/i,
-  /^Out of Memory Error/i,
   /^Interrupt Error/i,
   /write-write conflict/i,
   /Could not set lock/i,
@@ -144,25 +175,65 @@ export class DuckDBDialect implements SqlDialect {
   }
 
   /** The read_json call for a table's columns; `$1` is the file path (or `source`, e.g. a list literal). */
-  readJsonSql(columns: ColumnSchema[], source = '$1'): string {
+  readJsonSql(columns: ColumnSchema[], source = '$1', maxLineBytes?: number): string {
     const map = columns.map((c) => `${quoteStringLiteralStandard(c.name)}: '${readerType(c)}'`).join(', ');
-    return `read_json(${source}, format = 'newline_delimited', records = true, maximum_object_size = ${MAX_OBJECT_SIZE}, columns = {${map}})`;
+    return `read_json(${source}, format = 'newline_delimited', records = true, maximum_object_size = ${objectSizeFor(maxLineBytes)}, columns = {${map}})`;
   }
 
-  /** SELECT of canonical JSONL job files as typed columns (the conversions bulkLoadJsonl applies). */
+  /** SELECT of canonical JSONL job files as typed columns (the conversions bulkLoadFile applies). */
   selectJsonlSql(columns: ColumnSchema[], source: string): string {
     const names = columns.map((c) => this.quoteIdentifier(c.name));
     return `SELECT ${columns.map((c, i) => `${selectExpr(c, names[i]!)} AS ${names[i]}`).join(', ')} FROM ${this.readJsonSql(columns, source)}`;
   }
 
-  async bulkLoadFile(tx: SqlExecutor, target: TableRef, columns: ColumnSchema[], path: string, format: LoaderFileFormat): Promise<number> {
+  async bulkLoadFile(tx: SqlExecutor, target: TableRef, columns: ColumnSchema[], path: string, format: LoaderFileFormat, file: { maxLineBytes?: number } = {}): Promise<number> {
     const names = columns.map((c) => this.quoteIdentifier(c.name));
     const into = `INSERT INTO ${this.qualify(target)} (${names.join(', ')}) `;
     let sql: string;
-    if (format === 'jsonl') sql = into + `SELECT ${columns.map((c, i) => selectExpr(c, names[i])).join(', ')} FROM ${this.readJsonSql(columns)}`;
+    let objectSize = 0;
+    if (format === 'jsonl') {
+      sql = into + `SELECT ${columns.map((c, i) => selectExpr(c, names[i])).join(', ')} FROM ${this.readJsonSql(columns, '$1', file.maxLineBytes)}`;
+      objectSize = objectSizeFor(file.maxLineBytes);
+    }
     // Parquet job files hold typed columns already (src/storage/job-formats.ts); select by name.
     else if (format === 'parquet') sql = into + `SELECT ${names.join(', ')} FROM read_parquet($1)`;
     else throw new Error(`the duckdb destination does not load ${format} job files`);
+    // Each reader thread buffers whole lines: a larger line limit needs room for a few.
+    const need = Math.max(
+      objectSize > MAX_OBJECT_SIZE ? 64 * 2 ** 20 + objectSize * 6 : 0,
+      columns.length >= WIDE_TABLE_COLUMNS ? wideJobMemoryBytes(columns.length, statSync(path).size) : 0,
+    );
+    if (need === 0) return this.insertFrom(tx, sql, path, format);
+    return this.withMemoryFor(tx, need, () => this.insertFrom(tx, sql, path, format));
+  }
+
+  /** Runs `fn` with memory_limit raised to at least `bytes`, then sets the old limit again. */
+  private async withMemoryFor<T>(tx: SqlExecutor, bytes: number, fn: () => Promise<T>): Promise<T> {
+    const rows = await tx.query<{ limit: string }>(`SELECT current_setting('memory_limit') AS "limit"`);
+    const old = rows[0]?.limit;
+    const current = old === undefined ? undefined : parseMemorySize(old);
+    if (current === undefined || current >= bytes) return fn();
+    await tx.execute(`SET memory_limit = ${quoteStringLiteralStandard(`${Math.ceil(bytes / 2 ** 20)}MiB`)}`);
+    try {
+      return await fn();
+    } finally {
+      await tx.execute(`SET memory_limit = ${quoteStringLiteralStandard(old!)}`);
+    }
+  }
+
+  private async insertFrom(tx: SqlExecutor, sql: string, path: string, format: LoaderFileFormat): Promise<number> {
+    try {
+      return await this.insertFromPath(tx, sql, path, format);
+    } catch (e) {
+      // The same job needs the same memory on a retry: say what helps instead of retrying.
+      if (e instanceof Error && /^Out of Memory Error/i.test(e.message)) {
+        throw new Error(`${e.message.split('\n')[0]}. Give DuckDB more memory, e.g. duckdb({ memoryLimit: '4GB' }), and run again (the failed job is loaded again)`, { cause: e });
+      }
+      throw e;
+    }
+  }
+
+  private async insertFromPath(tx: SqlExecutor, sql: string, path: string, format: LoaderFileFormat): Promise<number> {
     const abs = resolve(path);
     if (!GLOB_CHARS.test(abs)) return tx.execute(sql, [abs]);
     // DuckDB expands globs in the path and has no escape: read through a plain-named link.

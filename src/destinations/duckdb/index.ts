@@ -92,6 +92,8 @@ export function duckdb(options: DuckDBOptions = {}): DestinationFactory {
     createClient({ pipelineName, datasetName }) {
       return new DuckDBClient(fixed ?? configuredPath(pipelineName) ?? resolve(`${pipelineName}.duckdb`), datasetName, options.memoryLimit);
     },
+    // dlt's duckdb credentials are the database file
+    withCredentials: (credentials) => duckdb({ ...options, path: typeof credentials === 'string' ? credentials : (credentials as { path?: string } | null)?.path }),
   };
 }
 

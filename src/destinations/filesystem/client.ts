@@ -239,21 +239,21 @@ export class FilesystemClient implements DestinationClient {
    * Where a job's file goes, relative to the bucket: chosen on its first attempt and read back
    * on later ones, so a layout with a time placeholder still names the same file.
    */
-  private async targetPath(loadId: string, schema: Schema, job: JobFile): Promise<string> {
+  private async targetPath(loadId: string, schema: Schema, job: JobFile, anyFormat = false): Promise<string> {
     const intent = intentFile(this.dir, loadId, job.jobName);
     const before = await this.storage.read(intent);
     if (before !== undefined) return before.toString('utf8');
     const { fileId } = parseJobName(job.jobName);
-    const ext = this.checkFormat(loadId, job);
+    const ext = anyFormat ? job.format : this.checkFormat(loadId, job);
     const rel = joinPath(this.dir, this.layout.render({ schemaName: schema.name, tableName: job.table, loadId, fileId, ext, now: new Date() }));
     await this.storage.writeAtomic(intent, rel);
     return rel;
   }
 
   /** Writes one job's file (atomically, at its remembered path); returns the paths written. */
-  private async writeJob(loadId: string, schema: Schema, job: JobFile): Promise<string[]> {
-    if (job.table === STATE_TABLE) return this.writeStateJob(loadId, job);
-    const path = await this.targetPath(loadId, schema, job);
+  private async writeJob(loadId: string, schema: Schema, job: JobFile, anyFormat = false): Promise<string[]> {
+    if (job.table === STATE_TABLE && !anyFormat) return this.writeStateJob(loadId, job);
+    const path = await this.targetPath(loadId, schema, job, anyFormat);
     await this.storage.putFileAtomic(job.path, path);
     faultPoint('filesystem:after-write'); // the file is in place, its marker not yet
     return [path];
@@ -288,6 +288,15 @@ export class FilesystemClient implements DestinationClient {
 
   private async markDone(loadId: string, jobs: JobFile[]): Promise<void> {
     for (const job of jobs) await this.storage.writeAtomic(doneFile(this.dir, loadId, job.jobName), '');
+  }
+
+  /** As staging for another destination: writes the job's file into the bucket; that destination loads it from there. */
+  async stageJob(loadId: string, schema: Schema, job: JobFile): Promise<JobFile> {
+    return this.wrap(`staging ${job.jobName}`, async () => {
+      // staged files are the destination's format (e.g. csv for PostgreSQL), whatever this bucket stores itself
+      const [path] = await this.writeJob(loadId, schema, job, true);
+      return { ...job, path: this.storage.readerPath(path!) };
+    });
   }
 
   async loadAppendJob(loadId: string, schema: Schema, job: JobFile): Promise<void> {

@@ -103,6 +103,7 @@ export function postgres(options: PostgresOptions = {}): DestinationFactory {
       const resolved = resolvePostgresCredentials({ pipelineName, explicit: credentials });
       return new PostgresClient(resolved, datasetName, { createIndexes });
     },
+    withCredentials: (c) => postgres({ createIndexes, credentials: c as PostgresOptions['credentials'] }),
   };
 }
 

@@ -80,7 +80,7 @@ export interface SqlDialect {
    * schema column, csv with a header). Only formats in the destination's
    * `supportedLoaderFileFormats` reach it. Returns the number of rows inserted.
    */
-  bulkLoadFile(tx: SqlExecutor, target: TableRef, columns: ColumnSchema[], path: string, format: LoaderFileFormat): Promise<number>;
+  bulkLoadFile(tx: SqlExecutor, target: TableRef, columns: ColumnSchema[], path: string, format: LoaderFileFormat, file?: { maxLineBytes?: number }): Promise<number>;
   /**
    * True when an error may go away by trying again (lock, write conflict, out of memory,
    * connection lost); false for errors of the data or the SQL (retrying cannot help).

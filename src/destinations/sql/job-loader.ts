@@ -54,7 +54,7 @@ export class SqlJobLoader {
   /** Bulk-loads one job file; failures carry the job so the error can name it. */
   private readonly loadFile = async (tx: SqlExecutor, target: TableRef, columns: ColumnSchema[], job: JobFile): Promise<number> => {
     try {
-      return await this.dialect.bulkLoadFile(tx, target, columns, job.path, job.format);
+      return await this.dialect.bulkLoadFile(tx, target, columns, job.path, job.format, { maxLineBytes: job.maxLineBytes });
     } catch (err) {
       throw new JobFileFailure(job, err);
     }
