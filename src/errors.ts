@@ -298,3 +298,41 @@ export class SourceFileUnreadableError extends HaulError {
     super('SourceFileUnreadable', `cannot read ${file}: ${reason}; ${advice}`);
   }
 }
+
+/**
+ * Data broke a schema contract set to `freeze` (dlt's DataValidationError): a new table, a
+ * new column, or a value needing a variant column, or an item that fails its resource's
+ * zod model. Nothing of the package loads; state and earlier data stay as they were.
+ * `item` is the offending item as JSON, already truncated (redacted where text leaves haul).
+ */
+export class DataValidationError extends HaulError {
+  constructor(
+    readonly schemaName: string,
+    readonly table: string,
+    readonly column: string | undefined,
+    readonly entity: 'tables' | 'columns' | 'dataType',
+    readonly mode: string,
+    readonly item: string,
+    why: string,
+  ) {
+    super(
+      'DataValidation',
+      `schema "${schemaName}", table "${table}"${column ? `, column "${column}"` : ''}: contract on ${entity} is ${mode}: ${why}; offending item: ${item}. ` +
+        `Nothing of it was loaded. Fix the data, or relax the contract (schemaContract: { ${entity}: 'evolve' | 'discard_row' | 'discard_value' }) and run again`,
+    );
+  }
+}
+
+/**
+ * A null in a column that may not hold one (a primary or merge key, or `nullable: false`),
+ * found in normalize before any table is created, as dlt finds it. The package is discarded.
+ */
+export class NullValueError extends HaulError {
+  constructor(readonly schemaName: string, readonly table: string, readonly column: string, readonly item: string) {
+    super(
+      'NullValue',
+      `schema "${schemaName}", table "${table}": column "${column}" is not nullable (a primary key, merge key or nullable: false) but an item has null there: ${item}. ` +
+        'Nothing of it was loaded. Give every item a value for it, or drop the item (resource.addFilter), and run again',
+    );
+  }
+}

@@ -107,3 +107,15 @@ export function clearSecrets(): void {
   known.clear();
   dirty = true;
 }
+
+/** A short preview of a data item for an error message: secret-looking keys and values redacted, at most `max` characters. */
+export function redactedPreview(item: unknown, max = 300): string {
+  let text: string;
+  try {
+    text = JSON.stringify(redactDeep(item), (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)) ?? String(item);
+  } catch {
+    text = String(item);
+  }
+  text = redact(text);
+  return text.length > max ? `${text.slice(0, max)}…` : text;
+}

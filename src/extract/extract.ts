@@ -1,9 +1,9 @@
 import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import { UnserializableValueError, InvalidOptionsError, HaulError } from '../errors.js';
-import { normalizeColumnName, normalizeTableName } from '../schema/naming.js';
+import { normalizeColumnName, normalizeTableName, shortenPath } from '../schema/naming.js';
 import type { Schema } from '../schema/schema.js';
-import { STATE_TABLE } from '../schema/system.js';
+import { PATH_SEPARATOR, STATE_TABLE } from '../schema/system.js';
 import type { ColumnSchema } from '../schema/types.js';
 import { RotatingJsonlWriter } from '../storage/jsonl.js';
 import { resourceStateOf, sourceStateOf, type PipelineState } from '../state/state.js';
@@ -12,6 +12,8 @@ import { extractContext } from './context.js';
 import { isIterable, type Resource, type Source } from './resource.js';
 import { LimitCounter, processYield } from './item-steps.js';
 import { serializeItem } from './serialize.js';
+import { modelValidator } from './model.js';
+import { resolveContract } from '../schema/contract.js';
 import type { ExternalWindow } from './incremental.js';
 import type { ExtractCheckpoints, ExtractedResource, ExtractProgressSnapshot } from './checkpoint.js';
 
@@ -90,6 +92,7 @@ export async function extractSourceToDir(opts: ExtractToDirOptions): Promise<Ext
   const { checkpoints, resume } = opts;
   const resources = source.selectedResources.map((r) => r.name);
   const startSourceState = resume?.startSourceState ?? structuredClone(sourceStateOf(state, source.name));
+  if (source.schemaContract !== undefined) schema.settings.schemaContract = source.schemaContract;
   for (const res of source.selectedResources) {
     const table = normalizeTableName(res.tableName, opts.maxIdentifierLength);
     applyResourceHints(schema, res, table, opts.maxIdentifierLength);
@@ -118,7 +121,11 @@ export async function extractSourceToDir(opts: ExtractToDirOptions): Promise<Ext
     const ctx = { sourceState: srcState, resourceState: resState, sourceStateAtStart: startSourceState };
     let items = cont?.items ?? 0;
     let reportedAt = performance.now();
-    const emit = (item: unknown) => {
+    const t = schema.getTable(table)!;
+    const validate = res.model && modelValidator(res.model, resolveContract(t.schemaContract, schema.settings.schemaContract), { schemaName: schema.name, table });
+    const emit = (raw: unknown) => {
+      const item = validate ? validate(raw) : raw;
+      if (item === undefined) return;
       writer.write(serializeItem(item, table));
       items++;
       // Report about four times a second; the clock is read once per 1,024 items only.
@@ -278,12 +285,15 @@ export function applyResourceHints(schema: Schema, res: Resource, table: string,
   if (h.writeDisposition) t.writeDisposition = h.writeDisposition;
   else t.writeDisposition ??= 'append';
   if (h.maxTableNesting !== undefined) t.maxTableNesting = h.maxTableNesting;
-  const hintCol = (name: string): ColumnSchema => {
-    const col = normalizeColumnName(name, maxIdentifierLength);
+  if (h.schemaContract !== undefined) t.schemaContract = h.schemaContract;
+  const hintCol = (name: string, path = false): ColumnSchema => {
+    const col = path
+      ? shortenPath(name.split(PATH_SEPARATOR).map((part) => normalizeColumnName(part, maxIdentifierLength)).join(PATH_SEPARATOR), maxIdentifierLength)
+      : normalizeColumnName(name, maxIdentifierLength);
     return (t.columns[col] ??= { name: col, dataType: 'text', nullable: true, incomplete: true });
   };
   for (const [name, hint] of Object.entries(h.columns ?? {})) {
-    const c = hintCol(name);
+    const c = hintCol(name, h.columnPaths === true);
     Object.assign(c, hint);
     if (hint.dataType) delete c.incomplete;
   }
@@ -294,7 +304,7 @@ export function applyResourceHints(schema: Schema, res: Resource, table: string,
   }
   if (h.mergeKey !== undefined) {
     for (const c of Object.values(t.columns)) delete c.mergeKey;
-    for (const k of keys(h.mergeKey)) Object.assign(hintCol(k), { mergeKey: true });
+    for (const k of keys(h.mergeKey)) Object.assign(hintCol(k), { mergeKey: true, nullable: false });
   }
 }
 

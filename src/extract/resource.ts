@@ -1,8 +1,9 @@
 import { z } from 'zod';
 import { InvalidOptionsError } from '../errors.js';
 import { formatIssue } from '../common/zod-issues.js';
-import { DATA_TYPES, WRITE_DISPOSITIONS, type ColumnHint, type WriteDisposition } from '../schema/types.js';
+import { CONTRACT_MODES, DATA_TYPES, WRITE_DISPOSITIONS, type ColumnHint, type SchemaContract, type WriteDisposition } from '../schema/types.js';
 import type { Incremental } from './incremental.js';
+import { isColumnsModel, modelColumns, modelContract, type ColumnsModel } from './model.js';
 import type { ItemLimit, ItemStep } from './item-steps.js';
 
 /** Anything a resource may produce: items, pages of items, sync or async. */
@@ -64,6 +65,13 @@ export const columnHintSchema = z
   })
   .strict();
 
+const contractMode = z.enum(CONTRACT_MODES);
+/** Validates a schema contract (shared by resource(), source() and run() options). */
+export const schemaContractSchema = z.union([
+  contractMode,
+  z.object({ tables: contractMode.optional(), columns: contractMode.optional(), dataType: contractMode.optional() }).strict(),
+]);
+
 const keySchema = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]);
 
 export const resourceOptionsSchema = z
@@ -73,8 +81,9 @@ export const resourceOptionsSchema = z
     writeDisposition: z.enum(WRITE_DISPOSITIONS as [WriteDisposition, ...WriteDisposition[]]).optional(),
     primaryKey: keySchema.optional(),
     mergeKey: keySchema.optional(),
-    columns: z.record(z.string(), columnHintSchema).optional(),
+    columns: z.union([z.custom<ColumnsModel>(isColumnsModel), z.record(z.string(), columnHintSchema)]).optional(),
     maxTableNesting: z.number().int().nonnegative().optional(),
+    schemaContract: schemaContractSchema.optional(),
     incremental: z.custom<Incremental>((v) => v === undefined || (typeof v === 'object' && v !== null && 'cursorPath' in v)).optional(),
     selected: z.boolean().optional(),
   })
@@ -87,14 +96,30 @@ export interface ResourceOptions {
   writeDisposition?: WriteDisposition;
   primaryKey?: string | string[];
   mergeKey?: string | string[];
-  columns?: Record<string, ColumnHint>;
+  /**
+   * Column hints by name, or a zod object model (dlt's pydantic models): its fields give
+   * the columns (names, types, nullability), every item is validated against it in extract,
+   * and the contract defaults to `{ tables: 'evolve', columns: 'discard_value' (strict:
+   * 'freeze', passthrough: 'evolve'), dataType: 'freeze' }`.
+   */
+  columns?: Record<string, ColumnHint> | ColumnsModel;
   maxTableNesting?: number;
+  /**
+   * dlt's schema contract for this resource's tables: what a new table, a new column or a
+   * value needing a variant column does (`evolve`, `freeze`, `discard_row`, `discard_value`).
+   * Over the source's; run()'s overrides it.
+   */
+  schemaContract?: SchemaContract;
   incremental?: Incremental;
   /** Whether the resource is loaded when its source runs (default true). */
   selected?: boolean;
 }
 
-export type ResourceHints = Omit<ResourceOptions, 'name' | 'incremental' | 'selected'>;
+export type ResourceHints = Omit<ResourceOptions, 'name' | 'incremental' | 'selected' | 'columns'> & {
+  columns?: Record<string, ColumnHint>;
+  /** The column names are `__`-joined paths of a model's nested fields: each part is normalized on its own. */
+  columnPaths?: boolean;
+};
 
 const RESOURCE = Symbol.for('haul.resource');
 const SOURCE = Symbol.for('haul.source');
@@ -106,6 +131,8 @@ export class Resource<T = unknown> {
   hints: ResourceHints;
   incremental?: Incremental;
   selected: boolean;
+  /** The zod model given as `columns`: items are validated against it in extract. */
+  model?: ColumnsModel;
   /** Steps, limit and parent (see addMap/addFilter/addYieldMap/addLimit, transformer()). */
   readonly pipe: ResourcePipe;
 
@@ -118,8 +145,20 @@ export class Resource<T = unknown> {
     const name = options.name;
     if (!name) throw new InvalidOptionsError('resource', 'a resource needs a name: pass { name } or use a named function');
     this.name = name;
-    const { name: _n, incremental, selected, ...hints } = options;
+    const { name: _n, incremental, selected, columns, ...rest } = options;
     void _n;
+    const hints: ResourceHints = rest;
+    if (isColumnsModel(columns)) {
+      this.model = columns;
+      hints.columns = modelColumns(columns);
+      hints.columnPaths = true;
+      // the model's contract, under any the user gave for single entities
+      const given = rest.schemaContract;
+      hints.schemaContract = typeof given === 'string' ? given : { ...modelContract(columns), ...given };
+    } else if (columns !== undefined) {
+      hints.columns = columns;
+      delete hints.columnPaths;
+    }
     this.hints = hints;
     this.incremental = incremental;
     this.selected = selected ?? true;
@@ -136,15 +175,26 @@ export class Resource<T = unknown> {
 
   /** A copy with more or different hints. */
   withHints(hints: Partial<ResourceOptions>): Resource<T> {
-    return new Resource(this.data, { name: this.name, ...this.hints, incremental: this.incremental, selected: this.selected, ...hints }, this.pipe);
+    const r = new Resource(this.data, { name: this.name, ...this.hints, incremental: this.incremental, selected: this.selected, ...hints }, this.pipe);
+    r.model ??= this.model;
+    return r;
   }
 
   /** Changes this resource's hints (dlt's `apply_hints`): table name, disposition, keys, columns, incremental. */
   applyHints(hints: Omit<Partial<ResourceOptions>, 'name'>): this {
     const parsed = resourceOptionsSchema.safeParse(hints);
     if (!parsed.success) throw new InvalidOptionsError(`resource "${this.name}" hints`, parsed.error.issues.map(formatIssue).join('; '));
-    const { incremental, selected, ...rest } = hints as Partial<ResourceOptions>;
+    const { incremental, selected, columns, ...rest } = hints as Partial<ResourceOptions>;
     this.hints = { ...this.hints, ...rest };
+    if (isColumnsModel(columns)) {
+      this.model = columns;
+      this.hints.columns = modelColumns(columns);
+      this.hints.columnPaths = true;
+      this.hints.schemaContract = typeof rest.schemaContract === 'string' ? rest.schemaContract : { ...modelContract(columns), ...rest.schemaContract };
+    } else if (columns !== undefined) {
+      this.hints.columns = columns;
+      delete this.hints.columnPaths;
+    }
     if (incremental !== undefined) this.incremental = incremental;
     if (selected !== undefined) this.selected = selected;
     return this;
@@ -181,7 +231,9 @@ export class Resource<T = unknown> {
   /** Feeds this resource's yields into a transformer (dlt's `resource | transformer`); returns the bound transformer. */
   pipeTo<U>(t: Resource<U>): Resource<U> {
     if (!t.pipe.transform) throw new InvalidOptionsError(`resource "${t.name}"`, 'is not a transformer: make it with transformer(fn)');
-    return new Resource<U>(t.data, { name: t.name, ...t.hints, incremental: t.incremental, selected: t.selected }, { ...t.pipe, parent: this as Resource });
+    const r = new Resource<U>(t.data, { name: t.name, ...t.hints, incremental: t.incremental, selected: t.selected }, { ...t.pipe, parent: this as Resource });
+    r.model = t.model;
+    return r;
   }
 }
 
@@ -223,6 +275,8 @@ export class Source {
     readonly name: string,
     readonly resources: Record<string, Resource>,
     readonly schemaName: string = name,
+    /** The source's schema contract (stored in the schema settings); resources' own ones win. */
+    readonly schemaContract?: SchemaContract,
   ) {}
 
   /** The resources that will be extracted. */
@@ -241,13 +295,15 @@ export class Source {
       copy.selected = names.includes(n);
       picked[n] = copy;
     }
-    return new Source(this.name, picked, this.schemaName);
+    return new Source(this.name, picked, this.schemaName, this.schemaContract);
   }
 }
 
 export interface SourceOptions {
   name?: string;
   schemaName?: string;
+  /** dlt's schema contract for every table of the source (a resource's or run()'s wins). */
+  schemaContract?: SchemaContract;
 }
 
 /** A function that, given its arguments, returns the source's resources. */
@@ -260,6 +316,10 @@ export function source<A extends unknown[]>(
 ): SourceFactory<A> {
   const name = options.name ?? fn.name;
   if (!name) throw new InvalidOptionsError('source', 'a source needs a name: pass { name } or use a named function');
+  if (options.schemaContract !== undefined) {
+    const parsed = schemaContractSchema.safeParse(options.schemaContract);
+    if (!parsed.success) throw new InvalidOptionsError(`source "${name}" schemaContract`, parsed.error.issues.map(formatIssue).join('; '));
+  }
   const factory = (...args: A): Source => {
     const out = fn(...args);
     const list = out instanceof Resource ? [out] : Array.isArray(out) ? out : Object.values(out);
@@ -269,7 +329,7 @@ export function source<A extends unknown[]>(
       if (resources[r.name]) throw new InvalidOptionsError(`source "${name}"`, `two resources are named "${r.name}"`);
       resources[r.name] = r;
     }
-    return new Source(name, resources, options.schemaName ?? name);
+    return new Source(name, resources, options.schemaName ?? name, options.schemaContract);
   };
   Object.defineProperty(factory, 'sourceName', { value: name });
   Object.defineProperty(factory, 'name', { value: name });

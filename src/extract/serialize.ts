@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { UnserializableValueError } from '../errors.js';
 
 const MAX_DEPTH = 256;
@@ -19,7 +20,7 @@ export function serializeItem(item: unknown, table: string): string {
     throw new UnserializableValueError(table, found?.path ?? '', found?.problem ?? 'an unsupported value');
   }
   try {
-    return flags.special ? JSON.stringify(item, replacer) : JSON.stringify(item);
+    return flags.special ? withExactBigInts(JSON.stringify(item, replacer)) : JSON.stringify(item);
   } catch (e) {
     throw new UnserializableValueError(table, '', (e as Error).message);
   }
@@ -99,9 +100,24 @@ function locate(v: unknown, path: string, depth: number, ancestors: unknown[] = 
   return undefined;
 }
 
+const MIN_I64 = -(2n ** 63n);
+const MAX_I64 = 2n ** 63n - 1n;
+/** Marks a bigint beyond 2^53 in the JSON text until withExactBigInts writes it as a bare integer. */
+const BIG_TAG = `\u0000haul-bigint-${randomBytes(6).toString('hex')}:`;
+const BIG_TAG_RE = new RegExp(`"${BIG_TAG.replace('\u0000', '\\\\u0000')}(-?\\d+)"`, 'g');
+
+/**
+ * A bigint beyond 2^53 is written as an exact JSON integer (normalize reads it back exactly
+ * and types it bigint, as dlt does); beyond 64 bits it stays a string (text).
+ */
+function withExactBigInts(json: string): string {
+  return json.includes('haul-bigint-') ? json.replace(BIG_TAG_RE, '$1') : json;
+}
+
 function replacer(this: unknown, _key: string, value: unknown): unknown {
   if (typeof value === 'bigint') {
-    return Number.isSafeInteger(Number(value)) ? Number(value) : value.toString();
+    if (Number.isSafeInteger(Number(value))) return Number(value);
+    return value >= MIN_I64 && value <= MAX_I64 ? `${BIG_TAG}${value.toString()}` : value.toString();
   }
   if (ArrayBuffer.isView(value)) {
     const bytes = Buffer.from(value.buffer, value.byteOffset, value.byteLength);

@@ -48,5 +48,5 @@ export function toSource(data: Extractable, hints: ToSourceHints): Source {
   if (override.tableName && selected.length !== 1) delete override.tableName;
   const resources: Record<string, Resource> = {};
   for (const [n, r] of Object.entries(src.resources)) resources[n] = r.selected ? r.withHints(override) : r;
-  return new Source(src.name, resources, src.schemaName);
+  return new Source(src.name, resources, src.schemaName, src.schemaContract);
 }

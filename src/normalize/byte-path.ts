@@ -314,7 +314,7 @@ export class BytePath {
       return 0;
     }
     if (c === 110 /* n */) {
-      if (p + 4 > end || b[p + 1] !== 117 || b[p + 2] !== 108 || b[p + 3] !== 108) return -1;
+      if (p + 4 > end || b[p + 1] !== 117 || b[p + 2] !== 108 || b[p + 3] !== 108 || plan.notNull) return -1;
       this.p = p + 4;
       return 1;
     }

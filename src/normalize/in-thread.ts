@@ -1,6 +1,7 @@
 import { CorruptPackageFileError } from '../errors.js';
 import { parseLine } from '../storage/jsonl.js';
 import { RandomIdPool } from './ids.js';
+import { mayHoldBigInts, parseWithBigInts } from './big-ints.js';
 import { ByteChunkReader, countLines } from './reader.js';
 import { Plans } from './plan.js';
 import { ObjectPath } from './object-path.js';
@@ -26,7 +27,6 @@ export async function normalizeInThread(opts: NormalizeOptions & { inputs: Input
     loadId: opts.loadId,
     detectIsoTimestamps: opts.schema.settings.detectIsoTimestamps !== false,
     maxIdentifierLength: opts.maxIdentifierLength,
-    typedBefore: internal.typedBefore,
   });
   const bytes = new BytePath(ids, opts.loadId, internal.fastPath !== false);
   const files = new TableFiles(opts.outDir, opts.nextFileId, opts.maxFileBytes);
@@ -74,6 +74,13 @@ export async function normalizeInThread(opts: NormalizeOptions & { inputs: Input
 
 /** parseLine for a line of a slice: errors name the line number within the whole file. */
 function parseSliceLine(line: string, path: string, start: number, lineNo: number): unknown {
+  if (mayHoldBigInts(line)) {
+    try {
+      return parseWithBigInts(line);
+    } catch {
+      // not valid JSON: parseLine below names the line
+    }
+  }
   if (start === 0) return parseLine(line, path, lineNo);
   try {
     return parseLine(line, path, lineNo);

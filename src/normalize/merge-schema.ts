@@ -40,14 +40,11 @@ function withoutType(c: ColumnSchema): Omit<ColumnSchema, 'dataType'> {
  * column that the earlier slices had already created in this call; the worker then created
  * it from its own first value. Its rows mean the same when:
  *
- * - it created the same type (and any bigint -> double widening after that happens the
- *   same way in both runs);
- * - `target` has bigint and the worker created double: one thread would have widened the
- *   column at that same value;
+ * - it created the same type;
  * - `target` has double and the worker created bigint, and no value took a bigint-only
  *   path (`strict`): plain integers are written alike into both.
  *
- * Anything else (text vs bigint, timestamp vs text, a json column one thread would have
+ * Anything else (bigint vs double: one thread would have made `__v_double` variants; text vs bigint, timestamp vs text, a json column one thread would have
  * kept where the worker flattened or made a child table, differing flags) is a conflict.
  * Columns the worker did not create (system columns, hints) come out the same in every
  * worker; they are taken when `target` still has them as in `base`.
@@ -96,7 +93,7 @@ export function mergeWorkerSchema(
           continue;
         }
         if (!same(withoutType(m), withoutType(col))) return false;
-        const type = mergedType(m.dataType, c, col.dataType);
+        const type = mergedType(m.dataType, c);
         if (type === undefined) return false;
         if (type !== m.dataType) ops.push(() => (m.dataType = type));
         continue;
@@ -121,9 +118,8 @@ export function mergeWorkerSchema(
  * The type of a column that `target` has as `t` (created in this call by earlier slices)
  * after a worker that created it as `c.type` and ended with `final`; undefined on conflict.
  */
-function mergedType(t: DataType, c: CreatedColumn, final: DataType): DataType | undefined {
-  if (t === c.type) return t === 'bigint' && final === 'double' ? 'double' : t;
-  if (t === 'bigint' && c.type === 'double') return 'double';
+function mergedType(t: DataType, c: CreatedColumn): DataType | undefined {
+  if (t === c.type) return t;
   if (t === 'double' && c.type === 'bigint' && !c.strict) return 'double';
   return undefined;
 }

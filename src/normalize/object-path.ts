@@ -1,11 +1,13 @@
 import type { ColumnSchema, DataType } from '../schema/types.js';
 import { C_DLT_ID, C_DLT_LIST_IDX, C_DLT_LOAD_ID, C_DLT_PARENT_ID, C_DLT_ROOT_ID, VARIANT_INFIX } from '../schema/system.js';
-import { SchemaConflictError } from '../errors.js';
+import { DataValidationError, NullValueError, SchemaConflictError } from '../errors.js';
+import { redactedPreview } from '../config/redact.js';
 import { shortenPath } from '../schema/naming.js';
 import { childRowIdSeeded, type RandomIdPool } from './ids.js';
 import { NO_FIT, bigintOnly, coerceTo, inferType, isBinaryTag, keepsAsIs, kindOf } from './values.js';
 import { NEST_EXPAND, NEST_UNKNOWN, type Plan, type Plans, type Row, type Shape, type TableState } from './plan.js';
 import { appendRow } from './table-output.js';
+import { stringifyRow } from './big-ints.js';
 import type { CreatedColumn } from './types.js';
 
 /*
@@ -21,11 +23,23 @@ export interface ObjectPathOptions {
   /** Strings that are full ISO-8601 date-times make timestamp columns. */
   detectIsoTimestamps: boolean;
   maxIdentifierLength: number | undefined;
-  /** See InThreadOptions.typedBefore. */
-  typedBefore: Map<string, Set<string>> | undefined;
 }
 
+/** A row of the item being normalized, written when the item is done unless it (or a parent) was dropped. */
+interface PendingRow {
+  ts: TableState;
+  out: Row;
+  parent: PendingRow | undefined;
+  dropped: boolean;
+}
+
+/** The offending item for an error: secrets redacted, at most 300 characters. */
+const describeItem = (item: unknown): string => redactedPreview(item);
+
 export class ObjectPath {
+  /** Rows of the current item (see item()). */
+  private readonly pending: PendingRow[] = [];
+  private current: unknown;
   /** Columns created by this run, with their type at creation (for the parallel merge). */
   private readonly createdType = new Map<ColumnSchema, DataType>();
   /** Columns that took a bigint-only path while bigint (see CreatedColumn.strict). */
@@ -39,91 +53,135 @@ export class ObjectPath {
 
   /**
    * Normalizes one parsed item into the root table (and its child tables). `rootId`: the
-   * row id the byte path already drew for this line, if it did.
+   * row id the byte path already drew for this line, if it did. The item's rows are written
+   * once it is done, parents first, so a row a contract discards takes its children along.
    */
   item(ts: TableState, sh: Shape, item: unknown, rootId: string | undefined): void {
     const id = rootId ?? this.ids.next();
-    const out: Row = {};
+    this.pending.length = 0;
+    this.current = item;
+    if (ts.isNew && !this.allowTable(ts)) return;
+    const root: PendingRow = { ts, out: {}, parent: undefined, dropped: false };
+    this.pending.push(root);
     if (typeof item === 'object' && item !== null && !Array.isArray(item) && !isBinaryTag(item)) {
-      this.flatten(sh, item as Row, out, id, id);
+      this.flatten(sh, item as Row, root, id, id);
     } else if (item !== null && item !== undefined) {
-      this.flatten(sh, { value: item }, out, id, id);
+      this.flatten(sh, { value: item }, root, id, id);
     }
-    out[C_DLT_LOAD_ID] = this.opts.loadId;
-    out[C_DLT_ID] = id;
-    this.emit(ts, out);
+    root.out[C_DLT_LOAD_ID] = this.opts.loadId;
+    root.out[C_DLT_ID] = id;
+    for (const r of this.pending) {
+      if (r.parent?.dropped) r.dropped = true;
+      if (!r.dropped) this.emit(r.ts, r.out);
+    }
+    this.pending.length = 0;
   }
 
-  private flatten(sh: Shape, obj: Row, out: Row, rowId: string, rootId: string): void {
+  private flatten(sh: Shape, obj: Row, row: PendingRow, rowId: string, rootId: string): void {
     const plans = sh.plans;
     for (const k in obj) {
       const v = obj[k];
       let p = plans.get(k);
       if (p === undefined) p = this.plans.addPlan(sh, k, obj);
       else if (p.ambiguous) this.plans.checkCollision(p, obj);
-      if (v === null || v === undefined || p.skip) continue;
+      if (v === null || v === undefined || p.skip) {
+        if (p.notNull && !p.skip) throw new NullValueError(this.plans.schema.name, sh.ts.name, p.name, describeItem(this.current));
+        continue;
+      }
       if (typeof v === 'object') {
         const nest = p.nest === NEST_UNKNOWN ? this.plans.decideNest(p) : p.nest;
         if (nest === NEST_EXPAND) {
           if (Array.isArray(v)) {
-            if (v.length > 0) this.list(p, v, rowId, rootId);
+            if (v.length > 0) this.list(p, v, row, rowId, rootId);
             continue;
           }
           if (!isBinaryTag(v)) {
-            this.flatten(p.sub ?? this.plans.subShape(p), v as Row, out, rowId, rootId);
+            this.flatten(p.sub ?? this.plans.subShape(p), v as Row, row, rowId, rootId);
             continue;
           }
         }
       }
-      this.put(p, v, out);
+      this.put(p, v, row);
     }
   }
 
   /** Child rows for a list value at plan `p` of a row with id `parentId`. */
-  private list(p: Plan, arr: unknown[], parentId: string, rootId: string): void {
+  private list(p: Plan, arr: unknown[], parent: PendingRow, parentId: string, rootId: string): void {
     const ts = p.child ?? this.plans.childOf(p);
+    if (ts.isNew && !this.allowTable(ts)) return;
     const sh = p.childShape!;
     const seed = ts.seed;
     for (let i = 0; i < arr.length; i++) {
       const e = arr[i];
       const id = childRowIdSeeded(parentId, seed, i);
-      const out: Row = {};
+      const row: PendingRow = { ts, out: {}, parent, dropped: false };
+      this.pending.push(row);
       if (typeof e === 'object' && e !== null) {
         if (Array.isArray(e)) {
           // a list of lists: a row that only links, whose `list` field holds the inner list
-          this.flatten(this.plans.shapeOf(ts, p.shape.lvl - 2), { list: e }, out, id, rootId);
+          this.flatten(this.plans.shapeOf(ts, p.shape.lvl - 2), { list: e }, row, id, rootId);
         } else if (isBinaryTag(e)) {
-          this.flatten(sh, { value: e }, out, id, rootId);
+          this.flatten(sh, { value: e }, row, id, rootId);
         } else {
-          this.flatten(sh, e as Row, out, id, rootId);
+          this.flatten(sh, e as Row, row, id, rootId);
         }
       } else if (e !== null && e !== undefined) {
-        this.flatten(sh, { value: e }, out, id, rootId);
+        this.flatten(sh, { value: e }, row, id, rootId);
       }
+      const out = row.out;
       if (ts.withRootKey) out[C_DLT_ROOT_ID] = rootId;
       out[C_DLT_PARENT_ID] = parentId;
       out[C_DLT_LIST_IDX] = i;
       out[C_DLT_ID] = id;
-      this.emit(ts, out);
     }
+  }
+
+  /** A new table under a `tables` contract other than evolve: freeze throws; discard drops its rows. */
+  private allowTable(ts: TableState): boolean {
+    if (ts.discarded) return false;
+    if (ts.contract.tables === 'freeze') this.violation(ts, undefined, 'tables', `table "${ts.name}" is new and tables are frozen`);
+    return true;
+  }
+
+  /**
+   * A change the contract governs (a new column, a new variant) on a table that held data
+   * before: evolve allows it; freeze throws; discard_row drops the row, discard_value the value.
+   */
+  private allow(ts: TableState, column: string, entity: 'columns' | 'dataType', row: PendingRow, why: string): boolean {
+    const mode = ts.contract[entity];
+    if (mode === 'evolve' || ts.isNew) return true;
+    if (mode === 'freeze') this.violation(ts, column, entity, why);
+    if (mode === 'discard_row') row.dropped = true;
+    return false;
+  }
+
+  private violation(ts: TableState, column: string | undefined, entity: 'tables' | 'columns' | 'dataType', why: string): never {
+    throw new DataValidationError(this.plans.schema.name, ts.name, column, entity, ts.contract[entity], describeItem(this.current), why);
   }
 
   private emit(ts: TableState, out: Row): void {
     if (!ts.systemReady) this.addSystemColumns(ts);
-    appendRow(ts, JSON.stringify(out));
+    let json: string;
+    try {
+      json = JSON.stringify(out);
+    } catch {
+      json = stringifyRow(out); // a bigint beyond 2^53 inside a json value
+    }
+    appendRow(ts, json);
   }
 
   /** Puts a scalar (or json) value into its column, coercing or making a variant. */
-  private put(p: Plan, v: unknown, out: Row): void {
+  private put(p: Plan, v: unknown, row: PendingRow): void {
     const c = p.col;
     if (c !== undefined && keepsAsIs(c.dataType, kindOf(v))) {
-      out[p.name] = v;
+      row.out[p.name] = v;
       return;
     }
-    this.putSlow(p, v, out);
+    this.putSlow(p, v, row);
   }
 
-  private putSlow(p: Plan, v: unknown, out: Row): void {
+  private putSlow(p: Plan, v: unknown, row: PendingRow): void {
+    const out = row.out;
     const ts = p.shape.ts;
     const cols = ts.schema.columns;
     let col = p.col;
@@ -133,6 +191,7 @@ export class ObjectPath {
         col = p.col = existing;
       } else {
         // new column, or a hint without a type yet (e.g. only primaryKey): infer the type
+        if (!this.allow(ts, p.name, 'columns', row, `"${p.name}" is a new column`)) return;
         const type = inferType(v, this.opts.detectIsoTimestamps);
         const r = coerceTo(type, v);
         col = p.col = this.newColumn(ts, p.name, type, existing, false);
@@ -147,20 +206,18 @@ export class ObjectPath {
       out[p.name] = r;
       return;
     }
-    // An integer column this call created widens to double when a fraction arrives:
-    // JSON cannot tell 3.0 from 3, so the first values of a float field may look like integers.
-    if (col.dataType === 'bigint' && typeof v === 'number' && this.createdInCall(ts, col)) {
-      col.dataType = 'double';
-      out[p.name] = v;
-      return;
-    }
-    // variant column `<col>__v_<type>`
+    // A variant column, as dlt makes it: named after the value's JSON type (`__v_text` for
+    // any string), typed as the value infers (an ISO string: timestamp). An integer column
+    // keeps its type when a fraction arrives, also in the run that created it.
+    if (col.dataType === 'bigint') this.strictBigint.add(col);
     const type = inferType(v, this.opts.detectIsoTimestamps);
     let vc = p.variants?.[type];
     if (vc === undefined) {
-      const vname = shortenPath(p.name + VARIANT_INFIX + type, this.opts.maxIdentifierLength);
+      const vname = shortenPath(p.name + VARIANT_INFIX + inferType(v, false), this.opts.maxIdentifierLength);
       const existing = cols[vname];
-      vc = existing && existing.dataType ? existing : this.newColumn(ts, vname, type, existing, true);
+      if (existing && existing.dataType) vc = existing;
+      else if (!this.allow(ts, p.name, 'dataType', row, `a ${type} value does not fit the ${col.dataType} column and would make the variant column "${vname}"`)) return;
+      else vc = this.newColumn(ts, vname, type, existing, true);
       (p.variants ??= {})[type] = vc;
     }
     const rv = coerceTo(vc.dataType, v);
@@ -172,13 +229,6 @@ export class ObjectPath {
       );
     }
     out[vc.name] = rv;
-  }
-
-  /** The column got its type during this call (so it may still widen bigint -> double). */
-  private createdInCall(ts: TableState, col: ColumnSchema): boolean {
-    if (ts.inferredHere.has(col)) return true;
-    const typedBefore = this.opts.typedBefore;
-    return typedBefore !== undefined && !typedBefore.get(ts.name)?.has(col.name);
   }
 
   private newColumn(ts: TableState, name: string, type: DataType, hint: ColumnSchema | undefined, variant: boolean): ColumnSchema {
@@ -195,7 +245,6 @@ export class ObjectPath {
       if (variant) col.variant = true;
       ts.schema.columns[name] = col;
     }
-    ts.inferredHere.add(col);
     this.createdType.set(col, type);
     return col;
   }

@@ -119,7 +119,7 @@ export async function normalizeParallel(opts: NormalizeOptions, knobs: Normalize
       stats.reruns++;
       const r = await normalizeInThread(
         { ...opts, inputs: shares[w], onProgress: (p) => progress(w, p.table, p.rows) },
-        { typedBefore, fastPath: knobs.fastPath },
+        { fastPath: knobs.fastPath },
       );
       done.push(r);
     }

@@ -1,8 +1,9 @@
 import type { Schema } from '../schema/schema.js';
 import type { ColumnSchema, DataType, TableSchema } from '../schema/types.js';
-import { C_DLT_ID, C_DLT_LIST_IDX, C_DLT_LOAD_ID, C_DLT_PARENT_ID, C_DLT_ROOT_ID, PATH_SEPARATOR } from '../schema/system.js';
+import { C_DLT_ID, C_DLT_LIST_IDX, C_DLT_LOAD_ID, C_DLT_PARENT_ID, C_DLT_ROOT_ID, PATH_SEPARATOR, isSystemTable } from '../schema/system.js';
 import { IdentifierCollisionError, InvalidIdentifierError } from '../errors.js';
 import { normalizeColumnName, shortenPath } from '../schema/naming.js';
+import { EVOLVE, resolveContract, type ResolvedContract } from '../schema/contract.js';
 import { tableSeed, type TableSeed } from './ids.js';
 import { INITIAL_BUFFER_BYTES, type TableOutput } from './table-output.js';
 
@@ -33,10 +34,20 @@ export interface TableState extends TableOutput {
   seed: TableSeed;
   /** System columns registered in the schema (done on the first row, after user columns). */
   systemReady: boolean;
-  /** Columns this call created by inference (these may widen bigint -> double). */
-  inferredHere: Set<ColumnSchema>;
   /** Shape of this table's rows at a given remaining nesting level. */
   shapes: Map<number, Shape>;
+  /** The schema contract of the table's root (see schema/contract.ts). */
+  contract: ResolvedContract;
+  /**
+   * The table held no rows when the call began (a table's first load): under its contract it
+   * is a new table, and its columns and types evolve freely.
+   */
+  isNew: boolean;
+  /**
+   * A new table its `tables` contract discards: its schema is detached (never added to the
+   * schema) and no row is written to it.
+   */
+  discarded: boolean;
 }
 
 /** One object context: a table plus a flattening prefix (`''` or `address__`). */
@@ -70,6 +81,8 @@ export interface Plan {
   ambiguous: boolean;
   /** The byte path leaves this key to the object path (skip or ambiguous). */
   slow: boolean;
+  /** The column may not hold null (a key, or `nullable: false`): a null is an error. */
+  notNull: boolean;
   /** The (complete) column `name`, once known. */
   col: ColumnSchema | undefined;
   /** Variant columns by type. */
@@ -99,7 +112,7 @@ export class Plans {
   readonly tables = new Map<string, TableState>();
 
   constructor(
-    private readonly schema: Schema,
+    readonly schema: Schema,
     private readonly maxIdentifierLength: number | undefined,
   ) {}
 
@@ -107,11 +120,27 @@ export class Plans {
     const ts = this.tables.get(name);
     if (ts) return ts;
     const schema = this.schema.ensureTable(name);
-    return this.newTableState(name, name, schema, true, schema.writeDisposition === 'merge');
+    // haul's own tables (`_dlt_pipeline_state`) follow no user contract
+    const contract = isSystemTable(name) ? EVOLVE : resolveContract(schema.schemaContract, this.schema.settings.schemaContract);
+    const isNew = !hasData(schema);
+    const discarded = isNew && isDiscard(contract.tables);
+    return this.newTableState(name, name, schema, true, schema.writeDisposition === 'merge', contract, isNew, discarded);
   }
 
-  private newTableState(name: string, path: string, schema: TableSchema, isRoot: boolean, withRootKey: boolean): TableState {
+  private newTableState(
+    name: string,
+    path: string,
+    schema: TableSchema,
+    isRoot: boolean,
+    withRootKey: boolean,
+    contract: ResolvedContract,
+    isNew: boolean,
+    discarded: boolean,
+  ): TableState {
     const ts: TableState = {
+      contract,
+      isNew,
+      discarded,
       name,
       path,
       schema,
@@ -121,7 +150,6 @@ export class Plans {
       writer: undefined,
       rows: 0,
       systemReady: false,
-      inferredHere: new Set(),
       shapes: new Map(),
       buf: Buffer.allocUnsafe(INITIAL_BUFFER_BYTES),
       len: 0,
@@ -137,9 +165,13 @@ export class Plans {
     const name = shortenPath(path, this.maxIdentifierLength);
     const ts = this.tables.get(name);
     if (ts) return ts;
-    const schema = this.schema.ensureTable(name, { parent: parent.name });
+    const existing = this.schema.getTable(name);
+    const isNew = existing === undefined || !hasData(existing);
+    const discarded = isNew && isDiscard(parent.contract.tables);
+    // a discarded table stays out of the schema: nothing is written to it
+    const schema = discarded ? existing ?? { name, parent: parent.name, columns: {} } : this.schema.ensureTable(name, { parent: parent.name });
     if (!schema.parent) schema.parent = parent.name;
-    return this.newTableState(name, path, schema, false, parent.withRootKey);
+    return this.newTableState(name, path, schema, false, parent.withRootKey, parent.contract, isNew, discarded || parent.discarded);
   }
 
   shapeOf(ts: TableState, lvl: number): Shape {
@@ -175,6 +207,7 @@ export class Plans {
       skip,
       ambiguous: false,
       slow: skip,
+      notNull: !skip && sh.ts.schema.columns[name]?.nullable === false,
       col: undefined,
       variants: undefined,
       nest: NEST_UNKNOWN,
@@ -239,6 +272,11 @@ export class Plans {
     return ts;
   }
 }
+
+/** A table that received rows before has its `_dlt_id` column (added with its first row). */
+const hasData = (t: TableSchema): boolean => t.columns[C_DLT_ID] !== undefined && !t.columns[C_DLT_ID].incomplete;
+
+const isDiscard = (m: string): boolean => m === 'discard_row' || m === 'discard_value';
 
 function newShape(ts: TableState, prefix: string, lvl: number): Shape {
   return { ts, prefix, lvl, plans: new Map(), byNorm: new Map(), order: [], byHash: new Map() };

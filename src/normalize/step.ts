@@ -92,7 +92,7 @@ export async function normalizeStep(
 }
 
 /** Errors that say the data itself cannot be normalized (running again cannot help). */
-const BAD_DATA = new Set(['InvalidIdentifier', 'IdentifierCollision', 'SchemaConflict', 'MissingPrimaryKey']);
+const BAD_DATA = new Set(['InvalidIdentifier', 'IdentifierCollision', 'SchemaConflict', 'MissingPrimaryKey', 'DataValidation', 'NullValue']);
 
 function isBadData(e: unknown): boolean {
   return e instanceof HaulError && !e.retryable && BAD_DATA.has(e.code);

@@ -86,24 +86,18 @@ export interface InputSlice extends NormalizeInput {
 
 /** @internal How a column created in one call began (what the parallel merge needs). */
 export interface CreatedColumn {
-  /** Its type when created (it may have widened bigint -> double since). */
+  /** Its type when created. */
   type: DataType;
   /**
    * While it was bigint, some value took a bigint-only path (a string or an unsafe integer
-   * coerced, or a variant made): a double column would have written that row differently.
+   * coerced, or a variant made, a fraction included): a double column would have written
+   * that row differently.
    */
   strict: boolean;
 }
 
 /** @internal How the single-threaded engine runs (besides NormalizeOptions). */
 export interface InThreadOptions {
-  /**
-   * Columns that had a type when the whole call began, by table. Any other column counts as
-   * created in this call and may widen bigint -> double. Default: the schema as this run
-   * finds it. (A re-run after a parallel conflict starts from a schema that other workers'
-   * columns already joined.)
-   */
-  typedBefore?: Map<string, Set<string>>;
   /** false sends every line through the object path (tests). */
   fastPath?: boolean;
   /** Replaces crypto.randomBytes for root row ids (tests). */

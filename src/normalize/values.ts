@@ -1,3 +1,4 @@
+import { stringifyRow } from './big-ints.js';
 import type { DataType } from '../schema/types.js';
 
 /*
@@ -69,7 +70,7 @@ export function coerceTo(type: DataType, v: unknown): unknown {
       if (t === 'boolean') return v ? 'true' : 'false';
       if (t === 'bigint') return (v as bigint).toString();
       if (isBinaryTag(v)) return v.$binary;
-      return JSON.stringify(v);
+      return stringifyRow(v);
 
     case 'bigint':
       if (t === 'number') {
@@ -244,10 +245,10 @@ export function keepsAsIs(type: DataType, kind: number): boolean {
 }
 
 /**
- * A bigint column (that may still widen) writes `v` differently than a double column would:
- * a string or an unsafe integer coerced, or a variant only one of them makes. Numbers that
- * do not fit bigint widen it, so they write the same as double. (The parallel merge needs
- * to know; see merge-schema.ts.)
+ * A bigint column writes `v` differently than a double column would: a string or an unsafe
+ * integer coerced, or a variant only one of them makes (object-path.ts also counts every
+ * variant a bigint column makes, fractions included). The parallel merge needs to know;
+ * see merge-schema.ts.
  */
 export function bigintOnly(v: unknown): boolean {
   if (typeof v === 'number' && Number.isSafeInteger(v)) return false;

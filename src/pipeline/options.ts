@@ -2,9 +2,9 @@ import { homedir } from 'node:os';
 import { basename, extname, join } from 'node:path';
 import { z } from 'zod';
 import { InvalidOptionsError } from '../errors.js';
-import { columnHintSchema } from '../extract/resource.js';
+import { columnHintSchema, schemaContractSchema } from '../extract/resource.js';
 import { formatIssue } from '../common/zod-issues.js';
-import { WRITE_DISPOSITIONS, type ColumnHint, type WriteDisposition } from '../schema/types.js';
+import { WRITE_DISPOSITIONS, type ColumnHint, type SchemaContract, type WriteDisposition } from '../schema/types.js';
 import type { DestinationFactory, LoaderFileFormat } from '../destinations/types.js';
 import { isDestinationFactory } from '../destinations/registry.js';
 import type { TargetOptions } from './target.js';
@@ -62,6 +62,8 @@ export interface RunOptions extends TargetOptions {
   loaderFileFormat?: LoaderFileFormat;
   refresh?: RefreshMode;
   maxTableNesting?: number;
+  /** dlt's schema contract for every resource of this run (over the resources' and the source's). */
+  schemaContract?: SchemaContract;
   /**
    * The window an external scheduler gives this run (ISO instants, end exclusive), as dlt
    * takes Airflow's data interval: incremental resources made with
@@ -108,6 +110,7 @@ const runOptionsSchema = z
     loaderFileFormat: z.enum(['jsonl', 'parquet', 'csv']).optional(),
     refresh: refresh.optional(),
     maxTableNesting: z.number().int().nonnegative().optional(),
+    schemaContract: schemaContractSchema.optional(),
     externalWindow: externalWindowSchema.optional(),
     destination: z.union([z.string().min(1), z.custom<DestinationFactory>(isDestinationFactory)]).optional(),
     datasetName: z.string().min(1).optional(),

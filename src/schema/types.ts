@@ -6,6 +6,22 @@ export type DataType = (typeof DATA_TYPES)[number];
 
 export type WriteDisposition = 'append' | 'replace' | 'merge' | 'skip';
 
+/** What a schema contract does with a change (dlt's contract modes). */
+export const CONTRACT_MODES = ['evolve', 'freeze', 'discard_row', 'discard_value'] as const;
+export type ContractMode = (typeof CONTRACT_MODES)[number];
+
+/**
+ * dlt's schema contract: per entity, what happens to a new table (`tables`, child tables
+ * included), a new column on a table that already holds data (`columns`) and a value whose
+ * type needs a variant column (`dataType`). A single mode applies to all three.
+ */
+export interface SchemaContractSettings {
+  tables?: ContractMode;
+  columns?: ContractMode;
+  dataType?: ContractMode;
+}
+export type SchemaContract = ContractMode | SchemaContractSettings;
+
 /** Job file formats normalize can write (docs/package-format.md). */
 export type LoaderFileFormat = 'jsonl' | 'parquet' | 'csv';
 export const LOADER_FILE_FORMATS: readonly LoaderFileFormat[] = ['jsonl', 'parquet', 'csv'];
@@ -63,6 +79,8 @@ export interface TableSchema {
   columns: Record<string, ColumnSchema>;
   /** Depth of nested child tables below this root; deeper data is kept as json. */
   maxTableNesting?: number;
+  /** Only set on root tables (child tables follow their root); else the schema settings' one. */
+  schemaContract?: SchemaContract;
   description?: string;
 }
 
@@ -71,6 +89,8 @@ export interface SchemaSettings {
   maxTableNesting?: number;
   /** Turn ISO-8601 strings into timestamps (dlt's `iso_timestamp` detection). */
   detectIsoTimestamps: boolean;
+  /** The source's schema contract: for tables that have none of their own. */
+  schemaContract?: SchemaContract;
 }
 
 /** The serialized schema document (schemas/<name>.schema.json, YAML export). */

@@ -111,8 +111,9 @@ describe('bad data does not block the runs after it', () => {
   it('a job the destination refuses leaves the package pending with the commands to inspect and drop it', async () => {
     const p = testPipeline(dir, 'notnull');
     await p.run([{ id: 1, name: 'a' }], { tableName: 'users', writeDisposition: 'merge', primaryKey: 'id' });
-    // Some rows lack the key: the destination's NOT NULL refuses the job.
-    const e = await failure(p.run([{ id: null, name: 'x' }, { id: 2, name: 'b' }], { tableName: 'users', writeDisposition: 'merge', primaryKey: 'id' }));
+    // A row without the key (absent, not null: a null key is refused in normalize, as in
+    // dlt): the destination's NOT NULL refuses the job.
+    const e = await failure(p.run([{ name: 'x' }, { id: 2, name: 'b' }], { tableName: 'users', writeDisposition: 'merge', primaryKey: 'id' }));
     expect(e.step).toBe('load');
     expect(e.message).toContain('"haul pipeline notnull failed-jobs"');
     expect(e.message).toContain('"haul pipeline notnull drop-pending-packages"');

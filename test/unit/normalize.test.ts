@@ -1,10 +1,10 @@
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Schema } from '../../src/schema/schema.js';
 import type { ColumnSchema, TableSchema } from '../../src/schema/types.js';
-import { CorruptPackageFileError, IdentifierCollisionError, InvalidIdentifierError } from '../../src/errors.js';
+import { CorruptPackageFileError, DataValidationError, IdentifierCollisionError, InvalidIdentifierError } from '../../src/errors.js';
 import { childRowId, normalizeFiles, normalizeIdentifier, type NormalizeResult } from '../../src/normalize/index.js';
 import { normalizeFilesWithTestKnobs } from '../../src/normalize/normalize-files.js';
 
@@ -241,7 +241,8 @@ describe.each([
     });
     expect(data(rows.items)).toEqual([
       {
-        i: 42, big: '1234567890123456768', f: 1.5, b: true, s: 'hello',
+        // the file holds the token 1234567890123456800 (JSON.stringify of the rounded literal): kept exactly
+        i: 42, big: '1234567890123456800', f: 1.5, b: true, s: 'hello',
         ts: '2024-01-02T03:04:05.000Z', ts_ms: '2024-01-02T03:04:05.123Z', ts_us: '2024-01-02T01:04:05.123456Z',
         ts_space: '2024-01-02T03:04:05.000Z', ts_min: '2024-01-02T03:04:00.000Z',
         d: '2024-01-02', t: '10:30:00', bin: 'AAEC/w==', dec: '1.25',
@@ -294,10 +295,33 @@ describe.each([
     expect(c.flag__v_bigint).toMatchObject({ dataType: 'bigint', variant: true });
   });
 
-  it('widens an integer column it created to double when fractions follow', async () => {
+  it('keeps an integer column it created as bigint when fractions follow; they go to a variant (as dlt)', async () => {
     const { rows, schema } = await go([{ score: 3 }, { score: 3.5 }]);
-    expect(cols(schema, 'items').score.dataType).toBe('double');
-    expect(rows.items.map((r) => r.score)).toEqual([3, 3.5]);
+    expect(cols(schema, 'items').score.dataType).toBe('bigint');
+    expect(cols(schema, 'items').score__v_double).toMatchObject({ dataType: 'double', variant: true });
+    expect(data(rows.items)).toEqual([{ score: 3 }, { score__v_double: 3.5 }]);
+  });
+
+  it('reads integers beyond 2^53 exactly into bigint columns', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'haul-norm-big-'));
+    try {
+      const file = join(dir, 'in.jsonl');
+      writeFileSync(file, '{"b":9223372036854775807,"s":"9007199254740993","n":-9007199254740993}\n');
+      const schema = new Schema('s');
+      schema.ensureTable('items', { writeDisposition: 'append' });
+      const out = join(dir, 'out');
+      mkdirSync(out);
+      let n = 0;
+      await normalizeFiles({ schema, loadId: '1', inputs: [{ table: 'items', path: file }], outDir: out, nextFileId: () => String(++n), workers: 1 });
+      const c = cols(schema, 'items');
+      expect([c.b.dataType, c.s.dataType, c.n.dataType]).toEqual(['bigint', 'text', 'bigint']);
+      const lines = readdirSync(out).filter((f) => f.startsWith('items.')).flatMap((f) => readFileSync(join(out, f), 'utf8').trim().split('\n'));
+      expect(lines[0]).toContain('"b":"9223372036854775807"');
+      expect(lines[0]).toContain('"n":"-9007199254740993"');
+      expect(lines[0]).toContain('"s":"9007199254740993"');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('keeps an existing integer column and uses a variant for fractions', async () => {
@@ -445,9 +469,11 @@ describe('normalizeFiles (both paths agree)', () => {
     const pick = <T,>(a: T[]): T => a[Math.floor(r() * a.length)];
     const scalars: unknown[] = [
       null, 1, -5, 0, 3.25, 1e21, 12345678901234567, true, false, 'text', 'ünï ✓', 'q " \\ b', 'l\nb',
-      '2024-01-02T03:04:05Z', '2024-01-02T03:04:05.123Z', '2024-01-02 03:04:05+02:00', '2024-01-02', '12:30:00',
-      '', '123', { $binary: 'AAEC' }, -0.5,
+      '2024-01-02', '12:30:00', '', '123', { $binary: 'AAEC' }, -0.5,
     ];
+    // ISO strings only under one key: after a number, an ISO string makes the variant
+    // `__v_text` typed timestamp, and plain text after that fails, as in dlt
+    const isoStrings = ['2024-01-02T03:04:05Z', '2024-01-02T03:04:05.123Z', '2024-01-02 03:04:05+02:00', null, 5, '2024-01-02'];
     const keys = ['id', 'name', 'camelCase', 'Foo Bar', 'value', 'list', 'amount', 'createdAt', 'items', 'tags'];
     const val = (d: number): unknown => {
       const x = r();
@@ -458,7 +484,10 @@ describe('normalizeFiles (both paths agree)', () => {
     const obj = (d: number): Row => {
       const o: Row = {};
       const n = 1 + Math.floor(r() * 6);
-      for (let i = 0; i < n; i++) o[pick(keys)] = val(d);
+      for (let i = 0; i < n; i++) {
+        const k = pick(keys);
+        o[k] = k === 'createdAt' ? pick(isoStrings) : val(d);
+      }
       return o;
     };
     const items = Array.from({ length: 3000 }, () => obj(0));
@@ -556,5 +585,60 @@ describe('normalizeFiles (files, progress, abort)', () => {
     }).catch((e) => e);
     expect(err).toBeInstanceOf(Error);
     expect(err.message).toBe('enough');
+  });
+});
+
+describe('normalizeFiles (schema contracts on both paths)', () => {
+  /** A schema whose table `items` already held rows { id, n, kids: [{ a }] } under this contract. */
+  async function seeded(contract: NonNullable<TableSchema['schemaContract']>): Promise<Schema> {
+    const schema = new Schema('test');
+    schema.ensureTable('items', { writeDisposition: 'append', resource: 'items' });
+    await run([{ id: 0, n: 1, kids: [{ a: 1 }] }], { schema, random: fakeRandom(1) });
+    schema.tables.items.schemaContract = contract;
+    return schema;
+  }
+  // regular lines the byte path copies, with a line every 7th that a contract decides on
+  const items = Array.from({ length: 700 }, (_, i) => {
+    const it: Row = { id: i + 1, n: i, kids: [{ a: i }] };
+    if (i % 7 === 3) it.extra = 'x';
+    if (i % 7 === 5) it.n = 'not a number';
+    if (i % 7 === 6) (it.kids as Row[]).push({ a: 1, b: 2 });
+    return it;
+  });
+
+  for (const [name, contract, expected] of [
+    ['discard_row', 'discard_row', { items: 500, kids: 500 }],
+    ['discard_value', 'discard_value', { items: 700, kids: 800 }],
+  ] as const) {
+    it(`${name}: the byte path leaves every decided line to the object path; both write the same rows`, async () => {
+      const fast = await run(items, { schema: await seeded(contract), fastPath: true, random: fakeRandom(5) });
+      const slow = await run(items, { schema: await seeded(contract), fastPath: false, random: fakeRandom(5) });
+      expect(fast.rows).toEqual(slow.rows);
+      expect(fast.schema.tables).toEqual(slow.schema.tables);
+      expect(fast.res.rowCounts).toEqual({ items: expected.items, items__kids: expected.kids });
+      expect(Object.keys(fast.schema.tables.items.columns).filter((c) => !c.startsWith('_dlt'))).toEqual(['id', 'n']);
+      expect(Object.keys(fast.schema.tables.items__kids.columns).filter((c) => !c.startsWith('_dlt'))).toEqual(['a']);
+      expect(fast.rows.items.every((r) => typeof r.n === 'number' || r.n === undefined)).toBe(true);
+    });
+  }
+
+  it('freeze: the first line that would change the schema throws DataValidationError on both paths', async () => {
+    for (const fastPath of [true, false]) {
+      const err = await run(items, { schema: await seeded('freeze'), fastPath }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(DataValidationError);
+      expect(err).toMatchObject({ table: 'items', column: 'extra', entity: 'columns', mode: 'freeze' });
+      expect((err as DataValidationError).item).toContain('"id":4');
+    }
+  });
+
+  it('contracts apply to normalized names', async () => {
+    const err = await run([{ id: 1, nickName: 'x' }], { schema: await seeded({ columns: 'freeze' }) }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toMatchObject({ column: 'nick_name', entity: 'columns' });
   });
 });
