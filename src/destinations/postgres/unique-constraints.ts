@@ -19,7 +19,9 @@ export function wantedUniqueColumns(schema: Schema, tables?: string[]): Map<stri
   const out = new Map<string, string[]>();
   const add = (t: TableSchema) => {
     if (DESTINATION_OWNED_TABLE_NAMES.has(t.name)) return;
-    const cols = Object.values(t.columns).filter((c) => c.unique && !c.incomplete).map((c) => c.name);
+    // scd2 roots keep a row's version hash in `_dlt_id`: a re-inserted row repeats it (dlt drops `unique` there too)
+    const versioned = (c: { rowKey?: boolean }) => t.scd2 !== undefined && t.parent === undefined && c.rowKey === true;
+    const cols = Object.values(t.columns).filter((c) => c.unique && !c.incomplete && !versioned(c)).map((c) => c.name);
     if (cols.length > 0) out.set(t.name, cols);
   };
   for (const name of tables ?? Object.keys(schema.tables)) {

@@ -1,0 +1,57 @@
+import { DestinationError } from '../../errors.js';
+import { columnsOf } from './catalog.js';
+import type { MergeContext } from './merge.js';
+
+/**
+ * upsert, as dlt does it: no deduplication (a primary key staged twice is refused), delete
+ * markers delete their key, other rows update the destination row of their key or are
+ * inserted; nested rows of every staged key are replaced.
+ */
+export async function upsert(m: MergeContext, destinationName: string): Promise<void> {
+  const { c, plan, tx } = m;
+  const pk = plan.primaryKey;
+  const dup = await tx.query<{ n: unknown }>(
+    `SELECT count(*) AS n FROM (SELECT 1 AS x FROM ${m.sRoot} AS s GROUP BY ${pk.map((k) => `s.${c.q(k)}`).join(', ')} HAVING count(*) > 1) AS q`,
+  );
+  if (Number(dup[0]?.n ?? 0) > 0) {
+    throw new DestinationError(
+      destinationName,
+      `upsert into "${plan.root}": ${Number(dup[0]!.n)} primary key value(s) of (${pk.join(', ')}) occur more than once in this load; ` +
+        "upsert does not deduplicate (as in dlt): make the key unique or use strategy 'delete-insert'",
+    );
+  }
+  const staged = `EXISTS (SELECT 1 FROM ${m.sRoot} AS s WHERE ${m.keyMatch(pk, 'd', 's')})`;
+  // nested rows of every staged key go (updated rows get the staged ones, deleted rows none)
+  await m.deleteChildrenOf(staged);
+  if (plan.hardDelete) {
+    await tx.execute(`DELETE FROM ${m.dRoot} AS d WHERE EXISTS (SELECT 1 FROM ${m.sRoot} AS s WHERE ${m.keyMatch(pk, 'd', 's')} AND ${m.deleted('s')})`);
+    await tx.execute(`DELETE FROM ${m.sRoot} AS s WHERE ${m.deleted('s')}`);
+  }
+  const keys = new Set(pk);
+  const sets = columnsOf(m.schema, plan.root)
+    .filter((col) => !keys.has(col.name))
+    .map((col) => `${c.q(col.name)} = s.${c.q(col.name)}`);
+  if (sets.length > 0) {
+    await tx.execute(`UPDATE ${m.dRoot} AS d SET ${sets.join(', ')} FROM ${m.sRoot} AS s WHERE ${m.keyMatch(pk, 'd', 's')}`);
+  }
+  await tx.execute(
+    `INSERT INTO ${m.dRoot} (${m.cols(plan.root)}) SELECT ${m.cols(plan.root, 's.')} FROM ${m.sRoot} AS s ` +
+      `WHERE NOT EXISTS (SELECT 1 FROM ${m.dRoot} AS d WHERE ${m.keyMatch(pk, 'd', 's')})`,
+  );
+  await m.insertStagedChildren();
+}
+
+/**
+ * insert-only: one staged row per primary key (as delete-insert picks it), and only keys the
+ * destination does not have yet are inserted; existing rows and their nested rows stay as they
+ * are. Delete markers are never inserted and delete nothing.
+ */
+export async function insertOnly(m: MergeContext): Promise<void> {
+  const { plan, tx } = m;
+  await m.dedupByPrimaryKey();
+  await tx.execute(
+    `DELETE FROM ${m.sRoot} AS s WHERE ${m.deleted('s')} OR EXISTS (SELECT 1 FROM ${m.dRoot} AS d WHERE ${m.keyMatch(plan.primaryKey, 'd', 's')})`,
+  );
+  await tx.execute(`INSERT INTO ${m.dRoot} (${m.cols(plan.root)}) SELECT ${m.cols(plan.root)} FROM ${m.sRoot}`);
+  await m.insertStagedChildren();
+}
