@@ -42,13 +42,13 @@ export async function upsert(m: MergeContext, destinationName: string): Promise<
 }
 
 /**
- * insert-only: one staged row per primary key (as delete-insert picks it), and only keys the
- * destination does not have yet are inserted; existing rows and their nested rows stay as they
- * are. Delete markers are never inserted and delete nothing.
+ * insert-only, as dlt does it: staged rows whose primary key the destination already has are
+ * skipped (existing rows and their nested rows stay as they are), the others inserted without
+ * deduplication (a key staged twice lands twice, as in dlt). Delete markers are never
+ * inserted and delete nothing.
  */
 export async function insertOnly(m: MergeContext): Promise<void> {
   const { plan, tx } = m;
-  await m.dedupByPrimaryKey();
   await tx.execute(
     `DELETE FROM ${m.sRoot} AS s WHERE ${m.deleted('s')} OR EXISTS (SELECT 1 FROM ${m.dRoot} AS d WHERE ${m.keyMatch(plan.primaryKey, 'd', 's')})`,
   );
