@@ -34,5 +34,22 @@ describe('merge strategies through pipelineWorkflow', () => {
     ]);
     const balances = await query<Record<string, unknown>>(p, 'SELECT id, amount FROM balances ORDER BY id');
     expect(balances.map((b) => [Number(b.id), Number(b.amount)])).toEqual([[1, 30]]);
+
+    // a run-level dict in the workflow input: insert-only keeps the rows loaded first
+    const numbers = {
+      pipelineName: 'nums',
+      source: 'numbers',
+      destination: 'duckdb',
+      destinationOptions: { path: join(dir, 'nums.duckdb') },
+      writeDisposition: { disposition: 'merge' as const, strategy: 'insert-only' as const },
+      primaryKey: 'id',
+    };
+    await runPipeline(client, { ...numbers, args: { n: 3 } }, { taskQueue });
+    await runPipeline(client, { ...numbers, args: { n: 3, offset: 2 } }, { taskQueue });
+    const np = attach({ pipelineName: 'nums', pipelinesDir: join(dir, 'wf') });
+    expect(np.defaultSchema?.getTable('numbers')?.mergeStrategy).toBe('insert-only');
+    const rows = await query<Record<string, unknown>>(np, 'SELECT id, _dlt_load_id FROM numbers ORDER BY id');
+    expect(rows.map((r) => Number(r.id))).toEqual([1, 2, 3, 4, 5]);
+    expect(new Set(rows.slice(0, 3).map((r) => r._dlt_load_id)).size).toBe(1);
   });
 });
