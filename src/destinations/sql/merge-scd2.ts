@@ -2,8 +2,10 @@ import type { ColumnSchema } from '../../schema/types.js';
 import { columnsOf } from './catalog.js';
 import type { MergeContext } from './merge.js';
 
-/** Staging root column holding each row's version hash until it replaces `_dlt_id`. */
-const VERSION = '_haul_version';
+/** Column of the hashed staging root that keeps the `_dlt_id` normalize gave (nested rows point to it). */
+const OLD_ID = '_haul_old_id';
+/** Scratch table the hashed staging root is built in before it takes the root's staging name. */
+const HASHED = '_haul_scd2_rows';
 
 /**
  * scd2, as dlt does it: a row's version is a hash of its user columns kept in `_dlt_id` (or a
@@ -46,43 +48,53 @@ export async function scd2(m: MergeContext, boundary: string): Promise<void> {
   );
   await tx.execute(`INSERT INTO ${m.dRoot} (${m.cols(plan.root)}) SELECT ${select.join(', ')} FROM ${m.sRoot} AS s`, params);
 
-  // a returning version (same hash) already has its nested rows
+  if (!hashed) {
+    await m.insertStagedChildren();
+    return;
+  }
+  // nested rows point to the id normalize gave their root: re-point them to the version, and
+  // skip them when the version already has nested rows (it returns)
   const existing = new Set((await m.existingChildren()).map((ch) => ch.table));
-  await m.insertStagedChildren((ch) =>
-    hashed && existing.has(ch.table)
-      ? `NOT EXISTS (SELECT 1 FROM ${c.t(ch.table)} AS x WHERE x.${c.q(ch.rootKey)} = ch.${c.q(ch.rootKey)})`
-      : undefined,
-  );
+  const rowKey = c.q(plan.rowKey);
+  for (const ch of plan.children) {
+    const cols = columnsOf(m.schema, ch.table).map((col) =>
+      col.name === ch.rootKey || (ch.parentIsRoot && col.name === ch.parentKey) ? `r.${rowKey}` : `ch.${c.q(col.name)}`,
+    );
+    const fresh = existing.has(ch.table) ? ` WHERE NOT EXISTS (SELECT 1 FROM ${c.t(ch.table)} AS x WHERE x.${c.q(ch.rootKey)} = r.${rowKey})` : '';
+    await tx.execute(
+      `INSERT INTO ${c.t(ch.table)} (${m.cols(ch.table)}) SELECT ${cols.join(', ')} FROM ${c.t(ch.table, true)} AS ch ` +
+        `JOIN ${m.sRoot} AS r ON ch.${c.q(ch.rootKey)} = r.${c.q(OLD_ID)}${fresh}`,
+    );
+  }
 }
 
 /**
- * Puts each staged root row's version hash into `_dlt_id`: identical rows keep one copy, and
- * nested rows are re-pointed from the random id normalize gave to the hash. The hash covers
- * the user columns (not `_dlt_*` nor the validity columns), each value length-prefixed so
- * different rows cannot concatenate to the same text.
+ * Rebuilds the staging root with each row's version hash in `_dlt_id` (the id normalize gave
+ * kept in `_haul_old_id`), one row per version (the first loaded). Built with CREATE TABLE AS
+ * rather than UPDATE, which DuckDB cannot spill to disk. The hash covers the user columns (not
+ * `_dlt_*` nor the validity columns), each value length-prefixed so different rows cannot
+ * concatenate to the same text and null differs from ''.
  */
 async function hashVersions(m: MergeContext, rootCols: ColumnSchema[]): Promise<void> {
   const { c, d, plan, tx } = m;
   const s2 = plan.scd2!;
   const skip = new Set([s2.validFrom, s2.validTo]);
+  const text = d.columnType({ dataType: 'text' });
   const user = rootCols.filter((col) => !col.name.startsWith('_dlt_') && !skip.has(col.name));
   const part = (col: ColumnSchema) => {
-    const v = `CAST(s.${c.q(col.name)} AS ${d.columnType({ dataType: 'text' })})`;
-    return `COALESCE(CAST(LENGTH(${v}) AS ${d.columnType({ dataType: 'text' })}) || ':' || ${v}, '~')`;
+    const v = `CAST(s.${c.q(col.name)} AS ${text})`;
+    return `COALESCE(CAST(LENGTH(${v}) AS ${text}) || ':' || ${v}, '~')`;
   };
-  const text = user.length > 0 ? user.map(part).join(` || '|' || `) : `''`;
-  const v = c.q(VERSION);
-  const textType = d.columnType({ dataType: 'text' });
-  await tx.execute(`ALTER TABLE ${m.sRoot} ADD COLUMN ${v} ${textType}`);
-  await tx.execute(`UPDATE ${m.sRoot} AS s SET ${v} = md5(${text})`);
-  // identical rows: keep the first loaded, and only its nested rows
-  await m.deleteStagedRanked(`PARTITION BY s.${v} ORDER BY ${d.stagingOrderBy('s')} ASC`);
-  const rowKey = c.q(plan.rowKey);
-  for (const ch of plan.children) {
-    await tx.execute(`DELETE FROM ${c.t(ch.table, true)} WHERE ${c.q(ch.rootKey)} NOT IN (SELECT r.${rowKey} FROM ${m.sRoot} AS r)`);
-    const sets = [`${c.q(ch.rootKey)} = r.${v}`];
-    if (ch.parentIsRoot && ch.parentKey && ch.parentKey !== ch.rootKey) sets.push(`${c.q(ch.parentKey)} = r.${v}`);
-    await tx.execute(`UPDATE ${c.t(ch.table, true)} AS ch SET ${sets.join(', ')} FROM ${m.sRoot} AS r WHERE ch.${c.q(ch.rootKey)} = r.${rowKey}`);
-  }
-  await tx.execute(`UPDATE ${m.sRoot} SET ${rowKey} = ${v}`);
+  const hash = `md5(${user.length > 0 ? user.map(part).join(` || '|' || `) : `''`})`;
+  const order = d.stagingOrderBy('s');
+  const hashedRef = c.t(HASHED, true);
+  const cols = rootCols.map((col) => (col.name === plan.rowKey ? `k._haul_v AS ${c.q(col.name)}` : `s.${c.q(col.name)}`));
+  await tx.execute(`DROP TABLE IF EXISTS ${hashedRef}`);
+  await tx.execute(
+    `CREATE TABLE ${hashedRef} AS SELECT ${cols.join(', ')}, s.${c.q(plan.rowKey)} AS ${c.q(OLD_ID)} FROM ${m.sRoot} AS s ` +
+      `JOIN (SELECT q._haul_v, min(q._haul_o) AS _haul_o FROM (SELECT ${hash} AS _haul_v, ${order} AS _haul_o FROM ${m.sRoot} AS s) AS q GROUP BY q._haul_v) AS k ` +
+      `ON k._haul_o = ${order}`,
+  );
+  await tx.execute(`DROP TABLE ${m.sRoot}`);
+  await tx.execute(`ALTER TABLE ${hashedRef} RENAME TO ${c.q(plan.root)}`);
 }
