@@ -86,7 +86,7 @@ describe.each(TARGETS)('merge strategies on $name', ({ make }) => {
     expect(await rows(p, 'SELECT count(*) AS n FROM items__tags')).toEqual([{ n: 2 }]);
   });
 
-  it('upsert: updates rows in place, inserts new keys, replaces nested rows of updated keys, deletes marked keys', async () => {
+  it('upsert: updates rows of staged keys, inserts new keys, replaces nested rows of updated keys, deletes marked keys', async () => {
     const p = make('ups');
     const opts: ResourceOptions = { writeDisposition: { disposition: 'merge', strategy: 'upsert' }, primaryKey: 'id', columns: { gone: { hardDelete: true, dataType: 'bool' } } };
     await run(p, [

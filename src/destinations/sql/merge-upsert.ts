@@ -1,11 +1,12 @@
 import { DestinationError } from '../../errors.js';
-import { columnsOf } from './catalog.js';
 import type { MergeContext } from './merge.js';
 
 /**
  * upsert, as dlt does it: no deduplication (a primary key staged twice is refused), delete
- * markers delete their key, other rows update the destination row of their key or are
- * inserted; nested rows of every staged key are replaced.
+ * markers delete their key, other rows replace the destination row of their key or are
+ * inserted; nested rows of every staged key are replaced. The update is a delete of the
+ * staged keys plus an insert: the same rows as UPDATE/MERGE, and DuckDB can spill it to disk
+ * (an UPDATE's undo it cannot).
  */
 export async function upsert(m: MergeContext, destinationName: string): Promise<void> {
   const { c, plan, tx } = m;
@@ -21,23 +22,10 @@ export async function upsert(m: MergeContext, destinationName: string): Promise<
     );
   }
   const staged = `EXISTS (SELECT 1 FROM ${m.sRoot} AS s WHERE ${m.keyMatch(pk, 'd', 's')})`;
-  // nested rows of every staged key go (updated rows get the staged ones, deleted rows none)
   await m.deleteChildrenOf(staged);
-  if (plan.hardDelete) {
-    await tx.execute(`DELETE FROM ${m.dRoot} AS d WHERE EXISTS (SELECT 1 FROM ${m.sRoot} AS s WHERE ${m.keyMatch(pk, 'd', 's')} AND ${m.deleted('s')})`);
-    await tx.execute(`DELETE FROM ${m.sRoot} AS s WHERE ${m.deleted('s')}`);
-  }
-  const keys = new Set(pk);
-  const sets = columnsOf(m.schema, plan.root)
-    .filter((col) => !keys.has(col.name))
-    .map((col) => `${c.q(col.name)} = s.${c.q(col.name)}`);
-  if (sets.length > 0) {
-    await tx.execute(`UPDATE ${m.dRoot} AS d SET ${sets.join(', ')} FROM ${m.sRoot} AS s WHERE ${m.keyMatch(pk, 'd', 's')}`);
-  }
-  await tx.execute(
-    `INSERT INTO ${m.dRoot} (${m.cols(plan.root)}) SELECT ${m.cols(plan.root, 's.')} FROM ${m.sRoot} AS s ` +
-      `WHERE NOT EXISTS (SELECT 1 FROM ${m.dRoot} AS d WHERE ${m.keyMatch(pk, 'd', 's')})`,
-  );
+  await tx.execute(`DELETE FROM ${m.dRoot} AS d WHERE ${staged}`);
+  if (plan.hardDelete) await tx.execute(`DELETE FROM ${m.sRoot} AS s WHERE ${m.deleted('s')}`);
+  await tx.execute(`INSERT INTO ${m.dRoot} (${m.cols(plan.root)}) SELECT ${m.cols(plan.root)} FROM ${m.sRoot}`);
   await m.insertStagedChildren();
 }
 
