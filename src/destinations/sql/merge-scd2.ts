@@ -70,10 +70,10 @@ export async function scd2(m: MergeContext, boundary: string): Promise<void> {
 
 /**
  * Rebuilds the staging root with each row's version hash in `_dlt_id` (the id normalize gave
- * kept in `_haul_old_id`), one row per version (the first loaded). Built with CREATE TABLE AS
- * rather than UPDATE, which DuckDB cannot spill to disk. The hash covers the user columns (not
- * `_dlt_*` nor the validity columns), each value length-prefixed so different rows cannot
- * concatenate to the same text and null differs from ''.
+ * kept in `_haul_old_id`). Built with CREATE TABLE AS rather than UPDATE, which DuckDB cannot
+ * spill to disk. The hash covers the user columns (not `_dlt_*` nor the validity columns), each
+ * value length-prefixed so different rows cannot concatenate to the same text and null differs
+ * from ''. Identical rows in one load stay two rows with the same version, as in dlt 1.31.
  */
 async function hashVersions(m: MergeContext, rootCols: ColumnSchema[]): Promise<void> {
   const { c, d, plan, tx } = m;
@@ -86,15 +86,10 @@ async function hashVersions(m: MergeContext, rootCols: ColumnSchema[]): Promise<
     return `COALESCE(CAST(LENGTH(${v}) AS ${text}) || ':' || ${v}, '~')`;
   };
   const hash = `md5(${user.length > 0 ? user.map(part).join(` || '|' || `) : `''`})`;
-  const order = d.stagingOrderBy('s');
   const hashedRef = c.t(HASHED, true);
-  const cols = rootCols.map((col) => (col.name === plan.rowKey ? `k._haul_v AS ${c.q(col.name)}` : `s.${c.q(col.name)}`));
+  const cols = rootCols.map((col) => (col.name === plan.rowKey ? `${hash} AS ${c.q(col.name)}` : `s.${c.q(col.name)}`));
   await tx.execute(`DROP TABLE IF EXISTS ${hashedRef}`);
-  await tx.execute(
-    `CREATE TABLE ${hashedRef} AS SELECT ${cols.join(', ')}, s.${c.q(plan.rowKey)} AS ${c.q(OLD_ID)} FROM ${m.sRoot} AS s ` +
-      `JOIN (SELECT q._haul_v, min(q._haul_o) AS _haul_o FROM (SELECT ${hash} AS _haul_v, ${order} AS _haul_o FROM ${m.sRoot} AS s) AS q GROUP BY q._haul_v) AS k ` +
-      `ON k._haul_o = ${order}`,
-  );
+  await tx.execute(`CREATE TABLE ${hashedRef} AS SELECT ${cols.join(', ')}, s.${c.q(plan.rowKey)} AS ${c.q(OLD_ID)} FROM ${m.sRoot} AS s`);
   await tx.execute(`DROP TABLE ${m.sRoot}`);
   await tx.execute(`ALTER TABLE ${hashedRef} RENAME TO ${c.q(plan.root)}`);
 }
