@@ -24,9 +24,11 @@ export function applyWriteDisposition(t: TableSchema, config: WriteDispositionCo
   t.writeDisposition = dispositionName(config);
   delete t.mergeStrategy;
   delete t.scd2;
+  if (t.writeDisposition !== 'merge') return;
+  const strategy: MergeStrategy = typeof config === 'object' && config.disposition === 'merge' ? (config.strategy ?? 'delete-insert') : 'delete-insert';
+  // always explicit on a merge table: a later schema merge overwrites it (an absent key would not)
+  t.mergeStrategy = strategy;
   if (typeof config === 'string' || config.disposition !== 'merge') return;
-  const strategy: MergeStrategy = config.strategy ?? 'delete-insert';
-  if (strategy !== 'delete-insert') t.mergeStrategy = strategy;
   const where = `writeDisposition of table "${t.name}"`;
   if (strategy !== 'scd2') {
     for (const k of ['validityColumnNames', 'activeRecordTimestamp', 'boundaryTimestamp', 'rowVersionColumnName'] as const) {
@@ -49,9 +51,9 @@ export function applyWriteDisposition(t: TableSchema, config: WriteDispositionCo
   }
 }
 
-/** The merge strategy of a root table (delete-insert when none is set). */
+/** The merge strategy of a root table (delete-insert when none is set or it is not a merge table). */
 export function mergeStrategyOf(t: TableSchema): MergeStrategy {
-  return t.mergeStrategy ?? 'delete-insert';
+  return t.writeDisposition === 'merge' ? (t.mergeStrategy ?? 'delete-insert') : 'delete-insert';
 }
 
 /** Refuses hint combinations dlt refuses: upsert and insert-only need a primary key, etc. */

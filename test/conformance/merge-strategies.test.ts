@@ -258,6 +258,19 @@ describe('merge strategy options', () => {
     expect(() => resource([], { name: 'x', writeDisposition: { disposition: 'merge', strategy: 'nope' } as never })).toThrow(InvalidOptionsError);
   });
 
+  it('run() options take the dict for plain data, and the strategy is kept in the schema table', async () => {
+    const p = pipeline({ pipelineName: 'runopts', pipelinesDir: join(dir, 'pipelines'), destination: duckdb({ path: join(dir, 'runopts.duckdb') }) });
+    const opts = { tableName: 'kv', primaryKey: 'k', writeDisposition: { disposition: 'merge' as const, strategy: 'upsert' as const } };
+    await p.run([{ k: 'a', v: 1 }, { k: 'b', v: 2 }], opts);
+    await p.run([{ k: 'a', v: 3 }], opts);
+    expect(await rows(p, 'SELECT k, v FROM kv ORDER BY k')).toEqual([{ k: 'a', v: 3 }, { k: 'b', v: 2 }]);
+    expect(p.defaultSchema?.getTable('kv')).toMatchObject({ writeDisposition: 'merge', mergeStrategy: 'upsert' });
+    // the shorthand resets the strategy to delete-insert
+    await p.run([{ k: 'a', v: 4 }, { k: 'a', v: 5 }], { tableName: 'kv', primaryKey: 'k', writeDisposition: 'merge' });
+    expect(p.defaultSchema?.getTable('kv')?.mergeStrategy).toBe('delete-insert');
+    expect(await rows(p, 'SELECT k, v FROM kv ORDER BY k')).toEqual([{ k: 'a', v: 5 }, { k: 'b', v: 2 }]);
+  });
+
   it('the filesystem refuses every merge strategy with a typed error before anything is written', async () => {
     const p = pipeline({ pipelineName: 'fsm', pipelinesDir: join(dir, 'pipelines'), destination: filesystem({ bucketUrl: join(dir, 'bucket') }) });
     for (const strategy of ['delete-insert', 'upsert', 'scd2', 'insert-only'] as const) {

@@ -1,6 +1,7 @@
 import { DestinationError } from '../../errors.js';
 import type { Schema } from '../../schema/schema.js';
 import type { TableSchema } from '../../schema/types.js';
+import { mergeStrategyOf } from '../../schema/write-disposition.js';
 import type { SqlExecutor } from '../sql/dialect.js';
 import { DESTINATION_OWNED_TABLE_NAMES, STATE_TABLE_SCHEMA } from '../sql/system-tables.js';
 
@@ -20,7 +21,7 @@ export function wantedUniqueColumns(schema: Schema, tables?: string[]): Map<stri
   const add = (t: TableSchema) => {
     if (DESTINATION_OWNED_TABLE_NAMES.has(t.name)) return;
     // scd2 roots keep a row's version hash in `_dlt_id`: a re-inserted row repeats it (dlt drops `unique` there too)
-    const versioned = (c: { rowKey?: boolean }) => t.scd2 !== undefined && t.parent === undefined && c.rowKey === true;
+    const versioned = (c: { rowKey?: boolean }) => t.parent === undefined && mergeStrategyOf(t) === 'scd2' && c.rowKey === true;
     const cols = Object.values(t.columns).filter((c) => c.unique && !c.incomplete && !versioned(c)).map((c) => c.name);
     if (cols.length > 0) out.set(t.name, cols);
   };
