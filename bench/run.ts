@@ -4,11 +4,15 @@
  * default the local test server; the dataset is dropped afterwards) or the filesystem
  * destination (a bucket folder under bench/out; the count is read back through dataset()). BENCH_ROWS (default 1,000,000)
  * sets the size. `--format` is the job file format normalize writes (default: the destination's
- * preferred one). Nothing here asserts timings.
+ * preferred one). `--disposition merge|upsert|scd2|insert-only` loads with that merge strategy
+ * (merge = delete-insert; primary key `id`, scd2 a full extract without keys) twice: a first
+ * load into the empty table and a second of the same rows with every 10th row changed, so the
+ * second one matches, updates/retires and inserts. Nothing here asserts timings.
  */
 import { rmSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { duckdb, filesystem, pipeline, postgres, type LoaderFileFormat } from '../src/index.js';
+import { loadavg } from 'node:os';
+import { duckdb, filesystem, pipeline, postgres, type LoaderFileFormat, type RunOptions } from '../src/index.js';
 import { benchRows } from './data.js';
 
 const rows = Number(process.env.BENCH_ROWS ?? 1_000_000);
@@ -22,6 +26,16 @@ const ciIdx = process.argv.indexOf('--create-indexes');
 const createIndexes = ciIdx >= 0 ? process.argv[ciIdx + 1] !== 'false' : undefined;
 const fmtIdx = process.argv.indexOf('--format');
 const loaderFileFormat = fmtIdx >= 0 ? (process.argv[fmtIdx + 1] as LoaderFileFormat) : undefined;
+const dispIdx = process.argv.indexOf('--disposition');
+const disposition = dispIdx >= 0 ? process.argv[dispIdx + 1] : undefined;
+const STRATEGIES: Record<string, RunOptions> = {
+  merge: { writeDisposition: { disposition: 'merge', strategy: 'delete-insert' }, primaryKey: 'id' },
+  upsert: { writeDisposition: { disposition: 'merge', strategy: 'upsert' }, primaryKey: 'id' },
+  'insert-only': { writeDisposition: { disposition: 'merge', strategy: 'insert-only' }, primaryKey: 'id' },
+  scd2: { writeDisposition: { disposition: 'merge', strategy: 'scd2' } },
+};
+if (disposition !== undefined && !(disposition in STRATEGIES)) throw new Error(`--disposition must be one of ${Object.keys(STRATEGIES).join(', ')}`);
+const runOptions: RunOptions = disposition ? STRATEGIES[disposition]! : {};
 const out = resolve(process.env.BENCH_DIR ?? 'bench/out');
 rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
@@ -56,7 +70,7 @@ const p = pipeline({
 
 takeStepPeak();
 const t0 = performance.now();
-await p.extract(benchRows(rows), { tableName: 'users', ...(loaderFileFormat && { loaderFileFormat }) });
+await p.extract(benchRows(rows), { tableName: 'users', ...runOptions, ...(loaderFileFormat && { loaderFileFormat }) });
 const t1 = performance.now();
 const rssExtract = takeStepPeak();
 const norm = await p.normalize();
@@ -65,21 +79,44 @@ const rssNormalize = takeStepPeak();
 const info = await p.load();
 const t3 = performance.now();
 const rssLoad = takeStepPeak();
+/** The second merge load: the same rows, every 10th one changed. */
+let second: string[] = [];
+if (disposition) {
+  function* changed() {
+    for (const r of benchRows(rows)) yield r.id % 10 === 0 ? { ...r, name: `${r.name} (changed)` } : r;
+  }
+  const s0 = performance.now();
+  await p.extract(changed(), { tableName: 'users', ...runOptions, ...(loaderFileFormat && { loaderFileFormat }) });
+  await p.normalize();
+  const s1 = performance.now();
+  const rssNorm2 = takeStepPeak();
+  await p.load();
+  const s2 = performance.now();
+  const rssLoad2 = takeStepPeak();
+  second = [
+    `  second ${disposition} load of the same ${rows.toLocaleString('en-US')} rows, every 10th changed:`,
+    `    extract+normalize ${((s1 - s0) / 1000).toFixed(2)} s  ${rate(rows, s1 - s0)} rows/s  (peak RSS ${mb(rssNorm2)} MB)`,
+    `    load              ${((s2 - s1) / 1000).toFixed(2)} s  ${rate(rows, s2 - s1)} source rows/s  (peak RSS ${mb(rssLoad2)} MB)`,
+  ];
+}
 clearInterval(sampler);
 peakRss = Math.max(peakRss, process.resourceUsage().maxRSS * 1024);
 
 const childRows = info.rowCounts['users__items'] ?? 0;
 const lines = [
-  `haul bench: ${rows.toLocaleString('en-US')} source rows (${childRows.toLocaleString('en-US')} child rows) into ${destinationName === 'postgres' ? `PostgreSQL${createIndexes === false ? ' (createIndexes: false)' : ''}` : destinationName === 'filesystem' ? 'filesystem' : 'DuckDB'}${loaderFileFormat ? `, ${loaderFileFormat} job files` : ''}`,
+  `haul bench: ${rows.toLocaleString('en-US')} source rows (${childRows.toLocaleString('en-US')} child rows) ${disposition ? ` (${disposition})` : ''} into ${destinationName === 'postgres' ? `PostgreSQL${createIndexes === false ? ' (createIndexes: false)' : ''}` : destinationName === 'filesystem' ? 'filesystem' : 'DuckDB'}${loaderFileFormat ? `, ${loaderFileFormat} job files` : ''}`,
   `  extract    ${((t1 - t0) / 1000).toFixed(2)} s  ${rate(rows, t1 - t0)} rows/s  (peak RSS ${mb(rssExtract)} MB)`,
   `  normalize  ${((t2 - t1) / 1000).toFixed(2)} s  ${rate(rows, t2 - t1)} source rows/s, ${rate(Object.values(norm.rowCounts).reduce((a, b) => a + b, 0), t2 - t1)} output rows/s  (peak RSS ${mb(rssNormalize)} MB)`,
   `  load       ${((t3 - t2) / 1000).toFixed(2)} s  ${rate(rows, t3 - t2)} source rows/s, ${rate(Object.values(info.rowCounts).reduce((a, b) => a + b, 0), t3 - t2)} table rows/s  (peak RSS ${mb(rssLoad)} MB)`,
   `  end to end ${((t3 - t0) / 1000).toFixed(2)} s  ${rate(rows, t3 - t0)} rows/s`,
+  ...second,
   `  peak RSS   ${mb(peakRss)} MB`,
+  `  load average ${loadavg().map((l) => l.toFixed(2)).join(' ')} (1/5/15 min; the machine is shared)`,
 ];
 console.log(lines.join('\n'));
 const check = await p.dataset().query<{ n: bigint | number }>('SELECT count(*) AS n FROM users');
-if (Number(check[0]!.n) !== rows) throw new Error(`expected ${rows} rows in users, found ${check[0]!.n}`);
+const expected = disposition === 'scd2' ? rows + Math.ceil(rows / 10) : rows;
+if (Number(check[0]!.n) !== expected) throw new Error(`expected ${expected} rows in users, found ${check[0]!.n}`);
 if (destinationName === 'postgres') {
   // a shared server: leave nothing behind
   const c = p.destination.createClient({ pipelineName: p.pipelineName, datasetName: p.datasetName });

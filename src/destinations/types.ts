@@ -23,6 +23,8 @@ export interface TableChainJob {
   /** Root table first, then children (parents before children). */
   tables: string[];
   files: JobFile[];
+  /** When the load package was created (ISO): scd2's default boundary timestamp. */
+  createdAt?: string;
 }
 
 export interface StoredStateRow {

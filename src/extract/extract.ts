@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import { UnserializableValueError, InvalidOptionsError, HaulError } from '../errors.js';
 import { normalizeColumnName, normalizeTableName, shortenPath } from '../schema/naming.js';
+import { applyWriteDisposition, checkMergeHints } from '../schema/write-disposition.js';
 import type { Schema } from '../schema/schema.js';
 import { PATH_SEPARATOR, STATE_TABLE } from '../schema/system.js';
 import type { ColumnSchema } from '../schema/types.js';
@@ -282,7 +283,7 @@ export function applyResourceHints(schema: Schema, res: Resource, table: string,
   const h = res.hints;
   const t = schema.ensureTable(table, { resource: res.name });
   t.resource = res.name;
-  if (h.writeDisposition) t.writeDisposition = h.writeDisposition;
+  if (h.writeDisposition) applyWriteDisposition(t, h.writeDisposition, (n) => normalizeColumnName(n, maxIdentifierLength));
   else t.writeDisposition ??= 'append';
   if (h.maxTableNesting !== undefined) t.maxTableNesting = h.maxTableNesting;
   if (h.schemaContract !== undefined) t.schemaContract = h.schemaContract;
@@ -306,6 +307,7 @@ export function applyResourceHints(schema: Schema, res: Resource, table: string,
     for (const c of Object.values(t.columns)) delete c.mergeKey;
     for (const k of keys(h.mergeKey)) Object.assign(hintCol(k), { mergeKey: true, nullable: false });
   }
+  checkMergeHints(t);
 }
 
 /** The `_dlt_pipeline_state` table as dlt defines it. */

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { InvalidOptionsError } from '../errors.js';
 import { formatIssue } from '../common/zod-issues.js';
-import { CONTRACT_MODES, DATA_TYPES, WRITE_DISPOSITIONS, type ColumnHint, type SchemaContract, type WriteDisposition } from '../schema/types.js';
+import { CONTRACT_MODES, DATA_TYPES, MERGE_STRATEGIES, WRITE_DISPOSITIONS, type ColumnHint, type SchemaContract, type WriteDisposition, type WriteDispositionConfig } from '../schema/types.js';
 import type { Incremental } from './incremental.js';
 import { isColumnsModel, modelColumns, modelContract, type ColumnsModel } from './model.js';
 import type { ItemLimit, ItemStep } from './item-steps.js';
@@ -62,6 +62,8 @@ export const columnHintSchema = z
     precision: z.number().int().positive().optional(),
     scale: z.number().int().nonnegative().optional(),
     timezone: z.boolean().optional(),
+    hardDelete: z.boolean().optional(),
+    dedupSort: z.enum(['asc', 'desc']).optional(),
   })
   .strict();
 
@@ -72,13 +74,31 @@ export const schemaContractSchema = z.union([
   z.object({ tables: contractMode.optional(), columns: contractMode.optional(), dataType: contractMode.optional() }).strict(),
 ]);
 
+const timeish = z.union([z.string().min(1), z.date()]);
+
+/** A write disposition: a shorthand or dlt's config dict (shared by resource() and run() options). */
+export const writeDispositionSchema = z.union([
+  z.enum(WRITE_DISPOSITIONS as [WriteDisposition, ...WriteDisposition[]]),
+  z.object({ disposition: z.enum(['append', 'replace', 'skip']) }).strict(),
+  z
+    .object({
+      disposition: z.literal('merge'),
+      strategy: z.enum(MERGE_STRATEGIES).optional(),
+      validityColumnNames: z.tuple([z.string().min(1), z.string().min(1)]).optional(),
+      activeRecordTimestamp: timeish.nullable().optional(),
+      boundaryTimestamp: timeish.optional(),
+      rowVersionColumnName: z.string().min(1).optional(),
+    })
+    .strict(),
+]);
+
 const keySchema = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]);
 
 export const resourceOptionsSchema = z
   .object({
     name: z.string().min(1).optional(),
     tableName: z.string().min(1).optional(),
-    writeDisposition: z.enum(WRITE_DISPOSITIONS as [WriteDisposition, ...WriteDisposition[]]).optional(),
+    writeDisposition: writeDispositionSchema.optional(),
     primaryKey: keySchema.optional(),
     mergeKey: keySchema.optional(),
     columns: z.union([z.custom<ColumnsModel>(isColumnsModel), z.record(z.string(), columnHintSchema)]).optional(),
@@ -93,7 +113,8 @@ export interface ResourceOptions {
   /** Resource name (default: the function's name). Also the table name unless `tableName` is given. */
   name?: string;
   tableName?: string;
-  writeDisposition?: WriteDisposition;
+  /** `'append' | 'replace' | 'merge' | 'skip'` or dlt's dict, e.g. `{ disposition: 'merge', strategy: 'scd2' }`. */
+  writeDisposition?: WriteDispositionConfig;
   primaryKey?: string | string[];
   mergeKey?: string | string[];
   /**

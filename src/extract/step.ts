@@ -3,6 +3,7 @@ import { HaulError, InvalidIdentifierError, UnsupportedWriteDispositionError } f
 import { normalizeTableName } from '../schema/naming.js';
 import type { Schema } from '../schema/schema.js';
 import type { LoaderFileFormat, WriteDisposition } from '../schema/types.js';
+import { dispositionName } from '../schema/write-disposition.js';
 import type { StepOptions } from '../progress/step-options.js';
 import { bumpStateVersion } from '../state/state.js';
 import { newLoadId } from '../storage/job-name.js';
@@ -165,7 +166,8 @@ function checkResourceTables(ctx: ExtractContext, source: Source, schema: Schema
         `normalizes to a table name of ${Buffer.byteLength(table)} bytes; at most ${MAX_TABLE_NAME_BYTES} fit in a load package's file names: give resource "${res.name}" a shorter tableName`,
       );
     }
-    const disposition = res.hints.writeDisposition ?? schema.getTable(table)?.writeDisposition ?? 'append';
+    const given = res.hints.writeDisposition;
+    const disposition = given !== undefined ? dispositionName(given) : (schema.getTable(table)?.writeDisposition ?? 'append');
     if (!ctx.supportedWriteDispositions.includes(disposition)) {
       throw new UnsupportedWriteDispositionError(ctx.destinationName, table, res.name, disposition, ctx.supportedWriteDispositions, ctx.unsupportedWriteDispositionAdvice?.[disposition]);
     }

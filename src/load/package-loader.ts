@@ -127,7 +127,7 @@ export async function loadPackage(
   for (const [root, jobs] of chains) {
     const disposition = schema.writeDispositionOf(root) as TableChainJob['disposition'];
     const tables = schema.tableChain(root).map((t) => t.name);
-    await run(jobs, root, (files) => client.loadTableChain(loadId, schema, { disposition, tables, files }));
+    await run(jobs, root, (files) => client.loadTableChain(loadId, schema, { disposition, tables, files, createdAt: pkg.createdAt }));
   }
 
   if (result.failedJobs.length === 0) {

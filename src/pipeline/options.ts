@@ -2,9 +2,9 @@ import { homedir } from 'node:os';
 import { basename, extname, join } from 'node:path';
 import { z } from 'zod';
 import { InvalidOptionsError } from '../errors.js';
-import { columnHintSchema, schemaContractSchema } from '../extract/resource.js';
+import { columnHintSchema, schemaContractSchema, writeDispositionSchema } from '../extract/resource.js';
 import { formatIssue } from '../common/zod-issues.js';
-import { WRITE_DISPOSITIONS, type ColumnHint, type SchemaContract, type WriteDisposition } from '../schema/types.js';
+import type { ColumnHint, SchemaContract, WriteDispositionConfig } from '../schema/types.js';
 import type { DestinationFactory, LoaderFileFormat } from '../destinations/types.js';
 import { isDestinationFactory } from '../destinations/registry.js';
 import type { TargetOptions } from './target.js';
@@ -52,7 +52,8 @@ export interface PipelineOptions {
 
 export interface RunOptions extends TargetOptions {
   tableName?: string;
-  writeDisposition?: WriteDisposition;
+  /** A shorthand or dlt's dict, e.g. `{ disposition: 'merge', strategy: 'upsert' }`. */
+  writeDisposition?: WriteDispositionConfig;
   columns?: Record<string, ColumnHint>;
   primaryKey?: string | string[];
   mergeKey?: string | string[];
@@ -102,7 +103,7 @@ const pipelineOptionsSchema = z
 const runOptionsSchema = z
   .object({
     tableName: z.string().min(1).optional(),
-    writeDisposition: z.enum(WRITE_DISPOSITIONS as [WriteDisposition, ...WriteDisposition[]]).optional(),
+    writeDisposition: writeDispositionSchema.optional(),
     columns: z.record(z.string(), columnHintSchema).optional(),
     primaryKey: key.optional(),
     mergeKey: key.optional(),

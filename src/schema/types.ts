@@ -22,6 +22,31 @@ export interface SchemaContractSettings {
 }
 export type SchemaContract = ContractMode | SchemaContractSettings;
 
+/** How a merge writes (dlt's `x-merge-strategy`); `delete-insert` is the default. */
+export const MERGE_STRATEGIES = ['delete-insert', 'upsert', 'scd2', 'insert-only'] as const;
+export type MergeStrategy = (typeof MERGE_STRATEGIES)[number];
+
+/** How a replace writes (dlt's `destination.replace_strategy`); `truncate-and-insert` is the default. */
+export const REPLACE_STRATEGIES = ['truncate-and-insert', 'insert-from-staging', 'staging-optimized'] as const;
+export type ReplaceStrategy = (typeof REPLACE_STRATEGIES)[number];
+
+/** dlt's write disposition dict for merge, in camelCase. */
+export interface MergeDispositionConfig {
+  disposition: 'merge';
+  strategy?: MergeStrategy;
+  /** scd2: the `[validFrom, validTo]` columns (default `_dlt_valid_from`, `_dlt_valid_to`). */
+  validityColumnNames?: [string, string];
+  /** scd2: `validTo` of active rows (default null), e.g. `'9999-12-31'`. */
+  activeRecordTimestamp?: string | Date | null;
+  /** scd2: the time rows are retired/inserted at (default: the load package's creation time). */
+  boundaryTimestamp?: string | Date;
+  /** scd2: a column holding the row's version (default: a hash of all user columns in `_dlt_id`). */
+  rowVersionColumnName?: string;
+}
+
+/** A string shorthand or dlt's config dict (`{ disposition: 'merge', strategy: 'scd2', ... }`). */
+export type WriteDispositionConfig = WriteDisposition | { disposition: Exclude<WriteDisposition, 'merge'> } | MergeDispositionConfig;
+
 /** Job file formats normalize can write (docs/package-format.md). */
 export type LoaderFileFormat = 'jsonl' | 'parquet' | 'csv';
 export const LOADER_FILE_FORMATS: readonly LoaderFileFormat[] = ['jsonl', 'parquet', 'csv'];
@@ -52,6 +77,10 @@ export interface ColumnSchema {
    * never create incomplete columns.
    */
   incomplete?: boolean;
+  /** merge: a truthy value (true for bool, any non-null value otherwise) deletes the row's key (dlt's `hard_delete`). */
+  hardDelete?: boolean;
+  /** merge: which duplicate of a primary key wins within one load (dlt's `dedup_sort`). */
+  dedupSort?: 'asc' | 'desc';
 }
 
 /** Column hints a user may pass for a resource (keys are user names; normalized later). */
@@ -65,6 +94,10 @@ export interface ColumnHint {
   scale?: number;
   /** Timestamps: false makes a column without time zone (dlt's `timezone` hint; default true). */
   timezone?: boolean;
+  /** merge: a truthy value deletes the row's key instead of writing it (dlt's `hard_delete`). */
+  hardDelete?: boolean;
+  /** merge: `desc` keeps the duplicate with the highest value, `asc` the lowest (dlt's `dedup_sort`). */
+  dedupSort?: 'asc' | 'desc';
 }
 
 export interface TableSchema {
@@ -75,6 +108,10 @@ export interface TableSchema {
   resource?: string;
   /** Only set on root tables; child tables follow their root. */
   writeDisposition?: WriteDisposition;
+  /** Root merge tables: the strategy (dlt's `x-merge-strategy`; absent: delete-insert). */
+  mergeStrategy?: MergeStrategy;
+  /** scd2 settings (dlt's `x-valid-from`/`x-valid-to` columns, `x-active-record-timestamp`, ...). */
+  scd2?: Scd2Settings;
   /** Columns in the order they were added. */
   columns: Record<string, ColumnSchema>;
   /** Depth of nested child tables below this root; deeper data is kept as json. */
@@ -82,6 +119,17 @@ export interface TableSchema {
   /** Only set on root tables (child tables follow their root); else the schema settings' one. */
   schemaContract?: SchemaContract;
   description?: string;
+}
+
+export interface Scd2Settings {
+  validFrom: string;
+  validTo: string;
+  /** ISO text; absent: active rows have a null `validTo`. */
+  activeRecordTimestamp?: string;
+  /** ISO text; absent: the package's creation time. */
+  boundaryTimestamp?: string;
+  /** absent: `_dlt_id` holds a hash of the row's user columns. */
+  rowVersionColumnName?: string;
 }
 
 export interface SchemaSettings {

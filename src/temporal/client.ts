@@ -88,7 +88,9 @@ export function taskQueueOf(opts: StartOptions): string {
  */
 function summaryOf(input: PipelineRunInput): string {
   const dataset = input.datasetName ?? '(dataset from state)';
-  const how = [input.writeDisposition, input.refresh && `refresh=${input.refresh}`, input.pendingOnly && 'pending only'].filter(Boolean).join(', ');
+  const wd = input.writeDisposition;
+  const disposition = typeof wd === 'object' ? (wd.disposition === 'merge' && wd.strategy ? `merge/${wd.strategy}` : wd.disposition) : wd;
+  const how = [disposition, input.refresh && `refresh=${input.refresh}`, input.pendingOnly && 'pending only'].filter(Boolean).join(', ');
   return `haul ${input.pipelineName}: ${input.source} -> ${input.destination}/${dataset}${how ? ` (${how})` : ''}`;
 }
 

@@ -56,7 +56,22 @@ export const pipelineRunInputSchema = z
     args: z.union([z.array(json), z.record(z.string(), json)]).optional(),
     resources: z.array(z.string().min(1)).min(1).optional(),
     tableName: z.string().min(1).optional(),
-    writeDisposition: z.enum(['append', 'replace', 'merge', 'skip']).optional(),
+    writeDisposition: z
+      .union([
+        z.enum(['append', 'replace', 'merge', 'skip']),
+        z.object({ disposition: z.enum(['append', 'replace', 'skip']) }).strict(),
+        z
+          .object({
+            disposition: z.literal('merge'),
+            strategy: z.enum(['delete-insert', 'upsert', 'scd2', 'insert-only']).optional(),
+            validityColumnNames: z.tuple([z.string().min(1), z.string().min(1)]).optional(),
+            activeRecordTimestamp: z.string().min(1).nullable().optional(),
+            boundaryTimestamp: z.string().min(1).optional(),
+            rowVersionColumnName: z.string().min(1).optional(),
+          })
+          .strict(),
+      ])
+      .optional(),
     primaryKey: key.optional(),
     mergeKey: key.optional(),
     refresh: z.enum(['drop_sources', 'drop_resources', 'drop_data']).optional(),

@@ -11,6 +11,17 @@ export const DEFAULT_TASK_QUEUE = 'haul';
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [k: string]: JsonValue };
 
 export type WriteDispositionName = 'append' | 'replace' | 'merge' | 'skip';
+/** dlt's write disposition dict as a workflow input (JSON only). */
+export type WriteDispositionInput =
+  | { disposition: Exclude<WriteDispositionName, 'merge'> }
+  | {
+      disposition: 'merge';
+      strategy?: 'delete-insert' | 'upsert' | 'scd2' | 'insert-only';
+      validityColumnNames?: [string, string];
+      activeRecordTimestamp?: string | null;
+      boundaryTimestamp?: string;
+      rowVersionColumnName?: string;
+    };
 export type RefreshModeName = 'drop_sources' | 'drop_resources' | 'drop_data';
 
 /** Retry and timeout knobs for the pipeline's activities (durations in ms). */
@@ -49,7 +60,8 @@ export interface PipelineRunInput {
   datasetName?: string;
   /** Run options applied to the source (like `pipeline.run(data, options)`). */
   tableName?: string;
-  writeDisposition?: WriteDispositionName;
+  /** A shorthand or dlt's dict (`{ disposition: 'merge', strategy: 'scd2', ... }`, timestamps as ISO text). */
+  writeDisposition?: WriteDispositionName | WriteDispositionInput;
   primaryKey?: string | string[];
   mergeKey?: string | string[];
   refresh?: RefreshModeName;

@@ -1,6 +1,7 @@
 import { DestinationError } from '../../errors.js';
 import type { Schema } from '../../schema/schema.js';
 import type { TableSchema } from '../../schema/types.js';
+import { mergeStrategyOf } from '../../schema/write-disposition.js';
 import type { SqlExecutor } from '../sql/dialect.js';
 import { DESTINATION_OWNED_TABLE_NAMES, STATE_TABLE_SCHEMA } from '../sql/system-tables.js';
 
@@ -19,7 +20,9 @@ export function wantedUniqueColumns(schema: Schema, tables?: string[]): Map<stri
   const out = new Map<string, string[]>();
   const add = (t: TableSchema) => {
     if (DESTINATION_OWNED_TABLE_NAMES.has(t.name)) return;
-    const cols = Object.values(t.columns).filter((c) => c.unique && !c.incomplete).map((c) => c.name);
+    // scd2 roots keep a row's version hash in `_dlt_id`: a re-inserted row repeats it (dlt drops `unique` there too)
+    const versioned = (c: { rowKey?: boolean }) => t.parent === undefined && mergeStrategyOf(t) === 'scd2' && c.rowKey === true;
+    const cols = Object.values(t.columns).filter((c) => c.unique && !c.incomplete && !versioned(c)).map((c) => c.name);
     if (cols.length > 0) out.set(t.name, cols);
   };
   for (const name of tables ?? Object.keys(schema.tables)) {

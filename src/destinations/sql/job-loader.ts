@@ -5,7 +5,12 @@ import type { ColumnSchema } from '../../schema/types.js';
 import type { JobFile, TableChainJob } from '../types.js';
 import { columnsOf, type SqlCatalog } from './catalog.js';
 import type { SqlClient, SqlDialect, SqlExecutor, TableRef } from './dialect.js';
-import { mergeChain, mergePlan } from './merge.js';
+import { z } from 'zod';
+import { config } from '../../config/index.js';
+import { REPLACE_STRATEGIES, type ReplaceStrategy } from '../../schema/types.js';
+import { deleteInsert, MergeContext, mergePlan, type MergePlan } from './merge.js';
+import { scd2 } from './merge-scd2.js';
+import { insertOnly, upsert } from './merge-upsert.js';
 
 /*
  * Loading jobs into a SQL dataset, exactly once: every job (append) or table chain
@@ -91,31 +96,68 @@ export class SqlJobLoader {
 
     if (chain.disposition === 'merge') {
       const plan = mergePlan(this.destinationName, schema, root, tables);
-      if (plan.keyed) {
-        await this.wrap('creating the staging dataset', async () => {
-          if (!(await c.schemaExists(this.sql, c.stagingDatasetName))) {
-            await this.sql.execute(`CREATE SCHEMA IF NOT EXISTS ${this.dialect.qualifySchema(c.stagingDatasetName)}`);
-          }
-        });
-      }
+      if (plan.keyed) await this.ensureStagingDataset();
       await this.runJobs(loadId, root, chain.files, async (tx) => {
         if (await this.chainCommitted(tx, loadId, chain)) return;
-        if (plan.keyed) await mergeChain(tx, c, this.dialect, schema, plan, tables, chain.files, this.loadFile);
+        if (plan.keyed) await this.mergeStaged(tx, schema, plan, tables, chain);
         else for (const f of chain.files) await this.loadFile(tx, c.ref(f.table), columnsOf(schema, f.table), f);
         await this.insertMarkers(tx, loadId, chain.files);
       });
       return;
     }
 
+    const strategy = this.replaceStrategy();
+    if (strategy !== 'truncate-and-insert') await this.ensureStagingDataset();
     await this.runJobs(loadId, root, chain.files, async (tx) => {
       if (await this.chainCommitted(tx, loadId, chain)) return;
       const existing = await c.tableNames(tx, c.datasetName);
-      for (const name of chain.tables) {
-        if (existing.has(c.fold(name))) await tx.execute(`DELETE FROM ${c.t(name)}`);
+      if (strategy === 'truncate-and-insert') {
+        for (const name of chain.tables) {
+          if (existing.has(c.fold(name))) await tx.execute(`DELETE FROM ${c.t(name)}`);
+        }
+        for (const f of chain.files) await this.loadFile(tx, c.ref(f.table), columnsOf(schema, f.table), f);
+      } else {
+        // insert-from-staging / staging-optimized: the files land in staging first, so a bad
+        // file fails before the live tables are touched; then one swap of the rows
+        const m = new MergeContext(tx, c, this.dialect, schema, mergePlan(this.destinationName, schema, root, []), tables);
+        await m.stage(chain.files, this.loadFile);
+        for (const name of chain.tables) {
+          if (existing.has(c.fold(name))) await tx.execute(`DELETE FROM ${c.t(name)}`);
+        }
+        for (const name of tables) await tx.execute(`INSERT INTO ${c.t(name)} (${m.cols(name)}) SELECT ${m.cols(name)} FROM ${c.t(name, true)}`);
+        await m.dropStaging();
       }
-      for (const f of chain.files) await this.loadFile(tx, c.ref(f.table), columnsOf(schema, f.table), f);
       await this.insertMarkers(tx, loadId, chain.files);
     });
+  }
+
+  /** dlt's `destination.replace_strategy` (also `destination.<name>.replace_strategy`), read per chain. */
+  private replaceStrategy(): ReplaceStrategy {
+    return (
+      config.getOptional(`destination.${this.destinationName}.replace_strategy`, z.enum(REPLACE_STRATEGIES)) ?? 'truncate-and-insert'
+    );
+  }
+
+  private async ensureStagingDataset(): Promise<void> {
+    const c = this.catalog;
+    await this.wrap('creating the staging dataset', async () => {
+      if (!(await c.schemaExists(this.sql, c.stagingDatasetName))) {
+        await this.sql.execute(`CREATE SCHEMA IF NOT EXISTS ${this.dialect.qualifySchema(c.stagingDatasetName)}`);
+      }
+    });
+  }
+
+  /** Stages the chain's files and merges them with the table's strategy, in the chain's transaction. */
+  private async mergeStaged(tx: SqlExecutor, schema: Schema, plan: MergePlan, tables: string[], chain: TableChainJob): Promise<void> {
+    const m = new MergeContext(tx, this.catalog, this.dialect, schema, plan, tables);
+    await m.stage(chain.files, this.loadFile);
+    if (plan.strategy === 'upsert') await upsert(m, this.destinationName);
+    else if (plan.strategy === 'insert-only') await insertOnly(m);
+    else if (plan.strategy === 'scd2') {
+      if (!plan.scd2) throw new DestinationError(this.destinationName, `merge into "${plan.root}": strategy scd2 without its settings in the schema`);
+      await scd2(m, plan.scd2.boundaryTimestamp ?? chain.createdAt ?? new Date().toISOString());
+    } else await deleteInsert(m);
+    await m.dropStaging();
   }
 
   /** A chain commits all its markers at once, so one marker means the whole chain is done. */

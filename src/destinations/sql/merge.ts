@@ -1,40 +1,50 @@
 import { DestinationError } from '../../errors.js';
 import type { Schema } from '../../schema/schema.js';
 import { C_DLT_ID, C_DLT_ROOT_ID } from '../../schema/system.js';
+import type { ColumnSchema, MergeStrategy, Scd2Settings } from '../../schema/types.js';
+import { mergeStrategyOf } from '../../schema/write-disposition.js';
 import type { JobFile } from '../types.js';
 import { columnsOf, type SqlCatalog } from './catalog.js';
 import type { SqlDialect, SqlExecutor, TableRef } from './dialect.js';
-import type { ColumnSchema } from '../../schema/types.js';
 
-/** How a merge chain is written: its keys and how nested tables point to their root rows. */
+/** How a merge chain is written: its strategy, keys and how nested tables point to their root rows. */
 export interface MergePlan {
   root: string;
+  strategy: MergeStrategy;
   primaryKey: string[];
   mergeKey: string[];
-  /** false: no primary or merge key, the chain is appended. */
+  /** false: delete-insert without a primary or merge key, the chain is appended. */
   keyed: boolean;
   /** The root's `_dlt_id` column that nested rows point to. */
   rowKey: string;
-  children: Array<{ table: string; rootKey: string }>;
+  children: Array<{ table: string; rootKey: string; parentKey?: string; parentIsRoot: boolean }>;
+  /** The column whose truthy value deletes the row's key (dlt's hard_delete). */
+  hardDelete?: ColumnSchema;
+  /** Which duplicate of a primary key wins (dlt's dedup_sort). */
+  dedupSort?: { column: string; order: 'asc' | 'desc' };
+  scd2?: Scd2Settings;
 }
 
 export function mergePlan(destinationName: string, schema: Schema, root: string, tables: string[]): MergePlan {
   const rootTable = schema.getTable(root);
   const rootCols = rootTable ? Object.values(rootTable.columns).filter((c) => !c.incomplete) : [];
+  const strategy = rootTable ? mergeStrategyOf(rootTable) : 'delete-insert';
   const primaryKey = rootCols.filter((c) => c.primaryKey).map((c) => c.name);
   const mergeKey = rootCols.filter((c) => c.mergeKey).map((c) => c.name);
-  const keyed = primaryKey.length > 0 || mergeKey.length > 0;
+  if ((strategy === 'upsert' || strategy === 'insert-only') && primaryKey.length === 0) {
+    throw new DestinationError(destinationName, `merge into "${root}": strategy '${strategy}' needs a primary key; pass primaryKey on the resource`);
+  }
+  const keyed = strategy !== 'delete-insert' || primaryKey.length > 0 || mergeKey.length > 0;
   const rowKey = rootCols.find((c) => c.rowKey)?.name ?? (rootTable?.columns[C_DLT_ID] ? C_DLT_ID : undefined);
-  const children: Array<{ table: string; rootKey: string }> = [];
+  const children: MergePlan['children'] = [];
   for (const name of tables) {
     if (name === root) continue;
     const t = schema.getTable(name);
     if (!t) continue;
     const cols = Object.values(t.columns);
+    const parentKey = cols.find((c) => c.parentKey)?.name;
     const rootKey =
-      cols.find((c) => c.rootKey)?.name ??
-      (t.columns[C_DLT_ROOT_ID] ? C_DLT_ROOT_ID : undefined) ??
-      (t.parent === root ? cols.find((c) => c.parentKey)?.name : undefined);
+      cols.find((c) => c.rootKey)?.name ?? (t.columns[C_DLT_ROOT_ID] ? C_DLT_ROOT_ID : undefined) ?? (t.parent === root ? parentKey : undefined);
     if (keyed && rootKey === undefined) {
       throw new DestinationError(
         destinationName,
@@ -42,83 +52,145 @@ export function mergePlan(destinationName: string, schema: Schema, root: string,
           'normalize merge tables with root keys',
       );
     }
-    children.push({ table: name, rootKey: rootKey ?? C_DLT_ROOT_ID });
+    children.push({ table: name, rootKey: rootKey ?? C_DLT_ROOT_ID, parentKey, parentIsRoot: t.parent === root });
   }
-  if (keyed && children.length > 0 && rowKey === undefined) {
+  if (keyed && (children.length > 0 || strategy === 'scd2') && rowKey === undefined) {
     throw new DestinationError(destinationName, `merge into "${root}": the root table has no ${C_DLT_ID} column to link nested rows`);
   }
-  return { root, primaryKey, mergeKey, keyed, rowKey: rowKey ?? C_DLT_ID, children };
+  const hardDelete = rootCols.find((c) => c.hardDelete);
+  const sortCol = rootCols.find((c) => c.dedupSort);
+  const plan: MergePlan = { root, strategy, primaryKey, mergeKey, keyed, rowKey: rowKey ?? C_DLT_ID, children };
+  if (hardDelete) plan.hardDelete = hardDelete;
+  if (sortCol?.dedupSort) plan.dedupSort = { column: sortCol.name, order: sortCol.dedupSort };
+  if (strategy === 'scd2' && rootTable?.scd2) plan.scd2 = rootTable.scd2;
+  return plan;
+}
+
+export type LoadFile = (tx: SqlExecutor, target: TableRef, columns: ColumnSchema[], job: JobFile) => Promise<number>;
+
+/** What every strategy works with: the chain's staged tables and how to write SQL over them. */
+export class MergeContext {
+  constructor(
+    readonly tx: SqlExecutor,
+    readonly c: SqlCatalog,
+    readonly d: SqlDialect,
+    readonly schema: Schema,
+    readonly plan: MergePlan,
+    readonly tables: string[],
+  ) {}
+
+  get sRoot(): string {
+    return this.c.t(this.plan.root, true);
+  }
+  get dRoot(): string {
+    return this.c.t(this.plan.root);
+  }
+
+  cols(table: string, prefix = ''): string {
+    return columnsOf(this.schema, table).map((col) => `${prefix}${this.c.q(col.name)}`).join(', ');
+  }
+
+  /** `a.k1 = b.k1 AND a.k2 = b.k2`: compound keys compare column by column. */
+  keyMatch(keys: string[], a: string, b: string): string {
+    return keys.map((k) => `${a}.${this.c.q(k)} = ${b}.${this.c.q(k)}`).join(' AND ');
+  }
+
+  /** Whether a staged row (alias) is a delete: bool true, or any non-null value of another type. */
+  deleted(alias: string): string {
+    const h = this.plan.hardDelete;
+    if (!h) return 'FALSE';
+    const col = `${alias}.${this.c.q(h.name)}`;
+    return h.dataType === 'bool' ? `(${col} IS TRUE)` : `(${col} IS NOT NULL)`;
+  }
+
+  /** Creates the staging tables afresh and loads the chain's files into them. */
+  async stage(files: JobFile[], loadFile: LoadFile): Promise<void> {
+    const { c, d, tx } = this;
+    for (const name of this.tables) {
+      const defs = columnsOf(this.schema, name).map((col) => c.columnDef(col, false));
+      if (name === this.plan.root) defs.push(...d.stagingExtraColumns());
+      await tx.execute(`DROP TABLE IF EXISTS ${c.t(name, true)}`);
+      await tx.execute(`CREATE TABLE ${c.t(name, true)} (${defs.join(', ')})`);
+    }
+    for (const f of files) await loadFile(tx, c.ref(f.table, true), columnsOf(this.schema, f.table), f);
+  }
+
+  /** Staging tables are scratch space for this transaction only. */
+  async dropStaging(): Promise<void> {
+    for (const name of this.tables) await this.tx.execute(`DROP TABLE IF EXISTS ${this.c.t(name, true)}`);
+  }
+
+  /**
+   * Keeps one staged row per primary key: with dedupSort the highest (desc) or lowest (asc)
+   * value wins and ties keep the first row loaded, as in dlt; without it the last row loaded.
+   * Null sort values lose on both databases.
+   */
+  async dedupByPrimaryKey(): Promise<void> {
+    const { c, d } = this;
+    const pk = this.plan.primaryKey.map((k) => `s.${c.q(k)}`);
+    if (pk.length === 0) return;
+    const s = this.plan.dedupSort;
+    const order = s
+      ? `s.${c.q(s.column)} ${s.order === 'desc' ? 'DESC' : 'ASC'} NULLS LAST, ${d.stagingOrderBy('s')} ASC`
+      : `${d.stagingOrderBy('s')} DESC`;
+    await this.deleteStagedRanked(`PARTITION BY ${pk.join(', ')} ORDER BY ${order}`);
+  }
+
+  /** Deletes staged root rows ranked after the first in their window. */
+  async deleteStagedRanked(window: string): Promise<void> {
+    const { d } = this;
+    await this.tx.execute(
+      `DELETE FROM ${this.sRoot} AS s0 WHERE ${d.stagingOrderBy('s0')} IN (` +
+        `SELECT q._haul_o FROM (SELECT ${d.stagingOrderBy('s')} AS _haul_o, ROW_NUMBER() OVER (${window}) AS _haul_rn ` +
+        `FROM ${this.sRoot} AS s) AS q WHERE q._haul_rn > 1)`,
+    );
+  }
+
+  /** Nested tables that exist in the dataset (a first load may have none yet). */
+  async existingChildren(): Promise<MergePlan['children']> {
+    const existing = await this.c.tableNames(this.tx, this.c.datasetName);
+    return this.plan.children.filter((ch) => existing.has(this.c.fold(ch.table)));
+  }
+
+  /** Deletes destination nested rows whose root row matches `rootWhere` (over alias d). */
+  async deleteChildrenOf(rootWhere: string, params: unknown[] = []): Promise<void> {
+    const { c } = this;
+    for (const ch of await this.existingChildren()) {
+      await this.tx.execute(
+        `DELETE FROM ${c.t(ch.table)} WHERE ${c.q(ch.rootKey)} IN (SELECT d.${c.q(this.plan.rowKey)} FROM ${this.dRoot} AS d WHERE ${rootWhere})`,
+        params,
+      );
+    }
+  }
+
+  /** Inserts staged nested rows whose root row is (still) staged; `extra` filters more (alias ch). */
+  async insertStagedChildren(extra?: (ch: MergePlan['children'][number]) => string | undefined): Promise<void> {
+    const { c } = this;
+    for (const ch of this.plan.children) {
+      const more = extra?.(ch);
+      await this.tx.execute(
+        `INSERT INTO ${c.t(ch.table)} (${this.cols(ch.table)}) SELECT ${this.cols(ch.table, 'ch.')} FROM ${c.t(ch.table, true)} AS ch ` +
+          `WHERE ch.${c.q(ch.rootKey)} IN (SELECT r.${c.q(this.plan.rowKey)} FROM ${this.sRoot} AS r)${more ? ` AND ${more}` : ''}`,
+      );
+    }
+  }
 }
 
 /**
- * delete-insert, as dlt does it: stage the files, keep the last row per primary key, delete
- * destination rows matching a staged key (primary or merge key) together with their nested
- * rows, then insert the staged rows. Runs inside the caller's transaction.
+ * delete-insert, as dlt does it: keep one staged row per primary key, delete destination rows
+ * matching a staged key (primary or merge key, delete markers included) with their nested
+ * rows, then insert the staged rows that are not delete markers.
  */
-export async function mergeChain(
-  tx: SqlExecutor,
-  c: SqlCatalog,
-  d: SqlDialect,
-  schema: Schema,
-  plan: MergePlan,
-  tables: string[],
-  files: JobFile[],
-  loadFile: (tx: SqlExecutor, target: TableRef, columns: ColumnSchema[], job: JobFile) => Promise<number>,
-): Promise<void> {
-  const colList = (table: string, prefix = '') =>
-    columnsOf(schema, table).map((col) => `${prefix}${c.q(col.name)}`).join(', ');
-
-  // 1. staging tables, fresh for this chain
-  for (const name of tables) {
-    const defs = columnsOf(schema, name).map((col) => c.columnDef(col, false));
-    if (name === plan.root) defs.push(...d.stagingExtraColumns());
-    await tx.execute(`DROP TABLE IF EXISTS ${c.t(name, true)}`);
-    await tx.execute(`CREATE TABLE ${c.t(name, true)} (${defs.join(', ')})`);
-  }
-  for (const f of files) await loadFile(tx, c.ref(f.table, true), columnsOf(schema, f.table), f);
-
-  const sRoot = c.t(plan.root, true);
-  const dRoot = c.t(plan.root);
-  const pk = plan.primaryKey.map((k) => c.q(k));
-  const mk = plan.mergeKey.map((k) => c.q(k));
-
-  // 2. keep the last staged row per primary key
-  if (pk.length > 0) {
-    await tx.execute(
-      `DELETE FROM ${sRoot} AS s0 WHERE ${d.stagingOrderBy('s0')} IN (` +
-        `SELECT q._haul_o FROM (SELECT ${d.stagingOrderBy('s')} AS _haul_o, ROW_NUMBER() OVER (` +
-        `PARTITION BY ${pk.map((k) => `s.${k}`).join(', ')} ORDER BY ${d.stagingOrderBy('s')} DESC) AS _haul_rn ` +
-        `FROM ${sRoot} AS s) AS q WHERE q._haul_rn > 1)`,
-    );
-  }
-
-  // 3. delete destination rows (nested first) whose key is staged
+export async function deleteInsert(m: MergeContext): Promise<void> {
+  const { plan } = m;
+  await m.dedupByPrimaryKey();
   const conds: string[] = [];
-  if (pk.length > 0) conds.push(`(${pk.map((k) => `d.${k} = s.${k}`).join(' AND ')})`);
-  if (mk.length > 0) conds.push(`(${mk.map((k) => `d.${k} = s.${k}`).join(' AND ')})`);
-  const matched = `EXISTS (SELECT 1 FROM ${sRoot} AS s WHERE ${conds.join(' OR ')})`;
-  const existing = await c.tableNames(tx, c.datasetName);
-  for (const child of plan.children) {
-    if (!existing.has(c.fold(child.table))) continue;
-    await tx.execute(
-      `DELETE FROM ${c.t(child.table)} WHERE ${c.q(child.rootKey)} IN (` +
-        `SELECT d.${c.q(plan.rowKey)} FROM ${dRoot} AS d WHERE ${matched})`,
-    );
-  }
-  await tx.execute(`DELETE FROM ${dRoot} AS d WHERE ${matched}`);
-
-  // 4. insert staged rows: roots, then nested rows of the kept roots
-  await tx.execute(`INSERT INTO ${dRoot} (${colList(plan.root)}) SELECT ${colList(plan.root)} FROM ${sRoot}`);
-  for (const child of plan.children) {
-    const only =
-      pk.length > 0
-        ? ` AS c WHERE c.${c.q(child.rootKey)} IN (SELECT r.${c.q(plan.rowKey)} FROM ${sRoot} AS r)`
-        : '';
-    await tx.execute(
-      `INSERT INTO ${c.t(child.table)} (${colList(child.table)}) SELECT ${colList(child.table, pk.length > 0 ? 'c.' : '')} FROM ${c.t(child.table, true)}${only}`,
-    );
-  }
-
-  // 5. staging tables are scratch space for this transaction only
-  for (const name of tables) await tx.execute(`DROP TABLE IF EXISTS ${c.t(name, true)}`);
+  if (plan.primaryKey.length > 0) conds.push(`(${m.keyMatch(plan.primaryKey, 'd', 's')})`);
+  if (plan.mergeKey.length > 0) conds.push(`(${m.keyMatch(plan.mergeKey, 'd', 's')})`);
+  const matched = `EXISTS (SELECT 1 FROM ${m.sRoot} AS s WHERE ${conds.join(' OR ')})`;
+  await m.deleteChildrenOf(matched);
+  await m.tx.execute(`DELETE FROM ${m.dRoot} AS d WHERE ${matched}`);
+  if (plan.hardDelete) await m.tx.execute(`DELETE FROM ${m.sRoot} AS s WHERE ${m.deleted('s')}`);
+  await m.tx.execute(`INSERT INTO ${m.dRoot} (${m.cols(plan.root)}) SELECT ${m.cols(plan.root)} FROM ${m.sRoot}`);
+  await m.insertStagedChildren();
 }
