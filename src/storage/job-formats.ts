@@ -52,15 +52,20 @@ export async function convertJobFiles(dir: string, format: Exclude<LoaderFileFor
 
 /** Paths are temp names this module made (no quotes in them), written as literals: COPY takes no parameters. */
 function copySql(columns: ColumnSchema[], format: Exclude<LoaderFileFormat, 'jsonl'>, src: string, dst: string): string {
-  const reader = columns.map((c) => `${literal(c.name)}: '${readerType(c)}'`).join(', ');
+  const reader = columns.map((c) => `${literal(c.name)}: '${jsonlReaderType(c)}'`).join(', ');
   const select = columns.map((c) => `${outputExpr(c, format, ident(c.name))} AS ${ident(c.name)}`).join(', ');
   const from = `read_json(${literal(src)}, format = 'newline_delimited', records = true, maximum_object_size = ${16 * 1024 * 1024}, columns = {${reader}})`;
   const options = format === 'parquet' ? "FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880" : "FORMAT csv, HEADER true, DELIMITER ',', QUOTE '\"', ESCAPE '\"', NULLSTR ''";
   return `COPY (SELECT ${select} FROM ${from}) TO ${literal(dst)} (${options})`;
 }
 
-/** How the JSONL canonical value is read (docs/package-format.md): strings that need parsing as VARCHAR. */
-function readerType(c: ColumnSchema): string {
+/**
+ * The DuckDB type read_json reads a canonical JSONL value as (docs/package-format.md):
+ * numbers and booleans natively (a huge bigint written as a string casts exactly), strings
+ * that need parsing as VARCHAR, converted by an explicit cast so errors name the file and
+ * line. Shared by this converter and the DuckDB destination's loader.
+ */
+export function jsonlReaderType(c: Pick<ColumnSchema, 'dataType' | 'precision'>): string {
   switch (c.dataType) {
     case 'bigint':
       return c.precision !== undefined && c.precision > 64 ? 'HUGEINT' : 'BIGINT';

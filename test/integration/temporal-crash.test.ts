@@ -1,11 +1,11 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { attach } from '../../src/index.js';
 import { runPipeline, startPipeline } from '../../src/temporal/client.js';
 import { count, query, tempDir } from '../helpers.js';
 import { testClient, uniqueQueue } from './temporal-env.js';
+import { startWorkerProcess, stopWorkerProcess } from './worker-process.js';
 
 /*
  * SIGKILL the worker process at a fault point inside each step, start a new worker: the
@@ -22,46 +22,6 @@ const FAULTS = [
   'load:before-complete',
   'load:after-complete',
 ];
-
-const children = new Set<ChildProcess>();
-afterAll(() => {
-  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-});
-
-interface WorkerProcess {
-  proc: ChildProcess;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; output: string }>;
-}
-
-/** Starts test/fixtures/temporal-worker.ts in a child process and waits until it polls. */
-async function startWorkerProcess(env: Record<string, string>): Promise<WorkerProcess> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, '..', 'fixtures', 'temporal-worker.ts')], {
-    env: { ...process.env, TEMPORAL_ADDRESS: inject('temporalAddress'), TEMPORAL_NAMESPACE: inject('temporalNamespace'), HAUL_WORKFLOW_BUNDLE: inject('workflowBundlePath'), ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.add(proc);
-  let output = '';
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; output: string }>((resolve) =>
-    proc.on('exit', (code, signal) => {
-      children.delete(proc);
-      resolve({ code, signal, output });
-    }),
-  );
-  await new Promise<void>((resolve, reject) => {
-    proc.stdout!.on('data', (d: Buffer) => {
-      output += d.toString();
-      if (output.includes('ready')) resolve();
-    });
-    proc.stderr!.on('data', (d: Buffer) => (output += d.toString()));
-    void exited.then(({ code, signal }) => reject(new Error(`worker exited (${code ?? signal}) before it was ready:\n${output}`)));
-  });
-  return { proc, exited };
-}
-
-async function stopWorkerProcess(w: WorkerProcess): Promise<void> {
-  if (w.proc.exitCode === null && w.proc.signalCode === null) w.proc.kill('SIGTERM');
-  await w.exited;
-}
 
 // Each test has its own task queue, working dir and DuckDB file, so they run side by side.
 describe.concurrent('crash safety on Temporal (SIGKILL the worker process)', () => {

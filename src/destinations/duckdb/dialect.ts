@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { ColumnSchema, LoaderFileFormat } from '../../schema/types.js';
+import { jsonlReaderType } from '../../storage/job-formats.js';
 import {
   quoteIdentifierStandard,
   quoteStringLiteralStandard,
@@ -94,26 +95,6 @@ export function duckdbColumnType(c: ColumnTypeInput): string {
   }
 }
 
-/**
- * How read_json reads a canonical value (see JobFile): numbers and booleans natively (a huge
- * bigint written as a string casts exactly), strings that need parsing as VARCHAR and then an
- * explicit conversion in the SELECT, so every conversion error names the file and line.
- */
-function readerType(c: ColumnTypeInput): string {
-  switch (c.dataType) {
-    case 'bigint':
-      return c.precision !== undefined && c.precision > 64 ? 'HUGEINT' : 'BIGINT';
-    case 'double':
-      return 'DOUBLE';
-    case 'bool':
-      return 'BOOLEAN';
-    case 'json':
-      return 'JSON';
-    default:
-      return 'VARCHAR';
-  }
-}
-
 function selectExpr(c: ColumnTypeInput, ident: string): string {
   switch (c.dataType) {
     case 'timestamp':
@@ -176,7 +157,7 @@ export class DuckDBDialect implements SqlDialect {
 
   /** The read_json call for a table's columns; `$1` is the file path (or `source`, e.g. a list literal). */
   readJsonSql(columns: ColumnSchema[], source = '$1', maxLineBytes?: number): string {
-    const map = columns.map((c) => `${quoteStringLiteralStandard(c.name)}: '${readerType(c)}'`).join(', ');
+    const map = columns.map((c) => `${quoteStringLiteralStandard(c.name)}: '${jsonlReaderType(c)}'`).join(', ');
     return `read_json(${source}, format = 'newline_delimited', records = true, maximum_object_size = ${objectSizeFor(maxLineBytes)}, columns = {${map}})`;
   }
 
