@@ -148,7 +148,7 @@ describe('pipelineWorkflow on a real dev server', () => {
     const unknown = await failureOf({ ...base, source: 'nope' });
     expect(unknown.type).toBe('UnknownSource');
     expect(unknown.nonRetryable).toBe(true);
-    expect(unknown.message).toContain('registered: shop, numbers, numbersChecked, buggy');
+    expect(unknown.message).toContain('registered: shop, numbers, numbersChecked, ledger, buggy');
 
     const bug = await failureOf({ ...base, source: 'buggy' });
     expect(bug.type).toBe('ResourceCodeError');
