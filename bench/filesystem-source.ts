@@ -7,6 +7,7 @@ import { createWriteStream, mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { duckdb, filesystemSource, pipeline, readJsonl, readParquet, type Resource } from '../src/index.js';
+import { mb, rate, startRssSampler } from './rss.js';
 
 const rows = Number(process.env.BENCH_ROWS ?? 1_000_000);
 const out = resolve(process.env.BENCH_DIR ?? 'bench/out-fs');
@@ -30,15 +31,7 @@ await new Promise<void>((r) => jsonl.end(() => r()));
   db.closeSync();
 }
 
-let stepPeak = 0;
-const sampler = setInterval(() => (stepPeak = Math.max(stepPeak, process.memoryUsage.rss())), 50);
-const takeStepPeak = () => {
-  const p = Math.max(stepPeak, process.memoryUsage.rss());
-  stepPeak = 0;
-  return p;
-};
-const mb = (b: number) => (b / 1024 / 1024).toFixed(0);
-const rate = (ms: number) => Math.round((rows / ms) * 1000).toLocaleString('en-US');
+const { takeStepPeak, stop: stopSampler } = startRssSampler();
 
 async function bench(label: string, data: Resource): Promise<void> {
   const p = pipeline({ pipelineName: `bench_fs_${label}`, pipelinesDir: join(out, 'pipelines'), destination: duckdb({ path: join(out, `${label}.duckdb`) }), datasetName: 'bench_fs_data' });
@@ -60,10 +53,10 @@ async function bench(label: string, data: Resource): Promise<void> {
   console.log(
     [
       `haul bench:fs ${label}: ${rows.toLocaleString('en-US')} rows from one file into DuckDB`,
-      `  extract    ${((t1 - t0) / 1000).toFixed(2)} s  ${rate(t1 - t0)} rows/s  (peak RSS ${mb(rssExtract)} MB)`,
-      `  normalize  ${((t2 - t1) / 1000).toFixed(2)} s  ${rate(t2 - t1)} rows/s  (peak RSS ${mb(rssNormalize)} MB)`,
-      `  load       ${((t3 - t2) / 1000).toFixed(2)} s  ${rate(t3 - t2)} rows/s  (peak RSS ${mb(rssLoad)} MB)`,
-      `  end to end ${((t3 - t0) / 1000).toFixed(2)} s  ${rate(t3 - t0)} rows/s`,
+      `  extract    ${((t1 - t0) / 1000).toFixed(2)} s  ${rate(rows, t1 - t0)} rows/s  (peak RSS ${mb(rssExtract)} MB)`,
+      `  normalize  ${((t2 - t1) / 1000).toFixed(2)} s  ${rate(rows, t2 - t1)} rows/s  (peak RSS ${mb(rssNormalize)} MB)`,
+      `  load       ${((t3 - t2) / 1000).toFixed(2)} s  ${rate(rows, t3 - t2)} rows/s  (peak RSS ${mb(rssLoad)} MB)`,
+      `  end to end ${((t3 - t0) / 1000).toFixed(2)} s  ${rate(rows, t3 - t0)} rows/s`,
     ].join('\n'),
   );
 }
@@ -71,5 +64,4 @@ async function bench(label: string, data: Resource): Promise<void> {
 const bucketUrl = join(out, 'files');
 await bench('jsonl', filesystemSource({ bucketUrl, fileGlob: '*.jsonl' }).pipeTo(readJsonl()));
 await bench('parquet', filesystemSource({ bucketUrl, fileGlob: '*.parquet' }).pipeTo(readParquet()));
-clearInterval(sampler);
-console.log(`  peak RSS (whole process) ${mb(process.resourceUsage().maxRSS * 1024)} MB`);
+console.log(`  peak RSS (whole process) ${mb(stopSampler())} MB`);

@@ -9,6 +9,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { duckdb, pipeline, restApiSource } from '../src/index.js';
+import { mb, rate, startRssSampler } from './rss.js';
 
 const rows = Number(process.env.BENCH_ROWS ?? 100_000);
 const page = Number(process.env.BENCH_PAGE ?? 1000);
@@ -19,20 +20,8 @@ mkdirSync(out, { recursive: true });
 const server = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'rest-api-server.ts')], { env: { ...process.env, BENCH_ROWS: String(rows) }, stdio: ['ignore', 'pipe', 'inherit'] });
 const baseUrl = await new Promise<string>((r) => createInterface({ input: server.stdout! }).once('line', r));
 
-let peakRss = 0;
-let stepPeak = 0;
-const sampler = setInterval(() => {
-  const rss = process.memoryUsage.rss();
-  peakRss = Math.max(peakRss, rss);
-  stepPeak = Math.max(stepPeak, rss);
-}, 50);
-/** Peak RSS since the last call, in MB. */
-const takeStepPeak = () => {
-  const p = Math.max(stepPeak, process.memoryUsage.rss());
-  stepPeak = 0;
-  return (p / 1024 / 1024).toFixed(0);
-};
-const rate = (n: number, ms: number) => Math.round((n / ms) * 1000).toLocaleString('en-US');
+const sampler = startRssSampler();
+const takeStepPeak = () => mb(sampler.takeStepPeak());
 
 try {
   // The API's own speed: fetch and parse every page, nothing else.
@@ -61,8 +50,7 @@ try {
   const info = await p.load();
   const t3 = performance.now();
   const rssLoad = takeStepPeak();
-  clearInterval(sampler);
-  peakRss = Math.max(peakRss, process.resourceUsage().maxRSS * 1024);
+  const peakRss = sampler.stop();
   const sql = p.sqlClient();
   const n = Number((await sql.query<{ n: bigint }>('SELECT count(*) AS n FROM users'))[0]!.n);
   await sql.close();
@@ -75,10 +63,10 @@ try {
       `  normalize         ${((t2 - t1) / 1000).toFixed(2)} s  ${rate(rows, t2 - t1)} rows/s  (peak RSS ${rssNormalize} MB)`,
       `  load              ${((t3 - t2) / 1000).toFixed(2)} s  ${rate(rows, t3 - t2)} rows/s  (peak RSS ${rssLoad} MB)`,
       `  end to end        ${((t3 - t) / 1000).toFixed(2)} s  ${rate(rows, t3 - t)} rows/s`,
-      `  peak RSS          ${(peakRss / 1024 / 1024).toFixed(0)} MB`,
+      `  peak RSS          ${mb(peakRss)} MB`,
     ].join('\n'),
   );
 } finally {
-  clearInterval(sampler);
+  sampler.stop();
   server.kill();
 }

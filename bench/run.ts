@@ -14,6 +14,7 @@ import { join, resolve } from 'node:path';
 import { loadavg } from 'node:os';
 import { duckdb, filesystem, pipeline, postgres, type LoaderFileFormat, type RunOptions } from '../src/index.js';
 import { benchRows } from './data.js';
+import { mb, rate, startRssSampler } from './rss.js';
 
 const rows = Number(process.env.BENCH_ROWS ?? 1_000_000);
 const argIdx = process.argv.indexOf('--destination');
@@ -40,21 +41,7 @@ const out = resolve(process.env.BENCH_DIR ?? 'bench/out');
 rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
 
-let peakRss = 0;
-let stepPeak = 0;
-const sampler = setInterval(() => {
-  const rss = process.memoryUsage.rss();
-  peakRss = Math.max(peakRss, rss);
-  stepPeak = Math.max(stepPeak, rss);
-}, 50);
-/** Peak RSS seen since the last call (per step). */
-const takeStepPeak = () => {
-  const p = Math.max(stepPeak, process.memoryUsage.rss());
-  stepPeak = 0;
-  return p;
-};
-const mb = (b: number) => (b / 1024 / 1024).toFixed(0);
-const rate = (n: number, ms: number) => Math.round((n / ms) * 1000).toLocaleString('en-US');
+const { takeStepPeak, stop: stopSampler } = startRssSampler();
 
 const p = pipeline({
   pipelineName: 'bench',
@@ -99,8 +86,7 @@ if (disposition) {
     `    load              ${((s2 - s1) / 1000).toFixed(2)} s  ${rate(rows, s2 - s1)} source rows/s  (peak RSS ${mb(rssLoad2)} MB)`,
   ];
 }
-clearInterval(sampler);
-peakRss = Math.max(peakRss, process.resourceUsage().maxRSS * 1024);
+const peakRss = stopSampler();
 
 const childRows = info.rowCounts['users__items'] ?? 0;
 const lines = [

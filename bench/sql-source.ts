@@ -8,6 +8,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import pg from 'pg';
 import { duckdb, pipeline, sqlDatabase } from '../src/index.js';
+import { mb, rate, startRssSampler } from './rss.js';
 
 const rows = Number(process.env.BENCH_ROWS ?? 1_000_000);
 const url = process.env.BENCH_POSTGRES_URL ?? 'postgresql://postgres@127.0.0.1:5432/test';
@@ -34,20 +35,7 @@ try {
   );
   await admin.query(`ANALYZE "${schema}".users`);
 
-  let peakRss = 0;
-  let stepPeak = 0;
-  const sampler = setInterval(() => {
-    const rss = process.memoryUsage.rss();
-    peakRss = Math.max(peakRss, rss);
-    stepPeak = Math.max(stepPeak, rss);
-  }, 50);
-  const takeStepPeak = () => {
-    const p = Math.max(stepPeak, process.memoryUsage.rss());
-    stepPeak = 0;
-    return p;
-  };
-  const mb = (b: number) => (b / 1024 / 1024).toFixed(0);
-  const rate = (n: number, ms: number) => Math.round((n / ms) * 1000).toLocaleString('en-US');
+  const { takeStepPeak, stop: stopSampler } = startRssSampler();
 
   const p = pipeline({
     pipelineName: 'bench_sql',
@@ -67,8 +55,7 @@ try {
   await p.load();
   const t3 = performance.now();
   const rssLoad = takeStepPeak();
-  clearInterval(sampler);
-  peakRss = Math.max(peakRss, process.resourceUsage().maxRSS * 1024);
+  const peakRss = stopSampler();
 
   console.log(
     [
