@@ -279,11 +279,13 @@ export class BytePath {
         while (q < end && b[q] >= D0 && b[q] <= D9) q++;
       } else return -1;
       let isInt = true;
+      /** A nonzero digit after the point: the value is not an integer, whatever its column. */
+      let fraction = false;
       if (b[q] === DOT) {
         isInt = false;
         q++;
         if (!(b[q] >= D0 && b[q] <= D9)) return -1;
-        while (q < end && b[q] >= D0 && b[q] <= D9) q++;
+        while (q < end && b[q] >= D0 && b[q] <= D9) if (b[q++] !== D0) fraction = true;
       }
       if (b[q] === 101 || b[q] === 69) {
         // an exponent: fine for doubles while it stays small (1e400 would be Infinity)
@@ -300,6 +302,17 @@ export class BytePath {
         this.writeField(ts, plan, first, p, q);
         this.p = q;
         return 0;
+      }
+      // A fraction in an integer column goes to the double variant the object path made
+      // for it (an integer column keeps its type; see object-path.ts putSlow). Without an
+      // exponent, the digits are what the object path would write.
+      if (fraction && b[q] !== 101 && b[q] !== 69 && col.dataType === 'bigint') {
+        const key = this.doubleVariantKey(plan);
+        if (key !== undefined) {
+          this.writeKeyed(ts, key, first, p, q);
+          this.p = q;
+          return 0;
+        }
       }
       return -1;
     }
@@ -438,8 +451,20 @@ export class BytePath {
   }
 
   /** Writes `,"name":<raw bytes b[s, e)>` into the current row of `ts`. */
+  /** `"<variant>":` for a fraction in `plan`'s integer column, when that variant exists already. */
+  private doubleVariantKey(plan: Plan): Buffer | undefined {
+    if (plan.doubleVariantKey !== undefined) return plan.doubleVariantKey;
+    const vc = plan.variants?.double;
+    if (vc === undefined || vc.dataType !== 'double') return undefined;
+    return (plan.doubleVariantKey = Buffer.from(`${JSON.stringify(vc.name)}:`));
+  }
+
   private writeField(ts: TableState, plan: Plan, first: number, s: number, e: number): void {
-    const k = plan.outKey;
+    this.writeKeyed(ts, plan.outKey, first, s, e);
+  }
+
+  /** Writes `,<k><bytes [s, e) of the line>` into the current row of `ts`. */
+  private writeKeyed(ts: TableState, k: Buffer, first: number, s: number, e: number): void {
     const kn = k.length;
     const n = e - s;
     if (ts.len + kn + n + 1 > ts.buf.length) grow(ts, kn + n + 1);

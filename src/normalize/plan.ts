@@ -97,6 +97,8 @@ export interface Plan {
   keyJson: Buffer;
   keyColon: Buffer;
   outKey: Buffer;
+  /** Byte path: `"<double variant name>":`, once the object path made that variant. */
+  doubleVariantKey: Buffer | undefined;
   stamp: number;
 }
 
@@ -217,6 +219,7 @@ export class Plans {
       keyJson,
       keyColon: Buffer.from(JSON.stringify(raw) + ':'),
       outKey: Buffer.from(`${JSON.stringify(name)}:`),
+      doubleVariantKey: undefined,
       stamp: 0,
     };
     const same = sh.byNorm.get(norm);

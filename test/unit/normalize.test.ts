@@ -500,6 +500,8 @@ describe('normalizeFiles (both paths agree)', () => {
         lines: Array.from({ length: i % 4 }, (_, j) => ({ sku: `S${j}`, qty: j, tags: j % 2 ? ['a', null] : [] })),
         meta: i % 9 === 0 ? [[1, 2], [3]] : undefined,
         at2: i % 3 ? '2024-01-02T03:04:05Z' : '2024-01-02 03:04:05.5+01:00', tiny: (i + 1) * 1e-9, big: i % 10 ? 2 ** 40 : 2 ** 60,
+        // an integer first makes a bigint column; the fractions after it go to ratio__v_double
+        ratio: i % 4 === 0 ? i : i / 4 - 1000,
       };
       if (i % 11 === 0) delete it.name;
       items.push(i % 17 === 0 ? Object.fromEntries(Object.entries(it).reverse()) : it);
