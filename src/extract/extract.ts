@@ -144,13 +144,21 @@ export async function extractSourceToDir(opts: ExtractToDirOptions): Promise<Ext
     // not checkpoint inside (their position is their parent's and their own).
     let itemsAtCheckpoint = items;
     let checkpointAt = performance.now();
+    // The writer's files reach the disk in the background: a checkpoint is taken now (the
+    // file cut, the progress copied) and written once the files it names are on disk.
+    let checkpointsWritten: Promise<void> = Promise.resolve();
     const checkpoint = checkpoints && !parent
       ? (resumeToken: unknown) => {
           const { everyItems, everyMs } = checkpoints.policy;
           if (items - itemsAtCheckpoint < everyItems && performance.now() - checkpointAt < everyMs) return;
-          writer.rotate();
+          const onDisk = writer.rotate();
           const current = { resource: res.name, table, items, files: [...filesBefore, ...writer.files], yields: limit.taken, resumeFrom: resumeToken, incremental: res.incremental?.progress() };
-          checkpoints.write({ sourceName: source.name, resources, done: out, current, state, startSourceState });
+          const progress = structuredClone({ sourceName: source.name, resources, done: out, current, state, startSourceState });
+          checkpointsWritten = checkpointsWritten.then(async () => {
+            await onDisk;
+            checkpoints.write(progress);
+          });
+          checkpointsWritten.catch(() => undefined); // awaited below; never unhandled meanwhile
           itemsAtCheckpoint = items;
           checkpointAt = performance.now();
         }
@@ -165,15 +173,17 @@ export async function extractSourceToDir(opts: ExtractToDirOptions): Promise<Ext
         return res.incremental?.isStopped === true || limit.full;
       }, opts.signal);
     } catch (e) {
-      writer.close();
+      await writer.close().catch(() => undefined);
+      await checkpointsWritten.catch(() => undefined);
       if (e instanceof HaulError) throw e;
       if (e instanceof TypeError && /circular/i.test(e.message)) throw new UnserializableValueError(table, '', 'a circular reference');
       throw resourceFailed(res.name, e);
     }
     res.incremental?.commit();
     parent?.incremental?.commit();
-    if (checkpoints) writer.rotate();
-    const files = [...filesBefore, ...writer.close()];
+    // a durable extract's last checkpoint names these files: fsynced, as rotate does
+    const files = [...filesBefore, ...(await (checkpoints ? writer.rotate() : writer.close()))];
+    await checkpointsWritten;
     opts.onProgress?.({ resource: res.name, table, items });
     out.push({ resource: res.name, table, items, files });
     // A resource done is a checkpoint too: a retry starts at the next resource.

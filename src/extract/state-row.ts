@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { ensureStateTable } from './extract.js';
 import type { Schema } from '../schema/schema.js';
 import { STATE_TABLE } from '../schema/system.js';
-import { RotatingJsonlWriter } from '../storage/jsonl.js';
+import { JobFileWriter } from '../storage/job-file-writer.js';
 import { stateForDestination, type PipelineState } from '../state/state.js';
 
 /**
@@ -11,16 +11,16 @@ import { stateForDestination, type PipelineState } from '../state/state.js';
  */
 export function writeStateRowJob(jobsDir: string, schema: Schema, state: PipelineState, pipelineName: string): void {
   ensureStateTable(schema);
-  const w = new RotatingJsonlWriter({ dir: jobsDir, table: STATE_TABLE, maxFileBytes: 1 << 30, nextFileId: () => randomBytes(5).toString('hex') });
-  w.write(
-    JSON.stringify({
-      version: state._state_version,
-      engine_version: state._state_engine_version,
-      pipeline_name: pipelineName,
-      state: stateForDestination(state),
-      created_at: new Date().toISOString(),
-      version_hash: state._version_hash,
-    }),
-  );
+  const w = new JobFileWriter({ dir: jobsDir, table: STATE_TABLE, maxFileBytes: 1 << 30, nextFileId: () => randomBytes(5).toString('hex') });
+  const row = JSON.stringify({
+    version: state._state_version,
+    engine_version: state._state_engine_version,
+    pipeline_name: pipelineName,
+    state: stateForDestination(state),
+    created_at: new Date().toISOString(),
+    version_hash: state._version_hash,
+  });
+  const bytes = Buffer.from(row + '\n', 'utf8');
+  w.writeRows(bytes, bytes.length);
   w.close();
 }

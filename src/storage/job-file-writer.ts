@@ -1,6 +1,7 @@
 import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { jobName } from './job-name.js';
+import { OverlappedFile } from './overlapped-file.js';
 
 export interface JobFileWriterOptions {
   /** Folder the files go to. */
@@ -12,6 +13,11 @@ export interface JobFileWriterOptions {
   /** Makes a file id unique within the package. */
   nextFileId: () => string;
   format?: string;
+  /**
+   * Writes run on libuv's pool while the caller goes on (OverlappedFile): files are complete
+   * only once `settled()` resolves, and a buffer passed to writeRows must not be reused.
+   */
+  overlapped?: boolean;
 }
 
 /**
@@ -22,6 +28,9 @@ export interface JobFileWriterOptions {
 export class JobFileWriter {
   readonly files: string[] = [];
   private fd = -1;
+  private overlappedFile: OverlappedFile | undefined;
+  /** Overlapped files closed or closing: each settles once its bytes are on disk. */
+  private closing: Promise<void>[] = [];
   private fileBytes = 0;
 
   constructor(private readonly opts: JobFileWriterOptions) {}
@@ -34,7 +43,7 @@ export class JobFileWriter {
   writeRows(buf: Buffer, len: number): void {
     let off = 0;
     while (off < len) {
-      if (this.fd < 0) this.open();
+      if (!this.isOpen) this.open();
       const room = this.opts.maxFileBytes - this.fileBytes;
       let cut = len;
       if (len - off > room) {
@@ -56,14 +65,19 @@ export class JobFileWriter {
     }
   }
 
+  private get isOpen(): boolean {
+    return this.fd >= 0 || this.overlappedFile !== undefined;
+  }
+
   private writeAll(buf: Buffer, from: number, to: number): void {
+    if (this.overlappedFile) return this.overlappedFile.write(buf, from, to);
     let p = from;
     while (p < to) p += writeSync(this.fd, buf, p, to - p);
   }
 
   /** Makes sure a (possibly empty) file exists. */
   touch(): void {
-    if (this.fd < 0 && this.files.length === 0) this.open();
+    if (!this.isOpen && this.files.length === 0) this.open();
   }
 
   /**
@@ -72,7 +86,12 @@ export class JobFileWriter {
    */
   rotate(): void {
     if (this.fd >= 0) fsyncSync(this.fd);
-    this.closeFile();
+    this.closeFile(true);
+  }
+
+  /** Overlapped: resolves once every file closed so far is on disk (rejects with a write's error). */
+  async settled(): Promise<void> {
+    await Promise.all(this.closing);
   }
 
   /** Closes the current file; returns the file names written (relative to dir). */
@@ -83,12 +102,18 @@ export class JobFileWriter {
 
   private open(): void {
     const name = jobName(this.opts.table, this.opts.nextFileId(), 0, this.opts.format ?? 'jsonl');
-    this.fd = openSync(join(this.opts.dir, name), 'w');
+    const path = join(this.opts.dir, name);
+    if (this.opts.overlapped) this.overlappedFile = new OverlappedFile(path);
+    else this.fd = openSync(path, 'w');
     this.fileBytes = 0;
     this.files.push(name);
   }
 
-  private closeFile(): void {
+  private closeFile(fsync = false): void {
+    if (this.overlappedFile) {
+      this.closing.push(this.overlappedFile.close(fsync));
+      this.overlappedFile = undefined;
+    }
     if (this.fd >= 0) {
       closeSync(this.fd);
       this.fd = -1;

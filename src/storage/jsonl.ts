@@ -10,7 +10,9 @@ export interface RotatingWriterOptions extends JobFileWriterOptions {
 /**
  * Writes newline-delimited JSON lines into `<table>.<fileId>.0.<format>` files, rotating by
  * size so memory stays bounded and later steps can work file by file. Lines are buffered
- * and handed to the byte-level JobFileWriter, which owns file naming and rotation.
+ * and handed to the byte-level JobFileWriter, which owns file naming and rotation. Its
+ * writes overlap with the caller (extract serializes the next items meanwhile): `rotate()`
+ * and `close()` cut the file at once and resolve when the files are on disk.
  */
 export class RotatingJsonlWriter {
   rows = 0;
@@ -20,7 +22,7 @@ export class RotatingJsonlWriter {
   private readonly bufferBytes: number;
 
   constructor(opts: RotatingWriterOptions) {
-    this.out = new JobFileWriter(opts);
+    this.out = new JobFileWriter({ ...opts, overlapped: true });
     this.bufferBytes = opts.bufferBytes ?? 1 << 20;
   }
 
@@ -41,24 +43,33 @@ export class RotatingJsonlWriter {
     this.out.touch();
   }
 
-  flush(): void {
+  private flush(): void {
     if (this.buf.length === 0) return;
+    // a new buffer each time: the previous one may still be in flight
     const bytes = Buffer.from(this.buf.join('\n') + '\n', 'utf8');
     this.buf = [];
     this.bufChars = 0;
     this.out.writeRows(bytes, bytes.length);
   }
 
-  /** Flushes and closes the current file (synced to disk): every file in `files` is complete. */
-  rotate(): void {
+  /**
+   * Ends the current file now (the next line starts a new one) and resolves with the files
+   * so far once they are fsynced and closed: a checkpoint may name them.
+   */
+  async rotate(): Promise<string[]> {
     this.flush();
     this.out.rotate();
+    const files = [...this.out.files];
+    await this.out.settled();
+    return files;
   }
 
-  /** Flushes and closes; returns the file names written (relative to dir). */
-  close(): string[] {
+  /** Flushes and closes; resolves with the file names written (relative to dir) once on disk. */
+  async close(): Promise<string[]> {
     this.flush();
-    return this.out.close();
+    const files = this.out.close();
+    await this.out.settled();
+    return files;
   }
 }
 
