@@ -131,6 +131,7 @@ export function restApiSource(config: RestApiConfig): Source {
         columns: c.columns,
         maxTableNesting: c.maxTableNesting,
         selected: c.selected,
+        parallelized: c.parallelized,
         incremental: inc,
       },
     );
