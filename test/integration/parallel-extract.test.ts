@@ -146,6 +146,44 @@ describe('parallelized resources', () => {
   });
 });
 
+describe('parallelized transformers: limits and failures', () => {
+  it('addLimit on a parallelized transformer stops it: exactly that many yields land, calls in flight are dropped', async () => {
+    const p = testPipeline(dir, 'par_t_limit');
+    let calls = 0;
+    const ids = resource(function* ids() {
+      for (let i = 1; i <= 50; i++) yield { id: i };
+    });
+    const slow = transformer(
+      async (item: { id: number }) => {
+        calls++;
+        await new Promise((r) => setTimeout(r, 5));
+        return { id: item.id };
+      },
+      { name: 'slow', dataFrom: ids, parallelized: true },
+    ).addLimit(3);
+    await p.run(source(function par_tl() { return [slow]; })());
+    expect(await query(p, 'SELECT count(*)::INT AS n, count(DISTINCT id)::INT AS d FROM slow')).toEqual([{ n: 3, d: 3 }]);
+    expect(calls).toBeLessThan(50);
+  });
+
+  it('a failing call of a parallelized transformer fails the extract with an error naming it', async () => {
+    const p = testPipeline(dir, 'par_t_fail');
+    const ids = resource(function* ids() {
+      for (let i = 1; i <= 10; i++) yield { id: i };
+    });
+    const flaky = transformer(
+      async (item: { id: number }) => {
+        await new Promise((r) => setTimeout(r, 2));
+        if (item.id === 4) throw new Error(`lookup of ${item.id} failed`);
+        return item;
+      },
+      { name: 'flaky', dataFrom: ids, parallelized: true },
+    );
+    await expect(p.run(source(function par_tf() { return [flaky]; })())).rejects.toThrow(/resource "flaky" raised: lookup of 4 failed/);
+    expect(p.hasPendingData).toBe(false);
+  });
+});
+
 describe('lanes and bounds', () => {
   it('sequential resources share one lane; a transformer runs in its parent\'s lane; other parallelized ones get their own', () => {
     const inc = incremental('id');
