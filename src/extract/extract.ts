@@ -16,7 +16,8 @@ import { serializeItem } from './serialize.js';
 import { modelValidator } from './model.js';
 import { resolveContract } from '../schema/contract.js';
 import type { ExternalWindow } from './incremental.js';
-import type { ExtractCheckpoints, ExtractedResource, ExtractProgressSnapshot } from './checkpoint.js';
+import { inProgress, ProgressBook, type ExtractCheckpoints, type ExtractedResource, type ExtractProgressSnapshot } from './checkpoint.js';
+import { mapConcurrent, parallelLimits, planLanes, runLanes, Semaphore, type ParallelOptions } from './parallel.js';
 
 export type { ExtractedResource } from './checkpoint.js';
 
@@ -56,7 +57,7 @@ export interface ExtractProgress {
   items: number;
 }
 
-export interface ExtractToDirOptions {
+export interface ExtractToDirOptions extends ParallelOptions {
   /** The run's window from an external scheduler (incremental resources with allowExternalSchedulers load it). */
   externalWindow?: ExternalWindow;
   /** Where the job files go: the new_jobs/ folder of the package being built. */
@@ -84,29 +85,39 @@ export interface ExtractToDirOptions {
 /**
  * Pulls every selected resource of the source and writes its items as JSONL files into
  * `dir/new_jobs`. Resource hints go into the schema; resource state and incremental
- * cursors into `state`.
+ * cursors into `state`. Parallelized resources run at the same time (parallel.ts).
  */
 export async function extractSourceToDir(opts: ExtractToDirOptions): Promise<ExtractedResource[]> {
   const { source, schema, state } = opts;
   const out: ExtractedResource[] = [];
   const { jobsDir } = opts;
   const { checkpoints, resume } = opts;
-  const resources = source.selectedResources.map((r) => r.name);
+  const selected = source.selectedResources;
+  const resources = selected.map((r) => r.name);
   const startSourceState = resume?.startSourceState ?? structuredClone(sourceStateOf(state, source.name));
   if (source.schemaContract !== undefined) schema.settings.schemaContract = source.schemaContract;
-  for (const res of source.selectedResources) {
+  // All hints first: resources may start in any order.
+  for (const res of selected) applyResourceHints(schema, res, normalizeTableName(res.tableName, opts.maxIdentifierLength), opts.maxIdentifierLength);
+  const { workers, maxParallelItems } = parallelLimits(opts);
+  const lanes = planLanes(selected);
+  const book = checkpoints && new ProgressBook(checkpoints, { sourceName: source.name, resources, done: out, state, startSourceState }, lanes.length > 1);
+  // Calls of parallelized transformers in flight, across the extract.
+  const transformSlots = new Semaphore(maxParallelItems);
+  // Resources an earlier attempt finished are not extracted again; every checkpoint names them.
+  const doneBefore = new Set<string>();
+  for (const d of resume?.done ?? []) {
+    if (doneBefore.has(d.resource) || !resources.includes(d.resource)) continue;
+    out.push(d);
+    doneBefore.add(d.resource);
+  }
+  await runLanes(lanes, workers, opts.signal, async (res, signal) => {
     const table = normalizeTableName(res.tableName, opts.maxIdentifierLength);
-    applyResourceHints(schema, res, table, opts.maxIdentifierLength);
-    const doneBefore = resume?.done.find((d) => d.resource === res.name);
-    if (doneBefore) {
-      out.push(doneBefore);
-      continue;
-    }
+    if (doneBefore.has(res.name)) return;
     if ((schema.getTable(table)?.writeDisposition ?? 'append') === 'skip') {
       out.push({ resource: res.name, table, items: 0, files: [] });
-      continue;
+      return;
     }
-    const cont = resume?.current?.resource === res.name ? resume.current : undefined;
+    const cont = resume && inProgress(resume).find((r) => r.resource === res.name);
     const srcState = sourceStateOf(state, source.name);
     const resState = resourceStateOf(state, source.name, res.name);
     res.incremental?.bind(res.name, resState, res.hints.primaryKey, opts.externalWindow);
@@ -144,37 +155,32 @@ export async function extractSourceToDir(opts: ExtractToDirOptions): Promise<Ext
     // not checkpoint inside (their position is their parent's and their own).
     let itemsAtCheckpoint = items;
     let checkpointAt = performance.now();
-    // The writer's files reach the disk in the background: a checkpoint is taken now (the
-    // file cut, the progress copied) and written once the files it names are on disk.
-    let checkpointsWritten: Promise<void> = Promise.resolve();
-    const checkpoint = checkpoints && !parent
+    book?.begin(res.name, resState, cont);
+    const checkpoint = checkpoints && book && !parent
       ? (resumeToken: unknown) => {
           const { everyItems, everyMs } = checkpoints.policy;
           if (items - itemsAtCheckpoint < everyItems && performance.now() - checkpointAt < everyMs) return;
           const onDisk = writer.rotate();
           const current = { resource: res.name, table, items, files: [...filesBefore, ...writer.files], yields: limit.taken, resumeFrom: resumeToken, incremental: res.incremental?.progress() };
-          const progress = structuredClone({ sourceName: source.name, resources, done: out, current, state, startSourceState });
-          checkpointsWritten = checkpointsWritten.then(async () => {
-            await onDisk;
-            checkpoints.write(progress);
-          });
-          checkpointsWritten.catch(() => undefined); // awaited below; never unhandled meanwhile
+          // the writer's files reach the disk in the background: the book takes the
+          // checkpoint now and writes it once the files it names are on disk
+          book.position(current, resState, onDisk);
           itemsAtCheckpoint = items;
           checkpointAt = performance.now();
         }
       : undefined;
     try {
       const data = parent
-        ? transformerYields(res, parent, { sourceState: srcState, resourceState: parentState!, sourceStateAtStart: startSourceState }, ctx, opts.signal)
+        ? transformerYields(res, parent, { sourceState: srcState, resourceState: parentState!, sourceStateAtStart: startSourceState }, ctx, transformSlots, signal)
         : extractContext.run(ctx, () => res.open({ state: resState, incremental: res.incremental, resumeFrom: cont?.resumeFrom, checkpoint }));
       await drain(data, ctx, (yielded) => {
         if (!limit.take()) return true;
         processYield(yielded, res.incremental, res.pipe.steps, emit);
         return res.incremental?.isStopped === true || limit.full;
-      }, opts.signal);
+      }, signal);
     } catch (e) {
       await writer.close().catch(() => undefined);
-      await checkpointsWritten.catch(() => undefined);
+      await book?.settled().catch(() => undefined);
       if (e instanceof HaulError) throw e;
       if (e instanceof TypeError && /circular/i.test(e.message)) throw new UnserializableValueError(table, '', 'a circular reference');
       throw resourceFailed(res.name, e);
@@ -183,41 +189,59 @@ export async function extractSourceToDir(opts: ExtractToDirOptions): Promise<Ext
     parent?.incremental?.commit();
     // a durable extract's last checkpoint names these files: fsynced, as rotate does
     const files = [...filesBefore, ...(await (checkpoints ? writer.rotate() : writer.close()))];
-    await checkpointsWritten;
     opts.onProgress?.({ resource: res.name, table, items });
     out.push({ resource: res.name, table, items, files });
     // A resource done is a checkpoint too: a retry starts at the next resource.
-    checkpoints?.write({ sourceName: source.name, resources, done: out, state, startSourceState });
+    await book?.finish(res.name);
     faultPoint('extract:after-resource');
-  }
-  return out;
+  });
+  // In the source's order, whichever finished first.
+  return resources.map((name) => out.find((r) => r.resource === name)!);
 }
 
 /**
  * A transformer's input: its parent's yields (after the parent's limit, incremental and
  * steps; a page stays a page), each passed to the transformer's function, whose results are
- * yielded in turn (iterables flattened one level, promises awaited).
+ * yielded in turn (iterables flattened one level, promises awaited). A parallelized one is
+ * called for several parent yields at once (parallel.ts); its results follow as calls finish.
  */
 async function* transformerYields(
   res: Resource,
   parent: Resource,
   parentCtx: Parameters<typeof extractContext.run>[0],
   ctx: Parameters<typeof extractContext.run>[0],
+  slots: Semaphore,
   signal?: AbortSignal,
 ): AsyncGenerator<unknown> {
   const transform = res.pipe.transform!;
+  const call = (arg: unknown) => extractContext.run(ctx, () => transform(arg, { state: ctx.resourceState, incremental: res.incremental }));
+  if (res.parallelized) {
+    const collect = async (arg: unknown): Promise<unknown[]> => {
+      const out = await call(arg);
+      if (!isIterable(out)) return [out];
+      const all: unknown[] = [];
+      for await (const y of iterate(out, ctx, signal)) all.push(y);
+      return all;
+    };
+    for await (const yields of mapConcurrent(parentArgs(parent, parentCtx, signal), collect, slots)) yield* yields;
+    return;
+  }
+  for await (const arg of parentArgs(parent, parentCtx, signal)) {
+    const out = await call(arg);
+    if (isIterable(out)) yield* iterate(out, ctx, signal);
+    else yield out;
+  }
+}
+
+/** What a transformer is called with: its parent's yields that keep items after the parent's limit, incremental and steps. */
+async function* parentArgs(parent: Resource, parentCtx: Parameters<typeof extractContext.run>[0], signal?: AbortSignal): AsyncGenerator<unknown> {
   const limit = new LimitCounter(parent.pipe.limit);
   const input = extractContext.run(parentCtx, () => parent.open({ state: parentCtx.resourceState, incremental: parent.incremental }));
   for await (const yielded of iterate(input, parentCtx, signal)) {
     if (!limit.take()) return;
     const accepted: unknown[] = [];
     processYield(yielded, parent.incremental, parent.pipe.steps, (it) => accepted.push(it));
-    if (accepted.length > 0) {
-      const arg = Array.isArray(yielded) ? accepted : accepted[0];
-      const out = await extractContext.run(ctx, () => transform(arg, { state: ctx.resourceState, incremental: res.incremental }));
-      if (isIterable(out)) yield* iterate(out, ctx, signal);
-      else yield out;
-    }
+    if (accepted.length > 0) yield Array.isArray(yielded) ? accepted : accepted[0];
     if (parent.incremental?.isStopped === true || limit.full) return;
   }
 }

@@ -106,6 +106,7 @@ export const resourceOptionsSchema = z
     schemaContract: schemaContractSchema.optional(),
     incremental: z.custom<Incremental>((v) => v === undefined || (typeof v === 'object' && v !== null && 'cursorPath' in v)).optional(),
     selected: z.boolean().optional(),
+    parallelized: z.boolean().optional(),
   })
   .strict();
 
@@ -134,9 +135,18 @@ export interface ResourceOptions {
   incremental?: Incremental;
   /** Whether the resource is loaded when its source runs (default true). */
   selected?: boolean;
+  /**
+   * dlt's `parallelized=True`. A resource: extracted at the same time as the source's other
+   * parallelized resources (and its sequential ones), up to the extract's `workers`. A
+   * transformer: called for several parent items at once, up to `maxParallelItems` calls in
+   * flight, its results written in the order they finish. Pays off for async (I/O) code; a
+   * sync generator is pulled in turns with the others, never at the same time (see
+   * src/extract/parallel.ts).
+   */
+  parallelized?: boolean;
 }
 
-export type ResourceHints = Omit<ResourceOptions, 'name' | 'incremental' | 'selected' | 'columns'> & {
+export type ResourceHints = Omit<ResourceOptions, 'name' | 'incremental' | 'selected' | 'columns' | 'parallelized'> & {
   columns?: Record<string, ColumnHint>;
   /** The column names are `__`-joined paths of a model's nested fields: each part is normalized on its own. */
   columnPaths?: boolean;
@@ -152,6 +162,8 @@ export class Resource<T = unknown> {
   hints: ResourceHints;
   incremental?: Incremental;
   selected: boolean;
+  /** Extracted concurrently with other resources; a transformer: called for several parent items at once. */
+  parallelized: boolean;
   /** The zod model given as `columns`: items are validated against it in extract. */
   model?: ColumnsModel;
   /** Steps, limit and parent (see addMap/addFilter/addYieldMap/addLimit, transformer()). */
@@ -166,7 +178,7 @@ export class Resource<T = unknown> {
     const name = options.name;
     if (!name) throw new InvalidOptionsError('resource', 'a resource needs a name: pass { name } or use a named function');
     this.name = name;
-    const { name: _n, incremental, selected, columns, ...rest } = options;
+    const { name: _n, incremental, selected, columns, parallelized, ...rest } = options;
     void _n;
     const hints: ResourceHints = rest;
     if (isColumnsModel(columns)) {
@@ -183,6 +195,7 @@ export class Resource<T = unknown> {
     this.hints = hints;
     this.incremental = incremental;
     this.selected = selected ?? true;
+    this.parallelized = parallelized ?? false;
   }
 
   get tableName(): string {
@@ -196,7 +209,7 @@ export class Resource<T = unknown> {
 
   /** A copy with more or different hints. */
   withHints(hints: Partial<ResourceOptions>): Resource<T> {
-    const r = new Resource(this.data, { name: this.name, ...this.hints, incremental: this.incremental, selected: this.selected, ...hints }, this.pipe);
+    const r = new Resource(this.data, { name: this.name, ...this.hints, incremental: this.incremental, selected: this.selected, parallelized: this.parallelized, ...hints }, this.pipe);
     r.model ??= this.model;
     return r;
   }
@@ -205,7 +218,7 @@ export class Resource<T = unknown> {
   applyHints(hints: Omit<Partial<ResourceOptions>, 'name'>): this {
     const parsed = resourceOptionsSchema.safeParse(hints);
     if (!parsed.success) throw new InvalidOptionsError(`resource "${this.name}" hints`, parsed.error.issues.map(formatIssue).join('; '));
-    const { incremental, selected, columns, ...rest } = hints as Partial<ResourceOptions>;
+    const { incremental, selected, columns, parallelized, ...rest } = hints as Partial<ResourceOptions>;
     this.hints = { ...this.hints, ...rest };
     if (isColumnsModel(columns)) {
       this.model = columns;
@@ -218,6 +231,13 @@ export class Resource<T = unknown> {
     }
     if (incremental !== undefined) this.incremental = incremental;
     if (selected !== undefined) this.selected = selected;
+    if (parallelized !== undefined) this.parallelized = parallelized;
+    return this;
+  }
+
+  /** Marks the resource `parallelized` (dlt's `parallelize()`). */
+  parallelize(): this {
+    this.parallelized = true;
     return this;
   }
 
@@ -252,7 +272,7 @@ export class Resource<T = unknown> {
   /** Feeds this resource's yields into a transformer (dlt's `resource | transformer`); returns the bound transformer. */
   pipeTo<U>(t: Resource<U>): Resource<U> {
     if (!t.pipe.transform) throw new InvalidOptionsError(`resource "${t.name}"`, 'is not a transformer: make it with transformer(fn)');
-    const r = new Resource<U>(t.data, { name: t.name, ...t.hints, incremental: t.incremental, selected: t.selected }, { ...t.pipe, parent: this as Resource });
+    const r = new Resource<U>(t.data, { name: t.name, ...t.hints, incremental: t.incremental, selected: t.selected, parallelized: t.parallelized }, { ...t.pipe, parent: this as Resource });
     r.model = t.model;
     return r;
   }

@@ -156,6 +156,8 @@ const resourceFields = {
   includeFromParent: z.array(z.string().min(1)).optional(),
   processingSteps: z.array(processingStepSchema).optional(),
   selected: z.boolean().optional(),
+  /** dlt's `parallelized`: extracted at the same time as the source's other parallelized resources. */
+  parallelized: z.boolean().optional(),
 };
 
 export const resourceConfigSchema = z.object({ name: z.string().min(1), ...resourceFields }).strict();

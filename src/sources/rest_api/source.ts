@@ -72,7 +72,10 @@ export function restApiSource(config: RestApiConfig): Source {
   /**
    * Pages of a resource's items (processing steps applied); `inc` is the cursor of this run.
    * A top-level resource offers a checkpoint after each page whose paginator can say where
-   * the next one is (`{ page: position }`), and starts at that page when resumed.
+   * the next one is (`{ page: position }`), and starts at that page when resumed. A child of
+   * a top-level parent with a configured paginator offers `{ parent, item, page? }`: the
+   * position of the parent's page, the index of the parent item in it, and its own position
+   * under that item (see childToken).
    */
   async function* pagesOf(spec: ResourceSpec, inc: RunIncremental | undefined, states: Record<string, ResourceState>, resumable?: Resumable): AsyncGenerator<unknown[]> {
     const convert = spec.incremental?.convert ?? ((v: unknown) => v);
@@ -83,6 +86,8 @@ export function restApiSource(config: RestApiConfig): Source {
       const paginator = makePaginator(paginatorConfig);
       // A position only the paginator that made it understands; a detected one cannot take it.
       if (resumeFrom !== undefined && !paginator) throw new InvalidOptionsError(`resource "${spec.name}"`, 'has a checkpoint but no configured paginator to resume it with (did the config change between attempts?); run the pipeline again to start a new load');
+      // Where the page being yielded was requested from (null: the first page).
+      let pos: unknown = resumeFrom ?? null;
       for await (const page of client.paginate(spec.name, request(spec, values, inc), {
         paginator,
         dataSelector: spec.endpoint.dataSelector,
@@ -90,7 +95,9 @@ export function restApiSource(config: RestApiConfig): Source {
         resumeFrom,
       })) {
         const items = extra ? page.items.map((it) => (it !== null && typeof it === 'object' && !Array.isArray(it) ? { ...it, ...extra } : it)) : page.items;
+        if (at?.track) at.track.at = pos;
         yield applySteps(items, spec.config.processingSteps);
+        pos = page.next ?? null;
         // Back here, the engine has written the page: the items so far end at `next`.
         // Only a configured paginator can be put back at a position (a detected one is made from an answer).
         if (paginator && page.next !== null && page.next !== undefined) at?.checkpoint?.({ page: page.next });
@@ -103,12 +110,30 @@ export function restApiSource(config: RestApiConfig): Source {
     const parent = specs.get(spec.parent)!;
     const parentInc = parentIncremental(parent, states);
     const include = spec.config.includeFromParent ?? [];
-    for await (const parentItems of pagesOf(parent, parentInc && { startValue: parentInc.startValue, endValue: parentInc.endValue }, states)) {
-      for (const item of parentItems) {
+    // The parent's pages can be asked for again only with a configured paginator, and only a
+    // top-level parent's position is one position.
+    const canResume = parent.parent === undefined && (parent.endpoint.paginator ?? clientPaginator) !== undefined;
+    const start = childToken(resumable?.resumeFrom);
+    if (start && !canResume) throw new InvalidOptionsError(`resource "${spec.name}"`, `has a checkpoint inside its parent "${parent.name}", whose pages cannot be requested again (did the config change between attempts?); run the pipeline again to start a new load`);
+    const parentAt: Resumable = { resumeFrom: start?.parent == null ? undefined : { page: start.parent }, track: { at: null } };
+    const offer = (token: ChildToken) => (canResume ? resumable?.checkpoint?.(token) : undefined);
+    let skip = start?.item ?? 0;
+    let childFrom = start?.page;
+    for await (const parentItems of pagesOf(parent, parentInc && { startValue: parentInc.startValue, endValue: parentInc.endValue }, states, canResume ? parentAt : undefined)) {
+      const parentPage = parentAt.track!.at;
+      for (let i = skip; i < parentItems.length; i++) {
+        const item = parentItems[i];
         if (parentInc && !parentInc.accept(item)) continue;
         const values: PlaceholderValues = { resource: spec.name, parent: { name: parent.name, item }, incremental: incValues };
-        yield* fetchAll(values, include.length ? parentFields(parent.name, item, include, spec.name) : undefined);
+        const at: Resumable = {
+          resumeFrom: i === skip && childFrom !== undefined ? { page: childFrom } : undefined,
+          checkpoint: (t) => offer({ parent: parentPage, item: i, page: pageToken(t) }),
+        };
+        yield* fetchAll(values, include.length ? parentFields(parent.name, item, include, spec.name) : undefined, at);
+        offer({ parent: parentPage, item: i + 1 });
       }
+      skip = 0;
+      childFrom = undefined;
     }
   }
 
@@ -120,7 +145,7 @@ export function restApiSource(config: RestApiConfig): Source {
       async function* restResource(ctx) {
         const states = stateAtRunStart();
         const run = ctx.incremental ? { startValue: ctx.incremental.startValue, endValue: ctx.incremental.endValue } : undefined;
-        yield* pagesOf(spec, run, states, spec.parent === undefined ? { resumeFrom: ctx.resumeFrom, checkpoint: ctx.checkpoint } : undefined);
+        yield* pagesOf(spec, run, states, { resumeFrom: ctx.resumeFrom, checkpoint: ctx.checkpoint });
       },
       {
         name: spec.name,
@@ -131,6 +156,7 @@ export function restApiSource(config: RestApiConfig): Source {
         columns: c.columns,
         maxTableNesting: c.maxTableNesting,
         selected: c.selected,
+        parallelized: c.parallelized,
         incremental: inc,
       },
     );
@@ -150,6 +176,25 @@ export function restApiSource(config: RestApiConfig): Source {
 interface Resumable {
   resumeFrom?: unknown;
   checkpoint?: (token: unknown) => void;
+  /** Set to the position each page yielded was requested from (a child's parent records it). */
+  track?: { at: unknown };
+}
+
+/**
+ * A child's resume token: the position its parent's page was requested from (null: the
+ * first page), the index of the parent item in that page (after the parent's processing
+ * steps; the API must answer that page the same), and the child's own paginator position
+ * under that item, if it stopped inside it.
+ */
+interface ChildToken {
+  parent: unknown;
+  item: number;
+  page?: unknown;
+}
+
+function childToken(token: unknown): ChildToken | undefined {
+  const t = token as Partial<ChildToken> | null;
+  return t !== null && typeof t === 'object' && 'parent' in t && typeof t.item === 'number' ? (t as ChildToken) : undefined;
 }
 
 /** The paginator position inside a resume token this source made (`{ page }`). */
