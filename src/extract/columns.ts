@@ -50,3 +50,11 @@ export function columnRecord(columns: ColumnHints): Record<string, ColumnHint> {
   for (const { name, ...hint } of columns as readonly ColumnSchemaHint[]) out[name] = hint;
   return out;
 }
+
+/** Later column hints over earlier ones, column by column (dlt's merge_columns); empty clears. */
+export function mergeColumnHints(base: Record<string, ColumnHint>, next: Record<string, ColumnHint>): Record<string, ColumnHint> {
+  if (Object.keys(next).length === 0) return {};
+  const out: Record<string, ColumnHint> = { ...base };
+  for (const [name, hint] of Object.entries(next)) out[name] = { ...base[name], ...hint };
+  return out;
+}

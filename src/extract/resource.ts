@@ -5,7 +5,7 @@ import { CONTRACT_MODES, MERGE_STRATEGIES, WRITE_DISPOSITIONS, type ColumnHint, 
 import type { Incremental } from './incremental.js';
 import { isColumnsModel, modelColumns, modelContract, type ColumnsModel } from './model.js';
 import type { ItemLimit, ItemStep } from './item-steps.js';
-import { columnHintsSchema, columnRecord, type ColumnHints } from './columns.js';
+import { columnHintsSchema, columnRecord, mergeColumnHints, type ColumnHints } from './columns.js';
 
 /** Anything a resource may produce: items, pages of items, sync or async. */
 export type ResourceData<T = unknown> = Iterable<T> | AsyncIterable<T>;
@@ -170,8 +170,12 @@ export class Resource<T = unknown> {
     this.selected = selected ?? true;
   }
 
-  /** `columns` in any form dlt takes, kept as the record form (a model also sets the contract's defaults). */
-  private setColumns(columns: ColumnHints | ColumnsModel | undefined, given: SchemaContract | undefined): void {
+  /**
+   * `columns` in any form dlt takes, kept as the record form (a model also sets the
+   * contract's defaults). `merge`: hints given later add to the columns' hints as dlt's
+   * apply_hints does (an empty record or list clears them).
+   */
+  private setColumns(columns: ColumnHints | ColumnsModel | undefined, given: SchemaContract | undefined, merge = false): void {
     if (isColumnsModel(columns)) {
       this.model = columns;
       this.hints.columns = modelColumns(columns);
@@ -179,7 +183,8 @@ export class Resource<T = unknown> {
       // the model's contract, under any the user gave for single entities
       this.hints.schemaContract = typeof given === 'string' ? given : { ...modelContract(columns), ...given };
     } else if (columns !== undefined) {
-      this.hints.columns = columnRecord(columns);
+      const base = merge && !this.hints.columnPaths ? this.hints.columns : undefined;
+      this.hints.columns = base ? mergeColumnHints(base, columnRecord(columns)) : columnRecord(columns);
       delete this.hints.columnPaths;
     }
   }
@@ -195,7 +200,9 @@ export class Resource<T = unknown> {
 
   /** A copy with more or different hints. */
   withHints(hints: Partial<ResourceOptions>): Resource<T> {
-    const r = new Resource(this.data, { name: this.name, ...this.hints, incremental: this.incremental, selected: this.selected, ...hints }, this.pipe);
+    const { columns, ...rest } = hints;
+    const r = new Resource(this.data, { name: this.name, ...this.hints, incremental: this.incremental, selected: this.selected, ...rest }, this.pipe);
+    r.setColumns(columns, rest.schemaContract ?? this.hints.schemaContract, true);
     r.model ??= this.model;
     return r;
   }
@@ -206,7 +213,7 @@ export class Resource<T = unknown> {
     if (!parsed.success) throw new InvalidOptionsError(`resource "${this.name}" hints`, parsed.error.issues.map(formatIssue).join('; '));
     const { incremental, selected, columns, ...rest } = hints as Partial<ResourceOptions>;
     this.hints = { ...this.hints, ...rest };
-    this.setColumns(columns, rest.schemaContract);
+    this.setColumns(columns, rest.schemaContract, true);
     if (incremental !== undefined) this.incremental = incremental;
     if (selected !== undefined) this.selected = selected;
     return this;
