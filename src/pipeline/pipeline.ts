@@ -277,7 +277,7 @@ export class Pipeline {
   async syncSchema(schemaName?: string): Promise<string[]> {
     const name = schemaName ?? this.defaultSchemaName;
     const schema = name ? this.wd.effectiveSchema(name) : undefined;
-    if (!schema) throw new HaulError('UnknownSchema', `pipeline "${this.pipelineName}" has no schema ${name ?? '(none yet)'}; its schemas: ${this.schemaNames.join(', ') || 'none'}`);
+    if (!schema) throw this.unknownSchema(name);
     const client = await this.destinationClient();
     try {
       return await client.updateStoredSchema(schema);
@@ -288,8 +288,13 @@ export class Pipeline {
     }
   }
 
-  /** An opened client of the destination on this pipeline's dataset (storage initialized); the caller closes it. */
-  async destinationClient(): Promise<DestinationClient> {
+  /**
+   * An opened client of the destination on this pipeline's dataset (storage initialized); the
+   * caller closes it. One client serves every schema (each call takes its schema), so
+   * `schemaName`, as in dlt, only has to name one of the pipeline's schemas.
+   */
+  async destinationClient(schemaName?: string): Promise<DestinationClient> {
+    if (schemaName !== undefined && !this.schemaNames.includes(schemaName)) throw this.unknownSchema(schemaName);
     const client = this.newClient();
     try {
       await client.open();
@@ -467,6 +472,10 @@ export class Pipeline {
   /** run() fails when jobs failed; the package stays pending for the next attempt. */
   private raiseOnFailedJobs(info: LoadInfo): void {
     if (info.hasFailedJobs) throw new PipelineStepFailed(this.pipelineName, 'load', info.failedJobs[0]!.loadId, new FailedJobsError(info.failedJobs));
+  }
+
+  private unknownSchema(name: string | undefined): HaulError {
+    return new HaulError('UnknownSchema', `pipeline "${this.pipelineName}" has no schema ${name ?? '(none yet)'}; its schemas: ${this.schemaNames.join(', ') || 'none'}`);
   }
 
   private newClient(): DestinationClient {

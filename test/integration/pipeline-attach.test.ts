@@ -143,7 +143,8 @@ async function usesEveryMember(
   expect(JSON.stringify(stored)).not.toContain('checked_at');
 
   // destinationClient: an opened client of the dataset; drop the dataset with it
-  const client = await p.destinationClient();
+  await expect(p.destinationClient('no_such_schema')).rejects.toThrow(/has no schema no_such_schema; its schemas: attach_/);
+  const client = await p.destinationClient(pipelineName);
   try {
     expect(await client.listTables()).toEqual(expect.arrayContaining(['users', 'users__tags', '_dlt_loads', '_dlt_pipeline_state']));
     await client.dropDataset();
