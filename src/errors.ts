@@ -336,3 +336,17 @@ export class NullValueError extends HaulError {
     );
   }
 }
+
+/**
+ * A resource's `parentTableName` names a table the schema does not have (dlt's
+ * ParentTableNotFoundException): the parent must be loaded before, or in the same extract.
+ */
+export class ParentTableNotFoundError extends HaulError {
+  constructor(readonly schemaName: string, readonly table: string, readonly parentTable: string, known: string[]) {
+    super(
+      'ParentTableNotFound',
+      `table "${table}" names parent table "${parentTable}", which schema "${schemaName}" does not have (its tables: ${known.join(', ') || 'none'}); ` +
+        'extract the parent resource first or in the same run, or fix parentTableName',
+    );
+  }
+}

@@ -1,5 +1,6 @@
 /** haul's public API. */
-export { pipeline, attach, Pipeline } from './pipeline/pipeline.js';
+export { pipeline, Pipeline } from './pipeline/pipeline.js';
+export { attach } from './pipeline/attach.js';
 export type { ExtractInfo, NormalizeInfo, LoadPackageInfo, SqlClient } from './pipeline/pipeline.js';
 export { Dataset, Relation } from './pipeline/dataset.js';
 export type { PipelineOptions, RunOptions, ProgressOption } from './pipeline/options.js';

@@ -8,7 +8,8 @@ import { listPipelineNames, statePathOf } from '../storage/pipelines-dir.js';
 import { resolveDestination } from '../destinations/index.js';
 import type { DestinationFactory } from '../destinations/types.js';
 import { defaultPipelinesDir } from '../pipeline/options.js';
-import { attach, type Pipeline } from '../pipeline/pipeline.js';
+import type { Pipeline } from '../pipeline/pipeline.js';
+import { attach } from '../pipeline/attach.js';
 import type { PipelineState } from '../state/state.js';
 import { CliError } from './output.js';
 

@@ -1,10 +1,11 @@
 import { z } from 'zod';
 import { InvalidOptionsError } from '../errors.js';
 import { formatIssue } from '../common/zod-issues.js';
-import { CONTRACT_MODES, DATA_TYPES, MERGE_STRATEGIES, WRITE_DISPOSITIONS, type ColumnHint, type SchemaContract, type WriteDisposition, type WriteDispositionConfig } from '../schema/types.js';
+import { CONTRACT_MODES, MERGE_STRATEGIES, WRITE_DISPOSITIONS, type ColumnHint, type SchemaContract, type WriteDisposition, type WriteDispositionConfig } from '../schema/types.js';
 import type { Incremental } from './incremental.js';
 import { isColumnsModel, modelColumns, modelContract, type ColumnsModel } from './model.js';
 import type { ItemLimit, ItemStep } from './item-steps.js';
+import { columnHintsSchema, columnRecord, mergeColumnHints, type ColumnHints } from './columns.js';
 
 /** Anything a resource may produce: items, pages of items, sync or async. */
 export type ResourceData<T = unknown> = Iterable<T> | AsyncIterable<T>;
@@ -51,21 +52,7 @@ export interface ResourcePipe {
   transform?: TransformerFunction;
 }
 
-/** Validates a user's column hint (shared by resource() and run() options). */
-export const columnHintSchema = z
-  .object({
-    dataType: z.enum(DATA_TYPES).optional(),
-    nullable: z.boolean().optional(),
-    primaryKey: z.boolean().optional(),
-    mergeKey: z.boolean().optional(),
-    unique: z.boolean().optional(),
-    precision: z.number().int().positive().optional(),
-    scale: z.number().int().nonnegative().optional(),
-    timezone: z.boolean().optional(),
-    hardDelete: z.boolean().optional(),
-    dedupSort: z.enum(['asc', 'desc']).optional(),
-  })
-  .strict();
+export { columnHintSchema } from './columns.js';
 
 const contractMode = z.enum(CONTRACT_MODES);
 /** Validates a schema contract (shared by resource(), source() and run() options). */
@@ -98,10 +85,11 @@ export const resourceOptionsSchema = z
   .object({
     name: z.string().min(1).optional(),
     tableName: z.string().min(1).optional(),
+    parentTableName: z.string().min(1).optional(),
     writeDisposition: writeDispositionSchema.optional(),
     primaryKey: keySchema.optional(),
     mergeKey: keySchema.optional(),
-    columns: z.union([z.custom<ColumnsModel>(isColumnsModel), z.record(z.string(), columnHintSchema)]).optional(),
+    columns: z.union([z.custom<ColumnsModel>(isColumnsModel), columnHintsSchema]).optional(),
     maxTableNesting: z.number().int().nonnegative().optional(),
     schemaContract: schemaContractSchema.optional(),
     incremental: z.custom<Incremental>((v) => v === undefined || (typeof v === 'object' && v !== null && 'cursorPath' in v)).optional(),
@@ -114,17 +102,25 @@ export interface ResourceOptions {
   /** Resource name (default: the function's name). Also the table name unless `tableName` is given. */
   name?: string;
   tableName?: string;
+  /**
+   * dlt's `parent_table_name`: the table becomes a child (nested table) of this table in the
+   * schema, which must exist by the end of the extract. It follows its root's write
+   * disposition and is loaded, replaced and dropped with it; the rows are the resource's own
+   * (no `_dlt_parent_id` is made up for them).
+   */
+  parentTableName?: string;
   /** `'append' | 'replace' | 'merge' | 'skip'` or dlt's dict, e.g. `{ disposition: 'merge', strategy: 'scd2' }`. */
   writeDisposition?: WriteDispositionConfig;
   primaryKey?: string | string[];
   mergeKey?: string | string[];
   /**
-   * Column hints by name, or a zod object model (dlt's pydantic models): its fields give
+   * Column hints by name, a list of column schemas (`[{ name, dataType, ... }]`), or a zod
+   * object model (dlt's pydantic models): its fields give
    * the columns (names, types, nullability), every item is validated against it in extract,
    * and the contract defaults to `{ tables: 'evolve', columns: 'discard_value' (strict:
    * 'freeze', passthrough: 'evolve'), dataType: 'freeze' }`.
    */
-  columns?: Record<string, ColumnHint> | ColumnsModel;
+  columns?: ColumnHints | ColumnsModel;
   maxTableNesting?: number;
   /**
    * dlt's schema contract for this resource's tables: what a new table, a new column or a
@@ -180,22 +176,30 @@ export class Resource<T = unknown> {
     this.name = name;
     const { name: _n, incremental, selected, columns, parallelized, ...rest } = options;
     void _n;
-    const hints: ResourceHints = rest;
-    if (isColumnsModel(columns)) {
-      this.model = columns;
-      hints.columns = modelColumns(columns);
-      hints.columnPaths = true;
-      // the model's contract, under any the user gave for single entities
-      const given = rest.schemaContract;
-      hints.schemaContract = typeof given === 'string' ? given : { ...modelContract(columns), ...given };
-    } else if (columns !== undefined) {
-      hints.columns = columns;
-      delete hints.columnPaths;
-    }
-    this.hints = hints;
+    this.hints = rest;
+    this.setColumns(columns, rest.schemaContract);
     this.incremental = incremental;
     this.selected = selected ?? true;
     this.parallelized = parallelized ?? false;
+  }
+
+  /**
+   * `columns` in any form dlt takes, kept as the record form (a model also sets the
+   * contract's defaults). `merge`: hints given later add to the columns' hints as dlt's
+   * apply_hints does (an empty record or list clears them).
+   */
+  private setColumns(columns: ColumnHints | ColumnsModel | undefined, given: SchemaContract | undefined, merge = false): void {
+    if (isColumnsModel(columns)) {
+      this.model = columns;
+      this.hints.columns = modelColumns(columns);
+      this.hints.columnPaths = true;
+      // the model's contract, under any the user gave for single entities
+      this.hints.schemaContract = typeof given === 'string' ? given : { ...modelContract(columns), ...given };
+    } else if (columns !== undefined) {
+      const base = merge && !this.hints.columnPaths ? this.hints.columns : undefined;
+      this.hints.columns = base ? mergeColumnHints(base, columnRecord(columns)) : columnRecord(columns);
+      delete this.hints.columnPaths;
+    }
   }
 
   get tableName(): string {
@@ -209,7 +213,9 @@ export class Resource<T = unknown> {
 
   /** A copy with more or different hints. */
   withHints(hints: Partial<ResourceOptions>): Resource<T> {
-    const r = new Resource(this.data, { name: this.name, ...this.hints, incremental: this.incremental, selected: this.selected, parallelized: this.parallelized, ...hints }, this.pipe);
+    const { columns, ...rest } = hints;
+    const r = new Resource(this.data, { name: this.name, ...this.hints, incremental: this.incremental, selected: this.selected, parallelized: this.parallelized, ...rest }, this.pipe);
+    r.setColumns(columns, rest.schemaContract ?? this.hints.schemaContract, true);
     r.model ??= this.model;
     return r;
   }
@@ -220,15 +226,7 @@ export class Resource<T = unknown> {
     if (!parsed.success) throw new InvalidOptionsError(`resource "${this.name}" hints`, parsed.error.issues.map(formatIssue).join('; '));
     const { incremental, selected, columns, parallelized, ...rest } = hints as Partial<ResourceOptions>;
     this.hints = { ...this.hints, ...rest };
-    if (isColumnsModel(columns)) {
-      this.model = columns;
-      this.hints.columns = modelColumns(columns);
-      this.hints.columnPaths = true;
-      this.hints.schemaContract = typeof rest.schemaContract === 'string' ? rest.schemaContract : { ...modelContract(columns), ...rest.schemaContract };
-    } else if (columns !== undefined) {
-      this.hints.columns = columns;
-      delete this.hints.columnPaths;
-    }
+    this.setColumns(columns, rest.schemaContract, true);
     if (incremental !== undefined) this.incremental = incremental;
     if (selected !== undefined) this.selected = selected;
     if (parallelized !== undefined) this.parallelized = parallelized;

@@ -12,6 +12,7 @@ import type { WorkingDir } from '../storage/working-dir.js';
 import { extractSourceToDir } from './extract.js';
 import { ExtractCheckpoints, isExtractProgress, summarize, type ExtractProgressSnapshot } from './checkpoint.js';
 import type { ExternalWindow } from './incremental.js';
+import { applyParentTables } from './parent-table.js';
 import { planRefresh, type RefreshMode } from './refresh.js';
 import { writeStateRowJob } from './state-row.js';
 import type { Source } from './resource.js';
@@ -53,6 +54,10 @@ export interface ExtractRequest {
   loaderFileFormat?: LoaderFileFormat;
   /** The run's window from an external scheduler, for incremental resources that allow it. */
   externalWindow?: ExternalWindow;
+  /** dlt's `max_parallel_items`: items of parallelized resources in flight at once (validated by the pipeline). */
+  maxParallelItems?: number;
+  /** dlt's extract `workers`: parallelized resources running at once (validated by the pipeline). */
+  workers?: number;
 }
 
 /**
@@ -103,9 +108,12 @@ export async function extractStep(ctx: ExtractContext, req: ExtractRequest, step
       checkpoints,
       resume,
       externalWindow: req.externalWindow,
+      workers: req.workers,
+      maxParallelItems: req.maxParallelItems,
       signal,
       onProgress: onProgress && ((p) => onProgress({ step: 'extract', loadId, resource: p.resource, table: p.table, count: p.items })),
     });
+    applyParentTables(schema, source, ctx.maxIdentifierLength);
     state.default_schema_name ??= source.schemaName;
     if (!state.schema_names.includes(source.schemaName)) state.schema_names.push(source.schemaName);
     state.dataset_name = ctx.datasetName;
@@ -121,7 +129,8 @@ export async function extractStep(ctx: ExtractContext, req: ExtractRequest, step
       schemaName: schema.name,
       sourceName: source.name,
       pipelineState: changed || refresh ? state : null,
-      chainRoots: [...new Set(extracted.map((r) => r.table))],
+      // a table with parentTableName loads in its root's chain
+      chainRoots: [...new Set(extracted.map((r) => (schema.getTable(r.table) ? schema.rootOf(r.table).name : r.table)))],
       itemCounts,
       refresh,
       ...(req.loaderFileFormat && { loaderFileFormat: req.loaderFileFormat }),

@@ -3,6 +3,7 @@ import { resolveDestination } from '../destinations/index.js';
 import { isStagingClient, type DestinationCapabilities, type DestinationFactory, type LoaderFileFormat } from '../destinations/types.js';
 import { HaulError, InvalidOptionsError } from '../errors.js';
 import { redact } from '../config/redact.js';
+import { ConfigValueMissingError } from '../config/resolve.js';
 import type { PipelineState } from '../state/state.js';
 
 /** A file format the destination cannot load is refused before anything is written. */
@@ -54,7 +55,14 @@ export function checkCanStage(staging: DestinationFactory, pipelineName: string,
  */
 export function checkLocalFileExists(ctx: { pipelineName: string; datasetName: string; destination: DestinationFactory }, state: PipelineState): void {
   if (state._local.first_run !== false) return;
-  const file = ctx.destination.createClient({ pipelineName: ctx.pipelineName, datasetName: ctx.datasetName }).localFile;
+  let file: string | undefined;
+  try {
+    file = ctx.destination.createClient({ pipelineName: ctx.pipelineName, datasetName: ctx.datasetName }).localFile;
+  } catch (e) {
+    // Credentials are never stored: a server destination gets them when it is used (as dlt's attach).
+    if (e instanceof ConfigValueMissingError) return;
+    throw e;
+  }
   if (file !== undefined && !existsSync(file)) {
     throw new HaulError(
       'DestinationMissing',

@@ -2,9 +2,10 @@ import { homedir } from 'node:os';
 import { basename, extname, join } from 'node:path';
 import { z } from 'zod';
 import { InvalidOptionsError } from '../errors.js';
-import { columnHintSchema, schemaContractSchema, writeDispositionSchema } from '../extract/resource.js';
+import { schemaContractSchema, writeDispositionSchema } from '../extract/resource.js';
+import { columnHintsSchema, type ColumnHints } from '../extract/columns.js';
 import { formatIssue } from '../common/zod-issues.js';
-import type { ColumnHint, SchemaContract, WriteDispositionConfig } from '../schema/types.js';
+import type { SchemaContract, WriteDispositionConfig } from '../schema/types.js';
 import type { DestinationFactory, LoaderFileFormat } from '../destinations/types.js';
 import { isDestinationFactory } from '../destinations/registry.js';
 import type { TargetOptions } from './target.js';
@@ -52,9 +53,12 @@ export interface PipelineOptions {
 
 export interface RunOptions extends TargetOptions {
   tableName?: string;
+  /** dlt's `parent_table_name`: the table becomes a child of this (existing) table in the schema; see `ResourceOptions.parentTableName`. */
+  parentTableName?: string;
   /** A shorthand or dlt's dict, e.g. `{ disposition: 'merge', strategy: 'upsert' }`. */
   writeDisposition?: WriteDispositionConfig;
-  columns?: Record<string, ColumnHint>;
+  /** Column hints by name, or a list of column schemas `[{ name, dataType, nullable, primaryKey, ... }]`. */
+  columns?: ColumnHints;
   primaryKey?: string | string[];
   mergeKey?: string | string[];
   /** Schema name for plain data (default: the pipeline name). */
@@ -103,8 +107,9 @@ const pipelineOptionsSchema = z
 const runOptionsSchema = z
   .object({
     tableName: z.string().min(1).optional(),
+    parentTableName: z.string().min(1).optional(),
     writeDisposition: writeDispositionSchema.optional(),
-    columns: z.record(z.string(), columnHintSchema).optional(),
+    columns: columnHintsSchema.optional(),
     primaryKey: key.optional(),
     mergeKey: key.optional(),
     schema: z.string().min(1).optional(),
@@ -132,6 +137,22 @@ export function parseRunOptions(o: unknown): RunOptions {
   return r.data as RunOptions;
 }
 
+const workers = z.number().int().positive();
+const extractOptionsSchema = runOptionsSchema.extend({ maxParallelItems: workers.optional(), workers: workers.optional() }).strict();
+
+export function parseExtractOptions(o: unknown): ExtractOptions {
+  const r = extractOptionsSchema.safeParse(o ?? {});
+  if (!r.success) throw new InvalidOptionsError('extract options', r.error.issues.map(formatIssue).join('; '));
+  return r.data as ExtractOptions;
+}
+
+/** dlt's `workers` of load()/normalize(): a positive integer (or absent). */
+export function checkWorkers(step: 'load' | 'normalize', value: unknown): void {
+  if (value !== undefined && !workers.safeParse(value).success) {
+    throw new InvalidOptionsError(`${step} workers`, `must be a positive integer, got ${JSON.stringify(value)}`);
+  }
+}
+
 export function defaultPipelinesDir(): string {
   return process.env.HAUL_PIPELINES_DIR ?? join(homedir(), '.haul', 'pipelines');
 }
@@ -157,7 +178,21 @@ export interface NormalizeCallOptions extends StepOptions {
   discardIfInvalid?: readonly string[];
 }
 
-/** `load()` options: dlt's per-call destination, dataset, credentials, staging and `raise_on_failed_jobs`. */
+/** `extract()` options: run()'s, plus dlt's `max_parallel_items` and `workers` for parallelized resources. */
+export interface ExtractOptions extends RunOptions {
+  /** dlt's `max_parallel_items`: how many items of parallelized resources may be in flight at once (a positive integer). */
+  maxParallelItems?: number;
+  /** dlt's extract `workers`: how many parallelized resources (sync generators) may run at once (a positive integer). */
+  workers?: number;
+}
+
+/** `load()` options: dlt's per-call destination, dataset, credentials, staging, `workers` and `raise_on_failed_jobs`. */
 export interface LoadCallOptions extends StepOptions, TargetOptions {
   raiseOnFailedJobs?: boolean;
+  /**
+   * dlt's load `workers`: at most this many jobs load at once (a positive integer). haul's
+   * loader runs a package's jobs one at a time on one connection (a job and its marker
+   * commit in one transaction), so today every destination loads serially whatever the value.
+   */
+  workers?: number;
 }

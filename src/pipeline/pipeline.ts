@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { DEFAULT_DESTINATION, resolveDestination } from '../destinations/index.js';
 import type { DestinationClient, DestinationFactory } from '../destinations/types.js';
-import { CorruptStateError, HaulError, PipelineNotFoundError, PipelineStepFailed, type PipelineStep } from '../errors.js';
+import { CorruptStateError, HaulError, PipelineStepFailed, type PipelineStep } from '../errors.js';
 import { extractStep, type ExtractInfo } from '../extract/step.js';
 import type { Extractable } from '../extract/to-source.js';
 import { FailedJobsError, type FailedJob, type LoadInfo } from '../load/load-info.js';
@@ -17,7 +17,7 @@ import type { StepProgress } from '../progress/step-options.js';
 import { describePackage, describePendingPackages, type LoadPackageInfo, type PendingPackageInfo } from '../storage/package-info.js';
 import { WorkingDir } from '../storage/working-dir.js';
 import { WorkingDirLock } from '../storage/lock.js';
-import { listPipelineNames, workingDirOf } from '../storage/pipelines-dir.js';
+import { workingDirOf } from '../storage/pipelines-dir.js';
 import { redact, redactError } from '../config/redact.js';
 import { secrets } from '../config/resolve.js';
 import { digest128 } from '../common/digest.js';
@@ -27,8 +27,8 @@ import { namingConvention, type NamingConvention } from './naming.js';
 import type { PackageState } from '../storage/package-state.js';
 import { exportSchemas, initialSchema, lazySqlClient, type SqlClient } from './schema-files.js';
 import { hasTargetOptions, retarget, type Target, type TargetOptions } from './target.js';
-import { checkCanStage, checkIsDirectory, checkLoaderFileFormat, checkLocalFileExists, restoreDestination, restoreStaging, storableOptions } from './checks.js';
-import type { LoadCallOptions, NormalizeCallOptions } from './options.js';
+import { checkCanStage, checkIsDirectory, checkLoaderFileFormat, restoreDestination, restoreStaging, storableOptions } from './checks.js';
+import { checkWorkers, parseExtractOptions, type ExtractOptions, type LoadCallOptions, type NormalizeCallOptions } from './options.js';
 import { defaultPipelineName, defaultPipelinesDir, devModeSuffix, parsePipelineOptions, parseRunOptions, type PipelineOptions, type RunOptions } from './options.js';
 import { readTrace, writeTrace, type PipelineTrace, type StepTrace } from './trace.js';
 import { Dataset } from './dataset.js';
@@ -151,8 +151,9 @@ export class Pipeline {
     });
   }
 
-  async extract(data: Extractable, options: RunOptions = {}, stepOptions: StepOptions = {}): Promise<ExtractInfo> {
-    const { destination, datasetName, credentials, staging, ...runOpts } = parseRunOptions(options);
+  /** Extracts `data` into a new package; `maxParallelItems`/`workers` bound parallelized resources (dlt's). */
+  async extract(data: Extractable, options: ExtractOptions = {}, stepOptions: StepOptions = {}): Promise<ExtractInfo> {
+    const { destination, datasetName, credentials, staging, ...runOpts } = parseExtractOptions(options);
     return this.exclusive(() => {
       this.applyTarget({ destination, datasetName, credentials, staging });
       return this.traced(() => this.step('extract', () => this.doExtract(data, runOpts, stepOptions)));
@@ -166,6 +167,7 @@ export class Pipeline {
    * the format the packages were extracted for; `workers` bounds the worker threads.
    */
   async normalize(options: NormalizeCallOptions = {}): Promise<NormalizeInfo> {
+    checkWorkers('normalize', options.workers);
     if (options.loaderFileFormat) checkLoaderFileFormat(options.loaderFileFormat, this.destination.destinationName, this.newClient().capabilities);
     return this.exclusive(() => this.traced(() => this.step('normalize', () => this.doNormalize(options))));
   }
@@ -173,10 +175,11 @@ export class Pipeline {
   /**
    * Loads the normalized packages, into another destination/dataset/staging when given (from
    * this call on, as dlt). Failed jobs keep their package pending; `raiseOnFailedJobs` throws
-   * then, as `run()` always does.
+   * then, as `run()` always does. `workers` is validated; jobs load one at a time (see LoadCallOptions).
    */
   async load(options: LoadCallOptions = {}): Promise<LoadInfo> {
-    const { destination, datasetName, credentials, staging, raiseOnFailedJobs, ...stepOptions } = options;
+    const { destination, datasetName, credentials, staging, raiseOnFailedJobs, workers, ...stepOptions } = options;
+    checkWorkers('load', workers);
     return this.exclusive(() =>
       this.traced(async () => {
         this.applyTarget({ destination, datasetName, credentials, staging });
@@ -274,7 +277,7 @@ export class Pipeline {
   async syncSchema(schemaName?: string): Promise<string[]> {
     const name = schemaName ?? this.defaultSchemaName;
     const schema = name ? this.wd.effectiveSchema(name) : undefined;
-    if (!schema) throw new HaulError('UnknownSchema', `pipeline "${this.pipelineName}" has no schema ${name ?? '(none yet)'}; its schemas: ${this.schemaNames.join(', ') || 'none'}`);
+    if (!schema) throw this.unknownSchema(name);
     const client = await this.destinationClient();
     try {
       return await client.updateStoredSchema(schema);
@@ -285,8 +288,13 @@ export class Pipeline {
     }
   }
 
-  /** An opened client of the destination on this pipeline's dataset (storage initialized); the caller closes it. */
-  async destinationClient(): Promise<DestinationClient> {
+  /**
+   * An opened client of the destination on this pipeline's dataset (storage initialized); the
+   * caller closes it. One client serves every schema (each call takes its schema), so
+   * `schemaName`, as in dlt, only has to name one of the pipeline's schemas.
+   */
+  async destinationClient(schemaName?: string): Promise<DestinationClient> {
+    if (schemaName !== undefined && !this.schemaNames.includes(schemaName)) throw this.unknownSchema(schemaName);
     const client = this.newClient();
     try {
       await client.open();
@@ -363,8 +371,8 @@ export class Pipeline {
 
   /**
    * Deletes the local working dir (state, schemas, packages); the destination is not touched.
-   * Returns a fresh pipeline with the same options, under `pipelineName` when given (dlt's
-   * `drop(pipeline_name)`), activated.
+   * Returns a fresh pipeline with the same options, dataset and destination, under
+   * `pipelineName` when given (dlt's `drop(pipeline_name)`), activated.
    */
   drop(pipelineName?: string): Pipeline {
     if (this.wd.exists()) {
@@ -375,7 +383,9 @@ export class Pipeline {
         this.lock.release();
       }
     }
-    return pipeline({ ...this.opts, pipelineName: pipelineName ?? this.pipelineName, datasetName: this.opts.datasetName ?? (pipelineName ? undefined : this.datasetName), destination: this.destination });
+    // As dlt: the new pipeline keeps the dataset, destination, staging and salt (dev mode makes its own dataset).
+    const datasetName = this.devMode ? this.opts.datasetName : this.datasetName;
+    return pipeline({ ...this.opts, pipelineName: pipelineName ?? this.pipelineName, datasetName, destination: this.destination, staging: this.staging, pipelineSalt: this.pipelineSalt });
   }
 
   /**
@@ -417,8 +427,8 @@ export class Pipeline {
 
   // ---- steps: the step modules do the work; the facade wires context, lock, trace, progress ----
 
-  private doExtract(data: Extractable, runOpts: RunOptions, stepOptions: StepOptions = {}): Promise<ExtractInfo> {
-    const { schema: schemaName, refresh, loaderFileFormat, externalWindow, ...hints } = runOpts;
+  private doExtract(data: Extractable, runOpts: ExtractOptions, stepOptions: StepOptions = {}): Promise<ExtractInfo> {
+    const { schema: schemaName, refresh, loaderFileFormat, externalWindow, maxParallelItems, workers, ...hints } = runOpts;
     const capabilities = this.newClient().capabilities;
     checkLoaderFileFormat(loaderFileFormat, this.destination.destinationName, capabilities);
     const ctx = {
@@ -429,7 +439,8 @@ export class Pipeline {
       maxIdentifierLength: capabilities.maxIdentifierLength,
       initialSchema: (name: string) => initialSchema(name, this.opts.importSchemaPath),
     };
-    return extractStep(ctx, { data, hints, schemaName, refresh: refresh ?? this.opts.refresh, loaderFileFormat, externalWindow }, { ...stepOptions, onProgress: this.progressSink(stepOptions.onProgress) });
+    const parallel = { ...(maxParallelItems !== undefined && { maxParallelItems }), ...(workers !== undefined && { workers }) };
+    return extractStep(ctx, { data, hints, schemaName, refresh: refresh ?? this.opts.refresh, loaderFileFormat, externalWindow, ...parallel }, { ...stepOptions, onProgress: this.progressSink(stepOptions.onProgress) });
   }
 
   private doNormalize({ loaderFileFormat, workers, ...stepOptions }: NormalizeCallOptions = {}): Promise<NormalizeInfo> {
@@ -461,6 +472,10 @@ export class Pipeline {
   /** run() fails when jobs failed; the package stays pending for the next attempt. */
   private raiseOnFailedJobs(info: LoadInfo): void {
     if (info.hasFailedJobs) throw new PipelineStepFailed(this.pipelineName, 'load', info.failedJobs[0]!.loadId, new FailedJobsError(info.failedJobs));
+  }
+
+  private unknownSchema(name: string | undefined): HaulError {
+    return new HaulError('UnknownSchema', `pipeline "${this.pipelineName}" has no schema ${name ?? '(none yet)'}; its schemas: ${this.schemaNames.join(', ') || 'none'}`);
   }
 
   private newClient(): DestinationClient {
@@ -553,41 +568,6 @@ export function pipeline(options?: PipelineOptions): Pipeline {
   }
   try {
     const p = new Pipeline(options ?? {});
-    p.activate();
-    return p;
-  } catch (e) {
-    throw redactError(e);
-  }
-}
-
-/** Re-opens an existing pipeline's working dir; fails clearly if there is none. */
-export function attach(options: {
-  pipelineName: string;
-  pipelinesDir?: string;
-  destination?: PipelineOptions['destination'];
-  /** With restoreFromDestination: the dataset, since a broken state.json cannot tell it. */
-  datasetName?: string;
-  /** A broken state.json or schema is moved aside and restored from the destination on the next run. */
-  restoreFromDestination?: boolean;
-}): Pipeline {
-  try {
-    const dir = resolve(options.pipelinesDir ?? defaultPipelinesDir());
-    const wd = new WorkingDir(workingDirOf(dir, options.pipelineName));
-    if (!wd.exists()) {
-      const known = listPipelineNames(dir);
-      const err = new PipelineNotFoundError(options.pipelineName, dir);
-      if (known.length) err.message += ` (pipelines there: ${known.join(', ')})`;
-      throw err;
-    }
-    const { pipelineName, destination, restoreFromDestination } = options;
-    if (restoreFromDestination) {
-      const restored = new Pipeline({ pipelineName, pipelinesDir: dir, destination, datasetName: options.datasetName, restoreFromDestination });
-      restored.activate();
-      return restored;
-    }
-    const state = wd.readState(pipelineName, '');
-    const p = new Pipeline({ pipelineName, pipelinesDir: dir, datasetName: options.datasetName ?? state.dataset_name, destination, attached: state });
-    checkLocalFileExists(p.loadContext(), state);
     p.activate();
     return p;
   } catch (e) {

@@ -106,6 +106,24 @@ describe('parallelized resources', () => {
     expect(await count(p, 'beta')).toBe(PAGES * PER_PAGE);
   });
 
+  it("extract's workers and maxParallelItems bound them: workers 1 runs the lanes one at a time, maxParallelItems 3 keeps 3 calls in flight", async () => {
+    const p = testPipeline(dir, 'par_bounded');
+    api.reset();
+    await p.extract(twoEndpoints(true), { workers: 1 });
+    expect(api.maxInFlight).toBe(1);
+    api.reset();
+    const ids = resource(async function* ids() {
+      for (let i = 1; i <= 12; i++) yield { id: i };
+    });
+    const details = transformer(async (item: { id: number }) => (await fetch(`${api.url}/details/${item.id}`)).json(), { name: 'details', dataFrom: ids, parallelized: true });
+    await p.extract(source(function par_b() { return [details]; })(), { maxParallelItems: 3 });
+    expect(api.maxInFlight).toBe(3);
+    await p.normalize();
+    await p.load();
+    expect(await count(p, 'alpha')).toBe(PAGES * PER_PAGE);
+    expect(await count(p, 'details')).toBe(12);
+  });
+
   it('a parallelized transformer fetches details for several parent items at once; each detail lands once', async () => {
     const p = testPipeline(dir, 'par_transformer');
     api.reset();

@@ -1,0 +1,13 @@
+import { rmSync } from 'node:fs';
+import { pipeline, duckdb } from '../src/index.js';
+import { benchRows } from './data.js';
+const out = '/tmp/prof-out'; rmSync(out, { recursive: true, force: true });
+const p = pipeline({ pipelineName: 'prof', pipelinesDir: out + '/p', destination: duckdb({ path: out + '/x.duckdb' }), datasetName: 'd' });
+const step = process.argv[2];
+let t = performance.now();
+await p.extract(benchRows(1_000_000), { tableName: 'users' });
+console.log('extract', performance.now() - t);
+t = performance.now();
+await p.normalize(); console.log('normalize', performance.now() - t);
+t = performance.now();
+await p.load(); console.log('load', performance.now() - t);
