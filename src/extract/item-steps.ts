@@ -38,13 +38,15 @@ export function runSteps(item: unknown, steps: readonly ItemStep[], sink: (item:
  * filtered by the incremental cursor, then runs through the steps.
  */
 export function processYield(yielded: unknown, incremental: Incremental | undefined, steps: readonly ItemStep[], sink: (item: unknown) => void): void {
-  const one = (item: unknown) => {
-    if (item === undefined) return;
-    if (incremental && !incremental.accept(item)) return;
-    runSteps(item, steps, sink);
-  };
-  if (Array.isArray(yielded)) for (const it of yielded) one(it);
-  else one(yielded);
+  if (Array.isArray(yielded)) for (const it of yielded) processItem(it, incremental, steps, sink);
+  else processItem(yielded, incremental, steps, sink);
+}
+
+/** One item of a yield (a plain function, not a closure per yield: this runs for every item). */
+function processItem(item: unknown, incremental: Incremental | undefined, steps: readonly ItemStep[], sink: (item: unknown) => void): void {
+  if (item === undefined) return;
+  if (incremental && !incremental.accept(item)) return;
+  runSteps(item, steps, sink);
 }
 
 /** Counts yields against a limit; `exceeded()` is true once the resource must stop. */

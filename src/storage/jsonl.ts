@@ -7,6 +7,9 @@ export interface RotatingWriterOptions extends JobFileWriterOptions {
   bufferBytes?: number;
 }
 
+/** Room past the flush threshold, so a typical line never needs a flush of its own. */
+const LINE_ROOM = 64 << 10;
+
 /**
  * Writes newline-delimited JSON lines into `<table>.<fileId>.0.<format>` files, rotating by
  * size so memory stays bounded and later steps can work file by file. Lines are buffered
@@ -17,13 +20,15 @@ export interface RotatingWriterOptions extends JobFileWriterOptions {
 export class RotatingJsonlWriter {
   rows = 0;
   private readonly out: JobFileWriter;
-  private buf: string[] = [];
-  private bufChars = 0;
+  /** Lines are encoded straight into this buffer (no join, no second copy). */
+  private buf: Buffer;
+  private used = 0;
   private readonly bufferBytes: number;
 
   constructor(opts: RotatingWriterOptions) {
     this.out = new JobFileWriter({ ...opts, overlapped: true });
     this.bufferBytes = opts.bufferBytes ?? 1 << 20;
+    this.buf = Buffer.allocUnsafeSlow(this.bufferBytes + LINE_ROOM);
   }
 
   get files(): string[] {
@@ -32,10 +37,20 @@ export class RotatingJsonlWriter {
 
   /** Appends one line (without the newline). */
   write(line: string): void {
-    this.buf.push(line);
-    this.bufChars += line.length + 1;
+    // a UTF-16 unit is at most 3 bytes of UTF-8
+    if (this.used + line.length * 3 + 1 > this.buf.length) {
+      this.flush();
+      if (line.length * 3 + 1 > this.buf.length) {
+        const bytes = Buffer.from(line + '\n', 'utf8');
+        this.out.writeRows(bytes, bytes.length);
+        this.rows++;
+        return;
+      }
+    }
+    this.used += this.buf.write(line, this.used, 'utf8');
+    this.buf[this.used++] = 10;
     this.rows++;
-    if (this.bufChars >= this.bufferBytes) this.flush();
+    if (this.used >= this.bufferBytes) this.flush();
   }
 
   /** Makes sure a (possibly empty) file exists, e.g. for a replace with no rows. */
@@ -44,12 +59,11 @@ export class RotatingJsonlWriter {
   }
 
   private flush(): void {
-    if (this.buf.length === 0) return;
-    // a new buffer each time: the previous one may still be in flight
-    const bytes = Buffer.from(this.buf.join('\n') + '\n', 'utf8');
-    this.buf = [];
-    this.bufChars = 0;
-    this.out.writeRows(bytes, bytes.length);
+    if (this.used === 0) return;
+    this.out.writeRows(this.buf, this.used);
+    // a new buffer each time: the previous one is in flight
+    this.buf = Buffer.allocUnsafeSlow(this.bufferBytes + LINE_ROOM);
+    this.used = 0;
   }
 
   /**
