@@ -47,6 +47,8 @@ const ref = {
   destination: z.string().min(1),
   destinationOptions: destinationOptions.optional(),
   datasetName: z.string().min(1).max(200).optional(),
+  /** A staging destination by name; its bucket (and any credentials) are configured on the worker. */
+  staging: name.optional(),
 };
 
 export const pipelineRunInputSchema = z

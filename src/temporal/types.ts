@@ -58,6 +58,13 @@ export interface PipelineRunInput {
   /** Non-secret destination options (e.g. a DuckDB file path). Credentials are resolved on the worker. */
   destinationOptions?: { [k: string]: JsonValue };
   datasetName?: string;
+  /**
+   * dlt's staging destination, by name only: `'filesystem'` (the worker resolves its bucket from
+   * its own config, `destination.filesystem.bucket_url`, pipeline-scoped first) or a staging
+   * destination registered on the worker (`createWorker({ destinations })`). Job files go to
+   * the bucket and the destination bulk-loads them from there. Never a bucket URL or credentials.
+   */
+  staging?: string;
   /** Run options applied to the source (like `pipeline.run(data, options)`). */
   tableName?: string;
   /** A shorthand or dlt's dict (`{ disposition: 'merge', strategy: 'scd2', ... }`, timestamps as ISO text). */
@@ -95,7 +102,7 @@ export interface ScheduleFailureResult {
 }
 
 /** Identifies the pipeline every activity opens (a subset of the run input). */
-export type PipelineRef = Pick<PipelineRunInput, 'pipelineName' | 'destination' | 'destinationOptions' | 'datasetName'>;
+export type PipelineRef = Pick<PipelineRunInput, 'pipelineName' | 'destination' | 'destinationOptions' | 'datasetName' | 'staging'>;
 
 export interface PendingPackage {
   loadId: string;
