@@ -1,5 +1,5 @@
 import { isDeepStrictEqual } from 'node:util';
-import { HaulError } from '../errors.js';
+import { HaulError, InvalidOptionsError } from '../errors.js';
 import { writeStateRowJob } from '../extract/state-row.js';
 import type { Schema } from '../schema/schema.js';
 import { bumpStateVersion, type PipelineState } from '../state/state.js';
@@ -29,6 +29,18 @@ export interface ManagedStateContext {
   datasetName: string;
   destinationName: string;
   initialSchema(name: string): Promise<Schema>;
+}
+
+/** managedState(options?, fn?) as called from JavaScript too: a typo is an error, not a silent no-op. */
+export function checkManagedStateCall(options: unknown, fn: unknown): ManagedStateOptions {
+  const o = options ?? {};
+  if (typeof o !== 'object' || Array.isArray(o)) throw new InvalidOptionsError('managedState options', `must be an object like { extractState: true }, got ${JSON.stringify(o)}`);
+  for (const [k, v] of Object.entries(o)) {
+    if (k !== 'extractState') throw new InvalidOptionsError('managedState options', `unknown option "${k}" (known: extractState)`);
+    if (v !== undefined && typeof v !== 'boolean') throw new InvalidOptionsError('managedState options', `extractState must be true or false, got ${JSON.stringify(v)}`);
+  }
+  if (fn !== undefined && typeof fn !== 'function') throw new InvalidOptionsError('managedState', 'the second argument must be a function (state) => ...');
+  return o as ManagedStateOptions;
 }
 
 /** The state the next extract starts from, as a copy to change. */

@@ -34,7 +34,7 @@ import { readTrace, writeTrace, type PipelineTrace, type StepTrace } from './tra
 import { Dataset } from './dataset.js';
 import { planDropResources, type DropResourcesInfo, type DropResourcesOptions } from './drop.js';
 import { FAILED_JOBS } from '../storage/layout.js';
-import { ManagedState, openState, saveState, type ManagedStateOptions } from './managed-state.js';
+import { checkManagedStateCall, ManagedState, openState, saveState, type ManagedStateOptions } from './managed-state.js';
 
 export type { ExtractInfo } from '../extract/step.js';
 export type { NormalizeInfo } from '../normalize/step.js';
@@ -269,7 +269,7 @@ export class Pipeline {
   managedState<T>(options: ManagedStateOptions, fn: (state: PipelineState) => T | Promise<T>): Promise<T>;
   managedState(options?: ManagedStateOptions): ManagedState;
   managedState<T>(a?: ManagedStateOptions | ((state: PipelineState) => T | Promise<T>), b?: (state: PipelineState) => T | Promise<T>): Promise<T> | ManagedState {
-    const [options, fn] = typeof a === 'function' ? [{}, a] : [a ?? {}, b];
+    const [options, fn] = typeof a === 'function' ? [{}, a] : [checkManagedStateCall(a, b), b];
     const ctx = { wd: this.wd, pipelineName: this.pipelineName, datasetName: this.datasetName, destinationName: this.destination.destinationName, initialSchema: (n: string) => initialSchema(n, this.opts.importSchemaPath) };
     if (!fn) return new ManagedState(ctx, options, (f) => this.exclusive(f));
     return this.exclusive(async () => {

@@ -5,7 +5,7 @@
  */
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { duckdb, HaulError, pipeline, postgres, type DestinationFactory, type Pipeline } from '../../src/index.js';
+import { duckdb, HaulError, InvalidOptionsError, pipeline, postgres, type DestinationFactory, type Pipeline } from '../../src/index.js';
 import { query, tempDir, testPipeline } from '../helpers.js';
 import { PG_URL, dropPgSchemas, pgDatasetName } from '../postgres-env.js';
 
@@ -113,6 +113,10 @@ describe('managedState() with await using', () => {
     expect((err as HaulError).code).toBe('StateChanged');
     expect(p.state.sources.ms_conflict).toEqual({ theirs: true });
     await expect(m.commit()).rejects.toThrow(/already committed, rolled back or disposed/);
+
+    // options are checked, also from JavaScript
+    expect(() => p.managedState({ extractstate: true } as never)).toThrow(InvalidOptionsError);
+    expect(() => p.managedState({ extractState: 'yes' } as never)).toThrow(/extractState must be true or false/);
 
     await using ok = p.managedState();
     ok.state.sources.ms_conflict = { mine: true };
