@@ -288,6 +288,7 @@ export function createActivities(opts: ActivitiesOptions): HaulActivities {
         if (input.writeDisposition) runOpts.writeDisposition = input.writeDisposition;
         if (input.primaryKey) runOpts.primaryKey = input.primaryKey;
         if (input.mergeKey) runOpts.mergeKey = input.mergeKey;
+        if (input.columns) runOpts.columns = input.columns;
         if (input.refresh) runOpts.refresh = input.refresh;
         if (input.loaderFileFormat) runOpts.loaderFileFormat = input.loaderFileFormat;
         if (input.externalWindow) runOpts.externalWindow = input.externalWindow;

@@ -3,6 +3,7 @@
  * schema hashes. Never rows, never credentials. Types and pure constants only (workflow code imports these).
  */
 
+import type { ColumnHints } from '../extract/columns.js';
 import type { LoadPackageSummary } from '../load/load-info.js';
 
 /** The task queue workers poll and clients start runs on, unless HAUL_TASK_QUEUE or an option says otherwise. */
@@ -71,6 +72,8 @@ export interface PipelineRunInput {
   writeDisposition?: WriteDispositionName | WriteDispositionInput;
   primaryKey?: string | string[];
   mergeKey?: string | string[];
+  /** Column hints by name, or dlt's list of column schemas `[{ name, dataType, nullable, ... }]` (JSON; no zod model: it does not serialize). */
+  columns?: ColumnHints;
   refresh?: RefreshModeName;
   /** The job file format normalize writes (default: the destination's preferred one). */
   loaderFileFormat?: 'jsonl' | 'parquet' | 'csv';
