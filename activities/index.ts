@@ -184,21 +184,34 @@ function heartbeatCheckpoint(c: CheckpointSummary): HeartbeatCheckpoint {
 export function createActivities(opts: ActivitiesOptions): HaulActivities {
   const destinations = opts.destinations ?? {};
 
-  function destinationOf(ref: PipelineRef): DestinationFactory {
-    const entry = destinations[ref.destination];
+  /** A destination registered on this worker by that name, else a built-in one made with `options`. */
+  function factoryByName(what: 'destination' | 'staging', name: string, options: Record<string, JsonValue> | undefined): DestinationFactory {
+    const entry = destinations[name];
     if (entry) {
-      if (typeof entry === 'function') return entry(ref.destinationOptions ?? {});
-      if (ref.destinationOptions && Object.keys(ref.destinationOptions).length) {
-        throw new InvalidOptionsError('destination', `"${ref.destination}" is configured on the worker; do not pass destinationOptions for it`);
+      if (typeof entry === 'function') return entry(options ?? {});
+      if (options && Object.keys(options).length) {
+        throw new InvalidOptionsError(what, `"${name}" is configured on the worker; do not pass destinationOptions for it`);
       }
       return entry;
     }
     try {
-      return resolveDestination(ref.destination, ref.destinationOptions ?? {});
+      return resolveDestination(name, options ?? {});
     } catch (e) {
       if (e instanceof HaulError && Object.keys(destinations).length) e.message += ` (destinations registered on this worker: ${Object.keys(destinations).join(', ')})`;
       throw e;
     }
+  }
+
+  function destinationOf(ref: PipelineRef): DestinationFactory {
+    return factoryByName('destination', ref.destination, ref.destinationOptions);
+  }
+
+  /**
+   * The run's staging by name. The input carries no options for it: a built-in 'filesystem'
+   * finds its bucket in this worker's config (`destination.filesystem.bucket_url`).
+   */
+  function stagingOf(ref: PipelineRef): DestinationFactory | undefined {
+    return ref.staging === undefined ? undefined : factoryByName('staging', ref.staging, undefined);
   }
 
   /** Steps of one pipeline (working dir) are serialized in this process. */
@@ -207,7 +220,8 @@ export function createActivities(opts: ActivitiesOptions): HaulActivities {
   }
 
   function open(ref: PipelineRef): Pipeline {
-    return pipeline({ pipelineName: ref.pipelineName, pipelinesDir: opts.pipelinesDir, destination: destinationOf(ref), datasetName: ref.datasetName });
+    const staging = stagingOf(ref);
+    return pipeline({ pipelineName: ref.pipelineName, pipelinesDir: opts.pipelinesDir, destination: destinationOf(ref), datasetName: ref.datasetName, ...(staging && { staging }) });
   }
 
   /** The data for a run: the registered source called with the JSON args, resources selected. */
@@ -274,6 +288,7 @@ export function createActivities(opts: ActivitiesOptions): HaulActivities {
         if (input.writeDisposition) runOpts.writeDisposition = input.writeDisposition;
         if (input.primaryKey) runOpts.primaryKey = input.primaryKey;
         if (input.mergeKey) runOpts.mergeKey = input.mergeKey;
+        if (input.columns) runOpts.columns = input.columns;
         if (input.refresh) runOpts.refresh = input.refresh;
         if (input.loaderFileFormat) runOpts.loaderFileFormat = input.loaderFileFormat;
         if (input.externalWindow) runOpts.externalWindow = input.externalWindow;

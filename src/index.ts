@@ -1,6 +1,7 @@
 /** haul's public API. */
 export { pipeline, Pipeline } from './pipeline/pipeline.js';
 export { attach } from './pipeline/attach.js';
+export { ManagedState, type ManagedStateOptions } from './pipeline/managed-state.js';
 export type { ExtractInfo, NormalizeInfo, LoadPackageInfo, SqlClient } from './pipeline/pipeline.js';
 export { Dataset, Relation } from './pipeline/dataset.js';
 export type { PipelineOptions, RunOptions, ProgressOption } from './pipeline/options.js';

@@ -97,6 +97,7 @@ class Run {
       destination: input.destination,
       destinationOptions: input.destinationOptions,
       datasetName: input.datasetName,
+      ...(input.staging !== undefined && { staging: input.staging }),
     };
     this.progress = { pipelineName: input.pipelineName, stage: 'starting', loadIds: [], extracted: {}, normalized: {}, loaded: {} };
     this.acts = proxyActivities<HaulActivities>(activityOptions(input.tuning));

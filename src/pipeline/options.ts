@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { InvalidOptionsError } from '../errors.js';
 import { schemaContractSchema, writeDispositionSchema } from '../extract/resource.js';
 import { columnHintsSchema, type ColumnHints } from '../extract/columns.js';
+import { isColumnsModel, type ColumnsModel } from '../extract/model.js';
 import { formatIssue } from '../common/zod-issues.js';
 import type { SchemaContract, WriteDispositionConfig } from '../schema/types.js';
 import type { DestinationFactory, LoaderFileFormat } from '../destinations/types.js';
@@ -57,8 +58,12 @@ export interface RunOptions extends TargetOptions {
   parentTableName?: string;
   /** A shorthand or dlt's dict, e.g. `{ disposition: 'merge', strategy: 'upsert' }`. */
   writeDisposition?: WriteDispositionConfig;
-  /** Column hints by name, or a list of column schemas `[{ name, dataType, nullable, primaryKey, ... }]`. */
-  columns?: ColumnHints;
+  /**
+   * Column hints by name, a list of column schemas `[{ name, dataType, nullable, primaryKey, ... }]`,
+   * or a zod object model as on a resource (`ResourceOptions.columns`): its fields give the
+   * columns, every item is validated against it and the contract defaults to the model's.
+   */
+  columns?: ColumnHints | ColumnsModel;
   primaryKey?: string | string[];
   mergeKey?: string | string[];
   /** Schema name for plain data (default: the pipeline name). */
@@ -109,7 +114,7 @@ const runOptionsSchema = z
     tableName: z.string().min(1).optional(),
     parentTableName: z.string().min(1).optional(),
     writeDisposition: writeDispositionSchema.optional(),
-    columns: columnHintsSchema.optional(),
+    columns: z.union([z.custom<ColumnsModel>(isColumnsModel), columnHintsSchema]).optional(),
     primaryKey: key.optional(),
     mergeKey: key.optional(),
     schema: z.string().min(1).optional(),

@@ -34,6 +34,7 @@ import { readTrace, writeTrace, type PipelineTrace, type StepTrace } from './tra
 import { Dataset } from './dataset.js';
 import { planDropResources, type DropResourcesInfo, type DropResourcesOptions } from './drop.js';
 import { FAILED_JOBS } from '../storage/layout.js';
+import { checkManagedStateCall, ManagedState, openState, saveState, type ManagedStateOptions } from './managed-state.js';
 
 export type { ExtractInfo } from '../extract/step.js';
 export type { NormalizeInfo } from '../normalize/step.js';
@@ -41,7 +42,6 @@ export type { LoadPackageInfo, PendingPackageInfo } from '../storage/package-inf
 export type { StepOptions, StepProgress } from '../progress/step-options.js';
 
 export type { SqlClient } from './schema-files.js';
-
 
 /**
  * A pipeline moves data from TypeScript into a destination dataset through load packages
@@ -261,14 +261,21 @@ export class Pipeline {
   }
 
   /**
-   * Changes the pipeline state in `fn`; kept when `fn` returns, dropped when it throws (dlt's
-   * `managed_state`). The change reaches the destination with the next load's state row.
+   * dlt's `managed_state`: state changes in `fn` are kept when it returns, dropped when it
+   * throws; `extractState` also extracts a changed state into a package the next load syncs.
+   * Without `fn`: a handle for `await using m = p.managedState()`, kept only by `await m.commit()`.
    */
-  async managedState<T>(fn: (state: PipelineState) => T | Promise<T>): Promise<T> {
+  managedState<T>(fn: (state: PipelineState) => T | Promise<T>): Promise<T>;
+  managedState<T>(options: ManagedStateOptions, fn: (state: PipelineState) => T | Promise<T>): Promise<T>;
+  managedState(options?: ManagedStateOptions): ManagedState;
+  managedState<T>(a?: ManagedStateOptions | ((state: PipelineState) => T | Promise<T>), b?: (state: PipelineState) => T | Promise<T>): Promise<T> | ManagedState {
+    const [options, fn] = typeof a === 'function' ? [{}, a] : [checkManagedStateCall(a, b), b];
+    const ctx = { wd: this.wd, pipelineName: this.pipelineName, datasetName: this.datasetName, destinationName: this.destination.destinationName, initialSchema: (n: string) => initialSchema(n, this.opts.importSchemaPath) };
+    if (!fn) return new ManagedState(ctx, options, (f) => this.exclusive(f));
     return this.exclusive(async () => {
-      const st = structuredClone(this.wd.effectiveState(this.pipelineName, this.datasetName));
+      const st = openState(ctx);
       const result = await fn(st);
-      this.wd.writeState(st);
+      await saveState(ctx, st, options);
       return result;
     });
   }
@@ -482,8 +489,6 @@ export class Pipeline {
     return newDestinationClient(this.loadContext());
   }
 
-
-
   private emptyLoadInfo(): LoadInfo {
     return emptyLoadInfo(this.loadContext());
   }
@@ -555,7 +560,6 @@ export class Pipeline {
     this.progress?.runEnd(this.trace.steps.find((st) => st.error)?.error);
   }
 }
-
 
 /**
  * Creates (or opens) a pipeline and activates it. Without options it returns the active

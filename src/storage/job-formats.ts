@@ -55,8 +55,37 @@ function copySql(columns: ColumnSchema[], format: Exclude<LoaderFileFormat, 'jso
   const reader = columns.map((c) => `${literal(c.name)}: '${jsonlReaderType(c)}'`).join(', ');
   const select = columns.map((c) => `${outputExpr(c, format, ident(c.name))} AS ${ident(c.name)}`).join(', ');
   const from = `read_json(${literal(src)}, format = 'newline_delimited', records = true, maximum_object_size = ${16 * 1024 * 1024}, columns = {${reader}})`;
-  const options = format === 'parquet' ? "FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880" : "FORMAT csv, HEADER true, DELIMITER ',', QUOTE '\"', ESCAPE '\"', NULLSTR ''";
+  const options = format === 'parquet' ? 'FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880' : CSV_WRITE_OPTIONS;
   return `COPY (SELECT ${select} FROM ${from}) TO ${literal(dst)} (${options})`;
+}
+
+/**
+ * dlt's csv defaults: a header, `,` between fields, `"` quotes doubled inside quoted fields,
+ * quoting only when needed, `\n` line ends; NULL is an empty unquoted field and an empty
+ * string is `""`. (DuckDB quotes an empty string itself when NULLSTR is ''.)
+ */
+const CSV_WRITE_OPTIONS = "FORMAT csv, HEADER true, DELIMITER ',', QUOTE '\"', ESCAPE '\"', NULLSTR ''";
+
+/** A row longer than this cannot be read back (read_json's limit for JSONL is the same); DuckDB's default is 2 MB. */
+const CSV_MAX_LINE_BYTES = 16 * 1024 * 1024;
+
+/**
+ * read_csv options for the csv job files this module writes: every column as text (the
+ * caller casts by the schema, see csvReadExpr), columns matched by header name across files
+ * written under different schema versions, and a quoted `""` kept as an empty string.
+ */
+export const CSV_READ_OPTIONS: string =
+  "header = true, delim = ',', quote = '\"', escape = '\"', nullstr = '', allow_quoted_nulls = false, all_varchar = true, union_by_name = true, auto_detect = false, max_line_size = " +
+  CSV_MAX_LINE_BYTES +
+  ', buffer_size = ' +
+  2 * CSV_MAX_LINE_BYTES;
+
+/** The typed value of a csv job file's text field `col` (the inverse of outputExpr for csv). */
+export function csvReadExpr(c: Pick<ColumnSchema, 'dataType'>, col: string, type: string): string {
+  if (c.dataType === 'text') return col;
+  // PostgreSQL's bytea hex form: \x then two hex digits per byte
+  if (c.dataType === 'binary') return `unhex(substr(${col}, 3))`;
+  return `CAST(${col} AS ${type})`;
 }
 
 /**

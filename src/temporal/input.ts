@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { formatIssue } from '../common/zod-issues.js';
 import { InvalidOptionsError } from '../errors.js';
+import { columnHintsSchema } from '../extract/columns.js';
 import type { DropInput, PipelineRunInput } from './types.js';
 
 /** Keys that look like credentials: these are resolved on the worker, never sent in an input. */
@@ -47,6 +48,8 @@ const ref = {
   destination: z.string().min(1),
   destinationOptions: destinationOptions.optional(),
   datasetName: z.string().min(1).max(200).optional(),
+  /** A staging destination by name; its bucket (and any credentials) are configured on the worker. */
+  staging: name.optional(),
 };
 
 export const pipelineRunInputSchema = z
@@ -74,6 +77,7 @@ export const pipelineRunInputSchema = z
       .optional(),
     primaryKey: key.optional(),
     mergeKey: key.optional(),
+    columns: columnHintsSchema.optional(),
     refresh: z.enum(['drop_sources', 'drop_resources', 'drop_data']).optional(),
     loaderFileFormat: z.enum(['jsonl', 'parquet', 'csv']).optional(),
     pendingOnly: z.boolean().optional(),

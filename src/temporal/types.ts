@@ -3,6 +3,7 @@
  * schema hashes. Never rows, never credentials. Types and pure constants only (workflow code imports these).
  */
 
+import type { ColumnHints } from '../extract/columns.js';
 import type { LoadPackageSummary } from '../load/load-info.js';
 
 /** The task queue workers poll and clients start runs on, unless HAUL_TASK_QUEUE or an option says otherwise. */
@@ -58,12 +59,21 @@ export interface PipelineRunInput {
   /** Non-secret destination options (e.g. a DuckDB file path). Credentials are resolved on the worker. */
   destinationOptions?: { [k: string]: JsonValue };
   datasetName?: string;
+  /**
+   * dlt's staging destination, by name only: `'filesystem'` (the worker resolves its bucket from
+   * its own config, `destination.filesystem.bucket_url`, pipeline-scoped first) or a staging
+   * destination registered on the worker (`createWorker({ destinations })`). Job files go to
+   * the bucket and the destination bulk-loads them from there. Never a bucket URL or credentials.
+   */
+  staging?: string;
   /** Run options applied to the source (like `pipeline.run(data, options)`). */
   tableName?: string;
   /** A shorthand or dlt's dict (`{ disposition: 'merge', strategy: 'scd2', ... }`, timestamps as ISO text). */
   writeDisposition?: WriteDispositionName | WriteDispositionInput;
   primaryKey?: string | string[];
   mergeKey?: string | string[];
+  /** Column hints by name, or dlt's list of column schemas `[{ name, dataType, nullable, ... }]` (JSON; no zod model: it does not serialize). */
+  columns?: ColumnHints;
   refresh?: RefreshModeName;
   /** The job file format normalize writes (default: the destination's preferred one). */
   loaderFileFormat?: 'jsonl' | 'parquet' | 'csv';
@@ -95,7 +105,7 @@ export interface ScheduleFailureResult {
 }
 
 /** Identifies the pipeline every activity opens (a subset of the run input). */
-export type PipelineRef = Pick<PipelineRunInput, 'pipelineName' | 'destination' | 'destinationOptions' | 'datasetName'>;
+export type PipelineRef = Pick<PipelineRunInput, 'pipelineName' | 'destination' | 'destinationOptions' | 'datasetName' | 'staging'>;
 
 export interface PendingPackage {
   loadId: string;

@@ -3,7 +3,7 @@
  * way, with the same value shapes, through each destination's DatasetReader (DuckDB and
  * PostgreSQL directly, the filesystem through DuckDB views over its files).
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
@@ -14,6 +14,7 @@ import {
   pipeline,
   postgres,
   type DestinationFactory,
+  type LoaderFileFormat,
   type Pipeline,
 } from '../../src/index.js';
 import { tempDir } from '../helpers.js';
@@ -25,7 +26,8 @@ afterAll(async () => {
   await dropPgSchemas(...pgDatasets);
 });
 
-const DESTINATIONS: Array<{ name: string; factory: (dir: string) => DestinationFactory; dataset: () => string }> = [
+/** Each destination; the filesystem once per job file format it stores (its views read each format back typed). */
+const DESTINATIONS: Array<{ name: string; factory: (dir: string) => DestinationFactory; dataset: () => string; format?: LoaderFileFormat }> = [
   { name: 'duckdb', factory: (dir) => duckdb({ path: join(dir, 'ds.duckdb') }), dataset: () => 'shop' },
   {
     name: 'postgres',
@@ -37,6 +39,8 @@ const DESTINATIONS: Array<{ name: string; factory: (dir: string) => DestinationF
     },
   },
   { name: 'filesystem', factory: (dir) => filesystem({ bucketUrl: join(dir, 'bucket') }), dataset: () => 'shop' },
+  { name: 'filesystem_parquet', factory: (dir) => filesystem({ bucketUrl: join(dir, 'bucket') }), dataset: () => 'shop', format: 'parquet' },
+  { name: 'filesystem_csv', factory: (dir) => filesystem({ bucketUrl: join(dir, 'bucket') }), dataset: () => 'shop', format: 'csv' },
 ];
 
 const USERS = [
@@ -65,14 +69,15 @@ const HINTS = {
   },
 };
 
-describe.each(DESTINATIONS)('pipeline.dataset() on $name', ({ name, factory, dataset }) => {
+describe.each(DESTINATIONS)('pipeline.dataset() on $name', ({ name, factory, dataset, format }) => {
   let p: Pipeline;
 
   it('reads back what was loaded, with typed values', async () => {
     const dir = join(root, name);
     p = pipeline({ pipelineName: `ds_${name}`, pipelinesDir: join(dir, 'pipelines'), destination: factory(dir), datasetName: dataset() });
-    await p.run(USERS, HINTS);
-    await p.run([{ id: 1, total: 9.5 }], { tableName: 'orders' });
+    await p.run(USERS, { ...HINTS, ...(format && { loaderFileFormat: format }) });
+    await p.run([{ id: 1, total: 9.5 }], { tableName: 'orders', ...(format && { loaderFileFormat: format }) });
+    if (format) expect(readdirSync(join(dir, 'bucket', 'shop', 'users')).filter((f) => f.endsWith(`.${format}`))).toHaveLength(1);
     const ds = p.dataset();
 
     expect(await ds.tables()).toEqual(['orders', 'users', 'users__pets']);

@@ -17,6 +17,7 @@ import { DestinationUnreachableError, HaulError, LoadJobFailedError } from '../.
 import { Schema } from '../../src/schema/schema.js';
 import type { ColumnSchema, DataType, WriteDisposition } from '../../src/schema/types.js';
 import { PG_DATABASE, PG_URL } from '../postgres-env.js';
+import { withJobFormat } from './formatted-jobs.js';
 
 interface DestinationUnderTest {
   name: string;
@@ -127,6 +128,12 @@ const DESTINATIONS: DestinationUnderTest[] = [
     },
   },
 ];
+
+// The filesystem once more per job file format it stores besides JSONL: the same cases over parquet and csv files.
+const FILESYSTEM = DESTINATIONS.find((d) => d.name === 'filesystem')!;
+for (const format of ['parquet', 'csv'] as const) {
+  DESTINATIONS.push({ ...FILESYSTEM, name: `filesystem_${format}`, factory: (dir) => withJobFormat(FILESYSTEM.factory(dir), format) });
+}
 
 // ------------------------------------------------------------------ helpers
 

@@ -3,7 +3,7 @@
  * destination bulk-loads them, and the tables hold exactly what the JSONL path loads from the
  * same data — every type, nested tables, variants, NULL vs empty string, replace and merge.
  */
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { duckdb, filesystem, InvalidOptionsError, pipeline, postgres, type LoaderFileFormat, type Pipeline } from '../../src/index.js';
@@ -53,6 +53,10 @@ function pgPipeline(name: string): Pipeline {
   const datasetName = pgDatasetName(name);
   pgDatasets.push(datasetName);
   return pipeline({ pipelineName: datasetName, pipelinesDir: join(dir, 'p'), destination: postgres({ credentials: PG_URL }), datasetName });
+}
+
+function fsPipeline(name: string): Pipeline {
+  return pipeline({ pipelineName: name, pipelinesDir: join(dir, 'p'), destination: filesystem({ bucketUrl: join(dir, 'fs-bucket') }), datasetName: `${name}_data` });
 }
 
 /** Every data table's rows without the per-run random columns, in a stable order. */
@@ -141,6 +145,50 @@ describe('parquet job files into the filesystem destination', () => {
     expect(rows).toEqual([
       { id: 1, v: 'a', extra: null, at: null, blob: null },
       { id: 2, v: 'b', extra: 1.5, at: new Date('2024-05-06T07:08:09.123Z'), blob: Buffer.from([7, 8]) },
+    ]);
+  });
+});
+
+describe('csv job files into the filesystem destination', () => {
+  it('land as .csv files with a header and read back the same rows and types as JSONL', async () => {
+    const p = await sameAsJsonl(fsPipeline, 'csv');
+    const folder = join(dir, 'fs-bucket', p.datasetName, 'things');
+    const files = readdirSync(folder).filter((f) => f !== 'init');
+    const loadId = p.listCompletedLoadPackages().at(-1)!;
+    expect(files).toEqual([expect.stringMatching(new RegExp(`^${loadId.replace('.', '\\.')}\\.\\w+\\.csv$`))]);
+    const text = readFileSync(join(folder, files[0]!), 'utf8');
+    expect(text.split('\n')[0]!.split(',')).toEqual(expect.arrayContaining(['id', 'big', 'name', 'blob', '_dlt_id']));
+    // dlt's csv: quoting only when needed, "" inside quotes, NULL an empty field, '' a quoted empty field
+    expect(text).toContain('"comma, ""quote""\nnewline"');
+
+    const ds = p.dataset();
+    const [one, two, three] = await ds.table('things').orderBy('id').fetchAll();
+    expect(one).toMatchObject({ id: 1, big: 2n ** 62n, huge: String(2n ** 70n), ratio: 0.1, ok: true, name: 'comma, "quote"\nnewline', empty: '', price: '12.34', day: '2024-03-01', meta: { k: [1, { x: 'y' }], n: null } });
+    expect(one!.at).toEqual(new Date('2024-02-29T23:59:58.123Z'));
+    expect(one!.blob).toEqual(Buffer.from([0, 1, 2, 254, 255]));
+    expect(two).toMatchObject({ name: null, empty: null, mixed__v_text: 'five', at: null, blob: null });
+    expect(three).toMatchObject({ name: 'ü € 😀', mixed: 6 });
+    expect(three!.at).toEqual(new Date('2024-01-01T00:00:00Z'));
+  });
+
+  it('read older files without the columns later files added, beside JSONL files of the same table', async () => {
+    const p = fsPipeline('fmt_fs_csv_evolve');
+    await p.run([{ id: 1, v: 'a' }], { tableName: 't', loaderFileFormat: 'csv' });
+    await p.run([{ id: 2, v: 'b', extra: 1.5, at: new Date('2024-05-06T07:08:09.123Z') }], { tableName: 't', loaderFileFormat: 'csv' });
+    await p.run([{ id: 3, extra: 2.5 }], { tableName: 't' });
+    const files = readdirSync(join(dir, 'fs-bucket', p.datasetName, 't'));
+    expect(files.filter((f) => f.endsWith('.csv'))).toHaveLength(2);
+    expect(files.filter((f) => f.endsWith('.jsonl'))).toHaveLength(1);
+    expect(await p.dataset().table('t').select('id', 'v', 'extra', 'at').orderBy('id').fetchAll()).toEqual([
+      { id: 1, v: 'a', extra: null, at: null },
+      { id: 2, v: 'b', extra: 1.5, at: new Date('2024-05-06T07:08:09.123Z') },
+      { id: 3, v: null, extra: 2.5, at: null },
+    ]);
+    const types = await query<{ column_name: string; data_type: string }>(p, `SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = $1 AND table_name = 't' AND column_name IN ('id', 'extra', 'at') ORDER BY column_name`, [p.datasetName]);
+    expect(types).toEqual([
+      { column_name: 'at', data_type: 'TIMESTAMP WITH TIME ZONE' },
+      { column_name: 'extra', data_type: 'DOUBLE' },
+      { column_name: 'id', data_type: 'BIGINT' },
     ]);
   });
 });

@@ -1,11 +1,12 @@
 /**
  * dlt's extract/run hints and worker options (issue 14) on real destinations: `columns` as a
- * list of column schemas, `parentTableName`, extract `maxParallelItems`/`workers`, load
- * and normalize `workers`.
+ * list of column schemas or a zod model on run()/extract(), `parentTableName`, extract
+ * `maxParallelItems`/`workers`, load and normalize `workers`.
  */
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { InvalidOptionsError, ParentTableNotFoundError, PipelineStepFailed, pipeline, postgres, resource, type Pipeline } from '../../src/index.js';
+import { z } from 'zod';
+import { DataValidationError, InvalidOptionsError, ParentTableNotFoundError, PipelineStepFailed, pipeline, postgres, resource, type Pipeline } from '../../src/index.js';
 import { count, query, tempDir, testPipeline } from '../helpers.js';
 import { PG_URL, dropPgSchemas, pgDatasetName } from '../postgres-env.js';
 
@@ -95,6 +96,44 @@ describe('columns as a list of column schemas', () => {
     expect(() => resource([{ a: 1 }], { name: 'r', columns: [{ name: 'a', data_type: 'text' } as never] })).toThrow(InvalidOptionsError);
     expect(() => resource([{ a: 1 }], { name: 'r' }).applyHints({ columns: [{ name: '' }] })).toThrow(InvalidOptionsError);
     expect(p.hasData).toBe(false);
+  });
+});
+
+describe('a zod model as run()/extract() columns', () => {
+  const Person = z.object({ id: z.number().int(), name: z.string(), score: z.number().nullable() });
+  const userColumns = async (p: Pipeline, table: string) => Object.fromEntries(Object.entries(await columnsOf(p, table)).filter(([c]) => !c.startsWith('_dlt')).map(([c, i]) => [c, [i.data_type, i.is_nullable]]));
+
+  it('run(): the model gives the columns, validates every item and sets the model contract (DuckDB)', async () => {
+    const p = testPipeline(dir, 'hints_model_run');
+    await p.run([{ id: 1, name: 'Ada', score: 9.5, extra: 'dropped' }, { id: 2, name: 'Bob', score: null }], { tableName: 'people', columns: Person });
+    // extra fields of a zod object (strip) are discard_value, as dlt does for a model
+    expect(await userColumns(p, 'people')).toEqual({ id: ['BIGINT', 'NO'], name: ['VARCHAR', 'NO'], score: ['DOUBLE', 'YES'] });
+    expect(await query(p, `SELECT id, name, score FROM "${p.datasetName}".people ORDER BY id`)).toEqual([
+      { id: 1, name: 'Ada', score: 9.5 },
+      { id: 2, name: 'Bob', score: null },
+    ]);
+    expect(p.defaultSchema!.tables.people!.schemaContract).toEqual({ tables: 'evolve', columns: 'discard_value', dataType: 'freeze' });
+    // a value the model refuses stops the run (dataType: freeze) before anything is written
+    const err = await p.run([{ id: 3, name: 42, score: 1 }], { tableName: 'people', columns: Person }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PipelineStepFailed);
+    expect((err as Error).cause).toBeInstanceOf(DataValidationError);
+    expect((err as Error).message).toMatch(/people/);
+    expect(await count(p, 'people')).toBe(2);
+    expect(p.hasPendingData).toBe(false);
+  });
+
+  it('extract(): the same on PostgreSQL, with the call\'s schemaContract over the model\'s defaults', async () => {
+    const p = pgPipeline('hints_model_extract');
+    // a loose (passthrough) model lets extra fields evolve; the call makes refused values drop their row
+    const items = [{ id: 1, name: 'Ada', score: 1.5, extra: 'kept' }, { id: 2, name: 42, score: 1 }];
+    await p.extract(items, { tableName: 'people', columns: Person.loose(), schemaContract: { dataType: 'discard_row' } });
+    await p.normalize();
+    await p.load({ raiseOnFailedJobs: true });
+    expect(await userColumns(p, 'people')).toEqual({ id: ['bigint', 'NO'], name: ['character varying', 'NO'], score: ['double precision', 'YES'], extra: ['character varying', 'YES'] });
+    expect(await query(p, `SELECT id, extra FROM "${p.datasetName}".people`)).toEqual([{ id: 1, extra: 'kept' }]);
+    expect(p.defaultSchema!.tables.people!.schemaContract).toEqual({ tables: 'evolve', columns: 'evolve', dataType: 'discard_row' });
+    // an object that is not a zod model is still checked as column hints
+    await expect(p.extract([{ id: 2 }], { tableName: 'people', columns: { id: { dataType: 'nope' } } as never })).rejects.toBeInstanceOf(InvalidOptionsError);
   });
 });
 

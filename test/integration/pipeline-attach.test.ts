@@ -128,18 +128,25 @@ async function usesEveryMember(
     }),
   ).rejects.toThrow('rolled back');
   expect(p.state.sources[pipelineName]).toEqual({ cursor: 5 });
+  // extractState, here from an await using block: a package of its own carries the state
+  {
+    await using m = p.managedState({ extractState: true });
+    m.state.sources[pipelineName] = { cursor: 6 };
+    expect(await m.commit()).toBe(p.listExtractedLoadPackages()[0]);
+  }
+  const statePackage = p.listExtractedLoadPackages()[0]!;
 
   // pending data, then a run on the attached pipeline finishes it and loads more
   const { loadId: pendingId } = await p.extract([{ id: 2, UserName: 'bob', tags: [] }], { tableName: 'users' });
   expect(p.hasPendingData).toBe(true);
   expect(p.getLoadPackageState(pendingId).itemCounts).toEqual({ users: 1 });
   const second = await p.run([{ id: 3, UserName: 'cy', tags: ['z'] }], { tableName: 'users' });
-  expect(second.loadPackages.map((lp) => lp.loadId)).toContain(pendingId);
+  expect(second.loadPackages.map((lp) => lp.loadId)).toEqual(expect.arrayContaining([statePackage, pendingId]));
   expect(p.hasPendingData).toBe(false);
   expect(await count(p, 'users')).toBe(3);
   expect(p.lastTrace?.steps.some((s) => s.loadIds.includes(pendingId))).toBe(true);
   const stored = await storedStates(p);
-  expect((stored.at(-1)!.sources as Record<string, unknown>)[pipelineName]).toMatchObject({ cursor: 5 });
+  expect((stored.at(-1)!.sources as Record<string, unknown>)[pipelineName]).toMatchObject({ cursor: 6 });
   expect(JSON.stringify(stored)).not.toContain('checked_at');
 
   // destinationClient: an opened client of the dataset; drop the dataset with it

@@ -119,6 +119,13 @@ describe('postgres pipelines', () => {
       [p.datasetName],
     );
     expect(unique.map((r) => r.t)).toEqual(DLT_UNIQUE);
+    // the row key sorts by bytes ("C"): its constraint builds and checks without strcoll; every other column keeps the default
+    const collated = await q<{ t: string; collation_name: string }>(
+      p,
+      'SELECT table_name || \'.\' || column_name AS t, collation_name FROM information_schema.columns WHERE table_schema = $1 AND collation_name IS NOT NULL ORDER BY 1',
+      [p.datasetName],
+    );
+    expect(collated).toEqual(DLT_UNIQUE.filter((t) => !t.startsWith('_dlt_pipeline_state')).map((t) => ({ t, collation_name: 'C' })));
 
     const rows = await q(p, 'SELECT id, name, score, active, joined, note, meta__level, meta__origin__country FROM people ORDER BY id');
     expect(rows).toEqual([

@@ -4,7 +4,7 @@
  * and resourceDefaults, against a real local API into DuckDB.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { restApiSource, type RestApiConfig } from '../../src/index.js';
+import { InvalidOptionsError, restApiSource, type RestApiConfig } from '../../src/index.js';
 import { query, tempDir, testPipeline } from '../helpers.js';
 import { startApi, type TestApi } from './rest-api-server.js';
 
@@ -77,6 +77,37 @@ describe('rest_api parent and child resources', () => {
       .catch((e: unknown) => e);
     expect(String(err)).toContain('an item of its parent "users" has no field "uid"');
     expect(() => restApiSource({ client: { baseUrl: api.url }, resources: [{ name: 'posts', endpoint: 'users/{resources.people.id}/posts' }] })).toThrow(/refers to resource "people", which is not in the config/);
+  });
+});
+
+describe('rest_api column hints', () => {
+  it('columns take dlt\'s list of column schemas in a resource and a record in resourceDefaults', async () => {
+    const p = testPipeline(dir, 'rest_columns');
+    await p.run(
+      restApiSource({
+        client: { baseUrl: api.url },
+        resourceDefaults: { columns: { name: { dataType: 'text', nullable: false } } },
+        resources: [
+          { name: 'users', endpoint: 'single/users', columns: [{ name: 'id', dataType: 'text', nullable: false, primaryKey: true }, { name: 'name', dataType: 'text' }] },
+          { name: 'people', endpoint: 'single/users' },
+        ],
+      }),
+    );
+    const types = async (table: string) =>
+      Object.fromEntries(
+        (await query<{ column_name: string; data_type: string; is_nullable: string }>(p, `SELECT column_name, data_type, is_nullable FROM information_schema.columns WHERE table_name = '${table}' AND table_schema = '${p.datasetName}'`)).map((r) => [r.column_name, `${r.data_type} ${r.is_nullable}`]),
+      );
+    // the resource's own list replaces the defaults' record; a resource without columns takes the defaults
+    expect(await types('users')).toMatchObject({ id: 'VARCHAR NO', name: 'VARCHAR YES' });
+    expect(await types('people')).toMatchObject({ id: 'BIGINT YES', name: 'VARCHAR NO' });
+    expect(p.defaultSchema?.getTable('users')?.columns['id']?.primaryKey).toBe(true);
+    expect(await query(p, 'SELECT id FROM users ORDER BY id')).toEqual(['1', '2', '3', '4'].map((id) => ({ id })));
+  });
+
+  it('a list naming a column twice or with an unknown hint is refused with its path', () => {
+    const config = (columns: unknown): RestApiConfig => ({ client: { baseUrl: api.url }, resources: [{ name: 'users', endpoint: 'single/users', columns: columns as never }] });
+    expect(() => restApiSource(config([{ name: 'id' }, { name: 'id', dataType: 'text' }]))).toThrow(/resources\.0\.columns.*"id" is listed twice/);
+    expect(() => restApiSource(config([{ name: 'id', datatype: 'text' }]))).toThrow(InvalidOptionsError);
   });
 });
 

@@ -171,6 +171,34 @@ describe('pipelineWorkflow on a real dev server', () => {
     ).rejects.toThrow(/password: looks like a credential/);
   });
 
+  it('columns in the run input, as dlt\'s list of column schemas or a record, reach the extract', async () => {
+    const dir = tempDir();
+    const client = await testClient();
+    const taskQueue = uniqueQueue();
+    await testWorker({ sources: testSources, taskQueue, pipelinesDir: join(dir, 'p') });
+    const typesOf = async (pipelineName: string) => {
+      const p = attach({ pipelineName, pipelinesDir: join(dir, 'p') });
+      const rows = await query<{ column_name: string; data_type: string; is_nullable: string }>(p, `SELECT column_name, data_type, is_nullable FROM information_schema.columns WHERE table_schema = $1 AND table_name = 'numbers'`, [p.datasetName]);
+      return Object.fromEntries(rows.map((r) => [r.column_name, `${r.data_type} ${r.is_nullable}`]));
+    };
+    const base = { source: 'numbers', args: { n: 3 }, destination: 'duckdb' };
+
+    const list = { ...base, pipelineName: 'cols_list', destinationOptions: { path: join(dir, 'list.duckdb') } };
+    await runPipeline(client, { ...list, columns: [{ name: 'id', dataType: 'text', nullable: false }, { name: 'value', dataType: 'decimal', precision: 10, scale: 2 }] }, { taskQueue });
+    expect(await typesOf('cols_list')).toMatchObject({ id: 'VARCHAR NO', value: 'DECIMAL(10,2) YES', even: 'BOOLEAN YES' });
+    const record = { ...base, pipelineName: 'cols_record', destinationOptions: { path: join(dir, 'record.duckdb') } };
+    await runPipeline(client, { ...record, columns: { even: { dataType: 'text' } } }, { taskQueue });
+    expect(await typesOf('cols_record')).toMatchObject({ id: 'BIGINT YES', even: 'VARCHAR YES' });
+    expect(await query(attach({ pipelineName: 'cols_list', pipelinesDir: join(dir, 'p') }), 'SELECT id, value FROM numbers ORDER BY id')).toEqual([
+      { id: '1', value: '1.50' },
+      { id: '2', value: '3.00' },
+      { id: '3', value: '4.50' },
+    ]);
+
+    // a list that names a column twice never starts a workflow
+    await expect(startPipeline(client, { ...list, columns: [{ name: 'id' }, { name: 'id', dataType: 'text' }] }, { taskQueue })).rejects.toThrow(/columns.*"id" is listed twice/);
+  });
+
   it('does not start a second load while a run of the same pipeline is in progress', async () => {
     const dir = tempDir();
     const client = await testClient();

@@ -25,7 +25,7 @@ export interface FilesystemOptions {
 }
 
 export const FILESYSTEM_CAPABILITIES: DestinationCapabilities = {
-  supportedLoaderFileFormats: ['jsonl', 'parquet'],
+  supportedLoaderFileFormats: ['jsonl', 'parquet', 'csv'],
   preferredLoaderFileFormat: 'jsonl',
   supportedWriteDispositions: ['append', 'replace', 'skip'],
   unsupportedWriteDispositionAdvice: { merge: FILESYSTEM_MERGE_ADVICE },

@@ -4,10 +4,8 @@ import { DuckDBDialect } from '../duckdb/dialect.js';
 import { quoteStringLiteralStandard } from '../sql/dialect.js';
 import type { FileStorage } from '../../common/file-storage.js';
 import { joinPath } from '../../common/file-storage.js';
+import { CSV_READ_OPTIONS, csvReadExpr } from '../../storage/job-formats.js';
 import { JOB_MARKERS_DIR } from './system-files.js';
-
-/** Job file formats the views read, by file extension. */
-const READABLE_EXTENSIONS = ['jsonl', 'parquet'];
 
 /**
  * The filesystem destination's SQL side, as dlt does it: an in-memory DuckDB of this client
@@ -39,28 +37,10 @@ export class FilesystemViews {
     const statements: string[] = [];
     for (const table of await this.storage.listDirs(this.datasetDir)) {
       if (table === JOB_MARKERS_DIR) continue;
-      const all = (await this.storage.listFiles(joinPath(this.datasetDir, table))).filter((f) => READABLE_EXTENSIONS.some((e) => f.endsWith(`.${e}`)));
-      const files = all.filter((f) => f.endsWith('.jsonl'));
-      const parquet = all.filter((f) => f.endsWith('.parquet'));
-      const view = this.dialect.qualify({ schema: this.datasetName, table });
-      const columns = known.get(table);
-      const listOf = (fs: string[]) => `[${fs.map((f) => quoteStringLiteralStandard(this.storage.readerPath(f))).join(', ')}]`;
-      const list = listOf(files);
-      if (columns && columns.length > 0) {
-        // A typed empty row set holds every column; each format's files are unioned into it by name,
-        // so a column older files lack reads as NULL and parquet's own types are kept.
-        const parts = [`SELECT ${columns.map((c) => `CAST(NULL AS ${this.dialect.columnType(c)}) AS ${this.dialect.quoteIdentifier(c.name)}`).join(', ')} WHERE false`];
-        if (files.length > 0) parts.push(this.dialect.selectJsonlSql(columns, list));
-        if (parquet.length > 0) {
-          const wanted = columns.map((c) => quoteStringLiteralStandard(c.name)).join(', ');
-          parts.push(`SELECT COLUMNS(c -> c IN (${wanted})) FROM read_parquet(${listOf(parquet)}, union_by_name = true)`);
-        }
-        const select = parts.length === 1 ? parts[0]! : `SELECT ${columns.map((c) => this.dialect.quoteIdentifier(c.name)).join(', ')} FROM (${parts.join(' UNION ALL BY NAME ')})`;
-        statements.push(`CREATE VIEW ${view} AS ${select}`);
-      } else if (files.length > 0) {
-        // a folder no stored schema describes (e.g. a table put aside by a refresh): let DuckDB infer
-        statements.push(`CREATE VIEW ${view} AS SELECT * FROM read_json_auto(${list}, format = 'newline_delimited')`);
-      }
+      const files = await this.storage.listFiles(joinPath(this.datasetDir, table));
+      const of = (ext: string) => files.filter((f) => f.endsWith(`.${ext}`));
+      const select = await this.tableSelect(known.get(table), of('jsonl'), of('parquet'), of('csv'));
+      if (select) statements.push(`CREATE VIEW ${this.dialect.qualify({ schema: this.datasetName, table })} AS ${select}`);
     }
     await this.sql.transaction(async (tx) => {
       await tx.execute(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
@@ -68,6 +48,44 @@ export class FilesystemViews {
       for (const s of statements) await tx.execute(s);
     });
     await this.sql.setDefaultSchema(this.datasetName);
+  }
+
+  /** A list literal of the files' reader paths. */
+  private listOf(files: string[]): string {
+    return `[${files.map((f) => quoteStringLiteralStandard(this.storage.readerPath(f))).join(', ')}]`;
+  }
+
+  /**
+   * The SELECT of a table's view. Typed by the stored schema: a typed empty row set holds every
+   * column and each format's files are unioned into it by name, so a column older files lack
+   * reads as NULL. A folder no stored schema describes (e.g. a table put aside by a refresh) is
+   * read with DuckDB's own inference.
+   */
+  private async tableSelect(columns: ColumnSchema[] | undefined, jsonl: string[], parquet: string[], csv: string[]): Promise<string | undefined> {
+    const q = (name: string) => this.dialect.quoteIdentifier(name);
+    const csvFrom = csv.length > 0 ? `read_csv(${this.listOf(csv)}, ${CSV_READ_OPTIONS})` : '';
+    if (!columns || columns.length === 0) {
+      const parts = [
+        ...(jsonl.length > 0 ? [`SELECT * FROM read_json_auto(${this.listOf(jsonl)}, format = 'newline_delimited')`] : []),
+        ...(parquet.length > 0 ? [`SELECT * FROM read_parquet(${this.listOf(parquet)}, union_by_name = true)`] : []),
+        ...(csv.length > 0 ? [`SELECT * FROM read_csv(${this.listOf(csv)}, header = true, union_by_name = true)`] : []),
+      ];
+      return parts.length === 0 ? undefined : parts.join(' UNION ALL BY NAME ');
+    }
+    const parts = [`SELECT ${columns.map((c) => `CAST(NULL AS ${this.dialect.columnType(c)}) AS ${q(c.name)}`).join(', ')} WHERE false`];
+    if (jsonl.length > 0) parts.push(this.dialect.selectJsonlSql(columns, this.listOf(jsonl)));
+    if (parquet.length > 0) {
+      // parquet's own types are kept
+      const wanted = columns.map((c) => quoteStringLiteralStandard(c.name)).join(', ');
+      parts.push(`SELECT COLUMNS(c -> c IN (${wanted})) FROM read_parquet(${this.listOf(parquet)}, union_by_name = true)`);
+    }
+    if (csv.length > 0) {
+      // csv is text: the header names the columns the files hold, each is cast to its schema type
+      const present = new Set((await this.sql.query<{ column_name: string }>(`DESCRIBE SELECT * FROM ${csvFrom}`)).map((r) => r.column_name));
+      const cols = columns.filter((c) => present.has(c.name));
+      if (cols.length > 0) parts.push(`SELECT ${cols.map((c) => `${csvReadExpr(c, q(c.name), this.dialect.columnType(c))} AS ${q(c.name)}`).join(', ')} FROM ${csvFrom}`);
+    }
+    return parts.length === 1 ? parts[0]! : `SELECT ${columns.map((c) => q(c.name)).join(', ')} FROM (${parts.join(' UNION ALL BY NAME ')})`;
   }
 
   async close(): Promise<void> {

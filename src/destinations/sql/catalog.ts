@@ -42,7 +42,8 @@ export class SqlCatalog {
   }
 
   columnDef(c: ColumnSchema, withNotNull: boolean): string {
-    return `${this.q(c.name)} ${this.dialect.columnType(c)}${withNotNull && c.nullable === false ? ' NOT NULL' : ''}`;
+    const collation = this.dialect.columnCollation?.(c);
+    return `${this.q(c.name)} ${this.dialect.columnType(c)}${collation ? ` COLLATE ${this.q(collation)}` : ''}${withNotNull && c.nullable === false ? ' NOT NULL' : ''}`;
   }
 
   // ---------------------------------------------------------------- what exists

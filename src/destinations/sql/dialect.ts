@@ -60,6 +60,11 @@ export interface SqlDialect {
   qualifySchema(schema: string): string;
   /** Column type for a haul data type (uses precision/scale/timezone hints of the column). */
   columnType(column: Pick<ColumnSchema, 'dataType' | 'precision' | 'scale' | 'timezone'>): string;
+  /**
+   * A collation for the column's definition, when the database should not use its default
+   * (PostgreSQL: "C" for the row key `_dlt_id`, see postgres/dialect.ts). Undefined: the default.
+   */
+  columnCollation?(column: Pick<ColumnSchema, 'dataType' | 'rowKey'>): string | undefined;
   /** Expression for "now" as a timestamp with time zone. */
   readonly nowExpression: string;
   /** Identifier lookups in this database ignore case (DuckDB) or not (PostgreSQL). */

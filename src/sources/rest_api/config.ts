@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { InvalidOptionsError } from '../../errors.js';
 import { formatIssue } from '../../common/zod-issues.js';
-import { columnHintSchema } from '../../extract/resource.js';
+import { columnHintsSchema } from '../../extract/columns.js';
 import { WRITE_DISPOSITIONS, type WriteDisposition } from '../../schema/types.js';
 import { AuthBase } from './auth.js';
 import { BasePaginator } from './paginators/base.js';
@@ -151,7 +151,8 @@ const resourceFields = {
   writeDisposition: z.enum(WRITE_DISPOSITIONS as [WriteDisposition, ...WriteDisposition[]]).optional(),
   primaryKey: key.optional(),
   mergeKey: key.optional(),
-  columns: z.record(z.string(), columnHintSchema).optional(),
+  /** Column hints by name, or dlt's list of column schemas `[{ name, dataType, ... }]`. */
+  columns: columnHintsSchema.optional(),
   maxTableNesting: z.number().int().nonnegative().optional(),
   includeFromParent: z.array(z.string().min(1)).optional(),
   processingSteps: z.array(processingStepSchema).optional(),
