@@ -101,7 +101,8 @@ export async function loadPackage(
       await exec(staging ? await Promise.all(files.map((f) => staging.stageJob(loadId, schema, f))) : files);
     } catch (e) {
       if (e instanceof HaulError && !e.retryable) {
-        const err = new LoadJobFailedError(loadId, jobs.join(', '), table, e);
+        // a destination's LoadJobFailedError names the load, job and table already
+        const err = e instanceof LoadJobFailedError ? e : new LoadJobFailedError(loadId, jobs.join(', '), table, e);
         for (const j of jobs) {
           storage.failJob(loadId, j, err.message);
           result.failedJobs.push({ loadId, job: j, table, message: err.message });

@@ -193,6 +193,7 @@ export interface ExtractOptions extends RunOptions {
 
 /** `load()` options: dlt's per-call destination, dataset, credentials, staging, `workers` and `raise_on_failed_jobs`. */
 export interface LoadCallOptions extends StepOptions, TargetOptions {
+  /** Throw FailedJobsError when a job failed (dlt's `raise_on_failed_jobs`, default true since dlt 1.0); false returns the LoadInfo with `hasFailedJobs`. */
   raiseOnFailedJobs?: boolean;
   /**
    * dlt's load `workers`: at most this many jobs load at once (a positive integer). haul's

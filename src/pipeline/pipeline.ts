@@ -174,8 +174,8 @@ export class Pipeline {
 
   /**
    * Loads the normalized packages, into another destination/dataset/staging when given (from
-   * this call on, as dlt). Failed jobs keep their package pending; `raiseOnFailedJobs` throws
-   * then, as `run()` always does. `workers` is validated; jobs load one at a time (see LoadCallOptions).
+   * this call on, as dlt). Failed jobs keep their package pending and throw FailedJobsError, as
+   * in dlt 1.x, unless `raiseOnFailedJobs: false`. `workers` is validated; jobs load one at a time (see LoadCallOptions).
    */
   async load(options: LoadCallOptions = {}): Promise<LoadInfo> {
     const { destination, datasetName, credentials, staging, raiseOnFailedJobs, workers, ...stepOptions } = options;
@@ -185,7 +185,7 @@ export class Pipeline {
         this.applyTarget({ destination, datasetName, credentials, staging });
         const info = await this.step('load', () => this.doLoad(stepOptions));
         await exportSchemas(this.wd, this.opts.exportSchemaPath);
-        if (raiseOnFailedJobs) this.raiseOnFailedJobs(info);
+        if (raiseOnFailedJobs ?? true) this.raiseOnFailedJobs(info);
         return info;
       }),
     );
