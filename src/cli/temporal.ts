@@ -66,6 +66,9 @@ function runOptions(cmd: Command): Command {
     .option('--table-name <name>', 'table for plain data')
     .option('--write-disposition <d>', 'append | replace | merge | skip')
     .option('--primary-key <cols>', 'primary key column(s)', list)
+    .option('--columns <json>', 'column hints: a record {"name": {"dataType": "text"}} or a list [{"name": "id", "dataType": "bigint"}]', json)
+    .option('--loader-file-format <f>', 'jsonl | parquet | csv (default: the destination\'s preferred one)')
+    .option('--staging <name>', "a staging destination by name ('filesystem'); the worker's config gives its bucket_url")
     .option('--refresh <mode>', 'drop_sources | drop_resources | drop_data');
 }
 
@@ -79,6 +82,9 @@ interface RunCliOpts extends ConnOpts {
   tableName?: string;
   writeDisposition?: string;
   primaryKey?: string[];
+  columns?: unknown;
+  loaderFileFormat?: string;
+  staging?: string;
   refresh?: string;
 }
 
@@ -91,6 +97,9 @@ function toInput(pipelineName: string, o: RunCliOpts): PipelineRunInput {
   if (o.tableName) input.tableName = o.tableName;
   if (o.writeDisposition) input.writeDisposition = o.writeDisposition;
   if (o.primaryKey) input.primaryKey = o.primaryKey.length === 1 ? o.primaryKey[0] : o.primaryKey;
+  if (o.columns !== undefined) input.columns = o.columns;
+  if (o.loaderFileFormat) input.loaderFileFormat = o.loaderFileFormat;
+  if (o.staging) input.staging = o.staging;
   if (o.refresh) input.refresh = o.refresh;
   return input as unknown as PipelineRunInput; // validated by zod in startPipeline/schedulePipeline
 }

@@ -1,9 +1,11 @@
 import { spawn } from 'node:child_process';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 import { runPipeline } from '../../src/temporal/client.js';
 import { testSources } from '../fixtures/temporal-sources.js';
-import { tempDir } from '../helpers.js';
+import { attach, duckdb } from '../../src/index.js';
+import { query, tempDir } from '../helpers.js';
 import { testClient, testWorker, uniqueQueue } from './temporal-env.js';
 
 const MAIN = join(import.meta.dirname, '..', '..', 'src', 'cli', 'main.ts');
@@ -74,6 +76,41 @@ describe('haul CLI on Temporal', () => {
     expect(d.info.numActionsTaken).toBe(3);
     expect(d.info.recentActions.map((a) => a.scheduledAt.toISOString()).slice(1)).toEqual(['2026-01-01T00:00:00.000Z', '2026-01-01T01:00:00.000Z']);
     expect((await haul(['schedule', 'delete', name])).status).toBe(0);
+  });
+
+  it('temporal run --columns (a list), --staging filesystem and --loader-file-format reach the run', async () => {
+    const dir = tempDir();
+    const taskQueue = uniqueQueue();
+    const pipelinesDir = join(dir, 'p');
+    await testWorker({ sources: testSources, taskQueue, pipelinesDir });
+    const name = `cli_flags_${taskQueue.replace(/-/g, '_')}`;
+    // the worker's own config gives the bucket; the input names the staging destination only
+    const key = `${name.toUpperCase()}__DESTINATION__FILESYSTEM__BUCKET_URL`;
+    const bucket = join(dir, 'bucket');
+    process.env[key] = bucket;
+    try {
+      const db = join(dir, 'x.duckdb');
+      const run = await haul([
+        'temporal', 'run', name, '--task-queue', taskQueue, '--source', 'numbers', '--args', '{"n":3}',
+        '--destination', 'duckdb', '--destination-options', JSON.stringify({ path: db }), '--dataset', 'flags',
+        '--columns', JSON.stringify([{ name: 'value', dataType: 'decimal', precision: 10, scale: 2 }]),
+        '--staging', 'filesystem', '--loader-file-format', 'parquet',
+      ]);
+      expect(run.status, run.out).toBe(0);
+      const p = attach({ pipelineName: name, pipelinesDir, destination: duckdb({ path: db }) });
+      expect(await query(p, "SELECT data_type FROM information_schema.columns WHERE table_schema = 'flags' AND table_name = 'numbers' AND column_name = 'value'")).toEqual([{ data_type: 'DECIMAL(10,2)' }]);
+      expect(await query(p, 'SELECT id::INT AS id, value::VARCHAR AS value FROM flags.numbers ORDER BY id')).toEqual([
+        { id: 1, value: '1.50' },
+        { id: 2, value: '3.00' },
+        { id: 3, value: '4.50' },
+      ]);
+      expect(readdirSync(join(bucket, 'flags', 'numbers')).filter((f) => f.endsWith('.parquet'))).toHaveLength(1);
+      const bad = await haul(['temporal', 'run', name, '--task-queue', taskQueue, '--source', 'numbers', '--loader-file-format', 'xml']);
+      expect(bad.status).toBe(1);
+      expect(bad.out).toMatch(/loaderFileFormat/);
+    } finally {
+      delete process.env[key];
+    }
   });
 
   it('haul worker --sources runs pipelines for the sources a module exports', async () => {
