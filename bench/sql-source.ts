@@ -44,26 +44,32 @@ try {
     datasetName: 'bench_sql_data',
   });
   takeStepPeak();
+  // CPU time of this process per step: steadier than wall clock on a shared machine.
+  const cpu = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };
+  const c0 = cpu();
   const t0 = performance.now();
   const source = await sqlDatabase({ credentials: url, schema, chunkSize });
   await p.extract(source);
   const t1 = performance.now();
+  const c1 = cpu();
   const rssExtract = takeStepPeak();
   await p.normalize();
   const t2 = performance.now();
+  const c2 = cpu();
   const rssNormalize = takeStepPeak();
   await p.load();
   const t3 = performance.now();
+  const c3 = cpu();
   const rssLoad = takeStepPeak();
   const peakRss = stopSampler();
 
   console.log(
     [
       `haul bench:sql: ${rows.toLocaleString('en-US')} rows from PostgreSQL (sqlDatabase, chunkSize ${chunkSize.toLocaleString('en-US')}) into DuckDB`,
-      `  extract    ${((t1 - t0) / 1000).toFixed(2)} s  ${rate(rows, t1 - t0)} rows/s  (peak RSS ${mb(rssExtract)} MB)`,
-      `  normalize  ${((t2 - t1) / 1000).toFixed(2)} s  ${rate(rows, t2 - t1)} rows/s  (peak RSS ${mb(rssNormalize)} MB)`,
-      `  load       ${((t3 - t2) / 1000).toFixed(2)} s  ${rate(rows, t3 - t2)} rows/s  (peak RSS ${mb(rssLoad)} MB)`,
-      `  end to end ${((t3 - t0) / 1000).toFixed(2)} s  ${rate(rows, t3 - t0)} rows/s`,
+      `  extract    ${((t1 - t0) / 1000).toFixed(2)} s  ${rate(rows, t1 - t0)} rows/s  (peak RSS ${mb(rssExtract)} MB, CPU ${((c1 - c0) / 1000).toFixed(2)} s)`,
+      `  normalize  ${((t2 - t1) / 1000).toFixed(2)} s  ${rate(rows, t2 - t1)} rows/s  (peak RSS ${mb(rssNormalize)} MB, CPU ${((c2 - c1) / 1000).toFixed(2)} s)`,
+      `  load       ${((t3 - t2) / 1000).toFixed(2)} s  ${rate(rows, t3 - t2)} rows/s  (peak RSS ${mb(rssLoad)} MB, CPU ${((c3 - c2) / 1000).toFixed(2)} s)`,
+      `  end to end ${((t3 - t0) / 1000).toFixed(2)} s  ${rate(rows, t3 - t0)} rows/s  (CPU ${((c3 - c0) / 1000).toFixed(2)} s, ${rate(rows, c3 - c0)} rows per CPU-second)`,
       `  peak RSS   ${mb(peakRss)} MB`,
     ].join('\n'),
   );
