@@ -94,7 +94,7 @@ describe('PostgreSQL source: COPY and cursor reads', () => {
 
     const p = testPipeline(dir, 'pg_copy_tricky');
     const keep = ['id', 't', 'bin'];
-    await p.run(await sqlTable({ credentials: PG_URL, schema, table: 'tricky', tableAdapterCallback: (t) => ({ ...t, columns: t.columns.filter((c) => keep.includes(c.name)) }) }));
+    await p.run(await sqlTable({ credentials: PG_URL, schema, table: 'tricky', backend: 'sqlalchemy', tableAdapterCallback: (t) => ({ ...t, columns: t.columns.filter((c) => keep.includes(c.name)) }) }));
     const rows = await query<{ id: number; t: string | null; bin: string | null }>(p, 'SELECT id, t, hex(bin) AS bin FROM pg_copy_tricky_data.tricky ORDER BY id');
     expect(rows).toEqual([
       { id: 1, t: text, bin: '00FF5C0A09' }, { id: 2, t: '\\N', bin: '' }, { id: 3, t: null, bin: null }, { id: 4, t: long, bin: '5C4E' },
