@@ -16,6 +16,9 @@ import { RowShape } from './row-shape.js';
 
 const OID = { INT8: 20, DATE: 1082, TIME: 1083, TIMETZ: 1266, TIMESTAMP: 1114, TIMESTAMPTZ: 1184, INTERVAL: 1186, NUMERIC: 1700 };
 
+/** Bytes of COPY output read ahead of the rows being handed on (raw bytes: a few MB at most). */
+const COPY_BUFFER = 4 << 20;
+
 const TS = /^(\d{4,}-\d\d-\d\d) (\d\d:\d\d:\d\d(?:\.\d+)?)(?:([+-]\d\d)(?::?(\d\d))?)?$/;
 
 /** `2024-01-02 03:04:05.123456+00` -> `2024-01-02T03:04:05.123456Z` (the session is UTC). */
@@ -197,7 +200,9 @@ class PostgresEngine implements SqlEngine {
       fields.map((f) => f.name),
       fields.map((f) => typeParsers.getTypeParser(f.dataTypeID, 'text') as FieldParser),
     );
-    const stream = this.client.query(copyTo(`COPY (${sql}) TO STDOUT`));
+    // Up to COPY_BUFFER bytes are read ahead while haul writes the rows handed on, so the
+    // server keeps producing (the cursor path asks for the next chunk early for the same reason).
+    const stream = this.client.query(copyTo(`COPY (${sql}) TO STDOUT`, { highWaterMark: COPY_BUFFER }));
     stream.on('error', () => {}); // read by the loop below; not an unhandled 'error' event if it stopped first
     this.copying = true;
     let rows: Record<string, unknown>[] = [];
