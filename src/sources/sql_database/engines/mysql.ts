@@ -164,9 +164,10 @@ class MysqlEngine implements SqlEngine {
         while (chunk.length < chunkSize && !ended) await new Promise<void>((resolve) => (wake = resolve));
         if (failure !== undefined) throw failure;
         while (chunk.length >= chunkSize) {
-          const full = chunk.length === chunkSize ? chunk : chunk.slice(0, chunkSize);
-          chunk = chunk.length === chunkSize ? [] : chunk.slice(chunkSize);
+          let full: Record<string, unknown>[] | undefined = chunk;
+          chunk = full.length > chunkSize ? full.splice(chunkSize) : [];
           yield full;
+          full = undefined; // see postgres.ts copyRows: no stale reference to a chunk handed on
         }
         if (ended) break;
         stream.resume();

@@ -208,13 +208,15 @@ class PostgresEngine implements SqlEngine {
     let rows: Record<string, unknown>[] = [];
     for await (const bytes of stream as AsyncIterable<Buffer>) {
       decoder.push(bytes, rows);
-      if (rows.length < chunkSize) continue;
-      let start = 0;
-      for (; rows.length - start >= chunkSize; start += chunkSize) {
-        const chunk = start === 0 && rows.length === chunkSize ? rows : rows.slice(start, start + chunkSize);
-        yield chunk;
+      while (rows.length >= chunkSize) {
+        // Hand on exactly chunkSize rows; the rest of this read starts the next chunk.
+        let full: Record<string, unknown>[] | undefined = rows;
+        rows = full.length > chunkSize ? full.splice(chunkSize) : [];
+        yield full;
+        // Optimized code can keep a dead local in the suspended generator's registers, which
+        // held the chunk handed on alive into the next one (twice the rows in memory).
+        full = undefined;
       }
-      rows = rows.slice(start);
     }
     this.copying = false;
     decoder.end();
