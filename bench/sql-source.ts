@@ -1,6 +1,7 @@
 /**
- * `npm run bench:sql`: rows/s and peak RSS of sqlDatabase() reading a PostgreSQL table into a
- * DuckDB file, per step and end to end. BENCH_ROWS (default 1,000,000) sets the size,
+ * `npm run bench:sql`: rows/s, CPU time and peak RSS of sqlDatabase() reading a PostgreSQL
+ * table into a DuckDB file, per step and end to end, and of the source alone (rows read and
+ * dropped; BENCH_SOURCE_ONLY=0 skips it). BENCH_ROWS (default 1,000,000) sets the size,
  * BENCH_POSTGRES_URL the server (default the local test server); the table lives in a schema
  * of its own that is dropped afterwards. Nothing here asserts timings.
  */
@@ -35,6 +36,25 @@ try {
   );
   await admin.query(`ANALYZE "${schema}".users`);
 
+  const cpu = () => {
+    const u = process.cpuUsage();
+    return (u.user + u.system) / 1000;
+  };
+  // The source alone (rows read from the server and dropped): what sql_database itself costs.
+  // BENCH_SOURCE_ONLY=0 skips it.
+  let sourceLine = '';
+  if (process.env.BENCH_SOURCE_ONLY !== '0') {
+    const s0 = cpu();
+    const st = performance.now();
+    const users = (await sqlDatabase({ credentials: url, schema, chunkSize })).resources.users!;
+    let read = 0;
+    for await (const chunk of users.open({ state: {} }) as AsyncIterable<unknown[]>) read += chunk.length;
+    if (read !== rows) throw new Error(`source alone read ${read} rows`);
+    const sMs = performance.now() - st;
+    const sCpu = cpu() - s0;
+    sourceLine = `  source alone ${(sMs / 1000).toFixed(2)} s  ${rate(rows, sMs)} rows/s  (CPU ${(sCpu / 1000).toFixed(2)} s, ${rate(rows, sCpu)} rows per CPU-second; not part of end to end)`;
+  }
+
   const { takeStepPeak, stop: stopSampler } = startRssSampler();
 
   const p = pipeline({
@@ -44,26 +64,32 @@ try {
     datasetName: 'bench_sql_data',
   });
   takeStepPeak();
+  // CPU time of this process per step: steadier than wall clock on a shared machine.
+  const c0 = cpu();
   const t0 = performance.now();
   const source = await sqlDatabase({ credentials: url, schema, chunkSize });
   await p.extract(source);
   const t1 = performance.now();
+  const c1 = cpu();
   const rssExtract = takeStepPeak();
   await p.normalize();
   const t2 = performance.now();
+  const c2 = cpu();
   const rssNormalize = takeStepPeak();
   await p.load();
   const t3 = performance.now();
+  const c3 = cpu();
   const rssLoad = takeStepPeak();
   const peakRss = stopSampler();
 
   console.log(
     [
       `haul bench:sql: ${rows.toLocaleString('en-US')} rows from PostgreSQL (sqlDatabase, chunkSize ${chunkSize.toLocaleString('en-US')}) into DuckDB`,
-      `  extract    ${((t1 - t0) / 1000).toFixed(2)} s  ${rate(rows, t1 - t0)} rows/s  (peak RSS ${mb(rssExtract)} MB)`,
-      `  normalize  ${((t2 - t1) / 1000).toFixed(2)} s  ${rate(rows, t2 - t1)} rows/s  (peak RSS ${mb(rssNormalize)} MB)`,
-      `  load       ${((t3 - t2) / 1000).toFixed(2)} s  ${rate(rows, t3 - t2)} rows/s  (peak RSS ${mb(rssLoad)} MB)`,
-      `  end to end ${((t3 - t0) / 1000).toFixed(2)} s  ${rate(rows, t3 - t0)} rows/s`,
+      ...(sourceLine ? [sourceLine] : []),
+      `  extract    ${((t1 - t0) / 1000).toFixed(2)} s  ${rate(rows, t1 - t0)} rows/s  (peak RSS ${mb(rssExtract)} MB, CPU ${((c1 - c0) / 1000).toFixed(2)} s)`,
+      `  normalize  ${((t2 - t1) / 1000).toFixed(2)} s  ${rate(rows, t2 - t1)} rows/s  (peak RSS ${mb(rssNormalize)} MB, CPU ${((c2 - c1) / 1000).toFixed(2)} s)`,
+      `  load       ${((t3 - t2) / 1000).toFixed(2)} s  ${rate(rows, t3 - t2)} rows/s  (peak RSS ${mb(rssLoad)} MB, CPU ${((c3 - c2) / 1000).toFixed(2)} s)`,
+      `  end to end ${((t3 - t0) / 1000).toFixed(2)} s  ${rate(rows, t3 - t0)} rows/s  (CPU ${((c3 - c0) / 1000).toFixed(2)} s, ${rate(rows, c3 - c0)} rows per CPU-second)`,
       `  peak RSS   ${mb(peakRss)} MB`,
     ].join('\n'),
   );

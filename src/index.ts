@@ -34,6 +34,6 @@ export { logCollector, barCollector, createLogger, LogCollector, BarCollector } 
 export type { ProgressEvent, ProgressCollector, ProgressStep, LogCollectorOptions, BarCollectorOptions, LoggerOptions } from './progress/index.js';
 export * from './sources/rest_api/index.js';
 export { sqlDatabase, sqlTable, SourceDatabaseNotFoundError } from './sources/sql_database/index.js';
-export type { SqlDatabaseOptions, SqlTableOptions, SqlSourceCommonOptions, ReflectionLevel, SqlColumnHint, ReflectedTable, ReflectedColumn, ColumnKind, SqlQuery, SqlCredentials, SqlCredentialsInput, SqlDialect } from './sources/sql_database/index.js';
+export type { SqlDatabaseOptions, SqlTableOptions, SqlSourceCommonOptions, SqlBackend, ReflectionLevel, SqlColumnHint, ReflectedTable, ReflectedColumn, ColumnKind, SqlQuery, SqlCredentials, SqlCredentialsInput, SqlDialect } from './sources/sql_database/index.js';
 export { filesystemSource, readJsonl, readCsv, readParquet } from './sources/filesystem/index.js';
 export type { FilesystemSourceOptions, ReaderOptions, ReadCsvOptions, FileItem } from './sources/filesystem/index.js';

@@ -88,6 +88,24 @@ describe('sqlDatabase on MariaDB', () => {
     expect(sizes).toEqual([1000, 1000, 500]);
   });
 
+  it('yields every row once in chunks of one, and stops early without a hung connection', async () => {
+    const one = await sqlTable({ credentials: URL, table: t('big'), chunkSize: 1, queryAdapterCallback: (q) => ({ ...q, sql: `${q.sql} ORDER BY id` }) });
+    const ids: unknown[] = [];
+    for await (const chunk of one.open({ state: {} }) as AsyncIterable<Record<string, unknown>[]>) {
+      expect(chunk.length).toBe(1);
+      ids.push(chunk[0]!.id);
+    }
+    expect(ids).toEqual(Array.from({ length: 2500 }, (_, i) => i + 1));
+
+    const res = await sqlTable({ credentials: URL, table: t('big'), chunkSize: 100 });
+    const it = (res.open({ state: {} }) as AsyncIterable<unknown[]>)[Symbol.asyncIterator]();
+    expect(((await it.next()).value as unknown[]).length).toBe(100);
+    await it.return?.(undefined); // must not wait for the rest of the result set
+    const again: number[] = [];
+    for await (const chunk of res.open({ state: {} }) as AsyncIterable<unknown[]>) again.push(chunk.length);
+    expect(again.reduce((a, b) => a + b, 0)).toBe(2500);
+  });
+
   it('loads only new rows on the second incremental run', async () => {
     const p = testPipeline(dir, 'maria_incr');
     const queries: SqlQuery[] = [];

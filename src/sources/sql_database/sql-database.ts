@@ -18,8 +18,17 @@ export type { ReflectionLevel, SqlColumnHint } from './type-mapping.js';
 export type { ReflectedTable, ReflectedColumn, ColumnKind } from './engine.js';
 export type { SqlQuery } from './query.js';
 
+/**
+ * dlt's `backend`: only its default, `sqlalchemy`, exists here (the name is accepted so dlt
+ * code ports as it is). `pyarrow`, `pandas` and `connectorx` are Python libraries; haul
+ * refuses them with an InvalidOptionsError (see docs/decisions.md).
+ */
+export type SqlBackend = 'sqlalchemy';
+
 /** Options both functions take. */
 export interface SqlSourceCommonOptions {
+  /** dlt's `backend`; only `'sqlalchemy'` (the default): rows come from the database's own driver. */
+  backend?: SqlBackend;
   /** A connection string (`postgresql://…`, `mysql://…`, `duckdb:///file`, `sqlite:///file`) or its fields; default: `sources.sql_database.credentials` from env/.dlt. */
   credentials?: SqlCredentialsInput;
   /** The database schema (default: the connection's default, e.g. `public`, `main`; MySQL: the database). */
@@ -59,9 +68,30 @@ export interface SqlTableOptions extends SqlSourceCommonOptions {
 }
 
 const DEFAULT_CHUNK_SIZE = 50_000;
+const PYTHON_BACKENDS = ['pyarrow', 'pandas', 'connectorx'];
+
+/** Refuses dlt's Python-only backends before anything connects, saying what haul does instead. */
+function checkBackend(options: SqlSourceCommonOptions & { backendKwargs?: unknown }): void {
+  const backend: unknown = options.backend;
+  if (backend !== undefined && backend !== 'sqlalchemy') {
+    const why = PYTHON_BACKENDS.includes(backend as string)
+      ? `dlt's "${String(backend)}" backend is a Python library haul does not have`
+      : 'it is not one of dlt\'s backends';
+    throw new InvalidOptionsError(
+      `sql_database backend "${String(backend)}"`,
+      `${why}. haul has only "sqlalchemy" (the default): rows are read by the database's own driver ` +
+        '(PostgreSQL COPY or a cursor, mysql2, better-sqlite3, DuckDB) and land with the tables, columns and types of dlt\'s default backend. ' +
+        'Leave backend out (or pass "sqlalchemy"); chunkSize sets how many rows are read and yielded at a time',
+    );
+  }
+  if (options.backendKwargs !== undefined) {
+    throw new InvalidOptionsError('sql_database backendKwargs', 'they configure dlt\'s pyarrow, pandas and connectorx backends, which haul does not have; remove them');
+  }
+}
 
 /** One resource per table of a database schema (or of `tableNames`). */
 export async function sqlDatabase(options: SqlDatabaseOptions = {}): Promise<Source> {
+  checkBackend(options);
   const credentials = resolveSqlCredentials(options.credentials, options.pipelineName);
   const tables = await withEngine(credentials, async (engine) => {
     const known = await engine.listTables(options.schema, options.includeViews ?? false);
@@ -86,6 +116,7 @@ export async function sqlDatabase(options: SqlDatabaseOptions = {}): Promise<Sou
 /** One table as a resource. */
 export async function sqlTable(options: SqlTableOptions): Promise<Resource> {
   if (!options?.table) throw new InvalidOptionsError('sqlTable', 'pass { table: "<table name>" }');
+  checkBackend(options);
   const credentials = resolveSqlCredentials(options.credentials, options.pipelineName);
   const table = await withEngine(credentials, async (engine) => {
     const t = await engine.reflectTable(options.schema, options.table);

@@ -1,6 +1,6 @@
 /**
  * MySQL and MariaDB through `mysql2`. Rows stream from the server as the query's result set
- * is read (`query().stream()` pauses the socket when the consumer is behind), so the client
+ * is read (`query().stream()`, paused at each full chunk, pauses the socket), so the client
  * holds about one chunk. The session runs in UTC; DATETIME/TIMESTAMP come as UTC ISO strings,
  * DATE as text, MariaDB's JSON as text, DECIMAL as exact strings, BIGINT as numbers (strings past 2^53).
  */
@@ -11,22 +11,38 @@ import { classifyConnectError } from '../connect-errors.js';
 import { quoteWith, type ReflectedColumn, type ReflectedTable, type SqlEngine } from '../engine.js';
 import { mysqlKind } from '../type-mapping.js';
 
-type Field = { type: string; string(encoding?: string): string | null };
+const TYPE_TIMESTAMP = 0x07;
+const TYPE_DATETIME = 0x0c;
+const TYPE_JSON = 0xf5;
+const DATETIME_TEXT = /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d/;
 
 /**
- * MySQL's JSON type is parsed (SQLAlchemy reflects it as JSON); MariaDB's JSON is LONGTEXT
- * with a check, which SQLAlchemy reflects as text, so its values stay strings (`jsonStrings`).
+ * What a streamed row's values need after mysql2 (which gives DATETIME/TIMESTAMP and JSON as
+ * text here): date-times become UTC ISO strings; MySQL's JSON type is parsed (SQLAlchemy
+ * reflects it as JSON), MariaDB's JSON is LONGTEXT with a check, reflected as text, so it
+ * stays a string. Done per column of the result, not by a typeCast callback on every field.
  */
-function typeCast(field: Field, next: () => unknown): unknown {
-  if (field.type === 'JSON') {
-    const s = field.string('utf8');
-    return s === null ? null : JSON.parse(s);
+function rowConverter(fields: readonly mysql.FieldPacket[] | undefined): ((row: Record<string, unknown>) => void) | undefined {
+  // A repeated name holds the last field's value, so the last field decides.
+  const typeOf = new Map<string, number | undefined>();
+  for (const f of fields ?? []) typeOf.set(f.name, f.columnType);
+  const dates: string[] = [];
+  const json: string[] = [];
+  for (const [name, type] of typeOf) {
+    if (type === TYPE_DATETIME || type === TYPE_TIMESTAMP) dates.push(name);
+    else if (type === TYPE_JSON) json.push(name);
   }
-  if (field.type === 'DATETIME' || field.type === 'TIMESTAMP') {
-    const s = field.string();
-    return s === null ? null : /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d/.test(s) ? `${s.replace(' ', 'T')}Z` : s;
-  }
-  return next();
+  if (dates.length === 0 && json.length === 0) return undefined;
+  return (row) => {
+    for (const n of dates) {
+      const s = row[n];
+      if (typeof s === 'string' && DATETIME_TEXT.test(s)) row[n] = `${s.replace(' ', 'T')}Z`;
+    }
+    for (const n of json) {
+      const s = row[n];
+      if (typeof s === 'string') row[n] = JSON.parse(s);
+    }
+  };
 }
 
 export async function openMysql(c: SqlCredentials): Promise<SqlEngine> {
@@ -44,7 +60,6 @@ export async function openMysql(c: SqlCredentials): Promise<SqlEngine> {
     jsonStrings: true,
     timezone: 'Z',
     connectTimeout: Number(c.query.connect_timeout ?? 15) * 1000,
-    typeCast: typeCast as unknown as mysql.ConnectionOptions['typeCast'],
   });
   // An idle connection that drops must not crash the process; the next query reports it.
   conn.on('error', () => {});
@@ -114,15 +129,50 @@ class MysqlEngine implements SqlEngine {
 
   async *streamRows(sql: string, params: unknown[], chunkSize: number): AsyncIterable<Record<string, unknown>[]> {
     const stream = this.conn.query(sql, params).stream({ highWaterMark: Math.min(chunkSize, 10_000) });
+    // Rows are collected from 'data' events and the stream paused at each full chunk: an
+    // async iterator over the stream would cost a promise per row.
     let chunk: Record<string, unknown>[] = [];
-    try {
-      for await (const row of stream) {
-        chunk.push(row as Record<string, unknown>);
-        if (chunk.length >= chunkSize) {
-          yield chunk;
-          chunk = [];
-        }
+    let convert: ((row: Record<string, unknown>) => void) | undefined;
+    let ended = false;
+    let failure: unknown;
+    let wake: (() => void) | undefined;
+    const signal = () => {
+      const w = wake;
+      wake = undefined;
+      w?.();
+    };
+    stream.on('fields', (fields: mysql.FieldPacket[]) => (convert = rowConverter(fields)));
+    stream.on('data', (row: Record<string, unknown>) => {
+      convert?.(row);
+      chunk.push(row);
+      if (chunk.length >= chunkSize) {
+        stream.pause();
+        signal();
       }
+    });
+    stream.on('end', () => {
+      ended = true;
+      signal();
+    });
+    stream.on('error', (e: unknown) => {
+      failure ??= e;
+      ended = true;
+      signal();
+    });
+    try {
+      for (;;) {
+        while (chunk.length < chunkSize && !ended) await new Promise<void>((resolve) => (wake = resolve));
+        if (failure !== undefined) throw failure;
+        while (chunk.length >= chunkSize) {
+          let full: Record<string, unknown>[] | undefined = chunk;
+          chunk = full.length > chunkSize ? full.splice(chunkSize) : [];
+          yield full;
+          full = undefined; // see postgres.ts copyRows: no stale reference to a chunk handed on
+        }
+        if (ended) break;
+        stream.resume();
+      }
+      if (failure !== undefined) throw failure;
       if (chunk.length > 0) yield chunk;
     } finally {
       if (!stream.readableEnded) {
