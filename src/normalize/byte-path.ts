@@ -9,6 +9,7 @@ import {
   MAX_NUMBER_CHARS,
   MAX_PLAIN_INT_CHARS,
   isCanonicalTimestampAt,
+  isPlainDecimalAt,
   keepsAsIs,
   parseTimestamp,
 } from './values.js';
@@ -256,7 +257,7 @@ export class BytePath {
       const col = plan.col;
       if (col === undefined) return -1;
       const t = col.dataType;
-      if (keepsAsIs(t, J_STRING) || (t === 'timestamp' && !esc && isCanonicalTimestampAt(b, p + 1, q))) {
+      if (keepsAsIs(t, J_STRING) || (!esc && ((t === 'timestamp' && isCanonicalTimestampAt(b, p + 1, q)) || (t === 'decimal' && isPlainDecimalAt(b, p + 1, q))))) {
         this.writeField(ts, plan, first, p, q + 1);
         this.p = q + 1;
         return 0;

@@ -22,13 +22,15 @@ export async function normalizeFiles(opts: NormalizeOptions): Promise<NormalizeR
 /** @internal `normalizeFiles` with the knobs tests and benchmarks turn (NormalizeTestKnobs). */
 export async function normalizeFilesWithTestKnobs(opts: NormalizeOptions, knobs: NormalizeTestKnobs): Promise<NormalizeResult> {
   const inputs = opts.inputs;
-  const workers = Math.floor(opts.workers ?? Math.min(availableParallelism(), inputs.length));
-  if (workers > 1 && inputs.length > 1 && knobs.randomBytes === undefined && canStartWorkers()) {
+  const workers = Math.floor(opts.workers ?? availableParallelism());
+  if (workers > 1 && inputs.length > 0 && knobs.randomBytes === undefined && canStartWorkers()) {
     const sizes = inputs.map((i) => statSync(i.path).size);
     const total = sizes.reduce((a, b) => a + b, 0);
-    if (total >= (knobs.minParallelBytes ?? DEFAULT_MIN_PARALLEL_BYTES)) {
-      return normalizeParallel(opts, knobs, workers, sizes);
-    }
+    const minBytes = knobs.minParallelBytes ?? DEFAULT_MIN_PARALLEL_BYTES;
+    // shares are cut at line starts anywhere in the byte stream, so even one file is split;
+    // each thread gets at least half the threshold
+    const n = Math.min(workers, Math.max(1, Math.floor((2 * total) / minBytes)));
+    if (total >= minBytes && n > 1) return normalizeParallel(opts, knobs, n, sizes);
   }
   if (knobs.stats) Object.assign(knobs.stats, { workers: 0, reruns: 0 });
   const { rowCounts, files, largestRowBytes } = await normalizeInThread(opts, { fastPath: knobs.fastPath, randomBytes: knobs.randomBytes });

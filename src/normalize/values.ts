@@ -344,6 +344,24 @@ function byteDigits2(b: Uint8Array, i: number): number {
 }
 
 /**
+ * The bytes b[s, e) (a JSON string's content) are a plain decimal, `-?digits(.digits)?`:
+ * what coerceTo('decimal') returns unchanged, so the byte path keeps it as is (a SQL
+ * source's numeric columns arrive this way). Signs, spaces and exponents go the slow way.
+ */
+export function isPlainDecimalAt(b: Uint8Array, s: number, e: number): boolean {
+  let i = s;
+  if (b[i] === 45) i++;
+  const intStart = i;
+  while (i < e && b[i] >= 48 && b[i] <= 57) i++;
+  if (i === intStart) return false;
+  if (i === e) return true;
+  if (b[i] !== 46) return false;
+  const fracStart = ++i;
+  while (i < e && b[i] >= 48 && b[i] <= 57) i++;
+  return i === e && i > fracStart;
+}
+
+/**
  * The bytes b[s, e) (a JSON string's content) are a timestamp already in canonical form,
  * 'YYYY-MM-DDTHH:MM:SS.sssZ' or '...ssssssZ' with valid fields: what parseTimestamp returns
  * unchanged, checked without making a string (the byte path keeps it as is).

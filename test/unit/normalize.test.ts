@@ -516,6 +516,26 @@ describe('normalizeFiles (both paths agree)', () => {
   });
 });
 
+describe('normalizeFiles (decimal strings on the byte path)', () => {
+  it('copies plain decimal strings into a decimal column as the object path writes them; other shapes go the slow way', async () => {
+    const amounts = ['12.34', '-0.5', '7', '0', '-12', '+3', ' 4.0 ', '1e3', '.5', '5.', '1.2.3', 'abc', '', 12.5, 3, null, '00012.3400'];
+    const items = amounts.map((amount, i) => ({ id: i, amount }));
+    const seeded = () => {
+      const schema = new Schema('test');
+      schema.ensureTable('items', { writeDisposition: 'append', resource: 'items' });
+      schema.addColumn('items', { name: 'amount', dataType: 'decimal', nullable: true, precision: 12, scale: 4 });
+      return schema;
+    };
+    const fast = await run(items, { schema: seeded(), fastPath: true, random: fakeRandom(7) });
+    const slow = await run(items, { schema: seeded(), fastPath: false, random: fakeRandom(7) });
+    expect(fast.rows).toEqual(slow.rows);
+    expect(fast.schema.tables).toEqual(slow.schema.tables);
+    // the plain ones kept exactly as written
+    expect(fast.rows.items!.slice(0, 5).map((r) => r.amount)).toEqual(['12.34', '-0.5', '7', '0', '-12']);
+    expect(fast.rows.items!.at(-1)!.amount).toBe('00012.3400');
+  });
+});
+
 describe('normalizeFiles (files, progress, abort)', () => {
   it('rotates files by size at row boundaries', async () => {
     const items = Array.from({ length: 2000 }, (_, i) => ({ i, s: 'x'.repeat(100) }));
