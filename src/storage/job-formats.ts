@@ -55,7 +55,7 @@ function copySql(columns: ColumnSchema[], format: Exclude<LoaderFileFormat, 'jso
   const reader = columns.map((c) => `${literal(c.name)}: '${jsonlReaderType(c)}'`).join(', ');
   const select = columns.map((c) => `${outputExpr(c, format, ident(c.name))} AS ${ident(c.name)}`).join(', ');
   const from = `read_json(${literal(src)}, format = 'newline_delimited', records = true, maximum_object_size = ${16 * 1024 * 1024}, columns = {${reader}})`;
-  const options = format === 'parquet' ? 'FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880' : CSV_WRITE_OPTIONS;
+  const options = format === 'parquet' ? 'FORMAT parquet, COMPRESSION snappy, ROW_GROUP_SIZE 122880' : CSV_WRITE_OPTIONS;
   return `COPY (SELECT ${select} FROM ${from}) TO ${literal(dst)} (${options})`;
 }
 
