@@ -103,6 +103,12 @@ export interface DestinationClient {
   completedJobs(loadId: string): Promise<Set<string>>;
   /** Appends one file's rows to its table, in one transaction with its marker. */
   loadAppendJob(loadId: string, schema: Schema, job: JobFile): Promise<void>;
+  /**
+   * Optional: appends several files of one table in one transaction with all their markers
+   * (all or none). The loader falls back to loadAppendJob per file when a batch fails, so a
+   * bad file is reported on its own.
+   */
+  loadAppendJobs?(loadId: string, schema: Schema, jobs: JobFile[]): Promise<void>;
   /** Replace or merge a table chain from its files, all in one transaction with markers. */
   loadTableChain(loadId: string, schema: Schema, chain: TableChainJob): Promise<void>;
   /** Writes the `_dlt_loads` row (status 0) and clears this load's markers, in one transaction. */

@@ -94,12 +94,20 @@ export async function loadPackage(
     }
   }
 
-  const run = async (jobs: string[], table: string, exec: (files: JobFile[]) => Promise<void>) => {
+  /**
+   * Runs jobs that commit together; true once committed. A terminal error fails them all,
+   * or with `isolate` puts them back and returns false (the caller runs them one by one).
+   */
+  const run = async (jobs: string[], table: string, exec: (files: JobFile[]) => Promise<void>, isolate = false): Promise<boolean> => {
     for (const j of jobs) storage.startJob(loadId, j);
     try {
       const files = jobs.map(jobFile);
       await exec(staging ? await Promise.all(files.map((f) => staging.stageJob(loadId, schema, f))) : files);
     } catch (e) {
+      if (e instanceof HaulError && !e.retryable && isolate) {
+        for (const j of jobs) storage.retryJob(loadId, j);
+        return false;
+      }
       if (e instanceof HaulError && !e.retryable) {
         // a destination's LoadJobFailedError names the load, job and table already
         const err = e instanceof LoadJobFailedError ? e : new LoadJobFailedError(loadId, jobs.join(', '), table, e);
@@ -107,7 +115,7 @@ export async function loadPackage(
           storage.failJob(loadId, j, err.message);
           result.failedJobs.push({ loadId, job: j, table, message: err.message });
         }
-        return;
+        return false;
       }
       throw e;
     }
@@ -119,11 +127,17 @@ export async function loadPackage(
     jobsDone += jobs.length;
     onProgress?.({ loadId, table, jobsDone, jobsTotal });
     if (signal?.aborted) throw signal.reason;
+    return true;
   };
 
-  for (const job of appendJobs) {
-    const table = parseJobName(job).table;
-    await run([job], table, ([f]) => client.loadAppendJob(loadId, schema, f!));
+  // A table's append jobs load together where the destination can (one statement, one
+  // transaction with all their markers); a batch that fails is loaded job by job, so only
+  // a bad file is reported.
+  for (const batch of appendBatches(appendJobs)) {
+    const table = parseJobName(batch[0]!).table;
+    const loadAll = client.loadAppendJobs?.bind(client);
+    if (batch.length > 1 && loadAll && (await run(batch, table, (files) => loadAll(loadId, schema, files), true))) continue;
+    for (const job of batch) await run([job], table, ([f]) => client.loadAppendJob(loadId, schema, f!));
   }
   for (const [root, jobs] of chains) {
     const disposition = schema.writeDispositionOf(root) as TableChainJob['disposition'];
@@ -136,6 +150,24 @@ export async function loadPackage(
     await client.completeLoad(loadId, schema.name, schema.versionHash);
   }
   return result;
+}
+
+/** At most this many files per append batch (64 MB files: half a GB read by one INSERT). */
+const MAX_APPEND_BATCH = 8;
+
+/** Append jobs grouped by table and format, in order of first appearance, at most MAX_APPEND_BATCH each. */
+function appendBatches(jobs: string[]): string[][] {
+  const groups = new Map<string, string[]>();
+  for (const job of jobs) {
+    const { table, format } = parseJobName(job);
+    const key = `${table}\u0000${format}`;
+    const list = groups.get(key) ?? [];
+    list.push(job);
+    groups.set(key, list);
+  }
+  const out: string[][] = [];
+  for (const list of groups.values()) for (let i = 0; i < list.length; i += MAX_APPEND_BATCH) out.push(list.slice(i, i + MAX_APPEND_BATCH));
+  return out;
 }
 
 /** A chain whose files already committed must not be replayed (e.g. a zero-file truncate). */

@@ -92,6 +92,43 @@ describe('load packages and failed jobs', () => {
     expect(p.hasPendingData).toBe(false);
   });
 
+  it("a table's append files load together in one batch; a bad file in the batch is found by loading them one by one", async () => {
+    const loadProgress: Array<{ loadId?: string; jobsDone?: number }> = [];
+    const p = testPipeline(dir, 'batch', { progress: { on: (e) => { if (e.type === 'progress' && e.step === 'load') loadProgress.push(e); } } });
+    await p.run([{ id: 0, n: 0 }], { tableName: 't' });
+    // a package with three job files of one table (the second and third written beside the first)
+    const ex = await p.extract([{ id: 1, n: 1 }], { tableName: 't' });
+    await p.normalize();
+    const jobs = join(p.workingDir, 'load', 'normalized', ex.loadId, 'new_jobs');
+    const first = readdirSync(jobs).find((f) => f.startsWith('t.'))!;
+    const line = readFileSync(join(jobs, first), 'utf8');
+    const row = (id: number, n: unknown) => line.replace('"id":1', `"id":${id}`).replace('"n":1', `"n":${JSON.stringify(n)}`).replace(/"_dlt_id":"[^"]+"/, `"_dlt_id":"batch${id}"`);
+    writeFileSync(join(jobs, 't.bbbbbbbbbb.0.jsonl'), row(2, 2) + row(3, 3));
+    writeFileSync(join(jobs, 't.cccccccccc.0.jsonl'), row(4, 'not a number'));
+
+    const info = await p.load({ raiseOnFailedJobs: false });
+    // only the bad file failed; the other two committed with their markers
+    expect(info.failedJobs.map((j) => j.job)).toEqual(['t.cccccccccc.0.jsonl']);
+    expect(await query(p, 'SELECT id::INT AS id FROM t ORDER BY id')).toEqual([{ id: 0 }, { id: 1 }, { id: 2 }, { id: 3 }]);
+    expect(readdirSync(join(p.workingDir, 'load', 'normalized', ex.loadId, 'completed_jobs')).sort()).toEqual([first, 't.bbbbbbbbbb.0.jsonl'].sort());
+
+    // fixed, the rest loads once; nothing committed before is loaded again
+    writeFileSync(join(p.workingDir, 'load', 'normalized', ex.loadId, 'failed_jobs', 't.cccccccccc.0.jsonl'), row(4, 4));
+    await p.load();
+    expect(await query(p, 'SELECT id::INT AS id, n::INT AS n FROM t ORDER BY id')).toEqual([0, 1, 2, 3, 4].map((id) => ({ id, n: id })));
+
+    // a package of good files only: one batch, every row once
+    const ex2 = await p.extract([{ id: 5, n: 5 }], { tableName: 't' });
+    await p.normalize();
+    const jobs2 = join(p.workingDir, 'load', 'normalized', ex2.loadId, 'new_jobs');
+    writeFileSync(join(jobs2, 't.dddddddddd.0.jsonl'), row(6, 6) + row(7, 7));
+    const info2 = await p.load();
+    expect(info2.hasFailedJobs).toBe(false);
+    // the two files of t committed together: one step of two jobs, not two steps of one
+    expect(loadProgress.filter((e) => e.loadId === ex2.loadId).map((e) => e.jobsDone)).toEqual([2]);
+    expect(await query(p, 'SELECT count(*)::INT AS n, count(DISTINCT id)::INT AS ids FROM t')).toEqual([{ n: 8, ids: 8 }]);
+  });
+
   it('dropPendingPackages discards pending packages and drop() wipes the working dir', async () => {
     const p = testPipeline(dir, 'dropper');
     await p.run([{ a: 1 }], { tableName: 't' });

@@ -6,6 +6,7 @@ import {
   DuckDBTypeId,
   JSDuckDBValueConverter,
   blobValue,
+  listValue,
   timestampTZValue,
   type DuckDBValue,
   type DuckDBValueConverter,
@@ -113,13 +114,15 @@ export const haulValueConverter: DuckDBValueConverter<unknown> = (value, type, c
   }
 };
 
-/** JS parameter values to DuckDB values: Date as TIMESTAMPTZ, Uint8Array as BLOB, undefined as NULL. */
+/** JS parameter values to DuckDB values: Date as TIMESTAMPTZ, Uint8Array as BLOB, an array as LIST, undefined as NULL. */
 function toDuckDBParams(params: unknown[] | undefined): DuckDBValue[] | undefined {
   if (!params || params.length === 0) return undefined;
   return params.map((p): DuckDBValue => {
     if (p === undefined || p === null) return null;
     if (p instanceof Date) return timestampTZValue(BigInt(p.getTime()) * 1000n);
     if (p instanceof Uint8Array) return blobValue(p);
+    // a list of plain values (e.g. the job files of one INSERT)
+    if (Array.isArray(p)) return listValue(p as DuckDBValue[]);
     return p as DuckDBValue;
   });
 }

@@ -167,18 +167,19 @@ export class DuckDBDialect implements SqlDialect {
     return `SELECT ${columns.map((c, i) => `${selectExpr(c, names[i]!)} AS ${names[i]}`).join(', ')} FROM ${this.readJsonSql(columns, source)}`;
   }
 
-  async bulkLoadFile(tx: SqlExecutor, target: TableRef, columns: ColumnSchema[], path: string, format: LoaderFileFormat, file: { maxLineBytes?: number } = {}): Promise<number> {
+  /** The INSERT of job files `$1` (a path or a list of paths) into `target`. */
+  private insertSql(target: TableRef, columns: ColumnSchema[], format: LoaderFileFormat, maxLineBytes: number | undefined): string {
     const names = columns.map((c) => this.quoteIdentifier(c.name));
     const into = `INSERT INTO ${this.qualify(target)} (${names.join(', ')}) `;
-    let sql: string;
-    let objectSize = 0;
-    if (format === 'jsonl') {
-      sql = into + `SELECT ${columns.map((c, i) => selectExpr(c, names[i])).join(', ')} FROM ${this.readJsonSql(columns, '$1', file.maxLineBytes)}`;
-      objectSize = objectSizeFor(file.maxLineBytes);
-    }
+    if (format === 'jsonl') return into + `SELECT ${columns.map((c, i) => selectExpr(c, names[i])).join(', ')} FROM ${this.readJsonSql(columns, '$1', maxLineBytes)}`;
     // Parquet job files hold typed columns already (src/storage/job-formats.ts); select by name.
-    else if (format === 'parquet') sql = into + `SELECT ${names.join(', ')} FROM read_parquet($1)`;
-    else throw new Error(`the duckdb destination does not load ${format} job files`);
+    if (format === 'parquet') return into + `SELECT ${names.join(', ')} FROM read_parquet($1)`;
+    throw new Error(`the duckdb destination does not load ${format} job files`);
+  }
+
+  async bulkLoadFile(tx: SqlExecutor, target: TableRef, columns: ColumnSchema[], path: string, format: LoaderFileFormat, file: { maxLineBytes?: number } = {}): Promise<number> {
+    const sql = this.insertSql(target, columns, format, file.maxLineBytes);
+    const objectSize = format === 'jsonl' ? objectSizeFor(file.maxLineBytes) : 0;
     // Each reader thread buffers whole lines: a larger line limit needs room for a few.
     const need = Math.max(
       objectSize > MAX_OBJECT_SIZE ? 64 * 2 ** 20 + objectSize * 6 : 0,
@@ -186,6 +187,22 @@ export class DuckDBDialect implements SqlDialect {
     );
     if (need === 0) return this.insertFrom(tx, sql, path, format);
     return this.withMemoryFor(tx, need, () => this.insertFrom(tx, sql, path, format));
+  }
+
+  /**
+   * One INSERT over the list of files: DuckDB reads them in parallel and writes whole row
+   * groups, where an INSERT per file leaves a partial row group each for the checkpoint to
+   * rewrite when the database closes (docs/performance.md). Jobs that need more memory
+   * (long lines, wide tables) still go one by one.
+   */
+  async bulkLoadFiles(tx: SqlExecutor, target: TableRef, columns: ColumnSchema[], paths: string[], format: LoaderFileFormat, file: { maxLineBytes?: number } = {}): Promise<number> {
+    const unusual = objectSizeFor(file.maxLineBytes) > MAX_OBJECT_SIZE || columns.length >= WIDE_TABLE_COLUMNS;
+    if (paths.length === 1 || unusual || (format !== 'jsonl' && format !== 'parquet')) {
+      let rows = 0;
+      for (const p of paths) rows += await this.bulkLoadFile(tx, target, columns, p, format, file);
+      return rows;
+    }
+    return this.insertFromPaths(tx, this.insertSql(target, columns, format, file.maxLineBytes), paths, format);
   }
 
   /** Runs `fn` with memory_limit raised to at least `bytes`, then sets the old limit again. */
@@ -202,9 +219,13 @@ export class DuckDBDialect implements SqlDialect {
     }
   }
 
-  private async insertFrom(tx: SqlExecutor, sql: string, path: string, format: LoaderFileFormat): Promise<number> {
+  private insertFrom(tx: SqlExecutor, sql: string, path: string, format: LoaderFileFormat): Promise<number> {
+    return this.outOfMemoryAdvice(() => this.insertFromPath(tx, sql, path, format));
+  }
+
+  private async outOfMemoryAdvice(fn: () => Promise<number>): Promise<number> {
     try {
-      return await this.insertFromPath(tx, sql, path, format);
+      return await fn();
     } catch (e) {
       // The same job needs the same memory on a retry: say what helps instead of retrying.
       if (e instanceof Error && /^Out of Memory Error/i.test(e.message)) {
@@ -223,6 +244,23 @@ export class DuckDBDialect implements SqlDialect {
       const link = join(dir, `job.${format}`);
       symlinkSync(abs, link);
       return await tx.execute(sql, [link]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  private async insertFromPaths(tx: SqlExecutor, sql: string, paths: string[], format: LoaderFileFormat): Promise<number> {
+    const abs = paths.map((p) => resolve(p));
+    if (!abs.some((p) => GLOB_CHARS.test(p))) return this.outOfMemoryAdvice(() => tx.execute(sql, [abs]));
+    // DuckDB expands globs in paths and has no escape: read through plain-named links.
+    const dir = mkdtempSync(join(tmpdir(), 'haul-duckdb-'));
+    try {
+      const links = abs.map((p, i) => {
+        const link = join(dir, `job${i}.${format}`);
+        symlinkSync(p, link);
+        return link;
+      });
+      return await this.outOfMemoryAdvice(() => tx.execute(sql, [links]));
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -87,6 +87,12 @@ export interface SqlDialect {
    */
   bulkLoadFile(tx: SqlExecutor, target: TableRef, columns: ColumnSchema[], path: string, format: LoaderFileFormat, file?: { maxLineBytes?: number }): Promise<number>;
   /**
+   * Optional: bulk-loads several job files of one table and format in one statement (the
+   * destination reads them together, e.g. in parallel). Without it each file is loaded by
+   * bulkLoadFile, in the same transaction.
+   */
+  bulkLoadFiles?(tx: SqlExecutor, target: TableRef, columns: ColumnSchema[], paths: string[], format: LoaderFileFormat, file?: { maxLineBytes?: number }): Promise<number>;
+  /**
    * True when an error may go away by trying again (lock, write conflict, out of memory,
    * connection lost); false for errors of the data or the SQL (retrying cannot help).
    */

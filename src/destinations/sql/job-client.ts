@@ -211,6 +211,10 @@ export class SqlJobClient implements DestinationClient {
     await this.loader.loadAppendJob(loadId, schema, job);
   }
 
+  async loadAppendJobs(loadId: string, schema: Schema, jobs: JobFile[]): Promise<void> {
+    await this.loader.loadAppendJobs(loadId, schema, jobs);
+  }
+
   async loadTableChain(loadId: string, schema: Schema, chain: TableChainJob): Promise<void> {
     await this.loader.loadTableChain(loadId, schema, chain);
   }

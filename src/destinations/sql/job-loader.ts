@@ -78,6 +78,33 @@ export class SqlJobLoader {
     });
   }
 
+  /**
+   * Appends several files of one table in one transaction with all their markers (one
+   * statement when the dialect reads several files at once). A failure names them all:
+   * the caller loads them one by one to find the bad file.
+   */
+  async loadAppendJobs(loadId: string, schema: Schema, jobs: JobFile[]): Promise<void> {
+    const [first] = jobs;
+    if (first === undefined) return;
+    const bulkLoadFiles = this.dialect.bulkLoadFiles?.bind(this.dialect);
+    if (jobs.length === 1 || !bulkLoadFiles || jobs.some((j) => j.table !== first.table || j.format !== first.format)) {
+      for (const job of jobs) await this.loadAppendJob(loadId, schema, job);
+      return;
+    }
+    const columns = columnsOf(schema, first.table);
+    if (columns.length === 0) {
+      throw new LoadJobFailedError(loadId, first.jobName, first.table, new Error(`table "${first.table}" has no columns in schema "${schema.name}"`));
+    }
+    await this.runJobs(loadId, first.table, jobs, async (tx) => {
+      const done = await this.markersOf(tx, loadId);
+      // committed before (e.g. a crash after commit): never twice
+      const todo = jobs.filter((j) => !done.has(j.jobName));
+      if (todo.length === 0) return;
+      await bulkLoadFiles(tx, this.catalog.ref(first.table), columns, todo.map((j) => j.path), first.format, { maxLineBytes: Math.max(0, ...todo.map((j) => j.maxLineBytes ?? 0)) || undefined });
+      await this.insertMarkers(tx, loadId, todo);
+    });
+  }
+
   async loadTableChain(loadId: string, schema: Schema, chain: TableChainJob): Promise<void> {
     const c = this.catalog;
     const root = chain.tables[0];
