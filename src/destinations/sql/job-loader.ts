@@ -66,41 +66,36 @@ export class SqlJobLoader {
   };
 
   async loadAppendJob(loadId: string, schema: Schema, job: JobFile): Promise<void> {
-    const columns = columnsOf(schema, job.table);
-    if (columns.length === 0) {
-      throw new LoadJobFailedError(loadId, job.jobName, job.table, new Error(`table "${job.table}" has no columns in schema "${schema.name}"`));
-    }
-    await this.runJobs(loadId, job.table, [job], async (tx) => {
-      const done = await this.markersOf(tx, loadId);
-      if (done.has(job.jobName)) return; // committed before (e.g. crash after commit): never twice
-      await this.loadFile(tx, this.catalog.ref(job.table), columns, job);
-      await this.insertMarkers(tx, loadId, [job]);
-    });
+    await this.loadAppendJobs(loadId, schema, [job]);
   }
 
   /**
-   * Appends several files of one table in one transaction with all their markers (one
-   * statement when the dialect reads several files at once). A failure names them all:
-   * the caller loads them one by one to find the bad file.
+   * Appends files of one table in one transaction with all their markers: one statement
+   * when the dialect reads several files at once (bulkLoadFiles), else file by file. A file
+   * whose marker exists committed before (e.g. a crash after commit) and is skipped.
    */
   async loadAppendJobs(loadId: string, schema: Schema, jobs: JobFile[]): Promise<void> {
     const [first] = jobs;
     if (first === undefined) return;
-    const bulkLoadFiles = this.dialect.bulkLoadFiles?.bind(this.dialect);
-    if (jobs.length === 1 || !bulkLoadFiles || jobs.some((j) => j.table !== first.table || j.format !== first.format)) {
-      for (const job of jobs) await this.loadAppendJob(loadId, schema, job);
+    if (jobs.some((j) => j.table !== first.table || j.format !== first.format)) {
+      for (const job of jobs) await this.loadAppendJobs(loadId, schema, [job]);
       return;
     }
     const columns = columnsOf(schema, first.table);
     if (columns.length === 0) {
       throw new LoadJobFailedError(loadId, first.jobName, first.table, new Error(`table "${first.table}" has no columns in schema "${schema.name}"`));
     }
+    const target = this.catalog.ref(first.table);
     await this.runJobs(loadId, first.table, jobs, async (tx) => {
       const done = await this.markersOf(tx, loadId);
-      // committed before (e.g. a crash after commit): never twice
       const todo = jobs.filter((j) => !done.has(j.jobName));
-      if (todo.length === 0) return;
-      await bulkLoadFiles(tx, this.catalog.ref(first.table), columns, todo.map((j) => j.path), first.format, { maxLineBytes: Math.max(0, ...todo.map((j) => j.maxLineBytes ?? 0)) || undefined });
+      if (todo.length > 1 && this.dialect.bulkLoadFiles) {
+        const maxLineBytes = Math.max(0, ...todo.map((j) => j.maxLineBytes ?? 0)) || undefined;
+        await this.dialect.bulkLoadFiles(tx, target, columns, todo.map((j) => j.path), first.format, { maxLineBytes });
+      } else {
+        // one by one, so a failure names its file
+        for (const job of todo) await this.loadFile(tx, target, columns, job);
+      }
       await this.insertMarkers(tx, loadId, todo);
     });
   }
