@@ -7,7 +7,7 @@ import { createWriteStream, mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { duckdb, filesystemSource, pipeline, readJsonl, readParquet, type Resource } from '../src/index.js';
-import { mb, rate, startRssSampler } from './rss.js';
+import { mb, rate, startRssSampler, timeStep } from './rss.js';
 
 const rows = Number(process.env.BENCH_ROWS ?? 1_000_000);
 const out = resolve(process.env.BENCH_DIR ?? 'bench/out-fs');
@@ -36,16 +36,10 @@ const { takeStepPeak, stop: stopSampler } = startRssSampler();
 async function bench(label: string, data: Resource): Promise<void> {
   const p = pipeline({ pipelineName: `bench_fs_${label}`, pipelinesDir: join(out, 'pipelines'), destination: duckdb({ path: join(out, `${label}.duckdb`) }), datasetName: 'bench_fs_data' });
   takeStepPeak();
-  const t0 = performance.now();
-  await p.extract(data);
-  const t1 = performance.now();
-  const rssExtract = takeStepPeak();
-  await p.normalize();
-  const t2 = performance.now();
-  const rssNormalize = takeStepPeak();
-  await p.load();
-  const t3 = performance.now();
-  const rssLoad = takeStepPeak();
+  const ex = await timeStep(() => p.extract(data), takeStepPeak);
+  const nm = await timeStep(() => p.normalize(), takeStepPeak);
+  const ld = await timeStep(() => p.load(), takeStepPeak);
+  const total = ex.ms + nm.ms + ld.ms;
   const sql = p.sqlClient();
   const check = await sql.query<{ n: bigint | number }>(`SELECT count(*) AS n FROM ${data.name}`);
   await sql.close();
@@ -53,10 +47,10 @@ async function bench(label: string, data: Resource): Promise<void> {
   console.log(
     [
       `haul bench:fs ${label}: ${rows.toLocaleString('en-US')} rows from one file into DuckDB`,
-      `  extract    ${((t1 - t0) / 1000).toFixed(2)} s  ${rate(rows, t1 - t0)} rows/s  (peak RSS ${mb(rssExtract)} MB)`,
-      `  normalize  ${((t2 - t1) / 1000).toFixed(2)} s  ${rate(rows, t2 - t1)} rows/s  (peak RSS ${mb(rssNormalize)} MB)`,
-      `  load       ${((t3 - t2) / 1000).toFixed(2)} s  ${rate(rows, t3 - t2)} rows/s  (peak RSS ${mb(rssLoad)} MB)`,
-      `  end to end ${((t3 - t0) / 1000).toFixed(2)} s  ${rate(rows, t3 - t0)} rows/s`,
+      `  extract    ${(ex.ms / 1000).toFixed(2)} s  ${rate(rows, ex.ms)} rows/s  (peak RSS ${mb(ex.peakRss)} MB)`,
+      `  normalize  ${(nm.ms / 1000).toFixed(2)} s  ${rate(rows, nm.ms)} rows/s  (peak RSS ${mb(nm.peakRss)} MB)`,
+      `  load       ${(ld.ms / 1000).toFixed(2)} s  ${rate(rows, ld.ms)} rows/s  (peak RSS ${mb(ld.peakRss)} MB)`,
+      `  end to end ${(total / 1000).toFixed(2)} s  ${rate(rows, total)} rows/s`,
     ].join('\n'),
   );
 }

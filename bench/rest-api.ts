@@ -12,7 +12,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { duckdb, pipeline, restApiSource } from '../src/index.js';
-import { mb, rate, startRssSampler } from './rss.js';
+import { cpuMs, mb, rate, startRssSampler, timeStep } from './rss.js';
 
 const rows = Number(process.env.BENCH_ROWS ?? 100_000);
 const page = Number(process.env.BENCH_PAGE ?? 1000);
@@ -27,12 +27,7 @@ const sampler = startRssSampler();
 const secs = (ms: number): string => (ms / 1000).toFixed(2);
 /** `1.24x (+24%)`: how much longer than the bare loop. */
 const ratio = (ms: number, bare: number): string => `${(ms / bare).toFixed(2)}x (${ms >= bare ? '+' : ''}${((ms / bare - 1) * 100).toFixed(0)}%)`;
-const takeStepPeak = () => mb(sampler.takeStepPeak());
-
-const cpu = () => {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1000;
-};
+const takeStepPeak = () => sampler.takeStepPeak();
 
 /** The API's own speed: fetch and parse every page, nothing else. */
 async function bareLoop(): Promise<void> {
@@ -46,11 +41,8 @@ async function bareLoop(): Promise<void> {
 
 try {
   await bareLoop(); // warm-up: the server's first pass runs unoptimized code
-  let t = performance.now();
-  const cBare = cpu();
-  await bareLoop();
-  const bareMs = performance.now() - t;
-  const bareCpu = cpu() - cBare;
+  const bare = await timeStep(bareLoop, takeStepPeak);
+  const bareMs = bare.ms;
 
   const p = pipeline({ pipelineName: 'bench_rest', pipelinesDir: join(out, 'pipelines'), destination: duckdb({ path: join(out, 'bench.duckdb') }), datasetName: 'bench_data' });
   const source = restApiSource({
@@ -58,20 +50,11 @@ try {
     resources: [{ name: 'users', endpoint: { path: 'users', paginator: { type: 'offset', limit: page }, dataSelector: 'data' } }],
   });
   takeStepPeak();
-  t = performance.now();
-  const c0 = cpu();
-  await p.extract(source);
-  const t1 = performance.now();
-  const c1 = cpu();
-  const rssExtract = takeStepPeak();
-  await p.normalize();
-  const t2 = performance.now();
-  const c2 = cpu();
-  const rssNormalize = takeStepPeak();
-  const info = await p.load();
-  const t3 = performance.now();
-  const c3 = cpu();
-  const rssLoad = takeStepPeak();
+  const ex = await timeStep(() => p.extract(source), takeStepPeak);
+  const nm = await timeStep(() => p.normalize(), takeStepPeak);
+  const ld = await timeStep(() => p.load(), takeStepPeak);
+  const info = ld.result;
+  const total = ex.ms + nm.ms + ld.ms;
   const peakRss = sampler.stop();
   const sql = p.sqlClient();
   const n = Number((await sql.query<{ n: bigint }>('SELECT count(*) AS n FROM users'))[0]!.n);
@@ -80,12 +63,12 @@ try {
   console.log(
     [
       `haul REST bench: ${rows.toLocaleString('en-US')} nested records, pages of ${page.toLocaleString('en-US')}, into DuckDB (${(info.rowCounts['users__items'] ?? 0).toLocaleString('en-US')} child rows)`,
-      `  bare fetch loop   ${(bareMs / 1000).toFixed(2)} s  ${rate(rows, bareMs)} rows/s  (the API's own speed; client CPU ${secs(bareCpu)} s)`,
-      `  extract (REST)    ${((t1 - t) / 1000).toFixed(2)} s  ${rate(rows, t1 - t)} rows/s  (CPU ${secs(c1 - c0)} s, peak RSS ${rssExtract} MB)`,
-      `  normalize         ${((t2 - t1) / 1000).toFixed(2)} s  ${rate(rows, t2 - t1)} rows/s  (CPU ${secs(c2 - c1)} s, peak RSS ${rssNormalize} MB)`,
-      `  load              ${((t3 - t2) / 1000).toFixed(2)} s  ${rate(rows, t3 - t2)} rows/s  (CPU ${secs(c3 - c2)} s, peak RSS ${rssLoad} MB)`,
-      `  end to end        ${((t3 - t) / 1000).toFixed(2)} s  ${rate(rows, t3 - t)} rows/s  (CPU ${secs(c3 - c0)} s)`,
-      `  over the API      extract ${ratio(t1 - t, bareMs)}, end to end ${ratio(t3 - t, bareMs)} of the bare loop's time (target: haul adds < 30%)`,
+      `  bare fetch loop   ${(bareMs / 1000).toFixed(2)} s  ${rate(rows, bareMs)} rows/s  (the API's own speed; client CPU ${secs(bare.cpuMs)} s)`,
+      `  extract (REST)    ${(ex.ms / 1000).toFixed(2)} s  ${rate(rows, ex.ms)} rows/s  (CPU ${secs(ex.cpuMs)} s, peak RSS ${mb(ex.peakRss)} MB)`,
+      `  normalize         ${(nm.ms / 1000).toFixed(2)} s  ${rate(rows, nm.ms)} rows/s  (CPU ${secs(nm.cpuMs)} s, peak RSS ${mb(nm.peakRss)} MB)`,
+      `  load              ${(ld.ms / 1000).toFixed(2)} s  ${rate(rows, ld.ms)} rows/s  (CPU ${secs(ld.cpuMs)} s, peak RSS ${mb(ld.peakRss)} MB)`,
+      `  end to end        ${(total / 1000).toFixed(2)} s  ${rate(rows, total)} rows/s  (CPU ${secs(ex.cpuMs + nm.cpuMs + ld.cpuMs)} s)`,
+      `  over the API      extract ${ratio(ex.ms, bareMs)}, end to end ${ratio(total, bareMs)} of the bare loop's time (target: haul adds < 30%)`,
       `  peak RSS          ${mb(peakRss)} MB`,
     ].join('\n'),
   );

@@ -14,7 +14,7 @@ import { join, resolve } from 'node:path';
 import { loadavg } from 'node:os';
 import { duckdb, filesystem, pipeline, postgres, type LoaderFileFormat, type RunOptions } from '../src/index.js';
 import { benchRows } from './data.js';
-import { mb, rate, startRssSampler } from './rss.js';
+import { mb, rate, startRssSampler, timeStep } from './rss.js';
 
 const rows = Number(process.env.BENCH_ROWS ?? 1_000_000);
 const argIdx = process.argv.indexOf('--destination');
@@ -56,16 +56,12 @@ const p = pipeline({
 });
 
 takeStepPeak();
-const t0 = performance.now();
-await p.extract(benchRows(rows), { tableName: 'users', ...runOptions, ...(loaderFileFormat && { loaderFileFormat }) });
-const t1 = performance.now();
-const rssExtract = takeStepPeak();
-const norm = await p.normalize();
-const t2 = performance.now();
-const rssNormalize = takeStepPeak();
-const info = await p.load();
-const t3 = performance.now();
-const rssLoad = takeStepPeak();
+const ex = await timeStep(() => p.extract(benchRows(rows), { tableName: 'users', ...runOptions, ...(loaderFileFormat && { loaderFileFormat }) }), takeStepPeak);
+const nm = await timeStep(() => p.normalize(), takeStepPeak);
+const ld = await timeStep(() => p.load(), takeStepPeak);
+const norm = nm.result;
+const info = ld.result;
+const total = ex.ms + nm.ms + ld.ms;
 /** The second merge load: the same rows, every 10th one changed. */
 let second: string[] = [];
 if (disposition) {
@@ -91,10 +87,10 @@ const peakRss = stopSampler();
 const childRows = info.rowCounts['users__items'] ?? 0;
 const lines = [
   `haul bench: ${rows.toLocaleString('en-US')} source rows (${childRows.toLocaleString('en-US')} child rows) ${disposition ? ` (${disposition})` : ''} into ${destinationName === 'postgres' ? `PostgreSQL${createIndexes === false ? ' (createIndexes: false)' : ''}` : destinationName === 'filesystem' ? 'filesystem' : 'DuckDB'}${loaderFileFormat ? `, ${loaderFileFormat} job files` : ''}`,
-  `  extract    ${((t1 - t0) / 1000).toFixed(2)} s  ${rate(rows, t1 - t0)} rows/s  (peak RSS ${mb(rssExtract)} MB)`,
-  `  normalize  ${((t2 - t1) / 1000).toFixed(2)} s  ${rate(rows, t2 - t1)} source rows/s, ${rate(Object.values(norm.rowCounts).reduce((a, b) => a + b, 0), t2 - t1)} output rows/s  (peak RSS ${mb(rssNormalize)} MB)`,
-  `  load       ${((t3 - t2) / 1000).toFixed(2)} s  ${rate(rows, t3 - t2)} source rows/s, ${rate(Object.values(info.rowCounts).reduce((a, b) => a + b, 0), t3 - t2)} table rows/s  (peak RSS ${mb(rssLoad)} MB)`,
-  `  end to end ${((t3 - t0) / 1000).toFixed(2)} s  ${rate(rows, t3 - t0)} rows/s`,
+  `  extract    ${(ex.ms / 1000).toFixed(2)} s  ${rate(rows, ex.ms)} rows/s  (peak RSS ${mb(ex.peakRss)} MB)`,
+  `  normalize  ${(nm.ms / 1000).toFixed(2)} s  ${rate(rows, nm.ms)} source rows/s, ${rate(Object.values(norm.rowCounts).reduce((a, b) => a + b, 0), nm.ms)} output rows/s  (peak RSS ${mb(nm.peakRss)} MB)`,
+  `  load       ${(ld.ms / 1000).toFixed(2)} s  ${rate(rows, ld.ms)} source rows/s, ${rate(Object.values(info.rowCounts).reduce((a, b) => a + b, 0), ld.ms)} table rows/s  (peak RSS ${mb(ld.peakRss)} MB)`,
+  `  end to end ${(total / 1000).toFixed(2)} s  ${rate(rows, total)} rows/s`,
   ...second,
   `  peak RSS   ${mb(peakRss)} MB`,
   `  load average ${loadavg().map((l) => l.toFixed(2)).join(' ')} (1/5/15 min; the machine is shared)`,

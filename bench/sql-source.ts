@@ -9,7 +9,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import pg from 'pg';
 import { duckdb, pipeline, sqlDatabase } from '../src/index.js';
-import { mb, rate, startRssSampler } from './rss.js';
+import { cpuMs, mb, rate, startRssSampler, timeStep } from './rss.js';
 
 const rows = Number(process.env.BENCH_ROWS ?? 1_000_000);
 const url = process.env.BENCH_POSTGRES_URL ?? 'postgresql://postgres@127.0.0.1:5432/test';
@@ -36,22 +36,18 @@ try {
   );
   await admin.query(`ANALYZE "${schema}".users`);
 
-  const cpu = () => {
-    const u = process.cpuUsage();
-    return (u.user + u.system) / 1000;
-  };
   // The source alone (rows read from the server and dropped): what sql_database itself costs.
   // BENCH_SOURCE_ONLY=0 skips it.
   let sourceLine = '';
   if (process.env.BENCH_SOURCE_ONLY !== '0') {
-    const s0 = cpu();
+    const s0 = cpuMs();
     const st = performance.now();
     const users = (await sqlDatabase({ credentials: url, schema, chunkSize })).resources.users!;
     let read = 0;
     for await (const chunk of users.open({ state: {} }) as AsyncIterable<unknown[]>) read += chunk.length;
     if (read !== rows) throw new Error(`source alone read ${read} rows`);
     const sMs = performance.now() - st;
-    const sCpu = cpu() - s0;
+    const sCpu = cpuMs() - s0;
     sourceLine = `  source alone ${(sMs / 1000).toFixed(2)} s  ${rate(rows, sMs)} rows/s  (CPU ${(sCpu / 1000).toFixed(2)} s, ${rate(rows, sCpu)} rows per CPU-second; not part of end to end)`;
   }
 
@@ -65,31 +61,21 @@ try {
   });
   takeStepPeak();
   // CPU time of this process per step: steadier than wall clock on a shared machine.
-  const c0 = cpu();
-  const t0 = performance.now();
-  const source = await sqlDatabase({ credentials: url, schema, chunkSize });
-  await p.extract(source);
-  const t1 = performance.now();
-  const c1 = cpu();
-  const rssExtract = takeStepPeak();
-  await p.normalize();
-  const t2 = performance.now();
-  const c2 = cpu();
-  const rssNormalize = takeStepPeak();
-  await p.load();
-  const t3 = performance.now();
-  const c3 = cpu();
-  const rssLoad = takeStepPeak();
+  const ex = await timeStep(async () => p.extract(await sqlDatabase({ credentials: url, schema, chunkSize })), takeStepPeak);
+  const nm = await timeStep(() => p.normalize(), takeStepPeak);
+  const ld = await timeStep(() => p.load(), takeStepPeak);
+  const total = ex.ms + nm.ms + ld.ms;
+  const totalCpu = ex.cpuMs + nm.cpuMs + ld.cpuMs;
   const peakRss = stopSampler();
 
   console.log(
     [
       `haul bench:sql: ${rows.toLocaleString('en-US')} rows from PostgreSQL (sqlDatabase, chunkSize ${chunkSize.toLocaleString('en-US')}) into DuckDB`,
       ...(sourceLine ? [sourceLine] : []),
-      `  extract    ${((t1 - t0) / 1000).toFixed(2)} s  ${rate(rows, t1 - t0)} rows/s  (peak RSS ${mb(rssExtract)} MB, CPU ${((c1 - c0) / 1000).toFixed(2)} s)`,
-      `  normalize  ${((t2 - t1) / 1000).toFixed(2)} s  ${rate(rows, t2 - t1)} rows/s  (peak RSS ${mb(rssNormalize)} MB, CPU ${((c2 - c1) / 1000).toFixed(2)} s)`,
-      `  load       ${((t3 - t2) / 1000).toFixed(2)} s  ${rate(rows, t3 - t2)} rows/s  (peak RSS ${mb(rssLoad)} MB, CPU ${((c3 - c2) / 1000).toFixed(2)} s)`,
-      `  end to end ${((t3 - t0) / 1000).toFixed(2)} s  ${rate(rows, t3 - t0)} rows/s  (CPU ${((c3 - c0) / 1000).toFixed(2)} s, ${rate(rows, c3 - c0)} rows per CPU-second)`,
+      `  extract    ${(ex.ms / 1000).toFixed(2)} s  ${rate(rows, ex.ms)} rows/s  (peak RSS ${mb(ex.peakRss)} MB, CPU ${(ex.cpuMs / 1000).toFixed(2)} s)`,
+      `  normalize  ${(nm.ms / 1000).toFixed(2)} s  ${rate(rows, nm.ms)} rows/s  (peak RSS ${mb(nm.peakRss)} MB, CPU ${(nm.cpuMs / 1000).toFixed(2)} s)`,
+      `  load       ${(ld.ms / 1000).toFixed(2)} s  ${rate(rows, ld.ms)} rows/s  (peak RSS ${mb(ld.peakRss)} MB, CPU ${(ld.cpuMs / 1000).toFixed(2)} s)`,
+      `  end to end ${(total / 1000).toFixed(2)} s  ${rate(rows, total)} rows/s  (CPU ${(totalCpu / 1000).toFixed(2)} s, ${rate(rows, totalCpu)} rows per CPU-second)`,
       `  peak RSS   ${mb(peakRss)} MB`,
     ].join('\n'),
   );
