@@ -5,9 +5,8 @@
  * strings (microseconds kept), JSON columns parsed, BLOB bytes.
  */
 import { DuckDBTypeId, JSDuckDBValueConverter, type DuckDBResult, type DuckDBValue, type DuckDBValueConverter, type JS } from '@duckdb/node-api';
+import { exactInteger } from '../common/safe-integer.js';
 
-const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
-const MIN_SAFE = BigInt(Number.MIN_SAFE_INTEGER);
 
 /** Microseconds since the epoch -> `YYYY-MM-DDTHH:MM:SS.ffffffZ`. */
 function microsToIso(micros: bigint): string {
@@ -25,7 +24,7 @@ const toHaulValue: DuckDBValueConverter<unknown> = (value, type, converter) => {
     case DuckDBTypeId.UBIGINT:
     case DuckDBTypeId.UHUGEINT: {
       const v = value as bigint;
-      return v <= MAX_SAFE && v >= MIN_SAFE ? Number(v) : v;
+      return exactInteger(v);
     }
     case DuckDBTypeId.DECIMAL:
     case DuckDBTypeId.DATE:

@@ -15,6 +15,7 @@ import {
 import { DestinationError, DestinationUnreachableError } from '../../errors.js';
 import { quoteIdentifierStandard, quoteStringLiteralStandard, type SqlClient, type SqlExecutor } from '../sql/dialect.js';
 import { SerialConnection } from '../sql/serial-connection.js';
+import { exactInteger } from '../../common/safe-integer.js';
 
 // ------------------------------------------------------------------ instance cache
 
@@ -70,8 +71,6 @@ async function releaseInstance(path: string): Promise<void> {
 
 // ------------------------------------------------------------------ value conversion
 
-const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
-const MIN_SAFE = BigInt(Number.MIN_SAFE_INTEGER);
 
 /**
  * Row values returned by `query()`:
@@ -90,7 +89,7 @@ export const haulValueConverter: DuckDBValueConverter<unknown> = (value, type, c
     case DuckDBTypeId.UBIGINT:
     case DuckDBTypeId.UHUGEINT: {
       const v = value as bigint;
-      return v <= MAX_SAFE && v >= MIN_SAFE ? Number(v) : v;
+      return exactInteger(v);
     }
     case DuckDBTypeId.BLOB: {
       const u = JSDuckDBValueConverter(value, type, converter as DuckDBValueConverter<JS>) as Uint8Array;

@@ -9,6 +9,7 @@ import { credentialsLocation } from '../credentials.js';
 import { SourceDatabaseNotFoundError } from '../connect-errors.js';
 import { quoteWith, type ReflectedColumn, type ReflectedTable, type SqlEngine } from '../engine.js';
 import { sqliteKind } from '../type-mapping.js';
+import { exactInteger } from '../../../common/safe-integer.js';
 
 export async function openSqlite(c: SqlCredentials): Promise<SqlEngine> {
   const where = credentialsLocation(c);
@@ -20,8 +21,6 @@ export async function openSqlite(c: SqlCredentials): Promise<SqlEngine> {
   }
 }
 
-const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
-const MIN_SAFE = BigInt(Number.MIN_SAFE_INTEGER);
 
 function parseJson(text: string): unknown {
   try {
@@ -87,7 +86,7 @@ class SqliteEngine implements SqlEngine {
       for (const row of it) {
         for (const k in row) {
           const v = row[k];
-          if (typeof v === 'bigint' && v <= MAX_SAFE && v >= MIN_SAFE) row[k] = Number(v);
+          if (typeof v === 'bigint') row[k] = exactInteger(v);
         }
         for (const k of jsonColumns) if (typeof row[k] === 'string') row[k] = parseJson(row[k] as string);
         chunk.push(row);
