@@ -38,6 +38,19 @@ export interface StoredStateRow {
   loadId: string;
 }
 
+/** A `_dlt_pipeline_state` row as a destination reads it back (columns by dlt's names). */
+export function storedStateRow(r: Record<string, unknown>, loadId: string): StoredStateRow {
+  return {
+    version: Number(r.version),
+    engineVersion: Number(r.engine_version),
+    pipelineName: String(r.pipeline_name),
+    state: String(r.state),
+    createdAt: r.created_at instanceof Date ? r.created_at : new Date(String(r.created_at)),
+    versionHash: r.version_hash == null ? '' : String(r.version_hash),
+    loadId,
+  };
+}
+
 
 /**
  * What a destination can do, declared once and read by the generic code: the pipeline

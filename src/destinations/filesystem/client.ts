@@ -7,7 +7,7 @@ import type { ColumnSchema, StoredSchema } from '../../schema/types.js';
 import { parseJobName } from '../../storage/job-name.js';
 import { SqlDatasetReader } from '../sql/dataset-reader.js';
 import { LOADS_TABLE_SCHEMA, STATE_TABLE_SCHEMA, VERSION_TABLE_SCHEMA } from '../sql/system-tables.js';
-import type { DatasetReader, DestinationCapabilities, DestinationClient, JobFile, StoredStateRow, TableChainJob } from '../types.js';
+import { storedStateRow, type DatasetReader, type DestinationCapabilities, type DestinationClient, type JobFile, type StoredStateRow, type TableChainJob } from '../types.js';
 import type { Layout } from './layout.js';
 import { joinPath, type FileStorage } from '../../common/file-storage.js';
 import {
@@ -203,15 +203,7 @@ export class FilesystemClient implements DestinationClient {
       const rows = text.split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as Record<string, unknown>);
       const r = rows.sort((a, b) => Number(a.version) - Number(b.version)).pop();
       if (!r) return undefined;
-      return {
-        version: Number(r.version),
-        engineVersion: Number(r.engine_version),
-        pipelineName: String(r.pipeline_name),
-        state: String(r.state),
-        createdAt: new Date(String(r.created_at)),
-        versionHash: r.version_hash == null ? '' : String(r.version_hash),
-        loadId: best.loadId,
-      };
+      return storedStateRow(r, best.loadId);
     });
   }
 

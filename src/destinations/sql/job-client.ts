@@ -4,13 +4,14 @@ import { shortenIdentifier } from '../../schema/shorten.js';
 import { JOBS_TABLE, LOADS_TABLE, STATE_TABLE, VERSION_TABLE } from '../../schema/system.js';
 import type { StoredSchema, TableSchema } from '../../schema/types.js';
 import { SqlDatasetReader } from './dataset-reader.js';
-import type {
-  DatasetReader,
-  DestinationCapabilities,
-  DestinationClient,
-  JobFile,
-  StoredStateRow,
-  TableChainJob,
+import {
+  storedStateRow,
+  type DatasetReader,
+  type DestinationCapabilities,
+  type DestinationClient,
+  type JobFile,
+  type StoredStateRow,
+  type TableChainJob,
 } from '../types.js';
 import type { SqlClient, SqlDialect } from './dialect.js';
 import { SqlCatalog } from './catalog.js';
@@ -187,15 +188,7 @@ export class SqlJobClient implements DestinationClient {
     });
     const r = rows[0];
     if (!r) return undefined;
-    return {
-      version: Number(r.version),
-      engineVersion: Number(r.engine_version),
-      pipelineName: String(r.pipeline_name),
-      state: String(r.state),
-      createdAt: r.created_at instanceof Date ? r.created_at : new Date(String(r.created_at)),
-      versionHash: r.version_hash == null ? '' : String(r.version_hash),
-      loadId: String(r.load_id),
-    };
+    return storedStateRow(r, String(r.load_id));
   }
 
   // ---------------------------------------------------------------- jobs
