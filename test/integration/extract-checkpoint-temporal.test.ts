@@ -6,7 +6,6 @@
  * no row values.
  */
 import { join } from 'node:path';
-import type { temporal } from '@temporalio/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { attach, resource, type ResourceContext } from '../../src/index.js';
 import { registerSecret } from '../../src/config/index.js';
@@ -15,7 +14,7 @@ import { startPipeline } from '../../src/temporal/client.js';
 import { PackageStorage } from '../../src/storage/package-storage.js';
 import { count, query, tempDir } from '../helpers.js';
 import { startApi, type TestApi } from './rest-api-server.js';
-import { testClient, testWorker, uniqueQueue } from './temporal-env.js';
+import { decodedStrings, testClient, testWorker, uniqueQueue } from './temporal-env.js';
 import { startWorkerProcess, stopWorkerProcess } from './worker-process.js';
 
 const PAGES = 50;
@@ -33,18 +32,6 @@ beforeAll(async () => {
   api = await startApi(PAGES * 5);
 });
 afterAll(() => api.close());
-
-function decodedStrings(history: temporal.api.history.v1.IHistory): string[] {
-  const out: string[] = [];
-  const walk = (v: unknown): void => {
-    if (v instanceof Uint8Array) out.push(Buffer.from(v).toString('utf8'));
-    else if (Array.isArray(v)) v.forEach(walk);
-    else if (v && typeof v === 'object') Object.values(v).forEach(walk);
-    else if (typeof v === 'string') out.push(v);
-  };
-  walk(history);
-  return out;
-}
 
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 

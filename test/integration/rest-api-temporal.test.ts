@@ -5,13 +5,12 @@
  */
 import { join } from 'node:path';
 import { WorkflowFailedError } from '@temporalio/client';
-import type { temporal } from '@temporalio/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { attach, restApiSource } from '../../src/index.js';
 import { runPipeline } from '../../src/temporal/client.js';
 import { query, tempDir } from '../helpers.js';
 import { startApi, TOKEN, type TestApi } from './rest-api-server.js';
-import { testClient, testWorker, uniqueQueue } from './temporal-env.js';
+import { decodedStrings, testClient, testWorker, uniqueQueue } from './temporal-env.js';
 
 const WRONG = 'tok-wrong-temporal-secret';
 let api: TestApi;
@@ -19,18 +18,6 @@ beforeAll(async () => {
   api = await startApi(3);
 });
 afterAll(() => api.close());
-
-function decodedStrings(history: temporal.api.history.v1.IHistory): string[] {
-  const out: string[] = [];
-  const walk = (v: unknown): void => {
-    if (v instanceof Uint8Array) out.push(Buffer.from(v).toString('utf8'));
-    else if (Array.isArray(v)) v.forEach(walk);
-    else if (v && typeof v === 'object') Object.values(v).forEach(walk);
-    else if (typeof v === 'string') out.push(v);
-  };
-  walk(history);
-  return out;
-}
 
 const sources = {
   gh: (baseUrl: string) => restApiSource({ name: 'gh', client: { baseUrl, auth: { type: 'bearer' } }, resources: [{ name: 'things', endpoint: 'auth/bearer' }] }),

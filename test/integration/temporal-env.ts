@@ -1,6 +1,7 @@
 /** Shared helpers for the Temporal integration tests (not a test file). */
 import { randomBytes } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
+import type { temporal } from '@temporalio/proto';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { afterAll, inject } from 'vitest';
 import { createWorker, type CreateWorkerOptions, type HaulWorker } from '../../src/temporal/worker.js';
@@ -64,4 +65,17 @@ export async function stopWorker(w: HaulWorker): Promise<void> {
   const [{ running }] = workers.splice(i, 1) as [{ w: HaulWorker; running: Promise<void> }];
   await w.shutdown();
   await running;
+}
+
+/** Every byte string in a history, decoded as text (payload data is JSON bytes): what a test searches for secrets or paths. */
+export function decodedStrings(history: temporal.api.history.v1.IHistory): string[] {
+  const out: string[] = [];
+  const walk = (v: unknown): void => {
+    if (v instanceof Uint8Array) out.push(Buffer.from(v).toString('utf8'));
+    else if (Array.isArray(v)) v.forEach(walk);
+    else if (v && typeof v === 'object') Object.values(v).forEach(walk);
+    else if (typeof v === 'string') out.push(v);
+  };
+  walk(history);
+  return out;
 }

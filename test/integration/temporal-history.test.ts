@@ -5,12 +5,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import type { temporal } from '@temporalio/proto';
 import { describe, expect, it } from 'vitest';
 import { attach, resource } from '../../src/index.js';
 import { dropPipelineData, runPipeline } from '../../src/temporal/client.js';
 import { query, tempDir } from '../helpers.js';
-import { testClient, testWorker, uniqueQueue } from './temporal-env.js';
+import { decodedStrings, testClient, testWorker, uniqueQueue } from './temporal-env.js';
 
 /** Known to the worker's source only; never part of a workflow input. */
 const MARKER = `rowvalue${randomBytes(6).toString('hex')}`;
@@ -22,19 +21,6 @@ const marked = () =>
     },
     { name: 'marked' },
   );
-
-/** Every byte string in a history, decoded as text (payload data is JSON bytes). */
-function decodedStrings(history: temporal.api.history.v1.IHistory): string[] {
-  const out: string[] = [];
-  const walk = (v: unknown): void => {
-    if (v instanceof Uint8Array) out.push(Buffer.from(v).toString('utf8'));
-    else if (Array.isArray(v)) v.forEach(walk);
-    else if (v && typeof v === 'object') Object.values(v).forEach(walk);
-    else if (typeof v === 'string') out.push(v);
-  };
-  walk(history);
-  return out;
-}
 
 describe('workflow history', () => {
   it('holds ids and counts of a run, a refresh and a drop, never row values', async () => {
