@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ConfigValueMissingError, config, secrets } from '../../config/index.js';
 import { registerSecret } from '../../config/redact.js';
+import { connectionUrlParts } from '../../config/connection-url.js';
 import { InvalidOptionsError } from '../../errors.js';
 
 export const SSL_MODES = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'] as const;
@@ -76,13 +77,7 @@ export function parseConnectionString(text: string): Partial<PostgresCredentials
   if (url.protocol !== 'postgresql:' && url.protocol !== 'postgres:') {
     throw new InvalidOptionsError('postgres credentials', `the connection string must start with postgresql:// (got ${url.protocol}//)`);
   }
-  const out: Partial<PostgresCredentials> = {};
-  if (url.hostname) out.host = decodeURIComponent(url.hostname.replace(/^\[(.*)\]$/, '$1'));
-  if (url.port) out.port = Number(url.port);
-  if (url.username) out.username = decodeURIComponent(url.username);
-  if (url.password) out.password = decodeURIComponent(url.password);
-  const db = decodeURIComponent(url.pathname.replace(/^\//, ''));
-  if (db) out.database = db;
+  const out: Partial<PostgresCredentials> = connectionUrlParts(url);
   const mode = url.searchParams.get('sslmode');
   if (mode !== null) {
     const parsed = sslmode.safeParse(mode);

@@ -10,6 +10,7 @@ import { resolve as resolvePath } from 'node:path';
 import { z } from 'zod';
 import { ConfigValueMissingError, config, secrets } from '../../config/index.js';
 import { registerSecret } from '../../config/redact.js';
+import { connectionUrlParts } from '../../config/connection-url.js';
 import { InvalidOptionsError } from '../../errors.js';
 
 export type SqlDialect = 'postgres' | 'mysql' | 'sqlite' | 'duckdb';
@@ -75,13 +76,7 @@ export function parseSqlConnectionString(text: string): SqlCredentials {
   } catch {
     throw new InvalidOptionsError('sql_database credentials', `the connection string is not a valid URL; expected one such as ${EXAMPLE}`);
   }
-  const out: SqlCredentials = { dialect, drivername, query: Object.fromEntries(url.searchParams) };
-  if (url.hostname) out.host = decodeURIComponent(url.hostname.replace(/^\[(.*)\]$/, '$1'));
-  if (url.port) out.port = Number(url.port);
-  if (url.username) out.username = decodeURIComponent(url.username);
-  if (url.password) out.password = decodeURIComponent(url.password);
-  const db = decodeURIComponent(url.pathname.replace(/^\//, ''));
-  if (db) out.database = db;
+  const out: SqlCredentials = { dialect, drivername, query: Object.fromEntries(url.searchParams), ...connectionUrlParts(url) };
   return out;
 }
 
