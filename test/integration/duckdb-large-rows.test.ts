@@ -1,3 +1,5 @@
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { count, query, tempDir, testPipeline } from '../helpers.js';
 
@@ -32,5 +34,26 @@ describe('valid data DuckDB could not take', () => {
     expect(sums.map((r) => ({ a: Number(r.a), b: Number(r.b) }))).toEqual([{ a: 9999 * 3, b: 3 }]);
     const limit = await query<{ l: string }>(p, `SELECT current_setting('memory_limit') AS l`);
     expect(limit[0]!.l).toBe('244.1 MiB');
+  });
+
+  it('a wide job that fails reports its own error, not the aborted transaction', async () => {
+    const p = testPipeline(dir, 'wide_bad');
+    const row = (id: number) => {
+      const r: Record<string, number> = { id };
+      for (let i = 0; i < 2_500; i++) r[`c${i}`] = i;
+      return r;
+    };
+    await p.run([row(1)], { tableName: 'wide' });
+    const ex = await p.extract([row(2)], { tableName: 'wide' });
+    await p.normalize();
+    // a value DuckDB cannot cast, in a job of a table wide enough to load with a raised memory limit
+    const jobs = join(p.workingDir, 'load', 'normalized', ex.loadId, 'new_jobs');
+    const job = readdirSync(jobs).find((f) => f.startsWith('wide.'))!;
+    writeFileSync(join(jobs, job), readFileSync(join(jobs, job), 'utf8').replace('"c7":7,', '"c7":"seven",'));
+    const info = await p.load({ raiseOnFailedJobs: false });
+    expect(info.failedJobs.map((j) => j.job)).toEqual([job]);
+    expect(info.failedJobs[0]!.message).toMatch(/seven/);
+    expect(info.failedJobs[0]!.message).not.toMatch(/transaction is aborted/i);
+    expect(await count(p, 'wide')).toBe(1);
   });
 });

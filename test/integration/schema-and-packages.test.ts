@@ -111,6 +111,8 @@ describe('load packages and failed jobs', () => {
     expect(info.failedJobs.map((j) => j.job)).toEqual(['t.cccccccccc.0.jsonl']);
     expect(await query(p, 'SELECT id::INT AS id FROM t ORDER BY id')).toEqual([{ id: 0 }, { id: 1 }, { id: 2 }, { id: 3 }]);
     expect(readdirSync(join(p.workingDir, 'load', 'normalized', ex.loadId, 'completed_jobs')).sort()).toEqual([first, 't.bbbbbbbbbb.0.jsonl'].sort());
+    // the batch ran without DuckDB's insertion order; the user's own queries get it back
+    expect(await query(p, `SELECT current_setting('preserve_insertion_order') AS o`)).toEqual([{ o: true }]);
 
     // fixed, the rest loads once; nothing committed before is loaded again
     writeFileSync(join(p.workingDir, 'load', 'normalized', ex.loadId, 'failed_jobs', 't.cccccccccc.0.jsonl'), row(4, 4));
@@ -127,6 +129,7 @@ describe('load packages and failed jobs', () => {
     // the two files of t committed together: one step of two jobs, not two steps of one
     expect(loadProgress.filter((e) => e.loadId === ex2.loadId).map((e) => e.jobsDone)).toEqual([2]);
     expect(await query(p, 'SELECT count(*)::INT AS n, count(DISTINCT id)::INT AS ids FROM t')).toEqual([{ n: 8, ids: 8 }]);
+    expect(await query(p, `SELECT current_setting('preserve_insertion_order') AS o`)).toEqual([{ o: true }]);
   });
 
   it('dropPendingPackages discards pending packages and drop() wipes the working dir', async () => {

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { ColumnSchema, LoaderFileFormat } from '../../schema/types.js';
 import { jsonlReaderType } from '../../storage/job-formats.js';
+import { inAnyOrder, inInsertionOrder } from './insertion-order.js';
 import {
   quoteIdentifierStandard,
   quoteStringLiteralStandard,
@@ -185,15 +186,16 @@ export class DuckDBDialect implements SqlDialect {
       objectSize > MAX_OBJECT_SIZE ? 64 * 2 ** 20 + objectSize * 6 : 0,
       columns.length >= WIDE_TABLE_COLUMNS ? wideJobMemoryBytes(columns.length, statSync(path).size) : 0,
     );
-    if (need === 0) return this.insertFrom(tx, sql, path, format);
-    return this.withMemoryFor(tx, need, () => this.insertFrom(tx, sql, path, format));
+    const insert = () => inInsertionOrder(tx, () => this.insertFrom(tx, sql, path, format));
+    return need === 0 ? insert() : this.withMemoryFor(tx, need, insert);
   }
 
   /**
    * One INSERT over the list of files: DuckDB reads them in parallel and writes whole row
    * groups, where an INSERT per file leaves a partial row group each for the checkpoint to
    * rewrite when the database closes (docs/performance.md). Jobs that need more memory
-   * (long lines, wide tables) still go one by one.
+   * (long lines, wide tables) still go one by one. Only appends come here, so the rows may
+   * land in any order, which DuckDB does faster and in less memory (insertion-order.ts).
    */
   async bulkLoadFiles(tx: SqlExecutor, target: TableRef, columns: ColumnSchema[], paths: string[], format: LoaderFileFormat, file: { maxLineBytes?: number } = {}): Promise<number> {
     const unusual = objectSizeFor(file.maxLineBytes) > MAX_OBJECT_SIZE || columns.length >= WIDE_TABLE_COLUMNS;
@@ -202,7 +204,7 @@ export class DuckDBDialect implements SqlDialect {
       for (const p of paths) rows += await this.bulkLoadFile(tx, target, columns, p, format, file);
       return rows;
     }
-    return this.insertFromPaths(tx, this.insertSql(target, columns, format, file.maxLineBytes), paths, format);
+    return inAnyOrder(tx, () => this.insertFromPaths(tx, this.insertSql(target, columns, format, file.maxLineBytes), paths, format));
   }
 
   /** Runs `fn` with memory_limit raised to at least `bytes`, then sets the old limit again. */
@@ -215,7 +217,9 @@ export class DuckDBDialect implements SqlDialect {
     try {
       return await fn();
     } finally {
-      await tx.execute(`SET memory_limit = ${quoteStringLiteralStandard(old!)}`);
+      // In a transaction the failed job aborted, SET fails too: the job's error is the one
+      // to report (the limit stays raised until the next job that needs more lowers it again).
+      await tx.execute(`SET memory_limit = ${quoteStringLiteralStandard(old!)}`).catch(() => undefined);
     }
   }
 

@@ -88,8 +88,9 @@ export interface SqlDialect {
   bulkLoadFile(tx: SqlExecutor, target: TableRef, columns: ColumnSchema[], path: string, format: LoaderFileFormat, file?: { maxLineBytes?: number }): Promise<number>;
   /**
    * Optional: bulk-loads several job files of one table and format in one statement (the
-   * destination reads them together, e.g. in parallel). Without it each file is loaded by
-   * bulkLoadFile, in the same transaction.
+   * destination reads them together, e.g. in parallel). Only appends use it, so the rows
+   * may land in any order. Without it each file is loaded by bulkLoadFile, in the same
+   * transaction.
    */
   bulkLoadFiles?(tx: SqlExecutor, target: TableRef, columns: ColumnSchema[], paths: string[], format: LoaderFileFormat, file?: { maxLineBytes?: number }): Promise<number>;
   /**
