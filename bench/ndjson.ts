@@ -2,23 +2,24 @@
  * `npm run bench:ndjson`: the NDJSON case of docs/performance.md. BENCH_ROWS (default 200,000)
  * nested rows (bench/data.ts) in an NDJSON file, read by a generator that parses each line,
  * into a DuckDB file, by
- *   - haul (run(): extract, normalize, load in this process),
+ *   - haul (run(): extract, normalize, load),
  *   - DuckDB's own reader (read_json_auto, the list unnested into a child table; no ids, no
  *     schema: the floor for this data), and
  *   - dlt 1.31 with its defaults and with parquet + 2 normalize workers, when a venv with dlt
  *     exists at bench/.venv-dlt (see docs/performance.md; never a project dependency).
- * Prints rows/s and peak RSS of each and haul's ratio to the others, from the same run.
+ * haul runs twice, each in a process of its own (bench/ndjson-haul.ts): with the case's
+ * generator, and with its own filesystem source, whose lines are not parsed at extract.
+ * Prints rows/s and peak RSS of each and haul's ratios (generator / readJsonl) to the
+ * others, from the same run.
  * Nothing here asserts timings.
  */
 import { execFileSync } from 'node:child_process';
-import { createReadStream, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
 import { loadavg } from 'node:os';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { duckdb, pipeline } from '../src/index.js';
 import { benchRows } from './data.js';
-import { mb, rate, startRssSampler } from './rss.js';
+import { rate } from './rss.js';
 
 const rows = Number(process.env.BENCH_ROWS ?? 200_000);
 const out = resolve(process.env.BENCH_DIR ?? 'bench/out-ndjson');
@@ -27,20 +28,16 @@ mkdirSync(out, { recursive: true });
 const file = join(out, 'users.ndjson');
 writeFileSync(file, Array.from(benchRows(rows), (r) => JSON.stringify(r)).join('\n') + '\n');
 
-/** The generator of the case: one JSON.parse per line. */
-async function* lines(): AsyncGenerator<unknown> {
-  for await (const line of createInterface({ input: createReadStream(file), crlfDelay: Infinity })) if (line) yield JSON.parse(line);
+const results: Array<{ name: string; seconds: number; peakMb?: number; haul?: boolean }> = [];
+
+// haul, each way in a process of its own (bench/ndjson-haul.ts)
+for (const mode of ['generator', 'readJsonl']) {
+  const r = JSON.parse(execFileSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'ndjson-haul.ts'), mode, file, out], { encoding: 'utf8' }).trim().split('\n').pop()!) as { rows: number; seconds: number; peakRssMb: number };
+  if (r.rows !== rows) throw new Error(`haul (${mode}) loaded ${r.rows} users, expected ${rows}`);
+  const name = mode === 'generator' ? 'haul, a generator parsing each line' : "haul, filesystemSource + readJsonl()";
+  results.push({ name, seconds: r.seconds, peakMb: Math.round(r.peakRssMb), haul: true });
 }
-
-const results: Array<{ name: string; seconds: number; peakMb?: number }> = [];
-
-// haul
-const sampler = startRssSampler();
-const p = pipeline({ pipelineName: 'ndjson', pipelinesDir: join(out, 'pipelines'), destination: duckdb({ path: join(out, 'haul.duckdb') }), datasetName: 'bench' });
-let t = performance.now();
-const info = await p.run(lines(), { tableName: 'users' });
-results.push({ name: 'haul', seconds: (performance.now() - t) / 1000, peakMb: Number(mb(sampler.stop())) });
-if (info.rowCounts['users'] !== rows) throw new Error(`haul loaded ${info.rowCounts['users']} users, expected ${rows}`);
+let t: number;
 
 // DuckDB's own reader: the floor (no ids, no schema inference of ours, no packages)
 {
@@ -67,10 +64,10 @@ if (existsSync(python)) {
   console.log(`(dlt skipped: no ${python}; see docs/performance.md to create it)`);
 }
 
-const haul = results[0]!;
+const hauls = results.filter((r) => r.haul);
 console.log(`NDJSON case: ${rows.toLocaleString('en-US')} nested rows (${(rows * 3).toLocaleString('en-US')} child rows) from ${file} into DuckDB`);
 for (const r of results) {
-  const ratio = r === haul ? '' : `  haul is ${(r.seconds / haul.seconds).toFixed(2)}x this`;
+  const ratio = r.haul ? '' : `  haul is ${hauls.map((h) => `${(r.seconds / h.seconds).toFixed(2)}x`).join(' / ')} this`;
   console.log(`  ${r.name.padEnd(44)} ${r.seconds.toFixed(2).padStart(7)} s  ${rate(rows, r.seconds * 1000).padStart(9)} rows/s${r.peakMb !== undefined ? `  peak RSS ${r.peakMb} MB` : ''}${ratio}`);
 }
 console.log(`  load average ${loadavg().map((l) => l.toFixed(2)).join(' ')} (1/5/15 min; the machine is shared)`);
