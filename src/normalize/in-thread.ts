@@ -1,7 +1,7 @@
 import { CorruptPackageFileError } from '../errors.js';
 import { parseLine } from '../storage/jsonl.js';
 import { RandomIdPool } from './ids.js';
-import { mayHoldBigInts, parseWithBigInts } from './big-ints.js';
+import { mayHoldBigInts, parseWithBigInts } from '../common/big-ints.js';
 import { ByteChunkReader, countLines } from './reader.js';
 import { Plans } from './plan.js';
 import { ObjectPath } from './object-path.js';

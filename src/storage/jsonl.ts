@@ -53,6 +53,25 @@ export class RotatingJsonlWriter {
     if (this.used >= this.bufferBytes) this.flush();
   }
 
+  /**
+   * Appends `lines` ready-made lines: `bytes` is UTF-8, each line ending in '\n' (extract's
+   * raw path for data that is JSON already). Small chunks are copied into the buffer; a big
+   * one is handed to the file as it is, so the caller must never change it afterwards.
+   * Files still rotate between lines.
+   */
+  writeLines(bytes: Buffer, lines: number): void {
+    if (bytes.length === 0) return;
+    if (this.used + bytes.length <= this.buf.length) {
+      this.used += bytes.copy(this.buf, this.used);
+      if (this.used >= this.bufferBytes) this.flush();
+    } else {
+      this.flush();
+      if (bytes.length < this.bufferBytes) this.used = bytes.copy(this.buf, 0);
+      else this.out.writeRows(bytes, bytes.length);
+    }
+    this.rows += lines;
+  }
+
   /** Makes sure a (possibly empty) file exists, e.g. for a replace with no rows. */
   touch(): void {
     this.out.touch();
