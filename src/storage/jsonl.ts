@@ -143,11 +143,12 @@ export function* readLineBatches(path: string, chunkBytes = 4 << 20): Generator<
   }
 }
 
-/** Parses one JSONL line; a broken line is a CorruptPackageFileError naming file and line. */
-export function parseLine(line: string, file: string, lineNo: number): unknown {
+/** Parses one JSONL line; a broken line is a CorruptPackageFileError naming file, line and (given) table. */
+export function parseLine(line: string, file: string, lineNo: number, table?: string): unknown {
   try {
     return JSON.parse(line);
   } catch (e) {
-    throw new CorruptPackageFileError(file, `line ${lineNo} is not valid JSON (${(e as Error).message})`);
+    const of = table === undefined ? '' : ` (an item of table "${table}")`;
+    throw new CorruptPackageFileError(file, `line ${lineNo}${of} is not valid JSON (${(e as Error).message})`);
   }
 }

@@ -13,9 +13,9 @@ export async function* jsonLineChunks(input: AsyncIterable<Buffer>, chunkSize: n
   let parts: Buffer[] = [];
   let lines = 0;
   let firstLine = 1;
-  let start = true;
   const chunk = (last: Buffer): JsonLines => {
-    const bytes = parts.length === 0 ? last : Buffer.concat([...parts, last]);
+    let bytes = parts.length === 0 ? last : Buffer.concat([...parts, last]);
+    if (firstLine === 1 && BOM.every((b, i) => bytes[i] === b)) bytes = bytes.subarray(3);
     const out = toJsonLines(bytes, badLine, firstLine);
     firstLine += lines;
     lines = 0;
@@ -23,8 +23,6 @@ export async function* jsonLineChunks(input: AsyncIterable<Buffer>, chunkSize: n
     return out;
   };
   for await (let buf of input) {
-    if (start && buf.length >= 3 && BOM.every((b, i) => buf[i] === b)) buf = buf.subarray(3);
-    start = false;
     for (let s = 0; ; ) {
       const nl = buf.indexOf(10, s);
       if (nl < 0) break;
