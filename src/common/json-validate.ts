@@ -80,13 +80,17 @@ function container(b: Uint8Array, p: number, end: number, depth: number): number
   }
 }
 
+/** 1 for the bytes a string holds as they are: not a quote, a backslash or a control character. */
+const PLAIN = new Uint8Array(256).map((_, c) => (c >= 32 && c !== QUOTE && c !== BSLASH ? 1 : 0));
+
 /** The string at p (a quote): the position after its closing quote, or -1. */
 function string(b: Uint8Array, p: number, end: number): number {
   for (let q = p + 1; q < end; q++) {
+    while (q < end && PLAIN[b[q]!] === 1) q++;
+    if (q >= end) return -1;
     const x = b[q]!;
     if (x === QUOTE) return q + 1;
-    if (x < 32) return -1;
-    if (x !== BSLASH) continue;
+    if (x !== BSLASH) return -1;
     if (++q >= end) return -1;
     const e = b[q];
     if (e === 117) {
