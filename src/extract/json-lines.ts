@@ -16,7 +16,7 @@ import { isJsonObjectAt, MAX_JSON_DEPTH } from '../common/json-validate.js';
  * line ends are fine, a line that is not a JSON object is an error naming it.
  */
 export class JsonLines {
-  /** @internal Made by jsonLines() or toJsonLines(), which check and tidy the lines. */
+  /** @internal Made by jsonLines() or toJsonLines(), which check and tidy the lines (the public API exports the type only). */
   constructor(
     /** UTF-8, every line a JSON object ending in '\n'; no blank lines, no '\r' line ends. Never modified. */
     readonly bytes: Buffer,
