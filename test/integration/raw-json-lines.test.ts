@@ -118,6 +118,19 @@ describe('raw JSON lines land as the objects would', () => {
     }
   });
 
+  it('forms JSON.stringify would have rewritten (1.0, -0, 1e2, 1e400, escapes, a repeated key, an integer beyond 64 bits) land as the parsed objects', async () => {
+    const text = '{"a":1,"b":2.5,"c":"x"}\n{"a":1.0,"b":-0,"c":"y","a":7}\n{"a":2,"b":1e400,"c":"\\u0041"}\n{"a":3,"b":1E2,"c":"z","d":12345678901234567890}\n';
+    const dumps = [];
+    for (const raw of [false, true]) {
+      const p = testPipeline(dir, `forms_${raw}`);
+      await p.run(resource(function* t() { yield raw ? jsonLines(text) : jsonLines(text).items(); }));
+      dumps.push(await dump(p));
+    }
+    expect(dumps[1]).toEqual(dumps[0]);
+    expect(dumps[0]!['t']!.columns).toMatchObject({ a: 'BIGINT', b: 'DOUBLE', c: 'VARCHAR', d: 'DOUBLE' });
+    expect(dumps[0]!['t']!.rows).toHaveLength(4);
+  });
+
   it('with addMap, addFilter, a zod model or incremental the chunk is parsed: the same rows as the objects, over two runs', async () => {
     const second = '{"id": 3, "v": "c2"}\n{"id": 4, "v": "d"}\n{"id": 5, "v": "e", "big": 9223372036854775807}\n';
     const first = '{"id": 1, "v": "a"}\n{"id": 2, "v": "b"}\n{"id": 3, "v": "c"}\n';
