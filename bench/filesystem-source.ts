@@ -47,10 +47,10 @@ async function bench(label: string, data: Resource): Promise<void> {
   console.log(
     [
       `haul bench:fs ${label}: ${rows.toLocaleString('en-US')} rows from one file into DuckDB`,
-      `  extract    ${(ex.ms / 1000).toFixed(2)} s  ${rate(rows, ex.ms)} rows/s  (peak RSS ${mb(ex.peakRss)} MB)`,
-      `  normalize  ${(nm.ms / 1000).toFixed(2)} s  ${rate(rows, nm.ms)} rows/s  (peak RSS ${mb(nm.peakRss)} MB)`,
-      `  load       ${(ld.ms / 1000).toFixed(2)} s  ${rate(rows, ld.ms)} rows/s  (peak RSS ${mb(ld.peakRss)} MB)`,
-      `  end to end ${(total / 1000).toFixed(2)} s  ${rate(rows, total)} rows/s`,
+      `  extract    ${(ex.ms / 1000).toFixed(2)} s  ${rate(rows, ex.ms)} rows/s  (CPU ${(ex.cpuMs / 1000).toFixed(2)} s, peak RSS ${mb(ex.peakRss)} MB)`,
+      `  normalize  ${(nm.ms / 1000).toFixed(2)} s  ${rate(rows, nm.ms)} rows/s  (CPU ${(nm.cpuMs / 1000).toFixed(2)} s, peak RSS ${mb(nm.peakRss)} MB)`,
+      `  load       ${(ld.ms / 1000).toFixed(2)} s  ${rate(rows, ld.ms)} rows/s  (CPU ${(ld.cpuMs / 1000).toFixed(2)} s, peak RSS ${mb(ld.peakRss)} MB)`,
+      `  end to end ${(total / 1000).toFixed(2)} s  ${rate(rows, total)} rows/s  (CPU ${((ex.cpuMs + nm.cpuMs + ld.cpuMs) / 1000).toFixed(2)} s)`,
     ].join('\n'),
   );
 }

@@ -118,7 +118,8 @@ export class CorruptPackageFileError extends HaulError {
   constructor(readonly file: string, readonly why: string) {
     super(
       'CorruptPackageFile',
-      `load package file ${file} is broken: ${why}. Inspect it, or drop pending packages with dropPendingPackages() to discard it`,
+      `load package file ${file} is broken: ${why}. The package stays pending: repair the file and run again, ` +
+        'or discard pending packages with pipeline.dropPendingPackages() (CLI: haul pipeline <name> drop-pending-packages)',
     );
   }
 }

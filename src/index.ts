@@ -15,6 +15,7 @@ export { resource, source, transformer, Resource, Source } from './extract/resou
 export type { ResourceOptions, ResourceContext, ResourceFunction, SourceFactory, SourceOptions, TransformerFunction } from './extract/resource.js';
 export type { ColumnsModel } from './extract/model.js';
 export type { ItemLimit } from './extract/item-steps.js';
+export { jsonLines, type JsonLines } from './extract/json-lines.js';
 export { incremental, Incremental, IncrementalCursorMissingError } from './extract/incremental.js';
 export type { IncrementalOptions, LastValueFunc, ExternalWindow } from './extract/incremental.js';
 export { resourceState, sourceState, sourceStateAtStart } from './extract/context.js';

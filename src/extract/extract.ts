@@ -13,6 +13,7 @@ import { extractContext } from './context.js';
 import { isIterable, type Resource, type Source } from './resource.js';
 import { LimitCounter, processYield } from './item-steps.js';
 import { serializeItem } from './serialize.js';
+import { JsonLines } from './json-lines.js';
 import { modelValidator } from './model.js';
 import { resolveContract } from '../schema/contract.js';
 import type { ExternalWindow } from './incremental.js';
@@ -138,14 +139,20 @@ export async function extractSourceToDir(opts: ExtractToDirOptions): Promise<Ext
     const emit = (raw: unknown) => {
       const item = validate ? validate(raw) : raw;
       if (item === undefined) return;
+      if (item instanceof JsonLines) throw new InvalidOptionsError(`resource "${res.name}"`, 'a JsonLines chunk must be yielded on its own, not inside a page or from a step');
       writer.write(serializeItem(item, table));
       items++;
       // Report about four times a second; the clock is read once per 1,024 items only.
-      if ((items & 0x3ff) === 0 && opts.onProgress && performance.now() - reportedAt >= 250) {
+      if ((items & 0x3ff) === 0) reportProgress();
+    };
+    const reportProgress = () => {
+      if (opts.onProgress && performance.now() - reportedAt >= 250) {
         reportedAt = performance.now();
         opts.onProgress({ resource: res.name, table, items });
       }
     };
+    // Chunks of JSON lines go to the job file unparsed when nothing looks inside the items.
+    const raw = !res.incremental && res.pipe.steps.length === 0 && !validate;
     const parent = res.pipe.parent;
     const parentState = parent && resourceStateOf(state, source.name, parent.name);
     if (parent) parent.incremental?.bind(parent.name, parentState!, parent.hints.primaryKey);
@@ -175,7 +182,13 @@ export async function extractSourceToDir(opts: ExtractToDirOptions): Promise<Ext
         : extractContext.run(ctx, () => res.open({ state: resState, incremental: res.incremental, resumeFrom: cont?.resumeFrom, checkpoint }));
       await drain(data, ctx, (yielded) => {
         if (!limit.take()) return true;
-        processYield(yielded, res.incremental, res.pipe.steps, emit);
+        if (!(yielded instanceof JsonLines)) processYield(yielded, res.incremental, res.pipe.steps, emit);
+        else if (!raw) processYield(yielded.items(), res.incremental, res.pipe.steps, emit);
+        else {
+          writer.writeLines(yielded.bytes, yielded.lineCount);
+          items += yielded.lineCount;
+          reportProgress();
+        }
         return res.incremental?.isStopped === true || limit.full;
       }, signal);
     } catch (e) {
@@ -237,8 +250,10 @@ async function* transformerYields(
 async function* parentArgs(parent: Resource, parentCtx: Parameters<typeof extractContext.run>[0], signal?: AbortSignal): AsyncGenerator<unknown> {
   const limit = new LimitCounter(parent.pipe.limit);
   const input = extractContext.run(parentCtx, () => parent.open({ state: parentCtx.resourceState, incremental: parent.incremental }));
-  for await (const yielded of iterate(input, parentCtx, signal)) {
+  for await (const chunk of iterate(input, parentCtx, signal)) {
     if (!limit.take()) return;
+    // a chunk of JSON lines reaches the transformer as the page of its objects
+    const yielded = chunk instanceof JsonLines ? chunk.items() : chunk;
     const accepted: unknown[] = [];
     processYield(yielded, parent.incremental, parent.pipe.steps, (it) => accepted.push(it));
     if (accepted.length > 0) yield Array.isArray(yielded) ? accepted : accepted[0];

@@ -5,6 +5,7 @@ import { CONTRACT_MODES, MERGE_STRATEGIES, WRITE_DISPOSITIONS, type ColumnHint, 
 import type { Incremental } from './incremental.js';
 import { isColumnsModel, modelColumns, modelContract, type ColumnsModel } from './model.js';
 import type { ItemLimit, ItemStep } from './item-steps.js';
+import type { JsonLines } from './json-lines.js';
 import { columnHintsSchema, columnRecord, mergeColumnHints, type ColumnHints } from './columns.js';
 
 /** Anything a resource may produce: items, pages of items, sync or async. */
@@ -40,8 +41,8 @@ export type ResourceFunction<T = unknown> = (ctx: ResourceContext) => ResourceDa
  */
 export type TransformerFunction<P = unknown, T = unknown> = (item: P, ctx: ResourceContext) => ResourceData<T> | T | Promise<T>;
 
-/** The item a step sees: the elements of a yielded page one by one. */
-export type ItemOf<T> = T extends readonly (infer U)[] ? U : T;
+/** The item a step sees: the elements of a yielded page one by one (a chunk of JSON lines is a page of objects). */
+export type ItemOf<T> = T extends JsonLines ? Record<string, unknown> : T extends readonly (infer U)[] ? U : T;
 
 /** Steps, limit and parent a resource carries besides its data (see item-steps.ts, transformer()). */
 export interface ResourcePipe {

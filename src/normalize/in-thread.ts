@@ -1,7 +1,7 @@
 import { CorruptPackageFileError } from '../errors.js';
 import { parseLine } from '../storage/jsonl.js';
 import { RandomIdPool } from './ids.js';
-import { mayHoldBigInts, parseWithBigInts } from './big-ints.js';
+import { mayHoldBigInts, parseWithBigInts } from '../common/big-ints.js';
 import { ByteChunkReader, countLines } from './reader.js';
 import { Plans } from './plan.js';
 import { ObjectPath } from './object-path.js';
@@ -52,7 +52,7 @@ export async function normalizeInThread(opts: NormalizeOptions & { inputs: Input
           if (le - s > longestLine) longestLine = le - s;
           if (le > s && !bytes.line(ts, sh, buf, s, le)) {
             const line = buf.toString('utf8', s, le);
-            if (line.trim() !== '') objects.item(ts, sh, parseSliceLine(line, input.path, start, lineNo), bytes.takeRootId());
+            if (line.trim() !== '') objects.item(ts, sh, parseSliceLine(line, input.path, start, lineNo, input.table), bytes.takeRootId());
           }
           s = e + 1;
         }
@@ -73,7 +73,7 @@ export async function normalizeInThread(opts: NormalizeOptions & { inputs: Input
 }
 
 /** parseLine for a line of a slice: errors name the line number within the whole file. */
-function parseSliceLine(line: string, path: string, start: number, lineNo: number): unknown {
+function parseSliceLine(line: string, path: string, start: number, lineNo: number, table: string): unknown {
   if (mayHoldBigInts(line)) {
     try {
       return parseWithBigInts(line);
@@ -81,11 +81,11 @@ function parseSliceLine(line: string, path: string, start: number, lineNo: numbe
       // not valid JSON: parseLine below names the line
     }
   }
-  if (start === 0) return parseLine(line, path, lineNo);
+  if (start === 0) return parseLine(line, path, lineNo, table);
   try {
-    return parseLine(line, path, lineNo);
+    return parseLine(line, path, lineNo, table);
   } catch (e) {
-    if (e instanceof CorruptPackageFileError) return parseLine(line, path, countLines(path, start) + lineNo);
+    if (e instanceof CorruptPackageFileError) return parseLine(line, path, countLines(path, start) + lineNo, table);
     throw e;
   }
 }

@@ -53,6 +53,25 @@ export class RotatingJsonlWriter {
     if (this.used >= this.bufferBytes) this.flush();
   }
 
+  /**
+   * Appends `lines` ready-made lines: `bytes` is UTF-8, each line ending in '\n' (extract's
+   * raw path for data that is JSON already). Small chunks are copied into the buffer; a big
+   * one is handed to the file as it is, so the caller must never change it afterwards.
+   * Files still rotate between lines.
+   */
+  writeLines(bytes: Buffer, lines: number): void {
+    if (bytes.length === 0) return;
+    if (this.used + bytes.length <= this.buf.length) {
+      this.used += bytes.copy(this.buf, this.used);
+      if (this.used >= this.bufferBytes) this.flush();
+    } else {
+      this.flush();
+      if (bytes.length < this.bufferBytes) this.used = bytes.copy(this.buf, 0);
+      else this.out.writeRows(bytes, bytes.length);
+    }
+    this.rows += lines;
+  }
+
   /** Makes sure a (possibly empty) file exists, e.g. for a replace with no rows. */
   touch(): void {
     this.out.touch();
@@ -124,11 +143,12 @@ export function* readLineBatches(path: string, chunkBytes = 4 << 20): Generator<
   }
 }
 
-/** Parses one JSONL line; a broken line is a CorruptPackageFileError naming file and line. */
-export function parseLine(line: string, file: string, lineNo: number): unknown {
+/** Parses one JSONL line; a broken line is a CorruptPackageFileError naming file, line and (given) table. */
+export function parseLine(line: string, file: string, lineNo: number, table?: string): unknown {
   try {
     return JSON.parse(line);
   } catch (e) {
-    throw new CorruptPackageFileError(file, `line ${lineNo} is not valid JSON (${(e as Error).message})`);
+    const of = table === undefined ? '' : ` (an item of table "${table}")`;
+    throw new CorruptPackageFileError(file, `line ${lineNo}${of} is not valid JSON (${(e as Error).message})`);
   }
 }

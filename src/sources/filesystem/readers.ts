@@ -1,11 +1,11 @@
 /**
  * dlt's filesystem readers as transformers: pipe `filesystemSource(...)` into `readJsonl()`,
  * `readCsv()` or `readParquet()` and each listed file's rows stream out in pages of
- * `chunkSize`. JSONL is read line by line, CSV by the streaming parser of csv.ts, parquet
- * through DuckDB in vector chunks: memory stays flat whatever the file size.
+ * `chunkSize`. JSONL is cut into chunks of raw lines (jsonl-chunks.ts), CSV read by the
+ * streaming parser of csv.ts, parquet through DuckDB in vector chunks: memory stays flat
+ * whatever the file size.
  */
 import { DuckDBInstance, type DuckDBValue } from '@duckdb/node-api';
-import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { createGunzip } from 'node:zlib';
@@ -16,6 +16,8 @@ import { transformer, type Resource, type ResourceOptions } from '../../extract/
 import { duckdbRowPages } from '../duckdb-rows.js';
 import { CsvRecordParser, PANDAS_NA_VALUES, typeChunk, type CsvParseOptions } from './csv.js';
 import type { FileItem } from './file-item.js';
+import { jsonLineChunks } from './jsonl-chunks.js';
+import type { JsonLines } from '../../extract/json-lines.js';
 
 type Rows = Record<string, unknown>[];
 
@@ -35,28 +37,17 @@ export interface ReadCsvOptions extends ReaderOptions, CsvParseOptions {
 
 const DEFAULT_CHUNK_SIZE = 10_000;
 
-/** Reads each file as JSON lines (`.gz` files decompressed); one object per non-empty line. */
+/**
+ * Reads each file as JSON lines (`.gz` files decompressed); one object per non-empty line.
+ * Yields chunks of `chunkSize` raw lines (JsonLines): every line is checked here, so a bad
+ * one fails naming file and line, but not parsed; extract writes the bytes to its job file
+ * as they are unless steps, a model or a transformer need the objects.
+ */
 export function readJsonl(options: ReaderOptions = {}): Resource<Rows> {
   const chunkSize = chunkSizeOf(options);
   return reader('read_jsonl', options, async function* (file) {
-    let page: Rows = [];
-    let lineNo = 0;
-    const lines = createInterface({ input: await openText(file), crlfDelay: Infinity });
-    for await (const line of lines) {
-      lineNo++;
-      if (line.trim() === '') continue;
-      try {
-        page.push(JSON.parse(line) as Record<string, unknown>);
-      } catch (err) {
-        lines.close();
-        throw new SourceFileUnreadableError(`${file.file_url} line ${lineNo}`, `not JSON (${(err as Error).message})`, 'fix the line or filter the file out with fileGlob');
-      }
-      if (page.length >= chunkSize) {
-        yield page;
-        page = [];
-      }
-    }
-    if (page.length > 0) yield page;
+    const badLine = (lineNo: number, why: string) => new SourceFileUnreadableError(`${file.file_url} line ${lineNo}`, why, 'fix the line or filter the file out with fileGlob');
+    yield* jsonLineChunks(await openText(file), chunkSize, badLine);
   });
 }
 
@@ -124,17 +115,18 @@ export function readParquet(options: ReaderOptions = {}): Resource<Rows> {
 }
 
 /** A transformer reading every file of each FileItem page its parent yields. */
-function reader(defaultName: string, options: ReaderOptions, read: (file: FileItem) => AsyncIterable<Rows>): Resource<Rows> {
+function reader(defaultName: string, options: ReaderOptions, read: (file: FileItem) => AsyncIterable<Rows | JsonLines>): Resource<Rows> {
   const { chunkSize: _c, ...resourceOptions } = options;
   void _c;
   const name = resourceOptions.name ?? defaultName;
-  async function* readFiles(items: FileItem[] | FileItem): AsyncIterable<Rows> {
+  // typed as pages of rows: what steps and child transformers see of a chunk of JSON lines
+  async function* readFiles(items: FileItem[] | FileItem): AsyncIterable<Rows | JsonLines> {
     for (const file of Array.isArray(items) ? items : [items]) {
       if (!file || typeof file.file_url !== 'string') throw new InvalidOptionsError(`transformer "${name}"`, 'expects FileItems: pipe filesystemSource(...) into it');
       yield* read(file);
     }
   }
-  return transformer<FileItem[] | FileItem, Rows>(readFiles, { ...resourceOptions, name });
+  return transformer<FileItem[] | FileItem, Rows>(readFiles as (items: FileItem[] | FileItem) => AsyncIterable<Rows>, { ...resourceOptions, name });
 }
 
 function chunkSizeOf(options: ReaderOptions): number {
