@@ -7,9 +7,21 @@
  * refuses for yielded objects too.
  */
 
-import { BSLASH, COLON, COMMA, D0, D9, DOT, LBRACE, LBRACK, MINUS, PLUS, QUOTE, RBRACE, RBRACK } from './json-bytes.js';
-
 export const MAX_JSON_DEPTH = 256;
+
+const QUOTE = 34;
+const BSLASH = 92;
+const COLON = 58;
+const COMMA = 44;
+const LBRACE = 123;
+const RBRACE = 125;
+const LBRACK = 91;
+const RBRACK = 93;
+const MINUS = 45;
+const PLUS = 43;
+const DOT = 46;
+const D0 = 48;
+const D9 = 57;
 
 const isWs = (c: number) => c === 32 || c === 9 || c === 13 || c === 10;
 const isDigit = (c: number) => c >= D0 && c <= D9;

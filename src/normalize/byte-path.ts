@@ -16,7 +16,6 @@ import {
 import { NEST_EXPAND, NEST_JSON, keyHash, type Plan, type Shape, type TableState } from './plan.js';
 import { NL, grow, reserve } from './table-output.js';
 import { isBinaryTagAt, skipValue, skipWs, validEscape } from './json-scan.js';
-import { BSLASH, COLON, COMMA, D0, D9, DOT, LBRACE, LBRACK, MINUS, PLUS, QUOTE, RBRACE, RBRACK } from '../common/json-bytes.js';
 
 /*
  * The byte path: a scanner that walks a raw JSON line and copies values straight into the
@@ -28,6 +27,21 @@ import { BSLASH, COLON, COMMA, D0, D9, DOT, LBRACE, LBRACK, MINUS, PLUS, QUOTE, 
  * the object path. Its scanner state belongs to it alone; the object path only gets the
  * root row id the byte path drew for the line it gave up on (takeRootId).
  */
+
+// bytes (module-local: the scanner compares them in its innermost loops)
+const QUOTE = 34;
+const BSLASH = 92;
+const COLON = 58;
+const COMMA = 44;
+const LBRACE = 123;
+const RBRACE = 125;
+const LBRACK = 91;
+const RBRACK = 93;
+const MINUS = 45;
+const PLUS = 43;
+const DOT = 46;
+const D0 = 48;
+const D9 = 57;
 
 const ROOT_ID_KEY = Buffer.from(`"${C_DLT_ROOT_ID}":"`);
 const PARENT_ID_KEY = Buffer.from(`"${C_DLT_PARENT_ID}":"`);

@@ -1,5 +1,4 @@
 import { MAX_EXPONENT_DIGITS, MAX_NUMBER_CHARS } from './values.js';
-import { BSLASH, COLON, COMMA, D0, D9, DOT, LBRACE, LBRACK, MINUS, PLUS, QUOTE, RBRACE, RBRACK } from '../common/json-bytes.js';
 
 /*
  * JSON syntax on raw bytes, for the byte path: whitespace, escapes, and whole values it
@@ -7,6 +6,20 @@ import { BSLASH, COLON, COMMA, D0, D9, DOT, LBRACE, LBRACK, MINUS, PLUS, QUOTE, 
  * returns a position, or -1 where the bytes are not JSON this scanner accepts (the line
  * then goes to JSON.parse on the object path, which decides).
  */
+
+const QUOTE = 34;
+const BSLASH = 92;
+const COLON = 58;
+const COMMA = 44;
+const LBRACE = 123;
+const RBRACE = 125;
+const LBRACK = 91;
+const RBRACK = 93;
+const MINUS = 45;
+const PLUS = 43;
+const DOT = 46;
+const D0 = 48;
+const D9 = 57;
 
 /** The first position at or after p that is not JSON whitespace. */
 export function skipWs(b: Uint8Array, p: number, end: number): number {
