@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --destination duckdb|postgres|filesystem] [--format jsonl|parquet|csv]`: rows/s per step and peak RSS
+ * `npm run bench [-- --destination duckdb|postgres|filesystem] [--format jsonl|parquet|csv] [--memory-limit 96MB]`: rows/s per step and peak RSS
  * for the in-process engine into a DuckDB file (default), PostgreSQL (BENCH_POSTGRES_URL,
  * default the local test server; the dataset is dropped afterwards) or the filesystem
  * destination (a bucket folder under bench/out; the count is read back through dataset()). BENCH_ROWS (default 1,000,000)
@@ -27,6 +27,9 @@ const ciIdx = process.argv.indexOf('--create-indexes');
 const createIndexes = ciIdx >= 0 ? process.argv[ciIdx + 1] !== 'false' : undefined;
 const fmtIdx = process.argv.indexOf('--format');
 const loaderFileFormat = fmtIdx >= 0 ? (process.argv[fmtIdx + 1] as LoaderFileFormat) : undefined;
+/** `--memory-limit 96MB`: DuckDB's memory_limit (duckdb({ memoryLimit }); default 256MB). */
+const memIdx = process.argv.indexOf('--memory-limit');
+const memoryLimit = memIdx >= 0 ? process.argv[memIdx + 1] : undefined;
 const dispIdx = process.argv.indexOf('--disposition');
 const disposition = dispIdx >= 0 ? process.argv[dispIdx + 1] : undefined;
 const STRATEGIES: Record<string, RunOptions> = {
@@ -51,7 +54,7 @@ const p = pipeline({
       ? postgres({ credentials: process.env.BENCH_POSTGRES_URL ?? 'postgresql://postgres@127.0.0.1:5432/test', createIndexes })
       : destinationName === 'filesystem'
         ? filesystem({ bucketUrl: join(out, 'bucket') })
-        : duckdb({ path: join(out, 'bench.duckdb') }),
+        : duckdb({ path: join(out, 'bench.duckdb'), ...(memoryLimit && { memoryLimit }) }),
   datasetName: destinationName === 'postgres' ? `bench_data_${process.pid}` : 'bench_data',
 });
 
