@@ -1,0 +1,167 @@
+import { availableParallelism } from 'node:os';
+import { basename } from 'node:path';
+import { statSync } from 'node:fs';
+import type { Worker } from 'node:worker_threads';
+import type { ExtractObserver } from '../extract/observer.js';
+import type { Schema } from '../schema/schema.js';
+import type { RefreshPlan } from '../storage/package-state.js';
+import type { WorkingDir } from '../storage/working-dir.js';
+import { canStartWorkers, spawnNormalizeThread } from './parallel.js';
+import { mergeSchemaSnapshot } from './schema-snapshot.js';
+import type { PrenormalizeReply, PrenormalizeRequest, PrenormalizeTask, PrenormalizeWorkerData } from './prenormalize-worker.js';
+
+/*
+ * The background pre-normalizer: while extract writes a package, each job file that
+ * rotated (complete on disk) is normalized on one worker thread, into the package's scratch
+ * folder, so the normalize step finds it done (normalize-cached.ts). It is a cache only:
+ * whatever happens here (an error, a crash, an abort), the normalize step can do the work
+ * itself. Nothing here throws to the caller or rejects unhandled.
+ */
+
+/** How long an aborted thread gets to stop between chunks before it is terminated. */
+const ABORT_GRACE_MS = 2000;
+
+class Prenormalizer {
+  private worker: Worker | undefined;
+  private queue: PrenormalizeTask[] = [];
+  private busy = false;
+  private sealed = false;
+  private stopped = false;
+  private resolveFinished!: () => void;
+  /** Resolves once no file is in work and none will be. */
+  readonly finished = new Promise<void>((res) => (this.resolveFinished = res));
+
+  constructor(
+    private readonly wd: WorkingDir,
+    private readonly pkg: { loadId: string; schema: Schema; refresh: RefreshPlan | undefined },
+    private readonly maxIdentifierLength: number | undefined,
+    private readonly onFinish: () => void,
+  ) {}
+
+  fileDone(table: string, path: string): void {
+    if (this.sealed || this.stopped) return;
+    try {
+      this.worker ??= this.start();
+      this.queue.push({ table, path, job: basename(path), sizeBytes: statSync(path).size });
+      this.pump();
+    } catch {
+      this.stop();
+    }
+  }
+
+  /** Extract is done: files not begun are left to the normalize step; the one in work finishes. */
+  seal(): void {
+    this.sealed = true;
+    this.queue = [];
+    if (!this.busy) this.stop();
+  }
+
+  abort(): void {
+    if (this.worker === undefined || this.stopped) return this.stop();
+    this.worker.postMessage({ t: 'abort' } satisfies PrenormalizeRequest);
+    const w = this.worker;
+    setTimeout(() => void w.terminate().catch(() => undefined), ABORT_GRACE_MS).unref();
+  }
+
+  private start(): Worker {
+    // the schema normalize will start this package from (normalizeStep does the same)
+    const effective = this.wd.effectiveSchema(this.pkg.schema.name, { skipExtracted: true });
+    const snapshot = this.pkg.schema.clone();
+    const schema = effective ? mergeSchemaSnapshot(effective.clone(), snapshot, this.pkg.refresh) : snapshot;
+    const data: PrenormalizeWorkerData = {
+      schema: schema.toStored(),
+      loadId: this.pkg.loadId,
+      scratchDir: this.wd.storage.openScratch(this.pkg.loadId),
+      ...(this.maxIdentifierLength !== undefined && { maxIdentifierLength: this.maxIdentifierLength }),
+    };
+    const w = spawnNormalizeThread('prenormalize-worker', data);
+    w.unref();
+    w.on('message', (m: PrenormalizeReply) => {
+      this.busy = false;
+      if (m.t === 'failed') return this.stop();
+      this.pump();
+    });
+    // a thread that fails to load or dies: no cache, nothing else
+    w.on('error', () => this.stop());
+    w.on('exit', () => this.stop());
+    return w;
+  }
+
+  private pump(): void {
+    const w = this.worker;
+    if (w === undefined || this.stopped) return;
+    if (this.busy) return;
+    const task = this.queue.shift();
+    if (task === undefined) {
+      if (this.sealed) this.stop();
+      else w.unref();
+      return;
+    }
+    this.busy = true;
+    // work in flight keeps the process alive (its manifest is worth waiting for)
+    w.ref();
+    w.postMessage({ t: 'file', task } satisfies PrenormalizeRequest);
+  }
+
+  private stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.queue = [];
+    this.busy = false;
+    const w = this.worker;
+    if (w) void w.terminate().catch(() => undefined);
+    this.resolveFinished();
+    this.onFinish();
+  }
+}
+
+// ---- the in-process registry: the normalize step of this process waits for work in flight ----
+
+const running = new Map<string, Prenormalizer>();
+const keyOf = (wd: WorkingDir, loadId: string) => `${wd.storage.workingDir}\n${loadId}`;
+
+/**
+ * Waits until background work on `loadId` started by this process is done (or aborts it
+ * when `signal` fires). Work of another process is not waited for: its manifests are
+ * complete or ignored.
+ */
+export async function awaitPrenormalized(wd: WorkingDir, loadId: string, signal?: AbortSignal): Promise<void> {
+  const p = running.get(keyOf(wd, loadId));
+  if (p === undefined) return;
+  if (signal?.aborted) return p.abort();
+  const onAbort = () => p.abort();
+  signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    await p.finished;
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+  }
+}
+
+/** `HAUL_PRENORMALIZE=0` turns the cache off (benches, comparisons); one core has no room for it. */
+function enabled(): boolean {
+  return process.env.HAUL_PRENORMALIZE !== '0' && availableParallelism() >= 2 && canStartWorkers();
+}
+
+/** Extract's job file size when pre-normalizing (`HAUL_EXTRACT_FILE_BYTES` overrides; see docs/performance.md). */
+export function extractFileBytes(): number | undefined {
+  const env = Number(process.env.HAUL_EXTRACT_FILE_BYTES);
+  if (Number.isInteger(env) && env > 0) return env;
+  return undefined;
+}
+
+/** The observer the pipeline hands extract: a pre-normalizer per package, whose thread starts with the first rotated file. */
+export function prenormalizeObserver(wd: WorkingDir, opts: { maxIdentifierLength?: number }): ExtractObserver | undefined {
+  if (!enabled()) return undefined;
+  return {
+    begin(pkg) {
+      const key = keyOf(wd, pkg.loadId);
+      const p: Prenormalizer = new Prenormalizer(wd, pkg, opts.maxIdentifierLength, () => {
+        if (running.get(key) === p) running.delete(key);
+      });
+      running.get(key)?.abort();
+      running.set(key, p);
+      return { fileDone: (table, path) => p.fileDone(table, path), end: () => p.seal() };
+    },
+  };
+}
