@@ -6,7 +6,7 @@
  * schema may be half changed, so nothing after it could be trusted.
  */
 import { randomBytes } from 'node:crypto';
-import { statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import { faultPoint } from '../common/faults.js';
@@ -25,7 +25,10 @@ export interface PrenormalizeWorkerData {
 
 export interface PrenormalizeTask {
   table: string;
+  /** Where the file is while extract builds the package. */
   path: string;
+  /** Where it is once extract committed (the package folder is renamed). */
+  committedPath: string;
   job: string;
   sizeBytes: number;
 }
@@ -50,15 +53,25 @@ async function one(task: PrenormalizeTask): Promise<void> {
   try {
     const before = new Map(Object.entries(schema.tables).map(([n, t]) => [n, JSON.stringify(t)]));
     const startHash = treeHash(schema, task.table, data.maxIdentifierLength);
-    const r = await normalizeInThread({
-      schema,
-      loadId: data.loadId,
-      inputs: [{ table: task.table, path: task.path }],
-      outDir: data.scratchDir,
-      nextFileId: () => randomBytes(5).toString('hex'),
-      maxIdentifierLength: data.maxIdentifierLength,
-      signal: ac.signal,
-    });
+    const normalize = (path: string) =>
+      normalizeInThread({
+        schema,
+        loadId: data.loadId,
+        inputs: [{ table: task.table, path }],
+        outDir: data.scratchDir,
+        nextFileId: () => randomBytes(5).toString('hex'),
+        maxIdentifierLength: data.maxIdentifierLength,
+        signal: ac.signal,
+      });
+    let r: Awaited<ReturnType<typeof normalize>>;
+    try {
+      r = await normalize(existsSync(task.path) ? task.path : task.committedPath);
+    } catch (e) {
+      // extract committed between the look and the open: the file failed to open before
+      // any line was read, so the schema is untouched; it is in the committed folder now
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT' || !existsSync(task.committedPath)) throw e;
+      r = await normalize(task.committedPath);
+    }
     const tree = new Set(treeOf(schema.tables, task.table));
     const tables: TableSchema[] = [];
     const created: string[] = [];

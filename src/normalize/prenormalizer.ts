@@ -6,6 +6,7 @@ import type { ExtractObserver } from '../extract/observer.js';
 import type { Schema } from '../schema/schema.js';
 import type { RefreshPlan } from '../storage/package-state.js';
 import type { WorkingDir } from '../storage/working-dir.js';
+import { NEW_JOBS } from '../storage/layout.js';
 import { canStartWorkers, spawnNormalizeThread } from './parallel.js';
 import { mergeSchemaSnapshot } from './schema-snapshot.js';
 import type { PrenormalizeReply, PrenormalizeRequest, PrenormalizeTask, PrenormalizeWorkerData } from './prenormalize-worker.js';
@@ -42,7 +43,9 @@ class Prenormalizer {
     if (this.sealed || this.stopped) return;
     try {
       this.worker ??= this.start();
-      this.queue.push({ table, path, job: basename(path), sizeBytes: statSync(path).size });
+      const job = basename(path);
+      const committedPath = this.wd.storage.jobPath(this.pkg.loadId, NEW_JOBS, job, 'extracted');
+      this.queue.push({ table, path, committedPath, job, sizeBytes: statSync(path).size });
       this.pump();
     } catch {
       this.stop();
@@ -78,11 +81,15 @@ class Prenormalizer {
     w.unref();
     w.on('message', (m: PrenormalizeReply) => {
       this.busy = false;
+      if (process.env.HAUL_PRENORMALIZE_DEBUG) console.error(`prenormalize ${m.t} ${m.job}${m.t === 'failed' ? `: ${m.message}` : ''}`);
       if (m.t === 'failed') return this.stop();
       this.pump();
     });
     // a thread that fails to load or dies: no cache, nothing else
-    w.on('error', () => this.stop());
+    w.on('error', (e) => {
+      if (process.env.HAUL_PRENORMALIZE_DEBUG) console.error(`prenormalize thread error: ${e.message}`);
+      this.stop();
+    });
     w.on('exit', () => this.stop());
     return w;
   }
