@@ -35,6 +35,7 @@ export async function normalizeFilesCached(opts: NormalizeOptions, scratchDir: s
     if (run.length === 0) return;
     const inputs = run;
     run = [];
+    const t = performance.now();
     count(
       await normalizeFiles({
         ...opts,
@@ -42,8 +43,11 @@ export async function normalizeFilesCached(opts: NormalizeOptions, scratchDir: s
         onProgress: onProgress && ((p) => onProgress({ table: p.table, rows: (rowsDone.get(p.table) ?? 0) + p.rows })),
       }),
     );
+    inStep += performance.now() - t;
   };
   let cachedInputs = 0;
+  const t0 = performance.now();
+  let inStep = 0;
   for (const input of opts.inputs) {
     signal?.throwIfAborted();
     const m = readManifest(scratchDir, opts.loadId, { job: basename(input.path), table: input.table, sizeBytes: statSync(input.path).size });
@@ -65,7 +69,7 @@ export async function normalizeFilesCached(opts: NormalizeOptions, scratchDir: s
   await flush();
   cacheStats.inputs += opts.inputs.length;
   cacheStats.cached += cachedInputs;
-  if (process.env.HAUL_PRENORMALIZE_DEBUG) console.error(`prenormalize cache: ${cachedInputs} of ${opts.inputs.length} inputs`);
+  if (process.env.HAUL_PRENORMALIZE_DEBUG) console.error(`prenormalize cache: ${cachedInputs} of ${opts.inputs.length} inputs; ${(performance.now() - t0).toFixed(0)} ms, ${inStep.toFixed(0)} ms of it normalizing`);
   return { ...combine(opts.outDir, shares), cachedInputs };
 }
 

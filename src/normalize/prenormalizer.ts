@@ -77,11 +77,13 @@ class Prenormalizer {
       scratchDir: this.wd.storage.openScratch(this.pkg.loadId),
       ...(this.maxIdentifierLength !== undefined && { maxIdentifierLength: this.maxIdentifierLength }),
     };
+    const t0 = performance.now();
     const w = spawnNormalizeThread('prenormalize-worker', data);
+    if (process.env.HAUL_PRENORMALIZE_DEBUG) w.once('online', () => console.error(`prenormalize thread online after ${(performance.now() - t0).toFixed(0)} ms`));
     w.unref();
     w.on('message', (m: PrenormalizeReply) => {
       this.busy = false;
-      if (process.env.HAUL_PRENORMALIZE_DEBUG) console.error(`prenormalize ${m.t} ${m.job}${m.t === 'failed' ? `: ${m.message}` : ''}`);
+      if (process.env.HAUL_PRENORMALIZE_DEBUG) console.error(`prenormalize ${(performance.now() - t0).toFixed(0)} ms ${m.t} ${m.job}${m.t === 'failed' ? `: ${m.message}` : ''}`);
       if (m.t === 'failed') return this.stop();
       this.pump();
     });
@@ -138,9 +140,11 @@ export async function awaitPrenormalized(wd: WorkingDir, loadId: string, signal?
   if (signal?.aborted) return p.abort();
   const onAbort = () => p.abort();
   signal?.addEventListener('abort', onAbort, { once: true });
+  const t0 = performance.now();
   try {
     await p.finished;
   } finally {
+    if (process.env.HAUL_PRENORMALIZE_DEBUG) console.error(`prenormalize: normalize waited ${(performance.now() - t0).toFixed(0)} ms`);
     signal?.removeEventListener('abort', onAbort);
   }
 }
@@ -150,12 +154,19 @@ function enabled(): boolean {
   return process.env.HAUL_PRENORMALIZE !== '0' && availableParallelism() >= 2 && canStartWorkers();
 }
 
-/** Extract's job file size when pre-normalizing (`HAUL_EXTRACT_FILE_BYTES` overrides; see docs/performance.md). */
+/**
+ * Extract's job file size: 32 MiB when pre-normalizing, so the background thread starts
+ * sooner and the last file (normalized in the step) is smaller, while load still gets few
+ * files (docs/performance.md, section 10); otherwise extract's default. `HAUL_EXTRACT_FILE_BYTES`
+ * overrides (tests, benches).
+ */
 export function extractFileBytes(): number | undefined {
   const env = Number(process.env.HAUL_EXTRACT_FILE_BYTES);
   if (Number.isInteger(env) && env > 0) return env;
-  return undefined;
+  return enabled() ? PRENORMALIZE_FILE_BYTES : undefined;
 }
+
+const PRENORMALIZE_FILE_BYTES = 32 << 20;
 
 /** The observer the pipeline hands extract: a pre-normalizer per package, whose thread starts with the first rotated file. */
 export function prenormalizeObserver(wd: WorkingDir, opts: { maxIdentifierLength?: number }): ExtractObserver | undefined {
