@@ -181,7 +181,11 @@ export class PackageStorage {
 
   /** Deletes checkpointed extracts (their load will not be retried), except `keep`'s. */
   discardCheckpoints(keep?: string): void {
-    for (const id of this.checkpointedLoadIds()) if (id !== keep) rmSync(this.tempDirOf('extracted', id), { recursive: true, force: true });
+    for (const id of this.checkpointedLoadIds()) {
+      if (id === keep) continue;
+      rmSync(this.tempDirOf('extracted', id), { recursive: true, force: true });
+      this.deleteScratch(id);
+    }
   }
 
   /** Publishes a temp package atomically. A normalized package replaces its extracted source. */

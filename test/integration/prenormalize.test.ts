@@ -174,6 +174,19 @@ describe('pre-normalize cache', () => {
     expect(Number(kids[0]!.n)).toBe(3000);
   });
 
+  it('removes the scratch folder with the package (dropPendingPackages)', async () => {
+    const dir = tempDir();
+    const p = testPipeline(dir, 'dropped');
+    await p.extract(paced(nested(1500)), { tableName: 'users' });
+    const wd = new WorkingDir(join(dir, 'pipelines', 'dropped'));
+    const [loadId] = wd.storage.list('extracted');
+    await awaitPrenormalized(wd, loadId!);
+    expect(wd.storage.findScratch(loadId!)).toBeDefined();
+    p.dropPendingPackages();
+    expect(wd.storage.findScratch(loadId!)).toBeUndefined();
+    expect(p.hasPendingData).toBe(false);
+  });
+
   it('reports bad data found while pre-normalizing as normalize reports it without the cache', async () => {
     const dir = tempDir();
     // two keys that normalize to one column name, in a late file
