@@ -58,15 +58,20 @@ export function treeOf(tables: Record<string, TableSchema>, root: string): strin
   return [...names].sort();
 }
 
-/** What normalizing rows of `root` depends on: its tree (column order included), the settings, the name limit. */
+/**
+ * What normalizing rows of `root` depends on: its tree (column order included), the tables
+ * above it (a resource table with `parentTableName` takes its root's hints), the settings,
+ * the name limit.
+ */
 export function treeHash(schema: SchemaView, root: string, maxIdentifierLength: number | undefined): string {
   const names = treeOf(schema.tables, root);
+  for (let up = schema.tables[root]?.parent; up !== undefined && !names.includes(up); up = schema.tables[up]?.parent) names.push(up);
   const text = stableStringify({
     name: schema.name,
     settings: schema.settings,
     maxIdentifierLength: maxIdentifierLength ?? null,
     tables: names.map((n) => schema.tables[n]),
-    order: names.map((n) => Object.keys(schema.tables[n]!.columns)),
+    order: names.map((n) => Object.keys(schema.tables[n]?.columns ?? {})),
   });
   return createHash('sha256').update(text).digest('base64url');
 }
