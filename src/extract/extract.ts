@@ -1,5 +1,4 @@
 import { fileURLToPath } from 'node:url';
-import { randomBytes } from 'node:crypto';
 import { UnserializableValueError, InvalidOptionsError, HaulError } from '../errors.js';
 import { normalizeColumnName, normalizeTableName, shortenPath } from '../schema/naming.js';
 import { applyWriteDisposition, checkMergeHints } from '../schema/write-disposition.js';
@@ -7,6 +6,7 @@ import type { Schema } from '../schema/schema.js';
 import { PATH_SEPARATOR, STATE_TABLE } from '../schema/system.js';
 import type { ColumnSchema } from '../schema/types.js';
 import { RotatingJsonlWriter } from '../storage/jsonl.js';
+import { newSortableFileId } from '../storage/job-name.js';
 import { resourceStateOf, sourceStateOf, type PipelineState } from '../state/state.js';
 import { faultPoint } from '../common/faults.js';
 import { extractContext } from './context.js';
@@ -69,6 +69,8 @@ export interface ExtractToDirOptions extends ParallelOptions {
   /** State to read and update (mutated; persisted only when the package loads). */
   state: PipelineState;
   maxFileBytes?: number;
+  /** A job file ended by rotation is complete on disk (the background pre-normalizer may read it). */
+  onFileDone?: (table: string, path: string) => void;
   /** The destination's `capabilities.maxIdentifierLength`: longer table/column names are shortened as dlt does. */
   maxIdentifierLength?: number;
   signal?: AbortSignal;
@@ -127,7 +129,8 @@ export async function extractSourceToDir(opts: ExtractToDirOptions): Promise<Ext
       dir: jobsDir,
       table,
       maxFileBytes: opts.maxFileBytes ?? 64 << 20,
-      nextFileId: () => randomBytes(5).toString('hex'),
+      nextFileId: newSortableFileId,
+      ...(opts.onFileDone && { onFileDone: (_name: string, path: string) => opts.onFileDone!(table, path) }),
     });
     // Files an earlier attempt completed before its last checkpoint.
     const filesBefore = cont?.files ?? [];

@@ -16,6 +16,7 @@ import { applyParentTables } from './parent-table.js';
 import { planRefresh, type RefreshMode } from './refresh.js';
 import { writeStateRowJob } from './state-row.js';
 import type { Source } from './resource.js';
+import type { ExtractObserver } from './observer.js';
 import { toSource, type Extractable, type ToSourceHints } from './to-source.js';
 
 export interface ExtractInfo {
@@ -41,6 +42,10 @@ export interface ExtractContext {
   unsupportedWriteDispositionAdvice?: Partial<Record<WriteDisposition, string>>;
   /** The destination's `capabilities.maxIdentifierLength`: longer names are shortened as dlt does. */
   maxIdentifierLength?: number;
+  /** Job files rotate at this size (default 64 MiB). */
+  maxFileBytes?: number;
+  /** Watches the package's job files as they complete (normalize's pre-normalizer). */
+  observer?: ExtractObserver;
 }
 
 export interface ExtractRequest {
@@ -95,11 +100,14 @@ export async function extractStep(ctx: ExtractContext, req: ExtractRequest, step
   const checkpoints = checkpointing
     ? new ExtractCheckpoints(pkgBuilder, stepOptions.checkpoint || undefined, pkgBuilder.checkpoint?.seq ?? 0, stepOptions.onCheckpoint)
     : undefined;
+  const watcher = ctx.observer?.begin({ loadId, schema, refresh });
   try {
     // The checkpoint's state already holds the refresh plan's changes and the resources done.
     if (resume) state = structuredClone(resume.state);
     const { signal, onProgress } = stepOptions;
     const extracted = await extractSourceToDir({
+      maxFileBytes: ctx.maxFileBytes,
+      ...(watcher && { onFileDone: (table: string, path: string) => watcher.fileDone(table, path) }),
       jobsDir: pkgBuilder.newJobsDir,
       source,
       schema,
@@ -113,6 +121,7 @@ export async function extractStep(ctx: ExtractContext, req: ExtractRequest, step
       signal,
       onProgress: onProgress && ((p) => onProgress({ step: 'extract', loadId, resource: p.resource, table: p.table, count: p.items })),
     });
+    watcher?.end();
     applyParentTables(schema, source, ctx.maxIdentifierLength);
     state.default_schema_name ??= source.schemaName;
     if (!state.schema_names.includes(source.schemaName)) state.schema_names.push(source.schemaName);
@@ -142,6 +151,7 @@ export async function extractStep(ctx: ExtractContext, req: ExtractRequest, step
     const resumedFrom = resume && pkgBuilder.checkpoint && { checkpoint: pkgBuilder.checkpoint.seq, items: summarize(0, resume, 0).items };
     return { loadId, sourceName: source.name, itemCounts, ...(resumedFrom && { resumedFrom }) };
   } catch (e) {
+    watcher?.end();
     // A failure the runner retries (HTTP gave up, a connection dropped) keeps the last
     // checkpoint for the next attempt of this load id; anything else starts clean.
     const retried = !(e instanceof HaulError) || e.retryable;

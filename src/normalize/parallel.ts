@@ -181,7 +181,7 @@ export function planSlices(inputs: NormalizeInput[], sizes: number[], n: number,
 }
 
 /** Adds up the shares: row counts summed; one empty file per empty replace table at most. */
-function combine(outDir: string, shares: Share[]): NormalizeResult {
+export function combine(outDir: string, shares: Share[]): NormalizeResult {
   const total = new Map<string, number>();
   for (const s of shares) for (const [t, n] of Object.entries(s.rowCounts)) total.set(t, (total.get(t) ?? 0) + n);
   const rowCounts: Record<string, number> = {};
@@ -280,15 +280,20 @@ function startWorker(data: WorkerInput, onProgress: (table: string, rows: number
  * worker's `.ts` entry).
  */
 function spawn(data: WorkerInput): Worker {
+  return spawnNormalizeThread('worker', data);
+}
+
+/** Starts a thread on `<entry>.js` (or `.ts` from sources) of this folder with `data` as workerData. */
+export function spawnNormalizeThread(entry: 'worker' | 'prenormalize-worker', data: unknown): Worker {
   const here = import.meta.url;
-  if (!here.endsWith('.ts')) return new Worker(new URL('./worker.js', here), { workerData: data });
-  const entry = new URL('./worker.ts', here).href;
+  if (!here.endsWith('.ts')) return new Worker(new URL(`./${entry}.js`, here), { workerData: data });
+  const entryUrl = new URL(`./${entry}.ts`, here).href;
   const api = tsxEsmApi();
   if (api === undefined) throw new Error('normalize workers need tsx to run from TypeScript sources');
   const code =
     `import { register } from ${JSON.stringify(api)};\n` +
     `register();\n` +
-    `await import(${JSON.stringify(entry)});\n`;
+    `await import(${JSON.stringify(entryUrl)});\n`;
   return new Worker(new URL(`data:text/javascript,${encodeURIComponent(code)}`), { workerData: data });
 }
 

@@ -5,6 +5,8 @@ import type { StepOptions } from '../progress/step-options.js';
 import type { WorkingDir } from '../storage/working-dir.js';
 import { normalizeFiles } from './index.js';
 import { mergeSchemaSnapshot } from './schema-snapshot.js';
+import { normalizeFilesCached } from './normalize-cached.js';
+import { awaitPrenormalized } from './prenormalizer.js';
 import { checkMergeKeys } from './merge-keys.js';
 import { NEW_JOBS } from '../storage/layout.js';
 import { convertJobFiles } from '../storage/job-formats.js';
@@ -52,7 +54,11 @@ export async function normalizeStep(
     const pkgBuilder = wd.storage.beginPackage('normalized', loadId);
     try {
       const inputs = wd.storage.jobFiles(loadId, NEW_JOBS, 'extracted').map(({ table, path }) => ({ table, path }));
-      const res = await normalizeFiles({
+      // files a background thread normalized while extract ran (this process), if any
+      await awaitPrenormalized(wd, loadId, signal);
+      const scratchDir = wd.storage.findScratch(loadId);
+      const normalize = scratchDir === undefined ? normalizeFiles : (o: Parameters<typeof normalizeFiles>[0]) => normalizeFilesCached(o, scratchDir);
+      const res = await normalize({
         schema,
         loadId,
         inputs,

@@ -10,6 +10,7 @@ import { FailedJobsError, type FailedJob, type LoadInfo } from '../load/load-inf
 import { emptyLoadInfo, loadStep, newDestinationClient, type LoadContext } from '../load/step.js';
 import { syncStep } from '../load/sync.js';
 import { normalizeStep, type NormalizeInfo } from '../normalize/step.js';
+import { extractFileBytes, prenormalizeObserver } from '../normalize/prenormalizer.js';
 import type { StepOptions } from '../progress/step-options.js';
 import { Schema } from '../schema/schema.js';
 import type { PipelineState } from '../state/state.js';
@@ -445,6 +446,9 @@ export class Pipeline {
       unsupportedWriteDispositionAdvice: capabilities.unsupportedWriteDispositionAdvice,
       maxIdentifierLength: capabilities.maxIdentifierLength,
       initialSchema: (name: string) => initialSchema(name, this.opts.importSchemaPath),
+      // rotated job files are normalized in the background while extract goes on (a cache for the normalize step)
+      observer: prenormalizeObserver(this.wd, { maxIdentifierLength: capabilities.maxIdentifierLength }),
+      maxFileBytes: extractFileBytes(),
     };
     const parallel = { ...(maxParallelItems !== undefined && { maxParallelItems }), ...(workers !== undefined && { workers }) };
     return extractStep(ctx, { data, hints, schemaName, refresh: refresh ?? this.opts.refresh, loaderFileFormat, externalWindow, ...parallel }, { ...stepOptions, onProgress: this.progressSink(stepOptions.onProgress) });

@@ -18,6 +18,12 @@ export interface JobFileWriterOptions {
    * only once `settled()` resolves, and a buffer passed to writeRows must not be reused.
    */
   overlapped?: boolean;
+  /**
+   * Called with a file's name and path once it is complete on disk, for files ended by
+   * rotation (`maxFileBytes` or `rotate()`), not for the last one `close()` ends: a consumer
+   * may read them while the writer goes on.
+   */
+  onFileDone?: (name: string, path: string) => void;
 }
 
 /**
@@ -51,7 +57,7 @@ export class JobFileWriter {
         cut = room > 0 ? buf.lastIndexOf(10, off + room - 1) + 1 : 0;
         if (cut <= off) {
           if (this.fileBytes > 0) {
-            this.closeFile();
+            this.closeFile(false, true);
             continue;
           }
           cut = buf.indexOf(10, off) + 1;
@@ -61,7 +67,7 @@ export class JobFileWriter {
       this.writeAll(buf, off, cut);
       this.fileBytes += cut - off;
       off = cut;
-      if (this.fileBytes >= this.opts.maxFileBytes || off < len) this.closeFile();
+      if (this.fileBytes >= this.opts.maxFileBytes || off < len) this.closeFile(false, true);
     }
   }
 
@@ -86,7 +92,7 @@ export class JobFileWriter {
    */
   rotate(): void {
     if (this.fd >= 0) fsyncSync(this.fd);
-    this.closeFile(true);
+    this.closeFile(true, true);
   }
 
   /** Overlapped: resolves once every file closed so far is on disk (rejects with a write's error). */
@@ -109,14 +115,33 @@ export class JobFileWriter {
     this.files.push(name);
   }
 
-  private closeFile(fsync = false): void {
+  /** `rotated`: the writer goes on, so the file is announced (onFileDone) once on disk. */
+  private closeFile(fsync = false, rotated = false): void {
+    const name = this.isOpen ? this.files[this.files.length - 1] : undefined;
+    let done: Promise<void> | undefined;
     if (this.overlappedFile) {
-      this.closing.push(this.overlappedFile.close(fsync));
+      done = this.overlappedFile.close(fsync);
+      this.closing.push(done);
       this.overlappedFile = undefined;
     }
     if (this.fd >= 0) {
       closeSync(this.fd);
       this.fd = -1;
+    }
+    const notify = this.opts.onFileDone;
+    if (notify && rotated && name !== undefined) {
+      const path = join(this.opts.dir, name);
+      // a failed write is reported by settled(); such a file is never announced
+      (done ?? Promise.resolve()).then(
+        () => {
+          try {
+            notify(name, path);
+          } catch {
+            // a consumer's failure must not become an unhandled rejection of the writer
+          }
+        },
+        () => undefined,
+      );
     }
   }
 }

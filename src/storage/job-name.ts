@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { CorruptPackageFileError } from '../errors.js';
 
 /** A job file name split into its parts: `<table>.<fileId>.<retryCount>.<format>`. */
@@ -23,6 +24,17 @@ export function jobName(table: string, fileId: string, retryCount: number, forma
 export function compareLoadIds(a: string, b: string): number {
   const d = Number(a) - Number(b);
   return d !== 0 && !Number.isNaN(d) ? d : a < b ? -1 : a > b ? 1 : 0;
+}
+
+let fileSeq = 0;
+/**
+ * A file id that sorts in creation order (milliseconds, a counter, then random bytes), for
+ * extract's job files: normalize takes a package's files sorted by name, so it sees a table's
+ * rows in the order they were extracted, as the background pre-normalizer did.
+ */
+export function newSortableFileId(): string {
+  fileSeq = (fileSeq + 1) & 0xffff;
+  return Date.now().toString(16).padStart(12, '0') + fileSeq.toString(16).padStart(4, '0') + randomBytes(2).toString('hex');
 }
 
 let lastLoadId = 0;

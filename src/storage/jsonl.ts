@@ -27,7 +27,8 @@ export class RotatingJsonlWriter {
 
   constructor(opts: RotatingWriterOptions) {
     this.out = new JobFileWriter({ ...opts, overlapped: true });
-    this.bufferBytes = opts.bufferBytes ?? 1 << 20;
+    // never more than a file's worth: small files then rotate as the rows come, not at close
+    this.bufferBytes = opts.bufferBytes ?? Math.max(1, Math.min(1 << 20, opts.maxFileBytes));
     this.buf = Buffer.allocUnsafeSlow(this.bufferBytes + LINE_ROOM);
   }
 

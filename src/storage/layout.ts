@@ -7,6 +7,7 @@
  *   load/normalized/<loadId>/       normalize committed (new_jobs/ started_jobs/ ...)
  *   load/loaded/<loadId>/           archived after the package completed
  *   normalize/extracted/.tmp-<loadId>/checkpoint.json   an extract in progress that can resume
+ *   normalize/prenormalized/<loadId>/   scratch: files normalized while extract ran (a cache)
  */
 import { join } from 'node:path';
 
@@ -39,4 +40,13 @@ export const CHECKPOINT_FILE = 'checkpoint.json';
 export function stageRoot(workingDir: string, stage: PackageStage): string {
   if (stage === 'extracted') return join(workingDir, 'normalize', 'extracted');
   return join(workingDir, 'load', stage);
+}
+
+/**
+ * Scratch folders of packages: job files normalized in the background while extract wrote
+ * the package, with a manifest per input (normalize/prenormalize/). Beside the stages, not
+ * inside a package, so extract's commit (a rename) never moves them under a writer.
+ */
+export function scratchRoot(workingDir: string): string {
+  return join(workingDir, 'normalize', 'prenormalized');
 }

@@ -13,6 +13,7 @@ import {
   PACKAGE_STATE_FILE,
   STAGES_NEWEST_FIRST,
   TEMP_PREFIX,
+  scratchRoot,
   stageRoot,
   type JobState,
   type PackageStage,
@@ -180,7 +181,11 @@ export class PackageStorage {
 
   /** Deletes checkpointed extracts (their load will not be retried), except `keep`'s. */
   discardCheckpoints(keep?: string): void {
-    for (const id of this.checkpointedLoadIds()) if (id !== keep) rmSync(this.tempDirOf('extracted', id), { recursive: true, force: true });
+    for (const id of this.checkpointedLoadIds()) {
+      if (id === keep) continue;
+      rmSync(this.tempDirOf('extracted', id), { recursive: true, force: true });
+      this.deleteScratch(id);
+    }
   }
 
   /** Publishes a temp package atomically. A normalized package replaces its extracted source. */
@@ -188,7 +193,30 @@ export class PackageStorage {
     renameSync(this.tempDirOf(stage, loadId), this.dirOf(stage, loadId));
     // The checkpoint served the build; the committed package is the truth now.
     rmSync(join(this.dirOf(stage, loadId), CHECKPOINT_FILE), { force: true });
-    if (stage === 'normalized') rmSync(this.dirOf('extracted', loadId), { recursive: true, force: true });
+    if (stage === 'normalized') {
+      rmSync(this.dirOf('extracted', loadId), { recursive: true, force: true });
+      this.deleteScratch(loadId);
+    }
+  }
+
+  // ---- scratch (a cache beside a package; never needed to complete it) -------------------
+
+  /** An empty scratch folder for `loadId` (what an earlier attempt left is deleted); returns its path. */
+  openScratch(loadId: string): string {
+    const dir = join(scratchRoot(this.workingDir), loadId);
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir, { recursive: true });
+    return dir;
+  }
+
+  /** The scratch folder of `loadId`, when there is one. */
+  findScratch(loadId: string): string | undefined {
+    const dir = join(scratchRoot(this.workingDir), loadId);
+    return existsSync(dir) ? dir : undefined;
+  }
+
+  deleteScratch(loadId: string): void {
+    rmSync(join(scratchRoot(this.workingDir), loadId), { recursive: true, force: true });
   }
 
   /** Moves a completed normalized package to loaded/. */
@@ -206,6 +234,7 @@ export class PackageStorage {
   deletePending(loadId: string): void {
     this.deletePackage('extracted', loadId);
     this.deletePackage('normalized', loadId);
+    this.deleteScratch(loadId);
   }
 
   /**
@@ -226,6 +255,13 @@ export class PackageStorage {
     }
     for (const id of this.list('extracted')) {
       if (this.has('normalized', id) || this.has('loaded', id)) this.deletePackage('extracted', id);
+    }
+    // scratch serves an extracted package (or one being extracted) only
+    const scratch = scratchRoot(this.workingDir);
+    if (existsSync(scratch)) {
+      for (const id of readdirSync(scratch)) {
+        if (!this.has('extracted', id) && !existsSync(this.tempDirOf('extracted', id))) this.deleteScratch(id);
+      }
     }
   }
 

@@ -96,6 +96,24 @@ describe('crash safety (SIGKILL at fault points)', () => {
     });
   }
 
+  // With extract's files rotating at 1 KB, normalize takes most of them from the background
+  // pre-normalizer's scratch folder: a kill while it writes, after normalize moved its files
+  // into the package, or before the commit loses and duplicates nothing.
+  for (const fault of ['prenormalize:before-manifest', 'normalize:mid', 'normalize:before-commit']) {
+    it(`recovers after a kill at ${fault} with pre-normalized files`, async () => {
+      const small = { HAUL_EXTRACT_FILE_BYTES: '1024' };
+      const dir = tempDir();
+      const first = runFixture('crash-runner.ts', [dir, '1'], small);
+      expect(first.status, first.stderr).toBe(0);
+      const killed = runFixture('crash-runner.ts', [dir, '2'], { ...small, HAUL_FAULT: fault });
+      expect(killed.signal, `${fault}: ${killed.stdout}${killed.stderr}`).toBe('SIGKILL');
+      const again = runFixture('crash-runner.ts', [dir, '3'], small);
+      expect(again.status, again.stderr).toBe(0);
+      await expectLoaded(dir, 3, 3);
+      expect(readdirSync(join(dir, 'pipelines', 'crash', 'normalize', 'prenormalized'))).toEqual([]);
+    });
+  }
+
   // The kill above lands after the first job, which is always _dlt_pipeline_state. These land
   // later; the rerun only finishes the package, so a replace cannot hide what went wrong.
   for (const { after, committed, what } of LOAD_KILLS) {

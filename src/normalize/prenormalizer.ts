@@ -1,0 +1,185 @@
+import { availableParallelism } from 'node:os';
+import { basename } from 'node:path';
+import { statSync } from 'node:fs';
+import type { Worker } from 'node:worker_threads';
+import type { ExtractObserver } from '../extract/observer.js';
+import type { Schema } from '../schema/schema.js';
+import type { RefreshPlan } from '../storage/package-state.js';
+import type { WorkingDir } from '../storage/working-dir.js';
+import { NEW_JOBS } from '../storage/layout.js';
+import { canStartWorkers, spawnNormalizeThread } from './parallel.js';
+import { mergeSchemaSnapshot } from './schema-snapshot.js';
+import type { PrenormalizeReply, PrenormalizeRequest, PrenormalizeTask, PrenormalizeWorkerData } from './prenormalize-worker.js';
+
+/*
+ * The background pre-normalizer: while extract writes a package, each job file that
+ * rotated (complete on disk) is normalized on one worker thread, into the package's scratch
+ * folder, so the normalize step finds it done (normalize-cached.ts). It is a cache only:
+ * whatever happens here (an error, a crash, an abort), the normalize step can do the work
+ * itself. Nothing here throws to the caller or rejects unhandled.
+ */
+
+/** How long an aborted thread gets to stop between chunks before it is terminated. */
+const ABORT_GRACE_MS = 2000;
+
+class Prenormalizer {
+  private worker: Worker | undefined;
+  private queue: PrenormalizeTask[] = [];
+  private busy = false;
+  private sealed = false;
+  private stopped = false;
+  private resolveFinished!: () => void;
+  /** Resolves once no file is in work and none will be. */
+  readonly finished = new Promise<void>((res) => (this.resolveFinished = res));
+
+  constructor(
+    private readonly wd: WorkingDir,
+    private readonly pkg: { loadId: string; schema: Schema; refresh: RefreshPlan | undefined },
+    private readonly maxIdentifierLength: number | undefined,
+    private readonly onFinish: () => void,
+  ) {}
+
+  fileDone(table: string, path: string): void {
+    if (this.sealed || this.stopped) return;
+    try {
+      this.worker ??= this.start();
+      const job = basename(path);
+      const committedPath = this.wd.storage.jobPath(this.pkg.loadId, NEW_JOBS, job, 'extracted');
+      this.queue.push({ table, path, committedPath, job, sizeBytes: statSync(path).size });
+      this.pump();
+    } catch {
+      this.stop();
+    }
+  }
+
+  /** Extract is done: files not begun are left to the normalize step; the one in work finishes. */
+  seal(): void {
+    this.sealed = true;
+    this.queue = [];
+    if (!this.busy) this.stop();
+  }
+
+  abort(): void {
+    if (this.worker === undefined || this.stopped) return this.stop();
+    this.worker.postMessage({ t: 'abort' } satisfies PrenormalizeRequest);
+    const w = this.worker;
+    setTimeout(() => void w.terminate().catch(() => undefined), ABORT_GRACE_MS).unref();
+  }
+
+  private start(): Worker {
+    // the schema normalize will start this package from (normalizeStep does the same)
+    const effective = this.wd.effectiveSchema(this.pkg.schema.name, { skipExtracted: true });
+    const snapshot = this.pkg.schema.clone();
+    const schema = effective ? mergeSchemaSnapshot(effective.clone(), snapshot, this.pkg.refresh) : snapshot;
+    const data: PrenormalizeWorkerData = {
+      schema: schema.toStored(),
+      loadId: this.pkg.loadId,
+      scratchDir: this.wd.storage.openScratch(this.pkg.loadId),
+      ...(this.maxIdentifierLength !== undefined && { maxIdentifierLength: this.maxIdentifierLength }),
+    };
+    const t0 = performance.now();
+    const w = spawnNormalizeThread('prenormalize-worker', data);
+    if (process.env.HAUL_PRENORMALIZE_DEBUG) w.once('online', () => console.error(`prenormalize thread online after ${(performance.now() - t0).toFixed(0)} ms`));
+    w.unref();
+    w.on('message', (m: PrenormalizeReply) => {
+      this.busy = false;
+      if (process.env.HAUL_PRENORMALIZE_DEBUG) console.error(`prenormalize ${(performance.now() - t0).toFixed(0)} ms ${m.t} ${m.job}${m.t === 'failed' ? `: ${m.message}` : ''}`);
+      if (m.t === 'failed') return this.stop();
+      this.pump();
+    });
+    // a thread that fails to load or dies: no cache, nothing else
+    w.on('error', (e) => {
+      if (process.env.HAUL_PRENORMALIZE_DEBUG) console.error(`prenormalize thread error: ${e.message}`);
+      this.stop();
+    });
+    w.on('exit', () => this.stop());
+    return w;
+  }
+
+  private pump(): void {
+    const w = this.worker;
+    if (w === undefined || this.stopped) return;
+    if (this.busy) return;
+    const task = this.queue.shift();
+    if (task === undefined) {
+      if (this.sealed) this.stop();
+      else w.unref();
+      return;
+    }
+    this.busy = true;
+    // work in flight keeps the process alive (its manifest is worth waiting for)
+    w.ref();
+    w.postMessage({ t: 'file', task } satisfies PrenormalizeRequest);
+  }
+
+  private stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.queue = [];
+    this.busy = false;
+    const w = this.worker;
+    if (w) void w.terminate().catch(() => undefined);
+    this.resolveFinished();
+    this.onFinish();
+  }
+}
+
+// ---- the in-process registry: the normalize step of this process waits for work in flight ----
+
+const running = new Map<string, Prenormalizer>();
+const keyOf = (wd: WorkingDir, loadId: string) => `${wd.storage.workingDir}\n${loadId}`;
+
+/**
+ * Waits until background work on `loadId` started by this process is done (or aborts it
+ * when `signal` fires). Work of another process is not waited for: its manifests are
+ * complete or ignored.
+ */
+export async function awaitPrenormalized(wd: WorkingDir, loadId: string, signal?: AbortSignal): Promise<void> {
+  const p = running.get(keyOf(wd, loadId));
+  if (p === undefined) return;
+  if (signal?.aborted) return p.abort();
+  const onAbort = () => p.abort();
+  signal?.addEventListener('abort', onAbort, { once: true });
+  const t0 = performance.now();
+  try {
+    await p.finished;
+  } finally {
+    if (process.env.HAUL_PRENORMALIZE_DEBUG) console.error(`prenormalize: normalize waited ${(performance.now() - t0).toFixed(0)} ms`);
+    signal?.removeEventListener('abort', onAbort);
+  }
+}
+
+/** `HAUL_PRENORMALIZE=0` turns the cache off (benches, comparisons); one core has no room for it. */
+function enabled(): boolean {
+  return process.env.HAUL_PRENORMALIZE !== '0' && availableParallelism() >= 2 && canStartWorkers();
+}
+
+/**
+ * Extract's job file size: 32 MiB when pre-normalizing, so the background thread starts
+ * sooner and the last file (normalized in the step) is smaller, while load still gets few
+ * files (docs/performance.md, section 10); otherwise extract's default. `HAUL_EXTRACT_FILE_BYTES`
+ * overrides (tests, benches).
+ */
+export function extractFileBytes(): number | undefined {
+  const env = Number(process.env.HAUL_EXTRACT_FILE_BYTES);
+  if (Number.isInteger(env) && env > 0) return env;
+  return enabled() ? PRENORMALIZE_FILE_BYTES : undefined;
+}
+
+const PRENORMALIZE_FILE_BYTES = 32 << 20;
+
+/** The observer the pipeline hands extract: a pre-normalizer per package, whose thread starts with the first rotated file. */
+export function prenormalizeObserver(wd: WorkingDir, opts: { maxIdentifierLength?: number }): ExtractObserver | undefined {
+  if (!enabled()) return undefined;
+  return {
+    begin(pkg) {
+      const key = keyOf(wd, pkg.loadId);
+      const p: Prenormalizer = new Prenormalizer(wd, pkg, opts.maxIdentifierLength, () => {
+        if (running.get(key) === p) running.delete(key);
+      });
+      running.get(key)?.abort();
+      running.set(key, p);
+      return { fileDone: (table, path) => p.fileDone(table, path), end: () => p.seal() };
+    },
+  };
+}

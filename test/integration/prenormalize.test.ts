@@ -1,0 +1,216 @@
+import { readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Pipeline } from '../../src/index.js';
+import { cacheStats } from '../../src/normalize/normalize-cached.js';
+import { awaitPrenormalized } from '../../src/normalize/prenormalizer.js';
+import { MANIFEST_SUFFIX } from '../../src/normalize/prenormalize-manifest.js';
+import { WorkingDir } from '../../src/storage/working-dir.js';
+import { query, tempDir, testPipeline } from '../helpers.js';
+
+/*
+ * The pre-normalizer is a cache: a run that uses it lands the same tables, columns (order
+ * and types), rows and row counts as a run without it. Extract's files rotate at a few KB
+ * here, so a few thousand rows make dozens of files for the background thread.
+ */
+
+type Row = Record<string, unknown>;
+
+const ROTATE_BYTES = '4096';
+
+beforeEach(() => {
+  process.env.HAUL_EXTRACT_FILE_BYTES = ROTATE_BYTES;
+  cacheStats.inputs = 0;
+  cacheStats.cached = 0;
+});
+afterEach(() => {
+  delete process.env.HAUL_EXTRACT_FILE_BYTES;
+  delete process.env.HAUL_PRENORMALIZE;
+});
+
+function* nested(n: number, from = 0): Generator<Row> {
+  for (let i = from; i < from + n; i++) {
+    yield {
+      id: i,
+      name: `user ${i}`,
+      score: (i % 1000) / 7,
+      amount: Math.round(i * 13.37) / 100,
+      created_at: new Date(Date.UTC(2024, 0, 1) + i * 1000).toISOString(),
+      address: { city: `City ${i % 97}`, zip: String(10000 + i) },
+      items: [
+        { sku: `A-${i}`, qty: 1 + (i % 5) },
+        { sku: `B-${i}`, qty: 2, price: i % 2 ? 19.5 : 3 },
+      ],
+    };
+  }
+}
+
+/** Later rows change the type of a column: bigint, then text; integers, then fractions. */
+function* drifting(n: number): Generator<Row> {
+  for (let i = 0; i < n; i++) {
+    yield {
+      id: i,
+      v: i < n / 3 ? i : `t${i}`,
+      f: i < n / 2 ? i : i + 0.5,
+      late: i > (2 * n) / 3 ? { deep: [i, i + 1] } : null,
+      pad: 'x'.repeat(40),
+    };
+  }
+}
+
+/**
+ * A source slower than the background thread (an API, say): it pauses every 50 rows, so
+ * the pre-normalizer keeps up and has most files done when extract ends.
+ */
+async function* paced(rows: Iterable<Row>): AsyncGenerator<Row> {
+  let n = 0;
+  for (const r of rows) {
+    yield r;
+    if (++n % 50 === 0) await new Promise((res) => setTimeout(res, 8));
+  }
+}
+
+/** What landed: every table's columns in schema order with their types, and its rows without random ids. */
+async function landed(p: Pipeline): Promise<{ schema: Record<string, Array<[string, string | undefined]>>; rows: Record<string, unknown[]> }> {
+  const s = p.defaultSchema!;
+  const schema: Record<string, Array<[string, string | undefined]>> = {};
+  const rows: Record<string, unknown[]> = {};
+  for (const t of Object.values(s.tables)) {
+    schema[t.name] = Object.values(t.columns).map((c) => [c.name, c.dataType]);
+    if (t.name.startsWith('_dlt')) continue;
+    const cols = Object.keys(t.columns).filter((c) => !['_dlt_id', '_dlt_load_id', '_dlt_parent_id', '_dlt_root_id'].includes(c));
+    // child rows are named by their parent's id and position, so the link is checked too
+    const parent = t.parent ? `(SELECT id FROM "${s.rootOf(t.name).name}" r WHERE r._dlt_id = x._dlt_root_id)` : 'NULL';
+    const hasRoot = t.parent !== undefined && t.columns._dlt_root_id !== undefined;
+    const sel = [...cols.map((c) => `x."${c}"`), hasRoot ? `${parent} AS root_id` : 'NULL AS root_id'].join(', ');
+    const got = await query<Row>(p, `SELECT ${sel} FROM "${t.name}" x`);
+    rows[t.name] = got.map((r) => JSON.stringify(r, (_k, v) => (typeof v === 'bigint' ? Number(v) : v))).sort();
+  }
+  return { schema, rows };
+}
+
+async function runOnce(dir: string, name: string, cache: boolean, data: () => Iterable<Row> | AsyncIterable<Row>, table: string) {
+  if (cache) delete process.env.HAUL_PRENORMALIZE;
+  else process.env.HAUL_PRENORMALIZE = '0';
+  const p = testPipeline(dir, name);
+  const info = await p.run(data(), { tableName: table });
+  return { p, info };
+}
+
+describe('pre-normalize cache', () => {
+  it('lands the same tables, columns, types and rows as normalize alone', async () => {
+    const dir = tempDir();
+    const off = await runOnce(dir, 'off', false, () => paced(nested(3000)), 'users');
+    expect(cacheStats.cached).toBe(0);
+    const on = await runOnce(dir, 'on', true, () => paced(nested(3000)), 'users');
+    // the background thread did most files; normalize took them
+    expect(cacheStats.cached).toBeGreaterThan(5);
+    const a = await landed(off.p);
+    const b = await landed(on.p);
+    expect(b.schema).toEqual(a.schema);
+    expect(Object.keys(b.schema)).toEqual(Object.keys(a.schema));
+    expect(b.rows).toEqual(a.rows);
+    expect(b.rows.users).toHaveLength(3000);
+    expect(b.rows.users__items).toHaveLength(6000);
+    expect(on.info.loadPackages[0]!.rowCounts ?? null).toEqual(off.info.loadPackages[0]!.rowCounts ?? null);
+    // a fraction after integers made a variant, as in one thread
+    expect(a.schema.users!.map(([c]) => c)).toContain('score__v_double');
+  });
+
+  it('gives the same schema and rows when a column changes type in later files', async () => {
+    const dir = tempDir();
+    const off = await runOnce(dir, 'off', false, () => paced(drifting(2400)), 'drift');
+    const on = await runOnce(dir, 'on', true, () => paced(drifting(2400)), 'drift');
+    expect(cacheStats.cached).toBeGreaterThan(2);
+    const a = await landed(off.p);
+    const b = await landed(on.p);
+    expect(b.schema).toEqual(a.schema);
+    expect(b.rows).toEqual(a.rows);
+    expect(a.schema.drift).toEqual(expect.arrayContaining([['v', 'bigint'], ['v__v_text', 'text'], ['f', 'bigint'], ['f__v_double', 'double']]));
+    expect(Object.keys(a.schema)).toContain('drift__late__deep');
+  });
+
+  it('ignores manifests made from a schema that changed before normalize (an older package first)', async () => {
+    const dir = tempDir();
+    // package 1 makes `v` text; package 2 (pre-normalized meanwhile from a schema without
+    // package 1's columns) has integers in `v`, which must go into the text column
+    const p = testPipeline(dir, 'stale');
+    await p.extract([{ id: -1, v: 'text first' }], { tableName: 'drift' });
+    await p.extract(paced(drifting(2400)), { tableName: 'drift' });
+    const wd = new WorkingDir(join(dir, 'pipelines', 'stale'));
+    const [, second] = wd.storage.list('extracted');
+    await awaitPrenormalized(wd, second!);
+    const scratch = wd.storage.findScratch(second!)!;
+    expect(readdirSync(scratch).filter((f) => f.endsWith(MANIFEST_SUFFIX)).length).toBeGreaterThan(2);
+    await p.normalize();
+    expect(cacheStats.cached).toBe(0);
+    expect(wd.storage.findScratch(second!)).toBeUndefined();
+    await p.load();
+    const cols = Object.values(p.defaultSchema!.tables.drift!.columns).map((c) => [c.name, c.dataType]);
+    expect(cols).toEqual(expect.arrayContaining([['v', 'text'], ['f', 'bigint'], ['f__v_double', 'double']]));
+    expect(cols.map(([c]) => c)).not.toContain('v__v_text');
+    const vs = await query<{ v: string }>(p, 'SELECT v FROM drift WHERE id IN (-1, 0, 1, 2399) ORDER BY id');
+    expect(vs.map((r) => r.v)).toEqual(['text first', '0', '1', 't2399']);
+  });
+
+  it('normalizes an input again when its cached output is missing', async () => {
+    const dir = tempDir();
+    const p = testPipeline(dir, 'partial');
+    await p.extract(paced(nested(1500)), { tableName: 'users' });
+    const wd = new WorkingDir(join(dir, 'pipelines', 'partial'));
+    const [loadId] = wd.storage.list('extracted');
+    await awaitPrenormalized(wd, loadId!);
+    const scratch = wd.storage.findScratch(loadId!)!;
+    const outputs = readdirSync(scratch).filter((f) => !f.endsWith(MANIFEST_SUFFIX));
+    const manifests = readdirSync(scratch).filter((f) => f.endsWith(MANIFEST_SUFFIX));
+    expect(manifests.length).toBeGreaterThan(2);
+    rmSync(join(scratch, outputs[0]!));
+    await p.normalize();
+    expect(cacheStats.cached).toBe(manifests.length - 1);
+    await p.load();
+    const ids = await query<{ n: bigint; d: bigint }>(p, 'SELECT count(*) AS n, count(DISTINCT id) AS d FROM users');
+    expect(ids.map((r) => [Number(r.n), Number(r.d)])).toEqual([[1500, 1500]]);
+    const kids = await query<{ n: bigint }>(p, 'SELECT count(*) AS n FROM users__items i JOIN users u ON i._dlt_parent_id = u._dlt_id');
+    expect(Number(kids[0]!.n)).toBe(3000);
+  });
+
+  it('removes the scratch folder with the package (dropPendingPackages)', async () => {
+    const dir = tempDir();
+    const p = testPipeline(dir, 'dropped');
+    await p.extract(paced(nested(1500)), { tableName: 'users' });
+    const wd = new WorkingDir(join(dir, 'pipelines', 'dropped'));
+    const [loadId] = wd.storage.list('extracted');
+    await awaitPrenormalized(wd, loadId!);
+    expect(wd.storage.findScratch(loadId!)).toBeDefined();
+    p.dropPendingPackages();
+    expect(wd.storage.findScratch(loadId!)).toBeUndefined();
+    expect(p.hasPendingData).toBe(false);
+  });
+
+  it('reports bad data found while pre-normalizing as normalize reports it without the cache', async () => {
+    const dir = tempDir();
+    // two keys that normalize to one column name, in a late file
+    const bad = () =>
+      paced(
+        (function* () {
+          yield* nested(1200);
+          yield { id: 99999, 'a b': 1, a_b: 2 };
+          yield* nested(400, 1200);
+        })(),
+      );
+    const errorOf = async (cache: boolean, name: string) => {
+      try {
+        await runOnce(dir, name, cache, bad, 'users');
+      } catch (e) {
+        return e as Error & { code?: string };
+      }
+      throw new Error('expected the run to fail');
+    };
+    const a = await errorOf(false, 'bad_off');
+    const b = await errorOf(true, 'bad_on');
+    expect(b.constructor).toBe(a.constructor);
+    expect(b.code).toBe(a.code);
+    expect(b.message.replaceAll('bad_on', 'bad_off').replace(/\d+\.\d+/g, 'L')).toBe(a.message.replace(/\d+\.\d+/g, 'L'));
+    expect(b.message).toMatch(/a_b/);
+  });
+});
