@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, unlinkSync } from 'node:fs';
+import { existsSync, readdirSync, statSync, unlinkSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -57,8 +57,6 @@ export async function normalizeParallel(opts: NormalizeOptions, knobs: Normalize
   const shares = planSlices(opts.inputs, sizes, workers);
   const stats = knobs.stats ?? { workers: 0, reruns: 0 };
   Object.assign(stats, { workers: shares.length, reruns: 0 });
-  const base = opts.schema.toStored();
-  const typedBefore = typedColumns(base);
 
   // progress: the latest row count per table of each share, summed
   const rowsOf: Array<Map<string, number>> = shares.map(() => new Map());
@@ -69,6 +67,15 @@ export async function normalizeParallel(opts: NormalizeOptions, knobs: Normalize
     for (const m of rowsOf) sum += m.get(table) ?? 0;
     onProgress({ table, rows: sum });
   };
+
+  // A table's first rows make most of its type decisions (e.g. an integer first, so later
+  // fractions go to a variant). This thread normalizes them before the workers start, so the
+  // workers begin from those decisions instead of making others and being re-run.
+  const [seedSlices, restOfFirst] = seedSplit(shares[0], knobs.seedBytes ?? SEED_BYTES);
+  const seeded = await normalizeInThread({ ...opts, inputs: seedSlices, onProgress: (p) => progress(0, p.table, p.rows) }, { fastPath: knobs.fastPath });
+  signal?.throwIfAborted();
+  const base = opts.schema.toStored();
+  const typedBefore = typedColumns(base);
 
   const handles: Handle[] = [];
   const abortAll = () => {
@@ -92,11 +99,13 @@ export async function normalizeParallel(opts: NormalizeOptions, knobs: Normalize
         if (o.kind === 'error' && o.error.props.code !== 'SchemaConflict') for (const later of handles.slice(i + 1)) later.abort();
       }),
     );
-    // The first share starts from the schema one thread would have: normalize it right here,
-    // into opts.schema, while the workers run. It never needs a merge.
-    const done: Share[] = [
-      await normalizeInThread({ ...opts, inputs: shares[0], onProgress: (p) => progress(0, p.table, p.rows) }, { fastPath: knobs.fastPath }),
-    ];
+    // The first share starts from the schema one thread would have: the rest of it is
+    // normalized right here, into opts.schema, while the workers run. It never needs a merge.
+    const done: Share[] = [seeded];
+    if (restOfFirst.length > 0) {
+      const before = (t: string) => seeded.rowCounts[t] ?? 0;
+      done.push(await normalizeInThread({ ...opts, inputs: restOfFirst, onProgress: (p) => progress(0, p.table, before(p.table) + p.rows) }, { fastPath: knobs.fastPath }));
+    }
     for (let w = 1; w < shares.length; w++) {
       const h = handles[w - 1];
       const o = await h.outcome;
@@ -131,6 +140,30 @@ export async function normalizeParallel(opts: NormalizeOptions, knobs: Normalize
   } finally {
     signal?.removeEventListener('abort', onAbort);
   }
+}
+
+/** How much of the first share this thread normalizes before the workers start. */
+const SEED_BYTES = 256 * 1024;
+
+/** The first share as [its first ~seedBytes in input order, cut at a line start; the rest of it]. */
+function seedSplit(share: InputSlice[], seedBytes: number): [InputSlice[], InputSlice[]] {
+  const seed: InputSlice[] = [];
+  let bytes = 0;
+  for (let i = 0; i < share.length; i++) {
+    const slice = share[i]!;
+    const start = slice.start ?? 0;
+    const end = slice.end ?? statSync(slice.path).size;
+    const room = seedBytes - bytes;
+    const cut = end - start > room ? lineStartAtOrAfter(slice.path, start + room) : end;
+    if (cut >= end) {
+      seed.push(slice);
+      bytes += end - start;
+      continue;
+    }
+    if (cut > start) seed.push({ ...slice, start, end: cut });
+    return [seed, [{ ...slice, start: cut, end }, ...share.slice(i + 1)]];
+  }
+  return [seed, []];
 }
 
 /**

@@ -74,6 +74,8 @@ export interface NormalizeTestKnobs {
   fastPath?: boolean;
   /** Replaces crypto.randomBytes for root row ids (keeps the call in one thread). */
   randomBytes?: (n: number) => Buffer;
+  /** Bytes of the first share normalized before the workers start (default 256 KiB; 0: none). */
+  seedBytes?: number;
 }
 
 /** @internal A byte range of an input file (a worker's share); lines are numbered from the file's start. */

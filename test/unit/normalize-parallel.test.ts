@@ -70,6 +70,8 @@ interface RunExtra {
   onProgress?: (p: { table: string; rows: number }) => void;
   crash?: boolean;
   maxFileBytes?: number;
+  /** Bytes this thread normalizes before the workers start; 0 (the default here) so the tests reach the merge and its re-runs. */
+  seedBytes?: number;
 }
 
 async function run(files: Array<{ table: string; path: string }>, tables: Tables, workers: number, extra: RunExtra = {}) {
@@ -90,7 +92,7 @@ async function run(files: Array<{ table: string; path: string }>, tables: Tables
       onProgress: extra.onProgress,
       maxFileBytes: extra.maxFileBytes,
     },
-    { minParallelBytes: 0, stats, crashWorkersForTest: extra.crash },
+    { minParallelBytes: 0, stats, crashWorkersForTest: extra.crash, seedBytes: extra.seedBytes ?? 0 },
   );
   return { res, schema, outDir, stats, rows: readRows(outDir, res) };
 }
@@ -245,6 +247,23 @@ describe('normalizeFiles with workers: conflicts', () => {
     expect(two.schema.tables.t.columns.x.dataType).toBe('bigint');
     expect(two.schema.tables.t.columns.x__v_text.dataType).toBe('text');
     expect(Object.keys(two.schema.tables.t.columns)).toEqual(['x', 'a', '_dlt_load_id', '_dlt_id', 'pad', 'x__v_text', 'b']);
+  });
+
+  it('the first rows normalized before the workers start (the seed) settle bigint-then-fractions: no re-run, the one-thread result', async () => {
+    // as the bench data: an integer first, fractions after it, in both shares (one file, split)
+    const items = Array.from({ length: 400 }, (_, i) => ({ id: i, score: (i % 10) / 7 }));
+    const files = writeInputs([{ table: 't', items }]);
+    const one = await run(files, { t: {} }, 1);
+    const unseeded = await run(files, { t: {} }, 2);
+    const seeded = await run(files, { t: {} }, 2, { seedBytes: 200 });
+    expect(unseeded.stats).toEqual({ workers: 2, reruns: 1 });
+    expect(seeded.stats).toEqual({ workers: 2, reruns: 0 });
+    for (const r of [unseeded, seeded]) {
+      expect(JSON.stringify(r.schema.tables)).toEqual(JSON.stringify(one.schema.tables));
+      expect(canon(r.rows)).toEqual(canon(one.rows));
+    }
+    expect(seeded.schema.tables.t.columns.score.dataType).toBe('bigint');
+    expect(seeded.schema.tables.t.columns.score__v_double).toMatchObject({ dataType: 'double', variant: true });
   });
 
   it('text first, numbers later: the later share writes them as text after the re-run', async () => {
