@@ -2,8 +2,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { afterAll } from 'vitest';
+import { afterAll, expect } from 'vitest';
 import { duckdb, pipeline, type Pipeline, type PipelineOptions } from '../src/index.js';
+import { PipelineStepFailed } from '../src/errors.js';
 
 /** A temp folder removed after the test file. */
 export function tempDir(prefix = 'haul-test-'): string {
@@ -46,4 +47,11 @@ export function runFixture(file: string, args: string[], env: Record<string, str
     encoding: 'utf8',
     timeout: 120_000,
   });
+}
+
+/** The error a run must fail with, unwrapped: run() wraps step errors in PipelineStepFailed. */
+export async function failureCause(run: Promise<unknown>): Promise<unknown> {
+  const err = await run.then(() => undefined, (e: unknown) => e);
+  expect(err).toBeDefined();
+  return err instanceof PipelineStepFailed ? err.cause : err;
 }

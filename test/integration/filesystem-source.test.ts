@@ -9,8 +9,8 @@ import { pathToFileURL } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { describe, expect, it } from 'vitest';
-import { filesystemSource, incremental, PipelineStepFailed, readCsv, readJsonl, readParquet, SourceBucketNotFoundError, SourceFileUnreadableError } from '../../src/index.js';
-import { query, tempDir, testPipeline } from '../helpers.js';
+import { filesystemSource, incremental, readCsv, readJsonl, readParquet, SourceBucketNotFoundError, SourceFileUnreadableError } from '../../src/index.js';
+import { failureCause, query, tempDir, testPipeline } from '../helpers.js';
 
 const dir = tempDir('haul-fs-source-');
 
@@ -31,13 +31,6 @@ function bucket(name: string, files: Record<string, string | Buffer>): string {
     writeFileSync(join(root, rel), content);
   }
   return root;
-}
-
-/** The cause a failed run carries (run() wraps step errors in PipelineStepFailed). */
-async function failure(run: Promise<unknown>): Promise<unknown> {
-  const err = await run.then(() => undefined, (e: unknown) => e);
-  expect(err).toBeDefined();
-  return err instanceof PipelineStepFailed ? err.cause : err;
 }
 
 describe('filesystemSource: the file listing', () => {
@@ -73,7 +66,7 @@ describe('filesystemSource: the file listing', () => {
       delete process.env.SOURCES__FILESYSTEM__BUCKET_URL;
     }
     const missing = join(dir, 'no-such-bucket');
-    const err = await failure(testPipeline(dir, 'missing').run(filesystemSource({ bucketUrl: missing }).pipeTo(readCsv())));
+    const err = await failureCause(testPipeline(dir, 'missing').run(filesystemSource({ bucketUrl: missing }).pipeTo(readCsv())));
     expect(err).toBeInstanceOf(SourceBucketNotFoundError);
     expect((err as Error).message).toContain(missing);
   });
@@ -153,15 +146,15 @@ describe('readers', () => {
 
   it('a broken JSON line, an unclosed CSV quote, a file that is not parquet: typed errors naming the file', async () => {
     const root = bucket('broken', { 'bad.jsonl': '{"id":1}\n{"id":\n' });
-    const err = await failure(testPipeline(dir, 'broken').run(filesystemSource({ bucketUrl: root }).pipeTo(readJsonl())));
+    const err = await failureCause(testPipeline(dir, 'broken').run(filesystemSource({ bucketUrl: root }).pipeTo(readJsonl())));
     expect(err).toBeInstanceOf(SourceFileUnreadableError);
     expect((err as Error).message).toContain(`${pathToFileURL(join(root, 'bad.jsonl')).href} line 2`);
 
     const other = bucket('broken_other', { 'bad.csv': 'a,b\n1,"never closed\n', 'fake.parquet': 'not parquet' });
-    const csvErr = await failure(testPipeline(dir, 'broken_csv').run(filesystemSource({ bucketUrl: other, fileGlob: '*.csv' }).pipeTo(readCsv())));
+    const csvErr = await failureCause(testPipeline(dir, 'broken_csv').run(filesystemSource({ bucketUrl: other, fileGlob: '*.csv' }).pipeTo(readCsv())));
     expect(csvErr).toBeInstanceOf(SourceFileUnreadableError);
     expect((csvErr as Error).message).toMatch(new RegExp(`${pathToFileURL(join(other, 'bad.csv')).href}: .*quote is not closed`));
-    const pqErr = await failure(testPipeline(dir, 'broken_pq').run(filesystemSource({ bucketUrl: other, fileGlob: '*.parquet' }).pipeTo(readParquet())));
+    const pqErr = await failureCause(testPipeline(dir, 'broken_pq').run(filesystemSource({ bucketUrl: other, fileGlob: '*.parquet' }).pipeTo(readParquet())));
     expect(pqErr).toBeInstanceOf(SourceFileUnreadableError);
     expect((pqErr as Error).message).toContain(pathToFileURL(join(other, 'fake.parquet')).href);
   });

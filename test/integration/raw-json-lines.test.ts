@@ -17,7 +17,6 @@ import {
   incremental,
   jsonLines,
   type JsonLines,
-  PipelineStepFailed,
   readJsonl,
   resource,
   source,
@@ -26,7 +25,7 @@ import {
   type Pipeline,
   type ResourceContext,
 } from '../../src/index.js';
-import { count, query, tempDir, testPipeline } from '../helpers.js';
+import { count, failureCause, query, tempDir, testPipeline } from '../helpers.js';
 
 const dir = tempDir('haul-raw-lines-');
 
@@ -81,12 +80,6 @@ function bucket(name: string, files: Record<string, string | Buffer>): string {
   mkdirSync(root, { recursive: true });
   for (const [rel, content] of Object.entries(files)) writeFileSync(join(root, rel), content);
   return root;
-}
-
-async function failure(run: Promise<unknown>): Promise<unknown> {
-  const err = await run.then(() => undefined, (e: unknown) => e);
-  expect(err).toBeDefined();
-  return err instanceof PipelineStepFailed ? err.cause : err;
 }
 
 describe('raw JSON lines land as the objects would', () => {
@@ -181,7 +174,7 @@ describe('raw JSON lines land as the objects would', () => {
 
   it('a chunk inside a page is refused with a clear error instead of being stored as an object', async () => {
     const p = testPipeline(dir, 'nested_chunk');
-    const err = await failure(p.run(resource(function* t() { yield [jsonLines('{"id":1}\n')]; })));
+    const err = await failureCause(p.run(resource(function* t() { yield [jsonLines('{"id":1}\n')]; })));
     expect((err as Error).message).toMatch(/JsonLines chunk must be yielded on its own/);
   });
 });
@@ -196,7 +189,7 @@ describe('bad lines fail at extract, naming file and line', () => {
     for (const [i, [text, line, why]] of cases.entries()) {
       const root = bucket(`bad_${i}`, { 'bad.jsonl.gz': gzipSync(text) });
       const p = testPipeline(dir, `bad_${i}`);
-      const err = await failure(p.run(filesystemSource({ bucketUrl: root }).pipeTo(readJsonl({ chunkSize: 2 }))));
+      const err = await failureCause(p.run(filesystemSource({ bucketUrl: root }).pipeTo(readJsonl({ chunkSize: 2 }))));
       expect(err).toBeInstanceOf(SourceFileUnreadableError);
       const msg = (err as Error).message;
       expect(msg).toContain(`${pathToFileURL(join(root, 'bad.jsonl.gz')).href} line ${line}:`);
