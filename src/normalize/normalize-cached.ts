@@ -3,6 +3,7 @@ import { basename, join } from 'node:path';
 import { normalizeFiles } from './normalize-files.js';
 import { combine } from './parallel.js';
 import { readManifest, treeHash, type PrenormalizeManifest } from './prenormalize-manifest.js';
+import { debug } from './prenormalizer.js';
 import type { NormalizeInput, NormalizeOptions, NormalizeResult } from './types.js';
 
 /*
@@ -69,7 +70,7 @@ export async function normalizeFilesCached(opts: NormalizeOptions, scratchDir: s
   await flush();
   cacheStats.inputs += opts.inputs.length;
   cacheStats.cached += cachedInputs;
-  if (process.env.HAUL_PRENORMALIZE_DEBUG) console.error(`prenormalize cache: ${cachedInputs} of ${opts.inputs.length} inputs; ${(performance.now() - t0).toFixed(0)} ms, ${inStep.toFixed(0)} ms of it normalizing`);
+  debug(`${cachedInputs} of ${opts.inputs.length} inputs from the cache; ${(performance.now() - t0).toFixed(0)} ms, ${inStep.toFixed(0)} ms of it normalizing`);
   return { ...combine(opts.outDir, shares), cachedInputs };
 }
 

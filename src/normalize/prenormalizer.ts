@@ -8,7 +8,7 @@ import type { RefreshPlan } from '../storage/package-state.js';
 import type { WorkingDir } from '../storage/working-dir.js';
 import { NEW_JOBS } from '../storage/layout.js';
 import { canStartWorkers, spawnNormalizeThread } from './parallel.js';
-import { mergeSchemaSnapshot } from './schema-snapshot.js';
+import { packageStartSchema } from './schema-snapshot.js';
 import type { PrenormalizeReply, PrenormalizeRequest, PrenormalizeTask, PrenormalizeWorkerData } from './prenormalize-worker.js';
 
 /*
@@ -67,10 +67,8 @@ class Prenormalizer {
   }
 
   private start(): Worker {
-    // the schema normalize will start this package from (normalizeStep does the same)
-    const effective = this.wd.effectiveSchema(this.pkg.schema.name, { skipExtracted: true });
-    const snapshot = this.pkg.schema.clone();
-    const schema = effective ? mergeSchemaSnapshot(effective.clone(), snapshot, this.pkg.refresh) : snapshot;
+    // the schema the normalize step will start this package from (extract's live schema, copied)
+    const schema = packageStartSchema(this.wd, this.pkg.schema.clone(), this.pkg.refresh);
     const data: PrenormalizeWorkerData = {
       schema: schema.toStored(),
       loadId: this.pkg.loadId,
@@ -79,17 +77,17 @@ class Prenormalizer {
     };
     const t0 = performance.now();
     const w = spawnNormalizeThread('prenormalize-worker', data);
-    if (process.env.HAUL_PRENORMALIZE_DEBUG) w.once('online', () => console.error(`prenormalize thread online after ${(performance.now() - t0).toFixed(0)} ms`));
+    w.once('online', () => debug(`thread online after ${(performance.now() - t0).toFixed(0)} ms`));
     w.unref();
     w.on('message', (m: PrenormalizeReply) => {
       this.busy = false;
-      if (process.env.HAUL_PRENORMALIZE_DEBUG) console.error(`prenormalize ${(performance.now() - t0).toFixed(0)} ms ${m.t} ${m.job}${m.t === 'failed' ? `: ${m.message}` : ''}`);
+      debug(`${(performance.now() - t0).toFixed(0)} ms ${m.t} ${m.job}${m.t === 'failed' ? `: ${m.message}` : ''}`);
       if (m.t === 'failed') return this.stop();
       this.pump();
     });
     // a thread that fails to load or dies: no cache, nothing else
     w.on('error', (e) => {
-      if (process.env.HAUL_PRENORMALIZE_DEBUG) console.error(`prenormalize thread error: ${e.message}`);
+      debug(`thread error: ${e.message}`);
       this.stop();
     });
     w.on('exit', () => this.stop());
@@ -124,6 +122,11 @@ class Prenormalizer {
   }
 }
 
+/** What the thread and the step did, on stderr, under `HAUL_PRENORMALIZE_DEBUG` (measuring the cache). */
+export function debug(message: string): void {
+  if (process.env.HAUL_PRENORMALIZE_DEBUG) console.error(`prenormalize: ${message}`);
+}
+
 // ---- the in-process registry: the normalize step of this process waits for work in flight ----
 
 const running = new Map<string, Prenormalizer>();
@@ -144,7 +147,7 @@ export async function awaitPrenormalized(wd: WorkingDir, loadId: string, signal?
   try {
     await p.finished;
   } finally {
-    if (process.env.HAUL_PRENORMALIZE_DEBUG) console.error(`prenormalize: normalize waited ${(performance.now() - t0).toFixed(0)} ms`);
+    debug(`normalize waited ${(performance.now() - t0).toFixed(0)} ms`);
     signal?.removeEventListener('abort', onAbort);
   }
 }

@@ -1,5 +1,6 @@
 import type { Schema } from '../schema/schema.js';
 import type { RefreshPlan } from '../storage/package-state.js';
+import type { WorkingDir } from '../storage/working-dir.js';
 
 /**
  * Folds an extract-time schema snapshot into the newest normalized schema: table hints
@@ -26,4 +27,13 @@ export function mergeSchemaSnapshot(base: Schema, snapshot: Schema, refresh?: Re
   }
   base.settings = { ...base.settings, ...snapshot.settings };
   return base;
+}
+
+/**
+ * The schema normalize starts a package from: what earlier packages decided (types,
+ * variants), then the package's own hints (`snapshot`, changed in place when nothing came before).
+ */
+export function packageStartSchema(wd: WorkingDir, snapshot: Schema, refresh?: RefreshPlan): Schema {
+  const base = wd.effectiveSchema(snapshot.name, { skipExtracted: true });
+  return base ? mergeSchemaSnapshot(base.clone(), snapshot, refresh) : snapshot;
 }

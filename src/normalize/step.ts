@@ -4,7 +4,7 @@ import { HaulError, PipelineStepFailed } from '../errors.js';
 import type { StepOptions } from '../progress/step-options.js';
 import type { WorkingDir } from '../storage/working-dir.js';
 import { normalizeFiles } from './index.js';
-import { mergeSchemaSnapshot } from './schema-snapshot.js';
+import { packageStartSchema } from './schema-snapshot.js';
 import { normalizeFilesCached } from './normalize-cached.js';
 import { awaitPrenormalized } from './prenormalizer.js';
 import { checkMergeKeys } from './merge-keys.js';
@@ -48,9 +48,7 @@ export async function normalizeStep(
   for (const loadId of wd.storage.list('extracted')) {
     const pkg = wd.packageState('extracted', loadId);
     const snapshot = wd.packageSchema('extracted', loadId);
-    // Build on what earlier packages already decided (types, variants), then add this one's hints.
-    const base = wd.effectiveSchema(snapshot.name, { skipExtracted: true });
-    const schema = base ? mergeSchemaSnapshot(base.clone(), snapshot, pkg.refresh) : snapshot;
+    const schema = packageStartSchema(wd, snapshot, pkg.refresh);
     const pkgBuilder = wd.storage.beginPackage('normalized', loadId);
     try {
       const inputs = wd.storage.jobFiles(loadId, NEW_JOBS, 'extracted').map(({ table, path }) => ({ table, path }));
