@@ -6,7 +6,7 @@
 import { createWriteStream, mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { duckdb, filesystemSource, pipeline, readJsonl, readParquet, type Resource } from '../src/index.js';
+import { duckdb, filesystemSource, pipeline, readJsonl, readParquet, type Resource, from } from './haul.js';
 import { mb, rate, startRssSampler, timeStep } from './rss.js';
 
 const rows = Number(process.env.BENCH_ROWS ?? 1_000_000);
@@ -46,7 +46,7 @@ async function bench(label: string, data: Resource): Promise<void> {
   if (Number(check[0]!.n) !== rows) throw new Error(`expected ${rows} rows in ${data.name}, found ${check[0]!.n}`);
   console.log(
     [
-      `haul bench:fs ${label}: ${rows.toLocaleString('en-US')} rows from one file into DuckDB`,
+      `haul bench:fs ${label}: ${rows.toLocaleString('en-US')} rows from one file into DuckDB; haul from ${from}`,
       `  extract    ${(ex.ms / 1000).toFixed(2)} s  ${rate(rows, ex.ms)} rows/s  (CPU ${(ex.cpuMs / 1000).toFixed(2)} s, peak RSS ${mb(ex.peakRss)} MB)`,
       `  normalize  ${(nm.ms / 1000).toFixed(2)} s  ${rate(rows, nm.ms)} rows/s  (CPU ${(nm.cpuMs / 1000).toFixed(2)} s, peak RSS ${mb(nm.peakRss)} MB)`,
       `  load       ${(ld.ms / 1000).toFixed(2)} s  ${rate(rows, ld.ms)} rows/s  (CPU ${(ld.cpuMs / 1000).toFixed(2)} s, peak RSS ${mb(ld.peakRss)} MB)`,

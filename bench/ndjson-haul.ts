@@ -8,7 +8,7 @@
 import { createReadStream } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { duckdb, filesystemSource, pipeline, readJsonl } from '../src/index.js';
+import { duckdb, filesystemSource, pipeline, readJsonl } from './haul.js';
 import { mb, startRssSampler } from './rss.js';
 
 const [mode, file, out] = process.argv.slice(2) as [string, string, string];

@@ -20,6 +20,7 @@ import { loadavg } from 'node:os';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { benchRows } from './data.js';
 import { rate } from './rss.js';
+import { from } from './haul.js';
 
 const rows = Number(process.env.BENCH_ROWS ?? 200_000);
 const out = resolve(process.env.BENCH_DIR ?? 'bench/out-ndjson');
@@ -65,7 +66,7 @@ if (existsSync(python)) {
 }
 
 const hauls = results.filter((r) => r.haul);
-console.log(`NDJSON case: ${rows.toLocaleString('en-US')} nested rows (${(rows * 3).toLocaleString('en-US')} child rows) from ${file} into DuckDB`);
+console.log(`NDJSON case: ${rows.toLocaleString('en-US')} nested rows (${(rows * 3).toLocaleString('en-US')} child rows) from ${file} into DuckDB; haul from ${from}`);
 for (const r of results) {
   const ratio = r.haul ? '' : `  haul is ${hauls.map((h) => `${(r.seconds / h.seconds).toFixed(2)}x`).join(' / ')} this`;
   console.log(`  ${r.name.padEnd(44)} ${r.seconds.toFixed(2).padStart(7)} s  ${rate(rows, r.seconds * 1000).padStart(9)} rows/s${r.peakMb !== undefined ? `  peak RSS ${r.peakMb} MB` : ''}${ratio}`);

@@ -11,7 +11,7 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
-import { duckdb, pipeline, restApiSource } from '../src/index.js';
+import { duckdb, pipeline, restApiSource, from } from './haul.js';
 import { cpuMs, mb, rate, startRssSampler, timeStep } from './rss.js';
 
 const rows = Number(process.env.BENCH_ROWS ?? 100_000);
@@ -62,7 +62,7 @@ try {
   if (n !== rows) throw new Error(`expected ${rows} rows in users, found ${n}`);
   console.log(
     [
-      `haul REST bench: ${rows.toLocaleString('en-US')} nested records, pages of ${page.toLocaleString('en-US')}, into DuckDB (${(info.rowCounts['users__items'] ?? 0).toLocaleString('en-US')} child rows)`,
+      `haul REST bench: ${rows.toLocaleString('en-US')} nested records, pages of ${page.toLocaleString('en-US')}, into DuckDB (${(info.rowCounts['users__items'] ?? 0).toLocaleString('en-US')} child rows); haul from ${from}`,
       `  bare fetch loop   ${(bareMs / 1000).toFixed(2)} s  ${rate(rows, bareMs)} rows/s  (the API's own speed; client CPU ${secs(bare.cpuMs)} s)`,
       `  extract (REST)    ${(ex.ms / 1000).toFixed(2)} s  ${rate(rows, ex.ms)} rows/s  (CPU ${secs(ex.cpuMs)} s, peak RSS ${mb(ex.peakRss)} MB)`,
       `  normalize         ${(nm.ms / 1000).toFixed(2)} s  ${rate(rows, nm.ms)} rows/s  (CPU ${secs(nm.cpuMs)} s, peak RSS ${mb(nm.peakRss)} MB)`,

@@ -12,7 +12,7 @@
 import { rmSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { loadavg } from 'node:os';
-import { duckdb, filesystem, pipeline, postgres, type LoaderFileFormat, type RunOptions } from '../src/index.js';
+import { duckdb, filesystem, pipeline, postgres, type LoaderFileFormat, type RunOptions, from } from './haul.js';
 import { benchRows } from './data.js';
 import { mb, rate, startRssSampler, timeStep } from './rss.js';
 
@@ -89,7 +89,7 @@ const peakRss = stopSampler();
 
 const childRows = info.rowCounts['users__items'] ?? 0;
 const lines = [
-  `haul bench: ${rows.toLocaleString('en-US')} source rows (${childRows.toLocaleString('en-US')} child rows) ${disposition ? ` (${disposition})` : ''} into ${destinationName === 'postgres' ? `PostgreSQL${createIndexes === false ? ' (createIndexes: false)' : ''}` : destinationName === 'filesystem' ? 'filesystem' : 'DuckDB'}${loaderFileFormat ? `, ${loaderFileFormat} job files` : ''}`,
+  `haul bench: ${rows.toLocaleString('en-US')} source rows (${childRows.toLocaleString('en-US')} child rows) ${disposition ? ` (${disposition})` : ''} into ${destinationName === 'postgres' ? `PostgreSQL${createIndexes === false ? ' (createIndexes: false)' : ''}` : destinationName === 'filesystem' ? 'filesystem' : 'DuckDB'}${loaderFileFormat ? `, ${loaderFileFormat} job files` : ''}; haul from ${from}`,
   `  extract    ${(ex.ms / 1000).toFixed(2)} s  ${rate(rows, ex.ms)} rows/s  (peak RSS ${mb(ex.peakRss)} MB)`,
   `  normalize  ${(nm.ms / 1000).toFixed(2)} s  ${rate(rows, nm.ms)} source rows/s, ${rate(Object.values(norm.rowCounts).reduce((a, b) => a + b, 0), nm.ms)} output rows/s  (peak RSS ${mb(nm.peakRss)} MB)`,
   `  load       ${(ld.ms / 1000).toFixed(2)} s  ${rate(rows, ld.ms)} source rows/s, ${rate(Object.values(info.rowCounts).reduce((a, b) => a + b, 0), ld.ms)} table rows/s  (peak RSS ${mb(ld.peakRss)} MB)`,

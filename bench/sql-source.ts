@@ -8,7 +8,7 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import pg from 'pg';
-import { duckdb, pipeline, sqlDatabase } from '../src/index.js';
+import { duckdb, pipeline, sqlDatabase, from } from './haul.js';
 import { cpuMs, mb, rate, startRssSampler, timeStep } from './rss.js';
 
 const rows = Number(process.env.BENCH_ROWS ?? 1_000_000);
@@ -70,7 +70,7 @@ try {
 
   console.log(
     [
-      `haul bench:sql: ${rows.toLocaleString('en-US')} rows from PostgreSQL (sqlDatabase, chunkSize ${chunkSize.toLocaleString('en-US')}) into DuckDB`,
+      `haul bench:sql: ${rows.toLocaleString('en-US')} rows from PostgreSQL (sqlDatabase, chunkSize ${chunkSize.toLocaleString('en-US')}) into DuckDB; haul from ${from}`,
       ...(sourceLine ? [sourceLine] : []),
       `  extract    ${(ex.ms / 1000).toFixed(2)} s  ${rate(rows, ex.ms)} rows/s  (peak RSS ${mb(ex.peakRss)} MB, CPU ${(ex.cpuMs / 1000).toFixed(2)} s)`,
       `  normalize  ${(nm.ms / 1000).toFixed(2)} s  ${rate(rows, nm.ms)} rows/s  (peak RSS ${mb(nm.peakRss)} MB, CPU ${(nm.cpuMs / 1000).toFixed(2)} s)`,
