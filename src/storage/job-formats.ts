@@ -1,7 +1,7 @@
-import { mkdtempSync, readdirSync, renameSync, rmSync, symlinkSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DuckDBInstance } from '@duckdb/node-api';
+import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import type { ColumnSchema, LoaderFileFormat } from '../schema/types.js';
 import { jobName, parseJobName } from './job-name.js';
 
@@ -16,7 +16,14 @@ import { jobName, parseJobName } from './job-name.js';
 /** Columns (in schema order) of each table whose files are converted. */
 export type TableColumns = (table: string) => ColumnSchema[];
 
-/** Converts every `.jsonl` job in `dir` to `format`, replacing it; returns the new file names. */
+/**
+ * How many files are converted at once. One COPY of a ~30 MB file keeps DuckDB's two threads
+ * busy only part of the time (reading JSON lines, then writing row groups in order); two at
+ * once keep both cores busy (docs/performance.md, section 15).
+ */
+const CONCURRENT_COPIES = 2;
+
+/** Converts every `.jsonl` job in `dir` to `format`, replacing it; returns the new file names (in `dir`'s order). */
 export async function convertJobFiles(dir: string, format: Exclude<LoaderFileFormat, 'jsonl'>, columnsOf: TableColumns): Promise<string[]> {
   // dlt's system tables (the state row) stay JSONL, which every destination loads.
   const jobs = readdirSync(dir).filter((f) => f.endsWith('.jsonl') && !f.startsWith('_dlt_'));
@@ -24,30 +31,51 @@ export async function convertJobFiles(dir: string, format: Exclude<LoaderFileFor
   // The memory limit keeps the process within budget. (Without the icu extension, which is not
   // bundled, DuckDB works in UTC: csv timestamps are written with +00.)
   const instance = await DuckDBInstance.create(':memory:', { threads: '2', memory_limit: '256MB' });
-  const conn = await instance.connect();
   const links = mkdtempSync(join(tmpdir(), 'haul-convert-'));
-  try {
-    const written: string[] = [];
-    for (const name of jobs) {
-      const job = parseJobName(name);
-      const out = jobName(job.table, job.fileId, job.retryCount, format);
-      // DuckDB expands glob characters in paths and has no escape: read and write through plain names.
-      const src = join(links, 'in.jsonl');
-      const dst = join(links, `out.${format}`);
-      rmSync(src, { force: true });
-      symlinkSync(join(dir, name), src);
-      await conn.run(copySql(columnsOf(job.table), format, src, dst));
-      rmSync(join(dir, out), { force: true });
-      renameSync(dst, join(dir, out));
-      rmSync(join(dir, name));
-      written.push(out);
+  const written: string[] = [];
+  let next = 0;
+  let failed = false;
+  // Each slot takes the next job until none is left or another slot failed.
+  const slot = async (n: number) => {
+    const conn = await instance.connect();
+    try {
+      while (!failed && next < jobs.length) {
+        const i = next++;
+        written[i] = await convertOne(conn, dir, jobs[i]!, format, columnsOf, join(links, String(n)));
+      }
+    } catch (e) {
+      failed = true;
+      throw e;
+    } finally {
+      conn.closeSync();
     }
+  };
+  try {
+    const slots = await Promise.allSettled(Array.from({ length: Math.min(CONCURRENT_COPIES, jobs.length) }, (_, n) => slot(n)));
+    const error = slots.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (error) throw error.reason;
     return written;
   } finally {
-    conn.closeSync();
     instance.closeSync();
     rmSync(links, { recursive: true, force: true });
   }
+}
+
+/** Converts one job file through plain-named links in `tmp`; returns the new file's name. */
+async function convertOne(conn: DuckDBConnection, dir: string, name: string, format: Exclude<LoaderFileFormat, 'jsonl'>, columnsOf: TableColumns, tmp: string): Promise<string> {
+  const job = parseJobName(name);
+  const out = jobName(job.table, job.fileId, job.retryCount, format);
+  // DuckDB expands glob characters in paths and has no escape: read and write through plain names.
+  mkdirSync(tmp, { recursive: true });
+  const src = join(tmp, 'in.jsonl');
+  const dst = join(tmp, `out.${format}`);
+  rmSync(src, { force: true });
+  symlinkSync(join(dir, name), src);
+  await conn.run(copySql(columnsOf(job.table), format, src, dst));
+  rmSync(join(dir, out), { force: true });
+  renameSync(dst, join(dir, out));
+  rmSync(join(dir, name));
+  return out;
 }
 
 /** Paths are temp names this module made (no quotes in them), written as literals: COPY takes no parameters. */
