@@ -122,6 +122,16 @@ export interface DestinationClient {
    * bad file is reported on its own.
    */
   loadAppendJobs?(loadId: string, schema: Schema, jobs: JobFile[]): Promise<void>;
+  /**
+   * Optional, with loadAppendBatches: which append batches (one table's files each, given by
+   * their sizes in bytes) the destination loads at once; undefined for none.
+   */
+  appendTogether?(sizes: number[]): number[] | undefined;
+  /**
+   * Optional: loads such batches at once; each commits or fails on its own (its outcome at
+   * its index), and every one has settled when this returns.
+   */
+  loadAppendBatches?(loadId: string, schema: Schema, batches: JobFile[][]): Promise<PromiseSettledResult<void>[]>;
   /** Replace or merge a table chain from its files, all in one transaction with markers. */
   loadTableChain(loadId: string, schema: Schema, chain: TableChainJob): Promise<void>;
   /** Writes the `_dlt_loads` row (status 0) and clears this load's markers, in one transaction. */

@@ -94,6 +94,27 @@ export async function loadPackage(
     }
   }
 
+  /** Marks committed jobs done. */
+  const completed = (jobs: string[], table: string) => {
+    faultPoint('load:after-commit');
+    for (const j of jobs) {
+      storage.completeJob(loadId, j);
+      result.completedJobs.push(j);
+    }
+    jobsDone += jobs.length;
+    onProgress?.({ loadId, table, jobsDone, jobsTotal });
+  };
+  /** Marks jobs failed for good with the destination's terminal error `e`. */
+  const failed = (jobs: string[], table: string, e: HaulError) => {
+    // a destination's LoadJobFailedError names the load, job and table already
+    const err = e instanceof LoadJobFailedError ? e : new LoadJobFailedError(loadId, jobs.join(', '), table, e);
+    for (const j of jobs) {
+      storage.failJob(loadId, j, err.message);
+      result.failedJobs.push({ loadId, job: j, table, message: err.message });
+    }
+  };
+  const isTerminal = (e: unknown): e is HaulError => e instanceof HaulError && !e.retryable;
+
   /**
    * Runs jobs that commit together; true once committed. A terminal error fails them all,
    * or with `isolate` puts them back and returns false (the caller runs them one by one).
@@ -104,40 +125,60 @@ export async function loadPackage(
       const files = jobs.map(jobFile);
       await exec(staging ? await Promise.all(files.map((f) => staging.stageJob(loadId, schema, f))) : files);
     } catch (e) {
-      if (e instanceof HaulError && !e.retryable && isolate) {
+      if (isTerminal(e) && isolate) {
         for (const j of jobs) storage.retryJob(loadId, j);
         return false;
       }
-      if (e instanceof HaulError && !e.retryable) {
-        // a destination's LoadJobFailedError names the load, job and table already
-        const err = e instanceof LoadJobFailedError ? e : new LoadJobFailedError(loadId, jobs.join(', '), table, e);
-        for (const j of jobs) {
-          storage.failJob(loadId, j, err.message);
-          result.failedJobs.push({ loadId, job: j, table, message: err.message });
-        }
+      if (isTerminal(e)) {
+        failed(jobs, table, e);
         return false;
       }
       throw e;
     }
-    faultPoint('load:after-commit');
-    for (const j of jobs) {
-      storage.completeJob(loadId, j);
-      result.completedJobs.push(j);
-    }
-    jobsDone += jobs.length;
-    onProgress?.({ loadId, table, jobsDone, jobsTotal });
+    completed(jobs, table);
     if (signal?.aborted) throw signal.reason;
     return true;
   };
 
   // A table's append jobs load together where the destination can (one statement, one
   // transaction with all their markers); a batch that fails is loaded job by job, so only
-  // a bad file is reported.
-  for (const batch of appendBatches(appendJobs, (job) => storage.jobStat(loadId, NEW_JOBS, job).sizeBytes)) {
+  // a bad file is reported. Batches of different tables may load at once where the
+  // destination says so (after the others, which include the small state row).
+  const batches = appendBatches(appendJobs, (job) => storage.jobStat(loadId, NEW_JOBS, job).sizeBytes);
+  const sizes = batches.map((b) => b.reduce((n, job) => n + storage.jobStat(loadId, NEW_JOBS, job).sizeBytes, 0));
+  const loadAtOnce = staging ? undefined : client.loadAppendBatches?.bind(client);
+  const chosen = loadAtOnce && client.appendTogether?.(sizes);
+  const atOnce = new Set(chosen && chosen.length > 1 ? chosen : []);
+  const oneByOne = async (batch: string[]) => {
+    const table = parseJobName(batch[0]!).table;
+    for (const job of batch) await run([job], table, ([f]) => client.loadAppendJob(loadId, schema, f!));
+  };
+  for (const [i, batch] of batches.entries()) {
+    if (atOnce.has(i)) continue;
     const table = parseJobName(batch[0]!).table;
     const loadAll = client.loadAppendJobs?.bind(client);
     if (batch.length > 1 && loadAll && (await run(batch, table, (files) => loadAll(loadId, schema, files), true))) continue;
-    for (const job of batch) await run([job], table, ([f]) => client.loadAppendJob(loadId, schema, f!));
+    await oneByOne(batch);
+  }
+  if (loadAtOnce && atOnce.size > 0) {
+    const together = batches.filter((_, i) => atOnce.has(i));
+    for (const batch of together) for (const j of batch) storage.startJob(loadId, j);
+    const outcomes = await loadAtOnce(loadId, schema, together.map((b) => b.map(jobFile)));
+    const alone: string[][] = [];
+    let transient: unknown;
+    together.forEach((batch, i) => {
+      const table = parseJobName(batch[0]!).table;
+      const o = outcomes[i];
+      if (o?.status === 'fulfilled') return completed(batch, table);
+      const reason: unknown = o === undefined ? new Error('the destination returned no outcome for this batch') : o.reason;
+      if (isTerminal(reason) && batch.length === 1) return failed(batch, table, reason);
+      for (const j of batch) storage.retryJob(loadId, j);
+      if (isTerminal(reason)) alone.push(batch);
+      else transient ??= reason;
+    });
+    if (transient !== undefined) throw transient;
+    if (signal?.aborted) throw signal.reason;
+    for (const batch of alone) await oneByOne(batch);
   }
   for (const [root, jobs] of chains) {
     const disposition = schema.writeDispositionOf(root) as TableChainJob['disposition'];

@@ -1,10 +1,13 @@
+import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { config } from '../../config/index.js';
 import { InvalidOptionsError } from '../../errors.js';
 import { registerDestination } from '../registry.js';
 import { SqlJobClient } from '../sql/job-client.js';
-import type { DestinationCapabilities, DestinationFactory } from '../types.js';
+import type { DestinationCapabilities, DestinationFactory, JobFile } from '../types.js';
+import type { Schema } from '../../schema/schema.js';
+import { batchesToLoadAtOnce, twoSides } from './concurrent-appends.js';
 import { DuckDBSqlClient } from './connection.js';
 import { DuckDBDialect } from './dialect.js';
 
@@ -41,7 +44,11 @@ export class DuckDBClient extends SqlJobClient {
   readonly path: string;
   override readonly localFile: string | undefined;
 
-  constructor(path: string, datasetName: string, memoryLimit = DEFAULT_DUCKDB_MEMORY_LIMIT) {
+  constructor(
+    path: string,
+    datasetName: string,
+    private readonly memoryLimit = DEFAULT_DUCKDB_MEMORY_LIMIT,
+  ) {
     const sql = new DuckDBSqlClient(path, { memory_limit: memoryLimit });
     super({
       destinationName: 'duckdb',
@@ -54,6 +61,43 @@ export class DuckDBClient extends SqlJobClient {
     this.path = path;
     this.localFile = path === ':memory:' ? undefined : path;
   }
+
+  /** Batches of different tables that load at once: the large ones when they split about evenly (concurrent-appends.ts). */
+  appendTogether(sizes: number[]): number[] | undefined {
+    return batchesToLoadAtOnce(sizes);
+  }
+
+  /**
+   * Loads append batches of different tables in two sides at once, on this connection and a
+   * second one of the same instance, with DuckDB's threads set to 1 meanwhile (a setting of
+   * the whole instance: other queries in this process run on one thread until it is set
+   * back). Each batch commits or fails alone.
+   */
+  async loadAppendBatches(loadId: string, schema: Schema, batches: JobFile[][]): Promise<PromiseSettledResult<void>[]> {
+    const results: PromiseSettledResult<void>[] = [];
+    const runSide = async (client: DuckDBClient, side: number[]) => {
+      for (const i of side) results[i] = await settled(client.loadAppendJobs(loadId, schema, batches[i]!));
+    };
+    const sides = twoSides(batches.map((b) => b.reduce((n, f) => n + statSync(f.path).size, 0)));
+    const rows = await this.sql.query<{ threads: unknown }>(`SELECT current_setting('threads') AS threads`);
+    const threads = Number(rows[0]?.threads);
+    const other = new DuckDBClient(this.path, this.datasetName, this.memoryLimit);
+    await this.sql.execute('SET threads = 1');
+    try {
+      await Promise.all([runSide(this, sides[0]), runSide(other, sides[1])]);
+    } finally {
+      if (Number.isInteger(threads) && threads > 0) await this.sql.execute(`SET threads = ${threads}`).catch(() => undefined);
+      await other.close().catch(() => undefined);
+    }
+    return results;
+  }
+}
+
+function settled(p: Promise<void>): Promise<PromiseSettledResult<void>> {
+  return p.then(
+    (): PromiseSettledResult<void> => ({ status: 'fulfilled', value: undefined }),
+    (reason: unknown): PromiseSettledResult<void> => ({ status: 'rejected', reason }),
+  );
 }
 
 const duckdbCredentials = z.union([z.string().min(1), z.object({ database: z.string().min(1) }).transform((c) => c.database)]);
