@@ -69,6 +69,8 @@ export interface ExtractToDirOptions extends ParallelOptions {
   /** State to read and update (mutated; persisted only when the package loads). */
   state: PipelineState;
   maxFileBytes?: number;
+  /** The first job file of each table ends at this size, each next one at twice that, up to maxFileBytes. */
+  firstFileBytes?: number;
   /** A job file ended by rotation is complete on disk (the background pre-normalizer may read it). */
   onFileDone?: (table: string, path: string) => void;
   /** The destination's `capabilities.maxIdentifierLength`: longer table/column names are shortened as dlt does. */
@@ -129,6 +131,7 @@ export async function extractSourceToDir(opts: ExtractToDirOptions): Promise<Ext
       dir: jobsDir,
       table,
       maxFileBytes: opts.maxFileBytes ?? 64 << 20,
+      ...(opts.firstFileBytes !== undefined && { firstFileBytes: opts.firstFileBytes }),
       nextFileId: newSortableFileId,
       ...(opts.onFileDone && { onFileDone: (_name: string, path: string) => opts.onFileDone!(table, path) }),
     });

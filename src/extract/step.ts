@@ -44,6 +44,8 @@ export interface ExtractContext {
   maxIdentifierLength?: number;
   /** Job files rotate at this size (default 64 MiB). */
   maxFileBytes?: number;
+  /** The first job file of a table rotates at this size, each next one at twice that (up to maxFileBytes). */
+  firstFileBytes?: number;
   /** Watches the package's job files as they complete (normalize's pre-normalizer). */
   observer?: ExtractObserver;
 }
@@ -107,6 +109,7 @@ export async function extractStep(ctx: ExtractContext, req: ExtractRequest, step
     const { signal, onProgress } = stepOptions;
     const extracted = await extractSourceToDir({
       maxFileBytes: ctx.maxFileBytes,
+      firstFileBytes: ctx.firstFileBytes,
       ...(watcher && { onFileDone: (table: string, path: string) => watcher.fileDone(table, path) }),
       jobsDir: pkgBuilder.newJobsDir,
       source,

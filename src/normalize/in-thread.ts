@@ -41,7 +41,9 @@ export async function normalizeInThread(opts: NormalizeOptions & { inputs: Input
       const sh = plans.shapeOf(ts, plans.maxNestingOf(ts));
       const start = input.start ?? 0;
       let lineNo = 0;
+      let read = 0;
       for (const { buf, end } of reader.read(input.path, start, input.end)) {
+        read += end;
         let s = 0;
         while (s < end) {
           let e = buf.indexOf(NL, s);
@@ -57,7 +59,7 @@ export async function normalizeInThread(opts: NormalizeOptions & { inputs: Input
           s = e + 1;
         }
         files.flush(tables(), false);
-        onProgress?.({ table: ts.name, rows: ts.rows });
+        onProgress?.({ table: ts.name, rows: ts.rows, bytes: read });
         await yieldToEventLoop();
         signal?.throwIfAborted();
       }

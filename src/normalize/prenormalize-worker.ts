@@ -34,7 +34,7 @@ export interface PrenormalizeTask {
 }
 
 export type PrenormalizeRequest = { t: 'file'; task: PrenormalizeTask } | { t: 'abort' };
-export type PrenormalizeReply = { t: 'done'; job: string } | { t: 'failed'; job: string; message: string };
+export type PrenormalizeReply = { t: 'done'; job: string } | { t: 'failed'; job: string; message: string } | { t: 'progress'; job: string; bytes: number };
 
 const port = parentPort!;
 const data = workerData as PrenormalizeWorkerData;
@@ -62,6 +62,7 @@ async function one(task: PrenormalizeTask): Promise<void> {
         nextFileId: () => randomBytes(5).toString('hex'),
         maxIdentifierLength: data.maxIdentifierLength,
         signal: ac.signal,
+        onProgress: (p) => port.postMessage({ t: 'progress', job: task.job, bytes: p.bytes ?? 0 } satisfies PrenormalizeReply),
       });
     let r: Awaited<ReturnType<typeof normalize>>;
     try {

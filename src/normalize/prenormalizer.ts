@@ -19,6 +19,9 @@ import type { PrenormalizeReply, PrenormalizeRequest, PrenormalizeTask, Prenorma
  * itself. Nothing here throws to the caller or rejects unhandled.
  */
 
+/** A file in work with less than this left is finished, whatever its share read. */
+const DROP_MIN_BYTES = 4 << 20;
+
 /** How long an aborted thread gets to stop between chunks before it is terminated. */
 const ABORT_GRACE_MS = 2000;
 
@@ -26,6 +29,8 @@ class Prenormalizer {
   private worker: Worker | undefined;
   private queue: PrenormalizeTask[] = [];
   private busy = false;
+  /** The file in work: its size and how much of it the thread has read. */
+  private inWork = { sizeBytes: 0, readBytes: 0 };
   private sealed = false;
   private stopped = false;
   private resolveFinished!: () => void;
@@ -52,11 +57,21 @@ class Prenormalizer {
     }
   }
 
-  /** Extract is done: files not begun are left to the normalize step; the one in work finishes. */
+  /**
+   * Extract is done: files not begun are left to the normalize step. The one in work
+   * finishes, unless less than half of it is read and at least DROP_MIN_BYTES are left: then
+   * it is dropped too, because the step's threads normalize it sooner than this one thread
+   * finishes it while a core waits (docs/performance.md, section 17).
+   */
   seal(): void {
     this.sealed = true;
     this.queue = [];
-    if (!this.busy) this.stop();
+    if (!this.busy) return this.stop();
+    const { sizeBytes, readBytes } = this.inWork;
+    if (readBytes * 2 < sizeBytes && sizeBytes - readBytes >= DROP_MIN_BYTES) {
+      debug(`sealed with ${Math.round((100 * readBytes) / Math.max(1, sizeBytes))}% of the file in work read: dropping it`);
+      this.abort();
+    }
   }
 
   abort(): void {
@@ -80,6 +95,10 @@ class Prenormalizer {
     w.once('online', () => debug(`thread online after ${(performance.now() - t0).toFixed(0)} ms`));
     w.unref();
     w.on('message', (m: PrenormalizeReply) => {
+      if (m.t === 'progress') {
+        this.inWork.readBytes = m.bytes;
+        return;
+      }
       this.busy = false;
       debug(`${(performance.now() - t0).toFixed(0)} ms ${m.t} ${m.job}${m.t === 'failed' ? `: ${m.message}` : ''}`);
       if (m.t === 'failed') return this.stop();
@@ -105,6 +124,7 @@ class Prenormalizer {
       return;
     }
     this.busy = true;
+    this.inWork = { sizeBytes: task.sizeBytes, readBytes: 0 };
     // work in flight keeps the process alive (its manifest is worth waiting for)
     w.ref();
     w.postMessage({ t: 'file', task } satisfies PrenormalizeRequest);
@@ -158,17 +178,19 @@ function enabled(): boolean {
 }
 
 /**
- * Extract's job file size: 32 MiB when pre-normalizing, so the background thread starts
- * sooner and the last file (normalized in the step) is smaller, while load still gets few
- * files (docs/performance.md, section 10); otherwise extract's default. `HAUL_EXTRACT_FILE_BYTES`
- * overrides (tests, benches).
+ * Extract's job file sizes: when pre-normalizing, the first file of a table ends at 4 MiB and
+ * each next one at twice the last, up to 32 MiB, so the background thread starts early and
+ * the last file (normalized in the step) is not large, while load still gets few files
+ * (docs/performance.md, sections 10 and 17); otherwise extract's default.
+ * `HAUL_EXTRACT_FILE_BYTES` sets one size for every file (tests, benches).
  */
-export function extractFileBytes(): number | undefined {
+export function extractFileBytes(): { maxFileBytes?: number; firstFileBytes?: number } {
   const env = Number(process.env.HAUL_EXTRACT_FILE_BYTES);
-  if (Number.isInteger(env) && env > 0) return env;
-  return enabled() ? PRENORMALIZE_FILE_BYTES : undefined;
+  if (Number.isInteger(env) && env > 0) return { maxFileBytes: env };
+  return enabled() ? { maxFileBytes: PRENORMALIZE_FILE_BYTES, firstFileBytes: PRENORMALIZE_FIRST_FILE_BYTES } : {};
 }
 
+const PRENORMALIZE_FIRST_FILE_BYTES = 4 << 20;
 const PRENORMALIZE_FILE_BYTES = 32 << 20;
 
 /** The observer the pipeline hands extract: a pre-normalizer per package, whose thread starts with the first rotated file. */

@@ -27,8 +27,8 @@ export interface NormalizeOptions {
   nextFileId: () => string;
   /** Rotate job files at this size. Default 64 MiB. */
   maxFileBytes?: number;
-  /** Called after each chunk of input (a few MiB), not per row. */
-  onProgress?: (p: { table: string; rows: number }) => void;
+  /** Called after each chunk of input (a few MiB), not per row; `bytes`: of the current input (slice) read so far. */
+  onProgress?: (p: { table: string; rows: number; bytes?: number }) => void;
   /** Checked between chunks; when aborted, throws `signal.reason` (and stops the workers). */
   signal?: AbortSignal;
   /**

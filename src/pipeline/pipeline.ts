@@ -448,7 +448,7 @@ export class Pipeline {
       initialSchema: (name: string) => initialSchema(name, this.opts.importSchemaPath),
       // rotated job files are normalized in the background while extract goes on (a cache for the normalize step)
       observer: prenormalizeObserver(this.wd, { maxIdentifierLength: capabilities.maxIdentifierLength }),
-      maxFileBytes: extractFileBytes(),
+      ...extractFileBytes(),
     };
     const parallel = { ...(maxParallelItems !== undefined && { maxParallelItems }), ...(workers !== undefined && { workers }) };
     return extractStep(ctx, { data, hints, schemaName, refresh: refresh ?? this.opts.refresh, loaderFileFormat, externalWindow, ...parallel }, { ...stepOptions, onProgress: this.progressSink(stepOptions.onProgress) });

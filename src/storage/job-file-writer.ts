@@ -10,6 +10,11 @@ export interface JobFileWriterOptions {
   table: string;
   /** Start a new file once the current one holds this many bytes. */
   maxFileBytes: number;
+  /**
+   * The first file ends at this size, each next one at twice the size of the one before, up
+   * to maxFileBytes: a consumer of rotated files (onFileDone) can start sooner.
+   */
+  firstFileBytes?: number;
   /** Makes a file id unique within the package. */
   nextFileId: () => string;
   format?: string;
@@ -50,7 +55,8 @@ export class JobFileWriter {
     let off = 0;
     while (off < len) {
       if (!this.isOpen) this.open();
-      const room = this.opts.maxFileBytes - this.fileBytes;
+      const limit = this.fileLimit();
+      const room = limit - this.fileBytes;
       let cut = len;
       if (len - off > room) {
         // the last row end that fits; if none fits, the end of the first row
@@ -67,8 +73,15 @@ export class JobFileWriter {
       this.writeAll(buf, off, cut);
       this.fileBytes += cut - off;
       off = cut;
-      if (this.fileBytes >= this.opts.maxFileBytes || off < len) this.closeFile(false, true);
+      if (this.fileBytes >= limit || off < len) this.closeFile(false, true);
     }
+  }
+
+  /** The size at which the current file ends. */
+  private fileLimit(): number {
+    const { maxFileBytes, firstFileBytes } = this.opts;
+    if (firstFileBytes === undefined || firstFileBytes >= maxFileBytes) return maxFileBytes;
+    return Math.min(maxFileBytes, firstFileBytes * 2 ** Math.min(30, Math.max(0, this.files.length - 1)));
   }
 
   private get isOpen(): boolean {

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -564,7 +564,7 @@ describe('normalizeFiles (files, progress, abort)', () => {
     const long = 'y'.repeat(6 << 20);
     writeFileSync(pa, Array.from({ length: 3 }, (_, i) => JSON.stringify({ i, long })).join('\n') + '\n');
     writeFileSync(pb, '{"x":true}\n');
-    const progress: Array<{ table: string; rows: number }> = [];
+    const progress: Array<{ table: string; rows: number; bytes?: number }> = [];
     const outDir = mkdtempSync(join(dir, 'o'));
     let fid = 0;
     const res = await normalizeFiles({
@@ -580,8 +580,9 @@ describe('normalizeFiles (files, progress, abort)', () => {
     const rows = readRows(outDir, res);
     expect(rows.a.map((r) => [r.i, (r.long as string).length])).toEqual([[0, 6 << 20], [1, 6 << 20], [2, 6 << 20]]);
     expect(progress.length).toBeGreaterThan(0);
-    expect(progress.at(-1)).toEqual({ table: 'b', rows: 1 });
-    expect(progress.filter((p) => p.table === 'a').at(-1)).toEqual({ table: 'a', rows: 3 });
+    // `bytes`: of the current input read so far
+    expect(progress.at(-1)).toEqual({ table: 'b', rows: 1, bytes: 11 });
+    expect(progress.filter((p) => p.table === 'a').at(-1)).toEqual({ table: 'a', rows: 3, bytes: statSync(pa).size });
   });
 
   it('throws the abort reason when the signal is aborted', async () => {

@@ -1,0 +1,44 @@
+/** JobFileWriter's rotation sizes: with `firstFileBytes` each file ends at twice the last one's size, up to maxFileBytes. */
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { JobFileWriter } from '../../src/storage/job-file-writer.js';
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+/** Writes `rows` rows of 10 bytes each in chunks of 7 rows; the file sizes in order, the files announced, all text. */
+async function write(opts: { maxFileBytes: number; firstFileBytes?: number }, rows: number): Promise<{ sizes: number[]; done: string[]; text: string }> {
+  const dir = mkdtempSync(join(tmpdir(), 'haul-jfw-'));
+  dirs.push(dir);
+  let id = 0;
+  const done: string[] = [];
+  const w = new JobFileWriter({ dir, table: 't', nextFileId: () => String(id++).padStart(4, '0'), onFileDone: (name) => done.push(name), ...opts });
+  const all = Array.from({ length: rows }, (_, i) => `r${String(i).padStart(8, '0')}\n`).join('');
+  for (let i = 0; i < rows; i += 7) {
+    const chunk = Buffer.from(all.slice(i * 10, Math.min(rows, i + 7) * 10));
+    w.writeRows(chunk, chunk.length);
+  }
+  const files = w.close();
+  // announced once on disk (after a turn of the event loop)
+  await new Promise((r) => setImmediate(r));
+  return { sizes: files.map((f) => statSync(join(dir, f)).size), done, text: files.map((f) => readFileSync(join(dir, f), 'utf8')).join('') };
+}
+
+describe('JobFileWriter rotation', () => {
+  it('grows from firstFileBytes, doubling, up to maxFileBytes; every row once, in order, whole', async () => {
+    const { sizes, done, text } = await write({ maxFileBytes: 400, firstFileBytes: 100 }, 150);
+    expect(sizes).toEqual([100, 200, 400, 400, 400]);
+    // each ended by rotation (the last one filled up too), so each was announced
+    expect(done).toHaveLength(5);
+    expect(text).toBe(Array.from({ length: 150 }, (_, i) => `r${String(i).padStart(8, '0')}\n`).join(''));
+  });
+
+  it('one size without firstFileBytes, or when it is not smaller', async () => {
+    expect((await write({ maxFileBytes: 400 }, 150)).sizes).toEqual([400, 400, 400, 300]);
+    expect((await write({ maxFileBytes: 400, firstFileBytes: 800 }, 150)).sizes).toEqual([400, 400, 400, 300]);
+  });
+});
