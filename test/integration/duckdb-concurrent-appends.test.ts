@@ -42,7 +42,10 @@ describe('DuckDB: append batches of two tables at once', () => {
     const path = join(dir, 'conc.duckdb');
     // an open connection keeps the instance (and what the load set on it) for us to read
     const probe = new DuckDBSqlClient(path);
-    const settings = () => probe.query<{ threads: unknown; order: unknown }>(`SELECT current_setting('threads') AS threads, current_setting('preserve_insertion_order') AS "order"`);
+    const settings = () =>
+      probe.query<{ threads: unknown; order: unknown; buffered: unknown }>(
+        `SELECT current_setting('threads') AS threads, current_setting('preserve_insertion_order') AS "order", current_setting('write_buffer_row_group_count') AS buffered`,
+      );
     try {
       const before = await settings();
       const calls: string[][] = [];

@@ -69,9 +69,9 @@ export class DuckDBClient extends SqlJobClient {
 
   /**
    * Loads append batches of different tables in two sides at once, on this connection and a
-   * second one of the same instance, with DuckDB's threads set to 1 meanwhile (a setting of
-   * the whole instance: other queries in this process run on one thread until it is set
-   * back). Each batch commits or fails alone.
+   * second one of the same instance, with DuckDB's threads and write_buffer_row_group_count
+   * set to 1 meanwhile (settings of the whole instance: other queries in this process run on
+   * one thread until they are set back). Each batch commits or fails alone.
    */
   async loadAppendBatches(loadId: string, schema: Schema, batches: JobFile[][]): Promise<PromiseSettledResult<void>[]> {
     const results: PromiseSettledResult<void>[] = [];
@@ -79,14 +79,20 @@ export class DuckDBClient extends SqlJobClient {
       for (const i of side) results[i] = await settled(client.loadAppendJobs(loadId, schema, batches[i]!));
     };
     const sides = twoSides(batches.map((b) => b.reduce((n, f) => n + statSync(f.path).size, 0)));
-    const rows = await this.sql.query<{ threads: unknown }>(`SELECT current_setting('threads') AS threads`);
-    const threads = Number(rows[0]?.threads);
+    // one thread per side; one row group buffered per writer (two writers at once would
+    // otherwise hold twice DuckDB's five: ~100 MB more at 1M rows)
+    const wanted: Record<string, number> = { threads: 1, write_buffer_row_group_count: 1 };
+    const names = Object.keys(wanted);
+    const [before] = await this.sql.query<Record<string, unknown>>(`SELECT ${names.map((n) => `current_setting('${n}') AS ${n}`).join(', ')}`);
     const other = new DuckDBClient(this.path, this.datasetName, this.memoryLimit);
-    await this.sql.execute('SET threads = 1');
     try {
+      for (const n of names) await this.sql.execute(`SET ${n} = ${wanted[n]}`);
       await Promise.all([runSide(this, sides[0]), runSide(other, sides[1])]);
     } finally {
-      if (Number.isInteger(threads) && threads > 0) await this.sql.execute(`SET threads = ${threads}`).catch(() => undefined);
+      for (const n of names) {
+        const v = Number(before?.[n]);
+        if (Number.isInteger(v) && v > 0) await this.sql.execute(`SET ${n} = ${v}`).catch(() => undefined);
+      }
       await other.close().catch(() => undefined);
     }
     return results;
