@@ -33,6 +33,8 @@ const results: Array<{ name: string; seconds: number; peakMb?: number; haul?: bo
 
 // haul, each way in a process of its own (bench/ndjson-haul.ts)
 for (const mode of ['generator', 'readJsonl']) {
+  // each run starts with the previous writes on disk (the NDJSON file's, the other run's)
+  execFileSync('sync');
   const r = JSON.parse(execFileSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'ndjson-haul.ts'), mode, file, out], { encoding: 'utf8' }).trim().split('\n').pop()!) as { rows: number; seconds: number; peakRssMb: number };
   if (r.rows !== rows) throw new Error(`haul (${mode}) loaded ${r.rows} users, expected ${rows}`);
   const name = mode === 'generator' ? 'haul, a generator parsing each line' : "haul, filesystemSource + readJsonl()";
@@ -44,6 +46,7 @@ let t: number;
 {
   const db = await DuckDBInstance.create(join(out, 'native.duckdb'));
   const c = await db.connect();
+  execFileSync('sync');
   t = performance.now();
   const src = `read_json_auto('${file}', format = 'newline_delimited')`;
   await c.run(`CREATE TABLE users AS SELECT * EXCLUDE (items) FROM ${src}`);
@@ -57,6 +60,7 @@ let t: number;
 const python = join(import.meta.dirname, '.venv-dlt', 'bin', 'python');
 if (existsSync(python)) {
   for (const mode of ['defaults', 'parquet']) {
+    execFileSync('sync');
     const r = JSON.parse(execFileSync(python, [join(import.meta.dirname, 'ndjson_dlt.py'), file, mode, out], { encoding: 'utf8' }).trim().split('\n').pop()!) as { rows: number; seconds: number; peakRssMb: number };
     if (r.rows !== rows) throw new Error(`dlt (${mode}) loaded ${r.rows} users, expected ${rows}`);
     results.push({ name: `dlt 1.31, ${mode === 'parquet' ? 'parquet, 2 normalize workers' : 'defaults'}`, seconds: r.seconds, peakMb: Math.round(r.peakRssMb) });
