@@ -144,8 +144,9 @@ export async function loadPackage(
   // transaction with all their markers); a batch that fails is loaded job by job, so only
   // a bad file is reported. Batches of different tables may load at once where the
   // destination says so (after the others, which include the small state row).
-  const batches = appendBatches(appendJobs, (job) => storage.jobStat(loadId, NEW_JOBS, job).sizeBytes);
-  const sizes = batches.map((b) => b.reduce((n, job) => n + storage.jobStat(loadId, NEW_JOBS, job).sizeBytes, 0));
+  const sizeOf = (job: string) => storage.jobStat(loadId, NEW_JOBS, job).sizeBytes;
+  const batches = appendBatches(appendJobs, sizeOf);
+  const sizes = batches.map((b) => b.reduce((n, job) => n + sizeOf(job), 0));
   const loadAtOnce = staging ? undefined : client.loadAppendBatches?.bind(client);
   const chosen = loadAtOnce && client.appendTogether?.(sizes);
   const atOnce = new Set(chosen && chosen.length > 1 ? chosen : []);
