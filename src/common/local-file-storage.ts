@@ -125,7 +125,9 @@ export class LocalFileStorage implements FileStorage {
   }
 
   async openRead(path: string): Promise<Readable> {
-    const stream = createReadStream(this.abs(path));
+    // 1 MiB reads: Node's 64 KiB default made a 78 MB NDJSON file 1,200 reads and event-loop
+    // turns (extract 0.49-0.53 s -> 0.32-0.41 s, docs/performance.md section 18)
+    const stream = createReadStream(this.abs(path), { highWaterMark: 1 << 20 });
     // Surface open errors (missing, no permission) as a rejection, not a later 'error' event.
     await new Promise<void>((resolve, reject) => {
       stream.once('open', () => resolve());
