@@ -326,9 +326,31 @@ export async function unpauseSchedule(client: Client, scheduleId: string, note?:
   await pipelineSchedule(client, scheduleId).unpause(note);
 }
 
-/** Starts a run now (does not wait for it); the schedule's overlap policy applies. */
+/** How long triggerSchedule waits for the schedule to take the action it asked for. */
+const TRIGGER_TAKEN_MS = 10_000;
+
+/**
+ * Starts a run now (does not wait for the run itself). A run of the schedule already going
+ * is not doubled (overlap SKIP). Otherwise this returns once the schedule has taken the
+ * action (up to 10 s), so a pause or delete right after cannot drop it: seen on the dev
+ * server, a trigger followed at once by a pause sometimes started nothing.
+ */
 export async function triggerSchedule(client: Client, scheduleId: string): Promise<void> {
-  await pipelineSchedule(client, scheduleId).trigger(ScheduleOverlapPolicy.SKIP);
+  const handle = pipelineSchedule(client, scheduleId);
+  const before = await handle.describe();
+  await handle.trigger(ScheduleOverlapPolicy.SKIP);
+  if (before.info.runningActions.length > 0) return; // SKIP: nothing will be taken
+  const last = latestActionAt(before.info.recentActions);
+  for (const deadline = Date.now() + TRIGGER_TAKEN_MS; Date.now() < deadline; ) {
+    const now = await handle.describe();
+    if (now.info.runningActions.length > 0 || latestActionAt(now.info.recentActions) > last) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** When the schedule last took an action (0: never, as far as its recent list goes). */
+function latestActionAt(actions: ReadonlyArray<{ takenAt: Date }>): number {
+  return Math.max(0, ...actions.map((a) => a.takenAt.getTime()));
 }
 
 export async function deleteSchedule(client: Client, scheduleId: string): Promise<void> {
