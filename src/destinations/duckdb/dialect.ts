@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import type { ColumnSchema, LoaderFileFormat } from '../../schema/types.js';
 import { jsonlReaderType } from '../../storage/job-formats.js';
 import { inAnyOrder, inInsertionOrder } from './insertion-order.js';
+import { readSettings, withSettings } from './settings.js';
 import {
   quoteIdentifierStandard,
   quoteStringLiteralStandard,
@@ -207,20 +208,16 @@ export class DuckDBDialect implements SqlDialect {
     return inAnyOrder(tx, () => this.insertFromPaths(tx, this.insertSql(target, columns, format, file.maxLineBytes), paths, format));
   }
 
-  /** Runs `fn` with memory_limit raised to at least `bytes`, then sets the old limit again. */
+  /**
+   * Runs `fn` with memory_limit raised to at least `bytes`, then sets the old limit again (in
+   * a transaction the failed job aborted, the limit stays raised until the next job that
+   * needs more lowers it again).
+   */
   private async withMemoryFor<T>(tx: SqlExecutor, bytes: number, fn: () => Promise<T>): Promise<T> {
-    const rows = await tx.query<{ limit: string }>(`SELECT current_setting('memory_limit') AS "limit"`);
-    const old = rows[0]?.limit;
-    const current = old === undefined ? undefined : parseMemorySize(old);
+    const before = await readSettings(tx, ['memory_limit']);
+    const current = before.memory_limit === undefined ? undefined : parseMemorySize(before.memory_limit);
     if (current === undefined || current >= bytes) return fn();
-    await tx.execute(`SET memory_limit = ${quoteStringLiteralStandard(`${Math.ceil(bytes / 2 ** 20)}MiB`)}`);
-    try {
-      return await fn();
-    } finally {
-      // In a transaction the failed job aborted, SET fails too: the job's error is the one
-      // to report (the limit stays raised until the next job that needs more lowers it again).
-      await tx.execute(`SET memory_limit = ${quoteStringLiteralStandard(old!)}`).catch(() => undefined);
-    }
+    return withSettings(tx, { memory_limit: `${Math.ceil(bytes / 2 ** 20)}MiB` }, fn, before);
   }
 
   private insertFrom(tx: SqlExecutor, sql: string, path: string, format: LoaderFileFormat): Promise<number> {

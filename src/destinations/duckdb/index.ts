@@ -9,6 +9,7 @@ import type { DestinationCapabilities, DestinationFactory, JobFile } from '../ty
 import type { Schema } from '../../schema/schema.js';
 import { batchesToLoadAtOnce, twoSides } from './concurrent-appends.js';
 import { DuckDBSqlClient } from './connection.js';
+import { withSettings } from './settings.js';
 import { DuckDBDialect } from './dialect.js';
 
 export { DuckDBDialect, duckdbColumnType } from './dialect.js';
@@ -81,18 +82,10 @@ export class DuckDBClient extends SqlJobClient {
     const sides = twoSides(batches.map((b) => b.reduce((n, f) => n + statSync(f.path).size, 0)));
     // one thread per side; one row group buffered per writer (two writers at once would
     // otherwise hold twice DuckDB's five: ~100 MB more at 1M rows)
-    const wanted: Record<string, number> = { threads: 1, write_buffer_row_group_count: 1 };
-    const names = Object.keys(wanted);
-    const [before] = await this.sql.query<Record<string, unknown>>(`SELECT ${names.map((n) => `current_setting('${n}') AS ${n}`).join(', ')}`);
     const other = new DuckDBClient(this.path, this.datasetName, this.memoryLimit);
     try {
-      for (const n of names) await this.sql.execute(`SET ${n} = ${wanted[n]}`);
-      await Promise.all([runSide(this, sides[0]), runSide(other, sides[1])]);
+      await withSettings(this.sql, { threads: '1', write_buffer_row_group_count: '1' }, () => Promise.all([runSide(this, sides[0]), runSide(other, sides[1])]));
     } finally {
-      for (const n of names) {
-        const v = Number(before?.[n]);
-        if (Number.isInteger(v) && v > 0) await this.sql.execute(`SET ${n} = ${v}`).catch(() => undefined);
-      }
       await other.close().catch(() => undefined);
     }
     return results;
