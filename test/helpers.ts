@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
@@ -54,4 +54,16 @@ export async function failureCause(run: Promise<unknown>): Promise<unknown> {
   const err = await run.then(() => undefined, (e: unknown) => e);
   expect(err).toBeDefined();
   return err instanceof PipelineStepFailed ? err.cause : err;
+}
+
+/**
+ * Rewrites the first new job file of `table` in normalized package `loadId` with `edit` (to
+ * make a bad file for load to refuse); returns its name and its text before the edit.
+ */
+export function editNormalizedJob(p: Pipeline, loadId: string, table: string, edit: (text: string) => string): { job: string; original: string } {
+  const jobs = join(p.workingDir, 'load', 'normalized', loadId, 'new_jobs');
+  const job = readdirSync(jobs).find((f) => f.startsWith(`${table}.`))!;
+  const original = readFileSync(join(jobs, job), 'utf8');
+  writeFileSync(join(jobs, job), edit(original));
+  return { job, original };
 }

@@ -3,11 +3,11 @@
  * pipelines loaded into DuckDB: output text, --json, exit codes (0 ok, 1 failure, 2 usage).
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { attach, incremental, resource, resourceState, source, sourceState, type Pipeline } from '../../src/index.js';
-import { count, query, tempDir, testPipeline } from '../helpers.js';
+import { count, editNormalizedJob, query, tempDir, testPipeline } from '../helpers.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const BIN = join(ROOT, 'src', 'cli', 'haul.js');
@@ -84,9 +84,7 @@ async function brokenPipeline(): Promise<{ p: Pipeline; loadId: string; job: str
   await p.run([{ id: 1, n: 1 }], { tableName: 't' });
   const ex = await p.extract([resource([{ id: 2, n: 2 }], { name: 't' }), resource([{ g: 1 }], { name: 'good' })]);
   await p.normalize();
-  const jobs = join(p.workingDir, 'load', 'normalized', ex.loadId, 'new_jobs');
-  const job = readdirSync(jobs).find((f) => f.startsWith('t.'))!;
-  writeFileSync(join(jobs, job), readFileSync(join(jobs, job), 'utf8').replace('"n":2', '"n":"not a number"'));
+  const { job } = editNormalizedJob(p, ex.loadId, 't', (text) => text.replace('"n":2', '"n":"not a number"'));
   const info = await p.load({ raiseOnFailedJobs: false });
   expect(info.hasFailedJobs).toBe(true);
   return { p, loadId: ex.loadId, job };

@@ -4,14 +4,14 @@
  * instance settings are back afterwards, a bad file fails only its own job, and a kill after
  * the two sides committed loses and doubles nothing.
  */
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { pipeline, type DestinationFactory, type Pipeline } from '../../src/index.js';
 import { duckdb, DuckDBClient, DuckDBSqlClient } from '../../src/destinations/duckdb/index.js';
 import type { JobFile } from '../../src/destinations/types.js';
 import type { Schema } from '../../src/schema/schema.js';
-import { query, runFixture, tempDir } from '../helpers.js';
+import { editNormalizedJob, query, runFixture, tempDir } from '../helpers.js';
 import { TWO_TABLE_ROWS, twoTables } from '../fixtures/two-tables.js';
 
 /** The real DuckDB destination; records the tables of each loadAppendBatches call. */
@@ -78,10 +78,7 @@ describe('DuckDB: append batches of two tables at once', () => {
     const p = pipeline({ pipelineName: 'bad', pipelinesDir: join(dir, 'pipelines'), destination: recording(path, calls), datasetName: 'bad_data' });
     const ex = await p.extract(twoTables(0));
     await p.normalize();
-    const jobs = join(p.workingDir, 'load', 'normalized', ex.loadId, 'new_jobs');
-    const job = readdirSync(jobs).find((f) => f.startsWith('b.'))!;
-    const good = readFileSync(join(jobs, job), 'utf8');
-    writeFileSync(join(jobs, job), good.replace('"n":5,', '"n":"five",'));
+    const { job, original: good } = editNormalizedJob(p, ex.loadId, 'b', (text) => text.replace('"n":5,', '"n":"five",'));
 
     const info = await p.load({ raiseOnFailedJobs: false });
     expect(calls).toEqual([['a', 'b']]);

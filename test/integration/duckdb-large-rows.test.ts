@@ -1,7 +1,5 @@
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { count, query, tempDir, testPipeline } from '../helpers.js';
+import { count, editNormalizedJob, query, tempDir, testPipeline } from '../helpers.js';
 
 const dir = tempDir();
 
@@ -47,9 +45,7 @@ describe('valid data DuckDB could not take', () => {
     const ex = await p.extract([row(2)], { tableName: 'wide' });
     await p.normalize();
     // a value DuckDB cannot cast, in a job of a table wide enough to load with a raised memory limit
-    const jobs = join(p.workingDir, 'load', 'normalized', ex.loadId, 'new_jobs');
-    const job = readdirSync(jobs).find((f) => f.startsWith('wide.'))!;
-    writeFileSync(join(jobs, job), readFileSync(join(jobs, job), 'utf8').replace('"c7":7,', '"c7":"seven",'));
+    const { job } = editNormalizedJob(p, ex.loadId, 'wide', (text) => text.replace('"c7":7,', '"c7":"seven",'));
     const info = await p.load({ raiseOnFailedJobs: false });
     expect(info.failedJobs.map((j) => j.job)).toEqual([job]);
     expect(info.failedJobs[0]!.message).toMatch(/seven/);

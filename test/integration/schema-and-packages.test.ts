@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import YAML from 'yaml';
 import { FailedJobsError, PipelineStepFailed } from '../../src/index.js';
-import { count, query, tempDir, testPipeline } from '../helpers.js';
+import { count, editNormalizedJob, query, tempDir, testPipeline } from '../helpers.js';
 
 const dir = tempDir();
 
@@ -61,10 +61,7 @@ describe('load packages and failed jobs', () => {
     await p.run([{ id: 1, n: 1 }], { tableName: 't' });
     const ex = await p.extract([{ id: 2, n: 2 }], { tableName: 't' });
     await p.normalize();
-    const jobs = join(p.workingDir, 'load', 'normalized', ex.loadId, 'new_jobs');
-    const job = readdirSync(jobs).find((f) => f.startsWith('t.'))!;
-    const good = readFileSync(join(jobs, job), 'utf8');
-    writeFileSync(join(jobs, job), good.replace('"n":2', '"n":"not a number"'));
+    const { job, original: good } = editNormalizedJob(p, ex.loadId, 't', (text) => text.replace('"n":2', '"n":"not a number"'));
 
     const info = await p.load({ raiseOnFailedJobs: false });
     expect(info.hasFailedJobs).toBe(true);
