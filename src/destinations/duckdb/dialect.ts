@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import type { ColumnSchema, LoaderFileFormat } from '../../schema/types.js';
 import { jsonlReaderType } from '../../storage/job-formats.js';
 import { inAnyOrder, inInsertionOrder } from './insertion-order.js';
-import { readSettings, withSettings } from './settings.js';
+import { readSettings } from './settings.js';
 import {
   quoteIdentifierStandard,
   quoteStringLiteralStandard,
@@ -38,8 +38,8 @@ export function objectSizeFor(maxLineBytes: number | undefined): number {
  * buffers of that size. DuckDB's insert keeps per-column buffers in memory until the transaction ends: a table
  * with thousands of columns needs far more than the destination's default memory_limit
  * (10,000 columns: about 650 MB for one row). Such a job gets a limit estimated from its
- * column count and file size, and the old limit back afterwards; narrower tables never
- * change it.
+ * column count and file size, which stays for the rest of the load (withMemoryFor); narrower
+ * tables never change it.
  */
 export const WIDE_TABLE_COLUMNS = 1000;
 
@@ -209,15 +209,16 @@ export class DuckDBDialect implements SqlDialect {
   }
 
   /**
-   * Runs `fn` with memory_limit raised to at least `bytes`, then sets the old limit again (in
-   * a transaction the failed job aborted, the limit stays raised until the next job that
-   * needs more lowers it again).
+   * Runs `fn` with memory_limit raised to at least `bytes`. The limit stays raised for the
+   * rest of the instance's work, as when a job runs out of memory (memory-growth.ts):
+   * lowering it again inside the job's transaction fails while DuckDB still holds more than
+   * the old limit, and that failure would abort the transaction.
    */
   private async withMemoryFor<T>(tx: SqlExecutor, bytes: number, fn: () => Promise<T>): Promise<T> {
-    const before = await readSettings(tx, ['memory_limit']);
-    const current = before.memory_limit === undefined ? undefined : parseMemorySize(before.memory_limit);
-    if (current === undefined || current >= bytes) return fn();
-    return withSettings(tx, { memory_limit: `${Math.ceil(bytes / 2 ** 20)}MiB` }, fn, before);
+    const { memory_limit } = await readSettings(tx, ['memory_limit']);
+    const current = memory_limit === undefined ? undefined : parseMemorySize(memory_limit);
+    if (current !== undefined && current < bytes) await tx.execute(`SET memory_limit = '${Math.ceil(bytes / 2 ** 20)}MiB'`);
+    return fn();
   }
 
   private insertFrom(tx: SqlExecutor, sql: string, path: string, format: LoaderFileFormat): Promise<number> {
@@ -228,9 +229,9 @@ export class DuckDBDialect implements SqlDialect {
     try {
       return await fn();
     } catch (e) {
-      // The same job needs the same memory on a retry: say what helps instead of retrying.
+      // Seen by the user only when the limit could not grow further (memory-growth.ts).
       if (e instanceof Error && /^Out of Memory Error/i.test(e.message)) {
-        throw new Error(`${e.message.split('\n')[0]}. Give DuckDB more memory, e.g. duckdb({ memoryLimit: '4GB' }), and run again (the failed job is loaded again)`, { cause: e });
+        throw new Error(`${e.message.split('\n')[0]}. Give DuckDB more memory, e.g. duckdb({ memoryLimit: '4GB' }) (haul raises the limit up to maxMemoryLimit, which is memoryLimit when you set one), and run again (the failed job is loaded again)`, { cause: e });
       }
       throw e;
     }

@@ -5,12 +5,13 @@ import { config } from '../../config/index.js';
 import { InvalidOptionsError } from '../../errors.js';
 import { registerDestination } from '../registry.js';
 import { SqlJobClient } from '../sql/job-client.js';
-import type { DestinationCapabilities, DestinationFactory, JobFile } from '../types.js';
+import type { DestinationCapabilities, DestinationFactory, JobFile, TableChainJob } from '../types.js';
 import type { Schema } from '../../schema/schema.js';
 import { batchesToLoadAtOnce, twoSides } from './concurrent-appends.js';
 import { DuckDBSqlClient } from './connection.js';
 import { withSettings } from './settings.js';
-import { DuckDBDialect } from './dialect.js';
+import { DuckDBDialect, parseMemorySize } from './dialect.js';
+import { defaultMaxMemoryBytes, withMemoryToGrow } from './memory-growth.js';
 
 export { DuckDBDialect, duckdbColumnType } from './dialect.js';
 export { DuckDBSqlClient, haulValueConverter } from './connection.js';
@@ -23,14 +24,32 @@ export interface DuckDBOptions {
    */
   path?: string;
   /**
-   * DuckDB's `memory_limit` for this process's instance (default `256MB`). DuckDB otherwise
+   * DuckDB's `memory_limit` for this process's instance (default `128MB`). DuckDB otherwise
    * takes 80% of RAM and keeps loaded pages cached, so a long load's RSS grows with the data;
    * with a limit it stays flat and spills to a temp folder beside the file when it must.
    */
   memoryLimit?: string;
+  /**
+   * How far haul may raise `memory_limit` when a job runs out of memory: the job loads again
+   * with the limit ×4, up to this. Default: half of the machine's memory when `memoryLimit`
+   * is not given, else `memoryLimit` itself (a limit you set is kept).
+   */
+  maxMemoryLimit?: string;
 }
 
-export const DEFAULT_DUCKDB_MEMORY_LIMIT = '256MB';
+export const DEFAULT_DUCKDB_MEMORY_LIMIT = '128MB';
+
+/** How much memory the client's DuckDB instance starts with and may grow to. */
+export interface MemoryBudget {
+  memoryLimit: string;
+  maxBytes: number;
+}
+
+export function memoryBudget(options: Pick<DuckDBOptions, 'memoryLimit' | 'maxMemoryLimit'>): MemoryBudget {
+  const memoryLimit = options.memoryLimit ?? DEFAULT_DUCKDB_MEMORY_LIMIT;
+  const max = options.maxMemoryLimit ?? options.memoryLimit;
+  return { memoryLimit, maxBytes: max === undefined ? defaultMaxMemoryBytes() : (parseMemorySize(max) ?? 0) };
+}
 
 export const DUCKDB_CAPABILITIES: DestinationCapabilities = {
   supportedLoaderFileFormats: ['jsonl', 'parquet'],
@@ -48,9 +67,9 @@ export class DuckDBClient extends SqlJobClient {
   constructor(
     path: string,
     datasetName: string,
-    private readonly memoryLimit = DEFAULT_DUCKDB_MEMORY_LIMIT,
+    private readonly memory: MemoryBudget = memoryBudget({}),
   ) {
-    const sql = new DuckDBSqlClient(path, { memory_limit: memoryLimit });
+    const sql = new DuckDBSqlClient(path, { memory_limit: memory.memoryLimit });
     super({
       destinationName: 'duckdb',
       displayLocation: path,
@@ -61,6 +80,19 @@ export class DuckDBClient extends SqlJobClient {
     });
     this.path = path;
     this.localFile = path === ':memory:' ? undefined : path;
+  }
+
+  // A job that runs out of memory loads again with more (memory-growth.ts).
+  override loadAppendJob(loadId: string, schema: Schema, job: JobFile): Promise<void> {
+    return withMemoryToGrow(this.sql, this.memory.maxBytes, () => super.loadAppendJob(loadId, schema, job));
+  }
+
+  override loadAppendJobs(loadId: string, schema: Schema, jobs: JobFile[]): Promise<void> {
+    return withMemoryToGrow(this.sql, this.memory.maxBytes, () => super.loadAppendJobs(loadId, schema, jobs));
+  }
+
+  override loadTableChain(loadId: string, schema: Schema, chain: TableChainJob): Promise<void> {
+    return withMemoryToGrow(this.sql, this.memory.maxBytes, () => super.loadTableChain(loadId, schema, chain));
   }
 
   /** Batches of different tables that load at once: the large ones when they split about evenly (concurrent-appends.ts). */
@@ -82,7 +114,7 @@ export class DuckDBClient extends SqlJobClient {
     const sides = twoSides(batches.map((b) => b.reduce((n, f) => n + statSync(f.path).size, 0)));
     // one thread per side; one row group buffered per writer (two writers at once would
     // otherwise hold twice DuckDB's five: ~100 MB more at 1M rows)
-    const other = new DuckDBClient(this.path, this.datasetName, this.memoryLimit);
+    const other = new DuckDBClient(this.path, this.datasetName, this.memory);
     try {
       await withSettings(this.sql, { threads: '1', write_buffer_row_group_count: '1' }, () => Promise.all([runSide(this, sides[0]), runSide(other, sides[1])]));
     } finally {
@@ -125,15 +157,19 @@ export function duckdb(options: DuckDBOptions = {}): DestinationFactory {
   if (options.memoryLimit !== undefined && !/^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i.test(options.memoryLimit)) {
     throw new InvalidOptionsError('duckdb destination', '`memoryLimit` must be a size such as "256MB" or "2GB"');
   }
+  if (options.maxMemoryLimit !== undefined && !/^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i.test(options.maxMemoryLimit)) {
+    throw new InvalidOptionsError('duckdb destination', '`maxMemoryLimit` must be a size such as "1GB" or "8GB"');
+  }
   const fixed = options.path === undefined ? undefined : options.path === ':memory:' ? ':memory:' : resolve(options.path);
   const stored: Record<string, string> = {};
   if (fixed !== undefined) stored.path = fixed;
   if (options.memoryLimit !== undefined) stored.memoryLimit = options.memoryLimit;
+  if (options.maxMemoryLimit !== undefined) stored.maxMemoryLimit = options.maxMemoryLimit;
   return {
     destinationName: 'duckdb',
     options: stored,
     createClient({ pipelineName, datasetName }) {
-      return new DuckDBClient(fixed ?? configuredPath(pipelineName) ?? resolve(`${pipelineName}.duckdb`), datasetName, options.memoryLimit);
+      return new DuckDBClient(fixed ?? configuredPath(pipelineName) ?? resolve(`${pipelineName}.duckdb`), datasetName, memoryBudget(options));
     },
     // dlt's duckdb credentials are the database file
     withCredentials: (credentials) => duckdb({ ...options, path: typeof credentials === 'string' ? credentials : (credentials as { path?: string } | null)?.path }),
