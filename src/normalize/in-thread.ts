@@ -21,7 +21,8 @@ const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resol
 
 /** @internal */
 export async function normalizeInThread(opts: NormalizeOptions & { inputs: InputSlice[] }, internal: InThreadOptions = {}): Promise<InThreadResult> {
-  const plans = new Plans(opts.schema, opts.maxIdentifierLength);
+  const kept = internal.buffers;
+  const plans = new Plans(opts.schema, opts.maxIdentifierLength, kept && (() => kept.take()));
   const ids = new RandomIdPool(internal.randomBytes);
   const objects = new ObjectPath(plans, ids, {
     loadId: opts.loadId,
@@ -32,7 +33,7 @@ export async function normalizeInThread(opts: NormalizeOptions & { inputs: Input
   const files = new TableFiles(opts.outDir, opts.nextFileId, opts.maxFileBytes);
   const tables = () => plans.tables.values();
   const { signal, onProgress } = opts;
-  const reader = new ByteChunkReader();
+  const reader = new ByteChunkReader(undefined, kept?.readBuffer);
   let longestLine = 0;
   try {
     for (const input of opts.inputs) {
@@ -68,10 +69,15 @@ export async function normalizeInThread(opts: NormalizeOptions & { inputs: Input
   } catch (e) {
     files.abandon(tables());
     throw e;
+  } finally {
+    if (kept) kept.readBuffer = reader.buffer;
   }
   files.flush(tables(), true);
   const created = objects.createdColumns(tables());
-  return { ...files.close(tables()), created, largestRowBytes: longestLine > 0 ? 2 * longestLine + 65536 : 0 };
+  const result = { ...files.close(tables()), created, largestRowBytes: longestLine > 0 ? 2 * longestLine + 65536 : 0 };
+  // the writers are done with the row buffers (their writes are synchronous)
+  kept?.keep(tables());
+  return result;
 }
 
 /** parseLine for a line of a slice: errors name the line number within the whole file. */

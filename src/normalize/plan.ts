@@ -5,7 +5,8 @@ import { IdentifierCollisionError, InvalidIdentifierError } from '../errors.js';
 import { normalizeColumnName, shortenPath } from '../schema/naming.js';
 import { EVOLVE, resolveContract, type ResolvedContract } from '../schema/contract.js';
 import { tableSeed, type TableSeed } from './ids.js';
-import { INITIAL_BUFFER_BYTES, type TableOutput } from './table-output.js';
+import { INITIAL_BUFFER_BYTES } from './buffers.js';
+import type { TableOutput } from './table-output.js';
 
 /*
  * The plan: the decisions normalize has taken for the tables, keys and nesting levels it
@@ -116,6 +117,8 @@ export class Plans {
   constructor(
     readonly schema: Schema,
     private readonly maxIdentifierLength: number | undefined,
+    /** Where a new table's row buffer comes from (NormalizeBuffers.take when kept between calls). */
+    private readonly newBuffer: () => Buffer = () => Buffer.allocUnsafe(INITIAL_BUFFER_BYTES),
   ) {}
 
   rootTable(name: string): TableState {
@@ -153,7 +156,7 @@ export class Plans {
       rows: 0,
       systemReady: false,
       shapes: new Map(),
-      buf: Buffer.allocUnsafe(INITIAL_BUFFER_BYTES),
+      buf: this.newBuffer(),
       len: 0,
       lineStamp: 0,
       markLen: 0,

@@ -15,6 +15,7 @@ import { Schema } from '../schema/schema.js';
 import type { StoredSchema, TableSchema } from '../schema/types.js';
 import { normalizeInThread } from './in-thread.js';
 import { manifestName, newManifest, treeHash, treeOf } from './prenormalize-manifest.js';
+import { NormalizeBuffers } from './buffers.js';
 
 export interface PrenormalizeWorkerData {
   schema: StoredSchema;
@@ -42,6 +43,8 @@ const schema = Schema.fromStored(data.schema);
 const ac = new AbortController();
 let chain: Promise<void> = Promise.resolve();
 let broken = false;
+/** One file after another: each call takes the buffers the one before kept. */
+const buffers = new NormalizeBuffers();
 
 port.on('message', (m: PrenormalizeRequest) => {
   if (m.t === 'abort') ac.abort(new Error('pre-normalize aborted'));
@@ -63,7 +66,7 @@ async function one(task: PrenormalizeTask): Promise<void> {
         maxIdentifierLength: data.maxIdentifierLength,
         signal: ac.signal,
         onProgress: (p) => port.postMessage({ t: 'progress', job: task.job, bytes: p.bytes ?? 0 } satisfies PrenormalizeReply),
-      });
+      }, { buffers });
     let r: Awaited<ReturnType<typeof normalize>>;
     try {
       r = await normalize(existsSync(task.path) ? task.path : task.committedPath);

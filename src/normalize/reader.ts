@@ -26,9 +26,16 @@ export function readByteChunks(path: string, chunkBytes = 4 << 20, start = 0, en
  * of inputs.
  */
 export class ByteChunkReader {
-  private buf: Buffer | undefined;
+  constructor(
+    private readonly chunkBytes = 4 << 20,
+    /** A buffer kept from an earlier reader (NormalizeBuffers.readBuffer). */
+    private buf: Buffer | undefined = undefined,
+  ) {}
 
-  constructor(private readonly chunkBytes = 4 << 20) {}
+  /** The buffer this reader reads into now, to keep for a later one. */
+  get buffer(): Buffer | undefined {
+    return this.buf;
+  }
 
   /** Chunks of one file (or of its range [start, end)); the buffer is reused by the next call. */
   *read(path: string, start = 0, end?: number): Generator<ByteChunk> {

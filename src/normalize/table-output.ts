@@ -12,8 +12,6 @@ import type { NormalizeResult } from './types.js';
 /** Flush a table's row buffer to its writer once it holds this much (checked per chunk). */
 const FLUSH_BYTES = 1 << 20;
 const DEFAULT_MAX_FILE_BYTES = 64 * 1024 * 1024;
-/** Initial size of a table's row buffer; it doubles as needed. */
-export const INITIAL_BUFFER_BYTES = 64 * 1024;
 export const NL = 10;
 
 /** The output part of a table's state during one call. */

@@ -1,5 +1,6 @@
 import type { Schema } from '../schema/schema.js';
 import type { DataType } from '../schema/types.js';
+import type { NormalizeBuffers } from './buffers.js';
 
 /*
  * The types every normalize module shares: the public options and result of
@@ -104,6 +105,8 @@ export interface InThreadOptions {
   fastPath?: boolean;
   /** Replaces crypto.randomBytes for root row ids (tests). */
   randomBytes?: (n: number) => Buffer;
+  /** Buffers to take from and keep for the thread's next call. */
+  buffers?: NormalizeBuffers;
 }
 
 /** @internal */
