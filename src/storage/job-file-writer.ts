@@ -49,9 +49,13 @@ export class JobFileWriter {
   /**
    * Appends bytes [0, len) of `buf`: whole rows, each ending in '\n'. Starts a new file
    * wherever the current one would grow beyond maxFileBytes, always between rows (a single
-   * row larger than that gets a file of its own).
+   * row larger than that gets a file of its own). `written` is called once the files are done
+   * with `buf` (overlapped writes land later): the caller may reuse it from then on.
    */
-  writeRows(buf: Buffer, len: number): void {
+  writeRows(buf: Buffer, len: number, written?: () => void): void {
+    // one part per overlapped write, plus this call's own until the loop is over
+    let parts = 1;
+    const partDone = written && (() => --parts === 0 && written());
     let off = 0;
     while (off < len) {
       if (!this.isOpen) this.open();
@@ -70,11 +74,13 @@ export class JobFileWriter {
           if (cut <= 0 || cut > len) cut = len;
         }
       }
-      this.writeAll(buf, off, cut);
+      if (this.overlappedFile && partDone) parts++;
+      this.writeAll(buf, off, cut, partDone);
       this.fileBytes += cut - off;
       off = cut;
       if (this.fileBytes >= limit || off < len) this.closeFile(false, true);
     }
+    partDone?.();
   }
 
   /** The size at which the current file ends. */
@@ -88,8 +94,8 @@ export class JobFileWriter {
     return this.fd >= 0 || this.overlappedFile !== undefined;
   }
 
-  private writeAll(buf: Buffer, from: number, to: number): void {
-    if (this.overlappedFile) return this.overlappedFile.write(buf, from, to);
+  private writeAll(buf: Buffer, from: number, to: number, written?: () => void): void {
+    if (this.overlappedFile) return this.overlappedFile.write(buf, from, to, written);
     let p = from;
     while (p < to) p += writeSync(this.fd, buf, p, to - p);
   }

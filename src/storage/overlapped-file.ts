@@ -31,10 +31,13 @@ export class OverlappedFile {
     return this.position;
   }
 
-  /** Queues bytes [from, to) of `buf` at the end of the file; throws an earlier write's error. */
-  write(buf: Buffer, from: number, to: number): void {
+  /**
+   * Queues bytes [from, to) of `buf` at the end of the file; throws an earlier write's error.
+   * `written` is called once the file is done with those bytes (landed or failed).
+   */
+  write(buf: Buffer, from: number, to: number, written?: () => void): void {
     if (this.failure) throw this.failure;
-    this.writeAt(buf, from, to, this.position);
+    this.writeAt(buf, from, to, this.position, written);
     this.position += to - from;
   }
 
@@ -45,13 +48,14 @@ export class OverlappedFile {
     return this.done;
   }
 
-  private writeAt(buf: Buffer, from: number, to: number, at: number): void {
+  private writeAt(buf: Buffer, from: number, to: number, at: number, written: (() => void) | undefined): void {
     this.inFlight++;
     write(this.fd, buf, from, to - from, at, (err, n) => {
       this.inFlight--;
       if (err) this.failure ??= err;
       // a short write: the rest goes where it belongs
-      else if (n < to - from) this.writeAt(buf, from + n, to, at + n);
+      if (!err && n < to - from) this.writeAt(buf, from + n, to, at + n, written);
+      else written?.();
       this.finishIfIdle();
     });
   }

@@ -42,3 +42,22 @@ describe('JobFileWriter rotation', () => {
     expect((await write({ maxFileBytes: 400, firstFileBytes: 800 }, 150)).sizes).toEqual([400, 400, 400, 300]);
   });
 });
+
+describe('overlapped writes hand their buffers back', () => {
+  it('calls `written` once per writeRows, after the bytes are in every file the buffer went to', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'haul-jfw-'));
+    dirs.push(dir);
+    let id = 0;
+    const w = new JobFileWriter({ dir, table: 't', nextFileId: () => String(id++).padStart(4, '0'), maxFileBytes: 50, overlapped: true });
+    const calls: number[] = [];
+    // 12 rows of 10 bytes: cut into three files (50, 50, 20 bytes)
+    const buf = Buffer.from(Array.from({ length: 12 }, (_, i) => `r${String(i).padStart(8, '0')}\n`).join(''));
+    w.writeRows(buf, buf.length, () => calls.push(calls.length));
+    expect(calls).toEqual([]); // the writes are still in flight
+    const files = w.close();
+    await w.settled();
+    expect(calls).toEqual([0]);
+    expect(files.map((f) => readFileSync(join(dir, f), 'utf8')).join('')).toBe(buf.toString());
+    expect(files.map((f) => statSync(join(dir, f)).size)).toEqual([50, 50, 20]);
+  });
+});

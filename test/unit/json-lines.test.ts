@@ -192,3 +192,23 @@ describe('RotatingJsonlWriter.writeLines', () => {
     expect(got).toEqual(expected);
   });
 });
+
+describe('RotatingJsonlWriter buffers', () => {
+  it('reuses a buffer once its write landed, and every line lands once, in order', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'haul-reuse-'));
+    let id = 0;
+    const w = new RotatingJsonlWriter({ dir, table: 't', maxFileBytes: 2000, bufferBytes: 128, nextFileId: () => String(id++).padStart(4, '0') });
+    const expected: string[] = [];
+    for (let i = 0; i < 600; i++) {
+      const line = JSON.stringify({ i, pad: 'y'.repeat(i % 50) });
+      w.write(line);
+      expected.push(line);
+      // let the writes land now and then, so flushes take buffers back
+      if (i % 7 === 0) await new Promise((r) => setImmediate(r));
+    }
+    const files = await w.close();
+    const got = files.flatMap((f) => readFileSync(join(dir, f), 'utf8').split('\n').filter((l) => l !== ''));
+    expect(got).toEqual(expected);
+    expect(files.length).toBeGreaterThan(10);
+  });
+});
