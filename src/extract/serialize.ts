@@ -43,6 +43,15 @@ function scan(v: unknown, depth: number, flags: { special: boolean }): Problem {
   }
   if (v === null) return undefined;
   if (depth > MAX_DEPTH) return 'x';
+  // Plain objects first: most of the values, and none of the class checks below apply to them.
+  const proto: unknown = Object.getPrototypeOf(v);
+  if (proto === Object.prototype || proto === null) {
+    const o = v as Record<string, unknown>;
+    if (typeof o.then === 'function') return 'x'; // a thenable
+    if (typeof o.toJSON === 'function') return undefined;
+    for (const k in o) if (scan(o[k], depth + 1, flags) !== undefined) return 'x';
+    return undefined;
+  }
   if (Array.isArray(v)) {
     for (let i = 0; i < v.length; i++) if (scan(v[i], depth + 1, flags) !== undefined) return 'x';
     return undefined;
