@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { isOutOfMemory, nextMemoryLimitMiB } from '../../src/destinations/duckdb/memory-growth.js';
-import { memoryBudget } from '../../src/destinations/duckdb/index.js';
+import { duckdb, memoryBudget } from '../../src/destinations/duckdb/index.js';
+import { InvalidOptionsError } from '../../src/errors.js';
 
 const MiB = 2 ** 20;
 
@@ -26,5 +27,11 @@ describe('DuckDB memory growth', () => {
     expect(byDefault.maxBytes).toBeGreaterThan(128e6);
     expect(memoryBudget({ memoryLimit: '2GB' })).toEqual({ memoryLimit: '2GB', maxBytes: 2e9 });
     expect(memoryBudget({ memoryLimit: '64MB', maxMemoryLimit: '1GiB' })).toEqual({ memoryLimit: '64MB', maxBytes: 2 ** 30 });
+  });
+
+  it('refuses a limit that is not a size', () => {
+    expect(() => duckdb({ memoryLimit: 'lots' })).toThrow(InvalidOptionsError);
+    expect(() => duckdb({ maxMemoryLimit: '8' })).toThrow(/`maxMemoryLimit` must be a size such as "256MB"/);
+    expect(duckdb({ memoryLimit: '64MB', maxMemoryLimit: '2GiB' }).options).toEqual({ memoryLimit: '64MB', maxMemoryLimit: '2GiB' });
   });
 });

@@ -131,6 +131,9 @@ function settled(p: Promise<void>): Promise<PromiseSettledResult<void>> {
   );
 }
 
+/** A size DuckDB takes for memory_limit, with a unit. */
+const MEMORY_SIZE = /^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i;
+
 const duckdbCredentials = z.union([z.string().min(1), z.object({ database: z.string().min(1) }).transform((c) => c.database)]);
 
 /**
@@ -154,11 +157,9 @@ export function duckdb(options: DuckDBOptions = {}): DestinationFactory {
   if (options.path !== undefined && (typeof options.path !== 'string' || options.path === '')) {
     throw new InvalidOptionsError('duckdb destination', '`path` must be a non-empty string (a database file path or ":memory:")');
   }
-  if (options.memoryLimit !== undefined && !/^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i.test(options.memoryLimit)) {
-    throw new InvalidOptionsError('duckdb destination', '`memoryLimit` must be a size such as "256MB" or "2GB"');
-  }
-  if (options.maxMemoryLimit !== undefined && !/^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i.test(options.maxMemoryLimit)) {
-    throw new InvalidOptionsError('duckdb destination', '`maxMemoryLimit` must be a size such as "1GB" or "8GB"');
+  for (const key of ['memoryLimit', 'maxMemoryLimit'] as const) {
+    const size = options[key];
+    if (size !== undefined && !MEMORY_SIZE.test(size)) throw new InvalidOptionsError('duckdb destination', `\`${key}\` must be a size such as "256MB" or "2GB"`);
   }
   const fixed = options.path === undefined ? undefined : options.path === ':memory:' ? ':memory:' : resolve(options.path);
   const stored: Record<string, string> = {};
