@@ -7,6 +7,8 @@ import type { InputSlice, NormalizeInput, NormalizeOptions, NormalizeResult, Nor
 import { normalizeInThread } from './in-thread.js';
 import { mergeWorkerSchema, typedColumns } from './merge-schema.js';
 import { lineStartAtOrAfter } from './reader.js';
+import type { PrenormalizeRequest } from './prenormalize-worker.js';
+import { takeParkedThread } from './warm-thread.js';
 import { rebuildError, serializeError, type MainMessage, type SerializedError, type WorkerInput, type WorkerMessage, type WorkerOutput } from './worker-protocol.js';
 
 /*
@@ -262,7 +264,10 @@ function idsToFiles(outDir: string, ids: string[]): string[] {
 // ---- worker threads ---------------------------------------------------------------------
 
 function startWorker(data: WorkerInput, onProgress: (table: string, rows: number) => void): Handle {
-  const worker = spawn(data);
+  // the package's pre-normalize thread when it is parked (warm-thread.ts), else a new one
+  const warm = takeParkedThread(data.loadId);
+  warm?.postMessage({ t: 'share', input: data } satisfies PrenormalizeRequest);
+  const worker = warm ?? spawn(data);
   let settled = false;
   let resolveOutcome!: (o: Outcome) => void;
   const outcome = new Promise<Outcome>((res) => (resolveOutcome = res));

@@ -16,6 +16,8 @@ import type { StoredSchema, TableSchema } from '../schema/types.js';
 import { normalizeInThread } from './in-thread.js';
 import { manifestName, newManifest, treeHash, treeOf } from './prenormalize-manifest.js';
 import { NormalizeBuffers } from './buffers.js';
+import { runShare } from './share.js';
+import type { WorkerInput, WorkerMessage } from './worker-protocol.js';
 
 export interface PrenormalizeWorkerData {
   schema: StoredSchema;
@@ -34,7 +36,8 @@ export interface PrenormalizeTask {
   sizeBytes: number;
 }
 
-export type PrenormalizeRequest = { t: 'file'; task: PrenormalizeTask } | { t: 'abort' };
+/** 'share': the normalize step took this thread over as a worker (warm-thread.ts); it runs the share, then ends. */
+export type PrenormalizeRequest = { t: 'file'; task: PrenormalizeTask } | { t: 'abort' } | { t: 'share'; input: WorkerInput };
 export type PrenormalizeReply = { t: 'done'; job: string } | { t: 'failed'; job: string; message: string } | { t: 'progress'; job: string; bytes: number };
 
 const port = parentPort!;
@@ -46,9 +49,19 @@ let broken = false;
 /** One file after another: each call takes the buffers the one before kept. */
 const buffers = new NormalizeBuffers();
 
+/** Set once the thread runs a share of the normalize step. */
+let share: AbortController | undefined;
+
 port.on('message', (m: PrenormalizeRequest) => {
-  if (m.t === 'abort') ac.abort(new Error('pre-normalize aborted'));
-  else chain = chain.then(() => one(m.task));
+  if (m.t === 'abort') {
+    ac.abort(new Error('pre-normalize aborted'));
+    share?.abort(new Error('normalize worker aborted'));
+  } else if (m.t === 'share') {
+    share = new AbortController();
+    const { signal } = share;
+    // its buffers, grown on extract's files, serve the share too; the thread ends after it
+    chain = chain.then(() => runShare(m.input, (r: WorkerMessage) => port.postMessage(r), signal, buffers)).finally(() => port.close());
+  } else chain = chain.then(() => one(m.task));
 });
 
 async function one(task: PrenormalizeTask): Promise<void> {

@@ -9,6 +9,7 @@ import type { WorkingDir } from '../storage/working-dir.js';
 import { NEW_JOBS } from '../storage/layout.js';
 import { canStartWorkers, spawnNormalizeThread } from './parallel.js';
 import { packageStartSchema } from './schema-snapshot.js';
+import { parkThread } from './warm-thread.js';
 import type { PrenormalizeReply, PrenormalizeRequest, PrenormalizeTask, PrenormalizeWorkerData } from './prenormalize-worker.js';
 
 /*
@@ -32,6 +33,8 @@ class Prenormalizer {
   /** The file in work: its size and how much of it the thread has read. */
   private inWork = { sizeBytes: 0, readBytes: 0 };
   private sealed = false;
+  /** seal() dropped the file in work: its failure is the abort, not a fault of the thread. */
+  private dropping = false;
   private stopped = false;
   private resolveFinished!: () => void;
   /** Resolves once no file is in work and none will be. */
@@ -66,11 +69,14 @@ class Prenormalizer {
   seal(): void {
     this.sealed = true;
     this.queue = [];
-    if (!this.busy) return this.stop();
+    if (!this.busy) return this.finish();
     const { sizeBytes, readBytes } = this.inWork;
     if (readBytes * 2 < sizeBytes && sizeBytes - readBytes >= DROP_MIN_BYTES) {
       debug(`sealed with ${Math.round((100 * readBytes) / Math.max(1, sizeBytes))}% of the file in work read: dropping it`);
-      this.abort();
+      // the thread stops the file between chunks and is parked for the step all the same
+      this.dropping = true;
+      this.worker?.postMessage({ t: 'abort' } satisfies PrenormalizeRequest);
+      setTimeout(() => this.stop(), ABORT_GRACE_MS).unref();
     }
   }
 
@@ -101,7 +107,7 @@ class Prenormalizer {
       }
       this.busy = false;
       debug(`${(performance.now() - t0).toFixed(0)} ms ${m.t} ${m.job}${m.t === 'failed' ? `: ${m.message}` : ''}`);
-      if (m.t === 'failed') return this.stop();
+      if (m.t === 'failed') return this.dropping ? this.finish() : this.stop();
       this.pump();
     });
     // a thread that fails to load or dies: no cache, nothing else
@@ -119,7 +125,7 @@ class Prenormalizer {
     if (this.busy) return;
     const task = this.queue.shift();
     if (task === undefined) {
-      if (this.sealed) this.stop();
+      if (this.sealed) this.finish();
       else w.unref();
       return;
     }
@@ -128,6 +134,16 @@ class Prenormalizer {
     // work in flight keeps the process alive (its manifest is worth waiting for)
     w.ref();
     w.postMessage({ t: 'file', task } satisfies PrenormalizeRequest);
+  }
+
+  /** Sealed and idle: the thread, warm now, waits for the normalize step (warm-thread.ts). */
+  private finish(): void {
+    const w = this.worker;
+    if (w === undefined || this.stopped) return this.stop();
+    for (const event of ['message', 'error', 'exit', 'online'] as const) w.removeAllListeners(event);
+    this.worker = undefined;
+    parkThread(this.pkg.loadId, w);
+    this.stop();
   }
 
   private stop(): void {

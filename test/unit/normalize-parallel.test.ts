@@ -7,7 +7,9 @@ import type { TableSchema } from '../../src/schema/types.js';
 import { CorruptPackageFileError, IdentifierCollisionError, SchemaConflictError } from '../../src/errors.js';
 import type { NormalizeResult } from '../../src/normalize/index.js';
 import { normalizeFilesWithTestKnobs } from '../../src/normalize/normalize-files.js';
-import { planSlices } from '../../src/normalize/parallel.js';
+import type { Worker } from 'node:worker_threads';
+import { planSlices, spawnNormalizeThread } from '../../src/normalize/parallel.js';
+import { parkThread, warmThreadCounts } from '../../src/normalize/warm-thread.js';
 import { rebuildError, serializeError } from '../../src/normalize/worker-protocol.js';
 import { registerSecret } from '../../src/config/redact.js';
 
@@ -547,5 +549,58 @@ describe('planSlices', () => {
     ]);
     // more shares than lines: empty shares are left out
     expect(planSlices(files, sizes, 10).flat().reduce((n, s) => n + (s.end! - s.start!), 0)).toBe(21);
+  });
+});
+
+describe('the parked pre-normalize thread (warm-thread.ts)', () => {
+  /** A pre-normalize thread, online and parked for `loadId`, as the pre-normalizer leaves it after extract. */
+  async function parkedThread(loadId: string, opts: { fileDropped?: boolean } = {}): Promise<Worker> {
+    const w = spawnNormalizeThread('prenormalize-worker', { schema: new Schema('par').toStored(), loadId, scratchDir: dir });
+    await new Promise((r) => w.once('online', r));
+    // the pre-normalizer aborts the file in work when extract ends early in it, then parks the thread
+    if (opts.fileDropped) w.postMessage({ t: 'abort' });
+    parkThread(loadId, w);
+    return w;
+  }
+
+  const events = Array.from({ length: 400 }, (_, i) => ({ id: i, name: `e${i}`, tags: [`t${i}`, 'x'], at: { day: i % 7, ok: i % 2 === 0 } }));
+
+  it('runs the first worker share of the same load, then ends; the output is what one thread writes', async () => {
+    const files = writeInputs([{ table: 'events', items: events.slice(0, 200) }, { table: 'events', items: events.slice(200) }]);
+    const one = await run(files, { events: {} }, 1);
+    const thread = await parkedThread('1700000000.1');
+    const exited = new Promise<number>((r) => thread.once('exit', r));
+    const taken = warmThreadCounts.taken;
+    const two = await run(files, { events: {} }, 2);
+    expect(warmThreadCounts.taken).toBe(taken + 1);
+    expect(two.stats).toEqual({ workers: 2, reruns: 0 });
+    expect(JSON.stringify(two.schema.tables)).toEqual(JSON.stringify(one.schema.tables));
+    expect(two.res.rowCounts).toEqual({ events: 400, events__tags: 800 });
+    expect(canon(two.rows)).toEqual(canon(one.rows));
+    checkLinks(two.schema, two.rows);
+    // its share done, the thread ends on its own
+    expect(await exited).toBe(0);
+  });
+
+  it('runs the share after the file it had in work was dropped', async () => {
+    const files = writeInputs([{ table: 'events', items: events }]);
+    const thread = await parkedThread('1700000000.1', { fileDropped: true });
+    const exited = new Promise<number>((r) => thread.once('exit', r));
+    const taken = warmThreadCounts.taken;
+    const two = await run(files, { events: {} }, 2);
+    expect(warmThreadCounts.taken).toBe(taken + 1);
+    expect(two.res.rowCounts).toEqual({ events: 400, events__tags: 800 });
+    checkLinks(two.schema, two.rows);
+    expect(await exited).toBe(0);
+  });
+
+  it('is left alone by the normalize of another load', async () => {
+    const files = writeInputs([{ table: 'events', items: events }]);
+    const thread = await parkedThread('1700000000.2');
+    const taken = warmThreadCounts.taken;
+    const two = await run(files, { events: {} }, 2);
+    expect(warmThreadCounts.taken).toBe(taken);
+    expect(two.res.rowCounts).toEqual({ events: 400, events__tags: 800 });
+    await thread.terminate();
   });
 });
