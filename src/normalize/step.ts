@@ -7,6 +7,7 @@ import { normalizeFiles } from './index.js';
 import { packageStartSchema } from './schema-snapshot.js';
 import { normalizeFilesCached } from './normalize-cached.js';
 import { awaitPrenormalized } from './prenormalizer.js';
+import { endParkedThread } from './warm-thread.js';
 import { checkMergeKeys } from './merge-keys.js';
 import { NEW_JOBS } from '../storage/layout.js';
 import { convertJobFiles } from '../storage/job-formats.js';
@@ -67,6 +68,8 @@ export async function normalizeStep(
         signal,
         onProgress: onProgress && ((p) => onProgress({ step: 'normalize', loadId, table: p.table, count: p.rows })),
       });
+      // the pre-normalize thread, if the step did not take it, holds memory the load can use
+      endParkedThread(loadId);
       checkMergeKeys(schema, res.rowCounts, loadId);
       const format = ctx.loaderFileFormat ?? pkg.loaderFileFormat ?? ctx.preferredLoaderFileFormat ?? 'jsonl';
       if (format !== 'jsonl') {

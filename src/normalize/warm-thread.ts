@@ -5,7 +5,8 @@ import type { Worker } from 'node:worker_threads';
  * the normalize step of the same package: taking it over as the step's first worker saves
  * starting a thread (~75 ms) and compiling the byte path again (its first 4 MiB chunk ran
  * at a quarter of the speed in a fresh thread; docs/performance.md, section 22). A thread
- * nobody takes is ended soon; it never keeps the process alive.
+ * the step did not need (its work fit in one thread) is ended when the step is done, one
+ * nobody asks for after 10 s; it never keeps the process alive.
  */
 
 /** How long a parked thread waits for the normalize step. */
@@ -46,6 +47,11 @@ export function takeParkedThread(loadId: string): Worker | undefined {
   worker.ref();
   warmThreadCounts.taken++;
   return worker;
+}
+
+/** Ends the parked thread of `loadId`, if any: its normalize step is over without it. */
+export function endParkedThread(loadId: string): void {
+  if (parked?.loadId === loadId) endParked();
 }
 
 function ignore(): void {}

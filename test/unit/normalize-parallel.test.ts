@@ -9,7 +9,7 @@ import type { NormalizeResult } from '../../src/normalize/index.js';
 import { normalizeFilesWithTestKnobs } from '../../src/normalize/normalize-files.js';
 import type { Worker } from 'node:worker_threads';
 import { planSlices, spawnNormalizeThread } from '../../src/normalize/parallel.js';
-import { parkThread, warmThreadCounts } from '../../src/normalize/warm-thread.js';
+import { endParkedThread, parkThread, takeParkedThread, warmThreadCounts } from '../../src/normalize/warm-thread.js';
 import { rebuildError, serializeError } from '../../src/normalize/worker-protocol.js';
 import { registerSecret } from '../../src/config/redact.js';
 
@@ -592,6 +592,17 @@ describe('the parked pre-normalize thread (warm-thread.ts)', () => {
     expect(two.res.rowCounts).toEqual({ events: 400, events__tags: 800 });
     checkLinks(two.schema, two.rows);
     expect(await exited).toBe(0);
+  });
+
+  it('ends when its normalize step is over without it', async () => {
+    const thread = await parkedThread('1700000000.3');
+    const exited = new Promise<number>((r) => thread.once('exit', r));
+    endParkedThread('1700000000.4');
+    expect(takeParkedThread('1700000000.3')).toBe(thread);
+    parkThread('1700000000.3', thread);
+    endParkedThread('1700000000.3');
+    await exited;
+    expect(takeParkedThread('1700000000.3')).toBeUndefined();
   });
 
   it('is left alone by the normalize of another load', async () => {
