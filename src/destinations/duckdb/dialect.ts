@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import type { ColumnSchema, LoaderFileFormat } from '../../schema/types.js';
 import { jsonlReaderType } from '../../storage/job-formats.js';
 import { inAnyOrder, inInsertionOrder } from './insertion-order.js';
-import { readSettings } from './settings.js';
+import { memoryLimitBytes, setMemoryLimitMiB } from './settings.js';
 import {
   quoteIdentifierStandard,
   quoteStringLiteralStandard,
@@ -47,15 +47,7 @@ export function wideJobMemoryBytes(columns: number, fileBytes: number): number {
   return 64 * 1024 * 1024 + columns * 96 * 1024 + fileBytes * 8;
 }
 
-const UNITS: Record<string, number> = { b: 1, bytes: 1, kb: 1e3, mb: 1e6, gb: 1e9, tb: 1e12, kib: 2 ** 10, mib: 2 ** 20, gib: 2 ** 30, tib: 2 ** 40 };
-
-/** DuckDB's memory_limit text ('244.1 MiB', '2GB') in bytes; undefined when unreadable. */
-export function parseMemorySize(text: string): number | undefined {
-  const m = /^\s*([\d.]+)\s*([a-z]+)?\s*$/i.exec(text);
-  if (!m) return undefined;
-  const unit = UNITS[(m[2] ?? 'b').toLowerCase()];
-  return unit === undefined ? undefined : Number(m[1]) * unit;
-}
+export { parseMemorySize } from './settings.js';
 
 type ColumnTypeInput = Pick<ColumnSchema, 'dataType' | 'precision' | 'scale' | 'timezone'>;
 
@@ -215,9 +207,8 @@ export class DuckDBDialect implements SqlDialect {
    * the old limit, and that failure would abort the transaction.
    */
   private async withMemoryFor<T>(tx: SqlExecutor, bytes: number, fn: () => Promise<T>): Promise<T> {
-    const { memory_limit } = await readSettings(tx, ['memory_limit']);
-    const current = memory_limit === undefined ? undefined : parseMemorySize(memory_limit);
-    if (current !== undefined && current < bytes) await tx.execute(`SET memory_limit = '${Math.ceil(bytes / 2 ** 20)}MiB'`);
+    const current = await memoryLimitBytes(tx);
+    if (current !== undefined && current < bytes) await setMemoryLimitMiB(tx, Math.ceil(bytes / 2 ** 20));
     return fn();
   }
 

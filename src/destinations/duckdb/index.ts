@@ -9,8 +9,8 @@ import type { DestinationCapabilities, DestinationFactory, JobFile, TableChainJo
 import type { Schema } from '../../schema/schema.js';
 import { batchesToLoadAtOnce, twoSides } from './concurrent-appends.js';
 import { DuckDBSqlClient } from './connection.js';
-import { withSettings } from './settings.js';
-import { DuckDBDialect, parseMemorySize } from './dialect.js';
+import { parseMemorySize, withSettings } from './settings.js';
+import { DuckDBDialect } from './dialect.js';
 import { defaultMaxMemoryBytes, withMemoryToGrow } from './memory-growth.js';
 
 export { DuckDBDialect, duckdbColumnType } from './dialect.js';

@@ -1,7 +1,6 @@
 import { totalmem } from 'node:os';
 import type { SqlExecutor } from '../sql/dialect.js';
-import { parseMemorySize } from './dialect.js';
-import { readSettings } from './settings.js';
+import { memoryLimitBytes, setMemoryLimitMiB } from './settings.js';
 
 /*
  * DuckDB's memory_limit starts small and grows when a job needs more. DuckDB keeps the
@@ -45,11 +44,10 @@ export async function withMemoryToGrow<T>(ex: SqlExecutor, maxBytes: number, fn:
       return await fn();
     } catch (err) {
       if (!isOutOfMemory(err)) throw err;
-      const { memory_limit } = await readSettings(ex, ['memory_limit']);
-      const current = memory_limit === undefined ? undefined : parseMemorySize(memory_limit);
+      const current = await memoryLimitBytes(ex);
       const next = current === undefined ? undefined : nextMemoryLimitMiB(current, maxBytes);
       if (next === undefined) throw err;
-      await ex.execute(`SET memory_limit = '${next}MiB'`);
+      await setMemoryLimitMiB(ex, next);
     }
   }
 }

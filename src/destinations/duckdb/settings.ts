@@ -1,7 +1,8 @@
 import { quoteStringLiteralStandard, type SqlExecutor } from '../sql/dialect.js';
 
 /*
- * DuckDB settings changed for one piece of work and set back after it. Names are this
+ * DuckDB settings: read, changed for one piece of work and set back after it, and the
+ * memory_limit that jobs raise (dialect.ts for wide tables, memory-growth.ts). Names are this
  * module's callers' own constants, never user input; values go as string literals, which
  * DuckDB casts to the setting's type.
  */
@@ -29,4 +30,25 @@ export async function withSettings<T>(ex: SqlExecutor, values: Record<string, st
       if (v !== undefined) await ex.execute(`SET ${n} = ${quoteStringLiteralStandard(v)}`).catch(() => undefined);
     }
   }
+}
+
+const UNITS: Record<string, number> = { b: 1, bytes: 1, kb: 1e3, mb: 1e6, gb: 1e9, tb: 1e12, kib: 2 ** 10, mib: 2 ** 20, gib: 2 ** 30, tib: 2 ** 40 };
+
+/** DuckDB's memory_limit text ('244.1 MiB', '2GB') in bytes; undefined when unreadable. */
+export function parseMemorySize(text: string): number | undefined {
+  const m = /^\s*([\d.]+)\s*([a-z]+)?\s*$/i.exec(text);
+  if (!m) return undefined;
+  const unit = UNITS[(m[2] ?? 'b').toLowerCase()];
+  return unit === undefined ? undefined : Number(m[1]) * unit;
+}
+
+/** The instance's memory_limit now, in bytes; undefined when unreadable. */
+export async function memoryLimitBytes(ex: SqlExecutor): Promise<number | undefined> {
+  const { memory_limit } = await readSettings(ex, ['memory_limit']);
+  return memory_limit === undefined ? undefined : parseMemorySize(memory_limit);
+}
+
+/** Sets the instance's memory_limit, in whole MiB. */
+export async function setMemoryLimitMiB(ex: SqlExecutor, mib: number): Promise<void> {
+  await ex.execute(`SET memory_limit = '${Math.floor(mib)}MiB'`);
 }
