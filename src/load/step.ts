@@ -1,4 +1,5 @@
 import { faultPoint } from '../common/faults.js';
+import { releaseFreedMemory } from '../common/release-memory.js';
 import { isStagingClient, type DestinationClient, type DestinationFactory, type StagingClient } from '../destinations/types.js';
 import { InvalidOptionsError, PipelineStepFailed } from '../errors.js';
 import type { StepOptions } from '../progress/step-options.js';
@@ -45,6 +46,8 @@ export async function loadStep(ctx: LoadContext, stepOptions: StepOptions = {}):
   const packages: LoadPackageSummary[] = [];
   const loadIds = ctx.wd.storage.list('normalized');
   if (loadIds.length === 0) return emptyLoadInfo(ctx);
+  // before the destination's buffers grow: what extract and normalize left in the heap goes first
+  releaseFreedMemory();
   const client = newDestinationClient(ctx);
   const staging = ctx.staging && newStagingClient(ctx, ctx.staging);
   await client.open();

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { faultPoint } from '../common/faults.js';
+import { releaseFreedMemory } from '../common/release-memory.js';
 import { HaulError, PipelineStepFailed } from '../errors.js';
 import type { StepOptions } from '../progress/step-options.js';
 import type { WorkingDir } from '../storage/working-dir.js';
@@ -47,6 +48,8 @@ export async function normalizeStep(
   wd.storage.recover();
   const info: NormalizeInfo = { loadIds: [], rowCounts: {} };
   for (const loadId of wd.storage.list('extracted')) {
+    // extract's garbage goes before normalize's buffers join it
+    releaseFreedMemory();
     const pkg = wd.packageState('extracted', loadId);
     const snapshot = wd.packageSchema('extracted', loadId);
     const schema = packageStartSchema(wd, snapshot, pkg.refresh);

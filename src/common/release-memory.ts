@@ -1,0 +1,53 @@
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+
+/**
+ * Garbage the step before left in the JS heap, given back before the next step allocates.
+ *
+ * Why: extract promotes many short-lived rows into V8's old space, and the write and read
+ * buffers it drops are freed only by a major GC. A step that then allocates mostly outside
+ * the JS heap (DuckDB's buffer pool while loading) triggers no major GC, so the garbage stays
+ * resident beside it: 40–50 MB at the load step's peak on the 1M-row bench
+ * (docs/performance.md, section 23). One full collection costs 10–20 ms.
+ */
+
+/** Heap growth since the last collection below which a collection is not worth its pause. */
+export const RELEASE_THRESHOLD_BYTES = 16 * 1024 * 1024;
+
+type FullGc = () => void;
+let fullGc: FullGc | null | undefined;
+let heldAfterLastRelease = 0;
+
+/** V8's gc(): the process's own when node runs with --expose-gc, otherwise one exposed for a fresh context. */
+function obtainGc(): FullGc | null {
+  const own = (globalThis as { gc?: unknown }).gc;
+  if (typeof own === 'function') return own as FullGc;
+  try {
+    setFlagsFromString('--expose-gc');
+    const gc: unknown = runInNewContext('gc');
+    return typeof gc === 'function' ? (gc as FullGc) : null;
+  } catch {
+    return null;
+  } finally {
+    setFlagsFromString('--no-expose-gc');
+  }
+}
+
+/** JS heap in use plus ArrayBuffer memory (Buffers), which only a GC returns. */
+function heldBytes(): number {
+  const u = process.memoryUsage();
+  return u.heapUsed + u.arrayBuffers;
+}
+
+/**
+ * Runs a full GC when the heap and buffers grew by `RELEASE_THRESHOLD_BYTES` since the last
+ * one; returns whether it ran. Small runs (a 10-row load on a warm worker) skip it.
+ */
+export function releaseFreedMemory(): boolean {
+  if (heldBytes() - heldAfterLastRelease < RELEASE_THRESHOLD_BYTES) return false;
+  if (fullGc === undefined) fullGc = obtainGc();
+  if (fullGc === null) return false;
+  fullGc();
+  heldAfterLastRelease = heldBytes();
+  return true;
+}

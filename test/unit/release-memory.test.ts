@@ -1,0 +1,46 @@
+/**
+ * Between steps, the garbage the step before left (rows promoted to the old space, dropped
+ * Buffers) is collected once it is worth a pause, without --expose-gc.
+ */
+import { describe, expect, it } from 'vitest';
+import { RELEASE_THRESHOLD_BYTES, releaseFreedMemory } from '../../src/common/release-memory.js';
+
+const held = () => {
+  const u = process.memoryUsage();
+  return u.heapUsed + u.arrayBuffers;
+};
+
+/** Garbage like extract's: objects that lived long enough to be promoted, and Buffers. */
+function makeGarbage(): number {
+  let keep: object[] = [];
+  for (let i = 0; i < 300_000; i++) keep.push({ id: i, name: `row ${i}`, items: [i, i + 1] });
+  let buffers: Buffer[] = [];
+  for (let i = 0; i < 24; i++) buffers.push(Buffer.allocUnsafeSlow(1 << 20));
+  const n = keep.length + buffers.length;
+  keep = [];
+  buffers = [];
+  return n;
+}
+
+describe('releaseFreedMemory', () => {
+  it('runs without --expose-gc and gives back the garbage a step left', () => {
+    expect((globalThis as { gc?: unknown }).gc).toBeUndefined();
+    releaseFreedMemory(); // whatever the test runner left
+    expect(makeGarbage()).toBeGreaterThan(0);
+    const before = held();
+    expect(before).toBeGreaterThan(RELEASE_THRESHOLD_BYTES);
+    expect(releaseFreedMemory()).toBe(true);
+    const after = held();
+    // 24 MiB of Buffers and the promoted rows are gone
+    expect(before - after).toBeGreaterThan(24 * 1024 * 1024);
+    // and the process's own global scope did not get a gc function
+    expect((globalThis as { gc?: unknown }).gc).toBeUndefined();
+  });
+
+  it('skips the pause when the heap grew less than the threshold since the last one', () => {
+    releaseFreedMemory();
+    const small = Array.from({ length: 1000 }, (_, i) => ({ i }));
+    expect(small).toHaveLength(1000);
+    expect(releaseFreedMemory()).toBe(false);
+  });
+});
