@@ -1,14 +1,22 @@
 /**
- * The haul the benches measure: the built package (`dist/`, what `npm install haul` gives;
- * the bench scripts build it first), or the TypeScript sources run through tsx with
- * `HAUL_BENCH_SOURCE=1`. Under tsx every worker thread loads the sources through tsx again,
- * which costs each normalize thread a few hundred ms (docs/performance.md, section 12).
+ * The haul the benches measure. `npm run bench*` compiles bench/ beside the package build and
+ * runs dist/bench/ with plain node: there '../src/index.js' is the built package (dist/src/),
+ * what `npm install haul` gives. `npx tsx bench/<name>.ts` runs the TypeScript sources instead;
+ * under tsx every process carries tsx's loader thread (10–20 MB of RSS) and every worker
+ * thread loads the sources through tsx again, a few hundred ms each (docs/performance.md,
+ * sections 12 and 23).
  */
-import type * as Haul from '../src/index.js';
+import { dirname, join } from 'node:path';
 
-const specifier: string = process.env.HAUL_BENCH_SOURCE ? '../src/index.js' : '../dist/src/index.js';
-const haul = (await import(specifier)) as typeof Haul;
-
-export const from = process.env.HAUL_BENCH_SOURCE ? 'sources (tsx)' : 'the built package (dist/)';
-export const { duckdb, filesystem, filesystemSource, pipeline, postgres, readJsonl, readParquet, restApiSource, sqlDatabase } = haul;
+export { duckdb, filesystem, filesystemSource, pipeline, postgres, readJsonl, readParquet, restApiSource, sqlDatabase } from '../src/index.js';
 export type { LoaderFileFormat, Resource, RunOptions } from '../src/index.js';
+
+const compiled = import.meta.filename.endsWith('.js');
+export const from = compiled ? 'the built package (dist/)' : 'sources (tsx)';
+
+/** bench/ in the repository (the dlt venv, the Python script), from either place. */
+export const benchDir = compiled ? join(dirname(dirname(import.meta.dirname)), 'bench') : import.meta.dirname;
+
+/** Node's arguments to run another bench script (`ndjson-haul`) the way this one runs. */
+export const nodeArgsFor = (script: string): string[] =>
+  compiled ? [join(import.meta.dirname, `${script}.js`)] : ['--import', 'tsx', join(import.meta.dirname, `${script}.ts`)];

@@ -1,6 +1,6 @@
 /**
  * One haul run of the NDJSON case, in a process of its own so its peak RSS is its own
- * (bench/ndjson.ts runs it). `node --import tsx bench/ndjson-haul.ts <generator|readJsonl> <file> <dir>`
+ * (bench/ndjson.ts runs it). `node dist/bench/ndjson-haul.js <generator|readJsonl> <file> <dir>`
  * prints `{"rows":…,"seconds":…,"peakRssMb":…}`.
  *  - generator: a generator that parses each line, as a user would write it;
  *  - readJsonl: haul's filesystem source, whose lines go to the job files without a parse.

@@ -20,7 +20,7 @@ import { loadavg } from 'node:os';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { benchRows } from './data.js';
 import { rate } from './rss.js';
-import { from } from './haul.js';
+import { benchDir, from, nodeArgsFor } from './haul.js';
 
 const rows = Number(process.env.BENCH_ROWS ?? 200_000);
 const out = resolve(process.env.BENCH_DIR ?? 'bench/out-ndjson');
@@ -35,7 +35,7 @@ const results: Array<{ name: string; seconds: number; peakMb?: number; haul?: bo
 for (const mode of ['generator', 'readJsonl']) {
   // each run starts with the previous writes on disk (the NDJSON file's, the other run's)
   execFileSync('sync');
-  const r = JSON.parse(execFileSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'ndjson-haul.ts'), mode, file, out], { encoding: 'utf8' }).trim().split('\n').pop()!) as { rows: number; seconds: number; peakRssMb: number };
+  const r = JSON.parse(execFileSync(process.execPath, [...nodeArgsFor('ndjson-haul'), mode, file, out], { encoding: 'utf8' }).trim().split('\n').pop()!) as { rows: number; seconds: number; peakRssMb: number };
   if (r.rows !== rows) throw new Error(`haul (${mode}) loaded ${r.rows} users, expected ${rows}`);
   const name = mode === 'generator' ? 'haul, a generator parsing each line' : "haul, filesystemSource + readJsonl()";
   results.push({ name, seconds: r.seconds, peakMb: Math.round(r.peakRssMb), haul: true });
@@ -57,11 +57,11 @@ let t: number;
 }
 
 // dlt, when its venv exists
-const python = join(import.meta.dirname, '.venv-dlt', 'bin', 'python');
+const python = join(benchDir, '.venv-dlt', 'bin', 'python');
 if (existsSync(python)) {
   for (const mode of ['defaults', 'parquet']) {
     execFileSync('sync');
-    const r = JSON.parse(execFileSync(python, [join(import.meta.dirname, 'ndjson_dlt.py'), file, mode, out], { encoding: 'utf8' }).trim().split('\n').pop()!) as { rows: number; seconds: number; peakRssMb: number };
+    const r = JSON.parse(execFileSync(python, [join(benchDir, 'ndjson_dlt.py'), file, mode, out], { encoding: 'utf8' }).trim().split('\n').pop()!) as { rows: number; seconds: number; peakRssMb: number };
     if (r.rows !== rows) throw new Error(`dlt (${mode}) loaded ${r.rows} users, expected ${rows}`);
     results.push({ name: `dlt 1.31, ${mode === 'parquet' ? 'parquet, 2 normalize workers' : 'defaults'}`, seconds: r.seconds, peakMb: Math.round(r.peakRssMb) });
   }

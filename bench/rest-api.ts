@@ -11,7 +11,7 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
-import { duckdb, pipeline, restApiSource, from } from './haul.js';
+import { duckdb, pipeline, restApiSource, from, nodeArgsFor } from './haul.js';
 import { cpuMs, mb, rate, startRssSampler, timeStep } from './rss.js';
 
 const rows = Number(process.env.BENCH_ROWS ?? 100_000);
@@ -20,7 +20,7 @@ const out = resolve(process.env.BENCH_DIR ?? 'bench/out-rest');
 rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
 
-const server = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'rest-api-server.ts')], { env: { ...process.env, BENCH_ROWS: String(rows) }, stdio: ['ignore', 'pipe', 'inherit'] });
+const server = spawn(process.execPath, nodeArgsFor('rest-api-server'), { env: { ...process.env, BENCH_ROWS: String(rows) }, stdio: ['ignore', 'pipe', 'inherit'] });
 const baseUrl = await new Promise<string>((r) => createInterface({ input: server.stdout! }).once('line', r));
 
 const sampler = startRssSampler();

@@ -12,6 +12,7 @@ import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { duckdb, pipeline, resource } from '../src/index.js';
 import { registerSearchAttributes, runPipeline } from '../src/temporal/client.js';
+import { pipelineWorkflowId } from '../src/temporal/input.js';
 import { startDevServer, type DevServer } from '../src/temporal/dev-server.js';
 import { createWorker } from '../src/temporal/worker.js';
 import { benchRows } from './data.js';
@@ -93,6 +94,28 @@ try {
       return performance.now() - t0;
     };
     let childRows = 0;
+    /** Where a workflow run's time went, from its history: each activity's queue wait and run time, and the rest. */
+    const activityTimes = async (pipelineName: string, total: number): Promise<string> => {
+      const at = (e: { eventTime?: { seconds?: unknown; nanos?: number | null } | null }) => Number(e.eventTime?.seconds ?? 0) * 1000 + (e.eventTime?.nanos ?? 0) / 1e6;
+      const scheduled = new Map<string, { name: string; at: number; started?: number; attempt?: number }>();
+      const parts: string[] = [];
+      let inActivities = 0;
+      for (const e of (await client.workflow.getHandle(pipelineWorkflowId(pipelineName)).fetchHistory()).events ?? []) {
+        const id = String(e.eventId);
+        if (e.activityTaskScheduledEventAttributes) scheduled.set(id, { name: e.activityTaskScheduledEventAttributes.activityType?.name ?? '?', at: at(e) });
+        const started = e.activityTaskStartedEventAttributes;
+        if (started) Object.assign(scheduled.get(String(started.scheduledEventId))!, { started: at(e), attempt: started.attempt ?? 1 });
+        const done = e.activityTaskCompletedEventAttributes ?? e.activityTaskFailedEventAttributes ?? e.activityTaskTimedOutEventAttributes;
+        if (done) {
+          const a = scheduled.get(String(done.scheduledEventId))!;
+          const outcome = e.activityTaskCompletedEventAttributes ? '' : e.activityTaskFailedEventAttributes ? ' FAILED' : ' TIMED OUT';
+          parts.push(`${a.name} ${s(at(e) - (a.started ?? a.at))}${(a.attempt ?? 1) > 1 ? ` (attempt ${a.attempt})` : ''}${outcome} +${ms((a.started ?? a.at) - a.at)} queued`);
+          inActivities += at(e) - a.at;
+        }
+      }
+      return `${parts.join(', ')}; outside activities ${ms(total - inActivities)}`;
+    };
+    const wfSteps: string[] = [];
     const timeWf = async (i: number) => {
       execFileSync('sync');
       const t0 = performance.now();
@@ -103,7 +126,9 @@ try {
       );
       if (r.rowCounts.users !== rows) throw new Error(`expected ${rows} users rows through the workflow, got ${r.rowCounts.users}`);
       childRows = r.rowCounts.users__items ?? 0;
-      return performance.now() - t0;
+      const total = performance.now() - t0;
+      wfSteps.push(`      run ${i}: ${await activityTimes(`big_wf${i}`, total)}`);
+      return total;
     };
     const wf = [await timeWf(1)];
     const inProcess = [await timeIp(1), await timeIp(2)];
@@ -112,6 +137,7 @@ try {
     console.log(`  ${rows.toLocaleString('en-US')} bench rows (+${childRows.toLocaleString('en-US')} child rows) into DuckDB, two runs each:`);
     console.log(`    in-process run()      ${inProcess.map(s).join(', ')}`);
     console.log(`    through the workflow  ${wf.map(s).join(', ')}  (mean ${(mean(wf) / mean(inProcess)).toFixed(2)}x in-process)`);
+    for (const line of wfSteps) console.log(line);
   });
 } finally {
   await nativeConnection.close();
