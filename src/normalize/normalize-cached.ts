@@ -53,13 +53,16 @@ export async function normalizeFilesCached(opts: NormalizeOptions, scratchDir: s
     signal?.throwIfAborted();
     const m = readManifest(scratchDir, opts.loadId, { job: basename(input.path), table: input.table, sizeBytes: statSync(input.path).size });
     if (m === undefined) {
+      debug(() => `${basename(input.path)}: not in the cache`);
       run.push(input);
       continue;
     }
     // whether it fits depends on the schema after every input before it
     await flush();
-    const share = fits(opts, m, input.table) ? adopt(opts, m, scratchDir) : undefined;
+    const fitting = fits(opts, m, input.table);
+    const share = fitting ? adopt(opts, m, scratchDir) : undefined;
     if (share === undefined) {
+      debug(() => `${basename(input.path)}: not taken from the cache: ${fitting ? 'its files could not move' : whyNot(opts, m, input.table)}`);
       run.push(input);
       continue;
     }
@@ -76,6 +79,12 @@ export async function normalizeFilesCached(opts: NormalizeOptions, scratchDir: s
 
 function fits(opts: NormalizeOptions, m: PrenormalizeManifest, table: string): boolean {
   return m.startHash === treeHash(opts.schema, table, opts.maxIdentifierLength) && m.created.every((n) => opts.schema.tables[n] === undefined);
+}
+
+/** Why a manifest does not fit, for the debug output. */
+function whyNot(opts: NormalizeOptions, m: PrenormalizeManifest, table: string): string {
+  if (m.startHash !== treeHash(opts.schema, table, opts.maxIdentifierLength)) return `the schema of ${table}'s tables differs from the one it was normalized with`;
+  return `it created tables that exist now: ${m.created.filter((n) => opts.schema.tables[n] !== undefined).join(', ')}`;
 }
 
 /** Moves the input's files into outDir and takes its tables; undefined (nothing changed) when a file cannot move. */

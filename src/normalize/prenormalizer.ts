@@ -159,8 +159,8 @@ class Prenormalizer {
 }
 
 /** What the thread and the step did, on stderr, under `HAUL_PRENORMALIZE_DEBUG` (measuring the cache). */
-export function debug(message: string): void {
-  if (process.env.HAUL_PRENORMALIZE_DEBUG) console.error(`prenormalize: ${message}`);
+export function debug(message: string | (() => string)): void {
+  if (process.env.HAUL_PRENORMALIZE_DEBUG) console.error(`prenormalize: ${typeof message === 'string' ? message : message()}`);
 }
 
 // ---- the in-process registry: the normalize step of this process waits for work in flight ----
