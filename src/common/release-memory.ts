@@ -7,7 +7,7 @@ import { runInNewContext } from 'node:vm';
  * Why: extract promotes many short-lived rows into V8's old space, and the write and read
  * buffers it drops are freed only by a major GC. A step that then allocates mostly outside
  * the JS heap (DuckDB's buffer pool while loading) triggers no major GC, so the garbage stays
- * resident beside it: 40–50 MB at the load step's peak on the 1M-row bench
+ * resident beside it: 35–45 MB at the load step's peak on the 1M-row bench
  * (docs/performance.md, section 23). One full collection costs 10–20 ms.
  */
 
