@@ -8,11 +8,17 @@ import { runInNewContext } from 'node:vm';
  * buffers it drops are freed only by a major GC. A step that then allocates mostly outside
  * the JS heap (DuckDB's buffer pool while loading) triggers no major GC, so the garbage stays
  * resident beside it: 35–45 MB at the load step's peak on the 1M-row bench
- * (docs/performance.md, section 23). One full collection costs 10–20 ms.
+ * (docs/performance.md, section 23). One full collection costs 10–20 ms in a plain process.
  */
 
 /** Heap growth since the last collection below which a collection is not worth its pause. */
 export const RELEASE_THRESHOLD_BYTES = 16 * 1024 * 1024;
+
+/**
+ * Job file bytes a step takes in below which the step before left too little to collect. In a
+ * Temporal worker (70–90 MB of live heap) a full GC takes 40–55 ms: small runs must not pay it.
+ */
+export const RELEASE_MIN_WORK_BYTES = 32 * 1024 * 1024;
 
 type FullGc = () => void;
 let fullGc: FullGc | null | undefined;
@@ -40,10 +46,12 @@ function heldBytes(): number {
 }
 
 /**
- * Runs a full GC when the heap and buffers grew by `RELEASE_THRESHOLD_BYTES` since the last
- * one; returns whether it ran. Small runs (a 10-row load on a warm worker) skip it.
+ * Before a step that takes in `workBytes` of job files: runs a full GC when that is at least
+ * `RELEASE_MIN_WORK_BYTES` and the heap and buffers grew by `RELEASE_THRESHOLD_BYTES` since
+ * the last one; returns whether it ran. Small runs (a 10-row load on a warm worker) skip it.
  */
-export function releaseFreedMemory(): boolean {
+export function releaseFreedMemory(workBytes: number): boolean {
+  if (workBytes < RELEASE_MIN_WORK_BYTES) return false;
   if (heldBytes() - heldAfterLastRelease < RELEASE_THRESHOLD_BYTES) return false;
   if (fullGc === undefined) fullGc = obtainGc();
   if (fullGc === null) return false;

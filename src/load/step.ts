@@ -6,6 +6,7 @@ import type { StepOptions } from '../progress/step-options.js';
 import type { Schema } from '../schema/schema.js';
 import type { PackageState } from '../storage/package-state.js';
 import type { WorkingDir } from '../storage/working-dir.js';
+import { NEW_JOBS } from '../storage/layout.js';
 import { LoadInfo, type LoadPackageSummary } from './load-info.js';
 import { loadPackage } from './package-loader.js';
 
@@ -47,7 +48,7 @@ export async function loadStep(ctx: LoadContext, stepOptions: StepOptions = {}):
   const loadIds = ctx.wd.storage.list('normalized');
   if (loadIds.length === 0) return emptyLoadInfo(ctx);
   // before the destination's buffers grow: what extract and normalize left in the heap goes first
-  releaseFreedMemory();
+  releaseFreedMemory(loadIds.reduce((n, id) => n + ctx.wd.storage.jobBytes(id, NEW_JOBS), 0));
   const client = newDestinationClient(ctx);
   const staging = ctx.staging && newStagingClient(ctx, ctx.staging);
   await client.open();

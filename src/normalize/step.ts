@@ -48,14 +48,14 @@ export async function normalizeStep(
   wd.storage.recover();
   const info: NormalizeInfo = { loadIds: [], rowCounts: {} };
   for (const loadId of wd.storage.list('extracted')) {
-    // extract's garbage goes before normalize's buffers join it
-    releaseFreedMemory();
     const pkg = wd.packageState('extracted', loadId);
     const snapshot = wd.packageSchema('extracted', loadId);
     const schema = packageStartSchema(wd, snapshot, pkg.refresh);
     const pkgBuilder = wd.storage.beginPackage('normalized', loadId);
     try {
       const inputs = wd.storage.jobFiles(loadId, NEW_JOBS, 'extracted').map(({ table, path }) => ({ table, path }));
+      // extract's garbage goes before normalize's buffers join it
+      releaseFreedMemory(wd.storage.jobBytes(loadId, NEW_JOBS, 'extracted'));
       // files a background thread normalized while extract ran (this process), if any
       await awaitPrenormalized(wd, loadId, signal);
       const scratchDir = wd.storage.findScratch(loadId);

@@ -279,6 +279,13 @@ export class PackageStorage {
     return this.jobs(loadId, state, stage).map((job) => ({ job, table: parseJobName(job).table, path: this.jobPath(loadId, state, job, stage) }));
   }
 
+  /** Bytes of the job files in one job folder of a package. */
+  jobBytes(loadId: string, state: JobState, stage: PackageStage = 'normalized'): number {
+    let n = 0;
+    for (const job of this.jobs(loadId, state, stage)) n += statSync(this.jobPath(loadId, state, job, stage)).size;
+    return n;
+  }
+
   jobPath(loadId: string, state: JobState, job: string, stage: PackageStage = 'normalized'): string {
     return join(this.dirOf(stage, loadId), state, job);
   }

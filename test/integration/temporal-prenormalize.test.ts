@@ -9,12 +9,15 @@ import { testClient, testWorker, uniqueQueue } from './temporal-env.js';
 
 afterEach(() => {
   delete process.env.HAUL_EXTRACT_FILE_BYTES;
+  delete process.env.HAUL_PRENORMALIZE_DEBUG;
 });
 
 describe('pre-normalize cache on the Temporal path', () => {
   it('the normalize activity takes what the extract activity pre-normalized in the same worker, and every row lands once', async () => {
     // activities run in this process: small files make the extract rotate many times
     process.env.HAUL_EXTRACT_FILE_BYTES = '4096';
+    // a rare run takes nothing from the cache (docs/performance.md, section 23): its log says why
+    process.env.HAUL_PRENORMALIZE_DEBUG = '1';
     cacheStats.cached = 0;
     const dir = tempDir();
     const client = await testClient();

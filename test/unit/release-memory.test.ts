@@ -3,7 +3,9 @@
  * Buffers) is collected once it is worth a pause, without --expose-gc.
  */
 import { describe, expect, it } from 'vitest';
-import { RELEASE_THRESHOLD_BYTES, releaseFreedMemory } from '../../src/common/release-memory.js';
+import { RELEASE_MIN_WORK_BYTES, RELEASE_THRESHOLD_BYTES, releaseFreedMemory } from '../../src/common/release-memory.js';
+
+const BIG_STEP = RELEASE_MIN_WORK_BYTES;
 
 const held = () => {
   const u = process.memoryUsage();
@@ -25,11 +27,11 @@ function makeGarbage(): number {
 describe('releaseFreedMemory', () => {
   it('runs without --expose-gc and gives back the garbage a step left', () => {
     expect((globalThis as { gc?: unknown }).gc).toBeUndefined();
-    releaseFreedMemory(); // whatever the test runner left
+    releaseFreedMemory(BIG_STEP); // whatever the test runner left
     expect(makeGarbage()).toBeGreaterThan(0);
     const before = held();
     expect(before).toBeGreaterThan(RELEASE_THRESHOLD_BYTES);
-    expect(releaseFreedMemory()).toBe(true);
+    expect(releaseFreedMemory(BIG_STEP)).toBe(true);
     const after = held();
     // 24 MiB of Buffers and the promoted rows are gone
     expect(before - after).toBeGreaterThan(24 * 1024 * 1024);
@@ -38,9 +40,19 @@ describe('releaseFreedMemory', () => {
   });
 
   it('skips the pause when the heap grew less than the threshold since the last one', () => {
-    releaseFreedMemory();
+    releaseFreedMemory(BIG_STEP);
     const small = Array.from({ length: 1000 }, (_, i) => ({ i }));
     expect(small).toHaveLength(1000);
-    expect(releaseFreedMemory()).toBe(false);
+    expect(releaseFreedMemory(BIG_STEP)).toBe(false);
+  });
+
+  it('skips the pause before a step with little data, however much garbage there is', () => {
+    releaseFreedMemory(BIG_STEP);
+    expect(makeGarbage()).toBeGreaterThan(0);
+    const before = held();
+    expect(releaseFreedMemory(RELEASE_MIN_WORK_BYTES - 1)).toBe(false);
+    // nothing was collected: the garbage is still counted
+    expect(held()).toBeGreaterThanOrEqual(before - 1024 * 1024);
+    expect(releaseFreedMemory(BIG_STEP)).toBe(true);
   });
 });
