@@ -42,6 +42,8 @@ export class JobFileWriter {
   private overlappedFile: OverlappedFile | undefined;
   /** Overlapped files closed or closing: each settles once its bytes are on disk. */
   private closing: Promise<void>[] = [];
+  /** The last rotated file's announcement (onFileDone): the next one runs after it. */
+  private announced: Promise<void> = Promise.resolve();
   private fileBytes = 0;
 
   constructor(private readonly opts: JobFileWriterOptions) {}
@@ -150,17 +152,27 @@ export class JobFileWriter {
     const notify = this.opts.onFileDone;
     if (notify && rotated && name !== undefined) {
       const path = join(this.opts.dir, name);
-      // a failed write is reported by settled(); such a file is never announced
-      (done ?? Promise.resolve()).then(
-        () => {
-          try {
-            notify(name, path);
-          } catch {
-            // a consumer's failure must not become an unhandled rejection of the writer
-          }
-        },
-        () => undefined,
-      );
+      this.announced = announceInOrder(this.announced, done ?? Promise.resolve(), () => notify(name, path));
     }
   }
+}
+
+/**
+ * Runs `announce` once `written` resolved and the announcement before it (`previous`) ran.
+ * A later file's close can land before an earlier one's, and a consumer that works file by
+ * file in announcement order (the pre-normalizer carries a schema from one to the next) must
+ * see them in the order they were written. A failed write is reported by settled(), and such
+ * a file is never announced; the ones after it still are. Never rejects.
+ */
+export function announceInOrder(previous: Promise<void>, written: Promise<void>, announce: () => void): Promise<void> {
+  return previous.then(() => written).then(
+    () => {
+      try {
+        announce();
+      } catch {
+        // a consumer's failure must not become an unhandled rejection of the writer
+      }
+    },
+    () => undefined,
+  );
 }

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { JobFileWriter } from '../../src/storage/job-file-writer.js';
+import { JobFileWriter, announceInOrder } from '../../src/storage/job-file-writer.js';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -59,5 +59,68 @@ describe('overlapped writes hand their buffers back', () => {
     expect(calls).toEqual([0]);
     expect(files.map((f) => readFileSync(join(dir, f), 'utf8')).join('')).toBe(buf.toString());
     expect(files.map((f) => statSync(join(dir, f)).size)).toEqual([50, 50, 20]);
+  });
+});
+
+describe('rotated files are announced in the order they were written', () => {
+  const deferred = () => {
+    let resolve!: () => void;
+    let reject!: (e: Error) => void;
+    const promise = new Promise<void>((res, rej) => ((resolve = res), (reject = rej)));
+    promise.catch(() => undefined);
+    return { promise, resolve, reject };
+  };
+  const ticks = async () => {
+    for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+  };
+
+  it('a later file whose close lands first waits for the earlier one', async () => {
+    const seen: string[] = [];
+    const first = deferred();
+    const second = deferred();
+    const a = announceInOrder(Promise.resolve(), first.promise, () => seen.push('first'));
+    const b = announceInOrder(a, second.promise, () => seen.push('second'));
+    second.resolve();
+    await ticks();
+    expect(seen).toEqual([]);
+    first.resolve();
+    await b;
+    expect(seen).toEqual(['first', 'second']);
+  });
+
+  it('a failed write is not announced, the files after it are, and nothing rejects', async () => {
+    const seen: string[] = [];
+    const first = deferred();
+    const second = deferred();
+    const a = announceInOrder(Promise.resolve(), first.promise, () => seen.push('first'));
+    const b = announceInOrder(a, second.promise, () => {
+      seen.push('second');
+      throw new Error('the consumer failed');
+    });
+    const c = announceInOrder(b, Promise.resolve(), () => seen.push('third'));
+    first.reject(new Error('disk full'));
+    second.resolve();
+    await expect(c).resolves.toBeUndefined();
+    expect(seen).toEqual(['second', 'third']);
+  });
+
+  it('JobFileWriter announces many rotated files in file order', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'haul-announce-'));
+    try {
+      const announced: string[] = [];
+      const w = new JobFileWriter({ dir, table: 't', maxFileBytes: 1 << 30, overlapped: true, nextFileId: (() => { let k = 0; return () => String(k++).padStart(6, '0'); })(), onFileDone: (name) => announced.push(name) });
+      // big and small files alternate, so a small file's close may land before a big one's
+      for (let f = 0; f < 12; f++) {
+        const bytes = Buffer.from(`${'x'.repeat(f % 2 === 0 ? 2 << 20 : 10)}\n`);
+        w.writeRows(bytes, bytes.length);
+        w.rotate();
+      }
+      w.close();
+      await w.settled();
+      await ticks();
+      expect(announced).toEqual([...w.files].slice(0, 12));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
