@@ -152,9 +152,14 @@ class Prenormalizer {
     this.queue = [];
     this.busy = false;
     const w = this.worker;
-    if (w) void w.terminate().catch(() => undefined);
-    this.resolveFinished();
-    this.onFinish();
+    const done = () => {
+      this.resolveFinished();
+      this.onFinish();
+    };
+    // a thread stopped mid-file (the grace after an abort ran out) may still be writing a
+    // manifest: its work is done once it has exited
+    if (w) void w.terminate().catch(() => undefined).then(done);
+    else done();
   }
 }
 
