@@ -282,7 +282,7 @@ export class PackageStorage {
   /** Bytes of the job files in one job folder of a package. */
   jobBytes(loadId: string, state: JobState, stage: PackageStage = 'normalized'): number {
     let n = 0;
-    for (const job of this.jobs(loadId, state, stage)) n += statSync(this.jobPath(loadId, state, job, stage)).size;
+    for (const job of this.jobs(loadId, state, stage)) n += this.jobStat(loadId, state, job, stage).sizeBytes;
     return n;
   }
 
