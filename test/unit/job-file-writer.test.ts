@@ -106,21 +106,19 @@ describe('rotated files are announced in the order they were written', () => {
 
   it('JobFileWriter announces many rotated files in file order', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'haul-announce-'));
-    try {
-      const announced: string[] = [];
-      const w = new JobFileWriter({ dir, table: 't', maxFileBytes: 1 << 30, overlapped: true, nextFileId: (() => { let k = 0; return () => String(k++).padStart(6, '0'); })(), onFileDone: (name) => announced.push(name) });
-      // big and small files alternate, so a small file's close may land before a big one's
-      for (let f = 0; f < 12; f++) {
-        const bytes = Buffer.from(`${'x'.repeat(f % 2 === 0 ? 2 << 20 : 10)}\n`);
-        w.writeRows(bytes, bytes.length);
-        w.rotate();
-      }
-      w.close();
-      await w.settled();
-      await ticks();
-      expect(announced).toEqual([...w.files].slice(0, 12));
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
+    dirs.push(dir);
+    let id = 0;
+    const announced: string[] = [];
+    const w = new JobFileWriter({ dir, table: 't', maxFileBytes: 1 << 30, overlapped: true, nextFileId: () => String(id++).padStart(6, '0'), onFileDone: (name) => announced.push(name) });
+    // big and small files alternate, so a small file's close may land before a big one's
+    for (let f = 0; f < 12; f++) {
+      const bytes = Buffer.from(`${'x'.repeat(f % 2 === 0 ? 2 << 20 : 10)}\n`);
+      w.writeRows(bytes, bytes.length);
+      w.rotate();
     }
+    w.close();
+    await w.settled();
+    await ticks();
+    expect(announced).toEqual([...w.files].slice(0, 12));
   });
 });
