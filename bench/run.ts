@@ -27,7 +27,7 @@ const ciIdx = process.argv.indexOf('--create-indexes');
 const createIndexes = ciIdx >= 0 ? process.argv[ciIdx + 1] !== 'false' : undefined;
 const fmtIdx = process.argv.indexOf('--format');
 const loaderFileFormat = fmtIdx >= 0 ? (process.argv[fmtIdx + 1] as LoaderFileFormat) : undefined;
-/** `--memory-limit 96MB`: DuckDB's memory_limit (duckdb({ memoryLimit }); default 256MB). */
+/** `--memory-limit 96MB`: DuckDB's memory_limit (duckdb({ memoryLimit }); default 128MB). Other DuckDB settings: env DESTINATION__DUCKDB__CREDENTIALS__GLOBAL_CONFIG (JSON). */
 const memIdx = process.argv.indexOf('--memory-limit');
 const memoryLimit = memIdx >= 0 ? process.argv[memIdx + 1] : undefined;
 const dispIdx = process.argv.indexOf('--disposition');

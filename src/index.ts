@@ -21,7 +21,7 @@ export type { IncrementalOptions, LastValueFunc, ExternalWindow } from './extrac
 export { resourceState, sourceState, sourceStateAtStart } from './extract/context.js';
 export { Schema } from './schema/schema.js';
 export type { DataType, WriteDisposition, ColumnSchema, ColumnHint, TableSchema, StoredSchema, ContractMode, SchemaContract, SchemaContractSettings } from './schema/types.js';
-export { duckdb } from './destinations/duckdb/index.js';
+export { duckdb, type DuckDBOptions, type DuckDBSettingValue } from './destinations/duckdb/index.js';
 export { postgres, type PostgresOptions, type PostgresCredentials, type PostgresCredentialsInput } from './destinations/postgres/index.js';
 export { filesystem, type FilesystemOptions } from './destinations/filesystem/index.js';
 export { registerDestination, resolveDestination, registeredDestinations } from './destinations/registry.js';

@@ -12,10 +12,11 @@ import {
   type DuckDBValueConverter,
   type JS,
 } from '@duckdb/node-api';
-import { DestinationError, DestinationUnreachableError } from '../../errors.js';
+import { DestinationError, DestinationUnreachableError, HaulError } from '../../errors.js';
 import { quoteIdentifierStandard, quoteStringLiteralStandard, type SqlClient, type SqlExecutor } from '../sql/dialect.js';
 import { SerialConnection } from '../sql/serial-connection.js';
 import { exactInteger } from '../../common/safe-integer.js';
+import { applyGlobalConfig, applyLocalConfig, hasGlobalConfig, hasLocalConfig, type DuckDBUserConfig } from './user-config.js';
 
 // ------------------------------------------------------------------ instance cache
 
@@ -42,11 +43,11 @@ function cacheKey(path: string): string {
   }
 }
 
-async function acquireInstance(path: string, settings: Record<string, string>): Promise<DuckDBInstance> {
+async function acquireInstance(path: string, settings: Record<string, string>, user: DuckDBUserConfig): Promise<DuckDBInstance> {
   let entry = instances.get(path);
   if (!entry) {
     // Settings apply when the file is first opened in this process; later clients share it.
-    entry = { instance: DuckDBInstance.create(path, settings), refs: 0 };
+    entry = { instance: createInstance(path, settings, user), refs: 0 };
     instances.set(path, entry);
   }
   entry.refs++;
@@ -57,6 +58,24 @@ async function acquireInstance(path: string, settings: Record<string, string>): 
     if (instances.get(path) === entry) instances.delete(path);
     throw err;
   }
+}
+
+/** A new instance with the user's extensions loaded and global settings set (closed again when they fail). */
+async function createInstance(path: string, settings: Record<string, string>, user: DuckDBUserConfig): Promise<DuckDBInstance> {
+  const instance = await DuckDBInstance.create(path, settings);
+  if (!hasGlobalConfig(user)) return instance;
+  try {
+    const conn = await instance.connect();
+    try {
+      await applyGlobalConfig((sql) => conn.run(sql), user, path);
+    } finally {
+      conn.closeSync();
+    }
+  } catch (err) {
+    instance.closeSync();
+    throw err;
+  }
+  return instance;
 }
 
 async function releaseInstance(path: string): Promise<void> {
@@ -148,10 +167,15 @@ export class DuckDBSqlClient implements SqlClient {
    * @param ownInstance an in-memory database of this client alone (not the process-wide
    * `:memory:` instance that duckdb(':memory:') destinations share), closed with the client.
    */
+  /**
+   * @param settings DuckDB's own options for a new instance (haul's memory_limit).
+   * @param user the user's extensions, settings and pragmas (user-config.ts).
+   */
   constructor(
     readonly path: string,
     private readonly settings: Record<string, string> = {},
     private readonly ownInstance = false,
+    private readonly user: DuckDBUserConfig = {},
   ) {
     this.key = path;
   }
@@ -173,20 +197,35 @@ export class DuckDBSqlClient implements SqlClient {
     let instance: DuckDBInstance;
     this.key = cacheKey(this.path);
     try {
-      instance = this.ownInstance ? await DuckDBInstance.create(':memory:', this.settings) : await acquireInstance(this.key, this.settings);
+      instance = this.ownInstance ? await createInstance(':memory:', this.settings, this.user) : await acquireInstance(this.key, this.settings, this.user);
     } catch (err) {
+      if (err instanceof HaulError) throw err;
       throw new DestinationUnreachableError('duckdb', this.path, err);
     }
     try {
-      const conn = await instance.connect();
+      const conn = await this.openConnection(instance);
       const rows = (await conn.runAndReadAll('SELECT current_database() AS c')).getRows();
       this.catalog = String(rows[0]?.[0]);
       this.instance = instance;
       return conn;
     } catch (err) {
       await this.releaseInstance(instance);
+      if (err instanceof HaulError) throw err;
       throw new DestinationUnreachableError('duckdb', this.path, err);
     }
+  }
+
+  /** A connection of `instance` with the user's pragmas and session settings. */
+  private async openConnection(instance: DuckDBInstance): Promise<DuckDBConnection> {
+    const conn = await instance.connect();
+    if (!hasLocalConfig(this.user)) return conn;
+    try {
+      await applyLocalConfig((sql) => conn.run(sql), this.user, this.path);
+    } catch (err) {
+      conn.closeSync();
+      throw err;
+    }
+    return conn;
   }
 
   private async releaseInstance(instance: DuckDBInstance): Promise<void> {
@@ -211,7 +250,7 @@ export class DuckDBSqlClient implements SqlClient {
     await this.conn.get();
     const instance = this.instance;
     if (!instance) throw new DestinationError('duckdb', 'the client was closed');
-    const conn = await instance.connect();
+    const conn = await this.openConnection(instance);
     try {
       if (this.searchPath !== undefined) await conn.run(`SET search_path = ${quoteStringLiteralStandard(this.searchPath)}`);
       const result = await conn.stream(sql, toDuckDBParams(params));

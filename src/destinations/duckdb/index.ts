@@ -12,11 +12,18 @@ import { DuckDBSqlClient } from './connection.js';
 import { parseMemorySize, withSettings } from './settings.js';
 import { DuckDBDialect } from './dialect.js';
 import { defaultMaxMemoryBytes, withMemoryToGrow } from './memory-growth.js';
+import { checkUserConfig, storedUserConfig, withConfiguredUserConfig, type DuckDBUserConfig } from './user-config.js';
 
 export { DuckDBDialect, duckdbColumnType } from './dialect.js';
 export { DuckDBSqlClient, haulValueConverter } from './connection.js';
+export type { DuckDBSettingValue, DuckDBUserConfig } from './user-config.js';
 
-export interface DuckDBOptions {
+/**
+ * `globalConfig`, `localConfig`, `pragmas` and `extensions` are dlt's DuckDB credentials'
+ * global_config, local_config, pragmas and extensions; they may also come from
+ * `[destination.duckdb.credentials]` in .dlt/config.toml (a setting given here wins).
+ */
+export interface DuckDBOptions extends DuckDBUserConfig {
   /**
    * Database file. Default: `<pipelineName>.duckdb` in the current working directory (as in
    * dlt). Relative paths resolve against the working directory when the client is created.
@@ -68,8 +75,9 @@ export class DuckDBClient extends SqlJobClient {
     path: string,
     datasetName: string,
     private readonly memory: MemoryBudget = memoryBudget({}),
+    private readonly user: DuckDBUserConfig = {},
   ) {
-    const sql = new DuckDBSqlClient(path, { memory_limit: memory.memoryLimit });
+    const sql = new DuckDBSqlClient(path, { memory_limit: memory.memoryLimit }, false, user);
     super({
       destinationName: 'duckdb',
       displayLocation: path,
@@ -114,7 +122,7 @@ export class DuckDBClient extends SqlJobClient {
     const sides = twoSides(batches.map((b) => b.reduce((n, f) => n + statSync(f.path).size, 0)));
     // one thread per side; one row group buffered per writer (two writers at once would
     // otherwise hold twice DuckDB's five: ~100 MB more at 1M rows)
-    const other = new DuckDBClient(this.path, this.datasetName, this.memory);
+    const other = new DuckDBClient(this.path, this.datasetName, this.memory, this.user);
     try {
       await withSettings(this.sql, { threads: '1', write_buffer_row_group_count: '1' }, () => Promise.all([runSide(this, sides[0]), runSide(other, sides[1])]));
     } finally {
@@ -134,7 +142,8 @@ function settled(p: Promise<void>): Promise<PromiseSettledResult<void>> {
 /** A size DuckDB takes for memory_limit, with a unit. */
 const MEMORY_SIZE = /^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i;
 
-const duckdbCredentials = z.union([z.string().min(1), z.object({ database: z.string().min(1) }).transform((c) => c.database)]);
+// a table may hold only global_config and the like, without a database
+const duckdbCredentials = z.union([z.string().min(1), z.object({ database: z.string().min(1).optional() }).transform((c) => c.database)]);
 
 /**
  * The database file from config when none is given in code: dlt's key
@@ -161,8 +170,9 @@ export function duckdb(options: DuckDBOptions = {}): DestinationFactory {
     const size = options[key];
     if (size !== undefined && !MEMORY_SIZE.test(size)) throw new InvalidOptionsError('duckdb destination', `\`${key}\` must be a size such as "256MB" or "2GB"`);
   }
+  checkUserConfig(options);
   const fixed = options.path === undefined ? undefined : options.path === ':memory:' ? ':memory:' : resolve(options.path);
-  const stored: Record<string, string> = {};
+  const stored: Record<string, unknown> = { ...storedUserConfig(options) };
   if (fixed !== undefined) stored.path = fixed;
   if (options.memoryLimit !== undefined) stored.memoryLimit = options.memoryLimit;
   if (options.maxMemoryLimit !== undefined) stored.maxMemoryLimit = options.maxMemoryLimit;
@@ -170,7 +180,8 @@ export function duckdb(options: DuckDBOptions = {}): DestinationFactory {
     destinationName: 'duckdb',
     options: stored,
     createClient({ pipelineName, datasetName }) {
-      return new DuckDBClient(fixed ?? configuredPath(pipelineName) ?? resolve(`${pipelineName}.duckdb`), datasetName, memoryBudget(options));
+      const path = fixed ?? configuredPath(pipelineName) ?? resolve(`${pipelineName}.duckdb`);
+      return new DuckDBClient(path, datasetName, memoryBudget(options), withConfiguredUserConfig(options, pipelineName));
     },
     // dlt's duckdb credentials are the database file
     withCredentials: (credentials) => duckdb({ ...options, path: typeof credentials === 'string' ? credentials : (credentials as { path?: string } | null)?.path }),
