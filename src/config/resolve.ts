@@ -161,7 +161,9 @@ function parseWith<T>(schema: z.ZodType<T>, value: unknown, path: string, origin
     }
   }
   if (r.success) return r.data;
-  const why = r.error.issues.map((i) => `${i.path.length ? i.path.join('.') + ': ' : ''}${i.message}`).join('; ');
+  let why = r.error.issues.map((i) => `${i.path.length ? i.path.join('.') + ': ' : ''}${i.message}`).join('; ');
+  const wantsTable = r.error.issues.some((i) => i.code === 'invalid_type' && ['object', 'record', 'array'].includes(i.expected));
+  if (typeof value === 'string' && wantsTable) why += ' (a table or list given as text, e.g. in an env variable, is written as JSON: {"name": "value"} or ["a", "b"])';
   throw new ConfigValueInvalidError(path, origin, kind === 'secret' ? why : redact(why));
 }
 

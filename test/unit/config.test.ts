@@ -90,6 +90,10 @@ describe('config and secrets resolution', () => {
     expect(config.get('sources.x.obj', z.object({ a: z.number() }), { ...d, env })).toEqual({ a: 1 });
     expect(() => config.get('sources.x.bad', z.number(), { ...d, env })).toThrow(ConfigValueInvalidError);
     expect(() => config.get('sources.x.bad', z.number(), { ...d, env })).toThrow(/sources\.x\.bad from env SOURCES__X__BAD is invalid/);
+    // a table or list in env that is not JSON: the error says how to write it
+    expect(() => config.get('sources.x.bad', z.record(z.string(), z.number()), { ...d, env })).toThrow(/is written as JSON: \{"name": "value"\}/);
+    expect(() => config.get('sources.x.bad', z.array(z.string()), { ...d, env })).toThrow(/is written as JSON/);
+    expect(() => config.get('sources.x.bad', z.number(), { ...d, env })).not.toThrow(/is written as JSON/);
   });
 
   it('credentials objects resolve field by field across providers', () => {
