@@ -164,11 +164,9 @@ export class DuckDBSqlClient implements SqlClient {
   private instance: DuckDBInstance | undefined;
 
   /**
+   * @param settings DuckDB's own options for a new instance (haul's memory_limit).
    * @param ownInstance an in-memory database of this client alone (not the process-wide
    * `:memory:` instance that duckdb(':memory:') destinations share), closed with the client.
-   */
-  /**
-   * @param settings DuckDB's own options for a new instance (haul's memory_limit).
    * @param user the user's extensions, settings and pragmas (user-config.ts).
    */
   constructor(
