@@ -1,5 +1,7 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
+import { redact } from '../../src/config/index.js';
 import { duckdb } from '../../src/destinations/duckdb/index.js';
+import { withConfiguredUserConfig } from '../../src/destinations/duckdb/user-config.js';
 import { resolveDestination } from '../../src/destinations/registry.js';
 import { InvalidOptionsError } from '../../src/errors.js';
 
@@ -31,5 +33,20 @@ describe('duckdb({ globalConfig, localConfig, pragmas, extensions })', () => {
     expect(() => duckdb({ globalConfig: { s3_secret_access_key: 'abc123secret' } })).toThrow(
       /`globalConfig.s3_secret_access_key` looks like a secret.*\.dlt\/secrets\.toml under \[destination\.duckdb\.credentials\.global_config\].*DESTINATION__DUCKDB__CREDENTIALS__GLOBAL_CONFIG/,
     );
+  });
+
+  describe('from config', () => {
+    const ENV = 'DESTINATION__DUCKDB__CREDENTIALS__GLOBAL_CONFIG';
+    afterEach(() => {
+      delete process.env[ENV];
+    });
+
+    it('takes a secret-looking setting from config and redacts its value from then on', () => {
+      const value = 'sk-duck-7f3a9c1e5b';
+      process.env[ENV] = JSON.stringify({ s3_secret_access_key: value, threads: 2 });
+      const merged = withConfiguredUserConfig({ globalConfig: { threads: 1 } }, 'p');
+      expect(merged.globalConfig).toEqual({ s3_secret_access_key: value, threads: 1 });
+      expect(redact(`Could not convert string '${value}' to INT64`)).not.toContain(value);
+    });
   });
 });
