@@ -263,6 +263,16 @@ export class SourceUnreachableError extends HaulError {
   }
 }
 
+/**
+ * A source needs a driver package that haul leaves to the projects that use it (better-sqlite3
+ * builds a native module, which most projects never need). Installing it is the fix.
+ */
+export class SourceDriverMissingError extends HaulError {
+  constructor(readonly where: string, readonly driver: string, range: string, cause: unknown) {
+    super('SourceDriverMissing', `reading ${where} needs the ${driver} package, which haul does not install for every project: run "npm install ${driver}@${range}" in your project and run again`, { cause, retryable: false });
+  }
+}
+
 /** The source database refused the login or a privilege. Retrying cannot help. */
 export class SourceAuthError extends HaulError {
   constructor(readonly where: string, username: string, cause: unknown) {

@@ -5,9 +5,10 @@
  * the library, Temporal and the `haul` bin. Nothing here runs the repo's source.
  */
 import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
+import Database from 'better-sqlite3';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { runPipeline } from '../../src/temporal/client.js';
 import { tempDir } from '../helpers.js';
@@ -98,6 +99,39 @@ console.log(info.toString());
     const out = ok(run('npx', ['haul', '--help'], project), 'npx haul --help');
     expect(out).toContain('Usage: haul');
     for (const command of ['pipeline', 'worker', 'temporal', 'schedule']) expect(out).toMatch(new RegExp(`^\\s+${command}\\b`, 'm'));
+  });
+
+  it('reading SQLite needs better-sqlite3, which the install leaves out; the error says to install it, and with it the rows load', async () => {
+    const db = new Database(join(project, 'shop.db'));
+    db.exec(`CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT); INSERT INTO customers VALUES (1, 'ada'), (2, 'grace');`);
+    db.close();
+    writeFileSync(
+      join(project, 'sqlite.mjs'),
+      `import { pipeline, sqlDatabase, SourceDriverMissingError } from 'haul';
+try {
+  const source = await sqlDatabase({ credentials: 'sqlite:///shop.db' });
+  const info = await pipeline({ pipelineName: 'pkg_sqlite', destination: 'duckdb', datasetName: 'shop', pipelinesDir: './pipelines' }).run(source);
+  console.log(JSON.stringify({ rows: info.rowCounts }));
+} catch (e) {
+  console.log(JSON.stringify({ missing: e instanceof SourceDriverMissingError, message: e.message }));
+}
+`,
+    );
+    const missing = JSON.parse(ok(run('node', ['sqlite.mjs'], project), 'node sqlite.mjs').trim().split('\n').pop()!) as { missing: boolean; message: string };
+    expect(missing.missing).toBe(true);
+    expect(missing.message).toContain(`reading sqlite ${join(project, 'shop.db')} needs the better-sqlite3 package`);
+    const advice = /run "npm install (better-sqlite3@[^"]+)"/.exec(missing.message)![1]!;
+    expect(advice).toBe(`better-sqlite3@${ours.devDependencies['better-sqlite3']}`);
+
+    // what that install gives the project, without building the native module again: the repo's build
+    mkdirSync(join(project, 'node_modules'), { recursive: true });
+    symlinkSync(join(REPO, 'node_modules', 'better-sqlite3'), join(project, 'node_modules', 'better-sqlite3'), 'dir');
+    const loaded = JSON.parse(ok(run('node', ['sqlite.mjs'], project), 'node sqlite.mjs').trim().split('\n').pop()!) as { rows: Record<string, number> };
+    expect(loaded.rows).toMatchObject({ customers: 2 });
+    expect(await duckdbRows(join(project, 'pkg_sqlite.duckdb'), 'SELECT id, name FROM shop.customers ORDER BY id')).toEqual([
+      { id: '1', name: 'ada' },
+      { id: '2', name: 'grace' },
+    ]);
   });
 
   it('haul/temporal: a worker bundles the shipped workflow code and runs a pipeline on the dev server', async () => {

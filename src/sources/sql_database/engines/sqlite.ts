@@ -3,16 +3,31 @@
  * the rows as SQLite produces them (no result set in memory); integers come as bigint from
  * the driver and leave as numbers when they are safe.
  */
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import type { SqlCredentials } from '../credentials.js';
 import { credentialsLocation } from '../credentials.js';
 import { SourceDatabaseNotFoundError } from '../connect-errors.js';
+import { SourceDriverMissingError } from '../../../errors.js';
 import { quoteWith, type ReflectedColumn, type ReflectedTable, type SqlEngine } from '../engine.js';
 import { sqliteKind } from '../type-mapping.js';
 import { exactInteger } from '../../../common/safe-integer.js';
 
+/** The driver's range in package.json's peerDependencies: the one haul is tested with. */
+const DRIVER_RANGE = '^12.11.1';
+
+/** better-sqlite3, an optional peer dependency (docs/decisions.md): loaded when SQLite is read. */
+async function loadDriver(where: string): Promise<typeof Database> {
+  try {
+    return (await import('better-sqlite3')).default;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND') throw new SourceDriverMissingError(where, 'better-sqlite3', DRIVER_RANGE, e);
+    throw e;
+  }
+}
+
 export async function openSqlite(c: SqlCredentials): Promise<SqlEngine> {
   const where = credentialsLocation(c);
+  const Database = await loadDriver(where);
   try {
     const db = new Database(c.database ?? ':memory:', { readonly: c.database !== ':memory:', fileMustExist: c.database !== ':memory:' });
     return new SqliteEngine(db, where);
