@@ -59,41 +59,6 @@ const worker = await createWorker({ sources: { tiny, bench }, connection: native
 
 try {
   await worker.runUntil(async () => {
-    // 1. Orchestration overhead on a warm worker.
-    const small = { pipelineName: 'tiny', source: 'tiny', destination: 'duckdb', destinationOptions: { path: join(out, 'tiny.duckdb') } };
-    for (let i = 0; i < 5; i++) await runPipeline(client, small, { taskQueue });
-    const times: number[] = [];
-    for (let i = 0; i < smallRuns; i++) {
-      const t0 = performance.now();
-      await runPipeline(client, small, { taskQueue });
-      times.push(performance.now() - t0);
-    }
-    const ip = pipeline({ pipelineName: 'tiny_ip', pipelinesDir: join(out, 'ip-pipelines'), destination: duckdb({ path: join(out, 'tiny_ip.duckdb') }) });
-    for (let i = 0; i < 5; i++) await ip.run(tiny());
-    const ipTimes: number[] = [];
-    for (let i = 0; i < smallRuns; i++) {
-      const t0 = performance.now();
-      await ip.run(tiny());
-      ipTimes.push(performance.now() - t0);
-    }
-    console.log(`haul bench:temporal (Temporal at ${address}${server ? ', local dev server' : ''})`);
-    console.log(`  10-row pipeline, warm worker, ${smallRuns} runs:`);
-    console.log(`    through the workflow  median ${ms(pct(times, 50))}  p95 ${ms(pct(times, 95))}  max ${ms(Math.max(...times))}`);
-    console.log(`    in-process run()      median ${ms(pct(ipTimes, 50))}  p95 ${ms(pct(ipTimes, 95))}`);
-
-    // 2. A big load: in-process vs through the workflow (same data, same steps). Each run
-    // starts after `sync`, in the order workflow, in-process, in-process, workflow: the
-    // previous run's gigabyte of files would otherwise still be going to disk during the
-    // next one and make whichever runs second look slower.
-    const timeIp = async (i: number) => {
-      const p = pipeline({ pipelineName: `big_ip${i}`, pipelinesDir: join(out, 'ip-pipelines'), destination: duckdb({ path: join(out, `big_ip${i}.duckdb`) }), datasetName: 'bench_data' });
-      execFileSync('sync');
-      const t0 = performance.now();
-      const info = await p.run(benchRows(rows), { tableName: 'users' });
-      if (info.rowCounts.users !== rows) throw new Error(`expected ${rows} users rows in-process, got ${info.rowCounts.users}`);
-      return performance.now() - t0;
-    };
-    let childRows = 0;
     /** Where a workflow run's time went, from its history: each activity's queue wait and run time, and the rest. */
     const activityTimes = async (pipelineName: string, total: number): Promise<string> => {
       const at = (e: { eventTime?: { seconds?: unknown; nanos?: number | null } | null }) => Number(e.eventTime?.seconds ?? 0) * 1000 + (e.eventTime?.nanos ?? 0) / 1e6;
@@ -115,6 +80,42 @@ try {
       }
       return `${parts.join(', ')}; outside activities ${ms(total - inActivities)}`;
     };
+    // 1. Orchestration overhead on a warm worker.
+    const small = { pipelineName: 'tiny', source: 'tiny', destination: 'duckdb', destinationOptions: { path: join(out, 'tiny.duckdb') } };
+    for (let i = 0; i < 5; i++) await runPipeline(client, small, { taskQueue });
+    const times: number[] = [];
+    for (let i = 0; i < smallRuns; i++) {
+      const t0 = performance.now();
+      await runPipeline(client, small, { taskQueue });
+      times.push(performance.now() - t0);
+    }
+    const ip = pipeline({ pipelineName: 'tiny_ip', pipelinesDir: join(out, 'ip-pipelines'), destination: duckdb({ path: join(out, 'tiny_ip.duckdb') }) });
+    for (let i = 0; i < 5; i++) await ip.run(tiny());
+    const ipTimes: number[] = [];
+    for (let i = 0; i < smallRuns; i++) {
+      const t0 = performance.now();
+      await ip.run(tiny());
+      ipTimes.push(performance.now() - t0);
+    }
+    console.log(`haul bench:temporal (Temporal at ${address}${server ? ', local dev server' : ''})`);
+    console.log(`  10-row pipeline, warm worker, ${smallRuns} runs:`);
+    console.log(`    through the workflow  median ${ms(pct(times, 50))}  p95 ${ms(pct(times, 95))}  max ${ms(Math.max(...times))}`);
+    console.log(`    in-process run()      median ${ms(pct(ipTimes, 50))}  p95 ${ms(pct(ipTimes, 95))}`);
+    console.log(`    the last workflow run: ${await activityTimes('tiny', times.at(-1)!)}`);
+
+    // 2. A big load: in-process vs through the workflow (same data, same steps). Each run
+    // starts after `sync`, in the order workflow, in-process, in-process, workflow: the
+    // previous run's gigabyte of files would otherwise still be going to disk during the
+    // next one and make whichever runs second look slower.
+    const timeIp = async (i: number) => {
+      const p = pipeline({ pipelineName: `big_ip${i}`, pipelinesDir: join(out, 'ip-pipelines'), destination: duckdb({ path: join(out, `big_ip${i}.duckdb`) }), datasetName: 'bench_data' });
+      execFileSync('sync');
+      const t0 = performance.now();
+      const info = await p.run(benchRows(rows), { tableName: 'users' });
+      if (info.rowCounts.users !== rows) throw new Error(`expected ${rows} users rows in-process, got ${info.rowCounts.users}`);
+      return performance.now() - t0;
+    };
+    let childRows = 0;
     const wfSteps: string[] = [];
     const timeWf = async (i: number) => {
       execFileSync('sync');
