@@ -26,12 +26,21 @@ const DROP_MIN_BYTES = 4 << 20;
 /** How long an aborted thread gets to stop between chunks before it is terminated. */
 const ABORT_GRACE_MS = 2000;
 
+/**
+ * The thread starts once this much is done, or a file the size of extract's first rotation:
+ * starting it (40–300 ms to load its modules) costs more than normalizing less in the step.
+ * A small run whose files close at a checkpoint or at the end never starts it.
+ */
+const START_MIN_BYTES = 1 << 20;
+
 class Prenormalizer {
   private worker: Worker | undefined;
   private queue: PrenormalizeTask[] = [];
   private busy = false;
   /** The file in work: its size and how much of it the thread has read. */
   private inWork = { sizeBytes: 0, readBytes: 0 };
+  /** Bytes of the files done so far; the thread starts at startBytes(). */
+  private doneBytes = 0;
   private sealed = false;
   /** seal() dropped the file in work: its failure is the abort, not a fault of the thread. */
   private dropping = false;
@@ -50,10 +59,13 @@ class Prenormalizer {
   fileDone(table: string, path: string): void {
     if (this.sealed || this.stopped) return;
     try {
-      this.worker ??= this.start();
       const job = basename(path);
       const committedPath = this.wd.storage.jobPath(this.pkg.loadId, NEW_JOBS, job, 'extracted');
-      this.queue.push({ table, path, committedPath, job, sizeBytes: statSync(path).size });
+      const sizeBytes = statSync(path).size;
+      this.queue.push({ table, path, committedPath, job, sizeBytes });
+      this.doneBytes += sizeBytes;
+      if (this.worker === undefined && this.doneBytes < startBytes()) return;
+      this.worker ??= this.start();
       this.pump();
     } catch {
       this.stop();
@@ -214,7 +226,13 @@ export function extractFileBytes(): { maxFileBytes?: number; firstFileBytes?: nu
 const PRENORMALIZE_FIRST_FILE_BYTES = 4 << 20;
 const PRENORMALIZE_FILE_BYTES = 32 << 20;
 
-/** The observer the pipeline hands extract: a pre-normalizer per package, whose thread starts with the first rotated file. */
+/** Done bytes that start the thread: START_MIN_BYTES, or less when extract rotates files smaller than that. */
+function startBytes(): number {
+  const { firstFileBytes, maxFileBytes } = extractFileBytes();
+  return Math.min(START_MIN_BYTES, firstFileBytes ?? maxFileBytes ?? START_MIN_BYTES);
+}
+
+/** The observer the pipeline hands extract: a pre-normalizer per package, whose thread starts once a MiB of files is done (startBytes). */
 export function prenormalizeObserver(wd: WorkingDir, opts: { maxIdentifierLength?: number }): ExtractObserver | undefined {
   if (!enabled()) return undefined;
   return {

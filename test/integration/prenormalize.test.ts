@@ -1,7 +1,7 @@
 import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Pipeline } from '../../src/index.js';
+import { resource, type Pipeline, type ResourceContext } from '../../src/index.js';
 import { cacheStats } from '../../src/normalize/normalize-cached.js';
 import { awaitPrenormalized } from '../../src/normalize/prenormalizer.js';
 import { MANIFEST_SUFFIX } from '../../src/normalize/prenormalize-manifest.js';
@@ -172,6 +172,49 @@ describe('pre-normalize cache', () => {
     expect(ids.map((r) => [Number(r.n), Number(r.d)])).toEqual([[1500, 1500]]);
     const kids = await query<{ n: bigint }>(p, 'SELECT count(*) AS n FROM users__items i JOIN users u ON i._dlt_parent_id = u._dlt_id');
     expect(Number(kids[0]!.n)).toBe(3000);
+  });
+
+  it('a small extract whose files close at checkpoints leaves them to the normalize step: no thread to start and wait for', async () => {
+    // extract's own file sizes (a first rotation at 4 MiB); with checkpoints (as in a
+    // Temporal activity) each resource's last file is handed over when it ends
+    delete process.env.HAUL_EXTRACT_FILE_BYTES;
+    const dir = tempDir();
+    const p = testPipeline(dir, 'small_checkpoints');
+    await p.extract(nested(60), { tableName: 'users' }, { loadId: '1700000000.5', checkpoint: { everyItems: 20, everyMs: 3_600_000 } });
+    const wd = new WorkingDir(join(dir, 'pipelines', 'small_checkpoints'));
+    const [loadId] = wd.storage.list('extracted');
+    await awaitPrenormalized(wd, loadId!);
+    expect(wd.storage.findScratch(loadId!)).toBeUndefined();
+    await p.normalize();
+    expect(cacheStats.cached).toBe(0);
+    await p.load();
+    expect(await query(p, 'SELECT count(*)::INT AS n, count(DISTINCT id)::INT AS d FROM users')).toEqual([{ n: 60, d: 60 }]);
+  });
+
+  it('checkpoint files that add up to a MiB start the thread, and the step takes its work', async () => {
+    delete process.env.HAUL_EXTRACT_FILE_BYTES;
+    const dir = tempDir();
+    const p = testPipeline(dir, 'big_checkpoints');
+    // an API's pages of 1,500 rows (~0.5 MB), a checkpoint after each: every file is below
+    // the first rotation (4 MiB), and the first three add up to more than a MiB
+    const pages = resource(
+      async function* users(ctx: ResourceContext) {
+        for (let page = 0; page < 8; page++) {
+          yield* paced(nested(1_500, page * 1_500));
+          ctx.checkpoint?.({ page: page + 1 });
+        }
+      },
+      { name: 'users' },
+    );
+    await p.extract(pages, {}, { loadId: '1700000000.5', checkpoint: { everyItems: 1_500, everyMs: 3_600_000 } });
+    const wd = new WorkingDir(join(dir, 'pipelines', 'big_checkpoints'));
+    const [loadId] = wd.storage.list('extracted');
+    await awaitPrenormalized(wd, loadId!);
+    expect(wd.storage.findScratch(loadId!)).toBeDefined();
+    await p.normalize();
+    expect(cacheStats.cached).toBeGreaterThan(0);
+    await p.load();
+    expect(await query(p, 'SELECT count(*)::INT AS n, count(DISTINCT id)::INT AS d FROM users')).toEqual([{ n: 12_000, d: 12_000 }]);
   });
 
   it('removes the scratch folder with the package (dropPendingPackages)', async () => {
