@@ -226,10 +226,13 @@ export function extractFileBytes(): { maxFileBytes?: number; firstFileBytes?: nu
 const PRENORMALIZE_FIRST_FILE_BYTES = 4 << 20;
 const PRENORMALIZE_FILE_BYTES = 32 << 20;
 
-/** Done bytes that start the thread: START_MIN_BYTES, or less when extract rotates files smaller than that. */
+/**
+ * Done bytes that start the thread: START_MIN_BYTES, or less when extract rotates files smaller
+ * than that (half a rotation: a rotated file may end a little short of the size).
+ */
 function startBytes(): number {
   const { firstFileBytes, maxFileBytes } = extractFileBytes();
-  return Math.min(START_MIN_BYTES, firstFileBytes ?? maxFileBytes ?? START_MIN_BYTES);
+  return Math.min(START_MIN_BYTES, (firstFileBytes ?? maxFileBytes ?? Infinity) / 2);
 }
 
 /** The observer the pipeline hands extract: a pre-normalizer per package, whose thread starts once a MiB of files is done (startBytes). */

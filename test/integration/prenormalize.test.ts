@@ -89,6 +89,17 @@ async function landed(p: Pipeline): Promise<{ schema: Record<string, Array<[stri
   return { schema, rows };
 }
 
+/** The scratch folder of the package `name`'s extract left, once the background work on it is done (undefined: the thread never started). */
+async function scratchAfterExtract(dir: string, name: string): Promise<string | undefined> {
+  const wd = new WorkingDir(join(dir, 'pipelines', name));
+  const [loadId] = wd.storage.list('extracted');
+  await awaitPrenormalized(wd, loadId!);
+  return wd.storage.findScratch(loadId!);
+}
+
+/** How many users rows landed, and how many distinct ids. */
+const userIds = (p: Pipeline) => query(p, 'SELECT count(*)::INT AS n, count(DISTINCT id)::INT AS d FROM users');
+
 async function runOnce(dir: string, name: string, cache: boolean, data: () => Iterable<Row> | AsyncIterable<Row>, table: string) {
   if (cache) delete process.env.HAUL_PRENORMALIZE;
   else process.env.HAUL_PRENORMALIZE = '0';
@@ -156,7 +167,8 @@ describe('pre-normalize cache', () => {
   it('normalizes an input again when its cached output is missing', async () => {
     const dir = tempDir();
     const p = testPipeline(dir, 'partial');
-    await p.extract(paced(nested(1500)), { tableName: 'users' });
+    // long enough to outlast the thread's start (slower while tsx transforms changed sources)
+    await p.extract(paced(nested(4000)), { tableName: 'users' });
     const wd = new WorkingDir(join(dir, 'pipelines', 'partial'));
     const [loadId] = wd.storage.list('extracted');
     await awaitPrenormalized(wd, loadId!);
@@ -169,9 +181,9 @@ describe('pre-normalize cache', () => {
     expect(cacheStats.cached).toBe(manifests.length - 1);
     await p.load();
     const ids = await query<{ n: bigint; d: bigint }>(p, 'SELECT count(*) AS n, count(DISTINCT id) AS d FROM users');
-    expect(ids.map((r) => [Number(r.n), Number(r.d)])).toEqual([[1500, 1500]]);
+    expect(ids.map((r) => [Number(r.n), Number(r.d)])).toEqual([[4000, 4000]]);
     const kids = await query<{ n: bigint }>(p, 'SELECT count(*) AS n FROM users__items i JOIN users u ON i._dlt_parent_id = u._dlt_id');
-    expect(Number(kids[0]!.n)).toBe(3000);
+    expect(Number(kids[0]!.n)).toBe(8000);
   });
 
   it('a small extract whose files close at checkpoints leaves them to the normalize step: no thread to start and wait for', async () => {
@@ -181,14 +193,11 @@ describe('pre-normalize cache', () => {
     const dir = tempDir();
     const p = testPipeline(dir, 'small_checkpoints');
     await p.extract(nested(60), { tableName: 'users' }, { loadId: '1700000000.5', checkpoint: { everyItems: 20, everyMs: 3_600_000 } });
-    const wd = new WorkingDir(join(dir, 'pipelines', 'small_checkpoints'));
-    const [loadId] = wd.storage.list('extracted');
-    await awaitPrenormalized(wd, loadId!);
-    expect(wd.storage.findScratch(loadId!)).toBeUndefined();
+    expect(await scratchAfterExtract(dir, 'small_checkpoints')).toBeUndefined();
     await p.normalize();
     expect(cacheStats.cached).toBe(0);
     await p.load();
-    expect(await query(p, 'SELECT count(*)::INT AS n, count(DISTINCT id)::INT AS d FROM users')).toEqual([{ n: 60, d: 60 }]);
+    expect(await userIds(p)).toEqual([{ n: 60, d: 60 }]);
   });
 
   it('checkpoint files that add up to a MiB start the thread, and the step takes its work', async () => {
@@ -207,14 +216,11 @@ describe('pre-normalize cache', () => {
       { name: 'users' },
     );
     await p.extract(pages, {}, { loadId: '1700000000.5', checkpoint: { everyItems: 1_500, everyMs: 3_600_000 } });
-    const wd = new WorkingDir(join(dir, 'pipelines', 'big_checkpoints'));
-    const [loadId] = wd.storage.list('extracted');
-    await awaitPrenormalized(wd, loadId!);
-    expect(wd.storage.findScratch(loadId!)).toBeDefined();
+    expect(await scratchAfterExtract(dir, 'big_checkpoints')).toBeDefined();
     await p.normalize();
     expect(cacheStats.cached).toBeGreaterThan(0);
     await p.load();
-    expect(await query(p, 'SELECT count(*)::INT AS n, count(DISTINCT id)::INT AS d FROM users')).toEqual([{ n: 12_000, d: 12_000 }]);
+    expect(await userIds(p)).toEqual([{ n: 12_000, d: 12_000 }]);
   });
 
   it('removes the scratch folder with the package (dropPendingPackages)', async () => {
