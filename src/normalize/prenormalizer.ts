@@ -27,7 +27,7 @@ const DROP_MIN_BYTES = 4 << 20;
 const ABORT_GRACE_MS = 2000;
 
 /**
- * The thread starts once this much is done, or a file the size of extract's first rotation:
+ * The thread starts once this much is done, or half of extract's first rotation (startBytes):
  * starting it (40–300 ms to load its modules) costs more than normalizing less in the step.
  * A small run whose files close at a checkpoint or at the end never starts it.
  */
