@@ -35,11 +35,11 @@ const DLT_KEYS = { globalConfig: 'global_config', localConfig: 'local_config', p
 
 /**
  * Throws InvalidOptionsError for what cannot be applied: a name that is not a plain
- * identifier, a value that is not a string, number or boolean, a setting haul owns, or (given
- * in code) a setting that looks like a secret, because destination options are stored in
- * state.json and sent in workflow inputs.
+ * identifier, a value that is not a string, number or boolean, a setting haul owns, or (unless
+ * `secretsAllowed`: read from config, not given in code) a setting that looks like a secret,
+ * because destination options are stored in state.json and sent in workflow inputs.
  */
-export function checkUserConfig(c: DuckDBUserConfig): void {
+export function checkUserConfig(c: DuckDBUserConfig, secretsAllowed = false): void {
   const fail = (details: string) => {
     throw new InvalidOptionsError('duckdb destination', details);
   };
@@ -52,7 +52,7 @@ export function checkUserConfig(c: DuckDBUserConfig): void {
       const owned = OWNED_SETTINGS[name.toLowerCase()];
       if (owned) fail(`\`${key}.${name}\`: haul sets DuckDB's ${name.toLowerCase()} itself; use duckdb({ ${owned}: '1GB' })`);
       if (!['string', 'number', 'boolean'].includes(typeof value)) fail(`\`${key}.${name}\` must be a string, number or boolean`);
-      if (SECRET_KEY_RE.test(name)) {
+      if (!secretsAllowed && SECRET_KEY_RE.test(name)) {
         fail(
           `\`${key}.${name}\` looks like a secret, and destination options are kept in state.json and workflow inputs. ` +
             `Put it in .dlt/secrets.toml under [destination.duckdb.credentials.${DLT_KEYS[key]}] or in env DESTINATION__DUCKDB__CREDENTIALS__${DLT_KEYS[key].toUpperCase()} (JSON)`,
@@ -99,15 +99,9 @@ export function withConfiguredUserConfig(code: DuckDBUserConfig, pipelineName: s
     const names = code[key] ?? read(key, namesSchema);
     if (names !== undefined) merged[key] = names;
   }
-  // secret-looking settings may come from config (they are redacted), not from code
-  checkUserConfig({ ...merged, ...secretFree(merged) });
+  // code's settings were checked when the destination was made; config's may be secrets (redacted above)
+  checkUserConfig(merged, true);
   return merged;
-}
-
-/** `c` without the secret-looking settings (allowed from config, refused in code). */
-function secretFree(c: DuckDBUserConfig): DuckDBUserConfig {
-  const strip = (s?: Record<string, DuckDBSettingValue>) => (s === undefined ? undefined : Object.fromEntries(Object.entries(s).filter(([n]) => !SECRET_KEY_RE.test(n))));
-  return { globalConfig: strip(c.globalConfig), localConfig: strip(c.localConfig) };
 }
 
 /** Loads the extensions and sets the global settings: once per database opened in this process. */
