@@ -17,6 +17,14 @@ import { jobName, parseJobName } from './job-name.js';
 export type TableColumns = (table: string) => ColumnSchema[];
 
 /**
+ * A DuckDB instance option: memory DuckDB frees in a large piece (a COPY's or a bulk insert's
+ * buffers at its end) goes back to the system at once. DuckDB's default (512 MiB) kept it
+ * resident, and a process's RSS grew with each file to well over its memory_limit; 16–32MB
+ * bound it at about the same speed, 64MB did not (docs/performance.md, sections 28 and 29).
+ */
+export const FLUSH_FREED_MEMORY = { allocator_bulk_deallocation_flush_threshold: '32MB' } as const;
+
+/**
  * How many files are converted at once, each on a connection of its own. One COPY of a ~30 MB
  * file keeps DuckDB's two threads busy only part of the time (reading JSON lines, then writing
  * row groups in order); two at once keep both cores busy (docs/performance.md, section 15).
@@ -32,7 +40,7 @@ const CONCURRENT_COPIES = 2;
  * - the memory limit keeps the process within budget. (Without the icu extension, which is
  *   not bundled, DuckDB works in UTC: csv timestamps are written with +00.)
  */
-const CONVERTER_CONFIG = { threads: '1', memory_limit: '256MB', allocator_bulk_deallocation_flush_threshold: '32MB' };
+const CONVERTER_CONFIG = { threads: '1', memory_limit: '256MB', ...FLUSH_FREED_MEMORY };
 
 /** Rows per parquet row group: half DuckDB's default, for the memory each COPY holds (dlt's own files have smaller ones). */
 const PARQUET_ROW_GROUP_ROWS = 61_440;

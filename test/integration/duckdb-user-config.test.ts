@@ -45,6 +45,18 @@ describe('DuckDB settings from duckdb({ globalConfig, localConfig, pragmas, exte
     expect(settings!.d.toLowerCase()).toBe('fsst');
   });
 
+  it("gives freed memory back at haul's threshold unless the global settings name another", async () => {
+    const flush = async (p: ReturnType<typeof duckPipeline>) =>
+      (await query<{ f: string }>(p, `SELECT current_setting('allocator_bulk_deallocation_flush_threshold') AS f`))[0]!.f;
+    const plain = duckPipeline('flush_default');
+    await plain.run(rows(10), { tableName: 'users' });
+    const own = duckPipeline('flush_own', { globalConfig: { allocator_bulk_deallocation_flush_threshold: '64MB' } });
+    await own.run(rows(10), { tableName: 'users' });
+    // DuckDB prints 32MB as 30.5 MiB; its own default is 512.0 MiB
+    expect(await flush(plain)).toBe('30.5 MiB');
+    expect(await flush(own)).toBe('61.0 MiB');
+  });
+
   it('runs the pragmas and sets the session settings on each connection haul opens', async () => {
     const p = duckPipeline('session', { localConfig: { TimeZone: 'Asia/Tokyo' }, pragmas: ['disable_progress_bar'], extensions: ['icu'] });
     await p.run(rows(10), { tableName: 'users' });

@@ -13,6 +13,7 @@ import { parseMemorySize, withSettings } from './settings.js';
 import { DuckDBDialect } from './dialect.js';
 import { defaultMaxMemoryBytes, withMemoryToGrow } from './memory-growth.js';
 import { checkUserConfig, storedUserConfig, withConfiguredUserConfig, type DuckDBUserConfig } from './user-config.js';
+import { FLUSH_FREED_MEMORY } from '../../storage/job-formats.js';
 
 export { DuckDBDialect, duckdbColumnType } from './dialect.js';
 export { DuckDBSqlClient, haulValueConverter } from './connection.js';
@@ -77,7 +78,7 @@ export class DuckDBClient extends SqlJobClient {
     private readonly memory: MemoryBudget = memoryBudget({}),
     private readonly user: DuckDBUserConfig = {},
   ) {
-    const sql = new DuckDBSqlClient(path, { memory_limit: memory.memoryLimit }, false, user);
+    const sql = new DuckDBSqlClient(path, { memory_limit: memory.memoryLimit, ...FLUSH_FREED_MEMORY }, false, user);
     super({
       destinationName: 'duckdb',
       displayLocation: path,
