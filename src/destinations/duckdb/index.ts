@@ -13,7 +13,7 @@ import { parseMemorySize, withSettings } from './settings.js';
 import { DuckDBDialect } from './dialect.js';
 import { defaultMaxMemoryBytes, withMemoryToGrow } from './memory-growth.js';
 import { checkUserConfig, storedUserConfig, withConfiguredUserConfig, type DuckDBUserConfig } from './user-config.js';
-import { FLUSH_FREED_MEMORY } from '../../storage/job-formats.js';
+import { FLUSH_FREED_MEMORY } from '../../storage/duckdb-memory.js';
 
 export { DuckDBDialect, duckdbColumnType } from './dialect.js';
 export { DuckDBSqlClient, haulValueConverter } from './connection.js';
