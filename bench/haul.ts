@@ -12,7 +12,8 @@ export { duckdb, filesystem, filesystemSource, pipeline, postgres, readJsonl, re
 export type { LoaderFileFormat, Resource, RunOptions } from '../src/index.js';
 
 const compiled = import.meta.filename.endsWith('.js');
-export const from = compiled ? 'the built package (dist/)' : 'sources (tsx)';
+/** Where haul comes from and which Node runs it: Node 24 and 26 size V8's young generation differently (docs/performance.md, section 32). */
+export const from = `${compiled ? 'the built package (dist/)' : 'sources (tsx)'} on Node ${process.versions.node}`;
 
 /** bench/ in the repository (the dlt venv, the Python script), from either place. */
 export const benchDir = compiled ? join(dirname(dirname(import.meta.dirname)), 'bench') : import.meta.dirname;
