@@ -30,8 +30,10 @@ const CONCURRENT_COPIES = 2;
  *   without each also splitting its work (less CPU, and half the memory in flight);
  * - memory given back after each file: without the flush, what DuckDB freed stayed resident
  *   and the step peaked at 400–500 MB over a 1M-row package; with it, under 300 MB;
- * - the memory limit keeps the process within budget. (Without the icu extension, which is
- *   not bundled, DuckDB works in UTC: csv timestamps are written with +00.)
+ * - the memory limit keeps the process within budget.
+ * The icu extension is built into @duckdb/node-api, so TIMESTAMPTZ values are written in the
+ * process's time zone: csv timestamps carry its offset (+00 under UTC, +09 under TZ=Asia/Tokyo),
+ * the same instants either way.
  */
 const CONVERTER_CONFIG = { threads: '1', memory_limit: '256MB', ...FLUSH_FREED_MEMORY };
 
