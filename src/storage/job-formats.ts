@@ -31,9 +31,10 @@ const CONCURRENT_COPIES = 2;
  * - memory given back after each file: without the flush, what DuckDB freed stayed resident
  *   and the step peaked at 400–500 MB over a 1M-row package; with it, under 300 MB;
  * - the memory limit keeps the process within budget.
- * The icu extension is built into @duckdb/node-api, so TIMESTAMPTZ values are written in the
- * process's time zone: csv timestamps carry its offset (+00 under UTC, +09 under TZ=Asia/Tokyo),
- * the same instants either way.
+ * The icu extension is built into @duckdb/node-api, and an instance starts in the process's time
+ * zone (TZ), which would give csv timestamps its offset (+09 under TZ=Asia/Tokyo). The time zone
+ * is set to UTC after the instance starts (DuckDB refuses it as a start-up option), so csv
+ * timestamps end in `+00` whatever TZ is, like dlt's (docs/package-format.md).
  */
 const CONVERTER_CONFIG = { threads: '1', memory_limit: '256MB', ...FLUSH_FREED_MEMORY };
 
@@ -66,6 +67,7 @@ export async function convertJobFiles(dir: string, format: Exclude<LoaderFileFor
     }
   };
   try {
+    await inUtc(instance);
     const slots = await Promise.allSettled(Array.from({ length: Math.min(CONCURRENT_COPIES, jobs.length) }, (_, n) => slot(n)));
     const error = slots.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (error) throw error.reason;
@@ -73,6 +75,16 @@ export async function convertJobFiles(dir: string, format: Exclude<LoaderFileFor
   } finally {
     instance.closeSync();
     rmSync(links, { recursive: true, force: true });
+  }
+}
+
+/** Sets the instance's time zone to UTC for every connection made after. */
+async function inUtc(instance: DuckDBInstance): Promise<void> {
+  const conn = await instance.connect();
+  try {
+    await conn.run("SET GLOBAL TimeZone = 'UTC'");
+  } finally {
+    conn.closeSync();
   }
 }
 

@@ -20,9 +20,9 @@ export { DuckDBSqlClient, haulValueConverter } from './connection.js';
 export type { DuckDBSettingValue, DuckDBUserConfig } from './user-config.js';
 
 /**
- * `globalConfig`, `localConfig`, `pragmas` and `extensions` are dlt's DuckDB credentials'
- * global_config, local_config, pragmas and extensions; they may also come from
- * `[destination.duckdb.credentials]` in .dlt/config.toml (a setting given here wins).
+ * `globalConfig`, `localConfig`, `pragmas`, `extensions` and `sessionTimezone` are dlt's DuckDB
+ * credentials' global_config, local_config, pragmas, extensions and session_timezone; they may
+ * also come from `[destination.duckdb.credentials]` in .dlt/config.toml (a setting given here wins).
  */
 export interface DuckDBOptions extends DuckDBUserConfig {
   /**

@@ -5,8 +5,9 @@ import { DestinationConfigError, InvalidOptionsError } from '../../errors.js';
 import { quoteIdentifierStandard, quoteStringLiteralStandard } from '../sql/dialect.js';
 
 /*
- * DuckDB settings, pragmas and extensions a user asks for, as dlt's DuckDB credentials take
- * them (global_config, local_config, pragmas, extensions): checked when the destination is
+ * DuckDB settings, pragmas, extensions and time zone a user asks for, as dlt's DuckDB
+ * credentials take them (global_config, local_config, pragmas, extensions, session_timezone):
+ * checked when the destination is
  * made, read from config when its client is made, applied when DuckDB opens.
  */
 
@@ -21,7 +22,16 @@ export interface DuckDBUserConfig {
   pragmas?: string[];
   /** `LOAD name` once, before `globalConfig`: extensions already installed or built in. */
   extensions?: string[];
+  /**
+   * dlt's `session_timezone`: DuckDB's `TimeZone`, set once when the file opens, before
+   * `globalConfig`. Default `'UTC'` (as dlt), so timestamps read as text or truncated in SQL
+   * are in UTC whatever the process's TZ; `null` keeps DuckDB's default, the process's time zone.
+   */
+  sessionTimezone?: string | null;
 }
+
+/** dlt's DuckDB default for `session_timezone`. */
+export const DEFAULT_SESSION_TIMEZONE = 'UTC';
 
 /** Runs one statement on a DuckDB connection. */
 export type RunStatement = (sql: string) => Promise<unknown>;
@@ -31,7 +41,7 @@ const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /** Settings haul sets and raises itself (duckdb({ memoryLimit, maxMemoryLimit })). */
 const OWNED_SETTINGS: Record<string, string> = { memory_limit: 'memoryLimit', max_memory: 'memoryLimit' };
 
-const DLT_KEYS = { globalConfig: 'global_config', localConfig: 'local_config', pragmas: 'pragmas', extensions: 'extensions' } as const;
+const DLT_KEYS = { globalConfig: 'global_config', localConfig: 'local_config', pragmas: 'pragmas', extensions: 'extensions', sessionTimezone: 'session_timezone' } as const;
 
 /**
  * Throws InvalidOptionsError for what cannot be applied: a name that is not a plain
@@ -60,6 +70,10 @@ export function checkUserConfig(c: DuckDBUserConfig, secretsAllowed = false): vo
       }
     }
   }
+  const tz = c.sessionTimezone;
+  if (tz !== undefined && tz !== null && (typeof tz !== 'string' || tz.trim() === '')) {
+    fail('`sessionTimezone` must be a time zone name such as "UTC" or "Europe/Berlin", or null for the process\'s time zone');
+  }
   for (const key of ['pragmas', 'extensions'] as const) {
     const names = c[key];
     if (names === undefined) continue;
@@ -74,7 +88,9 @@ export function checkUserConfig(c: DuckDBUserConfig, secretsAllowed = false): vo
 
 /** The parts of `c` that were given, for a factory's stored options. */
 export function storedUserConfig(c: DuckDBUserConfig): DuckDBUserConfig {
-  return Object.fromEntries(Object.entries({ globalConfig: c.globalConfig, localConfig: c.localConfig, pragmas: c.pragmas, extensions: c.extensions }).filter(([, v]) => v !== undefined));
+  return Object.fromEntries(
+    Object.entries({ globalConfig: c.globalConfig, localConfig: c.localConfig, pragmas: c.pragmas, extensions: c.extensions, sessionTimezone: c.sessionTimezone }).filter(([, v]) => v !== undefined),
+  );
 }
 
 const settingsSchema = z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]));
@@ -99,14 +115,18 @@ export function withConfiguredUserConfig(code: DuckDBUserConfig, pipelineName: s
     const names = code[key] ?? read(key, namesSchema);
     if (names !== undefined) merged[key] = names;
   }
+  const tz = code.sessionTimezone !== undefined ? code.sessionTimezone : read('sessionTimezone', z.string());
+  if (tz !== undefined) merged.sessionTimezone = tz;
   // code's settings were checked when the destination was made; config's may be secrets (redacted above)
   checkUserConfig(merged, true);
   return merged;
 }
 
-/** Loads the extensions and sets the global settings: once per database opened in this process. */
+/** Loads the extensions, sets the time zone and the global settings: once per database opened in this process. */
 export async function applyGlobalConfig(run: RunStatement, c: DuckDBUserConfig, where: string): Promise<void> {
   for (const name of c.extensions ?? []) await step(run, `LOAD ${quoteIdentifierStandard(name)}`, where, 'extensions', `"${name}"`);
+  const tz = sessionTimezoneOf(c);
+  if (tz !== null) await step(run, setStatement('GLOBAL', 'TimeZone', tz), where, 'sessionTimezone', JSON.stringify(tz));
   for (const [name, value] of Object.entries(c.globalConfig ?? {})) await step(run, setStatement('GLOBAL', name, value), where, 'globalConfig', name);
 }
 
@@ -117,7 +137,11 @@ export async function applyLocalConfig(run: RunStatement, c: DuckDBUserConfig, w
 }
 
 export function hasGlobalConfig(c: DuckDBUserConfig): boolean {
-  return (c.extensions?.length ?? 0) > 0 || Object.keys(c.globalConfig ?? {}).length > 0;
+  return sessionTimezoneOf(c) !== null || (c.extensions?.length ?? 0) > 0 || Object.keys(c.globalConfig ?? {}).length > 0;
+}
+
+function sessionTimezoneOf(c: DuckDBUserConfig): string | null {
+  return c.sessionTimezone === undefined ? DEFAULT_SESSION_TIMEZONE : c.sessionTimezone;
 }
 
 export function hasLocalConfig(c: DuckDBUserConfig): boolean {
@@ -133,7 +157,7 @@ async function step(run: RunStatement, sql: string, where: string, key: keyof ty
   try {
     await run(sql);
   } catch (err) {
-    const what = key === 'pragmas' || key === 'extensions' ? `${item} in \`${key}\`` : `\`${key}.${item}\``;
+    const what = key === 'pragmas' || key === 'extensions' ? `${item} in \`${key}\`` : key === 'sessionTimezone' ? `\`sessionTimezone\` ${item}` : `\`${key}.${item}\``;
     throw new DestinationConfigError('duckdb', where, err, `Fix or remove ${what}: in code duckdb({ ${key} }), in config ${DLT_KEYS[key]} under [destination.duckdb.credentials]`);
   }
 }
