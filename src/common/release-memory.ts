@@ -20,7 +20,17 @@ export const RELEASE_THRESHOLD_BYTES = 16 * 1024 * 1024;
  */
 export const RELEASE_MIN_WORK_BYTES = 32 * 1024 * 1024;
 
-type FullGc = () => void;
+type FullGc = (options?: { type: 'major'; execution: 'sync'; flavor: 'last-resort' }) => void;
+
+/**
+ * A full collection that also gives back the young generation's pages. Extract grows the
+ * young generation to its limit (32 MB on Node 20 and 22, 64–128 MB on Node 24 and 26 on a
+ * large machine, section 32), and a plain full GC keeps it committed through the load. V8 12
+ * and newer (Node 22+) shrink it on a last-resort collection. Node 20's V8 (11) does not, and
+ * the 1M bench peaked 30–40 MB higher with these options there (docs/performance.md,
+ * section 36), so it keeps the plain one.
+ */
+const SHRINKING_GC = Number(process.versions.v8.split('.')[0]) >= 12 ? ({ type: 'major', execution: 'sync', flavor: 'last-resort' } as const) : undefined;
 let fullGc: FullGc | null | undefined;
 let heldAfterLastRelease = 0;
 
@@ -55,7 +65,7 @@ export function releaseFreedMemory(workBytes: number): boolean {
   if (heldBytes() - heldAfterLastRelease < RELEASE_THRESHOLD_BYTES) return false;
   if (fullGc === undefined) fullGc = obtainGc();
   if (fullGc === null) return false;
-  fullGc();
+  fullGc(SHRINKING_GC);
   heldAfterLastRelease = heldBytes();
   return true;
 }
