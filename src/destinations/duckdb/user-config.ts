@@ -7,8 +7,8 @@ import { quoteIdentifierStandard, quoteStringLiteralStandard } from '../sql/dial
 /*
  * DuckDB settings, pragmas, extensions and time zone a user asks for, as dlt's DuckDB
  * credentials take them (global_config, local_config, pragmas, extensions, session_timezone):
- * checked when the destination is
- * made, read from config when its client is made, applied when DuckDB opens.
+ * checked when the destination is made, read from config when its client is made, applied
+ * when DuckDB opens.
  */
 
 export type DuckDBSettingValue = string | number | boolean;
