@@ -86,6 +86,25 @@ describe.each(TARGETS)('merge strategies on $name', ({ make }) => {
     expect(await rows(p, 'SELECT count(*) AS n FROM items__tags')).toEqual([{ n: 2 }]);
   });
 
+  it('a table loaded with append, then merged: the nested rows loaded before are replaced with their root (dlt refuses the migration)', async () => {
+    const p = make('app2merge');
+    const order = (id: number, tag: string) => ({ id, items: [{ sku: `${tag}-${id}`, parts: [{ part: `${tag}-${id}-p` }] }] });
+    await run(p, [order(1, 'old'), order(2, 'old')], {});
+    // nested rows of an append table carry no _dlt_root_id; the merge's migration fills it
+    await run(p, [order(1, 'new'), order(3, 'new')], { writeDisposition: 'merge', primaryKey: 'id' });
+    expect(await rows(p, 'SELECT i.id, c.sku FROM items__items AS c JOIN items AS i ON c._dlt_root_id = i._dlt_id ORDER BY i.id')).toEqual([
+      { id: 1, sku: 'new-1' },
+      { id: 2, sku: 'old-2' },
+      { id: 3, sku: 'new-3' },
+    ]);
+    expect(await rows(p, 'SELECT i.id, g.part FROM items__items__parts AS g JOIN items AS i ON g._dlt_root_id = i._dlt_id ORDER BY i.id')).toEqual([
+      { id: 1, part: 'new-1-p' },
+      { id: 2, part: 'old-2-p' },
+      { id: 3, part: 'new-3-p' },
+    ]);
+    expect(await rows(p, 'SELECT (SELECT count(*) FROM items__items) AS c, (SELECT count(*) FROM items__items__parts) AS g')).toEqual([{ c: 3, g: 3 }]);
+  });
+
   it('upsert: updates rows of staged keys, inserts new keys, replaces nested rows of updated keys, deletes marked keys', async () => {
     const p = make('ups');
     const opts: ResourceOptions = { writeDisposition: { disposition: 'merge', strategy: 'upsert' }, primaryKey: 'id', columns: { gone: { hardDelete: true, dataType: 'bool' } } };

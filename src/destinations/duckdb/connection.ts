@@ -12,7 +12,7 @@ import {
   type DuckDBValueConverter,
   type JS,
 } from '@duckdb/node-api';
-import { DestinationError, DestinationUnreachableError, HaulError } from '../../errors.js';
+import { DestinationConfigError, DestinationError, DestinationUnreachableError, HaulError } from '../../errors.js';
 import { quoteIdentifierStandard, quoteStringLiteralStandard, type SqlClient, type SqlExecutor } from '../sql/dialect.js';
 import { SerialConnection } from '../sql/serial-connection.js';
 import { exactInteger } from '../../common/safe-integer.js';
@@ -191,6 +191,11 @@ export class DuckDBSqlClient implements SqlClient {
         // missing: DuckDB creates it
       }
       if (isDir) throw new DestinationUnreachableError('duckdb', this.path, new Error('the path is a directory, not a database file'));
+      // DuckDB opens such a file but looks for its write-ahead log elsewhere (the `?` part
+      // moved after `.wal`), so every commit fails: refuse it before anything is written.
+      if (this.path.includes('?')) {
+        throw new DestinationConfigError('duckdb', this.path, new Error("DuckDB cannot keep the write-ahead log of a database whose path contains '?'"), "Use a database path without '?': duckdb({ path }), or credentials under [destination.duckdb] in .dlt/config.toml");
+      }
     }
     let instance: DuckDBInstance;
     this.key = cacheKey(this.path);

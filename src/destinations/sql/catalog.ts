@@ -1,4 +1,5 @@
 import type { Schema } from '../../schema/schema.js';
+import { C_DLT_ID, C_DLT_PARENT_ID, C_DLT_ROOT_ID } from '../../schema/system.js';
 import type { ColumnSchema, TableSchema } from '../../schema/types.js';
 import type { SqlDialect, SqlExecutor, TableRef } from './dialect.js';
 
@@ -95,12 +96,15 @@ export class SqlCatalog {
 
   /**
    * Creates missing tables and adds missing columns (never drops or changes a column).
-   * Columns added to an existing table are always nullable: old rows have no value.
+   * Columns added to an existing table are always nullable: old rows have no value, except
+   * a nested table's root key, which is filled from the parent chain (fillRootKeys).
    * Tables without columns are skipped (nothing to create yet). Returns changed table names.
+   * `tableOf` finds a parent that is not among `tables`.
    */
-  async migrateTables(ex: SqlExecutor, tables: TableSchema[]): Promise<string[]> {
+  async migrateTables(ex: SqlExecutor, tables: TableSchema[], tableOf: (name: string) => TableSchema | undefined = () => undefined): Promise<string[]> {
     const existing = await this.existingColumns(ex);
     const changed: string[] = [];
+    const rootKeysAdded: TableSchema[] = [];
     for (const table of tables) {
       const cols = Object.values(table.columns).filter((c) => !c.incomplete);
       if (cols.length === 0) continue;
@@ -119,11 +123,51 @@ export class SqlCatalog {
         await ex.execute(`ALTER TABLE ${this.t(table.name)} ADD COLUMN ${this.columnDef(c, false)}`);
         have.add(this.fold(c.name));
         altered = true;
+        if (table.parent !== undefined && rootKeyOf(table) === c.name) rootKeysAdded.push(table);
       }
       if (altered) changed.push(table.name);
     }
+    const find = (name: string) => tables.find((t) => t.name === name) ?? tableOf(name);
+    await this.fillRootKeys(ex, rootKeysAdded, find);
     return changed;
   }
+
+  /**
+   * A nested table loaded before its root became a merge table has rows without a root key.
+   * Merge deletes a root's nested rows by that key, so those rows would outlive their root's
+   * replacement (dlt refuses the migration instead: its root key is NOT NULL). Fills it, the
+   * tables nearest the root first: a child of the root takes its parent key, a deeper one its
+   * parent's root key.
+   */
+  private async fillRootKeys(ex: SqlExecutor, tables: TableSchema[], find: (name: string) => TableSchema | undefined): Promise<void> {
+    const depth = (t: TableSchema): number => {
+      let n = 0;
+      for (let p = t.parent; p !== undefined && n < 64; p = find(p)?.parent) n++;
+      return n;
+    };
+    for (const table of [...tables].sort((a, b) => depth(a) - depth(b))) {
+      const parent = find(table.parent!);
+      if (parent === undefined) continue; // not in the schema: nothing to follow
+      const rootKey = this.q(rootKeyOf(table)!);
+      const parentKey = this.q(Object.values(table.columns).find((c) => c.parentKey)?.name ?? C_DLT_PARENT_ID);
+      if (parent.parent === undefined) {
+        await ex.execute(`UPDATE ${this.t(table.name)} SET ${rootKey} = ${parentKey} WHERE ${rootKey} IS NULL`);
+        continue;
+      }
+      const parentRowKey = this.q(Object.values(parent.columns).find((c) => c.rowKey)?.name ?? C_DLT_ID);
+      const parentRootKey = this.q(rootKeyOf(parent) ?? C_DLT_ROOT_ID);
+      await ex.execute(
+        `UPDATE ${this.t(table.name)} AS x SET ${rootKey} = p.${parentRootKey} FROM ${this.t(parent.name)} AS p ` +
+          `WHERE p.${parentRowKey} = x.${parentKey} AND x.${rootKey} IS NULL`,
+      );
+    }
+  }
+}
+
+/** The name of a nested table's root key column (`_dlt_root_id`), if it has one. */
+function rootKeyOf(t: TableSchema): string | undefined {
+  const cols = Object.values(t.columns);
+  return cols.find((c) => c.rootKey)?.name ?? (t.columns[C_DLT_ROOT_ID] ? C_DLT_ROOT_ID : undefined);
 }
 
 /** The columns of a table that exist at the destination (incomplete ones are hints no data has filled yet). */

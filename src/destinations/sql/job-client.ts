@@ -136,7 +136,7 @@ export class SqlJobClient implements DestinationClient {
         const systemTables: TableSchema[] = [...DESTINATION_SYSTEM_TABLES];
         if (!selected.some((t) => t.name === STATE_TABLE)) systemTables.push(STATE_TABLE_SCHEMA);
         await this.catalog.migrateTables(tx, systemTables);
-        const changed = await this.catalog.migrateTables(tx, selected);
+        const changed = await this.catalog.migrateTables(tx, selected, (name) => schema.getTable(name));
         const v = VERSION_TABLE_SCHEMA.columns;
         await tx.execute(
           `INSERT INTO ${this.t(VERSION_TABLE)} (${this.q('version')}, ${this.q('engine_version')}, ${this.q('inserted_at')}, ${this.q('schema_name')}, ${this.q('version_hash')}, ${this.q('schema')}) ` +
