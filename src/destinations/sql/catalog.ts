@@ -165,7 +165,7 @@ export class SqlCatalog {
 }
 
 /** The name of a nested table's root key column (`_dlt_root_id`), if it has one. */
-function rootKeyOf(t: TableSchema): string | undefined {
+export function rootKeyOf(t: TableSchema): string | undefined {
   const cols = Object.values(t.columns);
   return cols.find((c) => c.rootKey)?.name ?? (t.columns[C_DLT_ROOT_ID] ? C_DLT_ROOT_ID : undefined);
 }

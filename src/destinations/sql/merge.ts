@@ -4,7 +4,7 @@ import { C_DLT_ID, C_DLT_ROOT_ID } from '../../schema/system.js';
 import type { ColumnSchema, MergeStrategy, Scd2Settings } from '../../schema/types.js';
 import { mergeStrategyOf } from '../../schema/write-disposition.js';
 import type { JobFile } from '../types.js';
-import { columnsOf, type SqlCatalog } from './catalog.js';
+import { columnsOf, rootKeyOf, type SqlCatalog } from './catalog.js';
 import type { SqlDialect, SqlExecutor, TableRef } from './dialect.js';
 
 /** How a merge chain is written: its strategy, keys and how nested tables point to their root rows. */
@@ -44,7 +44,7 @@ export function mergePlan(destinationName: string, schema: Schema, root: string,
     const cols = Object.values(t.columns);
     const parentKey = cols.find((c) => c.parentKey)?.name;
     const rootKey =
-      cols.find((c) => c.rootKey)?.name ?? (t.columns[C_DLT_ROOT_ID] ? C_DLT_ROOT_ID : undefined) ?? (t.parent === root ? parentKey : undefined);
+      rootKeyOf(t) ?? (t.parent === root ? parentKey : undefined);
     if (keyed && rootKey === undefined) {
       throw new DestinationError(
         destinationName,
