@@ -110,6 +110,49 @@ describe('rest_api paginators', () => {
     expect(reqs2).toHaveLength(3);
   });
 
+  it('without a paginator or data selector, detects a page count, a next token and a single entity as dlt 1.31 does', async () => {
+    const p = testPipeline(dir, 'detect_dlt');
+    const before = api.requests.length;
+    await p.run(
+      restApiSource({
+        client: { baseUrl: api.url },
+        resources: [
+          { name: 'paged', endpoint: 'detect/paged' },
+          { name: 'token', endpoint: 'detect/token' },
+          { name: 'users', endpoint: 'single/users' },
+          // a path ending in a placeholder answers one object: one row, its lists a child table
+          { name: 'user_details', endpoint: 'detect/users/{resources.users.id}' },
+        ],
+      }),
+    );
+    const reqs = api.requests.slice(before);
+    // the requests and tables dlt 1.31 made from the same config and server
+    expect(reqs.filter((r) => r.startsWith('GET /detect/paged'))).toEqual(['GET /detect/paged', 'GET /detect/paged?page=1', 'GET /detect/paged?page=2']);
+    expect(reqs.filter((r) => r.startsWith('GET /detect/token'))).toEqual(['GET /detect/token', 'GET /detect/token?cursor=t5', 'GET /detect/token?cursor=t10']);
+    expect(reqs.filter((r) => r.startsWith('GET /detect/users/'))).toHaveLength(12);
+    for (const t of ['paged', 'token']) {
+      const rows = await query<{ id: bigint; address__city: string }>(p, `SELECT id, address__city FROM ${t} ORDER BY id`);
+      expect(rows.map((r) => Number(r.id))).toEqual(api.users.map((u) => u.id));
+    }
+    const details = await query<{ id: bigint; plan: string; next_invoice: string }>(p, 'SELECT id, plan, next_invoice FROM user_details ORDER BY id LIMIT 2');
+    expect(details.map((r) => [Number(r.id), r.plan, r.next_invoice])).toEqual([[1, 'pro', '2027-02-01'], [2, 'free', '2027-03-01']]);
+    const items = await query<{ n: bigint }>(p, 'SELECT count(*) AS n FROM user_details__items');
+    expect(Number(items[0]!.n)).toBe(24);
+  });
+
+  it('a detected paginator that asks for the same page again is a typed error, not an endless loop', async () => {
+    const p = testPipeline(dir, 'detect_loop');
+    const before = api.requests.length;
+    const run = p.run(restApiSource({ client: { baseUrl: api.url }, resources: [{ name: 'ignored', endpoint: 'detect/page_ignored' }] }));
+    await expect(run).rejects.toThrow(/resource "ignored": GET .*detect\/page_ignored would be asked again for the same page: the paginator detected from a next cursor at "next_page" does not move on; set endpoint.paginator/);
+    // dlt 1.31 sends ?cursor=2 again and again; haul stops at the first repeat
+    expect(api.requests.slice(before)).toEqual(['GET /detect/page_ignored', 'GET /detect/page_ignored?cursor=2']);
+    // the advice works: with the API's own paginator the resource loads
+    const fixed = await p.run(restApiSource({ client: { baseUrl: api.url }, resources: [{ name: 'ignored', endpoint: { path: 'detect/page_ignored', paginator: 'single_page' } }] }));
+    expect(fixed.hasFailedJobs).toBe(false);
+    expect((await query<{ n: bigint }>(p, 'SELECT count(*) AS n FROM ignored')).map((r) => Number(r.n))).toEqual([5]);
+  });
+
   it('RestClient.pages() serves hand-written resources, as dlt\'s RESTClient.paginate does', async () => {
     const client = new RestClient({ baseUrl: api.url, headers: { 'X-Trace': 'yes' } });
     const users = resource(

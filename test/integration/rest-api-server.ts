@@ -124,6 +124,21 @@ export async function startApi(userCount = 12): Promise<TestApi> {
         const page = Number(q('page') ?? 0);
         return send(res, 200, { results: slice(page * PAGE), next: (page + 1) * PAGE < users.length ? `/auto/users?page=${page + 1}` : null });
       }
+      // Shapes dlt 1.31's detector reads without a configured paginator or data selector
+      if (p === '/detect/paged') {
+        const page = Number(q('page') ?? 0);
+        return send(res, 200, { status: 'ok', response: { users: slice(page * PAGE) }, meta: { total_pages: Math.ceil(users.length / PAGE) } });
+      }
+      if (p === '/detect/token') {
+        const at = Number((q('cursor') ?? 't0').slice(1));
+        return send(res, 200, { items: slice(at), nextPageToken: at + PAGE < users.length ? `t${at + PAGE}` : '' });
+      }
+      if (p === '/detect/page_ignored') return send(res, 200, { data: slice(0), next_page: 2 });
+      const entity = /^\/detect\/users\/(\d+)$/.exec(p);
+      if (entity) {
+        const id = Number(entity[1]);
+        return send(res, 200, { id, plan: id % 2 ? 'pro' : 'free', next_invoice: `2027-0${id % 9 + 1}-01`, items: [{ sku: `a${id}` }, { sku: `b${id}` }] });
+      }
       const posts = /^\/users\/(\d+)\/posts$/.exec(p);
       if (posts) {
         const id = Number(posts[1]);

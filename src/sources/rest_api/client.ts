@@ -193,6 +193,9 @@ export class RestClient {
   async *paginate(resource: string, spec: RequestSpec, opts: PaginateOptions = {}): AsyncGenerator<Page> {
     const req: RequestSpec = { ...spec, params: { ...spec.params }, headers: { ...spec.headers } };
     let paginator = opts.paginator;
+    /** The paginator guessed from the first answer, if none was given, and the last request it made. */
+    let detected: { paginator: BasePaginator; reason: string } | undefined;
+    let sameAsLast: string | undefined;
     let dataPath = opts.dataSelector;
     paginator?.initRequest(req);
     if (opts.resumeFrom !== undefined && paginator) paginator.resumeAt(opts.resumeFrom, req);
@@ -220,12 +223,16 @@ export class RestClient {
         if (res.status >= 400) throw this.statusError(resource, req.method, res);
         if (dataPath === undefined) dataPath = detectDataPath(res.body);
         const items = selectItems(res.body, dataPath);
-        if (!paginator) paginator = detectPaginator(res).paginator;
+        if (!paginator) {
+          detected = detectPaginator(res);
+          paginator = detected.paginator;
+        }
         paginator.updateState(res, items);
         const more = paginator.hasNextPage;
         const next = more ? (paginator.position() ?? null) : null;
         if (more) {
           paginator.updateRequest(req);
+          if (detected) sameAsLast = this.refuseRepeat(resource, req, detected.reason, sameAsLast);
           inFlight = this.send(resource, { ...req, params: { ...req.params }, headers: { ...req.headers } }, stop.signal);
           // Consumed on the next turn; if the caller stops early, its failure must not go unhandled.
           inFlight.catch(() => {});
@@ -238,6 +245,19 @@ export class RestClient {
       inFlight.catch(() => {});
       stop.abort();
     }
+  }
+
+  /**
+   * A guessed paginator that asks for the same request twice would page forever (an API that
+   * ignores the parameter it guessed, e.g. `next_page: 2` taken for a cursor): a typed error
+   * instead. Returns the request's key for the next turn.
+   */
+  private refuseRepeat(resource: string, req: RequestSpec, reason: string, last: string | undefined): string {
+    const key = JSON.stringify([req.method, req.url, req.params, req.json ?? null, req.body ?? null]);
+    if (key === last) {
+      throw new RestApiError(resource, req.method, this.safeUrl(req.url), undefined, `would be asked again for the same page: the paginator detected from ${reason} does not move on`, "set endpoint.paginator for this API (e.g. { type: 'page_number', ... } or { type: 'cursor', cursorPath, cursorParam })");
+    }
+    return key;
   }
 
   private statusError(resource: string, method: string, res: PageResponse): RestApiError {

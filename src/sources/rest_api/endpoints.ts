@@ -45,6 +45,11 @@ export function resourceSpecs(config: RestApiConfig): Map<string, ResourceSpec> 
       params: { ...d.params, ...own.params },
       headers: { ...d.headers, ...own.headers },
     };
+    if (isSingleEntityPath(endpoint.path)) {
+      // dlt's guess for `users/{id}`: the answer is one object, not a page of a list
+      endpoint.dataSelector ??= '$';
+      endpoint.paginator ??= 'single_page';
+    }
     const { endpoint: _e, ...defaultHints } = defaults;
     void _e;
     const merged: RestResourceConfig = { ...defaultHints, ...r, endpoint };
@@ -68,6 +73,12 @@ export function resourceSpecs(config: RestApiConfig): Map<string, ResourceSpec> 
     }
   }
   return specs;
+}
+
+/** A path whose last segment holds a placeholder (`users/{id}`, `issues/{resources.issues.number}`), as dlt's single_entity_path. */
+export function isSingleEntityPath(path: string): boolean {
+  const last = path.replace(/\/+$/, '').split('/').pop() ?? '';
+  return /\{[a-zA-Z0-9.\-_]+\}/.test(last);
 }
 
 function incrementalOf(name: string, endpoint: EndpointConfig): IncrementalSpec | undefined {

@@ -94,6 +94,20 @@ export function findValue(path: string, doc: unknown): unknown {
   return findValues(path, doc)[0];
 }
 
+/**
+ * Keys as a path this module reads back: `a.b`, with `['a.b']` for a key that is not a plain
+ * name; undefined when a key holds `]` or `'` (no step of ours can name it).
+ */
+export function pathOf(keys: string[]): string | undefined {
+  let out = '';
+  for (const k of keys) {
+    if (/^[^.[\]'"$*\s][^.[\]'"\s]*$/.test(k)) out += out === '' ? k : `.${k}`;
+    else if (k.includes(']') || k.includes("'")) return undefined;
+    else out += `['${k}']`;
+  }
+  return out;
+}
+
 /** A dotted field path (`user.id`) read from an item. */
 export function readField(item: unknown, field: string): unknown {
   return findValue(field, item);

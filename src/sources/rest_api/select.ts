@@ -1,28 +1,39 @@
 /**
- * Finds a page's items in an answer: the `dataSelector` JSONPath when given, else the
- * answer itself when it is a list, else the first list under a usual name (`data`,
- * `items`, `results`, ...) one or two levels down, else the answer as one item.
+ * Finds a page's items in an answer: the `dataSelector` JSONPath when given, else the list
+ * dlt 1.31's detector picks on the first answer (see detectDataPath).
  */
-import { findValues } from './jsonpath.js';
+import { findValues, pathOf } from './jsonpath.js';
 
-const USUAL_NAMES = ['data', 'items', 'results', 'result', 'entries', 'records', 'rows', 'entities', 'objects', 'values', 'content', 'payload', 'list', 'hits'];
+/** Names under which dlt's detector expects the records (exact, case-sensitive). */
+const RECORD_KEYS = new Set(['data', 'items', 'results', 'entries', 'records', 'rows', 'entities', 'payload', 'content', 'objects', 'values']);
+/** dlt looks for lists in objects down to this depth (a list at most three keys deep). */
+const MAX_OBJECT_DEPTH = 2;
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
-/** The path of the item list in a (first) answer; `$` for a list body, undefined for a single object. */
-export function detectDataPath(body: unknown): string | undefined {
-  if (Array.isArray(body)) return '$';
-  if (!isObject(body)) return undefined;
-  for (const n of USUAL_NAMES) if (Array.isArray(body[n])) return n;
-  for (const n of USUAL_NAMES) {
-    const inner = body[n];
-    if (isObject(inner)) for (const m of USUAL_NAMES) if (Array.isArray(inner[m])) return `${n}.${m}`;
+/** Every list in `obj` with its key path, depth first in the answer's key order (dlt's find_all_lists). */
+function allLists(obj: Record<string, unknown>, path: string[], out: string[][]): string[][] {
+  if (path.length > MAX_OBJECT_DEPTH) return out;
+  for (const [k, v] of Object.entries(obj)) {
+    if (Array.isArray(v)) out.push([...path, k]);
+    else if (isObject(v)) allLists(v, [...path, k], out);
   }
-  // One list of objects under any name (e.g. `{ "users": [...], "next": ... }`).
-  const lists = Object.keys(body).filter((k) => Array.isArray(body[k]) && (body[k] as unknown[]).every(isObject));
-  return lists.length === 1 ? lists[0] : undefined;
+  return out;
+}
+
+/**
+ * The path of the item list in a (first) answer, as dlt 1.31 detects it: `$` for a list
+ * (or a scalar) body; else the first list, depth first in the answer's order, under a record
+ * name (`data`, `items`, `results`, ...); else the first list at all; undefined (the answer
+ * is one item) when the answer holds no list.
+ */
+export function detectDataPath(body: unknown): string | undefined {
+  if (!isObject(body)) return '$';
+  const lists = allLists(body, [], []).filter((keys) => pathOf(keys) !== undefined);
+  const pick = lists.find((keys) => RECORD_KEYS.has(keys[keys.length - 1]!)) ?? lists[0];
+  return pick === undefined ? undefined : pathOf(pick);
 }
 
 /** The items of one answer as a list (a single object becomes a list of one, nothing an empty list). */

@@ -10,7 +10,8 @@ abstract class CursorPaginatorBase extends BasePaginator {
 
   updateState(response: PageResponse): void {
     const c = this.findCursor(response);
-    this.cursor = c === undefined || c === null || c === '' ? undefined : String(c);
+    // dlt ends on any falsy reference (null, '', 0, false)
+    this.cursor = c === undefined || c === null || c === '' || c === 0 || c === false ? undefined : String(c);
     this.hasNextPage = this.cursor !== undefined;
   }
   updateRequest(request: RequestSpec): void {

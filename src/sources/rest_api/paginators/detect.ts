@@ -1,33 +1,102 @@
 /**
- * Picks a paginator from the first answer when the config names none (as dlt does): a
- * `Link: <...>; rel="next"` header, a next-page URL in the body, a next cursor in the body,
- * else a single page.
+ * Picks a paginator from the first answer when the config names none, in dlt 1.31's order:
+ * a `Link: <...>; rel="next"` header; a next-page URL in the body; a total page count in the
+ * body; a next cursor in the body; else a single page. Everything but the header is found by
+ * key name, depth first in the answer's key order, as dlt's detector does.
  */
-import { findValue } from '../jsonpath.js';
+import { pathOf } from '../jsonpath.js';
 import type { PageResponse } from '../types.js';
 import { BasePaginator, SinglePagePaginator } from './base.js';
 import { JsonResponseCursorPaginator } from './cursor.js';
 import { HeaderLinkPaginator, JsonLinkPaginator, parseLinkHeader } from './link.js';
+import { PageNumberPaginator } from './range.js';
 
-const NEXT_URL_PATHS = ['next', 'next_url', 'nextUrl', 'next_page', 'nextPage', 'next_link', 'nextLink', 'links.next', 'links.next.href', '_links.next', '_links.next.href', 'pagination.next', 'paging.next', 'meta.next', 'page.next'];
-const CURSOR_PATHS = ['cursors.next', 'next_cursor', 'nextCursor', 'cursor.next', 'pagination.next_cursor', 'pagination.nextCursor', 'meta.next_cursor', 'meta.nextCursor', 'response_metadata.next_cursor'];
+type Json = Record<string, unknown>;
+type Found = { path: string; value: unknown } | undefined;
 
-function looksLikeUrl(v: unknown): v is string {
-  return typeof v === 'string' && (/^https?:\/\//i.test(v) || v.startsWith('/') || v.startsWith('?'));
+/** A find, unless a key on its path cannot be written as a path (then the search goes on). */
+function found(keys: string[], value: unknown): Found {
+  const path = pathOf(keys);
+  return path === undefined ? undefined : { path, value };
+}
+
+function isObject(v: unknown): v is Json {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+/** A value dlt takes for a next reference or a page count (Python's str, int, float; bool is an int there). */
+function isScalar(v: unknown): v is string | number | boolean {
+  return typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean';
+}
+
+/**
+ * The first key whose name starts with `next` (any case) and holds a scalar, or an object
+ * with an `href…`/`url…` scalar: `next`, `next_page_token`, `links.next.href`, ...
+ */
+function findNext(obj: Json, path: string[] = []): Found {
+  for (const [k, v] of Object.entries(obj)) {
+    if (k.toLowerCase().startsWith('next')) {
+      if (isObject(v)) {
+        for (const [k2, v2] of Object.entries(v)) {
+          const name = k2.toLowerCase();
+          if ((name.startsWith('href') || name.startsWith('url')) && isScalar(v2)) {
+            const f = found([...path, k, k2], v2);
+            if (f) return f;
+          }
+        }
+      } else if (isScalar(v)) {
+        const f = found([...path, k], v);
+        if (f) return f;
+      }
+    }
+    if (isObject(v)) {
+      const inner = findNext(v, [...path, k]);
+      if (inner) return inner;
+    }
+  }
+  return undefined;
+}
+
+const TOTAL_PAGES_KEYS = new Set(['total_pages', 'pages', 'totalpages']);
+
+/** The first `total_pages` / `pages` / `totalPages` key (any case) holding a whole number. */
+function findTotalPages(obj: Json, path: string[] = []): Found {
+  for (const [k, v] of Object.entries(obj)) {
+    if (TOTAL_PAGES_KEYS.has(k.toLowerCase()) && isScalar(v)) {
+      const f = found([...path, k], v);
+      if (f) return f;
+    }
+    if (isObject(v)) {
+      const inner = findTotalPages(v, [...path, k]);
+      if (inner) return inner;
+    }
+  }
+  return undefined;
+}
+
+function isWholeNumber(v: unknown): boolean {
+  if (typeof v === 'number' || typeof v === 'boolean') return Number.isFinite(Number(v));
+  return typeof v === 'string' && /^\s*[+-]?\d+\s*$/.test(v);
+}
+
+/**
+ * A next-page URL: absolute or from the host's root, as dlt takes it; also a query of its own
+ * (`?page=2`), which dlt would send back as a cursor.
+ */
+function isUrl(v: unknown): v is string {
+  return typeof v === 'string' && (v.startsWith('http') || v.startsWith('/') || v.startsWith('?'));
 }
 
 /** The paginator the first answer suggests, and why (for the log). */
 export function detectPaginator(response: PageResponse): { paginator: BasePaginator; reason: string } {
   if (parseLinkHeader(response.headers.get('link'))['next']) return { paginator: new HeaderLinkPaginator(), reason: 'a Link header with rel="next"' };
   const body = response.body;
-  if (body !== null && typeof body === 'object' && !Array.isArray(body)) {
-    for (const path of NEXT_URL_PATHS) {
-      if (looksLikeUrl(findValue(path, body))) return { paginator: new JsonLinkPaginator(path), reason: `a next-page URL at "${path}"` };
-    }
-    for (const path of CURSOR_PATHS) {
-      const v = findValue(path, body);
-      if (typeof v === 'string' || typeof v === 'number') return { paginator: new JsonResponseCursorPaginator({ cursorPath: path }), reason: `a cursor at "${path}"` };
-    }
+  if (isObject(body)) {
+    const next = findNext(body);
+    if (next && isUrl(next.value)) return { paginator: new JsonLinkPaginator(next.path), reason: `a next-page URL at "${next.path}"` };
+    const total = findTotalPages(body);
+    if (total && isWholeNumber(total.value)) return { paginator: new PageNumberPaginator({ totalPath: total.path }), reason: `a page count at "${total.path}"` };
+    if (next) return { paginator: new JsonResponseCursorPaginator({ cursorPath: next.path }), reason: `a next cursor at "${next.path}"` };
   }
   return { paginator: new SinglePagePaginator(), reason: 'no pagination found in the first answer' };
 }
