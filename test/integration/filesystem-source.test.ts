@@ -89,22 +89,23 @@ describe('readers', () => {
 
   it('readCsv parses quotes, commas, newlines in fields and NULLs, typing columns as pandas does', async () => {
     const csv = [
-      'id,name,amount,active,note,born',
-      '1,"Smith, John",10.5,True,"said ""hi""",2020-01-01',
+      'id,name,amount,active,note,born,big',
+      '1,"Smith, John",10.5,True,"said ""hi""",2020-01-01,9007199254740993',
       '2,plain,,false,"two',
-      'lines",2020-02-02',
-      '3,NULL,7,TRUE,NA,',
+      'lines",2020-02-02,12',
+      '3,NULL,7,TRUE,NA,,-5',
       '',
     ].join('\r\n');
     const root = bucket('csv', { 'people.csv': csv, 'semi.txt': 'a;b\n1;x\n' });
     const p = testPipeline(dir, 'csv');
     await p.run(filesystemSource({ bucketUrl: root, fileGlob: '*.csv' }).pipeTo(readCsv()));
-    expect(await query(p, 'SELECT id::INT AS id, name, amount, active, note, born FROM read_csv ORDER BY id')).toEqual([
-      { id: 1, name: 'Smith, John', amount: 10.5, active: true, note: 'said "hi"', born: '2020-01-01' },
-      { id: 2, name: 'plain', amount: null, active: false, note: 'two\r\nlines', born: '2020-02-02' },
-      { id: 3, name: null, amount: 7, active: true, note: null, born: null },
+    expect(await query(p, 'SELECT id::INT AS id, name, amount, active, note, born, big::VARCHAR AS big FROM read_csv ORDER BY id')).toEqual([
+      { id: 1, name: 'Smith, John', amount: 10.5, active: true, note: 'said "hi"', born: '2020-01-01', big: '9007199254740993' },
+      { id: 2, name: 'plain', amount: null, active: false, note: 'two\r\nlines', born: '2020-02-02', big: '12' },
+      { id: 3, name: null, amount: 7, active: true, note: null, born: null, big: '-5' },
     ]);
-    expect(await columnTypes(p, 'read_csv')).toMatchObject({ id: 'BIGINT', name: 'VARCHAR', amount: 'DOUBLE', active: 'BOOLEAN', note: 'VARCHAR', born: 'VARCHAR' });
+    // integers past 2^53 stay exact in a bigint column, as pandas' int64 and dlt 1.31 keep them
+    expect(await columnTypes(p, 'read_csv')).toMatchObject({ id: 'BIGINT', name: 'VARCHAR', amount: 'DOUBLE', active: 'BOOLEAN', note: 'VARCHAR', born: 'VARCHAR', big: 'BIGINT' });
 
     const semi = testPipeline(dir, 'csv_semi');
     await semi.run(filesystemSource({ bucketUrl: root, fileGlob: '*.txt' }).pipeTo(readCsv({ delimiter: ';', name: 'semi' })));

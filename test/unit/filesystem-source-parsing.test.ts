@@ -56,7 +56,10 @@ describe('typeChunk', () => {
       { i: null, f: 2, b: false, s: null, mixed: 'y' },
       { i: -3, f: 1000, b: null, s: null, mixed: '2.5' },
     ]);
+    // int64 as pandas reads it: exact past 2^53; past int64 the column stays text (dlt 1.31 fails there)
+    expect(typeChunk(['i'], [['1'], ['9007199254740993'], ['-9223372036854775808']], na, true)).toEqual([{ i: 1 }, { i: 9007199254740993n }, { i: -9223372036854775808n }]);
     expect(typeChunk(['i'], [['1'], ['99999999999999999999']], na, true)).toEqual([{ i: '1' }, { i: '99999999999999999999' }]);
+    expect(typeChunk(['i'], [['1'], ['9223372036854775808']], na, true)).toEqual([{ i: '1' }, { i: '9223372036854775808' }]);
     expect(typeChunk(['i'], [['1']], na, false)).toEqual([{ i: '1' }]);
   });
 });

@@ -136,7 +136,7 @@ function columnKind(records: string[][], c: number, na: Set<string>): Kind {
   for (const rec of records) {
     const v = rec[c];
     if (v === undefined || na.has(v)) continue;
-    const k: Kind = INT.test(v) ? (Number.isSafeInteger(Number(v)) ? 'int' : 'text') : FLOAT.test(v) ? 'float' : TRUE.has(v) || FALSE.has(v) ? 'bool' : 'text';
+    const k: Kind = INT.test(v) ? (isInt64(v) ? 'int' : 'text') : FLOAT.test(v) ? 'float' : TRUE.has(v) || FALSE.has(v) ? 'bool' : 'text';
     if (k === 'text') return 'text';
     if (kind === undefined || kind === k) kind = k;
     else if ((kind === 'int' && k === 'float') || (kind === 'float' && k === 'int')) kind = 'float';
@@ -145,9 +145,23 @@ function columnKind(records: string[][], c: number, na: Set<string>): Kind {
   return kind ?? 'text';
 }
 
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+
+/** pandas reads integers into int64: beyond it, the column stays strings. */
+function isInt64(v: string): boolean {
+  if (Number.isSafeInteger(Number(v))) return true;
+  const n = BigInt(v.trim());
+  return n >= INT64_MIN && n <= INT64_MAX;
+}
+
 function convert(raw: string, kind: Kind): unknown {
   switch (kind) {
-    case 'int':
+    case 'int': {
+      // exact beyond 2^53, as pandas' int64 keeps it
+      const n = Number(raw);
+      return Number.isSafeInteger(n) ? n : BigInt(raw.trim());
+    }
     case 'float': {
       const t = raw.trim().toLowerCase().replace(/^\+/, '');
       if (t === 'inf' || t === 'infinity') return Infinity;
