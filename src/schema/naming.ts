@@ -38,23 +38,35 @@ export function makePath(...parts: string[]): string {
 }
 
 /**
- * Normalizes a table name as given by a user. Unlike a column name, a table name given as
- * a path keeps its `__` parts (e.g. `orders__items`). With `maxLength` (the destination's
- * `maxIdentifierLength`) a longer name is shortened as dlt's `normalize_tables_path` does:
- * each part first (tag from the part), then the joined path (tag from `name` as given).
+ * dlt's `normalize_path`: a name split at `__`, each part normalized (and shortened to
+ * `maxLength` with a tag from the part), joined again and the whole shortened with a tag
+ * from the name as given. So `a__b` stays `a__b` and `__x` becomes `x`, as dlt 1.31's
+ * relational normalizer names keys and tables. A name with no part left (`__`) is
+ * normalized whole.
  */
-export function normalizeTableName(name: string, maxLength?: number): string {
+function normalizePath(name: string, maxLength?: number): string {
   const parts = name.split(PATH_SEPARATOR).filter((p) => p.trim() !== '');
+  if (parts.length === 0) return shortenIdentifier(normalizeIdentifier(name), name.trim(), maxLength);
   const joined = parts.map((p) => shortenIdentifier(normalizeIdentifier(p), p.trim(), maxLength)).join(PATH_SEPARATOR);
   return shortenIdentifier(joined, name, maxLength);
 }
 
-/**
- * A user key as a column name: normalized, then shortened to `maxLength` with a tag from
- * the key as given (dlt's `normalize_identifier` / `normalize_path` on a key).
- */
+/** A table name as given by a user or made from a key: a path (`orders__items` keeps its parts). */
+export function normalizeTableName(name: string, maxLength?: number): string {
+  return normalizePath(name, maxLength);
+}
+
+/** A key of an item (or a column named in a hint) as a column name: a path, as dlt names it. */
 export function normalizeColumnName(key: string, maxLength?: number): string {
-  return shortenIdentifier(normalizeIdentifier(key), key.trim(), maxLength);
+  return normalizePath(key, maxLength);
+}
+
+/**
+ * One identifier as dlt's `normalize_identifier` makes it, shortened to `maxLength` with a
+ * tag from the identifier: `a__b` becomes `a_b` (the user's `pipeline.naming`).
+ */
+export function normalizeShortIdentifier(identifier: string, maxLength?: number): string {
+  return shortenIdentifier(normalizeIdentifier(identifier), identifier.trim(), maxLength);
 }
 
 /**

@@ -88,6 +88,9 @@ describe('Pipeline members', () => {
     const pg = pipeline({ pipelineName: 'api_naming_pg', pipelinesDir: join(dir, 'pipelines'), destination: postgres({ credentials: PG_URL }) });
     expect(pg.naming.normalizeIdentifier('UserName')).toBe('user_name');
     expect(pg.naming.normalizeTableIdentifier('Order Items')).toBe('order_items');
+    // dlt's normalize_identifier collapses `__`; normalize_path (what keys become) keeps it
+    expect(pg.naming.normalizeIdentifier('a__b')).toBe('a_b');
+    expect(pg.naming.normalizePath('a__B')).toBe('a__b');
     const long = pg.naming.normalizeIdentifier('x'.repeat(100));
     expect(long).toHaveLength(63);
     expect(pg.naming.shortenIdentifier('y'.repeat(100))).toHaveLength(63);

@@ -99,6 +99,13 @@ describe.each([
     expect(normalizeIdentifier('camelCase')).toBe('camel_case');
   });
 
+  it('keeps `__` in a key as a path separator, as dlt 1.31 names keys (normalize_path)', async () => {
+    const { rows } = await go([{ id: 1, a__b: 'x', MiXeD__Case: 'm', __double: 'dd', obj: { p__q: 1 }, list__key: [{ k__k: 1 }], trail__: 't', 'a-b': 2 }]);
+    // the names dlt 1.31 gave the same item; "a-b" and "a__b" are two columns, not a collision
+    expect(data(rows.items)).toEqual([{ id: 1, a__b: 'x', mi_xe_d__case: 'm', double: 'dd', obj__p__q: 1, trail: 't', a_b: 2 }]);
+    expect(data(rows.items__list__key)).toEqual([{ k__k: 1 }]);
+  });
+
   it('flattens nested dicts into parent__child columns', async () => {
     const { rows, schema } = await go([{ id: 1, address: { street: 'Main', geo: { lat: 1.5, lng: -2.25 } }, 'a.b': { C: 'x' } }]);
     expect(data(rows.items)).toEqual([{ id: 1, address__street: 'Main', address__geo__lat: 1.5, address__geo__lng: -2.25, a_b__c: 'x' }]);
