@@ -67,7 +67,8 @@ export function coerceTo(type: DataType, v: unknown): unknown {
     case 'text':
       if (t === 'string') return v;
       if (t === 'number') return Number.isInteger(v) ? String(bigintOut(v as number)) : String(v);
-      if (t === 'boolean') return v ? 'true' : 'false';
+      // Python's str(bool), as dlt writes a boolean into a text column
+      if (t === 'boolean') return v ? 'True' : 'False';
       if (t === 'bigint') return (v as bigint).toString();
       if (isBinaryTag(v)) return v.$binary;
       return stringifyRow(v);
@@ -147,12 +148,9 @@ export function coerceTo(type: DataType, v: unknown): unknown {
     case 'time':
       if (t === 'string') {
         const s = v as string;
+        // only a time: a full timestamp is not one (dlt's ensure_pendulum_time), so it goes to a variant
         const tm = parseTime(s);
-        if (tm !== undefined) return tm;
-        const ts = parseTimestamp(s, true);
-        if (ts === undefined) return NO_FIT;
-        // 'YYYY-MM-DDTHH:MM:SS.fff[fff]Z' -> 'HH:MM:SS.fff[fff]'
-        return ts.slice(11, ts.length - 1);
+        return tm !== undefined ? tm : NO_FIT;
       }
       return NO_FIT;
 

@@ -193,6 +193,16 @@ describe('postgres pipelines', () => {
     expect(p2.defaultSchema?.getTable('events')?.columns.payload__n?.dataType).toBe('bigint');
   });
 
+  it('drops NUL characters from text, as dlt does, where PostgreSQL would refuse the whole job', async () => {
+    const p = pgPipeline('hp_nul');
+    const info = await p.run([{ id: 1, s: 'a\u0000b', t: 'plain' }, { id: 2, s: '\u0000', t: 'x"\u0000"y' }], { tableName: 'nul' });
+    expect(info.hasFailedJobs).toBe(false);
+    expect(await q(p, `SELECT id::int AS id, s, t FROM "${p.datasetName}".nul ORDER BY id`)).toEqual([
+      { id: 1, s: 'ab', t: 'plain' },
+      { id: 2, s: '', t: 'x""y' },
+    ]);
+  });
+
   it('shortens names longer than 63 characters as dlt does, for tables, columns and the staging dataset', async () => {
     // a dataset name that only fits once shortened, so staging must be shortened too
     const dataset = pgDatasetName('hp_long_dataset_name_that_is_much_longer_than_postgres_allows');

@@ -293,7 +293,7 @@ describe.each([
     expect(data(rows.items)).toEqual([
       { amount: 10, label: 'a', flag: true, at: '2024-01-02T03:04:05.000Z' },
       { amount: 11, label: '5', flag: true, at__v_text: 'soon' },
-      { amount__v_text: 'lots', label: 'false', flag__v_bigint: 7, at: '2024-01-02T03:04:05.000Z' },
+      { amount__v_text: 'lots', label: 'False', flag__v_bigint: 7, at: '2024-01-02T03:04:05.000Z' },
     ]);
     const c = cols(schema, 'items');
     expect(c.amount.dataType).toBe('bigint');

@@ -9,7 +9,8 @@ import type { ColumnSchema } from '../../schema/types.js';
  * A byte scanner finds each key and the extent of its value, then writes the fields:
  * - a JSON string without escapes is already a valid CSV quoted field (JSON strings hold
  *   no raw `"`, newline or control character), so its bytes are copied as they are;
- *   with escapes it is decoded and quoted again (`"` doubled);
+ *   with escapes it is decoded and quoted again (`"` doubled), without NUL characters,
+ *   which PostgreSQL text cannot hold (dlt drops them too);
  * - numbers, true/false are copied; in a bigint column a number written as `3.0` or `1e3`
  *   becomes `3` / `1000` (readers must not depend on the spelling);
  * - json columns get the value's JSON text as a quoted field;
@@ -306,7 +307,8 @@ export class JsonlToCsv extends Transform {
       } else if (f & V_ESCAPED) {
         const text = JSON.parse(b.toString('utf8', vs, ve)) as string;
         if (kind === BINARY) this.writeHex(Buffer.from(text, 'base64'));
-        else this.writeQuoted(text);
+        // PostgreSQL text cannot hold NUL (COPY fails the whole job): dropped, as dlt does
+        else this.writeQuoted(text.includes('\0') ? text.replaceAll('\0', '') : text);
         out = this.out; // the helpers may have grown the buffer
       } else if (kind === BINARY && f & V_STRING) {
         this.writeHex(Buffer.from(b.toString('latin1', vs + 1, ve - 1), 'base64'));
