@@ -81,6 +81,30 @@ describe('sqlDatabase on MariaDB', () => {
     expect(p.defaultSchema!.getTable(t('kinds'))!.columns.id).toMatchObject({ primaryKey: true, nullable: false });
   });
 
+  it('loads BIT as integers and a BIGINT past 2^53 exact, also at minimal reflection, as dlt 1.31 does', async () => {
+    const name = t('bits');
+    await withMaria((c) => c.query(`CREATE TABLE \`${name}\` (id INT PRIMARY KEY, b1 BIT(1), b8 BIT(8), big BIGINT)`));
+    try {
+      await withMaria((c) => c.query(`INSERT INTO \`${name}\` VALUES (1, b'1', b'10101010', 9223372036854775807), (2, b'0', b'0', 5), (3, NULL, NULL, NULL)`));
+      const p = testPipeline(dir, 'maria_bits');
+      await p.run(await sqlDatabase({ credentials: URL, tableNames: [name], reflectionLevel: 'minimal' }));
+      const cols = await query<{ column_name: string; data_type: string }>(
+        p,
+        "SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = 'maria_bits_data' AND table_name = $1 ORDER BY ordinal_position",
+        [name],
+      );
+      // the types and values dlt 1.31's sql_database made from the same table
+      expect(Object.fromEntries(cols.map((c) => [c.column_name, c.data_type]))).toMatchObject({ b1: 'BIGINT', b8: 'BIGINT', big: 'BIGINT' });
+      expect(await query(p, `SELECT id, b1, b8, big::VARCHAR AS big FROM maria_bits_data."${name}" ORDER BY id`)).toEqual([
+        { id: 1, b1: 1, b8: 170, big: '9223372036854775807' },
+        { id: 2, b1: 0, b8: 0, big: '5' },
+        { id: 3, b1: null, b8: null, big: null },
+      ]);
+    } finally {
+      await withMaria((c) => c.query(`DROP TABLE IF EXISTS \`${name}\``));
+    }
+  });
+
   it('streams a table larger than chunkSize in several chunks', async () => {
     const res = await sqlTable({ credentials: URL, table: t('big'), chunkSize: 1000 });
     const sizes: number[] = [];

@@ -87,6 +87,38 @@ describe('sqlDatabase on PostgreSQL', () => {
     expect(table.columns.num).toMatchObject({ dataType: 'decimal', precision: 10, scale: 2 });
   });
 
+  it('loads timetz, arrays, big json integers and points as dlt 1.31 loads them', async () => {
+    await withPg(async (c) => {
+      await c.query(`CREATE TABLE "${schema}".odd (id int PRIMARY KEY, t timetz, nums numeric[], tstz timestamptz[], ts timestamp[], dts date[],
+        bins bytea[], bigs bigint[], j jsonb, js json, p point)`);
+      await c.query(`INSERT INTO "${schema}".odd VALUES (1, '10:00:00+02', '{12345678901234567890.123456789,0.1}', '{"2024-01-01 00:00:00.123456+00"}',
+        '{"2024-01-01 00:00:00.123456"}', '{2024-02-29}', '{"\\\\xdeadbeef"}', '{9223372036854775807}', '{"i64": 9007199254740993}', '[9223372036854775807]', '(1.5,-2)')`);
+    });
+    const p = testPipeline(dir, 'pg_odd');
+    try {
+      await p.run(await sqlDatabase({ credentials: PG_URL, schema, tableNames: ['odd'] }));
+    } finally {
+      // the other tests list the schema's tables
+      await withPg((c) => c.query(`DROP TABLE "${schema}".odd`));
+    }
+    // the values dlt 1.31's sql_database (sqlalchemy backend) loaded from the same row
+    expect(await query(p, `SELECT t::VARCHAR AS t, nums::VARCHAR AS nums, tstz::VARCHAR AS tstz, ts::VARCHAR AS ts, dts::VARCHAR AS dts,
+        bins::VARCHAR AS bins, bigs::VARCHAR AS bigs, j::VARCHAR AS j, js::VARCHAR AS js, p FROM pg_odd_data.odd`)).toEqual([
+      {
+        t: '10:00:00',
+        nums: '["12345678901234567890.123456789","0.1"]',
+        tstz: '["2024-01-01T00:00:00.123456+00:00"]',
+        ts: '["2024-01-01T00:00:00.123456"]',
+        dts: '["2024-02-29"]',
+        bins: '["3q2+7w=="]',
+        bigs: '[9223372036854775807]',
+        j: '{"i64":9007199254740993}',
+        js: '[9223372036854775807]',
+        p: '(1.5,-2)',
+      },
+    ]);
+  });
+
   it('adds lengths at full_with_precision and keeps only names at minimal', async () => {
     const precise = await sqlTable({ credentials: PG_URL, schema, table: 'kinds', reflectionLevel: 'full_with_precision' });
     expect(precise.hints.columns?.vc).toEqual({ nullable: true, dataType: 'text', precision: 20 });

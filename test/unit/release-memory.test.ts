@@ -33,7 +33,7 @@ function makeGarbage(): number {
 async function forcedCollectionsDuring(fn: () => void): Promise<number> {
   let forced = 0;
   const observer = new PerformanceObserver((list) => {
-    for (const e of list.getEntries()) if (((e.detail as { flags?: number } | undefined)?.flags ?? 0) & constants.NODE_PERFORMANCE_GC_FLAGS_FORCED) forced++;
+    for (const e of list.getEntries()) if ((((e as { detail?: { flags?: number } }).detail)?.flags ?? 0) & constants.NODE_PERFORMANCE_GC_FLAGS_FORCED) forced++;
   });
   observer.observe({ entryTypes: ['gc'] });
   fn();

@@ -2,7 +2,8 @@
  * MySQL and MariaDB through `mysql2`. Rows stream from the server as the query's result set
  * is read (`query().stream()`, paused at each full chunk, pauses the socket), so the client
  * holds about one chunk. The session runs in UTC; DATETIME/TIMESTAMP come as UTC ISO strings,
- * DATE as text, MariaDB's JSON as text, DECIMAL as exact strings, BIGINT as numbers (strings past 2^53).
+ * DATE as text, MariaDB's JSON as text, DECIMAL as exact strings, BIGINT as numbers (bigint
+ * past 2^53), BIT as numbers, as SQLAlchemy gives them to dlt.
  */
 import mysql from 'mysql2';
 import type { SqlCredentials } from '../credentials.js';
@@ -10,8 +11,11 @@ import { credentialsLocation } from '../credentials.js';
 import { classifyConnectError } from '../connect-errors.js';
 import { quoteWith, type ReflectedColumn, type ReflectedTable, type SqlEngine } from '../engine.js';
 import { mysqlKind } from '../type-mapping.js';
+import { parseJsonExact } from './json-exact.js';
 
 const TYPE_TIMESTAMP = 0x07;
+const TYPE_LONGLONG = 0x08;
+const TYPE_BIT = 0x10;
 const TYPE_DATETIME = 0x0c;
 const TYPE_JSON = 0xf5;
 const DATETIME_TEXT = /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d/;
@@ -28,11 +32,15 @@ function rowConverter(fields: readonly mysql.FieldPacket[] | undefined): ((row: 
   for (const f of fields ?? []) typeOf.set(f.name, f.columnType);
   const dates: string[] = [];
   const json: string[] = [];
+  const bigints: string[] = [];
+  const bits: string[] = [];
   for (const [name, type] of typeOf) {
     if (type === TYPE_DATETIME || type === TYPE_TIMESTAMP) dates.push(name);
     else if (type === TYPE_JSON) json.push(name);
+    else if (type === TYPE_LONGLONG) bigints.push(name);
+    else if (type === TYPE_BIT) bits.push(name);
   }
-  if (dates.length === 0 && json.length === 0) return undefined;
+  if (dates.length === 0 && json.length === 0 && bigints.length === 0 && bits.length === 0) return undefined;
   return (row) => {
     for (const n of dates) {
       const s = row[n];
@@ -40,9 +48,26 @@ function rowConverter(fields: readonly mysql.FieldPacket[] | undefined): ((row: 
     }
     for (const n of json) {
       const s = row[n];
-      if (typeof s === 'string') row[n] = JSON.parse(s);
+      if (typeof s === 'string') row[n] = parseJsonExact(s);
+    }
+    // mysql2 gives a BIGINT past 2^53 as a string: an exact bigint, as Python's int
+    for (const n of bigints) {
+      const s = row[n];
+      if (typeof s === 'string') row[n] = BigInt(s);
+    }
+    // BIT(n) comes as big-endian bytes; SQLAlchemy makes it an int, so dlt a bigint column
+    for (const n of bits) {
+      const b = row[n];
+      if (Buffer.isBuffer(b)) row[n] = bitValue(b);
     }
   };
+}
+
+/** BIT(n)'s big-endian bytes as an integer (a number while it is safe). */
+function bitValue(b: Buffer): number | bigint {
+  let v = 0n;
+  for (const byte of b) v = (v << 8n) | BigInt(byte);
+  return v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
 }
 
 export async function openMysql(c: SqlCredentials): Promise<SqlEngine> {

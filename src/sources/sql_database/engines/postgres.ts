@@ -1,20 +1,26 @@
 /**
  * PostgreSQL through `pg`. Rows are read with a server-side cursor (`DECLARE ... NO SCROLL
  * CURSOR` in a read-only transaction, then `FETCH FORWARD <chunkSize>`), so the client holds
- * one chunk at a time. The session runs in UTC and a few type parsers keep values exact:
- * int8 as number/bigint, dates and times as ISO text, timestamps as UTC ISO strings.
+ * one chunk at a time. The session runs in UTC and a few type parsers keep values as dlt
+ * reads them: int8 as number/bigint, dates and times as ISO text (a timetz without its
+ * offset), timestamps as UTC ISO strings, json with exact integers, geometry as text, and
+ * the elements of arrays as dlt's JSON holds them.
  */
 import pg from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
+import { parse as parseArray } from 'postgres-array';
 import type { SqlCredentials } from '../credentials.js';
 import { credentialsLocation } from '../credentials.js';
 import { classifyConnectError } from '../connect-errors.js';
 import { quoteWith, type ReflectedColumn, type ReflectedTable, type SqlEngine } from '../engine.js';
 import { postgresKind } from '../type-mapping.js';
 import { CopyTextDecoder, type FieldParser } from './copy-text.js';
+import { parseJsonExact } from './json-exact.js';
 import { RowShape } from './row-shape.js';
 
-const OID = { INT8: 20, DATE: 1082, TIME: 1083, TIMETZ: 1266, TIMESTAMP: 1114, TIMESTAMPTZ: 1184, INTERVAL: 1186, NUMERIC: 1700 };
+const OID = { INT8: 20, JSON: 114, POINT: 600, CIRCLE: 718, DATE: 1082, TIME: 1083, TIMETZ: 1266, TIMESTAMP: 1114, TIMESTAMPTZ: 1184, INTERVAL: 1186, NUMERIC: 1700, JSONB: 3802 };
+/** Arrays whose elements pg's own parsers would change (numbers rounded, dates moved into the process's zone, Buffers). */
+const ARRAY_OID = { BYTEA: 1001, INT8: 1016, TIMESTAMP: 1115, DATE: 1182, TIME: 1183, TIMESTAMPTZ: 1185, INTERVAL: 1187, NUMERIC: 1231 };
 
 /** Bytes of COPY output read ahead of the rows being handed on (raw bytes: a few MB at most). */
 const COPY_BUFFER = 4 << 20;
@@ -57,6 +63,33 @@ function int8(text: string): number | bigint {
 
 const identity = (v: string) => v;
 
+/** `10:00:00+02` -> `10:00:00`: dlt keeps a timetz's local time and drops its offset. */
+function timeOfDay(text: string): string {
+  const m = /^(\d\d:\d\d:\d\d(?:\.\d+)?)[+-]\d\d(?::?\d\d){0,2}$/.exec(text);
+  return m ? m[1]! : text;
+}
+
+/** A fraction of a second as Python's isoformat writes it: six digits, none when zero. */
+function pyFraction(text: string): string {
+  return text.replace(/\.(\d+)/, (_m, f: string) => (/^0+$/.test(f) ? '' : `.${f.padEnd(6, '0').slice(0, 6)}`));
+}
+
+/**
+ * Array elements as dlt's JSON holds them (Python's values through its json encoder):
+ * numerics as exact strings, int8 exact, dates and times in isoformat (`+00:00` for a
+ * zone), bytea as base64, intervals as PostgreSQL's text.
+ */
+const ARRAY_ELEMENT: Record<number, (text: string) => unknown> = {
+  [ARRAY_OID.NUMERIC]: identity,
+  [ARRAY_OID.INT8]: int8,
+  [ARRAY_OID.DATE]: identity,
+  [ARRAY_OID.INTERVAL]: identity,
+  [ARRAY_OID.TIME]: pyFraction,
+  [ARRAY_OID.TIMESTAMP]: (t) => pyFraction(t.replace(' ', 'T')),
+  [ARRAY_OID.TIMESTAMPTZ]: (t) => pyFraction(t.replace(' ', 'T')).replace(/([+-]\d\d)$/, '$1:00'),
+  [ARRAY_OID.BYTEA]: (t) => (t.startsWith('\\x') ? Buffer.from(t.slice(2), 'hex').toString('base64') : t),
+};
+
 const typeParsers = {
   getTypeParser(oid: number, format?: string) {
     switch (oid) {
@@ -64,15 +97,25 @@ const typeParsers = {
         return int8;
       case OID.DATE:
       case OID.TIME:
-      case OID.TIMETZ:
       case OID.INTERVAL:
       case OID.NUMERIC:
+      // geometry as its text, as dlt loads it (pg would make {x, y} objects)
+      case OID.POINT:
+      case OID.CIRCLE:
         return identity;
+      case OID.TIMETZ:
+        return timeOfDay;
+      case OID.JSON:
+      case OID.JSONB:
+        return parseJsonExact;
       case OID.TIMESTAMP:
       case OID.TIMESTAMPTZ:
         return pgTimestampToIso;
-      default:
+      default: {
+        const element = ARRAY_ELEMENT[oid];
+        if (element) return (text: string) => parseArray(text, element);
         return (pg.types.getTypeParser as (o: number, f?: string) => unknown)(oid, format ?? 'text');
+      }
     }
   },
 };
