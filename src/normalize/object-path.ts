@@ -77,32 +77,45 @@ export class ObjectPath {
     this.pending.length = 0;
   }
 
+  /**
+   * One row's fields, in dlt's order (its `_flatten`): an object's scalars first, its nested
+   * objects after them from a stack (the last one first), and the row's lists only once the
+   * row is complete. New columns are made in that order, so tables get dlt's column order.
+   */
   private flatten(sh: Shape, obj: Row, row: PendingRow, rowId: string, rootId: string): void {
-    const plans = sh.plans;
-    for (const k in obj) {
-      const v = obj[k];
-      let p = plans.get(k);
-      if (p === undefined) p = this.plans.addPlan(sh, k, obj);
-      else if (p.ambiguous) this.plans.checkCollision(p, obj);
-      if (v === null || v === undefined || p.skip) {
-        if (p.notNull && !p.skip) throw new NullValueError(this.plans.schema.name, sh.ts.name, p.name, describeItem(this.current));
-        continue;
-      }
-      if (typeof v === 'object') {
-        const nest = p.nest === NEST_UNKNOWN ? this.plans.decideNest(p) : p.nest;
-        if (nest === NEST_EXPAND) {
-          if (Array.isArray(v)) {
-            if (v.length > 0) this.list(p, v, row, rowId, rootId);
-            continue;
-          }
-          if (!isBinaryTag(v)) {
-            this.flatten(p.sub ?? this.plans.subShape(p), v as Row, row, rowId, rootId);
-            continue;
+    const stack: Array<[Shape, Row]> = [[sh, obj]];
+    const lists: Array<[Plan, unknown[]]> = [];
+    while (stack.length > 0) {
+      const [s, o] = stack.pop()!;
+      const plans = s.plans;
+      for (const k in o) {
+        const v = o[k];
+        let p = plans.get(k);
+        if (p === undefined) p = this.plans.addPlan(s, k, o);
+        else if (p.ambiguous) this.plans.checkCollision(p, o);
+        if (v === null || v === undefined || p.skip) {
+          if (p.notNull && !p.skip) throw new NullValueError(this.plans.schema.name, s.ts.name, p.name, describeItem(this.current));
+          continue;
+        }
+        if (typeof v === 'object') {
+          const nest = p.nest === NEST_UNKNOWN ? this.plans.decideNest(p) : p.nest;
+          if (nest === NEST_EXPAND) {
+            if (Array.isArray(v)) {
+              if (v.length > 0) lists.push([p, v]);
+              continue;
+            }
+            if (!isBinaryTag(v)) {
+              stack.push([p.sub ?? this.plans.subShape(p), v as Row]);
+              continue;
+            }
           }
         }
+        this.put(p, v, row);
       }
-      this.put(p, v, row);
     }
+    // dlt adds a table's system columns with its first row, before any later row's new columns
+    if (!row.ts.systemReady) this.addSystemColumns(row.ts);
+    for (const [p, v] of lists) this.list(p, v, row, rowId, rootId);
   }
 
   /** Child rows for a list value at plan `p` of a row with id `parentId`. */

@@ -106,6 +106,13 @@ describe.each([
     expect(data(rows.items__list__key)).toEqual([{ k__k: 1 }]);
   });
 
+  it('makes columns in dlt 1.31\'s order: scalars first, nested dicts after them (the last first), system columns with the first row', async () => {
+    const { schema } = await go([{ a: 1, o: { p: { q: 1 }, r: 2 }, b: 2, o2: { z: 1 }, c: 3, kids: [{ x: 1 }, { x: 2, y: 3 }] }]);
+    // the orders dlt 1.31 gave the same item
+    expect(Object.keys(cols(schema, 'items'))).toEqual(['a', 'b', 'c', 'o2__z', 'o__r', 'o__p__q', '_dlt_load_id', '_dlt_id']);
+    expect(Object.keys(cols(schema, 'items__kids'))).toEqual(['x', '_dlt_parent_id', '_dlt_list_idx', '_dlt_id', 'y']);
+  });
+
   it('flattens nested dicts into parent__child columns', async () => {
     const { rows, schema } = await go([{ id: 1, address: { street: 'Main', geo: { lat: 1.5, lng: -2.25 } }, 'a.b': { C: 'x' } }]);
     expect(data(rows.items)).toEqual([{ id: 1, address__street: 'Main', address__geo__lat: 1.5, address__geo__lng: -2.25, a_b__c: 'x' }]);
