@@ -128,6 +128,10 @@ describe('sqlDatabase on PostgreSQL', () => {
     expect(full.hints.columns?.ts).toEqual({ nullable: true, dataType: 'timestamp', timezone: false });
     const minimal = await sqlTable({ credentials: PG_URL, schema, table: 'kinds', reflectionLevel: 'minimal' });
     expect(minimal.hints.columns?.vc).toEqual({ nullable: true });
+    // what dlt infers from Python's Decimal, date and time values (JS reads them as strings)
+    expect(minimal.hints.columns?.num).toEqual({ nullable: true, dataType: 'decimal' });
+    expect(minimal.hints.columns?.dt).toEqual({ nullable: true, dataType: 'date' });
+    expect(minimal.hints.columns?.tm).toEqual({ nullable: true, dataType: 'time' });
     expect(minimal.hints.primaryKey).toBe('id');
   });
 

@@ -82,7 +82,7 @@ describe('sql_database type mapping (dlt, default backend)', () => {
       .toEqual(['bigint', 'decimal', 'timestamp', 'timestamp', 'json', undefined, 'json', 'text']);
   });
 
-  it('keeps decimal precision at full, lengths only at full_with_precision, names only at minimal', () => {
+  it('keeps decimal precision at full, lengths only at full_with_precision, names (and the types JS values lack) at minimal', () => {
     expect(columnHint(col(postgresKind('numeric(10,2)')), 'full')).toEqual({ nullable: true, dataType: 'decimal', precision: 10, scale: 2 });
     expect(columnHint(col(postgresKind('numeric')), 'full')).toEqual({ nullable: true, dataType: 'decimal' });
     expect(columnHint(col(postgresKind('varchar(20)')), 'full')).toEqual({ nullable: true, dataType: 'text' });
@@ -90,6 +90,10 @@ describe('sql_database type mapping (dlt, default backend)', () => {
     expect(columnHint(col(postgresKind('smallint')), 'full_with_precision')).toEqual({ nullable: true, dataType: 'bigint', precision: 32 });
     expect(columnHint(col(postgresKind('timestamptz'), false), 'full')).toEqual({ nullable: false, dataType: 'timestamp', timezone: true });
     expect(columnHint(col(postgresKind('jsonb'), false), 'minimal')).toEqual({ nullable: false });
+    // numeric, date and time keep the type dlt infers from Python's values (JS gets strings)
+    expect(columnHint(col(postgresKind('numeric(10,2)')), 'minimal')).toEqual({ nullable: true, dataType: 'decimal' });
+    expect(columnHint(col(postgresKind('date')), 'minimal')).toEqual({ nullable: true, dataType: 'date' });
+    expect(columnHint(col(postgresKind('time')), 'minimal')).toEqual({ nullable: true, dataType: 'time' });
     expect(columnHint(col(postgresKind('inet')), 'full')).toEqual({});
   });
 });

@@ -9,7 +9,8 @@
  *   binary (bytea, blob) -> binary       datetime -> timestamp (timezone as declared)
  *   date -> date   time -> time          json, array -> json   bool -> bool   uuid -> text
  *
- * `minimal` keeps only names and nullability (types come from the data); `full_with_precision`
+ * `minimal` keeps names and nullability (types come from the data), and the type of numeric,
+ * date and time columns, which dlt infers from Python's values and JS has none for; `full_with_precision`
  * adds lengths of strings/binaries and 32 bits for small integers. Types in no family (pg
  * interval, inet, money, MySQL year/bit, ...) get no data type: it is inferred from the values.
  */
@@ -24,7 +25,14 @@ export type SqlColumnHint = ColumnHint & { timezone?: boolean };
 
 export function columnHint(col: ReflectedColumn, level: ReflectionLevel): SqlColumnHint {
   const hint: SqlColumnHint = { nullable: col.nullable };
-  if (level === 'minimal') return hint;
+  if (level === 'minimal') {
+    // dlt infers these from Python's Decimal, date and time values; JS reads them as strings,
+    // which would make text columns: the type dlt would infer comes as a hint instead
+    if (col.kind === 'numeric') hint.dataType = 'decimal';
+    else if (col.kind === 'date') hint.dataType = 'date';
+    else if (col.kind === 'time') hint.dataType = 'time';
+    return hint;
+  }
   const precise = level === 'full_with_precision';
   switch (col.kind) {
     case 'uuid':
