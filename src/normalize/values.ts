@@ -396,7 +396,8 @@ export function parseTimestamp(s: string, strict: boolean): string | undefined {
     return d === undefined ? undefined : d + 'T00:00:00.000Z';
   }
   const sep = s.charCodeAt(10);
-  if ((sep !== 84 && sep !== 32 && sep !== 116) || n < 16 || s.charCodeAt(13) !== 58) return undefined;
+  // 'T' or a space; a lower-case 't' or 'z' is not ISO to pendulum, so dlt keeps such strings text
+  if ((sep !== 84 && sep !== 32) || n < 16 || s.charCodeAt(13) !== 58) return undefined;
 
   // Fast path: already canonical 'YYYY-MM-DDTHH:MM:SS.sssZ' / '.ssssssZ'.
   if ((n === 24 || n === 27) && sep === 84 && s.charCodeAt(n - 1) === 90 && s.charCodeAt(16) === 58 && s.charCodeAt(19) === 46) {
@@ -435,7 +436,7 @@ export function parseTimestamp(s: string, strict: boolean): string | undefined {
   let offsetMin = 0;
   if (p < n) {
     const z = s.charCodeAt(p);
-    if (z === 90 || z === 122) {
+    if (z === 90) {
       if (p + 1 !== n) return undefined;
     } else if (z === 43 || z === 45) {
       const rest = n - p - 1;
