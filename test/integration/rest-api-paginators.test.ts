@@ -153,6 +153,23 @@ describe('rest_api paginators', () => {
     expect((await query<{ n: bigint }>(p, 'SELECT count(*) AS n FROM ignored')).map((r) => Number(r.n))).toEqual([5]);
   });
 
+  it('a "has more" flag sent as the string "false" ends the pages, for page_number and cursor, as dlt 1.31 reads it', async () => {
+    const pages = await expectAllUsers('has_more_pages', 'has_more/users', { type: 'page_number', basePage: 1, totalPath: null, maximumPage: 10, hasMorePath: 'has_more' });
+    expect(pages).toEqual(['GET /has_more/users?page=1', 'GET /has_more/users?page=2', 'GET /has_more/users?page=3']);
+    const cursor = await expectAllUsers('has_more_cursor', 'has_more/users', { type: 'cursor', cursorPath: 'next', hasMorePath: 'has_more' });
+    expect(cursor).toEqual(['GET /has_more/users', 'GET /has_more/users?cursor=p2', 'GET /has_more/users?cursor=p3']);
+  });
+
+  it('a "has more" flag or total that is missing or unreadable is a typed error, as dlt fails there, not a guess', async () => {
+    const missing = await loadUsers('has_more_missing', 'has_more_missing/users', { type: 'cursor', cursorPath: 'next', hasMorePath: 'has_more' }).catch((e: unknown) => e);
+    expect(String(missing)).toMatch(/cursor paginator.*has_more_missing\/users has no "has more" value at "has_more"; set hasMorePath/);
+    const badTotal = await loadUsers('total_text', 'has_more/users', { type: 'page_number', basePage: 1, totalPath: 'next' }).catch((e: unknown) => e);
+    expect(String(badTotal)).toMatch(/page_number paginator.*holds "p2", not a whole number, at "next"; point totalPath/);
+    // the cursor paginator stops at an empty page when told to (dlt's stop_after_empty_page)
+    const empty = await expectAllUsers('cursor_empty', 'has_more/users', { type: 'cursor', cursorPath: 'next', stopAfterEmptyPage: true });
+    expect(empty).toEqual(['GET /has_more/users', 'GET /has_more/users?cursor=p2', 'GET /has_more/users?cursor=p3', 'GET /has_more/users?cursor=p4']);
+  });
+
   it('RestClient.pages() serves hand-written resources, as dlt\'s RESTClient.paginate does', async () => {
     const client = new RestClient({ baseUrl: api.url, headers: { 'X-Trace': 'yes' } });
     const users = resource(

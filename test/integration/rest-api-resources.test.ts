@@ -55,19 +55,47 @@ describe('rest_api parent and child resources', () => {
     expect(p.defaultSchema?.getTable('posts')?.columns['id']?.primaryKey).toBe(true);
   });
 
-  it('a parent that is not selected is still read for its children; resolve params work as {resources...}', async () => {
+  it('a parent that is not selected is still read for its children; a parent value goes in the query as {resources...}', async () => {
     const p = testPipeline(dir, 'unselected');
     await p.run(
       restApiSource({
         client: { baseUrl: api.url },
         resources: [
           { name: 'users', endpoint: 'single/users', selected: false },
-          { name: 'posts', endpoint: { path: 'posts', params: { user: { type: 'resolve', resource: 'users', field: 'id' } } }, includeFromParent: ['id'] },
+          { name: 'posts', endpoint: { path: 'posts', params: { user: '{resources.users.id}' } }, includeFromParent: ['id'] },
         ],
       }),
     );
     expect(p.defaultSchema?.getTable('users')).toBeUndefined();
     expect(await query(p, 'SELECT id, _users_id FROM posts ORDER BY id')).toEqual([1, 2, 3, 4].map((u) => ({ id: u * 100 + 1, _users_id: u })));
+  });
+
+  it('path params bind as dlt binds them: a resolve param and a plain param go into the path, not the query', async () => {
+    const p = testPipeline(dir, 'path_params');
+    const before = api.requests.length;
+    await p.run(
+      restApiSource({
+        client: { baseUrl: api.url },
+        resources: [
+          { name: 'users', endpoint: 'single/users', selected: false },
+          { name: 'posts', endpoint: { path: 'users/{uid}/posts', params: { uid: { type: 'resolve', resource: 'users', field: 'id' }, page: 1 }, responseActions: [{ statusCode: 404, action: 'ignore' }] } },
+          { name: 'first_posts', endpoint: { path: '{what}/1/posts', params: { what: 'users', page: 1 } } },
+        ],
+      }),
+    );
+    const reqs = api.requests.slice(before);
+    // dlt 1.31 requests /users/1/posts?page=1 (not /users/%7Buid%7D/posts?uid=1)
+    expect(reqs).toContain('GET /users/1/posts?page=1');
+    expect(reqs).toContain('GET /users/2/posts?page=1');
+    expect(reqs.filter((r) => r.includes('uid') || r.includes('what') || r.includes('%7B'))).toEqual([]);
+    // two posts on page 1 for each user but user 3, whose posts answer 404 (ignored)
+    expect(await query(p, 'SELECT count(*)::INT AS n FROM posts')).toEqual([{ n: 2 * (api.users.length - 1) }]);
+    expect(await query(p, 'SELECT count(*)::INT AS n FROM first_posts')).toEqual([{ n: 2 }]);
+    // a resolve param the path does not bind is refused, as dlt refuses it
+    expect(() =>
+      restApiSource({ client: { baseUrl: api.url }, resources: ['users', { name: 'posts', endpoint: { path: 'posts', params: { user: { type: 'resolve', resource: 'users', field: 'id' } } } }] }),
+    ).toThrow(/resolve param "user" is not in the path "posts"; put \{user\} in the path, or send the parent's value in the query as "\{resources.users.id\}"/);
+    expect(() => restApiSource({ client: { baseUrl: api.url }, resources: [{ name: 'posts', endpoint: 'users/{uid}/posts' }] })).toThrow(/needs a param "uid"/);
   });
 
   it('a placeholder naming a missing field is a typed error that names it', async () => {

@@ -124,6 +124,12 @@ export async function startApi(userCount = 12): Promise<TestApi> {
         const page = Number(q('page') ?? 0);
         return send(res, 200, { results: slice(page * PAGE), next: (page + 1) * PAGE < users.length ? `/auto/users?page=${page + 1}` : null });
       }
+      // "has more" as a string, as some APIs send it (page number or cursor); and missing
+      if (p === '/has_more/users') {
+        const page = Number(q('page') ?? q('cursor')?.slice(1) ?? 1);
+        return send(res, 200, { items: slice((page - 1) * PAGE), has_more: String(page * PAGE < users.length), next: `p${page + 1}` });
+      }
+      if (p === '/has_more_missing/users') return send(res, 200, { items: slice(0) });
       // Shapes dlt 1.31's detector reads without a configured paginator or data selector
       if (p === '/detect/paged') {
         const page = Number(q('page') ?? 0);

@@ -50,6 +50,8 @@ export const paginatorConfigSchema = z.union([
       cursorPath: z.string().min(1).optional(),
       cursorParam: z.string().min(1).optional(),
       cursorBodyPath: z.string().min(1).optional(),
+      stopAfterEmptyPage: z.boolean().optional(),
+      hasMorePath: z.string().min(1).optional(),
     })
     .strict(),
   z.object({ type: z.literal('single_page') }).strict(),

@@ -45,6 +45,7 @@ export function resourceSpecs(config: RestApiConfig): Map<string, ResourceSpec> 
       params: { ...d.params, ...own.params },
       headers: { ...d.headers, ...own.headers },
     };
+    bindPathParams(r.name, endpoint);
     if (isSingleEntityPath(endpoint.path)) {
       // dlt's guess for `users/{id}`: the answer is one object, not a page of a list
       endpoint.dataSelector ??= '$';
@@ -73,6 +74,34 @@ export function resourceSpecs(config: RestApiConfig): Map<string, ResourceSpec> 
     }
   }
   return specs;
+}
+
+/**
+ * Binds a path's `{name}` placeholders to `params`, as dlt does: a plain param's value goes
+ * into the path, a `{ type: 'resolve', resource, field }` param (dlt's older form of a parent
+ * reference) becomes `{resources.<resource>.<field>}`; both leave the query. A `{name}` with
+ * no param, or a resolve param the path does not name, is an error, as in dlt (a parent
+ * value in the query is written `{resources.<parent>.<field>}` in params).
+ */
+function bindPathParams(resource: string, endpoint: EndpointConfig & { path: string }): void {
+  const params = endpoint.params ?? {};
+  endpoint.path = endpoint.path.replace(/\{([^{}.\s]+)\}/g, (_m, name: string) => {
+    if (!(name in params)) {
+      throw new InvalidOptionsError(`resource "${resource}"`, `its path "${endpoint.path}" needs a param "${name}", which endpoint.params does not have`);
+    }
+    const v = params[name];
+    delete params[name];
+    if (v !== null && typeof v === 'object') {
+      if (v.type !== 'resolve') throw new InvalidOptionsError(`resource "${resource}"`, `its path binds param "${name}" of type "${v.type}"; a path binds only plain and resolve params`);
+      return `{resources.${v.resource}.${v.field}}`;
+    }
+    return String(v);
+  });
+  for (const [name, v] of Object.entries(params)) {
+    if (v !== null && typeof v === 'object' && v.type === 'resolve') {
+      throw new InvalidOptionsError(`resource "${resource}"`, `its resolve param "${name}" is not in the path "${endpoint.path}"; put {${name}} in the path, or send the parent's value in the query as "{resources.${v.resource}.${v.field}}"`);
+    }
+  }
 }
 
 /** A path whose last segment holds a placeholder (`users/{id}`, `issues/{resources.issues.number}`), as dlt's single_entity_path. */

@@ -1,6 +1,7 @@
 /** Paginators that pass back a cursor the API gave: from a header or from the body. */
 import { findValue } from '../jsonpath.js';
 import type { PageResponse, RequestSpec } from '../types.js';
+import { readHasMore } from './answer-values.js';
 import { BasePaginator } from './base.js';
 
 abstract class CursorPaginatorBase extends BasePaginator {
@@ -52,6 +53,10 @@ export interface CursorPaginatorOptions {
   cursorParam?: string;
   /** Send the cursor in the JSON body at this dotted path instead (for POST search APIs). */
   cursorBodyPath?: string;
+  /** Stop at a page with no items, whatever the cursor (default false, as dlt). */
+  stopAfterEmptyPage?: boolean;
+  /** Where the answer says whether more pages follow (a boolean, or `"true"`/`"false"`...). */
+  hasMorePath?: string;
 }
 
 /** `cursor`: dlt's JSONResponseCursorPaginator. */
@@ -59,11 +64,21 @@ export class JsonResponseCursorPaginator extends CursorPaginatorBase {
   readonly cursorPath: string;
   readonly cursorParam?: string;
   readonly cursorBodyPath?: string;
+  readonly stopAfterEmptyPage: boolean;
+  readonly hasMorePath?: string;
   constructor(opts: CursorPaginatorOptions = {}) {
     super();
     this.cursorPath = opts.cursorPath ?? 'cursors.next';
     this.cursorBodyPath = opts.cursorBodyPath;
     this.cursorParam = opts.cursorBodyPath ? opts.cursorParam : (opts.cursorParam ?? 'cursor');
+    this.stopAfterEmptyPage = opts.stopAfterEmptyPage ?? false;
+    this.hasMorePath = opts.hasMorePath;
+  }
+  override updateState(response: PageResponse, data?: unknown[]): void {
+    super.updateState(response);
+    // as dlt: an empty page ends it before the flag is read; a flag that says no more ends it too
+    if (this.stopAfterEmptyPage && (data === undefined || data.length === 0)) this.hasNextPage = false;
+    else if (this.hasMorePath !== undefined && !readHasMore('cursor', this.hasMorePath, response)) this.hasNextPage = false;
   }
   protected findCursor(response: PageResponse): unknown {
     return findValue(this.cursorPath, response.body);

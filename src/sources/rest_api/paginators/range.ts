@@ -5,19 +5,9 @@
  * when `hasMorePath` says false.
  */
 import { InvalidOptionsError } from '../../../errors.js';
-import { findValue } from '../jsonpath.js';
+import { readHasMore, readTotal } from './answer-values.js';
 import type { PageResponse, RequestSpec } from '../types.js';
 import { BasePaginator } from './base.js';
-
-/** The API answered without the total the paginator was told to read. */
-export class PaginatorTotalMissingError extends InvalidOptionsError {
-  constructor(kind: string, totalPath: string, url: string) {
-    super(
-      `${kind} paginator`,
-      `the answer from ${url} has no total at "${totalPath}"; set totalPath to where the API puts it, or totalPath: null to stop at the first empty page (or maximum${kind === 'offset' ? 'Offset' : 'Page'})`,
-    );
-  }
-}
 
 interface RangeOptions {
   kind: 'offset' | 'page_number';
@@ -49,22 +39,13 @@ abstract class RangePaginator extends BasePaginator {
       this.hasNextPage = false;
       return;
     }
-    let total: number | undefined;
-    if (this.range.totalPath) {
-      const v = findValue(this.range.totalPath, response.body);
-      // As in dlt: a total the paginator was told to read must be there.
-      if (v === undefined || v === null) throw new PaginatorTotalMissingError(this.range.kind, this.range.totalPath, stripQuery(response.url));
-      total = Number(v);
-    }
+    // As in dlt: a total or flag the paginator was told to read must be there and readable.
+    const total = this.range.totalPath ? readTotal(this.range.kind, this.range.totalPath, response) : undefined;
     this.current += this.range.step;
-    const hasMore = this.range.hasMorePath ? findValue(this.range.hasMorePath, response.body) : undefined;
-    if (
-      (total !== undefined && Number.isFinite(total) && this.current >= total + this.range.baseIndex) ||
-      (this.range.maximum !== undefined && this.current >= this.range.maximum) ||
-      (this.range.hasMorePath !== undefined && hasMore === false)
-    ) {
+    if ((total !== undefined && this.current >= total + this.range.baseIndex) || (this.range.maximum !== undefined && this.current >= this.range.maximum)) {
       this.hasNextPage = false;
     }
+    if (this.range.hasMorePath !== undefined && !readHasMore(this.range.kind, this.range.hasMorePath, response)) this.hasNextPage = false;
   }
   updateRequest(request: RequestSpec): void {
     request.params[this.range.param] = String(this.current);
@@ -82,11 +63,6 @@ abstract class RangePaginator extends BasePaginator {
   protected override reset(): void {
     this.current = this.range.initial;
   }
-}
-
-function stripQuery(url: string): string {
-  const i = url.indexOf('?');
-  return i < 0 ? url : url.slice(0, i);
 }
 
 export interface OffsetPaginatorOptions {
