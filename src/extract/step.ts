@@ -5,7 +5,7 @@ import type { Schema } from '../schema/schema.js';
 import type { LoaderFileFormat, WriteDisposition } from '../schema/types.js';
 import { dispositionName } from '../schema/write-disposition.js';
 import type { StepOptions } from '../progress/step-options.js';
-import { bumpStateVersion } from '../state/state.js';
+import { bumpStateVersion, type PipelineState } from '../state/state.js';
 import { newLoadId } from '../storage/job-name.js';
 import type { PackageState } from '../storage/package-state.js';
 import type { WorkingDir } from '../storage/working-dir.js';
@@ -130,6 +130,7 @@ export async function extractStep(ctx: ExtractContext, req: ExtractRequest, step
     if (!state.schema_names.includes(source.schemaName)) state.schema_names.push(source.schemaName);
     state.dataset_name = ctx.datasetName;
     state.destination_name = ctx.destinationName;
+    pruneEmptyResourceStates(state, source.name);
     const changed = bumpStateVersion(state);
     if (changed) writeStateRowJob(pkgBuilder.newJobsDir, schema, state, ctx.pipelineName);
     schema.bumpVersion();
@@ -194,4 +195,16 @@ function checkResourceTables(ctx: ExtractContext, source: Source, schema: Schema
       throw new UnsupportedWriteDispositionError(ctx.destinationName, table, res.name, disposition, ctx.supportedWriteDispositions, ctx.unsupportedWriteDispositionAdvice?.[disposition]);
     }
   }
+}
+
+/**
+ * Drops the `{}` entries extract made for resources that keep no state: dlt makes a
+ * resource's entry only when the resource uses it, so an unused one changes no state (and a
+ * run with nothing new then has no state row to load).
+ */
+function pruneEmptyResourceStates(state: PipelineState, sourceName: string): void {
+  const resources = state.sources[sourceName]?.resources;
+  if (!resources) return;
+  for (const [name, rs] of Object.entries(resources)) if (rs && typeof rs === 'object' && Object.keys(rs).length === 0) delete resources[name];
+  if (Object.keys(resources).length === 0) delete state.sources[sourceName]!.resources;
 }

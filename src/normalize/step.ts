@@ -13,6 +13,8 @@ import { checkMergeKeys } from './merge-keys.js';
 import { NEW_JOBS } from '../storage/layout.js';
 import { convertJobFiles } from '../storage/job-formats.js';
 import type { LoaderFileFormat } from '../schema/types.js';
+import type { Schema } from '../schema/schema.js';
+import type { PackageState } from '../storage/package-state.js';
 
 export interface NormalizeInfo {
   loadIds: string[];
@@ -51,9 +53,15 @@ export async function normalizeStep(
     const pkg = wd.packageState('extracted', loadId);
     const snapshot = wd.packageSchema('extracted', loadId);
     const schema = packageStartSchema(wd, snapshot, pkg.refresh);
+    const inputs = wd.storage.jobFiles(loadId, NEW_JOBS, 'extracted').map(({ table, path }) => ({ table, path }));
+    if (inputs.length === 0 && nothingToLoad(pkg, schema)) {
+      // As dlt: a package with no rows, no state change and nothing to replace or refresh
+      // is dropped here, so a run with nothing new makes no load (no _dlt_loads row).
+      wd.storage.deletePending(loadId);
+      continue;
+    }
     const pkgBuilder = wd.storage.beginPackage('normalized', loadId);
     try {
-      const inputs = wd.storage.jobFiles(loadId, NEW_JOBS, 'extracted').map(({ table, path }) => ({ table, path }));
       // extract's garbage goes before normalize's buffers join it
       releaseFreedMemory(wd.storage.jobBytes(loadId, NEW_JOBS, 'extracted'));
       // files a background thread normalized while extract ran (this process), if any
@@ -99,6 +107,12 @@ export async function normalizeStep(
     for (const [t, n] of Object.entries(pkg.rowCounts)) info.rowCounts[t] = (info.rowCounts[t] ?? 0) + n;
   }
   return info;
+}
+
+/** No job files to load, no refresh to apply, and no replace table to empty (a replace with no rows truncates, as in dlt). */
+function nothingToLoad(pkg: PackageState, schema: Schema): boolean {
+  if (pkg.refresh) return false;
+  return !(pkg.chainRoots ?? []).some((root) => schema.getTable(root) !== undefined && schema.writeDispositionOf(root) === 'replace');
 }
 
 /** Errors that say the data itself cannot be normalized (running again cannot help). */

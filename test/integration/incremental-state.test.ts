@@ -20,6 +20,32 @@ function eventsSource(upTo: number, seen: unknown[], opts: Parameters<typeof inc
 }
 
 describe('incremental loading and state', () => {
+  it('a run with nothing new makes no load, as dlt: no package, no _dlt_loads row; a replace with no rows still empties its table', async () => {
+    const p = testPipeline(dir, 'inc_nothing_new');
+    const seen: unknown[] = [];
+    await p.run(eventsSource(4, seen));
+    const loads = async () => (await query<{ n: number }>(p, 'SELECT count(*)::INT AS n FROM _dlt_loads'))[0]!.n;
+    expect(await loads()).toBe(1);
+    // the same items again: all deduplicated, the cursor does not move, nothing to load
+    const again = await p.run(eventsSource(4, seen));
+    expect(again.loadIds).toEqual([]);
+    expect(await loads()).toBe(1);
+    expect(await count(p, 'events')).toBe(4);
+    // a resource that yields nothing and keeps no state: no load either (dlt 1.31 makes none)
+    const plain = testPipeline(dir, 'plain_nothing_new');
+    await plain.run([{ a: 1 }], { tableName: 'x' });
+    expect((await plain.run([], { tableName: 'nothing' })).loadIds).toEqual([]);
+    expect(await count(plain, '_dlt_loads')).toBe(1);
+    // new items load as before
+    await p.run(eventsSource(6, seen));
+    expect(await count(p, 'events')).toBe(6);
+    expect(await loads()).toBe(2);
+    // replace with no rows is a load that empties the table, as in dlt
+    await p.run([{ a: 1 }], { tableName: 'snapshot', writeDisposition: 'replace' });
+    expect((await p.run([], { tableName: 'snapshot', writeDisposition: 'replace' })).loadIds).toHaveLength(1);
+    expect(await count(p, 'snapshot')).toBe(0);
+  });
+
   it('loads only new items, dedupes the boundary and continues after the working dir is lost', async () => {
     const p = testPipeline(dir, 'inc');
     const seen: unknown[] = [];
