@@ -38,7 +38,19 @@ export function parseWithBigInts(line: string): unknown {
       while (j < line.length && line.charCodeAt(j) >= 48 && line.charCodeAt(j) <= 57) j++;
       const next = line.charCodeAt(j);
       const integer = next !== 46 && next !== 101 && next !== 69;
-      if (integer && j - i >= 16) {
+      if (!integer) {
+        // a float: its fraction and exponent are part of it, never a token of their own
+        let k = j;
+        if (line.charCodeAt(k) === 46) for (k++; k < line.length && isDigit(line.charCodeAt(k)); k++);
+        if (line.charCodeAt(k) === 101 || line.charCodeAt(k) === 69) {
+          k++;
+          if (line.charCodeAt(k) === 43 || line.charCodeAt(k) === 45) k++;
+          while (k < line.length && isDigit(line.charCodeAt(k))) k++;
+        }
+        i = k - 1;
+        continue;
+      }
+      if (j - i >= 16) {
         const token = line.slice(i, j);
         const n = Number(token);
         if (!Number.isSafeInteger(n) && /^-?(0|[1-9]\d*)$/.test(token)) {
@@ -56,4 +68,8 @@ export function parseWithBigInts(line: string): unknown {
   if (!found) return JSON.parse(line);
   out += line.slice(last);
   return JSON.parse(out, (_k, v: unknown) => (typeof v === 'string' && v.startsWith(tag) ? BigInt(v.slice(tag.length)) : v));
+}
+
+function isDigit(c: number): boolean {
+  return c >= 48 && c <= 57;
 }
