@@ -83,7 +83,7 @@ export class BytePath {
    * Tries the line b[s, e) on the byte path. Returns false (having rolled back everything it
    * wrote) when the line needs the object path.
    */
-  line(root: TableState, sh: Shape, b: Buffer, s: number, e: number): boolean {
+  line(root: TableState, sh: Shape, b: Buffer, s: number, e: number, rootId?: string): boolean {
     this.b = b;
     this.end = e;
     this.lineStamp++;
@@ -92,7 +92,8 @@ export class BytePath {
     while (p < e && b[p] <= 32) p++;
     if (b[p] !== LBRACE || !root.systemReady || !this.enabled) return false;
     const id = this.idAt(0);
-    this.ids.nextInto(id, 0);
+    if (rootId === undefined) this.ids.nextInto(id, 0);
+    else id.write(rootId, 0, 'latin1');
     this.touch(root);
     reserve(root, 1);
     root.buf[root.len++] = LBRACE;

@@ -6,6 +6,7 @@ import { ByteChunkReader, countLines } from './reader.js';
 import { Plans } from './plan.js';
 import { ObjectPath } from './object-path.js';
 import { BytePath } from './byte-path.js';
+import { contentRowIdOfLine } from './content-id.js';
 import { NL, TableFiles } from './table-output.js';
 import type { InThreadOptions, InThreadResult, InputSlice, NormalizeOptions } from './types.js';
 
@@ -53,9 +54,13 @@ export async function normalizeInThread(opts: NormalizeOptions & { inputs: Input
           let le = e;
           if (le > s && buf[le - 1] === 13) le--;
           if (le - s > longestLine) longestLine = le - s;
-          if (le > s && !bytes.line(ts, sh, buf, s, le)) {
-            const line = buf.toString('utf8', s, le);
-            if (line.trim() !== '') objects.item(ts, sh, parseSliceLine(line, input.path, start, lineNo, input.table), bytes.takeRootId());
+          if (le > s) {
+            // an scd2 root's row id is its item's hash (content-id.ts), on either path
+            const rowId = ts.contentIds ? contentRowIdOfLine(buf.toString('utf8', s, le)) : undefined;
+            if (!bytes.line(ts, sh, buf, s, le, rowId)) {
+              const line = buf.toString('utf8', s, le);
+              if (line.trim() !== '') objects.item(ts, sh, parseSliceLine(line, input.path, start, lineNo, input.table), bytes.takeRootId() ?? rowId);
+            }
           }
           s = e + 1;
         }

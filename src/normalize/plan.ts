@@ -32,6 +32,11 @@ export interface TableState extends TableOutput {
   path: string;
   /** Root (and all its descendants) use merge: child rows carry `_dlt_root_id`. */
   withRootKey: boolean;
+  /**
+   * An scd2 root without a version column: a row's `_dlt_id` is the hash of its item, nested
+   * data included (dlt's `row_hash`), so a version changes when anything in the item does.
+   */
+  contentIds: boolean;
   seed: TableSeed;
   /** System columns registered in the schema (done on the first row, after user columns). */
   systemReady: boolean;
@@ -129,7 +134,9 @@ export class Plans {
     const contract = isSystemTable(name) ? EVOLVE : resolveContract(schema.schemaContract, this.schema.settings.schemaContract);
     const isNew = !hasData(schema);
     const discarded = isNew && isDiscard(contract.tables);
-    return this.newTableState(name, name, schema, true, schema.writeDisposition === 'merge', contract, isNew, discarded);
+    const root = this.newTableState(name, name, schema, true, schema.writeDisposition === 'merge', contract, isNew, discarded);
+    root.contentIds = schema.writeDisposition === 'merge' && schema.mergeStrategy === 'scd2' && schema.scd2?.rowVersionColumnName === undefined;
+    return root;
   }
 
   private newTableState(
@@ -151,6 +158,7 @@ export class Plans {
       schema,
       isRoot,
       withRootKey,
+      contentIds: false,
       seed: tableSeed(name),
       writer: undefined,
       rows: 0,

@@ -237,13 +237,31 @@ describe.each(TARGETS)('merge strategies on $name', ({ make }) => {
     expect(await rows(p, 'SELECT id, v FROM items')).toEqual([{ id: 1, v: 'a' }]);
   });
 
+  it("scd2: a change in a nested list alone makes a new version, and a column new to the table re-versions nothing (dlt's row hash)", async () => {
+    const p = make('scdnest');
+    const opts: ResourceOptions = { writeDisposition: { disposition: 'merge', strategy: 'scd2' } };
+    await run(p, [{ id: 1, tags: ['a'] }, { id: 2, tags: ['b'] }], opts);
+    // id 1: only its list changes; id 2 is unchanged
+    await run(p, [{ id: 1, tags: ['a', 'c'] }, { id: 2, tags: ['b'] }], opts);
+    const versions = () => rows(p, 'SELECT id, count(*) AS n, count(_dlt_valid_to) AS retired FROM items GROUP BY id ORDER BY id');
+    expect(await versions()).toEqual([{ id: 1, n: 2, retired: 1 }, { id: 2, n: 1, retired: 0 }]);
+    const activeTags = () =>
+      rows(p, 'SELECT i.id, t.value FROM items__tags AS t JOIN items AS i ON t._dlt_parent_id = i._dlt_id WHERE i._dlt_valid_to IS NULL ORDER BY i.id, t._dlt_list_idx');
+    expect(await activeTags()).toEqual([{ id: 1, value: 'a' }, { id: 1, value: 'c' }, { id: 2, value: 'b' }]);
+    // a key only id 2 has: id 1 keeps its version, id 2 gets a new one (as dlt 1.31 did)
+    await run(p, [{ id: 1, tags: ['a', 'c'] }, { id: 2, tags: ['b'], note: 'new' }], opts);
+    expect(await versions()).toEqual([{ id: 1, n: 2, retired: 1 }, { id: 2, n: 2, retired: 1 }]);
+    expect(await activeTags()).toEqual([{ id: 1, value: 'a' }, { id: 1, value: 'c' }, { id: 2, value: 'b' }]);
+  });
+
   it('scd2 versions tell null from empty text; identical rows in one load land twice (as dlt)', async () => {
     const p = make('scdn');
     const opts: ResourceOptions = { writeDisposition: { disposition: 'merge', strategy: 'scd2' } };
     // an identical row twice lands twice with the same version, as in dlt 1.31, and both stay active
     await run(p, [{ a: null, b: 'x' }, { a: '', b: 'x' }, { a: 'x', b: null, tags: ['t'] }, { a: 'x', b: null, tags: ['t'] }], opts);
     await run(p, [{ a: null, b: 'x' }, { a: '', b: 'x' }, { a: 'x', b: null, tags: ['t'] }], opts);
-    expect(await rows(p, 'SELECT count(*) AS n FROM items__tags')).toEqual([{ n: 2 }]);
+    // nested rows belong to a version (their ids derive from it): identical items share them
+    expect(await rows(p, 'SELECT count(*) AS n FROM items__tags')).toEqual([{ n: 1 }]);
     expect(await rows(p, "SELECT count(DISTINCT _dlt_id) AS ids, count(*) AS n FROM items WHERE a = 'x'")).toEqual([{ ids: 1, n: 2 }]);
     const got = await rows(p, 'SELECT a, b, _dlt_valid_to IS NULL AS active FROM items ORDER BY a NULLS FIRST, b');
     expect(got).toEqual([

@@ -2,14 +2,11 @@ import type { ColumnSchema } from '../../schema/types.js';
 import { columnsOf } from './catalog.js';
 import type { MergeContext } from './merge.js';
 
-/** Column of the hashed staging root that keeps the `_dlt_id` normalize gave (nested rows point to it). */
-const OLD_ID = '_haul_old_id';
-/** Scratch table the hashed staging root is built in before it takes the root's staging name. */
-const HASHED = '_haul_scd2_rows';
 
 /**
- * scd2, as dlt does it: a row's version is a hash of its user columns kept in `_dlt_id` (or a
- * column the user names). Active destination rows whose version is not staged are retired
+ * scd2, as dlt does it: a row's version is the hash of its whole item (nested lists
+ * included), which normalize put in `_dlt_id` (src/normalize/content-id.ts), or a column the
+ * user names. Active destination rows whose version is not staged are retired
  * (validTo = boundary) — all of them for a full extract, only those whose merge key is staged
  * when there is a merge key (compared column by column); staged versions that are not active
  * are inserted with validFrom = boundary and validTo = the active-record timestamp (null by
@@ -31,8 +28,6 @@ export async function scd2(m: MergeContext, boundary: string): Promise<void> {
   const isActive = (a: string, param = 2) =>
     active === undefined ? `${a}.${c.q(toCol.name)} IS NULL` : `${a}.${c.q(toCol.name)} = ${c.cast(param, toCol)}`;
 
-  if (hashed) await hashVersions(m, rootCols);
-
   // retire active versions that were not staged (within staged merge-key partitions, if any)
   const notStaged = `NOT EXISTS (SELECT 1 FROM ${m.sRoot} AS s WHERE s.${version} = d.${version} AND NOT ${m.deleted('s')})`;
   const inPartition = plan.mergeKey.length > 0 ? ` AND EXISTS (SELECT 1 FROM ${m.sRoot} AS s WHERE ${m.keyMatch(plan.mergeKey, 's', 'd')})` : '';
@@ -52,44 +47,18 @@ export async function scd2(m: MergeContext, boundary: string): Promise<void> {
     await m.insertStagedChildren();
     return;
   }
-  // nested rows point to the id normalize gave their root: re-point them to the version, and
-  // skip them when the version already has nested rows (it returns)
+  // nested rows already point to their version (normalize's content id): insert those of the
+  // versions inserted above, once per version (identical items in one load share them: their
+  // ids are the same), and none for a version that has its nested rows (it returns)
   const existing = new Set((await m.existingChildren()).map((ch) => ch.table));
   const rowKey = c.q(plan.rowKey);
   for (const ch of plan.children) {
-    const cols = columnsOf(m.schema, ch.table).map((col) =>
-      col.name === ch.rootKey || (ch.parentIsRoot && col.name === ch.parentKey) ? `r.${rowKey}` : `ch.${c.q(col.name)}`,
-    );
-    const fresh = existing.has(ch.table) ? ` WHERE NOT EXISTS (SELECT 1 FROM ${c.t(ch.table)} AS x WHERE x.${c.q(ch.rootKey)} = r.${rowKey})` : '';
+    const root = `ch.${c.q(ch.rootKey)}`;
+    const fresh = existing.has(ch.table) ? ` AND NOT EXISTS (SELECT 1 FROM ${c.t(ch.table)} AS x WHERE x.${c.q(ch.rootKey)} = ${root})` : '';
     await tx.execute(
-      `INSERT INTO ${c.t(ch.table)} (${m.cols(ch.table)}) SELECT ${cols.join(', ')} FROM ${c.t(ch.table, true)} AS ch ` +
-        `JOIN ${m.sRoot} AS r ON ch.${c.q(ch.rootKey)} = r.${c.q(OLD_ID)}${fresh}`,
+      `INSERT INTO ${c.t(ch.table)} (${m.cols(ch.table)}) SELECT DISTINCT ${m.cols(ch.table)} FROM ${c.t(ch.table, true)} AS ch ` +
+        `WHERE EXISTS (SELECT 1 FROM ${m.sRoot} AS r WHERE r.${rowKey} = ${root})${fresh}`,
     );
   }
 }
 
-/**
- * Rebuilds the staging root with each row's version hash in `_dlt_id` (the id normalize gave
- * kept in `_haul_old_id`). Built with CREATE TABLE AS rather than UPDATE, which DuckDB cannot
- * spill to disk. The hash covers the user columns (not `_dlt_*` nor the validity columns), each
- * value length-prefixed so different rows cannot concatenate to the same text and null differs
- * from ''. Identical rows in one load stay two rows with the same version, as in dlt 1.31.
- */
-async function hashVersions(m: MergeContext, rootCols: ColumnSchema[]): Promise<void> {
-  const { c, d, plan, tx } = m;
-  const s2 = plan.scd2!;
-  const skip = new Set([s2.validFrom, s2.validTo]);
-  const text = d.columnType({ dataType: 'text' });
-  const user = rootCols.filter((col) => !col.name.startsWith('_dlt_') && !skip.has(col.name));
-  const part = (col: ColumnSchema) => {
-    const v = `CAST(s.${c.q(col.name)} AS ${text})`;
-    return `COALESCE(CAST(LENGTH(${v}) AS ${text}) || ':' || ${v}, '~')`;
-  };
-  const hash = `md5(${user.length > 0 ? user.map(part).join(` || '|' || `) : `''`})`;
-  const hashedRef = c.t(HASHED, true);
-  const cols = rootCols.map((col) => (col.name === plan.rowKey ? `${hash} AS ${c.q(col.name)}` : `s.${c.q(col.name)}`));
-  await tx.execute(`DROP TABLE IF EXISTS ${hashedRef}`);
-  await tx.execute(`CREATE TABLE ${hashedRef} AS SELECT ${cols.join(', ')}, s.${c.q(plan.rowKey)} AS ${c.q(OLD_ID)} FROM ${m.sRoot} AS s`);
-  await tx.execute(`DROP TABLE ${m.sRoot}`);
-  await tx.execute(`ALTER TABLE ${hashedRef} RENAME TO ${c.q(plan.root)}`);
-}
