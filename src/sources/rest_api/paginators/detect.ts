@@ -29,49 +29,44 @@ function isScalar(v: unknown): v is string | number | boolean {
   return typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean';
 }
 
-/**
- * The first key whose name starts with `next` (any case) and holds a scalar, or an object
- * with an `href…`/`url…` scalar: `next`, `next_page_token`, `links.next.href`, ...
- */
-function findNext(obj: Json, path: string[] = []): Found {
+/** The first find `match` makes, key by key, depth first in the answer's key order (dlt's walk). */
+function firstKey(obj: Json, match: (key: string, value: unknown, path: string[]) => Found, path: string[] = []): Found {
   for (const [k, v] of Object.entries(obj)) {
-    if (k.toLowerCase().startsWith('next')) {
-      if (isObject(v)) {
-        for (const [k2, v2] of Object.entries(v)) {
-          const name = k2.toLowerCase();
-          if ((name.startsWith('href') || name.startsWith('url')) && isScalar(v2)) {
-            const f = found([...path, k, k2], v2);
-            if (f) return f;
-          }
-        }
-      } else if (isScalar(v)) {
-        const f = found([...path, k], v);
-        if (f) return f;
-      }
-    }
+    const f = match(k, v, path);
+    if (f) return f;
     if (isObject(v)) {
-      const inner = findNext(v, [...path, k]);
+      const inner = firstKey(v, match, [...path, k]);
       if (inner) return inner;
     }
   }
   return undefined;
 }
 
+/**
+ * The first key whose name starts with `next` (any case) and holds a scalar, or an object
+ * with an `href…`/`url…` scalar: `next`, `next_page_token`, `links.next.href`, ...
+ */
+function findNext(body: Json): Found {
+  return firstKey(body, (k, v, path) => {
+    if (!k.toLowerCase().startsWith('next')) return undefined;
+    if (isScalar(v)) return found([...path, k], v);
+    if (!isObject(v)) return undefined;
+    for (const [k2, v2] of Object.entries(v)) {
+      const name = k2.toLowerCase();
+      if ((name.startsWith('href') || name.startsWith('url')) && isScalar(v2)) {
+        const f = found([...path, k, k2], v2);
+        if (f) return f;
+      }
+    }
+    return undefined;
+  });
+}
+
 const TOTAL_PAGES_KEYS = new Set(['total_pages', 'pages', 'totalpages']);
 
-/** The first `total_pages` / `pages` / `totalPages` key (any case) holding a whole number. */
-function findTotalPages(obj: Json, path: string[] = []): Found {
-  for (const [k, v] of Object.entries(obj)) {
-    if (TOTAL_PAGES_KEYS.has(k.toLowerCase()) && isScalar(v)) {
-      const f = found([...path, k], v);
-      if (f) return f;
-    }
-    if (isObject(v)) {
-      const inner = findTotalPages(v, [...path, k]);
-      if (inner) return inner;
-    }
-  }
-  return undefined;
+/** The first `total_pages` / `pages` / `totalPages` key (any case) holding a scalar. */
+function findTotalPages(body: Json): Found {
+  return firstKey(body, (k, v, path) => (TOTAL_PAGES_KEYS.has(k.toLowerCase()) && isScalar(v) ? found([...path, k], v) : undefined));
 }
 
 function isWholeNumber(v: unknown): boolean {
