@@ -14,6 +14,11 @@ const LONG_DIGITS = /\d{16}/;
 /** Quick test: the line may hold an integer JSON.parse would round. */
 export const mayHoldBigInts = (line: string): boolean => LONG_DIGITS.test(line);
 
+/** JSON text parsed with its unsafe 64-bit integers exact: the quick test first, then the slow parse only where needed. */
+export function parseJsonText(text: string): unknown {
+  return mayHoldBigInts(text) ? parseWithBigInts(text) : JSON.parse(text);
+}
+
 /** JSON.parse that keeps unsafe 64-bit integers exact (as bigint). */
 export function parseWithBigInts(line: string): unknown {
   let nonce = randomBytes(6).toString('hex');

@@ -1,6 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import { InvalidOptionsError } from '../errors.js';
-import { mayHoldBigInts, parseWithBigInts } from '../common/big-ints.js';
+import { parseJsonText } from '../common/big-ints.js';
 import { isJsonObjectAt, MAX_JSON_DEPTH } from '../common/json-validate.js';
 
 /**
@@ -31,7 +31,7 @@ export class JsonLines {
     for (let s = 0; s < b.length; ) {
       const e = b.indexOf(10, s);
       const line = b.toString('utf8', s, e);
-      out.push((mayHoldBigInts(line) ? parseWithBigInts(line) : JSON.parse(line)) as Record<string, unknown>);
+      out.push(parseJsonText(line) as Record<string, unknown>);
       s = e + 1;
     }
     return out;

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mayHoldBigInts, parseWithBigInts } from '../common/big-ints.js';
+import { parseJsonText } from '../common/big-ints.js';
 import { ROW_ID_LENGTH } from './ids.js';
 
 /**
@@ -13,7 +13,7 @@ export function contentRowIdOfLine(line: string): string | undefined {
   if (line.trim() === '') return undefined;
   let item: unknown;
   try {
-    item = mayHoldBigInts(line) ? parseWithBigInts(line) : JSON.parse(line);
+    item = parseJsonText(line);
   } catch {
     return undefined;
   }

@@ -56,9 +56,10 @@ export async function normalizeInThread(opts: NormalizeOptions & { inputs: Input
           if (le - s > longestLine) longestLine = le - s;
           if (le > s) {
             // an scd2 root's row id is its item's hash (content-id.ts), on either path
-            const rowId = ts.contentIds ? contentRowIdOfLine(buf.toString('utf8', s, le)) : undefined;
+            const text = ts.contentIds ? buf.toString('utf8', s, le) : undefined;
+            const rowId = text === undefined ? undefined : contentRowIdOfLine(text);
             if (!bytes.line(ts, sh, buf, s, le, rowId)) {
-              const line = buf.toString('utf8', s, le);
+              const line = text ?? buf.toString('utf8', s, le);
               if (line.trim() !== '') objects.item(ts, sh, parseSliceLine(line, input.path, start, lineNo, input.table), bytes.takeRootId() ?? rowId);
             }
           }

@@ -9,7 +9,7 @@ const RECORD_KEYS = new Set(['data', 'items', 'results', 'entries', 'records', '
 /** dlt looks for lists in objects down to this depth (a list at most three keys deep). */
 const MAX_OBJECT_DEPTH = 2;
 
-function isObject(v: unknown): v is Record<string, unknown> {
+export function isObject(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 

@@ -5,6 +5,7 @@
  * key name, depth first in the answer's key order, as dlt's detector does.
  */
 import { pathOf } from '../jsonpath.js';
+import { isObject } from '../select.js';
 import type { PageResponse } from '../types.js';
 import { BasePaginator, SinglePagePaginator } from './base.js';
 import { JsonResponseCursorPaginator } from './cursor.js';
@@ -18,10 +19,6 @@ type Found = { path: string; value: unknown } | undefined;
 function found(keys: string[], value: unknown): Found {
   const path = pathOf(keys);
   return path === undefined ? undefined : { path, value };
-}
-
-function isObject(v: unknown): v is Json {
-  return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
 /** A value dlt takes for a next reference or a page count (Python's str, int, float; bool is an int there). */

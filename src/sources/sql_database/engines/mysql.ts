@@ -11,7 +11,7 @@ import { credentialsLocation } from '../credentials.js';
 import { classifyConnectError } from '../connect-errors.js';
 import { quoteWith, type ReflectedColumn, type ReflectedTable, type SqlEngine } from '../engine.js';
 import { mysqlKind } from '../type-mapping.js';
-import { mayHoldBigInts, parseWithBigInts } from '../../../common/big-ints.js';
+import { parseJsonText } from '../../../common/big-ints.js';
 
 const TYPE_TIMESTAMP = 0x07;
 const TYPE_LONGLONG = 0x08;
@@ -48,7 +48,7 @@ function rowConverter(fields: readonly mysql.FieldPacket[] | undefined): ((row: 
     }
     for (const n of json) {
       const s = row[n];
-      if (typeof s === 'string') row[n] = mayHoldBigInts(s) ? parseWithBigInts(s) : JSON.parse(s);
+      if (typeof s === 'string') row[n] = parseJsonText(s);
     }
     // mysql2 gives a BIGINT past 2^53 as a string: an exact bigint, as Python's int
     for (const n of bigints) {

@@ -15,7 +15,7 @@ import { classifyConnectError } from '../connect-errors.js';
 import { quoteWith, type ReflectedColumn, type ReflectedTable, type SqlEngine } from '../engine.js';
 import { postgresKind } from '../type-mapping.js';
 import { CopyTextDecoder, type FieldParser } from './copy-text.js';
-import { mayHoldBigInts, parseWithBigInts } from '../../../common/big-ints.js';
+import { parseJsonText } from '../../../common/big-ints.js';
 import { RowShape } from './row-shape.js';
 
 const OID = { INT8: 20, JSON: 114, POINT: 600, CIRCLE: 718, DATE: 1082, TIME: 1083, TIMETZ: 1266, TIMESTAMP: 1114, TIMESTAMPTZ: 1184, INTERVAL: 1186, NUMERIC: 1700, JSONB: 3802 };
@@ -63,11 +63,6 @@ function int8(text: string): number | bigint {
 
 const identity = (v: string) => v;
 
-/** json/jsonb with integers past 2^53 kept exact (as Python's json module, dlt's reader, keeps them). */
-export function parseJson(text: string): unknown {
-  return mayHoldBigInts(text) ? parseWithBigInts(text) : JSON.parse(text);
-}
-
 /** `10:00:00+02` -> `10:00:00`: dlt keeps a timetz's local time and drops its offset. */
 function timeOfDay(text: string): string {
   const m = /^(\d\d:\d\d:\d\d(?:\.\d+)?)[+-]\d\d(?::?\d\d){0,2}$/.exec(text);
@@ -112,7 +107,8 @@ const typeParsers = {
         return timeOfDay;
       case OID.JSON:
       case OID.JSONB:
-        return parseJson;
+        // integers past 2^53 exact, as Python's json module (dlt's reader) keeps them
+        return parseJsonText;
       case OID.TIMESTAMP:
       case OID.TIMESTAMPTZ:
         return pgTimestampToIso;
