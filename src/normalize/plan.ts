@@ -4,6 +4,7 @@ import { C_DLT_ID, C_DLT_LIST_IDX, C_DLT_LOAD_ID, C_DLT_PARENT_ID, C_DLT_ROOT_ID
 import { IdentifierCollisionError, InvalidIdentifierError } from '../errors.js';
 import { normalizeColumnName, shortenPath } from '../schema/naming.js';
 import { EVOLVE, resolveContract, type ResolvedContract } from '../schema/contract.js';
+import { needsRootKey } from '../schema/write-disposition.js';
 import { tableSeed, type TableSeed } from './ids.js';
 import { INITIAL_BUFFER_BYTES } from './buffers.js';
 import type { TableOutput } from './table-output.js';
@@ -30,7 +31,7 @@ export type Row = Record<string, unknown>;
 export interface TableState extends TableOutput {
   /** The full, unshortened path of the table (`root__items__tags`); child names derive from it. */
   path: string;
-  /** Root (and all its descendants) use merge: child rows carry `_dlt_root_id`. */
+  /** The chain's merge needs root keys (needsRootKey): child rows carry `_dlt_root_id`. */
   withRootKey: boolean;
   /**
    * An scd2 root without a version column: a row's `_dlt_id` is the hash of its item, nested
@@ -134,7 +135,7 @@ export class Plans {
     const contract = isSystemTable(name) ? EVOLVE : resolveContract(schema.schemaContract, this.schema.settings.schemaContract);
     const isNew = !hasData(schema);
     const discarded = isNew && isDiscard(contract.tables);
-    const root = this.newTableState(name, name, schema, true, schema.writeDisposition === 'merge', contract, isNew, discarded);
+    const root = this.newTableState(name, name, schema, true, needsRootKey(schema, this.schema.tableChain(name)), contract, isNew, discarded);
     root.contentIds = schema.writeDisposition === 'merge' && schema.mergeStrategy === 'scd2' && schema.scd2?.rowVersionColumnName === undefined;
     return root;
   }

@@ -56,6 +56,19 @@ export function mergeStrategyOf(t: TableSchema): MergeStrategy {
   return t.writeDisposition === 'merge' ? (t.mergeStrategy ?? 'delete-insert') : 'delete-insert';
 }
 
+/**
+ * Whether nested rows of this root carry `_dlt_root_id` (dlt's requires_root_key): merges that
+ * delete or replace a root row's nested rows need it (delete-insert, upsert, insert-only), and
+ * so does scd2 with the user's own row version column (haul links the nested rows of the
+ * versions it inserts through it). scd2 with its hashed version does not: a nested row's
+ * `_dlt_id` follows from its version's, so dlt and haul insert the nested rows whose ids are
+ * new. A chain whose nested tables already have a root key keeps getting it.
+ */
+export function needsRootKey(root: TableSchema, chain: readonly TableSchema[]): boolean {
+  if (root.writeDisposition === 'merge' && (mergeStrategyOf(root) !== 'scd2' || root.scd2?.rowVersionColumnName !== undefined)) return true;
+  return chain.some((t) => t !== root && Object.values(t.columns).some((c) => c.rootKey));
+}
+
 /** Refuses hint combinations dlt refuses: upsert and insert-only need a primary key, etc. */
 export function checkMergeHints(t: TableSchema): void {
   if (t.writeDisposition !== 'merge') return;

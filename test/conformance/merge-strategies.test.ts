@@ -45,6 +45,12 @@ async function rows(p: Pipeline, sql: string): Promise<Array<Record<string, unkn
   }
 }
 
+/** A table's column names in the pipeline's dataset. */
+async function columnNames(p: Pipeline, table: string): Promise<string[]> {
+  const got = await rows(p, `SELECT column_name FROM information_schema.columns WHERE table_schema = '${p.datasetName}' AND table_name = '${table}'`);
+  return got.map((r) => String(r.column_name));
+}
+
 const run = (p: Pipeline, data: unknown[], options: ResourceOptions) => p.run(resource(data, { name: 'items', ...options }));
 
 describe.each(TARGETS)('merge strategies on $name', ({ make }) => {
@@ -175,12 +181,46 @@ describe.each(TARGETS)('merge strategies on $name', ({ make }) => {
     expect(all[2]!.t).toBe(loads[2]);
     // the version hash is the surrogate key: the returning row has its first id, and its nested rows once
     expect(all[3]!._dlt_id).toBe(all[0]!._dlt_id);
-    expect(await rows(p, 'SELECT i.c, t.value FROM items AS i JOIN items__tags AS t ON t._dlt_root_id = i._dlt_id WHERE i._dlt_valid_to IS NULL')).toEqual([
+    expect(await rows(p, 'SELECT i.c, t.value FROM items AS i JOIN items__tags AS t ON t._dlt_parent_id = i._dlt_id WHERE i._dlt_valid_to IS NULL')).toEqual([
       { c: 'foo', value: 'a' },
     ]);
     expect(await rows(p, 'SELECT count(*) AS n FROM items__tags')).toEqual([{ n: 3 }]);
-    const cols = await rows(p, "SELECT column_name FROM information_schema.columns WHERE table_name = 'items__tags' ORDER BY column_name");
-    expect(cols.map((r) => r.column_name)).not.toContain('_dlt_valid_from');
+    const cols = await columnNames(p, 'items__tags');
+    expect(cols).toContain('_dlt_parent_id');
+    expect(cols).not.toContain('_dlt_valid_from');
+    // as dlt's: scd2 nested tables carry no root key (their ids follow from the version's)
+    expect(cols).not.toContain('_dlt_root_id');
+  });
+
+  it('scd2 nested lists two levels deep: each version gets its nested rows once, without root keys', async () => {
+    const p = make('scddeep');
+    const opts: ResourceOptions = { writeDisposition: { disposition: 'merge', strategy: 'scd2' } };
+    const item = (sku: string) => ({ id: 1, lines: [{ sku, parts: [{ n: `${sku}-1` }, { n: `${sku}-2` }] }] });
+    await run(p, [item('a')], opts);
+    await run(p, [item('a')], opts); // unchanged: nothing new
+    await run(p, [item('b')], opts); // a new version, with its own nested rows
+    await run(p, [item('a')], opts); // the first version returns: it keeps the rows it had
+    expect(await rows(p, 'SELECT count(*) AS n, count(_dlt_valid_to) AS retired FROM items')).toEqual([{ n: 3, retired: 2 }]);
+    const active = await rows(
+      p,
+      'SELECT l.sku, x.n FROM items AS i JOIN items__lines AS l ON l._dlt_parent_id = i._dlt_id JOIN items__lines__parts AS x ON x._dlt_parent_id = l._dlt_id ' +
+        'WHERE i._dlt_valid_to IS NULL ORDER BY x.n',
+    );
+    expect(active).toEqual([{ sku: 'a', n: 'a-1' }, { sku: 'a', n: 'a-2' }]);
+    expect(await rows(p, 'SELECT count(*) AS n FROM items__lines__parts')).toEqual([{ n: 4 }]);
+    for (const t of ['items__lines', 'items__lines__parts']) expect(await columnNames(p, t)).not.toContain('_dlt_root_id');
+  });
+
+  it('scd2 with rowVersionColumnName links nested rows through _dlt_root_id', async () => {
+    const p = make('scdvnest');
+    const opts: ResourceOptions = { writeDisposition: { disposition: 'merge', strategy: 'scd2', rowVersionColumnName: 'ver' } };
+    await run(p, [{ id: 1, ver: 'v1', tags: ['a'] }], opts);
+    await run(p, [{ id: 1, ver: 'v1', tags: ['a'] }], opts);
+    await run(p, [{ id: 1, ver: 'v2', tags: ['b'] }], opts);
+    expect(await rows(p, 'SELECT i.ver, t.value FROM items AS i JOIN items__tags AS t ON t._dlt_root_id = i._dlt_id ORDER BY i.ver')).toEqual([
+      { ver: 'v1', value: 'a' },
+      { ver: 'v2', value: 'b' },
+    ]);
   });
 
   it('scd2 with activeRecordTimestamp, boundaryTimestamp, custom validity columns and a compound merge key compared column by column', async () => {

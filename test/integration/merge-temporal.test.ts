@@ -24,7 +24,7 @@ describe('merge strategies through pipelineWorkflow', () => {
     expect(p.defaultSchema?.getTable('members')).toMatchObject({ mergeStrategy: 'scd2', scd2: { validFrom: '_dlt_valid_from', validTo: '_dlt_valid_to' } });
     const members = await query<Record<string, unknown>>(
       p,
-      'SELECT id, tier, _dlt_valid_to IS NULL AS active, (SELECT list(value ORDER BY value) FROM members__roles AS r WHERE r._dlt_root_id = m._dlt_id) AS roles FROM members AS m ORDER BY _dlt_valid_from, id',
+      'SELECT id, tier, _dlt_valid_to IS NULL AS active, (SELECT list(value ORDER BY value) FROM members__roles AS r WHERE r._dlt_parent_id = m._dlt_id) AS roles FROM members AS m ORDER BY _dlt_valid_from, id',
     );
     expect(members.map((m) => [Number(m.id), m.tier, m.active, m.roles])).toEqual([
       [1, 'free', false, ['user']], // run 1, retired by run 2

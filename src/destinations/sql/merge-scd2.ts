@@ -1,4 +1,5 @@
 import type { ColumnSchema } from '../../schema/types.js';
+import { C_DLT_ID } from '../../schema/system.js';
 import { columnsOf } from './catalog.js';
 import type { MergeContext } from './merge.js';
 
@@ -10,8 +11,8 @@ import type { MergeContext } from './merge.js';
  * (validTo = boundary) — all of them for a full extract, only those whose merge key is staged
  * when there is a merge key (compared column by column); staged versions that are not active
  * are inserted with validFrom = boundary and validTo = the active-record timestamp (null by
- * default). Nested rows carry no validity columns: they belong to a version through
- * `_dlt_root_id`, and a version that returns keeps the nested rows it had.
+ * default). Nested rows carry no validity columns: they belong to a version through their
+ * parent ids, and a version that returns keeps the nested rows it had.
  */
 export async function scd2(m: MergeContext, boundary: string): Promise<void> {
   const { c, plan, tx } = m;
@@ -47,18 +48,19 @@ export async function scd2(m: MergeContext, boundary: string): Promise<void> {
     await m.insertStagedChildren();
     return;
   }
-  // nested rows already point to their version (normalize's content id): insert those of the
-  // versions inserted above, once per version (identical items in one load share them: their
-  // ids are the same), and none for a version that has its nested rows (it returns)
+  // nested rows already point to their version (their ids follow from its content id): as
+  // dlt, insert the staged nested rows whose ids are new, once (identical items in one load
+  // share them). A version still active, or one that returns, has its nested rows already.
   const existing = new Set((await m.existingChildren()).map((ch) => ch.table));
-  const rowKey = c.q(plan.rowKey);
   for (const ch of plan.children) {
-    const root = `ch.${c.q(ch.rootKey)}`;
-    const fresh = existing.has(ch.table) ? ` AND NOT EXISTS (SELECT 1 FROM ${c.t(ch.table)} AS x WHERE x.${c.q(ch.rootKey)} = ${root})` : '';
-    await tx.execute(
-      `INSERT INTO ${c.t(ch.table)} (${m.cols(ch.table)}) SELECT DISTINCT ${m.cols(ch.table)} FROM ${c.t(ch.table, true)} AS ch ` +
-        `WHERE EXISTS (SELECT 1 FROM ${m.sRoot} AS r WHERE r.${rowKey} = ${root})${fresh}`,
-    );
+    const id = c.q(rowKeyOf(m.schema, ch.table));
+    const fresh = existing.has(ch.table) ? ` WHERE NOT EXISTS (SELECT 1 FROM ${c.t(ch.table)} AS x WHERE x.${id} = ch.${id})` : '';
+    await tx.execute(`INSERT INTO ${c.t(ch.table)} (${m.cols(ch.table)}) SELECT DISTINCT ${m.cols(ch.table)} FROM ${c.t(ch.table, true)} AS ch${fresh}`);
   }
 }
 
+/** A nested table's row id column. */
+function rowKeyOf(schema: MergeContext['schema'], table: string): string {
+  const cols = Object.values(schema.getTable(table)?.columns ?? {});
+  return cols.find((col) => col.rowKey)?.name ?? C_DLT_ID;
+}

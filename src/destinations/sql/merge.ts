@@ -36,6 +36,8 @@ export function mergePlan(destinationName: string, schema: Schema, root: string,
   }
   const keyed = strategy !== 'delete-insert' || primaryKey.length > 0 || mergeKey.length > 0;
   const rowKey = rootCols.find((c) => c.rowKey)?.name ?? (rootTable?.columns[C_DLT_ID] ? C_DLT_ID : undefined);
+  // scd2's hashed versions link nested rows by their own ids (merge-scd2.ts), not by a root key
+  const hashedScd2 = strategy === 'scd2' && rootTable?.scd2?.rowVersionColumnName === undefined;
   const children: MergePlan['children'] = [];
   for (const name of tables) {
     if (name === root) continue;
@@ -45,7 +47,7 @@ export function mergePlan(destinationName: string, schema: Schema, root: string,
     const parentKey = cols.find((c) => c.parentKey)?.name;
     const rootKey =
       rootKeyOf(t) ?? (t.parent === root ? parentKey : undefined);
-    if (keyed && rootKey === undefined) {
+    if (keyed && !hashedScd2 && rootKey === undefined) {
       throw new DestinationError(
         destinationName,
         `merge into "${root}": nested table "${name}" has no ${C_DLT_ROOT_ID} column, so its rows cannot be matched to their root rows; ` +
