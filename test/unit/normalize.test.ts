@@ -210,6 +210,23 @@ describe.each([
     expect(cols(schema, 'items')._dlt_root_id).toBeUndefined();
   });
 
+  it("gives scd2 nested rows no _dlt_root_id (dlt's rule), unless a rowVersionColumnName or the chain already has one", async () => {
+    const item = { id: 1, a: [{ b: [{ c: 1 }] }] };
+    const scd2 = (extra: Partial<TableSchema> = {}): Partial<TableSchema> => ({ writeDisposition: 'merge', mergeStrategy: 'scd2', scd2: { validFrom: 'f', validTo: 't' }, ...extra });
+    const hashed = await go([item], { tableHints: scd2() });
+    expect(hashed.rows.items__a__b[0]._dlt_root_id).toBeUndefined();
+    expect(cols(hashed.schema, 'items__a')._dlt_root_id).toBeUndefined();
+    const versioned = await go([{ ...item, v: 'x' }], { tableHints: scd2({ scd2: { validFrom: 'f', validTo: 't', rowVersionColumnName: 'v' } }) });
+    expect(versioned.rows.items__a__b[0]._dlt_root_id).toBe(versioned.rows.items[0]._dlt_id);
+    // a chain made when it had root keys keeps them
+    const schema = new Schema('test');
+    schema.ensureTable('items', { writeDisposition: 'merge', resource: 'items', ...scd2() });
+    schema.ensureTable('items__a', { parent: 'items' }).columns._dlt_root_id = { name: '_dlt_root_id', dataType: 'text', nullable: false, rootKey: true };
+    const kept = await go([item], { schema });
+    expect(kept.rows.items__a[0]._dlt_root_id).toBe(kept.rows.items[0]._dlt_id);
+    expect(kept.rows.items__a__b[0]._dlt_root_id).toBe(kept.rows.items[0]._dlt_id);
+  });
+
   it('maxTableNesting 0 keeps every dict and list as json', async () => {
     const { rows, schema } = await go([{ id: 1, address: { city: 'X' }, tags: ['a'], items: [{ x: 1 }] }], { tableHints: { maxTableNesting: 0 } });
     expect(Object.keys(rows)).toEqual(['items']);
