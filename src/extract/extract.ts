@@ -11,7 +11,7 @@ import { resourceStateOf, sourceStateOf, type PipelineState } from '../state/sta
 import { faultPoint } from '../common/faults.js';
 import { extractContext } from './context.js';
 import { isIterable, type Resource, type Source } from './resource.js';
-import { LimitCounter, processYield } from './item-steps.js';
+import { LimitCounter, afterIncremental, processYield } from './item-steps.js';
 import { serializeItem } from './serialize.js';
 import { JsonLines } from './json-lines.js';
 import { modelValidator } from './model.js';
@@ -142,9 +142,7 @@ export async function extractSourceToDir(opts: ExtractToDirOptions): Promise<Ext
     let reportedAt = performance.now();
     const t = schema.getTable(table)!;
     const validate = res.model && modelValidator(res.model, resolveContract(t.schemaContract, schema.settings.schemaContract), { schemaName: schema.name, table });
-    const emit = (raw: unknown) => {
-      const item = validate ? validate(raw) : raw;
-      if (item === undefined) return;
+    const write = (item: unknown) => {
       if (item instanceof JsonLines) throw new InvalidOptionsError(`resource "${res.name}"`, 'a JsonLines chunk must be yielded on its own, not inside a page or from a step');
       writer.write(serializeItem(item, table));
       items++;
@@ -157,6 +155,14 @@ export async function extractSourceToDir(opts: ExtractToDirOptions): Promise<Ext
         opts.onProgress({ resource: res.name, table, items });
       }
     };
+    // After the steps: the model's validation, then the incremental cursor, then the writer (dlt's order).
+    const validated = afterIncremental(res.incremental, write);
+    const last = validate
+      ? (item: unknown) => {
+          const v = validate(item);
+          return v !== undefined && validated(v);
+        }
+      : validated;
     // Chunks of JSON lines go to the job file unparsed when nothing looks inside the items.
     const raw = !res.incremental && res.pipe.steps.length === 0 && !validate;
     const parent = res.pipe.parent;
@@ -187,12 +193,13 @@ export async function extractSourceToDir(opts: ExtractToDirOptions): Promise<Ext
         ? transformerYields(res, parent, { sourceState: srcState, resourceState: parentState!, sourceStateAtStart: startSourceState }, ctx, transformSlots, signal)
         : extractContext.run(ctx, () => res.open({ state: resState, incremental: res.incremental, resumeFrom: cont?.resumeFrom, checkpoint }));
       await drain(data, ctx, (yielded) => {
-        if (!limit.take()) return true;
-        if (!(yielded instanceof JsonLines)) processYield(yielded, res.incremental, res.pipe.steps, emit);
-        else if (!raw) processYield(yielded.items(), res.incremental, res.pipe.steps, emit);
+        if (!limit.open()) return true;
+        if (!(yielded instanceof JsonLines)) limit.count(processYield(yielded, res.pipe.steps, last));
+        else if (!raw) limit.count(processYield(yielded.items(), res.pipe.steps, last));
         else {
           writer.writeLines(yielded.bytes, yielded.lineCount);
           items += yielded.lineCount;
+          limit.count(yielded.lineCount);
           reportProgress();
         }
         return res.incremental?.isStopped === true || limit.full;
@@ -256,12 +263,14 @@ async function* transformerYields(
 async function* parentArgs(parent: Resource, parentCtx: Parameters<typeof extractContext.run>[0], signal?: AbortSignal): AsyncGenerator<unknown> {
   const limit = new LimitCounter(parent.pipe.limit);
   const input = extractContext.run(parentCtx, () => parent.open({ state: parentCtx.resourceState, incremental: parent.incremental }));
+  let accepted: unknown[] = [];
+  const keep = afterIncremental(parent.incremental, (it) => accepted.push(it));
   for await (const chunk of iterate(input, parentCtx, signal)) {
-    if (!limit.take()) return;
+    if (!limit.open()) return;
     // a chunk of JSON lines reaches the transformer as the page of its objects
     const yielded = chunk instanceof JsonLines ? chunk.items() : chunk;
-    const accepted: unknown[] = [];
-    processYield(yielded, parent.incremental, parent.pipe.steps, (it) => accepted.push(it));
+    accepted = [];
+    limit.count(processYield(yielded, parent.pipe.steps, keep));
     if (accepted.length > 0) yield Array.isArray(yielded) ? accepted : accepted[0];
     if (parent.incremental?.isStopped === true || limit.full) return;
   }

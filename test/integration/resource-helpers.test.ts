@@ -30,19 +30,38 @@ describe('item steps', () => {
     ]);
   });
 
-  it('steps run after the incremental cursor: a map may drop the cursor field', async () => {
+  it("steps run before the incremental cursor, as dlt's: a map may derive the cursor field", async () => {
     const p = testPipeline(dir, 'steps_incr');
     const make = (upto: number) =>
       resource(
         function* events() {
-          for (let i = 1; i <= upto; i++) yield { id: i, at: i * 10 };
+          for (let i = 1; i <= upto; i++) yield { id: i, raw: `${i * 10}` };
         },
         { incremental: incremental('at') },
-      ).addMap(({ id }) => ({ id }));
+      ).addMap(({ id, raw }) => ({ id, at: Number(raw) }));
     await p.run(make(3));
     await p.run(make(5));
     expect(await query(p, 'SELECT id::INT AS id FROM events ORDER BY id')).toEqual([1, 2, 3, 4, 5].map((id) => ({ id })));
     expect(p.state.sources.steps_incr!.resources!.events!.incremental!.at!.last_value).toBe(50);
+  });
+
+  it("addLimit counts only yields the incremental kept, as dlt's limit sits behind it", async () => {
+    const p = testPipeline(dir, 'limit_incr');
+    let pulled = 0;
+    const pages = resource(
+      function* ticks() {
+        for (let ts = 1; ts <= 6; ts++) {
+          pulled++;
+          yield [{ id: ts, ts }];
+        }
+      },
+      { incremental: incremental('ts', { initialValue: 3 }) },
+    ).addLimit(2);
+    await p.run(pages);
+    // ts 1 and 2 are before the start: not counted; 3 and 4 are the two yields kept
+    expect(await query(p, 'SELECT id::INT AS id FROM ticks ORDER BY id')).toEqual([{ id: 3 }, { id: 4 }]);
+    expect(pulled).toBe(4);
+    expect(p.state.sources.limit_incr!.resources!.ticks!.incremental!.ts!.last_value).toBe(4);
   });
 
   it('addLimit counts yields (a page once) and stops the generator; maxTimeMs stops a slow one', async () => {

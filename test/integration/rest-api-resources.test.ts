@@ -217,7 +217,8 @@ describe('rest_api incremental and processing steps', () => {
     );
     expect(api.requests.slice(before)).toEqual([`GET /events?since=${encodeURIComponent(day(2))}&until=${encodeURIComponent(day(5))}`]);
     expect((await query(p, 'SELECT id FROM events ORDER BY id')).map((r) => r['id'])).toEqual([2, 3, 4]);
-    expect(p.state.sources['rest_api']!.resources!['events']!.incremental!['updated_at']!.last_value).toBe(day(2));
+    // a range runs on a throwaway state, as dlt's: no cursor is stored
+    expect(p.state.sources['rest_api']?.resources?.['events']?.incremental?.['updated_at']).toBeUndefined();
   });
 
   it('processingSteps filter, map and yieldMap run in order', async () => {

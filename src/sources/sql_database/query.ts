@@ -45,11 +45,13 @@ export function buildTableQuery(engine: SqlEngine, table: ReflectedTable, increm
   const end = incremental.endValue;
   if (start !== undefined && start !== null) {
     params.push(cursorParam(engine, start));
-    where.push(`${col} ${fn === 'max' ? '>=' : '<='} ${engine.placeholder(params.length)}`);
+    const open = incremental.options.rangeStart === 'open' ? '' : '=';
+    where.push(`${col} ${fn === 'max' ? '>' : '<'}${open} ${engine.placeholder(params.length)}`);
   }
   if (end !== undefined && end !== null) {
     params.push(cursorParam(engine, end instanceof Date ? end.toISOString() : end));
-    where.push(`${col} ${fn === 'max' ? '<' : '>'} ${engine.placeholder(params.length)}`);
+    const closed = incremental.options.rangeEnd === 'closed' ? '=' : '';
+    where.push(`${col} ${fn === 'max' ? '<' : '>'}${closed} ${engine.placeholder(params.length)}`);
   }
   if (where.length) sql += ` WHERE ${where.join(' AND ')}`;
   sql += ` ORDER BY ${col} ${fn === 'max' ? 'ASC' : 'DESC'}`;
