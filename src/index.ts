@@ -16,7 +16,7 @@ export type { ResourceOptions, ResourceContext, ResourceFunction, SourceFactory,
 export type { ColumnsModel } from './extract/model.js';
 export type { ItemLimit } from './extract/item-steps.js';
 export { jsonLines, type JsonLines } from './extract/json-lines.js';
-export { incremental, Incremental, IncrementalCursorMissingError } from './extract/incremental.js';
+export { incremental, Incremental, IncrementalCursorMissingError, IncrementalCursorInvalidValueError } from './extract/incremental.js';
 export type { IncrementalOptions, LastValueFunc, ExternalWindow } from './extract/incremental.js';
 export { resourceState, sourceState, sourceStateAtStart } from './extract/context.js';
 export { Schema } from './schema/schema.js';
