@@ -1,8 +1,8 @@
-import type { Source } from './resource.js';
+import type { Resource, Source } from './resource.js';
 import { normalizeTableName } from '../schema/naming.js';
 import type { Schema } from '../schema/schema.js';
 import type { RefreshPlan } from '../storage/package-state.js';
-import { resourceStateOf, type PipelineState } from '../state/state.js';
+import type { PipelineState } from '../state/state.js';
 
 export type RefreshMode = RefreshPlan['mode'];
 export const REFRESH_MODES: readonly RefreshMode[] = ['drop_sources', 'drop_resources', 'drop_data'];
@@ -14,11 +14,14 @@ export const REFRESH_MODES: readonly RefreshMode[] = ['drop_sources', 'drop_reso
  *
  * - drop_sources: every table of the source's schema and the whole source state.
  * - drop_resources: the tables and state of the resources being extracted.
- * - drop_data: truncate those resources' tables and reset their incremental state;
- *   the schema stays.
+ * - drop_data: truncate those resources' tables and reset their whole state (cursors and
+ *   their own keys); the schema stays.
+ * "Those resources" are the selected ones and the parents their transformers read, as dlt's.
  */
 export function planRefresh(mode: RefreshMode, source: Source, schema: Schema, state: PipelineState, maxIdentifierLength?: number): RefreshPlan {
-  const selected = source.selectedResources;
+  // As dlt's refresh (source.resources.extracted): the selected resources and the parents their
+  // transformers read, whose cursors would otherwise hold back what the transformers see.
+  const selected = withParents(source.selectedResources);
   const rootsOf = (names: string[]) => {
     const roots = new Set(schema.tablesOfResources(names).map((t) => t.name));
     for (const r of selected) if (names.includes(r.name)) roots.add(normalizeTableName(r.tableName, maxIdentifierLength));
@@ -40,6 +43,20 @@ export function planRefresh(mode: RefreshMode, source: Source, schema: Schema, s
     if (resources) for (const n of names) delete resources[n];
     return { mode, dropTables: tables, truncateTables: [] };
   }
-  for (const n of names) delete resourceStateOf(state, source.name, n).incremental;
+  // the whole resource state, as dlt's reset_resource_state: cursors and the resource's own keys
+  const resources = state.sources[source.name]?.resources;
+  if (resources) for (const n of names) delete resources[n];
   return { mode, dropTables: [], truncateTables: tables };
+}
+
+/** The resources and, for transformers, the resources they read from (each once). */
+function withParents(resources: readonly Resource[]): Resource[] {
+  const out: Resource[] = [];
+  const add = (r: Resource) => {
+    if (out.includes(r)) return;
+    out.push(r);
+    if (r.pipe.parent) add(r.pipe.parent);
+  };
+  resources.forEach(add);
+  return out;
 }

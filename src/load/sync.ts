@@ -1,12 +1,13 @@
 import { Schema } from '../schema/schema.js';
-import type { PipelineState } from '../state/state.js';
+import { newState, type PipelineState } from '../state/state.js';
 import { newDestinationClient, type LoadContext } from './step.js';
 
 /**
  * dlt's sync_destination: when the destination holds a newer state of this pipeline than
  * the working dir (e.g. the working dir was deleted), state and schemas are restored from
- * `_dlt_pipeline_state` and `_dlt_version`. The caller runs it only while no package is
- * pending: pending packages carry newer state than any destination can have.
+ * `_dlt_pipeline_state` and `_dlt_version`; when the dataset does not exist at all, a pipeline
+ * that loaded before starts over (dlt wipes its working folder then). The caller runs it only
+ * while no package is pending: pending packages carry newer state than any destination can have.
  */
 export async function syncStep(ctx: LoadContext): Promise<void> {
   const { wd } = ctx;
@@ -14,7 +15,13 @@ export async function syncStep(ctx: LoadContext): Promise<void> {
   const client = newDestinationClient(ctx);
   await client.open();
   try {
-    if (!(await client.isStorageInitialized())) return;
+    if (!(await client.isStorageInitialized())) {
+      // As dlt: the dataset is gone (dropped, or another datasetName, or a devMode run's before):
+      // a pipeline that loaded before starts over, so its next run loads everything again rather
+      // than only what is newer than cursors whose rows are gone.
+      if (!local._local.first_run || wd.schemaNames().length > 0) startOver(ctx, local);
+      return;
+    }
     const row = await client.getStoredState(ctx.pipelineName);
     if (!row || row.version <= local._state_version) return;
     const remote = JSON.parse(row.state) as Omit<PipelineState, '_local'>;
@@ -27,4 +34,13 @@ export async function syncStep(ctx: LoadContext): Promise<void> {
   } finally {
     await client.close();
   }
+}
+
+/** A fresh state and no schemas; the destination settings in `_local` stay (attach() reads them). */
+function startOver(ctx: LoadContext, local: PipelineState): void {
+  const fresh = newState(ctx.pipelineName, ctx.datasetName);
+  const { destination_options, staging } = local._local;
+  fresh._local = { first_run: true, ...(destination_options && { destination_options }), ...(staging && { staging }) };
+  ctx.wd.clearSchemas();
+  ctx.wd.writeState(fresh);
 }

@@ -45,6 +45,12 @@ export class WorkingDir {
     rmSync(this.dir, { recursive: true, force: true });
   }
 
+  /** Deletes every schema of the working dir (a pipeline that starts over). */
+  clearSchemas(): void {
+    rmSync(this.schemasDir, { recursive: true, force: true });
+    mkdirSync(this.schemasDir, { recursive: true });
+  }
+
   /** The committed state (state.json), or a fresh one. */
   readState(pipelineName: string, datasetName: string): PipelineState {
     if (!existsSync(this.statePath)) return newState(pipelineName, datasetName);

@@ -70,6 +70,24 @@ describe('incremental loading and state', () => {
     expect(p2.defaultSchema?.getTable('events')).toBeDefined();
   });
 
+  it('a dataset dropped at the destination starts the pipeline over, as dlt: the next run loads everything again', async () => {
+    const p = testPipeline(dir, 'inc_gone');
+    const seen: unknown[] = [];
+    await p.run(eventsSource(4, seen));
+    const sql = p.sqlClient();
+    await sql.query(`DROP SCHEMA ${p.datasetName} CASCADE`);
+    await sql.close();
+    await p.run(eventsSource(4, seen));
+    // the cursor started over at initialValue, so the rows came back
+    expect(seen).toEqual([0, 0]);
+    expect(await count(p, 'events')).toBe(4);
+    expect(p.state.sources.feed!.resources!.events!.incremental!.ts!.last_value).toBe(2);
+    // the same dataset afterwards: incremental again
+    await p.run(eventsSource(6, seen));
+    expect(seen[2]).toBe(2);
+    expect(await count(p, 'events')).toBe(6);
+  });
+
   it('state is saved only when the package loads; a second extract builds on the pending one', async () => {
     const p = testPipeline(dir, 'pend');
     const seen: unknown[] = [];

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { incremental, resource, source } from '../../src/index.js';
+import { incremental, resource, source, transformer } from '../../src/index.js';
 import { count, query, tempDir, testPipeline } from '../helpers.js';
 
 const dir = tempDir();
@@ -53,6 +53,41 @@ describe('refresh modes', () => {
     expect(await count(p, 'orders')).toBe(2);
     expect(await count(p, 'orders__lines')).toBe(2);
     expect(await count(p, 'users')).toBe(1);
+  });
+
+  it("drop_data resets the resource's whole state, its own keys too (dlt's reset_resource_state)", async () => {
+    const p = testPipeline(dir, 'rdk');
+    const counted = () =>
+      resource(function* ticks(ctx) {
+        const st = ctx.state as { runs?: number };
+        st.runs = (st.runs ?? 0) + 1;
+        yield { run: st.runs };
+      });
+    await p.run(counted());
+    await p.run(counted());
+    await p.run(counted(), { refresh: 'drop_data' });
+    expect(await query(p, 'SELECT run FROM ticks')).toEqual([{ run: 1 }]);
+  });
+
+  it("refreshing a transformer resets the parent it reads too, as dlt's refresh, so the transformer loads again", async () => {
+    const p = testPipeline(dir, 'rt');
+    const make = () => {
+      const users = resource(
+        function* users() {
+          for (let id = 1; id <= 3; id++) yield { id };
+        },
+        { incremental: incremental('id', { initialValue: 0 }) },
+      );
+      const details = transformer(function* details(u: { id: number }) {
+        yield { id: u.id, detail: `d${u.id}` };
+      }, { dataFrom: users });
+      return source(function users_src() {
+        return [users, details];
+      })();
+    };
+    await p.run(make());
+    await p.run(make().withResources('details'), { refresh: 'drop_resources' });
+    expect(await count(p, 'details')).toBe(3);
   });
 
   it('does not touch the destination when extract fails', async () => {
