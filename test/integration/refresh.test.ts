@@ -1,5 +1,7 @@
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { incremental, resource, source, transformer } from '../../src/index.js';
+import { filesystem, incremental, resource, source, transformer } from '../../src/index.js';
 import { count, query, tempDir, testPipeline } from '../helpers.js';
 
 const dir = tempDir();
@@ -88,6 +90,23 @@ describe('refresh modes', () => {
     await p.run(make());
     await p.run(make().withResources('details'), { refresh: 'drop_resources' });
     expect(await count(p, 'details')).toBe(3);
+  });
+
+  it.each(['duckdb', 'filesystem'])('a dropped resource loaded again is the newest stored schema, so a restore has its tables (%s)', async (dest) => {
+    const name = `rv_${dest}`;
+    const make = () => testPipeline(dir, name, dest === 'filesystem' ? { destination: filesystem({ bucketUrl: join(dir, `${name}_bucket`) }) } : {});
+    const p = make();
+    await p.run(shop(2));
+    await p.dropResources(['orders']);
+    expect(p.defaultSchema!.getTable('orders')).toBeUndefined();
+    await p.run(shop(2).withResources('orders'));
+    expect(p.defaultSchema!.getTable('orders')).toBeDefined();
+    // the schema now equals the first one: it must still be stored as the newest version
+    rmSync(join(dir, 'pipelines', name), { recursive: true, force: true });
+    const restored = make();
+    await restored.syncDestination();
+    expect(restored.defaultSchema!.getTable('orders')).toBeDefined();
+    expect(restored.defaultSchema!.getTable('orders__lines')).toBeDefined();
   });
 
   it('does not touch the destination when extract fails', async () => {

@@ -14,7 +14,6 @@ import {
   INIT_FILE,
   JOB_MARKERS_DIR,
   isDataFile,
-  isVersionFileOf,
   doneFile,
   intentFile,
   jobMarkerDir,
@@ -138,8 +137,8 @@ export class FilesystemClient implements DestinationClient {
         if (name !== STATE_TABLE && (!existing.has(name) || cols.some((c) => !had[c.name] || had[c.name]!.incomplete))) changed.push(name);
       }
       const stored = schema.toStored();
-      const versions = await this.storage.listFiles(joinPath(this.dir, VERSION_TABLE));
-      if (!versions.some((f) => isVersionFileOf(f.slice(f.lastIndexOf('/') + 1), stored.name, stored.versionHash))) {
+      // unless the newest stored version is this one (a schema back after a drop is stored again)
+      if (before?.versionHash !== stored.versionHash) {
         const path = versionFile(this.dir, stored.name, stored.versionHash, new Date());
         const row = {
           version: stored.version,

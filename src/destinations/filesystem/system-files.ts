@@ -24,11 +24,6 @@ export const loadFile = (dataset: string, schemaName: string, loadId: string) =>
 export const versionFile = (dataset: string, schemaName: string, versionHash: string, time: Date) =>
   joinPath(dataset, VERSION_TABLE, `${schemaName}__${(time.getTime() / 1000).toFixed(6)}__${pathSafeHash(versionHash)}.jsonl`);
 
-/** Whether a `_dlt_version` file name holds this schema version. */
-export function isVersionFileOf(name: string, schemaName: string, versionHash: string): boolean {
-  return name.startsWith(`${schemaName}__`) && name.endsWith(`__${pathSafeHash(versionHash)}.jsonl`);
-}
-
 /** A table folder's files, without dlt's `init` marker. */
 export function isDataFile(path: string): boolean {
   return path.slice(path.lastIndexOf('/') + 1) !== INIT_FILE;

@@ -141,7 +141,10 @@ export class SqlJobClient implements DestinationClient {
         await tx.execute(
           `INSERT INTO ${this.t(VERSION_TABLE)} (${this.q('version')}, ${this.q('engine_version')}, ${this.q('inserted_at')}, ${this.q('schema_name')}, ${this.q('version_hash')}, ${this.q('schema')}) ` +
             `SELECT ${this.catalog.cast(1, v.version)}, ${this.catalog.cast(2, v.engine_version)}, ${this.dialect.nowExpression}, ${this.catalog.cast(3, v.schema_name)}, ${this.catalog.cast(4, v.version_hash)}, ${this.catalog.cast(5, v.schema)} ` +
-            `WHERE NOT EXISTS (SELECT 1 FROM ${this.t(VERSION_TABLE)} WHERE ${this.q('version_hash')} = ${this.catalog.cast(4, v.version_hash)} AND ${this.q('schema_name')} = ${this.catalog.cast(3, v.schema_name)})`,
+            // unless the newest stored version is this one: a schema that comes back after a drop
+            // (the same hash as an older row) is stored again, so a restore reads it
+            `WHERE NOT EXISTS (SELECT 1 FROM (SELECT ${this.q('version_hash')} AS h FROM ${this.t(VERSION_TABLE)} WHERE ${this.q('schema_name')} = ${this.catalog.cast(3, v.schema_name)} ` +
+            `ORDER BY ${this.q('inserted_at')} DESC, ${this.q('version')} DESC LIMIT 1) AS newest WHERE newest.h = ${this.catalog.cast(4, v.version_hash)})`,
           [stored.version, stored.engineVersion, stored.name, stored.versionHash, JSON.stringify(stored)],
         );
         return changed;
