@@ -9,9 +9,10 @@ import { randomBytes } from 'node:crypto';
 
 const MIN_I64 = -(2n ** 63n);
 const MAX_I64 = 2n ** 63n - 1n;
-const LONG_DIGITS = /\d{16}/;
+/** 16 or more digits that are not a fraction's (no `.` before, no `.`/exponent after). */
+const LONG_DIGITS = /(?<![\d.])\d{16,}(?![\d.eE])/;
 
-/** Quick test: the line may hold an integer JSON.parse would round. */
+/** Quick test: the line may hold an integer JSON.parse would round (a float's long fraction does not count). */
 export const mayHoldBigInts = (line: string): boolean => LONG_DIGITS.test(line);
 
 /** JSON text parsed with its unsafe 64-bit integers exact: the quick test first, then the slow parse only where needed. */
