@@ -23,11 +23,16 @@ export const columnHintSchema = z
     primaryKey: z.boolean().optional(),
     mergeKey: z.boolean().optional(),
     unique: z.boolean().optional(),
-    precision: z.number().int().positive().optional(),
+    precision: z.number().int().nonnegative().optional(),
     scale: z.number().int().nonnegative().optional(),
     timezone: z.boolean().optional(),
     hardDelete: z.boolean().optional(),
     dedupSort: z.enum(['asc', 'desc']).optional(),
+    // dlt's warehouse hints: kept in the schema, no effect on DuckDB, PostgreSQL or files
+    description: z.string().optional(),
+    partition: z.boolean().optional(),
+    cluster: z.boolean().optional(),
+    sort: z.boolean().optional(),
   })
   .strict();
 

@@ -101,6 +101,7 @@ export async function extractSourceToDir(opts: ExtractToDirOptions): Promise<Ext
   const resources = selected.map((r) => r.name);
   const startSourceState = resume?.startSourceState ?? structuredClone(sourceStateOf(state, source.name));
   if (source.schemaContract !== undefined) schema.settings.schemaContract = source.schemaContract;
+  if (source.maxTableNesting !== undefined) schema.settings.maxTableNesting = source.maxTableNesting;
   // All hints first: resources may start in any order.
   for (const res of selected) applyResourceHints(schema, res, normalizeTableName(res.tableName, opts.maxIdentifierLength), opts.maxIdentifierLength);
   const { workers, maxParallelItems } = parallelLimits(opts);

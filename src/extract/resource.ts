@@ -80,7 +80,8 @@ export const writeDispositionSchema = z.union([
     .strict(),
 ]);
 
-const keySchema = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]);
+/** A key: a column, columns, or `[]` for none (dlt's empty tuple). */
+const keySchema = z.union([z.string().min(1), z.array(z.string().min(1))]);
 
 export const resourceOptionsSchema = z
   .object({
@@ -317,6 +318,8 @@ export class Source {
     readonly schemaName: string = name,
     /** The source's schema contract (stored in the schema settings); resources' own ones win. */
     readonly schemaContract?: SchemaContract,
+    /** The source's max_table_nesting (stored in the schema settings); resources' own ones win. */
+    readonly maxTableNesting?: number,
   ) {}
 
   /** The resources that will be extracted. */
@@ -335,7 +338,7 @@ export class Source {
       copy.selected = names.includes(n);
       picked[n] = copy;
     }
-    return new Source(this.name, picked, this.schemaName, this.schemaContract);
+    return new Source(this.name, picked, this.schemaName, this.schemaContract, this.maxTableNesting);
   }
 }
 
@@ -344,7 +347,13 @@ export interface SourceOptions {
   schemaName?: string;
   /** dlt's schema contract for every table of the source (a resource's or run()'s wins). */
   schemaContract?: SchemaContract;
+  /** dlt's max_table_nesting for every table of the source, kept in the schema settings (a resource's own wins). */
+  maxTableNesting?: number;
 }
+
+const sourceOptionsSchema = z
+  .object({ name: z.string().min(1).optional(), schemaName: z.string().min(1).optional(), schemaContract: z.unknown().optional(), maxTableNesting: z.number().int().nonnegative().optional() })
+  .strict();
 
 /** A function that, given its arguments, returns the source's resources. */
 export type SourceFactory<A extends unknown[]> = ((...args: A) => Source) & { readonly sourceName: string };
@@ -356,6 +365,8 @@ export function source<A extends unknown[]>(
 ): SourceFactory<A> {
   const name = options.name ?? fn.name;
   if (!name) throw new InvalidOptionsError('source', 'a source needs a name: pass { name } or use a named function');
+  const checked = sourceOptionsSchema.safeParse(options);
+  if (!checked.success) throw new InvalidOptionsError(`source "${name}" options`, checked.error.issues.map(formatIssue).join('; '));
   if (options.schemaContract !== undefined) {
     const parsed = schemaContractSchema.safeParse(options.schemaContract);
     if (!parsed.success) throw new InvalidOptionsError(`source "${name}" schemaContract`, parsed.error.issues.map(formatIssue).join('; '));
@@ -369,7 +380,7 @@ export function source<A extends unknown[]>(
       if (resources[r.name]) throw new InvalidOptionsError(`source "${name}"`, `two resources are named "${r.name}"`);
       resources[r.name] = r;
     }
-    return new Source(name, resources, options.schemaName ?? name, options.schemaContract);
+    return new Source(name, resources, options.schemaName ?? name, options.schemaContract, options.maxTableNesting);
   };
   Object.defineProperty(factory, 'sourceName', { value: name });
   Object.defineProperty(factory, 'name', { value: name });

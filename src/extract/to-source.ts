@@ -1,4 +1,4 @@
-import { MissingTableNameError } from '../errors.js';
+import { InvalidOptionsError, MissingTableNameError } from '../errors.js';
 import { Resource, Source, isIterable, isResource, isSource, resource, type ResourceOptions } from './resource.js';
 
 /** Anything `run()` / `extract()` accept. */
@@ -18,8 +18,8 @@ export interface ToSourceHints extends Omit<ResourceOptions, 'name' | 'increment
 }
 
 /**
- * Turns what the user passed into a Source. Hints given to run() apply to every resource
- * (tableName only when there is exactly one).
+ * Turns what the user passed into a Source. Hints given to run() apply to every selected
+ * resource (tableName only when there is exactly one: with more it is an error).
  */
 export function toSource(data: Extractable, hints: ToSourceHints): Source {
   const { sourceName, ...h } = hints;
@@ -45,8 +45,15 @@ export function toSource(data: Extractable, hints: ToSourceHints): Source {
   for (const [k, v] of Object.entries(h)) if (v !== undefined) (override as Record<string, unknown>)[k] = v;
   if (Object.keys(override).length === 0) return src;
   const selected = src.selectedResources;
-  if (override.tableName && selected.length !== 1) delete override.tableName;
+  if (override.tableName && selected.length !== 1) {
+    // dlt would load every resource into that one table: rarely what is meant, so ask instead
+    throw new InvalidOptionsError(
+      'tableName',
+      `"${override.tableName}" names one table, but ${selected.length} resources are selected (${selected.map((r) => r.name).join(', ')}); ` +
+        'select one with source.withResources(name), or give each resource its own tableName',
+    );
+  }
   const resources: Record<string, Resource> = {};
   for (const [n, r] of Object.entries(src.resources)) resources[n] = r.selected ? r.withHints(override) : r;
-  return new Source(src.name, resources, src.schemaName, src.schemaContract);
+  return new Source(src.name, resources, src.schemaName, src.schemaContract, src.maxTableNesting);
 }

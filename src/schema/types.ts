@@ -81,6 +81,11 @@ export interface ColumnSchema {
   hardDelete?: boolean;
   /** merge: which duplicate of a primary key wins within one load (dlt's `dedup_sort`). */
   dedupSort?: 'asc' | 'desc';
+  /** dlt's description, partition, cluster and sort hints: kept for warehouse destinations; no effect here. */
+  description?: string;
+  partition?: boolean;
+  cluster?: boolean;
+  sort?: boolean;
 }
 
 /** Column hints a user may pass for a resource (keys are user names; normalized later). */
@@ -98,6 +103,11 @@ export interface ColumnHint {
   hardDelete?: boolean;
   /** merge: `desc` keeps the duplicate with the highest value, `asc` the lowest (dlt's `dedup_sort`). */
   dedupSort?: 'asc' | 'desc';
+  /** dlt's description, partition, cluster and sort hints: kept in the schema; no effect on DuckDB, PostgreSQL or files. */
+  description?: string;
+  partition?: boolean;
+  cluster?: boolean;
+  sort?: boolean;
 }
 
 export interface TableSchema {

@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { DataValidationError, InvalidOptionsError, ParentTableNotFoundError, PipelineStepFailed, pipeline, postgres, resource, type Pipeline } from '../../src/index.js';
+import { DataValidationError, InvalidOptionsError, ParentTableNotFoundError, PipelineStepFailed, pipeline, postgres, resource, source, type Pipeline } from '../../src/index.js';
 import { count, query, tempDir, testPipeline } from '../helpers.js';
 import { PG_URL, dropPgSchemas, pgDatasetName } from '../postgres-env.js';
 
@@ -96,6 +96,50 @@ describe('columns as a list of column schemas', () => {
     expect(() => resource([{ a: 1 }], { name: 'r', columns: [{ name: 'a', data_type: 'text' } as never] })).toThrow(InvalidOptionsError);
     expect(() => resource([{ a: 1 }], { name: 'r' }).applyHints({ columns: [{ name: '' }] })).toThrow(InvalidOptionsError);
     expect(p.hasData).toBe(false);
+  });
+});
+
+describe("dlt's hints, compared with dlt 1.31", () => {
+  const item = { id: 1, ms: '2024-05-06T07:08:09.987654', s: '2024-05-06T07:08:09.987654', t: '07:08:09.987654', n: { a: 1 }, l: [1] };
+  const columns = {
+    ms: { dataType: 'timestamp', timezone: false, precision: 3 },
+    s: { dataType: 'timestamp', timezone: false, precision: 0, description: 'seconds', partition: true, cluster: true, sort: true },
+    t: { dataType: 'time', precision: 3 },
+  } as const;
+  const nested = source(function nested() {
+    return [resource([item], { name: 'h', primaryKey: [], columns })];
+  }, { maxTableNesting: 0 });
+
+  it.each(['duckdb', 'postgres'])('timestamp and time precision, warehouse hints kept, primaryKey [], a source maxTableNesting (%s)', async (dest) => {
+    const p = dest === 'postgres' ? pgPipeline('hints_dlt') : testPipeline(dir, 'hints_dlt');
+    await p.run(nested());
+    const cols = await columnsOf(p, 'h');
+    const types = Object.fromEntries(Object.entries(cols).map(([k, c]) => [k, c.data_type]));
+    // the types dlt 1.31 made from the same hints
+    expect(types).toMatchObject(
+      dest === 'postgres'
+        ? { ms: 'timestamp without time zone', s: 'timestamp without time zone', t: 'time without time zone', n: 'jsonb', l: 'jsonb' }
+        : { ms: 'TIMESTAMP_MS', s: 'TIMESTAMP_S', t: 'TIME', n: 'JSON', l: 'JSON' },
+    );
+    const [row] = await query<Record<string, unknown>>(p, `SELECT ms, s, CAST(t AS VARCHAR) AS t FROM ${p.datasetName}.h`);
+    expect((row!.ms as Date).toISOString()).toBe('2024-05-06T07:08:09.988Z');
+    expect((row!.s as Date).toISOString()).toBe('2024-05-06T07:08:10.000Z');
+    if (dest === 'postgres') expect(row!.t).toBe('07:08:09.988');
+    // maxTableNesting 0 from the source: no child tables, no flattened columns
+    expect(p.defaultSchema!.getTable('h__l')).toBeUndefined();
+    expect(p.defaultSchema!.getTable('h')!.columns.s).toMatchObject({ description: 'seconds', partition: true, cluster: true, sort: true, precision: 0 });
+    expect(Object.values(p.defaultSchema!.getTable('h')!.columns).some((c) => c.primaryKey)).toBe(false);
+  });
+
+  it('refuses unknown source options, and run() tableName over several resources', async () => {
+    expect(() => source(function s() { return []; }, { maxNesting: 1 } as never)).toThrow(/maxNesting/);
+    const two = source(function two() {
+      return [resource([{ a: 1 }], { name: 'r1' }), resource([{ a: 2 }], { name: 'r2' })];
+    });
+    const p = testPipeline(dir, 'hints_tn');
+    await expect(p.run(two(), { tableName: 'x' })).rejects.toThrow(/"x" names one table, but 2 resources are selected \(r1, r2\)/);
+    await p.run(two().withResources('r2'), { tableName: 'x' });
+    expect(await count(p, 'x')).toBe(1);
   });
 });
 

@@ -54,7 +54,8 @@ type ColumnTypeInput = Pick<ColumnSchema, 'dataType' | 'precision' | 'scale' | '
 /**
  * DuckDB types as dlt's DuckDB destination maps them: text VARCHAR, bigint BIGINT (narrower
  * or HUGEINT by `precision` in bits), double DOUBLE, bool BOOLEAN, timestamp TIMESTAMP WITH
- * TIME ZONE (TIMESTAMP when `timezone: false`), date DATE, time TIME, decimal DECIMAL(p,s)
+ * TIME ZONE (when `timezone: false`: TIMESTAMP, or TIMESTAMP_S/_MS/_NS by `precision`), date
+ * DATE, time TIME, decimal DECIMAL(p,s)
  * (default 38,9), binary BLOB, json JSON.
  */
 export function duckdbColumnType(c: ColumnTypeInput): string {
@@ -75,7 +76,7 @@ export function duckdbColumnType(c: ColumnTypeInput): string {
     case 'bool':
       return 'BOOLEAN';
     case 'timestamp':
-      return c.timezone === false ? 'TIMESTAMP' : 'TIMESTAMP WITH TIME ZONE';
+      return c.timezone === false ? naiveTimestampType(c.precision) : 'TIMESTAMP WITH TIME ZONE';
     case 'date':
       return 'DATE';
     case 'time':
@@ -87,6 +88,15 @@ export function duckdbColumnType(c: ColumnTypeInput): string {
     case 'json':
       return 'JSON';
   }
+}
+
+/** A timestamp without zone by its fractional digits, as dlt's DuckDB destination picks it (DuckDB's zoned type has one precision). */
+function naiveTimestampType(precision: number | undefined): string {
+  if (precision === undefined) return 'TIMESTAMP';
+  if (precision === 0) return 'TIMESTAMP_S';
+  if (precision <= 3) return 'TIMESTAMP_MS';
+  if (precision <= 6) return 'TIMESTAMP';
+  return 'TIMESTAMP_NS';
 }
 
 function selectExpr(c: ColumnTypeInput, ident: string): string {

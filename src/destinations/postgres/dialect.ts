@@ -21,7 +21,8 @@ type ColumnTypeInput = Pick<ColumnSchema, 'dataType' | 'precision' | 'scale' | '
  * PostgreSQL types as dlt's postgres destination maps them: text varchar, bigint bigint
  * (smallint/integer by `precision` in bits), double double precision, bool boolean,
  * timestamp timestamp with time zone (without when `timezone: false`; `precision` 0-6 as
- * fractional digits), date date, time time without time zone, decimal numeric(p,s)
+ * fractional digits), date date, time time without time zone (`precision` as for timestamps),
+ * decimal numeric(p,s)
  * (default 38,9), binary bytea, json jsonb.
  */
 export function postgresColumnType(c: ColumnTypeInput): string {
@@ -37,14 +38,12 @@ export function postgresColumnType(c: ColumnTypeInput): string {
       return 'double precision';
     case 'bool':
       return 'boolean';
-    case 'timestamp': {
-      const p = c.precision !== undefined && c.precision >= 0 && c.precision <= 6 ? ` (${c.precision})` : '';
-      return `timestamp${p} ${c.timezone === false ? 'without' : 'with'} time zone`;
-    }
+    case 'timestamp':
+      return `timestamp${fractionDigits(c.precision)} ${c.timezone === false ? 'without' : 'with'} time zone`;
     case 'date':
       return 'date';
     case 'time':
-      return 'time without time zone';
+      return `time${fractionDigits(c.precision)} without time zone`;
     case 'decimal':
       return `numeric(${c.precision ?? DEFAULT_DECIMAL_PRECISION},${c.scale ?? DEFAULT_DECIMAL_SCALE})`;
     case 'binary':
@@ -52,6 +51,11 @@ export function postgresColumnType(c: ColumnTypeInput): string {
     case 'json':
       return 'jsonb';
   }
+}
+
+/** ` (p)` for a timestamp's or time's `precision` 0-6 (PostgreSQL's range), else nothing. */
+function fractionDigits(precision: number | undefined): string {
+  return precision !== undefined && precision >= 0 && precision <= 6 ? ` (${precision})` : '';
 }
 
 export class PostgresDialect implements SqlDialect {
