@@ -1,4 +1,5 @@
 import { stringifyRow } from './big-ints.js';
+import { parseJsonText } from '../common/big-ints.js';
 import type { DataType } from '../schema/types.js';
 
 /*
@@ -180,7 +181,17 @@ export function coerceTo(type: DataType, v: unknown): unknown {
       return NO_FIT;
 
     case 'json':
-      return t === 'object' && !isBinaryTag(v) ? v : NO_FIT;
+      if (t === 'object' && !isBinaryTag(v)) return v;
+      // text holding JSON, as dlt's json.loads (APIs often send JSON as a string); else a variant
+      if (t === 'string') {
+        try {
+          const parsed = parseJsonText(v as string);
+          return parsed === null ? NO_FIT : parsed;
+        } catch {
+          return NO_FIT;
+        }
+      }
+      return NO_FIT;
   }
   return NO_FIT;
 }

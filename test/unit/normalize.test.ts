@@ -383,6 +383,13 @@ describe.each([
     ]);
   });
 
+  it("parses JSON text into a json column, as dlt's json.loads; other text goes to the variant", async () => {
+    const schema = new Schema('s');
+    schema.ensureTable('items', { writeDisposition: 'append' }).columns.meta = { name: 'meta', dataType: 'json', nullable: true };
+    const { rows } = await go([{ meta: '{"x":1,"y":[1,2]}' }, { meta: '5' }, { meta: 'str' }, { meta: '{"big":12345678901234567}' }], { schema });
+    expect(data(rows.items)).toEqual([{ meta: { x: 1, y: [1, 2] } }, { meta: 5 }, { meta__v_text: 'str' }, { meta: { big: 12345678901234567 } }]);
+  });
+
   it('completes a hint that has no type yet and keeps its flags', async () => {
     const schema = new Schema('s');
     schema.ensureTable('items', { writeDisposition: 'merge' }).columns.id = { name: 'id', primaryKey: true } as ColumnSchema;
