@@ -216,6 +216,17 @@ export class MissingPrimaryKeyError extends HaulError {
   }
 }
 
+/** dlt's UnboundColumnException: a column hinted not nullable (or a key) that no row gave a value. */
+export class UnboundColumnError extends HaulError {
+  constructor(readonly table: string, readonly column: string, readonly loadId: string, what: string) {
+    super(
+      'UnboundColumn',
+      `table "${table}": column "${column}" is ${what}, but no row of load ${loadId} has a value for it (the column never appears, or it is null in every row). ` +
+        `Yield "${column}" in the items, or remove the hint (primaryKey, mergeKey or columns) on the resource or in run()`,
+    );
+  }
+}
+
 export class SchemaConflictError extends HaulError {
   constructor(readonly table: string, readonly column: string, why: string) {
     super('SchemaConflict', `table "${table}", column "${column}": ${why}`);

@@ -398,7 +398,7 @@ export function registerPipelineCommands(program: Command): void {
 
   sub('drop', 'drop resources: their tables at the destination and in the schema, and their state (like dlt pipeline drop)')
     .argument('[resources...]', "resource names, or re:<regex>")
-    .option('--drop-all', 'every resource of the schema and the whole source state')
+    .option('--drop-all', "every resource of the schema: tables and state (the source's own state keys stay, as dlt's)")
     .option('--state-paths <paths...>', 'source state paths to reset, e.g. resources.users.incremental or last_page')
     .option('--state-only', "reset the resources' state only; keep their tables")
     .option('--schema <schema>', 'schema (source) to drop from (default: the default schema)')

@@ -116,7 +116,7 @@ function nothingToLoad(pkg: PackageState, schema: Schema): boolean {
 }
 
 /** Errors that say the data itself cannot be normalized (running again cannot help). */
-const BAD_DATA = new Set(['InvalidIdentifier', 'IdentifierCollision', 'SchemaConflict', 'MissingPrimaryKey', 'DataValidation', 'NullValue']);
+const BAD_DATA = new Set(['InvalidIdentifier', 'IdentifierCollision', 'SchemaConflict', 'MissingPrimaryKey', 'UnboundColumn', 'DataValidation', 'NullValue']);
 
 function isBadData(e: unknown): boolean {
   return e instanceof HaulError && !e.retryable && BAD_DATA.has(e.code);

@@ -20,7 +20,7 @@ import { bumpStateVersion, type PipelineState, type SourceState } from '../state
 import type { WorkingDir } from '../storage/working-dir.js';
 
 export interface DropResourcesOptions {
-  /** Every resource of the schema and the whole source state (dlt's `--drop-all`). */
+  /** Every resource of the schema: their tables and state (dlt's `--drop-all`; the source's own state keys stay). */
   dropAll?: boolean;
   /**
    * Paths in the source state to remove, relative to `state.sources[<schema>]`, e.g.
@@ -135,20 +135,15 @@ export function computeDrop(schema: Schema, state: PipelineState, patterns: stri
 
   const statePaths: string[] = [];
   if (source) {
-    if (opts.dropAll) {
-      for (const k of Object.keys(source)) {
-        delete source[k];
-        statePaths.push(`sources.${sourceName}.${k}`);
+    // dropAll: every resource's state, as dlt's --drop-all; the source's own keys stay (statePaths reach them)
+    const stateOf = opts.dropAll ? Object.keys(source.resources ?? {}) : resources;
+    for (const r of stateOf) {
+      if (source.resources && r in source.resources) {
+        delete source.resources[r];
+        statePaths.push(`sources.${sourceName}.resources.${r}`);
       }
-    } else {
-      for (const r of resources) {
-        if (source.resources && r in source.resources) {
-          delete source.resources[r];
-          statePaths.push(`sources.${sourceName}.resources.${r}`);
-        }
-      }
-      for (const p of opts.statePaths ?? []) for (const removed of deletePath(source, p)) statePaths.push(`sources.${sourceName}.${removed}`);
     }
+    for (const p of opts.statePaths ?? []) for (const removed of deletePath(source, p)) statePaths.push(`sources.${sourceName}.${removed}`);
   }
   return { resources, tables, statePaths };
 }

@@ -7,6 +7,7 @@ import {
   incremental,
   InvalidIdentifierError,
   MissingPrimaryKeyError,
+  UnboundColumnError,
   PipelineStepFailed,
   resource,
   attach,
@@ -75,6 +76,19 @@ describe('bad data does not block the runs after it', () => {
     await p.run([{ id: 1, name: 'a' }], { tableName: 'users', writeDisposition: 'merge', primaryKey: 'id' });
     await p.run([{ id: 1, name: 'a2' }, { id: 2, name: 'b' }], { tableName: 'users', writeDisposition: 'merge', primaryKey: 'id' });
     expect(await query(p, 'SELECT id, name FROM users ORDER BY id')).toEqual([{ id: 1, name: 'a2' }, { id: 2, name: 'b' }]);
+  });
+
+  it("a key or not-nullable hint no row gives a value is an UnboundColumnError on append too (dlt's UnboundColumnException); the advice works", async () => {
+    const p = testPipeline(dir, 'unbound');
+    const e = await failure(p.run([{ user_id: 1 }], { tableName: 'events', primaryKey: 'userid' }));
+    expect(e.cause).toBeInstanceOf(UnboundColumnError);
+    expect(e.message).toMatch(/table "events": column "userid" is a primary key, but no row of load \S+ has a value for it.*remove the hint/);
+    expectDiscarded(p, e);
+    const n = await failure(p.run([{ id: 1 }], { tableName: 'events', columns: { ghost: { nullable: false } } }));
+    expect(n.message).toMatch(/column "ghost" is marked not nullable/);
+    // as the message says: the hint fixed, the rows load
+    await p.run([{ user_id: 1 }], { tableName: 'events', primaryKey: 'user_id' });
+    expect(await count(p, 'events')).toBe(1);
   });
 
   it('merge with a primary key that is null in every row is refused, including a compound key with one part missing', async () => {

@@ -317,6 +317,10 @@ describe('haul pipeline: repair', () => {
     const tables = (await query<{ table_name: string }>(p, "SELECT table_name FROM information_schema.tables WHERE table_schema = 'dropmore_data'")).map((r) => r.table_name);
     expect(tables.filter((t) => !t.startsWith('_dlt_') && !t.startsWith('_haul_'))).toEqual([]);
     expect(ok(['pipeline', 'dropmore', 'drop', '--drop-all', '--yes'])).toContain('Nothing to drop');
+    // as dlt's --drop-all: every resource's state goes, the source's own keys stay
+    const after = attach({ pipelineName: 'dropmore', pipelinesDir }).state.sources.shop!;
+    expect(after.resources ?? {}).toEqual({});
+    expect(after.cursors).toEqual({});
   });
 
   it('sync drops the local state and restores it from the destination (also from a corrupt state.json)', async () => {
