@@ -103,7 +103,8 @@ export async function extractSourceToDir(opts: ExtractToDirOptions): Promise<Ext
   if (source.schemaContract !== undefined) schema.settings.schemaContract = source.schemaContract;
   if (source.maxTableNesting !== undefined) schema.settings.maxTableNesting = source.maxTableNesting;
   // All hints first: resources may start in any order.
-  for (const res of selected) applyResourceHints(schema, res, normalizeTableName(res.tableName, opts.maxIdentifierLength), opts.maxIdentifierLength);
+  // (a resource with a dynamic table name hints each table when its first item arrives)
+  for (const res of selected) if (!res.tableNameOf) applyResourceHints(schema, res, normalizeTableName(res.tableName, opts.maxIdentifierLength), opts.maxIdentifierLength);
   const { workers, maxParallelItems } = parallelLimits(opts);
   const lanes = planLanes(selected);
   const book = checkpoints && new ProgressBook(checkpoints, { sourceName: source.name, resources, done: out, state, startSourceState }, lanes.length > 1);
@@ -117,10 +118,11 @@ export async function extractSourceToDir(opts: ExtractToDirOptions): Promise<Ext
     doneBefore.add(d.resource);
   }
   await runLanes(lanes, workers, opts.signal, async (res, signal) => {
+    const dynamic = res.tableNameOf;
     const table = normalizeTableName(res.tableName, opts.maxIdentifierLength);
     if (doneBefore.has(res.name)) return;
-    if ((schema.getTable(table)?.writeDisposition ?? 'append') === 'skip') {
-      out.push({ resource: res.name, table, items: 0, files: [] });
+    if (dynamic ? res.hints.writeDisposition === 'skip' : (schema.getTable(table)?.writeDisposition ?? 'append') === 'skip') {
+      if (!dynamic) out.push({ resource: res.name, table, items: 0, files: [] });
       return;
     }
     const cont = resume && inProgress(resume).find((r) => r.resource === res.name);
@@ -128,24 +130,48 @@ export async function extractSourceToDir(opts: ExtractToDirOptions): Promise<Ext
     const resState = resourceStateOf(state, source.name, res.name);
     res.incremental?.bind(res.name, resState, res.hints.primaryKey, opts.externalWindow);
     if (cont?.incremental) res.incremental?.restoreProgress(cont.incremental);
-    const writer = new RotatingJsonlWriter({
-      dir: jobsDir,
-      table,
-      maxFileBytes: opts.maxFileBytes ?? 64 << 20,
-      ...(opts.firstFileBytes !== undefined && { firstFileBytes: opts.firstFileBytes }),
-      nextFileId: newSortableFileId,
-      ...(opts.onFileDone && { onFileDone: (_name: string, path: string) => opts.onFileDone!(table, path) }),
-    });
+    const newWriter = (name: string) =>
+      new RotatingJsonlWriter({
+        dir: jobsDir,
+        table: name,
+        maxFileBytes: opts.maxFileBytes ?? 64 << 20,
+        ...(opts.firstFileBytes !== undefined && { firstFileBytes: opts.firstFileBytes }),
+        nextFileId: newSortableFileId,
+        ...(opts.onFileDone && { onFileDone: (_name: string, path: string) => opts.onFileDone!(name, path) }),
+      });
+    // The resource's table, or (dynamic) one writer per table its items name, made on first sight.
+    const writer = newWriter(table);
+    const sinks = new Map<string, { writer: RotatingJsonlWriter; items: number }>();
+    const tableNames = new Map<string, string>();
+    const sinkOf = (item: unknown) => {
+      const raw = dynamic!(item as Record<string, unknown>);
+      let name = tableNames.get(raw);
+      if (name === undefined) {
+        if (typeof raw !== 'string' || raw === '') throw new InvalidOptionsError(`resource "${res.name}" tableName`, `the function returned ${JSON.stringify(raw) ?? String(raw)}; it must return a table name`);
+        name = normalizeTableName(raw, opts.maxIdentifierLength);
+        tableNames.set(raw, name);
+      }
+      let sink = sinks.get(name);
+      if (!sink) {
+        applyResourceHints(schema, res, name, opts.maxIdentifierLength);
+        sinks.set(name, (sink = { writer: newWriter(name), items: 0 }));
+      }
+      return { name, sink };
+    };
     // Files an earlier attempt completed before its last checkpoint.
     const filesBefore = cont?.files ?? [];
     const ctx = { sourceState: srcState, resourceState: resState, sourceStateAtStart: startSourceState };
     let items = cont?.items ?? 0;
     let reportedAt = performance.now();
-    const t = schema.getTable(table)!;
-    const validate = res.model && modelValidator(res.model, resolveContract(t.schemaContract, schema.settings.schemaContract), { schemaName: schema.name, table });
+    const contract = resolveContract(dynamic ? res.hints.schemaContract : schema.getTable(table)!.schemaContract, schema.settings.schemaContract);
+    const validate = res.model && modelValidator(res.model, contract, { schemaName: schema.name, table });
     const write = (item: unknown) => {
       if (item instanceof JsonLines) throw new InvalidOptionsError(`resource "${res.name}"`, 'a JsonLines chunk must be yielded on its own, not inside a page or from a step');
-      writer.write(serializeItem(item, table));
+      if (dynamic) {
+        const { name, sink } = sinkOf(item);
+        sink.writer.write(serializeItem(item, name));
+        sink.items++;
+      } else writer.write(serializeItem(item, table));
       items++;
       // Report about four times a second; the clock is read once per 1,024 items only.
       if ((items & 0x3ff) === 0) reportProgress();
@@ -165,7 +191,7 @@ export async function extractSourceToDir(opts: ExtractToDirOptions): Promise<Ext
         }
       : validated;
     // Chunks of JSON lines go to the job file unparsed when nothing looks inside the items.
-    const raw = !res.incremental && res.pipe.steps.length === 0 && !validate;
+    const raw = !res.incremental && res.pipe.steps.length === 0 && !validate && !dynamic;
     const parent = res.pipe.parent;
     const parentState = parent && resourceStateOf(state, source.name, parent.name);
     if (parent) parent.incremental?.bind(parent.name, parentState!, parent.hints.primaryKey);
@@ -176,7 +202,8 @@ export async function extractSourceToDir(opts: ExtractToDirOptions): Promise<Ext
     let itemsAtCheckpoint = items;
     let checkpointAt = performance.now();
     book?.begin(res.name, resState, cont);
-    const checkpoint = checkpoints && book && !parent
+    // (not for dynamic table names: a checkpoint names the files of one table)
+    const checkpoint = checkpoints && book && !parent && !dynamic
       ? (resumeToken: unknown) => {
           const { everyItems, everyMs } = checkpoints.policy;
           if (items - itemsAtCheckpoint < everyItems && performance.now() - checkpointAt < everyMs) return;
@@ -207,6 +234,7 @@ export async function extractSourceToDir(opts: ExtractToDirOptions): Promise<Ext
       }, signal);
     } catch (e) {
       await writer.close().catch(() => undefined);
+      for (const sink of sinks.values()) await sink.writer.close().catch(() => undefined);
       await book?.settled().catch(() => undefined);
       if (e instanceof HaulError) throw e;
       if (e instanceof TypeError && /circular/i.test(e.message)) throw new UnserializableValueError(table, '', 'a circular reference');
@@ -215,15 +243,17 @@ export async function extractSourceToDir(opts: ExtractToDirOptions): Promise<Ext
     res.incremental?.commit();
     parent?.incremental?.commit();
     // a durable extract's last checkpoint names these files: fsynced, as rotate does
-    const files = [...filesBefore, ...(await (checkpoints ? writer.rotate() : writer.close()))];
+    const finish = (w: RotatingJsonlWriter) => (checkpoints ? w.rotate() : w.close());
+    const files = [...filesBefore, ...(await finish(writer))];
     opts.onProgress?.({ resource: res.name, table, items });
-    out.push({ resource: res.name, table, items, files });
+    if (!dynamic) out.push({ resource: res.name, table, items, files });
+    for (const [name, sink] of sinks) out.push({ resource: res.name, table: name, items: sink.items, files: await finish(sink.writer) });
     // A resource done is a checkpoint too: a retry starts at the next resource.
     await book?.finish(res.name);
     faultPoint('extract:after-resource');
   });
   // In the source's order, whichever finished first.
-  return resources.map((name) => out.find((r) => r.resource === name)!);
+  return resources.flatMap((name) => out.filter((r) => r.resource === name));
 }
 
 /**

@@ -86,7 +86,7 @@ const keySchema = z.union([z.string().min(1), z.array(z.string().min(1))]);
 export const resourceOptionsSchema = z
   .object({
     name: z.string().min(1).optional(),
-    tableName: z.string().min(1).optional(),
+    tableName: z.union([z.string().min(1), z.custom<TableNameFunction>((v) => typeof v === 'function', 'expected a string or a function of the item')]).optional(),
     parentTableName: z.string().min(1).optional(),
     writeDisposition: writeDispositionSchema.optional(),
     primaryKey: keySchema.optional(),
@@ -98,12 +98,23 @@ export const resourceOptionsSchema = z
     selected: z.boolean().optional(),
     parallelized: z.boolean().optional(),
   })
-  .strict();
+  .strict()
+  .refine((o) => !(typeof o.tableName === 'function' && o.parentTableName !== undefined), {
+    message: 'parentTableName needs one table: it cannot go with a tableName function',
+    path: ['parentTableName'],
+  });
+
+/** dlt's dynamic table name: the table of each item, e.g. `(item) => \`${item.kind}_events\``. */
+export type TableNameFunction = (item: Record<string, unknown>) => string;
 
 export interface ResourceOptions {
   /** Resource name (default: the function's name). Also the table name unless `tableName` is given. */
   name?: string;
-  tableName?: string;
+  /**
+   * The table (default: the resource's name), or a function of each item that names its table
+   * (dlt's dynamic table names: every table it names gets the resource's hints).
+   */
+  tableName?: string | TableNameFunction;
   /**
    * dlt's `parent_table_name`: the table becomes a child (nested table) of this table in the
    * schema, which must exist by the end of the extract. It follows its root's write
@@ -204,8 +215,16 @@ export class Resource<T = unknown> {
     }
   }
 
+  /** The resource's table: its `tableName` string, else its name (also for a dynamic one, see tableNameOf). */
   get tableName(): string {
-    return this.hints.tableName ?? this.name;
+    const t = this.hints.tableName;
+    return typeof t === 'string' ? t : this.name;
+  }
+
+  /** The function that names each item's table, when `tableName` is one. */
+  get tableNameOf(): TableNameFunction | undefined {
+    const t = this.hints.tableName;
+    return typeof t === 'function' ? t : undefined;
   }
 
   /** Opens the item stream. A function resource is called once per extract. */

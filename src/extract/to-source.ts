@@ -12,7 +12,9 @@ export type Extractable =
   | AsyncIterable<unknown>
   | ((...args: never[]) => Iterable<unknown> | AsyncIterable<unknown>);
 
-export interface ToSourceHints extends Omit<ResourceOptions, 'name' | 'incremental' | 'selected'> {
+export interface ToSourceHints extends Omit<ResourceOptions, 'name' | 'incremental' | 'selected' | 'tableName'> {
+  /** run()'s table name (a string, as dlt's `table_name`; a resource may name its tables by a function). */
+  tableName?: string;
   /** Source/schema name for data that is not a source. */
   sourceName: string;
 }

@@ -45,6 +45,36 @@ describe('item steps', () => {
     expect(p.state.sources.steps_incr!.resources!.events!.incremental!.at!.last_value).toBe(50);
   });
 
+  it("tableName as a function routes each item to its table (dlt's dynamic table names): every table gets the resource's hints", async () => {
+    const p = testPipeline(dir, 'dyn_tables');
+    const events = (n: number) =>
+      source(function zoo() {
+        return resource(
+          function* events() {
+            for (let i = 1; i <= n; i++) yield { id: i, kind: i % 2 ? 'Cat' : 'Dog', tags: [`t${i}`], ts: i };
+          },
+          { tableName: (e) => `${String(e.kind)}s`, primaryKey: 'id', writeDisposition: 'merge', incremental: incremental('ts', { initialValue: 0 }) },
+        );
+      })();
+    await p.run(events(5));
+    await p.run(events(7)); // 6 and 7 are new; the cursor spans both tables
+    expect(await query(p, 'SELECT id::INT AS id FROM cats ORDER BY id')).toEqual([1, 3, 5, 7].map((id) => ({ id })));
+    expect(await query(p, 'SELECT id::INT AS id FROM dogs ORDER BY id')).toEqual([2, 4, 6].map((id) => ({ id })));
+    expect(await query(p, 'SELECT count(*)::INT AS n FROM dogs__tags')).toEqual([{ n: 3 }]);
+    const schema = p.defaultSchema!;
+    for (const t of ['cats', 'dogs']) expect(schema.getTable(t)).toMatchObject({ resource: 'events', writeDisposition: 'merge' });
+    expect(schema.getTable('cats')!.columns.id!.primaryKey).toBe(true);
+    expect(schema.getTable('events')).toBeUndefined();
+    // a refresh of the resource drops every table it made
+    await p.run(events(2).withResources('events'), { refresh: 'drop_resources' });
+    expect(await query(p, 'SELECT id::INT AS id FROM cats')).toEqual([{ id: 1 }]);
+    expect(await query(p, 'SELECT id::INT AS id FROM dogs')).toEqual([{ id: 2 }]);
+    // a function that names no table is a typed error naming the resource
+    const bad = resource([{ id: 1 }], { name: 'bad', tableName: () => '' });
+    await expect(p.run(bad)).rejects.toThrow(/resource "bad" tableName.*must return a table name/);
+    expect(() => resource([], { name: 'x', tableName: () => 't', parentTableName: 'p' })).toThrow(InvalidOptionsError);
+  });
+
   it("addLimit counts only yields the incremental kept, as dlt's limit sits behind it", async () => {
     const p = testPipeline(dir, 'limit_incr');
     let pulled = 0;
