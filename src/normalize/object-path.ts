@@ -140,6 +140,9 @@ export class ObjectPath {
         }
       } else if (e !== null && e !== undefined) {
         this.flatten(sh, { value: e }, row, id, rootId);
+      } else if (!ts.systemReady) {
+        // a null element is a row too: its system columns come first, as dlt's
+        this.addSystemColumns(ts);
       }
       const out = row.out;
       if (ts.withRootKey) out[C_DLT_ROOT_ID] = rootId;
@@ -247,9 +250,13 @@ export class ObjectPath {
   private newColumn(ts: TableState, name: string, type: DataType, hint: ColumnSchema | undefined, variant: boolean): ColumnSchema {
     let col: ColumnSchema;
     if (hint) {
-      // complete the user's hint in place, keeping its flags
+      // complete the user's hint in place, keeping its flags; it takes its place among the
+      // columns now, as dlt's does (a hint without a type has no position of its own)
       hint.dataType = type;
       delete hint.incomplete;
+      const cols = ts.schema.columns;
+      delete cols[hint.name];
+      cols[hint.name] = hint;
       if (hint.nullable === undefined) hint.nullable = true;
       if (variant) hint.variant = true;
       col = hint;

@@ -113,6 +113,15 @@ describe.each([
     expect(Object.keys(cols(schema, 'items__kids'))).toEqual(['x', '_dlt_parent_id', '_dlt_list_idx', '_dlt_id', 'y']);
   });
 
+  it("puts a hint without a type where its data comes, and a list's system columns first when it starts with null (dlt 1.31's orders)", async () => {
+    const schema = new Schema('s');
+    schema.ensureTable('items', { writeDisposition: 'append' }).columns.v = { name: 'v', nullable: false, incomplete: true } as ColumnSchema;
+    await go([{ id: 1, v: 'x', l: [null, 1], d: [null, { a: 1 }] }], { schema });
+    expect(Object.keys(cols(schema, 'items'))).toEqual(['id', 'v', '_dlt_load_id', '_dlt_id']);
+    expect(Object.keys(cols(schema, 'items__l'))).toEqual(['_dlt_parent_id', '_dlt_list_idx', '_dlt_id', 'value']);
+    expect(Object.keys(cols(schema, 'items__d'))).toEqual(['_dlt_parent_id', '_dlt_list_idx', '_dlt_id', 'a']);
+  });
+
   it('flattens nested dicts into parent__child columns', async () => {
     const { rows, schema } = await go([{ id: 1, address: { street: 'Main', geo: { lat: 1.5, lng: -2.25 } }, 'a.b': { C: 'x' } }]);
     expect(data(rows.items)).toEqual([{ id: 1, address__street: 'Main', address__geo__lat: 1.5, address__geo__lng: -2.25, a_b__c: 'x' }]);
