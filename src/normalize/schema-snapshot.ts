@@ -4,8 +4,8 @@ import type { WorkingDir } from '../storage/working-dir.js';
 
 /**
  * Folds an extract-time schema snapshot into the newest normalized schema: table hints
- * and new hint columns come from the snapshot, types decided earlier stay, tables the
- * package's refresh drops go.
+ * and new hint columns come from the snapshot, types decided earlier stay (with their
+ * precision, scale and zone), tables the package's refresh drops go.
  */
 export function mergeSchemaSnapshot(base: Schema, snapshot: Schema, refresh?: RefreshPlan): Schema {
   if (refresh) base.dropTables(refresh.dropTables);
@@ -19,8 +19,10 @@ export function mergeSchemaSnapshot(base: Schema, snapshot: Schema, refresh?: Re
       if (!existing) target.columns[c.name] = { ...c };
       else if (existing.incomplete && !c.incomplete) target.columns[c.name] = { ...c };
       else {
-        const { dataType: _d, nullable: _nu, incomplete: _i, ...hints } = c;
-        void _d; void _nu; void _i;
+        // the type (with its precision, scale and zone) is the table's already: a new hint
+        // cannot change it (the load would cast values to a type the column does not have)
+        const { dataType: _d, nullable: _nu, incomplete: _i, precision: _p, scale: _s, timezone: _t, ...hints } = c;
+        void _d; void _nu; void _i; void _p; void _s; void _t;
         Object.assign(existing, hints);
       }
     }

@@ -131,6 +131,14 @@ describe("dlt's hints, compared with dlt 1.31", () => {
     expect(Object.values(p.defaultSchema!.getTable('h')!.columns).some((c) => c.primaryKey)).toBe(false);
   });
 
+  it('a new precision on an existing decimal column keeps the type the table has, and the values', async () => {
+    const p = testPipeline(dir, 'hints_rehint');
+    await p.run(resource([{ v: '1.5' }], { name: 't', columns: { v: { dataType: 'decimal' } } }));
+    await p.run(resource([{ v: '2.25' }], { name: 't', columns: { v: { dataType: 'decimal', precision: 5, scale: 1 } } }));
+    expect(await query(p, 'SELECT CAST(v AS VARCHAR) AS v FROM t ORDER BY v')).toEqual([{ v: '1.500000000' }, { v: '2.250000000' }]);
+    expect(p.defaultSchema!.getTable('t')!.columns.v!.precision).toBeUndefined();
+  });
+
   it('refuses unknown source options, and run() tableName over several resources', async () => {
     expect(() => source(function s() { return []; }, { maxNesting: 1 } as never)).toThrow(/maxNesting/);
     const two = source(function two() {
