@@ -133,7 +133,7 @@ export function coerceTo(type: DataType, v: unknown): unknown {
     case 'date':
       if (t === 'string') {
         const s = v as string;
-        if (s.length === 10) {
+        if (s.length === 10 || s.length === 8) {
           const d = parseDate(s);
           if (d !== undefined) return d;
         }
@@ -296,7 +296,22 @@ function pad4(n: number): string {
 }
 
 /** 'YYYY-MM-DD' validated, or undefined. */
+/** 'YYYYMMDD[(T| )HHMM[SS][.f][zone]]' -> the same in the extended format ('YYYY-MM-DD...'), or undefined. */
+function extendedFromBasic(s: string): string | undefined {
+  const m = RE_BASIC.exec(s);
+  if (!m) return undefined;
+  const [, y, mo, d, h, mi, sec, frac, zone] = m;
+  const date = `${y}-${mo}-${d}`;
+  if (h === undefined) return date;
+  return `${date}T${h}:${mi ?? '00'}${sec === undefined ? '' : `:${sec}${frac ?? ''}`}${zone ?? ''}`;
+}
+const RE_BASIC = /^(\d{4})(\d{2})(\d{2})(?:[T ](\d{2})(\d{2})?(?:(\d{2})([.,]\d+)?)?(Z|[+-]\d{2}(?::?\d{2})?)?)?$/;
+
 export function parseDate(s: string): string | undefined {
+  if (s.length === 8) {
+    const ext = extendedFromBasic(s);
+    return ext === undefined ? undefined : parseDate(ext);
+  }
   if (s.length !== 10 || s.charCodeAt(4) !== 45 || s.charCodeAt(7) !== 45) return undefined;
   const y = d4(s, 0);
   const m = d2(s, 5);
@@ -314,8 +329,24 @@ function fraction(digits: string): string {
   return digits.slice(0, 6);
 }
 
-/** 'HH:MM[:SS[.f+]]' -> 'HH:MM:SS[.fff|.ffffff]', or undefined. */
+const RE_TIME_ZONE = /(Z|[+-]\d{2}(?::?\d{2})?)$/;
+
+/** 'HH:MM[:SS[.f+]][zone]' -> 'HH:MM:SS[.fff|.ffffff]' (a time with a zone in UTC, as dlt's), or undefined. */
 export function parseTime(s: string): string | undefined {
+  const z = s.length > 8 ? RE_TIME_ZONE.exec(s) : null;
+  if (z) {
+    const local = parseLocalTime(s.slice(0, z.index));
+    if (local === undefined) return undefined;
+    const zone = z[1]!;
+    const digits = zone.slice(1).replace(':', '');
+    const offset = zone === 'Z' ? 0 : (zone[0] === '-' ? -1 : 1) * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2) || '0'));
+    const minutes = (((Number(local.slice(0, 2)) * 60 + Number(local.slice(3, 5)) - offset) % 1440) + 1440) % 1440;
+    return `${pad2(Math.floor(minutes / 60))}:${pad2(minutes % 60)}${local.slice(5)}`;
+  }
+  return parseLocalTime(s);
+}
+
+function parseLocalTime(s: string): string | undefined {
   const n = s.length;
   if (n < 5 || s.charCodeAt(2) !== 58) return undefined;
   const h = d2(s, 0);
@@ -398,6 +429,12 @@ function isDigit(c: number): boolean {
  * not strict (coercion into a timestamp column): also a plain 'YYYY-MM-DD' (midnight UTC).
  */
 export function parseTimestamp(s: string, strict: boolean): string | undefined {
+  if (s.charCodeAt(4) !== 45 && isDigit(s.charCodeAt(4))) {
+    // ISO 8601's basic format ('20240101T100000Z'), which pendulum reads as dlt's does
+    const ext = extendedFromBasic(s);
+    if (ext === undefined || (strict && ext.length === 10)) return undefined;
+    s = ext;
+  }
   const n = s.length;
   // Cheap shape check first: most strings that are not timestamps fail here.
   if (n < 10 || s.charCodeAt(4) !== 45 || s.charCodeAt(7) !== 45) return undefined;

@@ -41,6 +41,24 @@ describe('parseTimestamp', () => {
     expect(parseTimestamp('2024-01-02', false)).toBe('2024-01-02T00:00:00.000Z');
     expect(parseTimestamp('2024-02-30', false)).toBeUndefined();
   });
+
+  it("reads ISO 8601's basic format as dlt 1.31 (pendulum) does: detected when it has a time, coerced also as a date", () => {
+    const cases: Array<[string, string | undefined]> = [
+      ['20240101T100000Z', '2024-01-01T10:00:00.000Z'],
+      ['20240101T100000.5+0200', '2024-01-01T08:00:00.500Z'],
+      ['20240101 1234', '2024-01-01T12:34:00.000Z'],
+      ['20240101T12', '2024-01-01T12:00:00.000Z'],
+      ['20241301T100000Z', undefined],
+      ['20240105', undefined],
+      ['12345678', undefined],
+    ];
+    for (const [s, want] of cases) expect(parseTimestamp(s, true), s).toBe(want);
+    expect(parseTimestamp('20240105', false)).toBe('2024-01-05T00:00:00.000Z');
+    expect(coerceTo('date', '20240105')).toBe('2024-01-05');
+    // a time with a zone goes to UTC, as dlt's coercion into a time column
+    expect(coerceTo('time', '10:00:00+02:00')).toBe('08:00:00');
+    expect(coerceTo('time', '01:30:00.123+02')).toBe('23:30:00.123');
+  });
 });
 
 describe('inferType', () => {
