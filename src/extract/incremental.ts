@@ -94,6 +94,9 @@ export class IncrementalCursorInvalidValueError extends HaulError {
   }
 }
 
+/** `pick` was given one value (dlt's `last_value_func((row_value,))`). */
+const ONE = Symbol('one value');
+
 function show(v: unknown): string {
   return `${JSON.stringify(v) ?? String(v)}`.slice(0, 80) + ` (${typeof v})`;
 }
@@ -206,24 +209,24 @@ export class Incremental {
     return this.options.lastValueFunc ?? 'max';
   }
 
-  /** The last value function over cursor values (dlt calls it with a tuple). */
-  private readonly pick = (values: unknown[]): unknown => {
+  /**
+   * The last value function over one or two cursor values (dlt calls it with a tuple): `max`
+   * and `min` without an array (this runs for every item), the user's with one.
+   */
+  private readonly pick = (a: unknown, b: unknown = ONE): unknown => {
     const fn = this.options.lastValueFunc ?? 'max';
-    if (typeof fn === 'function') return toComparable(fn(values));
-    let best = values[0];
-    for (let i = 1; i < values.length; i++) {
-      const c = compare(values[i], best);
-      if (fn === 'max' ? c > 0 : c < 0) best = values[i];
-    }
-    return best;
+    if (typeof fn === 'function') return toComparable(fn(b === ONE ? [a] : [a, b]));
+    if (b === ONE) return a;
+    const c = compare(b, a);
+    return (fn === 'max' ? c > 0 : c < 0) ? b : a;
   };
 
-  /** `pick` for one item's value; an error names the item's value and what it met. */
-  private pickFor(values: unknown[], against: unknown, what: string): unknown {
+  /** `pick` of an item's value and another; an error names the item's value and what it met. */
+  private pickFor(v: unknown, other: unknown, what: string): unknown {
     try {
-      return this.pick(values);
+      return this.pick(v, other);
     } catch (e) {
-      throw this.invalid(values[0], against, what, e);
+      throw this.invalid(v, other, what, e);
     }
   }
 
@@ -243,19 +246,19 @@ export class Incremental {
     const v = toComparable(raw);
     const { end, start } = this;
     if (end !== undefined) {
-      const past = !sameValue(this.pickFor([v, end], end, 'endValue'), end) || (this.options.rangeEnd !== 'closed' && sameValue(this.pick([v]), end));
+      const past = !sameValue(this.pickFor(v, end, 'endValue'), end) || (this.options.rangeEnd !== 'closed' && sameValue(this.pick(v), end));
       if (past) {
         if (this.options.rowOrder === 'asc') this.stopped = true;
         return false;
       }
     }
     const last = this.newLast;
-    const next = last === undefined ? this.pickFor([v], v, 'value') : this.pickFor([v, last], last, this.ranged ? 'start value' : 'stored cursor');
+    const next = last === undefined ? this.pick(v) : this.pickFor(v, last, this.ranged ? 'start value' : 'stored cursor');
     if (last !== undefined && sameValue(next, last)) {
       // not past the running last value: it may be at or before the start
-      const processed = this.pick([v]);
+      const processed = this.pick(v);
       if (this.options.rangeStart === 'open' && sameValue(processed, start)) return this.beforeStart();
-      if (start !== undefined && sameValue(this.pickFor([v, start], start, 'start value'), start)) {
+      if (start !== undefined && sameValue(this.pickFor(v, start, 'start value'), start)) {
         if (!sameValue(processed, start)) return this.beforeStart();
         if (this.dedup && this.seenAtStart(item)) return this.beforeStart();
       }
@@ -318,13 +321,13 @@ export class Incremental {
 }
 
 /** dlt's checks of a range: endValue needs initialValue, and must not come before it. */
-function checkRange(o: IncrementalOptions, pick: (values: unknown[]) => unknown): void {
+function checkRange(o: IncrementalOptions, pick: (a: unknown, b?: unknown) => unknown): void {
   if (o.endValue === undefined) return;
   if (o.initialValue === undefined) throw new InvalidOptionsError('incremental', 'endValue needs an initialValue: a range loads from initialValue up to endValue');
   const end = toComparable(o.endValue);
   let chosen: unknown;
   try {
-    chosen = pick([end, toComparable(o.initialValue)]);
+    chosen = pick(end, toComparable(o.initialValue));
   } catch {
     throw new InvalidOptionsError('incremental', `initialValue ${show(o.initialValue)} and endValue ${show(o.endValue)} are not comparable; give them one type`);
   }
