@@ -106,6 +106,10 @@ const incrementalFields = {
   endValue: z.unknown().optional(),
   lastValueFunc: z.union([z.enum(['max', 'min']), fn<(values: unknown[]) => unknown>()]).optional(),
   rowOrder: z.enum(['asc', 'desc']).optional(),
+  onCursorValueMissing: z.enum(['raise', 'include', 'exclude']).optional(),
+  rangeStart: z.enum(['open', 'closed']).optional(),
+  rangeEnd: z.enum(['open', 'closed']).optional(),
+  lag: z.number().nonnegative().optional(),
   /** Turns the cursor value into what the API expects (e.g. a Unix timestamp). */
   convert: fn<(value: unknown) => unknown>().optional(),
 };
