@@ -30,6 +30,8 @@ beforeAll(async () => {
     await c.query(`CREATE TABLE events (id integer PRIMARY KEY, updated_at timestamptz NOT NULL, v text)`);
     await c.query(`INSERT INTO events VALUES (1, '2024-01-01T00:00:00Z', 'a'), (2, '2024-01-02T00:00:00Z', 'b'), (3, '2024-01-03T00:00:00Z', 'c')`);
     await c.query(`CREATE VIEW recent_events AS SELECT id, v FROM events WHERE id > 1`);
+    await c.query(`CREATE TABLE maybe (id integer PRIMARY KEY, at timestamptz)`);
+    await c.query(`INSERT INTO maybe VALUES (1, '2024-01-01T00:00:00Z'), (2, NULL)`);
   });
 });
 
@@ -168,9 +170,32 @@ describe('sqlDatabase on PostgreSQL', () => {
     expect(loads[0]!.n).toBe(1);
   });
 
+  it("onCursorValueMissing reaches the query as dlt's does: exclude skips NULL cursors, include takes them with the range", async () => {
+    for (const missing of ['exclude', 'include'] as const) {
+      const p = testPipeline(dir, `pg_missing_${missing}`);
+      const queries: SqlQuery[] = [];
+      const make = () =>
+        sqlTable({
+          credentials: PG_URL, schema, table: 'maybe', primaryKey: 'id', writeDisposition: 'merge',
+          incremental: incremental('at', { onCursorValueMissing: missing }),
+          queryAdapterCallback: (q) => (queries.push(q), q),
+        });
+      await p.run(await make());
+      await p.run(await make());
+      const ids = (await query<{ id: number }>(p, `SELECT id FROM pg_missing_${missing}_data.maybe ORDER BY id`)).map((r) => Number(r.id));
+      if (missing === 'exclude') {
+        expect(ids).toEqual([1]);
+        expect(queries[1]!.sql).toMatch(/WHERE "at" >= \$1 AND "at" IS NOT NULL ORDER BY/);
+      } else {
+        expect(ids).toEqual([1, 2]);
+        expect(queries[1]!.sql).toMatch(/WHERE \("at" >= \$1 OR "at" IS NULL\) ORDER BY/);
+      }
+    }
+  });
+
   it('reads views only with includeViews, and only the tables in tableNames', async () => {
     const tablesOnly = await sqlDatabase({ credentials: PG_URL, schema });
-    expect(Object.keys(tablesOnly.resources).sort()).toEqual(['big_table', 'events', 'kinds']);
+    expect(Object.keys(tablesOnly.resources).sort()).toEqual(['big_table', 'events', 'kinds', 'maybe']);
     const withViews = await sqlDatabase({ credentials: PG_URL, schema, includeViews: true, tableNames: ['recent_events'] });
     expect(Object.keys(withViews.resources)).toEqual(['recent_events']);
     const p = testPipeline(dir, 'pg_view');

@@ -53,6 +53,10 @@ export function buildTableQuery(engine: SqlEngine, table: ReflectedTable, increm
     const closed = incremental.options.rangeEnd === 'closed' ? '=' : '';
     where.push(`${col} ${fn === 'max' ? '<' : '>'}${closed} ${engine.placeholder(params.length)}`);
   }
+  // rows whose cursor is NULL, as dlt's onCursorValueMissing: raise (the cursor sees them), include, exclude
+  const missing = incremental.options.onCursorValueMissing;
+  if (where.length && missing === 'include') where.splice(0, where.length, `(${where.join(' AND ')} OR ${col} IS NULL)`);
+  if (missing === 'exclude') where.push(`${col} IS NOT NULL`);
   if (where.length) sql += ` WHERE ${where.join(' AND ')}`;
   sql += ` ORDER BY ${col} ${fn === 'max' ? 'ASC' : 'DESC'}`;
   return { sql, params };
