@@ -16,7 +16,7 @@ import { serializeItem } from './serialize.js';
 import { JsonLines } from './json-lines.js';
 import { modelValidator } from './model.js';
 import { resolveContract } from '../schema/contract.js';
-import type { ExternalWindow } from './incremental.js';
+import { Incremental, type ExternalWindow } from './incremental.js';
 import { inProgress, ProgressBook, type ExtractCheckpoints, type ExtractedResource, type ExtractProgressSnapshot } from './checkpoint.js';
 import { mapConcurrent, parallelLimits, planLanes, runLanes, Semaphore, type ParallelOptions } from './parallel.js';
 
@@ -193,8 +193,20 @@ export async function extractSourceToDir(opts: ExtractToDirOptions): Promise<Ext
     // Chunks of JSON lines go to the job file unparsed when nothing looks inside the items.
     const raw = !res.incremental && res.pipe.steps.length === 0 && !validate && !dynamic;
     const parent = res.pipe.parent;
-    const parentState = parent && resourceStateOf(state, source.name, parent.name);
-    if (parent) parent.incremental?.bind(parent.name, parentState!, parent.hints.primaryKey);
+    // A transformer reads its parent (and theirs, up a chain) in a pass of its own. A parent
+    // this extract loads too keeps its state through its own pass: this pass starts from the
+    // parent's state as the extract began and drops what it changes, so both passes see the
+    // same items. A parent not selected keeps what this pass changes (its cursor moves).
+    const passes: AncestorPass[] = [];
+    const passOf = (r: Resource): AncestorPass => {
+      const own = resources.includes(r.name);
+      const rState = own ? structuredClone(startSourceState.resources?.[r.name] ?? {}) : resourceStateOf(state, source.name, r.name);
+      const incremental = r.incremental && (own ? new Incremental(r.incremental.cursorPath, r.incremental.options) : r.incremental);
+      incremental?.bind(r.name, rState, r.hints.primaryKey);
+      const pass = { res: r, ctx: { sourceState: srcState, resourceState: rState, sourceStateAtStart: startSourceState }, incremental, keeps: !own };
+      passes.push(pass);
+      return pass;
+    };
     const limit = new LimitCounter(res.pipe.limit, cont?.yields ?? 0);
     // A resource offers checkpoints between yields: everything yielded so far has been
     // written, so the token covers exactly the items in the files named. Transformers do
@@ -218,7 +230,7 @@ export async function extractSourceToDir(opts: ExtractToDirOptions): Promise<Ext
       : undefined;
     try {
       const data = parent
-        ? transformerYields(res, parent, { sourceState: srcState, resourceState: parentState!, sourceStateAtStart: startSourceState }, ctx, transformSlots, signal)
+        ? transformerYields(res, passOf(parent), passOf, ctx, transformSlots, signal)
         : extractContext.run(ctx, () => res.open({ state: resState, incremental: res.incremental, resumeFrom: cont?.resumeFrom, checkpoint }));
       await drain(data, ctx, (yielded) => {
         if (!limit.open()) return true;
@@ -241,7 +253,7 @@ export async function extractSourceToDir(opts: ExtractToDirOptions): Promise<Ext
       throw resourceFailed(res.name, e);
     }
     res.incremental?.commit();
-    parent?.incremental?.commit();
+    for (const pass of passes) if (pass.keeps) pass.incremental?.commit();
     // a durable extract's last checkpoint names these files: fsynced, as rotate does
     const finish = (w: RotatingJsonlWriter) => (checkpoints ? w.rotate() : w.close());
     const files = [...filesBefore, ...(await finish(writer))];
@@ -256,17 +268,28 @@ export async function extractSourceToDir(opts: ExtractToDirOptions): Promise<Ext
   return resources.flatMap((name) => out.filter((r) => r.resource === name));
 }
 
+type ExtractCtx = Parameters<typeof extractContext.run>[0];
+
+/** How a transformer reads one of its ancestors: the ancestor's state context and cursor, and whether the pass keeps what it changes. */
+interface AncestorPass {
+  res: Resource;
+  ctx: ExtractCtx;
+  incremental: Incremental | undefined;
+  keeps: boolean;
+}
+
 /**
  * A transformer's input: its parent's yields (after the parent's limit, incremental and
  * steps; a page stays a page), each passed to the transformer's function, whose results are
  * yielded in turn (iterables flattened one level, promises awaited). A parallelized one is
  * called for several parent yields at once (parallel.ts); its results follow as calls finish.
+ * A parent that is a transformer itself reads its own parent the same way (`passOf`).
  */
 async function* transformerYields(
   res: Resource,
-  parent: Resource,
-  parentCtx: Parameters<typeof extractContext.run>[0],
-  ctx: Parameters<typeof extractContext.run>[0],
+  parent: AncestorPass,
+  passOf: (r: Resource) => AncestorPass,
+  ctx: ExtractCtx,
   slots: Semaphore,
   signal?: AbortSignal,
 ): AsyncGenerator<unknown> {
@@ -280,10 +303,10 @@ async function* transformerYields(
       for await (const y of iterate(out, ctx, signal)) all.push(y);
       return all;
     };
-    for await (const yields of mapConcurrent(parentArgs(parent, parentCtx, signal), collect, slots)) yield* yields;
+    for await (const yields of mapConcurrent(parentArgs(parent, passOf, slots, signal), collect, slots)) yield* yields;
     return;
   }
-  for await (const arg of parentArgs(parent, parentCtx, signal)) {
+  for await (const arg of parentArgs(parent, passOf, slots, signal)) {
     const out = await call(arg);
     if (isIterable(out)) yield* iterate(out, ctx, signal);
     else yield out;
@@ -291,19 +314,23 @@ async function* transformerYields(
 }
 
 /** What a transformer is called with: its parent's yields that keep items after the parent's limit, incremental and steps. */
-async function* parentArgs(parent: Resource, parentCtx: Parameters<typeof extractContext.run>[0], signal?: AbortSignal): AsyncGenerator<unknown> {
+async function* parentArgs(pass: AncestorPass, passOf: (r: Resource) => AncestorPass, slots: Semaphore, signal?: AbortSignal): AsyncGenerator<unknown> {
+  const { res: parent, ctx, incremental } = pass;
   const limit = new LimitCounter(parent.pipe.limit);
-  const input = extractContext.run(parentCtx, () => parent.open({ state: parentCtx.resourceState, incremental: parent.incremental }));
+  const grandparent = parent.pipe.parent;
+  const input = grandparent
+    ? transformerYields(parent, passOf(grandparent), passOf, ctx, slots, signal)
+    : extractContext.run(ctx, () => parent.open({ state: ctx.resourceState, incremental }));
   let accepted: unknown[] = [];
-  const keep = afterIncremental(parent.incremental, (it) => accepted.push(it));
-  for await (const chunk of iterate(input, parentCtx, signal)) {
+  const keep = afterIncremental(incremental, (it) => accepted.push(it));
+  for await (const chunk of iterate(input, ctx, signal)) {
     if (!limit.open()) return;
     // a chunk of JSON lines reaches the transformer as the page of its objects
     const yielded = chunk instanceof JsonLines ? chunk.items() : chunk;
     accepted = [];
     limit.count(processYield(yielded, parent.pipe.steps, keep));
     if (accepted.length > 0) yield Array.isArray(yielded) ? accepted : accepted[0];
-    if (parent.incremental?.isStopped === true || limit.full) return;
+    if (incremental?.isStopped === true || limit.full) return;
   }
 }
 

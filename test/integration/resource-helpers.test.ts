@@ -185,6 +185,49 @@ describe('transformers', () => {
     expect(p.state.sources.transform_incr!.resources!.orders!.incremental!.at!.last_value).toBe(3);
   });
 
+  it.each(['parent first', 'transformer first'])(
+    "a parent with a cursor and its transformer, both selected (%s): both load the same new items, as dlt's",
+    async (order) => {
+      const p = testPipeline(dir, `transform_both_${order.split(' ')[0]}`);
+      let feed = [10, 20, 30].map((ts) => ({ id: ts, ts }));
+      let opened = 0;
+      const make = () =>
+        source(function both() {
+          const users = resource(
+            function* users(ctx) {
+              opened++;
+              const st = ctx.state as { runs?: number };
+              st.runs = (st.runs ?? 0) + 1;
+              yield* feed;
+            },
+            { incremental: incremental('ts', { initialValue: 15 }) },
+          );
+          const details = transformer((u: { id: number }) => ({ user_id: u.id }), { name: 'details' });
+          return order === 'parent first' ? [users, users.pipeTo(details)] : [users.pipeTo(details), users];
+        })();
+      await p.run(make());
+      feed = [...feed, { id: 40, ts: 40 }];
+      await p.run(make());
+      const ids = (sql: string) => query(p, sql).then((r) => r.map((x) => Object.values(x)[0]));
+      expect(await ids('SELECT id::INT FROM users ORDER BY 1')).toEqual([20, 30, 40]);
+      expect(await ids('SELECT user_id::INT FROM details ORDER BY 1')).toEqual([20, 30, 40]);
+      const st = p.state.sources.both!.resources!.users!;
+      expect(st.incremental!.ts!.last_value).toBe(40);
+      // the parent's own pass keeps its state; the transformer's pass of it changes nothing
+      expect((st as { runs?: number }).runs).toBe(2);
+      expect(opened).toBe(4);
+    },
+  );
+
+  it('transformers chain (r | t1 | t2): each reads the one before it', async () => {
+    const p = testPipeline(dir, 'transform_chain');
+    const users = resource([{ id: 1 }, { id: 2 }], { name: 'users' });
+    const orders = transformer((u: { id: number }) => [{ user_id: u.id, order: u.id * 10 }], { name: 'orders' });
+    const lines = transformer((o: { order: number }) => ({ order: o.order, line: 1 }), { name: 'lines' });
+    await p.run(users.pipeTo(orders).pipeTo(lines));
+    expect(await query(p, 'SELECT "order"::INT AS o FROM lines ORDER BY 1')).toEqual([{ o: 10 }, { o: 20 }]);
+  });
+
   it('a transformer without a parent is a typed error and loads nothing', async () => {
     const p = testPipeline(dir, 'transform_unbound');
     const lonely = transformer((x: unknown) => x, { name: 'lonely' });
