@@ -362,6 +362,16 @@ async function drain(
   signal?: AbortSignal,
 ): Promise<void> {
   const d = data as { [Symbol.asyncIterator]?: () => AsyncIterator<unknown>; [Symbol.iterator]?: () => Iterator<unknown> };
+  const give = onItem;
+  // a generator yielded by the resource is unwound one level, as dlt does (its items, not one row of {})
+  onItem = (item) => {
+    if (typeof item !== 'object' || item === null || typeof (item as { next?: unknown }).next !== 'function') return give(item);
+    const tag = Object.prototype.toString.call(item);
+    if (tag === '[object AsyncGenerator]') throw new InvalidOptionsError('resource data', 'an async generator was yielded as an item; yield its items instead (for await ... yield)');
+    if (tag !== '[object Generator]') return give(item);
+    for (const inner of item as Iterable<unknown>) if (give(inner)) return true;
+    return false;
+  };
   if (typeof d?.[Symbol.asyncIterator] === 'function') {
     const it = extractContext.run(ctx, () => d[Symbol.asyncIterator]!());
     for (;;) {

@@ -75,6 +75,20 @@ describe('item steps', () => {
     expect(() => resource([], { name: 'x', tableName: () => 't', parentTableName: 'p' })).toThrow(InvalidOptionsError);
   });
 
+  it("a generator yielded as an item is unwound one level, as dlt's (not one empty row)", async () => {
+    const p = testPipeline(dir, 'nested_gen');
+    await p.run(
+      resource(function* nested() {
+        yield (function* inner() {
+          yield { id: 1 };
+          yield { id: 2 };
+        })();
+        yield { id: 3 };
+      }),
+    );
+    expect(await query(p, 'SELECT id::INT AS id FROM nested ORDER BY 1')).toEqual([{ id: 1 }, { id: 2 }, { id: 3 }]);
+  });
+
   it("addLimit counts only yields the incremental kept, as dlt's limit sits behind it", async () => {
     const p = testPipeline(dir, 'limit_incr');
     let pulled = 0;
