@@ -357,8 +357,23 @@ export class Source {
       copy.selected = names.includes(n);
       picked[n] = copy;
     }
-    return new Source(this.name, picked, this.schemaName, this.schemaContract, this.maxTableNesting);
+    return new Source(this.name, withCopiedParents(this.resources, picked), this.schemaName, this.schemaContract, this.maxTableNesting);
   }
+}
+
+/**
+ * Copies of a source's resources whose transformers read the copied parents (what is done to
+ * a parent of the copy, e.g. `applyHints({ incremental })` or `addMap`, reaches its transformers).
+ */
+export function withCopiedParents(originals: Record<string, Resource>, copies: Record<string, Resource>): Record<string, Resource> {
+  const copyOf = new Map<Resource, Resource>();
+  for (const [n, r] of Object.entries(originals)) if (copies[n]) copyOf.set(r, copies[n]);
+  for (const copy of Object.values(copies)) {
+    const parent = copy.pipe.parent;
+    const moved = parent && copyOf.get(parent);
+    if (moved) copy.pipe.parent = moved;
+  }
+  return copies;
 }
 
 export interface SourceOptions {

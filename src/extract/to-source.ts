@@ -1,5 +1,5 @@
 import { InvalidOptionsError, MissingTableNameError } from '../errors.js';
-import { Resource, Source, isIterable, isResource, isSource, resource, type ResourceOptions } from './resource.js';
+import { Resource, Source, isIterable, isResource, isSource, resource, withCopiedParents, type ResourceOptions } from './resource.js';
 
 /** Anything `run()` / `extract()` accept. */
 export type Extractable =
@@ -57,5 +57,5 @@ export function toSource(data: Extractable, hints: ToSourceHints): Source {
   }
   const resources: Record<string, Resource> = {};
   for (const [n, r] of Object.entries(src.resources)) resources[n] = r.selected ? r.withHints(override) : r;
-  return new Source(src.name, resources, src.schemaName, src.schemaContract, src.maxTableNesting);
+  return new Source(src.name, withCopiedParents(src.resources, resources), src.schemaName, src.schemaContract, src.maxTableNesting);
 }

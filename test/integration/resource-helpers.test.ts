@@ -233,6 +233,18 @@ describe('transformers', () => {
     },
   );
 
+  it("withResources(): what is done to the copy's parent reaches its transformer (dlt's idiom of hinting the parent after selecting)", async () => {
+    const p = testPipeline(dir, 'transform_select');
+    const src = source(function sel() {
+      const users = resource([{ id: 1, ts: 1 }, { id: 2, ts: 2 }], { name: 'users' });
+      return [users, users.pipeTo(transformer((u: { id: number; mapped?: boolean }) => ({ id: u.id, mapped: u.mapped === true }), { name: 'details' }))];
+    });
+    const s = src().withResources('details');
+    s.resources.users!.addMap((u) => ({ ...(u as object), mapped: true })).applyHints({ incremental: incremental('ts', { initialValue: 2 }) });
+    await p.run(s);
+    expect(await query(p, 'SELECT id::INT AS id, mapped FROM details ORDER BY 1')).toEqual([{ id: 2, mapped: true }]);
+  });
+
   it('transformers chain (r | t1 | t2): each reads the one before it', async () => {
     const p = testPipeline(dir, 'transform_chain');
     const users = resource([{ id: 1 }, { id: 2 }], { name: 'users' });
