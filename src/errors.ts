@@ -99,6 +99,17 @@ export class UnserializableValueError extends HaulError {
   }
 }
 
+/** A pipeline state value JSON cannot keep (dlt refuses such state too). */
+export class UnserializableStateError extends HaulError {
+  constructor(readonly path: string, what: string) {
+    super(
+      'UnserializableState',
+      `the pipeline state at ${path} holds ${what}, which the state (stored as JSON) cannot keep. ` +
+        'Keep plain JSON in resourceState()/sourceState(): objects, arrays, strings, numbers, booleans, null (a Date is kept as its ISO string); convert this value first',
+    );
+  }
+}
+
 export class InvalidIdentifierError extends HaulError {
   constructor(readonly table: string, readonly identifier: string, why: string) {
     super('InvalidIdentifier', `table "${table}": identifier ${JSON.stringify(identifier)} ${why}`);

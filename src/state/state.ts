@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { stableStringify } from '../schema/schema.js';
+import { UnserializableStateError } from '../errors.js';
 
 export const STATE_ENGINE_VERSION = 4;
 
@@ -66,6 +67,7 @@ export function stateHash(s: PipelineState): string {
 
 /** Bumps version + hash when content changed; returns true if it did. */
 export function bumpStateVersion(s: PipelineState): boolean {
+  checkJsonValues(s.sources, 'sources');
   const h = stateHash(s);
   if (h === s._version_hash) return false;
   s._version_hash = h;
@@ -88,4 +90,25 @@ export function resourceStateOf(s: PipelineState, sourceName: string, resourceNa
   const src = sourceStateOf(s, sourceName);
   const resources = (src.resources ??= {});
   return (resources[resourceName] ??= {});
+}
+
+/** Refuses state values JSON would drop or mangle silently (a Map becomes {}), naming where they are. */
+function checkJsonValues(v: unknown, path: string): void {
+  switch (typeof v) {
+    case 'bigint':
+      throw new UnserializableStateError(path, 'a bigint');
+    case 'function':
+    case 'symbol':
+      throw new UnserializableStateError(path, `a ${typeof v}`);
+    case 'object': {
+      if (v === null || v instanceof Date) return;
+      if (Array.isArray(v)) {
+        v.forEach((x, i) => checkJsonValues(x, `${path}[${i}]`));
+        return;
+      }
+      const proto: unknown = Object.getPrototypeOf(v);
+      if (proto !== Object.prototype && proto !== null) throw new UnserializableStateError(path, `a ${(v as object).constructor?.name ?? 'class instance'}`);
+      for (const [k, x] of Object.entries(v)) checkJsonValues(x, `${path}.${k}`);
+    }
+  }
 }

@@ -124,6 +124,22 @@ describe('incremental loading and state', () => {
     expect(pulled).toBeLessThan(20);
   });
 
+  it('state that JSON cannot keep (a Map, a bigint) is a typed error naming where it is, and nothing is stored', async () => {
+    const p = testPipeline(dir, 'state_values');
+    const keeps = (value: unknown) =>
+      source(function vals() {
+        return resource(function* r(ctx) {
+          (ctx.state as Record<string, unknown>).v = value;
+          yield { id: 1 };
+        });
+      })();
+    await expect(p.run(keeps(new Map([['a', 1]])))).rejects.toThrow(/pipeline state at sources\.vals\.resources\.r\.v holds a Map/);
+    await expect(p.run(keeps(5n))).rejects.toThrow(/sources\.vals\.resources\.r\.v holds a bigint/);
+    expect(p.hasPendingData).toBe(false);
+    await p.run(keeps({ a: 1, at: new Date('2024-01-01T00:00:00Z') }));
+    expect(p.state.sources.vals!.resources!.r).toMatchObject({ v: { a: 1, at: '2024-01-01T00:00:00.000Z' } });
+  });
+
   it('resourceState() and sourceState() persist between runs', async () => {
     const p = testPipeline(dir, 'rstate');
     const src = source(function counter() {
