@@ -229,7 +229,18 @@ export class Resource<T = unknown> {
 
   /** Opens the item stream. A function resource is called once per extract. */
   open(ctx: ResourceContext): ResourceData<T> {
-    return typeof this.data === 'function' ? this.data(ctx) : this.data;
+    if (typeof this.data === 'function') return this.data(ctx);
+    if (isOneShot(this.data)) {
+      // dlt's SourceExhausted: a generator object reads once; a second read would load nothing, silently
+      if (opened.has(this.data)) {
+        throw new InvalidOptionsError(
+          `resource "${this.name}"`,
+          'its data is a generator object that was read already (by an earlier run, or by a transformer reading its parent again); pass the generator function instead, e.g. resource(function* () { ... }) or resource(() => gen())',
+        );
+      }
+      opened.add(this.data);
+    }
+    return this.data;
   }
 
   /** A copy with more or different hints. */
@@ -419,6 +430,16 @@ export function source<A extends unknown[]>(
   Object.defineProperty(factory, 'sourceName', { value: name });
   Object.defineProperty(factory, 'name', { value: name });
   return factory as SourceFactory<A>;
+}
+
+/** Iterators that are their own iterable (generator objects): they can be read once. */
+const opened = new WeakSet<object>();
+
+function isOneShot(data: unknown): data is object {
+  const d = data as { [Symbol.iterator]?: () => unknown; [Symbol.asyncIterator]?: () => unknown };
+  if (typeof d !== 'object' || d === null || Array.isArray(d)) return false;
+  const own = typeof d[Symbol.asyncIterator] === 'function' ? d[Symbol.asyncIterator]!() : typeof d[Symbol.iterator] === 'function' ? d[Symbol.iterator]!() : undefined;
+  return own === d;
 }
 
 export function isResource(v: unknown): v is Resource {

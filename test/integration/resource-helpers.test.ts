@@ -75,6 +75,16 @@ describe('item steps', () => {
     expect(() => resource([], { name: 'x', tableName: () => 't', parentTableName: 'p' })).toThrow(InvalidOptionsError);
   });
 
+  it("a generator object read once already is a typed error on the next run, as dlt's SourceExhausted (not an empty load)", async () => {
+    const p = testPipeline(dir, 'gen_once');
+    const gen = (function* events() {
+      yield { id: 1 };
+    })();
+    await p.run(gen, { tableName: 'once' });
+    await expect(p.run(gen, { tableName: 'once' })).rejects.toThrow(/generator object that was read already.*pass the generator function/);
+    expect(await query(p, 'SELECT count(*)::INT AS n FROM once')).toEqual([{ n: 1 }]);
+  });
+
   it("a generator yielded as an item is unwound one level, as dlt's (not one empty row)", async () => {
     const p = testPipeline(dir, 'nested_gen');
     await p.run(
