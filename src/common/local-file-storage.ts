@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { copyFile, mkdir, open, readdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
+import { copyFile, mkdir, open, readdir, readFile, realpath, rename, rm, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { FileInfo, FileStorage } from './file-storage.js';
@@ -103,8 +103,21 @@ export class LocalFileStorage implements FileStorage {
       for (const e of entries) {
         if (e.name.startsWith(TEMP_PREFIX)) continue;
         const child = rel === '' ? e.name : `${rel}/${e.name}`;
-        if (e.isDirectory()) await walk(child);
+        if (e.isDirectory() || (e.isSymbolicLink() && (await linksToNewFolder(this.abs(child))))) await walk(child);
         else out.push(child);
+      }
+    };
+    // a symlinked folder is followed once (a link back up the tree would never end)
+    const seen = new Set<string>();
+    const linksToNewFolder = async (abs: string): Promise<boolean> => {
+      try {
+        if (!(await stat(abs)).isDirectory()) return false;
+        const real = await realpath(abs);
+        if (seen.has(real)) return false;
+        seen.add(real);
+        return true;
+      } catch {
+        return false; // a dangling link: listed as a file; reading it says what is wrong
       }
     };
     await walk(dir);

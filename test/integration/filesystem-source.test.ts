@@ -3,7 +3,7 @@
  * and read by readJsonl/readCsv/readParquet into DuckDB; asserted on the rows, columns and
  * types that land, glob selection, incremental runs and typed errors.
  */
-import { mkdirSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { gzipSync } from 'node:zlib';
@@ -158,6 +158,53 @@ describe('readers', () => {
     const pqErr = await failureCause(testPipeline(dir, 'broken_pq').run(filesystemSource({ bucketUrl: other, fileGlob: '*.parquet' }).pipeTo(readParquet())));
     expect(pqErr).toBeInstanceOf(SourceFileUnreadableError);
     expect((pqErr as Error).message).toContain(pathToFileURL(join(other, 'fake.parquet')).href);
+  });
+});
+
+describe('the filesystem source, compared with dlt 1.31', () => {
+  it("skips hidden files and folders, follows a symlinked folder, and names a bucket that is a file", async () => {
+    const root = bucket('hidden', { 'a.csv': 'x\n1\n', '.DS_Store': 'junk', '.git/config.csv': 'x\n9\n', 'real/b.csv': 'x\n2\n' });
+    symlinkSync(join(root, 'real'), join(root, 'linked'));
+    const p = testPipeline(dir, 'hidden');
+    await p.run(filesystemSource({ bucketUrl: root, fileGlob: '**' }).pipeTo(readCsv({ name: 'rows' })));
+    expect(await query(p, 'SELECT x::INT AS x FROM rows ORDER BY 1')).toEqual([{ x: 1 }, { x: 2 }, { x: 2 }]);
+    const err = await failureCause(testPipeline(dir, 'bucket_file').run(filesystemSource({ bucketUrl: join(root, 'a.csv') })));
+    expect((err as Error).message).toMatch(/is a file, not a folder: use its folder as bucketUrl and its name as fileGlob/);
+  });
+
+  it('readCsv: an empty header name is "Unnamed: 0" (pandas), a BOM is dropped, too many fields is an error, bytes not in the encoding are an error whose advice works', async () => {
+    const root = bucket('csv_edges', {
+      'index.csv': ',id\n0,5\n1,6\n',
+      'bom.csv': Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('id,v\n1,a\n')]),
+      'wide.csv': 'a,b\n1,2\n3,4,5\n',
+      'latin.csv': Buffer.from('name\nM\xfcller\n', 'latin1'),
+    });
+    const p = testPipeline(dir, 'csv_edges');
+    await p.run(filesystemSource({ bucketUrl: root, fileGlob: 'index.csv' }).pipeTo(readCsv({ name: 'idx' })));
+    expect(await columnTypes(p, 'idx')).toMatchObject({ unnamed_0: 'BIGINT', id: 'BIGINT' });
+    const seen: string[] = [];
+    await p.run(filesystemSource({ bucketUrl: root, fileGlob: 'bom.csv' }).pipeTo(readCsv({ name: 'bom' }).addMap((r) => (seen.push(...Object.keys(r as object)), r))));
+    expect(seen).toEqual(['id', 'v']);
+    const wide = await failureCause(p.run(filesystemSource({ bucketUrl: root, fileGlob: 'wide.csv' }).pipeTo(readCsv({ name: 'wide' }))));
+    expect((wide as Error).message).toMatch(/wide\.csv line 3: it has 3 fields where the header has 2/);
+    const latin = await failureCause(p.run(filesystemSource({ bucketUrl: root, fileGlob: 'latin.csv' }).pipeTo(readCsv({ name: 'latin' }))));
+    expect((latin as Error).message).toMatch(/latin\.csv: it is not valid utf-8 text.*encoding/);
+    await p.run(filesystemSource({ bucketUrl: root, fileGlob: 'latin.csv' }).pipeTo(readCsv({ name: 'latin', encoding: 'latin-1' })));
+    expect(await query(p, 'SELECT name FROM latin')).toEqual([{ name: 'Müller' }]);
+    expect(() => readCsv({ encoding: 'klingon' })).toThrow(/not an encoding this reader knows/);
+  });
+
+  it('readParquet reads a file whose name has glob characters as that one file', async () => {
+    const root = bucket('pq_glob', {});
+    const db = await DuckDBInstance.create(':memory:');
+    const c = await db.connect();
+    await c.run(`COPY (SELECT 1 AS id) TO '${join(root, 'r[12].parquet')}' (FORMAT parquet)`);
+    await c.run(`COPY (SELECT 2 AS id) TO '${join(root, 'r1.parquet')}' (FORMAT parquet)`);
+    c.closeSync();
+    db.closeSync();
+    const p = testPipeline(dir, 'pq_glob');
+    await p.run(filesystemSource({ bucketUrl: root, fileGlob: '*.parquet' }).pipeTo(readParquet()));
+    expect(await query(p, 'SELECT id::INT AS id FROM read_parquet ORDER BY 1')).toEqual([{ id: 1 }, { id: 2 }]);
   });
 });
 

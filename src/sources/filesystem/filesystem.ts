@@ -55,9 +55,11 @@ export function filesystemSource(options: FilesystemSourceOptions = {}): Resourc
   const pageSize = options.filesPerPage ?? 100;
   async function* listing(): AsyncIterable<FileItem[]> {
     const matches = globToRegExp(glob.replace(/^\/+/, ''));
+    // hidden files and folders (.git, .DS_Store) only when the glob names them, as dlt's listing
+    const hiddenToo = /(^|\/)\./.test(glob);
     let page: FileItem[] = [];
     for (const info of await listBucket(storage)) {
-      if (!matches.test(info.path)) continue;
+      if (!matches.test(info.path) || (!hiddenToo && /(^|\/)\./.test(info.path))) continue;
       page.push(fileItem(storage, info));
       if (page.length >= pageSize) {
         yield page;
@@ -72,7 +74,12 @@ export function filesystemSource(options: FilesystemSourceOptions = {}): Resourc
 async function listBucket(storage: FileStorage): Promise<FileInfo[]> {
   // A missing bucket lists as empty in the storage; the source says so instead.
   if (!(await storage.exists(''))) throw new SourceBucketNotFoundError(storage.location);
-  return storage.listFileInfos('');
+  try {
+    return await storage.listFileInfos('');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOTDIR') throw err;
+    throw new InvalidOptionsError('filesystem source bucketUrl', `${storage.location} is a file, not a folder: use its folder as bucketUrl and its name as fileGlob`);
+  }
 }
 
 function fileItem(storage: FileStorage, info: FileInfo): FileItem {

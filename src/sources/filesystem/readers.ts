@@ -9,7 +9,9 @@ import { DuckDBInstance, type DuckDBValue } from '@duckdb/node-api';
 import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { createGunzip } from 'node:zlib';
-import { dirname, basename } from 'node:path';
+import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, basename, join } from 'node:path';
 import { LocalFileStorage } from '../../common/local-file-storage.js';
 import { HaulError, InvalidOptionsError, SourceFileUnreadableError } from '../../errors.js';
 import { transformer, type Resource, type ResourceOptions } from '../../extract/resource.js';
@@ -27,8 +29,8 @@ export interface ReaderOptions extends Omit<ResourceOptions, 'incremental'> {
 }
 
 export interface ReadCsvOptions extends ReaderOptions, CsvParseOptions {
-  /** Text encoding of the files (default utf-8). */
-  encoding?: BufferEncoding;
+  /** Text encoding of the files (default utf-8; WHATWG or Python names: `latin-1`, `cp1252`, `utf-16`). Bytes that are not in it are an error. */
+  encoding?: string;
   /** Strings read as null (default: pandas' list, e.g. '', 'NULL', 'NA', 'NaN', 'null'). */
   naValues?: string[];
   /** Type each chunk's columns as pandas does (default true); false keeps every value a string. */
@@ -62,16 +64,24 @@ export function readCsv(options: ReadCsvOptions = {}): Resource<Rows> {
   } catch (err) {
     throw new InvalidOptionsError('readCsv', (err as Error).message);
   }
+  const label = textDecoderLabel(encoding ?? 'utf-8');
   const na = new Set(naValues ?? PANDAS_NA_VALUES);
   return reader('read_csv', { ...rest }, async function* (file) {
     const parser = new CsvRecordParser(parserOptions);
     let header: string[] | undefined;
     let records: string[][] = [];
+    /** Records so far, the header included: the line number when no field holds a newline. */
+    let line = 0;
     const take = function* (recs: string[][]): Generator<Rows> {
       for (const r of recs) {
+        line++;
         if (!header) {
-          header = dedupeHeader(r);
+          header = dedupeHeader(unnamed(r));
           continue;
+        }
+        if (r.length > header.length) {
+          // pandas refuses such a row too ("Expected 2 fields in line 3, saw 3"): its extra values would be lost
+          throw new SourceFileUnreadableError(`${file.file_url} line ${line}`, `it has ${r.length} fields where the header has ${header.length}`, 'fix the row, or the header, or the delimiter/quoteChar');
         }
         records.push(r);
         if (records.length >= chunkSize) {
@@ -81,12 +91,17 @@ export function readCsv(options: ReadCsvOptions = {}): Resource<Rows> {
       }
     };
     const input = await openText(file);
-    input.setEncoding(encoding ?? 'utf8');
+    // fatal: bytes that are not in the encoding are an error, not replacement characters (pandas raises too)
+    const decoder = new TextDecoder(label, { fatal: true, ignoreBOM: false });
     try {
-      for await (const text of input) yield* take(parser.push(text as string));
+      for await (const bytes of input) yield* take(parser.push(decoder.decode(bytes as Buffer, { stream: true })));
+      yield* take(parser.push(decoder.decode()));
       yield* take(parser.end());
     } catch (err) {
       if (err instanceof HaulError) throw err;
+      if (err instanceof TypeError && (err as { code?: string }).code === 'ERR_ENCODING_INVALID_ENCODED_DATA') {
+        throw new SourceFileUnreadableError(file.file_url, `it is not valid ${label} text`, "pass its encoding to readCsv({ encoding }), e.g. 'latin-1' or 'cp1252'");
+      }
       throw new SourceFileUnreadableError(file.file_url, (err as Error).message, 'check that it is CSV with a header line and the right delimiter/quoteChar');
     }
     if (header && records.length > 0) yield typeChunk(header, records, na, inferTypes ?? true);
@@ -98,11 +113,13 @@ export function readParquet(options: ReaderOptions = {}): Resource<Rows> {
   const chunkSize = chunkSizeOf(options);
   return reader('read_parquet', options, async function* (file) {
     const path = localPath(file);
+    // DuckDB expands glob characters in a path and has no escape: such a name is read through a plain-named link
+    const link = /[*?[\]{}]/.test(path) ? plainNamedLink(path) : undefined;
     const instance = await DuckDBInstance.create(':memory:');
     const conn = await instance.connect();
     try {
       try {
-        yield* duckdbRowPages(await conn.stream('SELECT * FROM read_parquet($1)', [path as DuckDBValue]), chunkSize);
+        yield* duckdbRowPages(await conn.stream('SELECT * FROM read_parquet($1)', [(link?.path ?? path) as DuckDBValue]), chunkSize);
       } catch (err) {
         // DuckDB's message names the file already; say which one in our words and what to do.
         throw new SourceFileUnreadableError(file.file_url, (err as Error).message.split('\n')[0]!, 'check that it is a whole parquet file');
@@ -110,8 +127,17 @@ export function readParquet(options: ReaderOptions = {}): Resource<Rows> {
     } finally {
       conn.closeSync();
       instance.closeSync();
+      link?.remove();
     }
   });
+}
+
+/** A symlink with a plain name to `path`, in a temp folder of its own. */
+function plainNamedLink(path: string): { path: string; remove: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), 'haul-parquet-'));
+  const link = join(dir, 'file.parquet');
+  symlinkSync(path, link);
+  return { path: link, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
 /** A transformer reading every file of each FileItem page its parent yields. */
@@ -157,6 +183,24 @@ async function openText(file: FileItem): Promise<Readable> {
     return stream.pipe(gunzip);
   }
   return stream;
+}
+
+/** A TextDecoder label for a WHATWG or Python encoding name; an unknown one is refused up front. */
+function textDecoderLabel(encoding: string): string {
+  const name = encoding.trim().toLowerCase().replace(/_/g, '-');
+  for (const label of [name, name.replace(/-/g, '')]) {
+    try {
+      return new TextDecoder(label).encoding;
+    } catch {
+      // try the next spelling
+    }
+  }
+  throw new InvalidOptionsError('readCsv encoding', `"${encoding}" is not an encoding this reader knows; use e.g. 'utf-8', 'latin-1', 'cp1252', 'utf-16le'`);
+}
+
+/** An empty header name becomes `Unnamed: <i>`, as pandas names it (the index column `to_csv()` writes). */
+function unnamed(names: string[]): string[] {
+  return names.map((n, i) => (n === '' ? `Unnamed: ${i}` : n));
 }
 
 /** Duplicate header names get `.1`, `.2` as pandas does (mangle_dupe_cols). */
