@@ -295,8 +295,7 @@ function pad4(n: number): string {
   return n < 10 ? '000' + n : n < 100 ? '00' + n : n < 1000 ? '0' + n : String(n);
 }
 
-/** 'YYYY-MM-DD' validated, or undefined. */
-/** 'YYYYMMDD[(T| )HHMM[SS][.f][zone]]' -> the same in the extended format ('YYYY-MM-DD...'), or undefined. */
+/** 'YYYYMMDD[(T| )HH[MM[SS][.f]][zone]]' -> the same in the extended format ('YYYY-MM-DD...'), or undefined. */
 function extendedFromBasic(s: string): string | undefined {
   const m = RE_BASIC.exec(s);
   if (!m) return undefined;
@@ -307,6 +306,7 @@ function extendedFromBasic(s: string): string | undefined {
 }
 const RE_BASIC = /^(\d{4})(\d{2})(\d{2})(?:[T ](\d{2})(\d{2})?(?:(\d{2})([.,]\d+)?)?(Z|[+-]\d{2}(?::?\d{2})?)?)?$/;
 
+/** 'YYYY-MM-DD' (or the basic 'YYYYMMDD') validated, as 'YYYY-MM-DD', or undefined. */
 export function parseDate(s: string): string | undefined {
   if (s.length === 8) {
     const ext = extendedFromBasic(s);
