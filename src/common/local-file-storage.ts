@@ -103,23 +103,29 @@ export class LocalFileStorage implements FileStorage {
       for (const e of entries) {
         if (e.name.startsWith(TEMP_PREFIX)) continue;
         const child = rel === '' ? e.name : `${rel}/${e.name}`;
-        if (e.isDirectory() || (e.isSymbolicLink() && (await linksToNewFolder(this.abs(child))))) await walk(child);
-        else out.push(child);
+        const link = e.isSymbolicLink() ? await linkTarget(this.abs(child)) : undefined;
+        if (e.isDirectory() || link === 'new folder') await walk(child);
+        else if (link !== 'folder seen') out.push(child);
       }
     };
     // a symlinked folder is followed once (a link back up the tree would never end)
     const seen = new Set<string>();
-    const linksToNewFolder = async (abs: string): Promise<boolean> => {
+    const linkTarget = async (abs: string): Promise<'new folder' | 'folder seen' | 'file'> => {
       try {
-        if (!(await stat(abs)).isDirectory()) return false;
+        if (!(await stat(abs)).isDirectory()) return 'file';
         const real = await realpath(abs);
-        if (seen.has(real)) return false;
+        if (seen.has(real)) return 'folder seen';
         seen.add(real);
-        return true;
+        return 'new folder';
       } catch {
-        return false; // a dangling link: listed as a file; reading it says what is wrong
+        return 'file'; // a dangling link: listed as a file; reading it says what is wrong
       }
     };
+    try {
+      seen.add(await realpath(this.abs(dir)));
+    } catch {
+      // no such folder: walk lists nothing
+    }
     await walk(dir);
     return out.sort();
   }
