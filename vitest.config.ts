@@ -4,10 +4,6 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     pool: 'forks',
-    // Two files at once on the 2-core machines (vitest's default is cores - 1 = one): most
-    // tests wait on subprocesses, Temporal or the databases, so the suite takes ~11 minutes
-    // instead of ~15 there.
-    maxWorkers: 2,
     include: ['test/**/*.test.ts'],
     testTimeout: 120_000,
     hookTimeout: 120_000,
