@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { sortedJson } from '../common/sorted-json.js';
 
 /*
  * How an incremental cursor's values compare, step back by a lag and hash for boundary
@@ -87,14 +88,4 @@ export function dedupHash(value: unknown): string {
 /** The whole-row hash haul stored before it sorted keys: still recognised at the boundary. */
 export function legacyDedupHash(value: unknown): string {
   return createHash('sha256').update(JSON.stringify(value) ?? '').digest('base64url').slice(0, 20);
-}
-
-function sortedJson(v: unknown): string {
-  if (v === null || typeof v !== 'object' || v instanceof Date) return JSON.stringify(toComparable(v)) ?? 'null';
-  if (Array.isArray(v)) return `[${v.map(sortedJson).join(',')}]`;
-  const o = v as Record<string, unknown>;
-  const keys = Object.keys(o)
-    .filter((k) => o[k] !== undefined)
-    .sort();
-  return `{${keys.map((k) => `${JSON.stringify(k)}:${sortedJson(o[k])}`).join(',')}}`;
 }

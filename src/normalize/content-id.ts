@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { parseJsonText } from '../common/big-ints.js';
+import { sortedJson } from '../common/sorted-json.js';
 import { ROW_ID_LENGTH } from './ids.js';
 
 /**
@@ -21,27 +22,5 @@ export function contentRowIdOfLine(line: string): string | undefined {
     const o = item as Record<string, unknown>;
     for (const k of Object.keys(o)) if (k.startsWith('_dlt')) delete o[k];
   }
-  return createHash('sha256').update(canonical(item)).digest('base64url').slice(0, ROW_ID_LENGTH);
-}
-
-/** JSON with sorted keys at every level (bigints as their digits); built by concatenation: it runs for every scd2 row. */
-function canonical(v: unknown): string {
-  if (typeof v === 'bigint') return v.toString();
-  if (v === null || typeof v !== 'object') return JSON.stringify(v) ?? 'null';
-  if (Array.isArray(v)) {
-    let out = '[';
-    for (let i = 0; i < v.length; i++) out += (i === 0 ? '' : ',') + canonical(v[i]);
-    return out + ']';
-  }
-  const o = v as Record<string, unknown>;
-  const keys = Object.keys(o).sort();
-  let out = '{';
-  let first = true;
-  for (const k of keys) {
-    const x = o[k];
-    if (x === undefined) continue;
-    out += (first ? '' : ',') + JSON.stringify(k) + ':' + canonical(x);
-    first = false;
-  }
-  return out + '}';
+  return createHash('sha256').update(sortedJson(item)).digest('base64url').slice(0, ROW_ID_LENGTH);
 }

@@ -9,7 +9,7 @@ import { packageStartSchema } from './schema-snapshot.js';
 import { normalizeFilesCached } from './normalize-cached.js';
 import { awaitPrenormalized } from './prenormalizer.js';
 import { endParkedThread } from './warm-thread.js';
-import { checkMergeKeys } from './merge-keys.js';
+import { checkHintedColumnsBound } from './hinted-columns-bound.js';
 import { NEW_JOBS } from '../storage/layout.js';
 import { convertJobFiles } from '../storage/job-formats.js';
 import type { LoaderFileFormat } from '../schema/types.js';
@@ -81,7 +81,7 @@ export async function normalizeStep(
       });
       // the pre-normalize thread, if the step did not take it, holds memory the load can use
       endParkedThread(loadId);
-      checkMergeKeys(schema, res.rowCounts, loadId);
+      checkHintedColumnsBound(schema, res.rowCounts, loadId);
       const format = ctx.loaderFileFormat ?? pkg.loaderFileFormat ?? ctx.preferredLoaderFileFormat ?? 'jsonl';
       if (format !== 'jsonl') {
         // Rows are normalized to JSONL first (one set of rules), then written as typed files.

@@ -8,7 +8,7 @@ import type { Schema } from '../schema/schema.js';
  *   such data as an append; haul refuses it, see README.md in this folder);
  * - any other key or not-nullable hint: dlt's UnboundColumnException (often a typo in the hint).
  */
-export function checkMergeKeys(schema: Schema, rowCounts: Record<string, number>, loadId: string): void {
+export function checkHintedColumnsBound(schema: Schema, rowCounts: Record<string, number>, loadId: string): void {
   for (const [name, rows] of Object.entries(rowCounts)) {
     const table = schema.getTable(name);
     if (!table || rows === 0) continue;
