@@ -70,6 +70,30 @@ async function* paced(rows: Iterable<Row>): AsyncGenerator<Row> {
   }
 }
 
+/**
+ * paced(), holding back its second half until the background thread has written `manifests`
+ * manifests under `dir`: the thread takes 40–300 ms to start, longer on a busy machine, and
+ * a paced extract alone could end before it began (the tests would then measure the
+ * machine's load, not the cache).
+ */
+async function* pacedUntilCached(rows: Iterable<Row>, dir: string, manifests: number): AsyncGenerator<Row> {
+  const all = [...rows];
+  const half = Math.floor(all.length / 2);
+  yield* paced(all.slice(0, half));
+  const deadline = Date.now() + 60_000;
+  while (manifestsUnder(dir) < manifests && Date.now() < deadline) await new Promise((res) => setTimeout(res, 10));
+  yield* paced(all.slice(half));
+}
+
+/** The pre-normalizer's manifests anywhere under a test's folder. */
+function manifestsUnder(dir: string): number {
+  try {
+    return readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith(MANIFEST_SUFFIX)).length;
+  } catch {
+    return 0; // a folder renamed while listed: look again
+  }
+}
+
 /** What landed: every table's columns in schema order with their types, and its rows without random ids. */
 async function landed(p: Pipeline): Promise<{ schema: Record<string, Array<[string, string | undefined]>>; rows: Record<string, unknown[]> }> {
   const s = p.defaultSchema!;
@@ -113,7 +137,7 @@ describe('pre-normalize cache', () => {
     const dir = tempDir();
     const off = await runOnce(dir, 'off', false, () => paced(nested(3000)), 'users');
     expect(cacheStats.cached).toBe(0);
-    const on = await runOnce(dir, 'on', true, () => paced(nested(3000)), 'users');
+    const on = await runOnce(dir, 'on', true, () => pacedUntilCached(nested(3000), dir, 6), 'users');
     // the background thread did most files; normalize took them
     expect(cacheStats.cached).toBeGreaterThan(5);
     const a = await landed(off.p);
@@ -131,7 +155,7 @@ describe('pre-normalize cache', () => {
   it('gives the same schema and rows when a column changes type in later files', async () => {
     const dir = tempDir();
     const off = await runOnce(dir, 'off', false, () => paced(drifting(2400)), 'drift');
-    const on = await runOnce(dir, 'on', true, () => paced(drifting(2400)), 'drift');
+    const on = await runOnce(dir, 'on', true, () => pacedUntilCached(drifting(2400), dir, 3), 'drift');
     expect(cacheStats.cached).toBeGreaterThan(2);
     const a = await landed(off.p);
     const b = await landed(on.p);
@@ -147,7 +171,7 @@ describe('pre-normalize cache', () => {
     // package 1's columns) has integers in `v`, which must go into the text column
     const p = testPipeline(dir, 'stale');
     await p.extract([{ id: -1, v: 'text first' }], { tableName: 'drift' });
-    await p.extract(paced(drifting(2400)), { tableName: 'drift' });
+    await p.extract(pacedUntilCached(drifting(2400), dir, 3), { tableName: 'drift' });
     const wd = new WorkingDir(join(dir, 'pipelines', 'stale'));
     const [, second] = wd.storage.list('extracted');
     await awaitPrenormalized(wd, second!);
@@ -167,8 +191,8 @@ describe('pre-normalize cache', () => {
   it('normalizes an input again when its cached output is missing', async () => {
     const dir = tempDir();
     const p = testPipeline(dir, 'partial');
-    // long enough to outlast the thread's start (slower while tsx transforms changed sources)
-    await p.extract(paced(nested(4000)), { tableName: 'users' });
+    // the thread has manifests before extract ends, however slowly it started
+    await p.extract(pacedUntilCached(nested(4000), dir, 3), { tableName: 'users' });
     const wd = new WorkingDir(join(dir, 'pipelines', 'partial'));
     const [loadId] = wd.storage.list('extracted');
     await awaitPrenormalized(wd, loadId!);

@@ -23,9 +23,10 @@ describe('pre-normalize cache on the Temporal path', () => {
     const client = await testClient();
     const taskQueue = uniqueQueue();
     await testWorker({ sources: testSources, taskQueue, pipelinesDir: join(dir, 'p') });
-    // the pauses let the rotated files reach the background thread while extract runs: a
-    // run that ends before any file landed leaves the cache empty, and that is no fault
-    const input = { pipelineName: 'pre', source: 'numbers', args: { n: 20_000, pauseEvery: 1000 }, destination: 'duckdb', destinationOptions: { path: join(dir, 'x.duckdb') }, datasetName: 'nums' };
+    // the pauses let the rotated files reach the background thread while extract runs, and
+    // the source holds its second half until the thread has written a manifest: a run that
+    // ends before any file landed leaves the cache empty, and that is no fault
+    const input = { pipelineName: 'pre', source: 'numbers', args: { n: 20_000, pauseEvery: 1000, holdUntilManifestsUnder: join(dir, 'p') }, destination: 'duckdb', destinationOptions: { path: join(dir, 'x.duckdb') }, datasetName: 'nums' };
     const r = await runPipeline(client, input, { taskQueue });
     expect(r.rowCounts.numbers).toBe(20_000);
     expect(cacheStats.cached).toBeGreaterThan(0);
