@@ -13,6 +13,7 @@ export type { RefreshMode } from './extract/refresh.js';
 export type { DropResourcesOptions, DropResourcesInfo } from './pipeline/drop.js';
 export { resource, source, transformer, Resource, Source } from './extract/resource.js';
 export type { ResourceOptions, ResourceContext, ResourceFunction, SourceFactory, SourceOptions, TransformerFunction } from './extract/resource.js';
+export type { NestedHints } from './extract/nested-hints.js';
 export type { ColumnsModel } from './extract/model.js';
 export type { ItemLimit } from './extract/item-steps.js';
 export { jsonLines, type JsonLines } from './extract/json-lines.js';

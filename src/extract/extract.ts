@@ -15,6 +15,7 @@ import { LimitCounter, afterIncremental, processYield } from './item-steps.js';
 import { serializeItem } from './serialize.js';
 import { JsonLines } from './json-lines.js';
 import { modelValidator } from './model.js';
+import { applyNestedHints } from './nested-hints.js';
 import { resolveContract } from '../schema/contract.js';
 import { Incremental, type ExternalWindow } from './incremental.js';
 import { inProgress, ProgressBook, type ExtractCheckpoints, type ExtractedResource, type ExtractProgressSnapshot } from './checkpoint.js';
@@ -440,6 +441,7 @@ export function applyResourceHints(schema: Schema, res: Resource, table: string,
     for (const k of keys(h.mergeKey)) Object.assign(hintCol(k), { mergeKey: true, nullable: false });
   }
   checkMergeHints(t);
+  if (h.nestedHints !== undefined) applyNestedHints(schema, table, h.nestedHints, maxIdentifierLength);
 }
 
 /** The `_dlt_pipeline_state` table as dlt defines it. */

@@ -7,6 +7,7 @@ import { isColumnsModel, modelColumns, modelContract, type ColumnsModel } from '
 import type { ItemLimit, ItemStep } from './item-steps.js';
 import type { JsonLines } from './json-lines.js';
 import { columnHintsSchema, columnRecord, mergeColumnHints, type ColumnHints } from './columns.js';
+import { nestedHintRecords, nestedHintsSchema, type NestedHints } from './nested-hints.js';
 
 /** Anything a resource may produce: items, pages of items, sync or async. */
 export type ResourceData<T = unknown> = Iterable<T> | AsyncIterable<T>;
@@ -94,6 +95,7 @@ export const resourceOptionsSchema = z
     columns: z.union([z.custom<ColumnsModel>(isColumnsModel), columnHintsSchema]).optional(),
     maxTableNesting: z.number().int().nonnegative().optional(),
     schemaContract: schemaContractSchema.optional(),
+    nestedHints: nestedHintsSchema.optional(),
     incremental: z.custom<Incremental>((v) => v === undefined || (typeof v === 'object' && v !== null && 'cursorPath' in v)).optional(),
     selected: z.boolean().optional(),
     parallelized: z.boolean().optional(),
@@ -136,6 +138,14 @@ export interface ResourceOptions {
   columns?: ColumnHints | ColumnsModel;
   maxTableNesting?: number;
   /**
+   * dlt's `nested_hints`: column hints for the nested tables this resource makes, by their
+   * path below the root table (`'items'` for `<table>__items`, `'items__parts'` a level
+   * deeper), e.g. `{ items: { columns: { price: { dataType: 'double' } } } }`. The tables
+   * are declared at extract, as dlt declares them; they are created at the destination once
+   * rows reach them.
+   */
+  nestedHints?: Record<string, NestedHints>;
+  /**
    * dlt's schema contract for this resource's tables: what a new table, a new column or a
    * value needing a variant column does (`evolve`, `freeze`, `discard_row`, `discard_value`).
    * Over the source's; run()'s overrides it.
@@ -155,8 +165,10 @@ export interface ResourceOptions {
   parallelized?: boolean;
 }
 
-export type ResourceHints = Omit<ResourceOptions, 'name' | 'incremental' | 'selected' | 'columns' | 'parallelized'> & {
+export type ResourceHints = Omit<ResourceOptions, 'name' | 'incremental' | 'selected' | 'columns' | 'parallelized' | 'nestedHints'> & {
   columns?: Record<string, ColumnHint>;
+  /** `nestedHints` with each table's columns in the record form. */
+  nestedHints?: Record<string, { columns: Record<string, ColumnHint> }>;
   /** The column names are `__`-joined paths of a model's nested fields: each part is normalized on its own. */
   columnPaths?: boolean;
 };
@@ -187,9 +199,9 @@ export class Resource<T = unknown> {
     const name = options.name;
     if (!name) throw new InvalidOptionsError('resource', 'a resource needs a name: pass { name } or use a named function');
     this.name = name;
-    const { name: _n, incremental, selected, columns, parallelized, ...rest } = options;
+    const { name: _n, incremental, selected, columns, parallelized, nestedHints, ...rest } = options;
     void _n;
-    this.hints = rest;
+    this.hints = { ...rest, ...(nestedHints !== undefined && { nestedHints: nestedHintRecords(nestedHints) }) };
     this.setColumns(columns, rest.schemaContract);
     this.incremental = incremental;
     this.selected = selected ?? true;
@@ -256,8 +268,8 @@ export class Resource<T = unknown> {
   applyHints(hints: Omit<Partial<ResourceOptions>, 'name'>): this {
     const parsed = resourceOptionsSchema.safeParse(hints);
     if (!parsed.success) throw new InvalidOptionsError(`resource "${this.name}" hints`, parsed.error.issues.map(formatIssue).join('; '));
-    const { incremental, selected, columns, parallelized, ...rest } = hints as Partial<ResourceOptions>;
-    this.hints = { ...this.hints, ...rest };
+    const { incremental, selected, columns, parallelized, nestedHints, ...rest } = hints as Partial<ResourceOptions>;
+    this.hints = { ...this.hints, ...rest, ...(nestedHints !== undefined && { nestedHints: nestedHintRecords(nestedHints) }) };
     this.setColumns(columns, rest.schemaContract, true);
     if (incremental !== undefined) this.incremental = incremental;
     if (selected !== undefined) this.selected = selected;

@@ -1,3 +1,4 @@
+import { isDeclaredNestedTable } from '../schema/system.js';
 import type { DestinationClient, JobFile, LoaderFileFormat, StagingClient, TableChainJob } from '../destinations/types.js';
 import { HaulError, LoadJobFailedError } from '../errors.js';
 import { faultPoint } from '../common/faults.js';
@@ -183,7 +184,8 @@ export async function loadPackage(
   }
   for (const [root, jobs] of chains) {
     const disposition = schema.writeDispositionOf(root) as TableChainJob['disposition'];
-    const tables = schema.tableChain(root).map((t) => t.name);
+    // a nested table only declared (nestedHints) was never created: nothing to replace or merge there
+    const tables = schema.tableChain(root).filter((t) => !isDeclaredNestedTable(t)).map((t) => t.name);
     await run(jobs, root, (files) => client.loadTableChain(loadId, schema, { disposition, tables, files, createdAt: pkg.createdAt }));
   }
 

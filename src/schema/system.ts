@@ -17,3 +17,12 @@ export const VARIANT_INFIX = '__v_';
 export function isSystemTable(name: string): boolean {
   return name.startsWith('_dlt_') || name.startsWith('_haul_');
 }
+
+/**
+ * A nested table declared by hints (a resource's `nestedHints`) that no row has reached: it
+ * has no `_dlt_id` yet. As dlt's seen-data rule, it stays in the schema and is not created
+ * at the destination.
+ */
+export function isDeclaredNestedTable(t: { parent?: string; columns: Record<string, { incomplete?: boolean }> }): boolean {
+  return t.parent !== undefined && (t.columns[C_DLT_ID] === undefined || t.columns[C_DLT_ID].incomplete === true);
+}
