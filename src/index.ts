@@ -30,7 +30,7 @@ export type { DestinationMaker } from './destinations/registry.js';
 export type { DestinationFactory, DestinationClient, DestinationCapabilities, DestinationContext, LoaderFileFormat, DatasetReader, DatasetColumn, TableRead } from './destinations/types.js';
 export type { FailedJob } from './load/load-info.js';
 export * from './errors.js';
-export { config, secrets, secretValue, redact, ConfigValueMissingError, ConfigValueInvalidError, ConfigFileError } from './config/index.js';
+export { config, secrets, secretValue, redact, ConfigValueMissingError, ConfigValueInvalidError, ConfigValueNotSecretError, ConfigFileError } from './config/index.js';
 export type { ResolveOptions, ResolvedValue } from './config/index.js';
 export { logCollector, barCollector, createLogger, LogCollector, BarCollector } from './progress/index.js';
 export type { ProgressEvent, ProgressCollector, ProgressStep, LogCollectorOptions, BarCollectorOptions, LoggerOptions } from './progress/index.js';

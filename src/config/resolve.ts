@@ -8,10 +8,10 @@
  *   3. `.dlt/secrets.toml` in the project dir, then in `~/.dlt/`
  *   4. `.dlt/config.toml` in the project dir, then in `~/.dlt/` (config values only: like
  *      dlt, secrets are never read from config.toml)
- * Within each provider a pipeline-scoped path is tried first (`<pipelineName>.sources...`,
- * env `<PIPELINE_NAME>__SOURCES__...`), then the path itself; sections are then dropped
- * from the end one by one (`sources.github.access_token`, `sources.access_token`,
- * `access_token`), as dlt does.
+ * As dlt does, the pipeline-scoped path (`<pipelineName>.sources...`, env
+ * `<PIPELINE_NAME>__SOURCES__...`) is looked for in every provider first, then the path
+ * itself; in each, sections are dropped from the end one by one
+ * (`sources.github.access_token`, `sources.access_token`, `access_token`).
  */
 import { join } from 'node:path';
 import { z } from 'zod';
@@ -63,6 +63,12 @@ export class ConfigValueInvalidError extends HaulError {
   }
 }
 
+export class ConfigValueNotSecretError extends HaulError {
+  constructor(readonly path: string, origin: string) {
+    super('ConfigValueNotSecret', `${path} is a secret, and ${origin} is in config.toml, which cannot hold secrets (haul does not read them there, as dlt); move it to .dlt/secrets.toml or the environment (${path.split('.').join('__').toUpperCase()})`);
+  }
+}
+
 export class ConfigFileError extends HaulError {
   constructor(readonly file: string, why: string) {
     super('ConfigFileError', `${file} is not valid TOML: ${why}; fix the file (haul reads it for config and secrets)`);
@@ -73,18 +79,21 @@ interface Candidate {
   segments: string[];
 }
 
-/** Pipeline-scoped first, then unscoped; each with sections dropped from the end. */
-function candidates(path: string, pipelineName: string | undefined, exact = false): Candidate[] {
+/**
+ * The paths to look at, in groups: pipeline-scoped, then unscoped; each with sections
+ * dropped from the end. Every provider is asked for a group before the next group (dlt's
+ * order: a pipeline-scoped value in any file beats an unscoped one in the environment).
+ */
+function candidates(path: string, pipelineName: string | undefined, exact = false): Candidate[][] {
   const parts = path.split('.').filter((p) => p.length > 0);
   if (parts.length === 0) throw new HaulError('InvalidOptions', 'invalid config path: empty');
   const key = parts.pop()!;
-  const out: Candidate[] = [];
   const walk = (prefix: string[]) => {
+    const out: Candidate[] = [];
     for (let i = parts.length; i >= (exact ? parts.length : 0); i--) out.push({ segments: [...prefix, ...parts.slice(0, i), key] });
+    return out;
   };
-  if (pipelineName) walk([pipelineName]);
-  walk([]);
-  return out;
+  return pipelineName ? [walk([pipelineName]), walk([])] : [walk([])];
 }
 
 function envName(segments: string[]): string {
@@ -101,10 +110,8 @@ interface Provider {
   get(c: Candidate): { value: unknown; origin: string } | undefined;
 }
 
-function providers(kind: ConfigKind, opts: ResolveOptions): Provider[] {
-  const env = opts.env ?? process.env;
-  const { project, global } = configDirs(opts);
-  const tomlProvider = (file: string, isSecrets: boolean): Provider => ({
+function tomlProvider(file: string, isSecrets: boolean): Provider {
+  return {
     describe: (cs) => {
       const f = readTomlFile(file);
       const status = f.exists ? (f.error ? ' (broken, skipped)' : '') : ' (not found)';
@@ -118,7 +125,12 @@ function providers(kind: ConfigKind, opts: ResolveOptions): Provider[] {
       const v = lookupPath(f.doc, c.segments);
       return v === undefined ? undefined : { value: v, origin: `${file} ${tomlName(c.segments)}` };
     },
-  });
+  };
+}
+
+function providers(kind: ConfigKind, opts: ResolveOptions): Provider[] {
+  const env = opts.env ?? process.env;
+  const { project, global } = configDirs(opts);
   const list: Provider[] = [
     {
       describe: (cs) => `environment: ${cs.map((c) => envName(c.segments)).join(', ')}`,
@@ -131,22 +143,44 @@ function providers(kind: ConfigKind, opts: ResolveOptions): Provider[] {
     tomlProvider(join(project, 'secrets.toml'), true),
     tomlProvider(join(global, 'secrets.toml'), true),
   ];
-  if (kind === 'config') list.push(tomlProvider(join(project, 'config.toml'), false), tomlProvider(join(global, 'config.toml'), false));
+  if (kind === 'config') list.push(...configTomlProviders(opts));
   return list;
 }
 
+function configTomlProviders(opts: ResolveOptions): Provider[] {
+  const { project, global } = configDirs(opts);
+  return [tomlProvider(join(project, 'config.toml'), false), tomlProvider(join(global, 'config.toml'), false)];
+}
+
 function lookup(path: string, kind: ConfigKind, opts: ResolveOptions, exact = false): { found?: { value: unknown; origin: string }; lookedAt: string[] } {
-  const cs = candidates(path, opts.pipelineName, exact);
+  const groups = candidates(path, opts.pipelineName, exact);
   const ps = providers(kind, opts);
-  for (const p of ps) {
-    for (const c of cs) {
-      const hit = p.get(c);
-      if (hit) return { found: hit, lookedAt: [] };
+  for (const cs of groups) {
+    for (const p of ps) {
+      for (const c of cs) {
+        const hit = p.get(c);
+        if (hit) return { found: hit, lookedAt: [] };
+      }
     }
   }
-  const lookedAt = ['explicit argument (none given)', ...ps.map((p) => p.describe(cs))];
+  if (kind === 'secret') refuseSecretInConfigToml(path, groups, opts);
+  const lookedAt = ['explicit argument (none given)', ...groups.flatMap((cs) => ps.map((p) => p.describe(cs)))];
   if (kind === 'secret') lookedAt.push('(.dlt/config.toml is not read for secrets)');
   return { lookedAt };
+}
+
+/**
+ * dlt's ValueNotSecretException: a secret written in config.toml is an error, not ignored (a
+ * connection string there would otherwise read as "host missing", a password as none). A
+ * table is no secret value: its fields are looked up one by one, the secret ones here again.
+ */
+function refuseSecretInConfigToml(path: string, groups: Candidate[][], opts: ResolveOptions): void {
+  for (const p of configTomlProviders(opts)) {
+    for (const c of groups.flat()) {
+      const hit = p.get(c);
+      if (hit && (hit.value === null || typeof hit.value !== 'object' || Array.isArray(hit.value))) throw new ConfigValueNotSecretError(path, hit.origin);
+    }
+  }
 }
 
 /** Env values are text; a typed schema gets them as JSON when the text alone does not fit. */

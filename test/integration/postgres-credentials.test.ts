@@ -73,13 +73,23 @@ describe('postgres credentials', () => {
     process.env.DESTINATION__POSTGRES__CREDENTIALS = 'postgresql://loader@envhost/envdb';
     process.env.DESTINATION__POSTGRES__CREDENTIALS__PASSWORD = 'field-password-1';
     expect(resolvePostgresCredentials(base)).toMatchObject({ host: 'envhost', port: 5432, database: 'envdb', username: 'loader', password: 'field-password-1', connectTimeout: 15 });
+    // as dlt: the connection string found at the credentials key is used whole; a field
+    // found on its own (even pipeline-scoped) only fills what it leaves out
     process.env.CREDS_UNIT__DESTINATION__POSTGRES__CREDENTIALS__DATABASE = 'scoped_db';
-    expect(resolvePostgresCredentials(base).database).toBe('scoped_db');
+    process.env.DESTINATION__POSTGRES__CREDENTIALS__DATABASE = 'field_db';
+    expect(resolvePostgresCredentials(base).database).toBe('envdb');
+    // a pipeline-scoped connection string beats the unscoped one
+    process.env.CREDS_UNIT__DESTINATION__POSTGRES__CREDENTIALS = 'postgresql://loader@scopedhost/scopeddb';
+    expect(resolvePostgresCredentials(base)).toMatchObject({ host: 'scopedhost', database: 'scopeddb', password: 'field-password-1' });
     expect(resolvePostgresCredentials({ pipelineName: 'other' }).database).toBe('envdb');
+    delete process.env.CREDS_UNIT__DESTINATION__POSTGRES__CREDENTIALS;
     // code wins over config, field by field
-    expect(resolvePostgresCredentials({ ...base, explicit: { host: 'codehost' } })).toMatchObject({ host: 'codehost', database: 'scoped_db', password: 'field-password-1' });
+    expect(resolvePostgresCredentials({ ...base, explicit: { host: 'codehost' } })).toMatchObject({ host: 'codehost', database: 'envdb', password: 'field-password-1' });
+    // without a connection string the fields are the credentials, pipeline-scoped first
     delete process.env.DESTINATION__POSTGRES__CREDENTIALS;
+    expect(resolvePostgresCredentials({ ...base, explicit: { host: 'codehost', username: 'u' } }).database).toBe('scoped_db');
     delete process.env.CREDS_UNIT__DESTINATION__POSTGRES__CREDENTIALS__DATABASE;
+    delete process.env.DESTINATION__POSTGRES__CREDENTIALS__DATABASE;
     const missing = (() => {
       try {
         resolvePostgresCredentials(base);
@@ -89,6 +99,9 @@ describe('postgres credentials', () => {
     })();
     expect(missing?.code).toBe('ConfigValueMissing');
     expect(missing?.message).toContain('DESTINATION__POSTGRES__CREDENTIALS__HOST');
+    // every missing field at once, with the pipeline-scoped names
+    expect(missing?.message).toContain('missing: host, database, username');
+    expect(missing?.message).toContain('CREDS_UNIT__DESTINATION__POSTGRES__CREDENTIALS__USERNAME');
     expect(missing?.message).not.toContain('field-password-1');
     // a malformed connection string is refused without repeating it
     const bad = (() => {

@@ -2,7 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { config, secrets, redact, redactDeep, registerSecret, ConfigValueMissingError, ConfigValueInvalidError } from '../../src/config/index.js';
+import { config, secrets, redact, redactDeep, registerSecret, ConfigValueMissingError, ConfigValueInvalidError, ConfigValueNotSecretError } from '../../src/config/index.js';
 import { redactError } from '../../src/config/redact.js';
 import { HaulError } from '../../src/errors.js';
 import { tempDir } from '../helpers.js';
@@ -51,12 +51,22 @@ describe('config and secrets resolution', () => {
     const env = { GH_PIPE__SOURCES__GITHUB__ACCESS_TOKEN: 'env-scoped', SOURCES__GITHUB__ACCESS_TOKEN: 'env-plain' };
     expect(secrets.get('sources.github.access_token', undefined, { ...d, env, pipelineName: 'gh_pipe' })).toBe('env-scoped');
     expect(secrets.get('sources.github.access_token', undefined, { ...d, env })).toBe('env-plain');
+    // as dlt: a pipeline-scoped value in a file beats an unscoped one in the environment
+    const plainEnv = { SOURCES__GITHUB__ACCESS_TOKEN: 'env-plain' };
+    expect(secrets.get('sources.github.access_token', undefined, { ...d, env: plainEnv, pipelineName: 'gh_pipe' })).toBe('scoped-token');
+    expect(secrets.get('sources.github.access_token', undefined, { ...d, env: plainEnv, pipelineName: 'other' })).toBe('env-plain');
   });
 
   it('secrets are never read from config.toml (like dlt)', () => {
     const d = dirs({ project: { 'config.toml': '[sources.github]\naccess_token = "in-config"\n' } });
     expect(config.get('sources.github.access_token', undefined, { ...d, env: {} })).toBe('in-config');
-    expect(secrets.getOptional('sources.github.access_token', undefined, { ...d, env: {} })).toBeUndefined();
+    // as dlt's ValueNotSecretException: an error naming where it is and where it goes, without the value
+    const read = () => secrets.getOptional('sources.github.access_token', undefined, { ...d, env: {} });
+    expect(read).toThrow(ConfigValueNotSecretError);
+    expect(read).toThrow(/config\.toml \[sources\.github\] access_token is in config\.toml, which cannot hold secrets.*move it to \.dlt\/secrets\.toml or the environment \(SOURCES__GITHUB__ACCESS_TOKEN\)/);
+    expect(read).not.toThrow(/in-config/);
+    // found elsewhere first, it is used
+    expect(secrets.get('sources.github.access_token', undefined, { ...d, env: { SOURCES__GITHUB__ACCESS_TOKEN: 'from-env' } })).toBe('from-env');
   });
 
   it('a missing value names every place that was looked at', () => {

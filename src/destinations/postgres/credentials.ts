@@ -104,6 +104,7 @@ function fromCode(input: PostgresCredentialsInput): Partial<PostgresCredentials>
 }
 
 function fromNative(value: unknown): Partial<PostgresCredentials> {
+  if (value !== null && typeof value === 'object') return fromFields(value);
   if (typeof value === 'string') {
     const t = value.trim();
     // env text may hold the fields as JSON
@@ -117,7 +118,16 @@ function fromNative(value: unknown): Partial<PostgresCredentials> {
     }
     return parseConnectionString(t);
   }
-  return {}; // a TOML table: read field by field
+  return {};
+}
+
+/** A table of fields as the config files name them (`connect_timeout`), e.g. a TOML table at the credentials key. */
+function fromFields(value: unknown): Partial<PostgresCredentials> {
+  const f = fieldsSchema.merge(passwordSchema).safeParse(value);
+  // field names only in the message: the values may be secret
+  if (!f.success) throw new InvalidOptionsError('postgres credentials', f.error.issues.map((i) => `${CONFIG_PATH}.${i.path.join('.')}: ${i.message}`).join('; '));
+  const d = f.data;
+  return defined({ host: d.host, port: d.port, database: d.database, username: d.username, sslmode: d.sslmode, connectTimeout: d.connect_timeout, password: d.password });
 }
 
 function defined<T extends object>(o: T): Partial<T> {
@@ -125,12 +135,13 @@ function defined<T extends object>(o: T): Partial<T> {
 }
 
 /**
- * Resolves the credentials as dlt does: a value given in code wins; missing parts come from
- * the fields (`DESTINATION__POSTGRES__CREDENTIALS__PASSWORD`, `[destination.postgres.credentials]`
- * in .dlt/secrets.toml or config.toml; password never from config.toml), then from a
- * connection string at `destination.postgres.credentials` (env or a TOML key).
- * Pipeline-scoped sections come first. The password becomes a known secret (redacted from
- * every message, log and trace).
+ * Resolves the credentials as dlt does: a value given in code wins; then the first value
+ * found at `destination.postgres.credentials` (a connection string, or a table of fields;
+ * pipeline-scoped first, in env and .dlt/secrets.toml) is used as a whole; only what neither
+ * gives comes from the fields looked up one by one (`DESTINATION__POSTGRES__CREDENTIALS__HOST`,
+ * `[destination.postgres.credentials] host` in .dlt/secrets.toml or config.toml; password
+ * never from config.toml). The password becomes a known secret (redacted from every
+ * message, log and trace).
  */
 export function resolvePostgresCredentials(opts: { pipelineName?: string; explicit?: PostgresCredentialsInput } = {}): PostgresCredentials {
   const { pipelineName } = opts;
@@ -152,16 +163,19 @@ export function resolvePostgresCredentials(opts: { pipelineName?: string; explic
   });
   if (native.password) registerSecret(native.password);
 
-  const merged = { ...defined(native), ...fromConfig, ...defined(code) };
-  for (const key of ['host', 'database', 'username'] as const) {
-    if (!merged[key]) {
-      const env = `${CONFIG_PATH}.${key}`.split('.').join('__').toUpperCase();
-      throw new ConfigValueMissingError(`${CONFIG_PATH}.${key}`, 'config', [
-        'explicit argument: postgres({ credentials })',
-        `environment: ${CONFIG_PATH.split('.').join('__').toUpperCase()} (a connection string such as postgresql://loader@db.example.com:5432/analytics), ${env}`,
-        `.dlt/secrets.toml or .dlt/config.toml: [${CONFIG_PATH}] ${key}${pipelineName ? ` (also under [${pipelineName}.${CONFIG_PATH}])` : ''}`,
-      ]);
-    }
+  // the value at the credentials key wins over fields found on their own, which fill its gaps (dlt's order)
+  const merged = { ...fromConfig, ...native, ...defined(code) };
+  const missing = (['host', 'database', 'username'] as const).filter((key) => !merged[key]);
+  if (missing.length > 0) {
+    const envOf = (segments: string[]) => segments.join('__').toUpperCase();
+    const scoped = pipelineName ? [pipelineName, ...CONFIG_PATH.split('.')] : undefined;
+    throw new ConfigValueMissingError(`${CONFIG_PATH}.${missing[0]}`, 'config', [
+      `missing: ${missing.join(', ')}`,
+      'explicit argument: postgres({ credentials })',
+      `environment: ${envOf(CONFIG_PATH.split('.'))} (a connection string such as postgresql://loader@db.example.com:5432/analytics), ${missing.map((k) => envOf([...CONFIG_PATH.split('.'), k])).join(', ')}` +
+        (scoped ? `; pipeline-scoped first: ${envOf(scoped)}, ${missing.map((k) => envOf([...scoped, k])).join(', ')}` : ''),
+      `.dlt/secrets.toml or .dlt/config.toml: [${CONFIG_PATH}] ${missing.join(', ')}${pipelineName ? ` (pipeline-scoped first: [${pipelineName}.${CONFIG_PATH}])` : ''}`,
+    ]);
   }
   return {
     host: merged.host!,
