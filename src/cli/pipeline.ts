@@ -26,6 +26,7 @@ import { PackageStorage } from '../storage/package-storage.js';
 import { statePathOf, workingDirOf } from '../storage/pipelines-dir.js';
 import { checkDestinationReachable, destinationOf, listPipelineNames, notFound, openPipeline, pipelinesDirOf, readStateFile } from './open.js';
 import { CliError, confirm, fmtBytes, fmtSecs, loadIdTime, out, printJson, table, warn } from './output.js';
+import { HaulError } from '../errors.js';
 
 /** The operations of `haul pipeline <name> <op>`. */
 export const PIPELINE_OPERATIONS = ['info', 'trace', 'load-package', 'failed-jobs', 'schema', 'sync', 'drop', 'drop-pending-packages'] as const;
@@ -97,8 +98,14 @@ function columnHints(c: TableSchema['columns'][string]): string[] {
 
 function info(p: Pipeline, verbose: boolean) {
   const state = p.state;
-  const client = p.destination.createClient({ pipelineName: p.pipelineName, datasetName: p.datasetName });
-  const location = client.displayLocation;
+  // the place only: a machine without the destination's credentials can still inspect the working dir (as dlt's info)
+  let client: { displayLocation: string; localFile?: string } | undefined;
+  try {
+    client = p.destination.createClient({ pipelineName: p.pipelineName, datasetName: p.datasetName });
+  } catch (e) {
+    if (!(e instanceof HaulError)) throw e;
+  }
+  const location = client?.displayLocation ?? '(not shown: the destination is not configured here)';
   const schemas = p.schemaNames.map((n) => p.getSchema(n)).filter((s): s is Schema => s !== undefined);
   return {
     pipelineName: p.pipelineName,
@@ -106,7 +113,7 @@ function info(p: Pipeline, verbose: boolean) {
     destination: {
       name: p.destination.destinationName,
       location,
-      exists: client.localFile === undefined || existsSync(client.localFile),
+      exists: client === undefined ? undefined : client.localFile === undefined || existsSync(client.localFile),
     },
     datasetName: p.datasetName,
     defaultSchemaName: state.default_schema_name,
@@ -158,7 +165,7 @@ function orderTables(s: Schema): TableSchema[] {
 function printInfo(v: ReturnType<typeof info>, verbose: boolean): void {
   out(`Pipeline ${v.pipelineName}`);
   out(`  working dir: ${v.workingDir}`);
-  out(`  destination: ${v.destination.name} at ${v.destination.location}${v.destination.exists ? '' : ' (file does not exist here)'}`);
+  out(`  destination: ${v.destination.name} at ${v.destination.location}${v.destination.exists === false ? ' (file does not exist here)' : ''}`);
   out(`  dataset: ${v.datasetName}`);
   out(`  state: version ${v.state.version}${v.state.firstRun ? ' (never loaded)' : ''}`);
   const sources = Object.entries(v.state.sources);

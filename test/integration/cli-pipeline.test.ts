@@ -6,7 +6,8 @@ import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { attach, incremental, resource, resourceState, source, sourceState, type Pipeline } from '../../src/index.js';
+import { attach, incremental, pipeline, postgres, resource, resourceState, source, sourceState, type Pipeline } from '../../src/index.js';
+import { dropPgSchemas, PG_URL, pgDatasetName } from '../postgres-env.js';
 import { count, editNormalizedJob, query, tempDir, testPipeline } from '../helpers.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -216,6 +217,24 @@ describe('haul pipeline: inspect', () => {
     expect(s.name).toBe('shop');
     expect(Object.keys(s.tables)).toEqual(expect.arrayContaining(['users', 'orders']));
     expectOneLineError(haul(['pipeline', 'shop', 'schema', '--schema', 'nope']), 1, /has no schema "nope" \(schemas: shop\)/);
+  });
+
+  it('info works without the destination\'s credentials (a machine that only has the working dir), as dlt\'s', async () => {
+    const datasetName = pgDatasetName('cli_info_offline');
+    const name = datasetName;
+    const p = pipeline({ pipelineName: name, pipelinesDir, destination: postgres({ credentials: PG_URL }), datasetName });
+    try {
+      await p.run([{ id: 1 }], { tableName: 'offline' });
+      // no credentials in this process's environment or the (empty) project dir
+      expect(process.env.DESTINATION__POSTGRES__CREDENTIALS).toBeUndefined();
+      const r = haul(['pipeline', name, 'info'], { cwd: tempDir() });
+      expect(r.stderr).toBe('');
+      expect(r.status).toBe(0);
+      expect(r.stdout).toContain('destination: postgres at (not shown: the destination is not configured here)');
+      expect(r.stdout).toMatch(/offline \(append, resource offline\)/);
+    } finally {
+      await dropPgSchemas(datasetName);
+    }
   });
 
   it('a missing pipeline and a corrupt state.json are one-line errors that say what to do', () => {
