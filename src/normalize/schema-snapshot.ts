@@ -1,4 +1,5 @@
 import type { Schema } from '../schema/schema.js';
+import type { ColumnSchema } from '../schema/types.js';
 import type { RefreshPlan } from '../storage/package-state.js';
 import type { WorkingDir } from '../storage/working-dir.js';
 
@@ -26,6 +27,7 @@ export function mergeSchemaSnapshot(base: Schema, snapshot: Schema, refresh?: Re
         Object.assign(existing, hints);
       }
     }
+    replaceCompoundProps(target.columns, columns);
   }
   base.settings = { ...base.settings, ...snapshot.settings };
   return base;
@@ -38,4 +40,19 @@ export function mergeSchemaSnapshot(base: Schema, snapshot: Schema, refresh?: Re
 export function packageStartSchema(wd: WorkingDir, snapshot: Schema, refresh?: RefreshPlan): Schema {
   const base = wd.effectiveSchema(snapshot.name, { skipExtracted: true });
   return base ? mergeSchemaSnapshot(base.clone(), snapshot, refresh) : snapshot;
+}
+
+/** Hints that name a set of columns together: a new set replaces the old one (dlt's merge_compound_props=False). */
+const COMPOUND_PROPS = ['primaryKey', 'mergeKey', 'partition', 'cluster'] as const;
+
+/**
+ * A key the snapshot declares replaces the table's: a column that had the hint and lacks it
+ * in the snapshot loses it (a changed primaryKey would otherwise become a compound key with
+ * the old one, and merge would keep rows twice). A snapshot without the hint leaves it.
+ */
+function replaceCompoundProps(target: Record<string, ColumnSchema>, snapshot: Record<string, ColumnSchema>): void {
+  for (const prop of COMPOUND_PROPS) {
+    if (!Object.values(snapshot).some((c) => c[prop])) continue;
+    for (const c of Object.values(target)) if (c[prop] && !snapshot[c.name]?.[prop]) delete c[prop];
+  }
 }

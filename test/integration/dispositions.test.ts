@@ -73,6 +73,23 @@ describe('write dispositions on DuckDB', () => {
     expect(rows.map((r) => [r.day, Number(r.v)])).toEqual([['2024-01-01', 10], ['2024-01-02', 3]]);
   });
 
+  it('a key given again replaces the old one, as dlt does (a changed primaryKey or mergeKey is no compound key)', async () => {
+    const p = testPipeline(dir, 'rekey');
+    const run = (rows: object[], primaryKey: string) => p.run(rows, { tableName: 't', writeDisposition: 'merge', primaryKey });
+    await run([{ id: 1, code: 'a', v: 1 }, { id: 2, code: 'b', v: 2 }], 'id');
+    await run([{ id: 3, code: 'a', v: 10 }, { id: 2, code: 'c', v: 20 }], 'code');
+    const rows = await query<{ id: unknown; code: string }>(p, 'SELECT id, code FROM t ORDER BY code');
+    // dlt 1.31 lands the same: code "a" replaced, and (2, b) kept beside (2, c)
+    expect(rows.map((r) => [Number(r.id), r.code])).toEqual([[3, 'a'], [2, 'b'], [2, 'c']]);
+    const keys = Object.values(p.defaultSchema!.tables.t!.columns).filter((c) => c.primaryKey).map((c) => c.name);
+    expect(keys).toEqual(['code']);
+    // the merge key too
+    const m = testPipeline(dir, 'remkey');
+    await m.run([{ day: 1, cat: 'a', v: 1 }, { day: 2, cat: 'a', v: 2 }], { tableName: 'f', writeDisposition: 'merge', mergeKey: 'day' });
+    await m.run([{ day: 3, cat: 'a', v: 3 }], { tableName: 'f', writeDisposition: 'merge', mergeKey: 'cat' });
+    expect(await count(m, 'f')).toBe(1);
+  });
+
   it('skip extracts nothing', async () => {
     const p = testPipeline(dir, 'skp');
     await p.run([{ id: 1 }], { tableName: 's' });
