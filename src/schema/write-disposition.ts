@@ -41,7 +41,14 @@ export function applyWriteDisposition(t: TableSchema, config: WriteDispositionCo
   t.scd2 = { validFrom: from, validTo: to };
   if (config.activeRecordTimestamp != null) t.scd2.activeRecordTimestamp = isoTime(`${where}: activeRecordTimestamp`, config.activeRecordTimestamp);
   if (config.boundaryTimestamp !== undefined) t.scd2.boundaryTimestamp = isoTime(`${where}: boundaryTimestamp`, config.boundaryTimestamp);
-  if (config.rowVersionColumnName !== undefined) t.scd2.rowVersionColumnName = name(config.rowVersionColumnName);
+  if (config.rowVersionColumnName !== undefined) {
+    const rv = name(config.rowVersionColumnName);
+    t.scd2.rowVersionColumnName = rv;
+    // NOT NULL, as dlt hints it: a null version never equals the stored one, so the row
+    // would be retired and inserted again on every run (NullValueError instead)
+    const col: ColumnSchema = (t.columns[rv] ??= { name: rv, dataType: 'text', nullable: false, incomplete: true });
+    col.nullable = false;
+  }
   for (const c of [from, to]) {
     const col: ColumnSchema = t.columns[c] ?? { name: c, dataType: 'timestamp', nullable: true };
     col.dataType = 'timestamp';

@@ -266,6 +266,15 @@ describe.each(TARGETS)('merge strategies on $name', ({ make }) => {
     ]);
   });
 
+  it('scd2 rowVersionColumnName is NOT NULL, as dlt hints it: a null version is refused (it would be versioned again on every run)', async () => {
+    const p = make('scdvnull');
+    const opts: ResourceOptions = { writeDisposition: { disposition: 'merge', strategy: 'scd2', rowVersionColumnName: 'ver' } };
+    await run(p, [{ id: 1, ver: 1, v: 'a' }], opts);
+    const err = await run(p, [{ id: 1, ver: 1, v: 'a' }, { id: 2, ver: null, v: 'b' }], opts).catch((e: unknown) => e);
+    expect((err as Error).message).toMatch(/column "ver" is not nullable/);
+    expect(await rows(p, 'SELECT id, ver, _dlt_valid_to IS NULL AS active FROM items ORDER BY id')).toEqual([{ id: 1, ver: 1, active: true }]);
+  });
+
   it('null keys: a merge row with a null primary key fails with a typed error naming the column and leaves the table as it was', async () => {
     const p = make('nullk');
     const opts: ResourceOptions = { writeDisposition: 'merge', primaryKey: 'id' };
