@@ -123,11 +123,14 @@ describe.each(TARGETS)('merge strategies on $name', ({ make }) => {
       { id: 1, name: 'a2', tags: ['x2'] },
       { id: 3, gone: true },
       { id: 4, name: 'd', tags: [] },
+      // a delete marker whose key is new is inserted, without its nested rows, as dlt's MERGE does
+      { id: 5, name: 'e', gone: true, tags: ['v'] },
     ], opts);
     expect(await rows(p, 'SELECT id, name FROM items ORDER BY id')).toEqual([
       { id: 1, name: 'a2' },
       { id: 2, name: 'b' },
       { id: 4, name: 'd' },
+      { id: 5, name: 'e' },
     ]);
     expect(await rows(p, 'SELECT i.id, t.value FROM items__tags AS t JOIN items AS i ON t._dlt_root_id = i._dlt_id ORDER BY i.id, t.value')).toEqual([
       { id: 1, value: 'x2' },

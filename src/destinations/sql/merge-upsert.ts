@@ -3,8 +3,9 @@ import type { MergeContext } from './merge.js';
 
 /**
  * upsert, as dlt does it: no deduplication (a primary key staged twice is refused), delete
- * markers delete their key, other rows replace the destination row of their key or are
- * inserted; nested rows of every staged key are replaced. The update is a delete of the
+ * markers delete their key (one whose key is new is inserted, as dlt's MERGE inserts it),
+ * other rows replace the destination row of their key or are inserted; nested rows of every
+ * staged key are replaced. The update is a delete of the
  * staged keys plus an insert: the same rows as UPDATE/MERGE, and DuckDB can spill it to disk
  * (an UPDATE's undo it cannot).
  */
@@ -20,6 +21,16 @@ export async function upsert(m: MergeContext, destinationName: string): Promise<
       `upsert into "${plan.root}": ${Number(dup[0]!.n)} primary key value(s) of (${pk.join(', ')}) occur more than once in this load; ` +
         "upsert does not deduplicate (as in dlt): make the key unique or use strategy 'delete-insert'",
     );
+  }
+  if (plan.hardDelete) {
+    // dlt's MERGE inserts a delete marker whose key the table does not have (its WHEN NOT
+    // MATCHED has no condition), without its nested rows: in first, then out of the staged set
+    await tx.execute(
+      `INSERT INTO ${m.dRoot} (${m.cols(plan.root)}) SELECT ${m.cols(plan.root)} FROM ${m.sRoot} AS s ` +
+        `WHERE ${m.deleted('s')} AND NOT EXISTS (SELECT 1 FROM ${m.dRoot} AS d WHERE ${m.keyMatch(pk, 'd', 's')})`,
+    );
+    const rk = m.c.q(plan.rowKey);
+    await tx.execute(`DELETE FROM ${m.sRoot} AS s WHERE ${m.deleted('s')} AND EXISTS (SELECT 1 FROM ${m.dRoot} AS d WHERE d.${rk} = s.${rk})`);
   }
   const staged = `EXISTS (SELECT 1 FROM ${m.sRoot} AS s WHERE ${m.keyMatch(pk, 'd', 's')})`;
   await m.deleteChildrenOf(staged);
