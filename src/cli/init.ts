@@ -1,12 +1,15 @@
 /**
  * `haul init <source> <destination>` (dlt's `dlt init`): writes a runnable pipeline script,
  * .dlt/config.toml and .dlt/secrets.toml entries with placeholders, a .gitignore entry for
- * the secrets, and a package.json when there is none (ESM, so the script may `await`).
+ * the secrets, and a package.json when there is none (ESM, so the script may `await`; haul
+ * as a file: dependency on the copy that runs init, since npm's `haul` is another package).
+ * In a project that is not ESM the script is a .mts file.
  * Existing scripts are kept unless --force; existing toml files only gain the sections they
  * lack (a secret already filled in is never overwritten).
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { CliError, out } from './output.js';
 import { DESTINATION_TEMPLATES, pipelineScript, SOURCE_TEMPLATES } from './init-templates.js';
@@ -42,7 +45,9 @@ export function initProject(dir: string, source: string, destination: string, fo
   if (!src) throw new CliError(`unknown source "${source}"; choose one of ${Object.keys(SOURCE_TEMPLATES).join(', ')} (haul init --list-sources)`, 2);
   const dest = DESTINATION_TEMPLATES[destination];
   if (!dest) throw new CliError(`unknown destination "${destination}"; choose one of ${Object.keys(DESTINATION_TEMPLATES).join(', ')}`, 2);
-  const script = `${source}_pipeline.ts`;
+  const pkg = readPackageJson(dir);
+  // a project that is not ESM (npm init writes "type": "commonjs") runs a .mts script as ESM: the template awaits at top level
+  const script = `${source}_pipeline.${pkg === undefined || pkg.type === 'module' ? 'ts' : 'mts'}`;
   if (existsSync(join(dir, script)) && !force) throw new CliError(`${script} exists in ${dir}; pass --force to overwrite it`);
 
   writeFileSync(join(dir, script), pipelineScript(source, destination));
@@ -50,17 +55,49 @@ export function initProject(dir: string, source: string, destination: string, fo
   const configAdded = mergeToml(join(dir, '.dlt', 'config.toml'), src.config + dest.config, '# Settings: [sources.<name>] and [destination.<name>] as in dlt; env vars (SOURCES__X__Y) win.\n');
   const secretsAdded = mergeToml(join(dir, '.dlt', 'secrets.toml'), src.secrets + dest.secrets, '# Secrets: keep this file out of git (haul init added it to .gitignore).\n');
   ensureLine(join(dir, '.gitignore'), '.dlt/secrets.toml');
-  const wrotePackage = !existsSync(join(dir, 'package.json'));
-  if (wrotePackage) writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: `${source}-pipeline`, private: true, type: 'module', dependencies: { haul: '*', tsx: '*' } }, null, 2) + '\n');
+  const wrotePackage = pkg === undefined;
+  // npm's own `haul` is another package: the dependency is the haul that runs this command
+  const haulSpec = `file:${relative(dir, HAUL_ROOT) || '.'}`;
+  if (wrotePackage) writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: `${source}-pipeline`, private: true, type: 'module', dependencies: { haul: haulSpec }, devDependencies: { tsx: TSX_RANGE } }, null, 2) + '\n');
+  const hasTsx = wrotePackage || pkg?.dependencies?.tsx !== undefined || pkg?.devDependencies?.tsx !== undefined;
 
   out(`Wrote ${script}${configAdded ? ', .dlt/config.toml' : ''}${secretsAdded ? ', .dlt/secrets.toml' : ''}${wrotePackage ? ', package.json' : ''} and a .gitignore entry for .dlt/secrets.toml.`);
   out('Next:');
   let step = 1;
-  if (wrotePackage) out(`  ${step++}. npm install`);
+  if (wrotePackage) out(`  ${step++}. npm install   (haul from ${HAUL_ROOT}: the npm registry's "haul" is another package)`);
+  if (!hasTsx) out(`  ${step++}. npm install -D tsx`);
   if (src.secrets || dest.secrets) out(`  ${step++}. put your credentials into .dlt/secrets.toml (the values marked "please set me up!")`);
   if (src.config || dest.config) out(`  ${step++}. check the settings in .dlt/config.toml`);
   out(`  ${step++}. npx tsx ${script}`);
   out(`  ${step++}. npx haul pipeline ${source}_pipeline info`);
+}
+
+/** The root of the haul package running this command (a checkout or an installed copy). */
+const HAUL_ROOT = packageRootOf(dirname(fileURLToPath(import.meta.url)));
+/** tsx, as haul's own checkout uses it. */
+const TSX_RANGE = '^4.23.15';
+
+function packageRootOf(from: string): string {
+  for (let d = from; ; d = dirname(d)) {
+    if (existsSync(join(d, 'package.json')) && (JSON.parse(readFileSync(join(d, 'package.json'), 'utf8')) as { name?: string }).name === 'haul') return d;
+    if (dirname(d) === d) return from;
+  }
+}
+
+interface PackageJson {
+  type?: string;
+  dependencies?: Record<string, string>;
+  devDependencies?: Record<string, string>;
+}
+
+function readPackageJson(dir: string): PackageJson | undefined {
+  const path = join(dir, 'package.json');
+  if (!existsSync(path)) return undefined;
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as PackageJson;
+  } catch {
+    throw new CliError(`${path} is not valid JSON; fix it (haul init reads its "type" and dependencies)`);
+  }
 }
 
 /** Appends the `[section]` blocks of `text` the file does not have yet; true when it wrote something. */

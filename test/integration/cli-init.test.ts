@@ -78,7 +78,9 @@ describe('haul init', () => {
     expect(r.stdout).toContain('npx tsx filesystem_pipeline.ts');
     expect(readFileSync(join(dir, '.dlt', 'config.toml'), 'utf8')).toMatch(/\[sources\.filesystem\]\nbucket_url = "data"/);
     expect(readFileSync(join(dir, '.gitignore'), 'utf8')).toBe('.dlt/secrets.toml\n');
-    expect(JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'))).toMatchObject({ type: 'module', dependencies: { haul: '*' } });
+    // haul is this checkout (npm's "haul" is another package), tsx a dev dependency
+    expect(JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'))).toMatchObject({ type: 'module', dependencies: { haul: 'file:../../..' }, devDependencies: { tsx: expect.stringMatching(/^\^4\./) } });
+    expect(r.stdout).toContain('is another package');
 
     mkdirSync(join(dir, 'data'));
     writeFileSync(join(dir, 'data', 'a.csv'), 'id,city\n1,"Berlin, DE"\n2,Paris\n');
@@ -105,6 +107,17 @@ describe('haul init', () => {
     expect(readFileSync(join(dir, 'filesystem_pipeline.ts'), 'utf8')).toContain("filesystemSource({ fileGlob: '*.csv' })");
     expect(readFileSync(join(dir, '.dlt', 'config.toml'), 'utf8')).toContain('bucket_url = "mine"');
     expect(readFileSync(join(dir, '.gitignore'), 'utf8')).toBe('.dlt/secrets.toml\n');
+  });
+
+  it('in a project that is not ESM (npm init writes "type": "commonjs") the script is a .mts file that runs; without tsx it says to install it', () => {
+    const dir = project('cjs');
+    writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'cjs', version: '1.0.0', type: 'commonjs' }));
+    const r = haul(dir, ['init', 'empty', 'duckdb']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain('npm install -D tsx');
+    expect(r.stdout).toContain('npx tsx empty_pipeline.mts');
+    expect(JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'))).toEqual({ name: 'cjs', version: '1.0.0', type: 'commonjs' });
+    expect(runScript(dir, 'empty_pipeline.mts')).toMatch(/empty_pipeline/);
   });
 
   it('sql_database duckdb: with the placeholders filled in, the script copies a PostgreSQL table', async () => {
