@@ -1,6 +1,7 @@
 /**
  * Secret redaction. Every value in a `.dlt/secrets.toml` (project and global) and every
- * value read through `secrets.get()` is a known secret; `redact()` replaces known secrets
+ * value read through `secrets.get()` is a known secret (but for fields that only say where:
+ * host, database, username, ...); `redact()` replaces known secrets
  * (also JSON- and URL-escaped) and credential-looking patterns (`user:pass@` in URLs,
  * `password=...`) with `***`. Used where text leaves haul: errors thrown by the Pipeline
  * facade (`redactError`), traces, the progress logger, the CLI and Temporal failures.
@@ -23,8 +24,19 @@ export function registerSecret(value: unknown): void {
   dirty = true;
 }
 
-/** Registers every string value in a config document or object as a secret. */
+/**
+ * Credential fields that say where, not how to get in (dlt's config-typed fields): kept
+ * readable in messages even when they sit in secrets.toml. Masking them hid hosts,
+ * database and user names, and every word that happened to equal one (`test`, `postgres`).
+ */
+const NOT_SECRET_KEYS = new Set(['host', 'port', 'database', 'username', 'user', 'drivername', 'sslmode', 'connect_timeout', 'dataset_name', 'bucket_url']);
+
+/** Registers the string values of a config document or object as secrets, all but the NOT_SECRET_KEYS fields. */
 export function registerSecretsIn(value: unknown): void {
+  if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+    for (const [k, v] of Object.entries(value)) if (!NOT_SECRET_KEYS.has(k) || typeof v !== 'string') registerSecretsIn(v);
+    return;
+  }
   for (const s of stringLeaves(value)) registerSecret(s);
 }
 

@@ -2,7 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { config, secrets, redact, redactDeep, registerSecret, ConfigValueMissingError, ConfigValueInvalidError, ConfigValueNotSecretError } from '../../src/config/index.js';
+import { config, secrets, redact, redactDeep, registerSecret, loadSecretFiles, ConfigValueMissingError, ConfigValueInvalidError, ConfigValueNotSecretError } from '../../src/config/index.js';
 import { redactError } from '../../src/config/redact.js';
 import { HaulError } from '../../src/errors.js';
 import { tempDir } from '../helpers.js';
@@ -128,6 +128,10 @@ describe('redaction', () => {
     expect(redact('postgresql://loader:hunter22@db:5432/x')).toBe('postgresql://***:***@db:5432/x');
     expect(redact('password=abc123 other=1')).toBe('password=*** other=1');
     expect(redact('{"access_token": "abcdef"}')).toBe('{"access_token": "***"}');
+    // fields that only say where stay readable (dlt's config fields); the password does not
+    const pg = dirs({ project: { 'secrets.toml': '[destination.postgres.credentials]\nhost = "db-host-readable"\ndatabase = "analytics_db"\nusername = "loader_user"\npassword = "pw-SECRET-5555"\n' } });
+    loadSecretFiles(pg);
+    expect(redact('db-host-readable analytics_db loader_user pw-SECRET-5555')).toBe('db-host-readable analytics_db loader_user ***');
     registerSecret('quote"d\\secret');
     expect(redact(JSON.stringify({ v: 'quote"d\\secret' }))).toBe('{"v":"***"}');
   });
