@@ -147,6 +147,15 @@ describe('rest_api retries and response actions', () => {
     expect(outer.message).toMatch(/failed after 5 attempts \(last answer: 500 Internal Server Error\)/);
   });
 
+  it('a 200 answer that is not JSON is a typed error naming the URL and the body (as dlt\'s response.json()); JSON sent as text/plain loads', async () => {
+    const { outer, inner } = await runFails('html', oneResource('html'));
+    expect(inner.status).toBe(200);
+    expect(inner.retryable).toBe(false);
+    expect(outer.message).toContain(`GET ${api.url}/html answered 200 with a body that is not JSON (content-type text/html: "<html><body>Please log in`);
+    expect(outer.message).toContain('check the URL and the auth');
+    expect(await runOk('plain_json', oneResource('plain_json'))).toEqual([{ id: 1, kind: 'plain' }]);
+  });
+
   it("dlt's runtime.request_* settings apply when the client config leaves them out", async () => {
     process.env['RUNTIME__REQUEST_MAX_ATTEMPTS'] = '2';
     try {

@@ -184,6 +184,15 @@ export async function startApi(userCount = 12): Promise<TestApi> {
         return send(res, 200, [{ id: 1 }]);
       }
       if (p === '/broken') return send(res, 500, { error: 'always broken' });
+      // a login or proxy page answering 200, and JSON labelled as plain text
+      if (p === '/html') {
+        res.writeHead(200, { 'Content-Type': 'text/html' });
+        return res.end('<html><body>Please log in</body></html>');
+      }
+      if (p === '/plain_json') {
+        res.writeHead(200, { 'Content-Type': 'text/plain' });
+        return res.end(JSON.stringify([{ id: 1, kind: 'plain' }]));
+      }
       if (p === '/oauth/token' && req.method === 'POST') {
         const form = new URLSearchParams(body);
         const expect = `Basic ${Buffer.from(`${CLIENT.id}:${CLIENT.secret}`).toString('base64')}`;

@@ -221,6 +221,7 @@ export class RestClient {
         }
         if (ignored) return;
         if (res.status >= 400) throw this.statusError(resource, req.method, res);
+        if (notJson.has(res) && typeof res.body === 'string') throw this.notJsonError(resource, req.method, res);
         if (dataPath === undefined) dataPath = detectDataPath(res.body);
         const items = selectItems(res.body, dataPath);
         if (!paginator) {
@@ -260,6 +261,19 @@ export class RestClient {
     return key;
   }
 
+  /** dlt's response.json() raises here: a login or proxy page, or a cut-off body, is not data. */
+  private notJsonError(resource: string, method: string, res: PageResponse): RestApiError {
+    const excerpt = redact(bodyText(res.body).slice(0, 120));
+    return new RestApiError(
+      resource,
+      method,
+      this.safeUrl(res.url),
+      res.status,
+      `answered ${res.status} with a body that is not JSON (content-type ${res.headers.get('content-type') ?? 'none'}: ${JSON.stringify(excerpt)})`,
+      'check the URL and the auth (an HTML page is often a login or proxy page); an API that answers in another format needs a responseActions hook that turns the body into JSON',
+    );
+  }
+
   private statusError(resource: string, method: string, res: PageResponse): RestApiError {
     const url = this.safeUrl(res.url);
     const what = `answered ${res.status} ${res.statusText}`;
@@ -275,17 +289,21 @@ export class RestClient {
   }
 }
 
+/** Answers whose body is text that JSON.parse refused (kept as text for responseActions and error excerpts). */
+const notJson = new WeakSet<PageResponse>();
+
+/** The answer with its body parsed as JSON whatever the content-type says, as dlt's response.json(). */
 async function readResponse(res: Response, url: string): Promise<PageResponse> {
   const text = await res.text();
-  let body: unknown = text;
-  if (text.length > 0 && /json/i.test(res.headers.get('content-type') ?? 'json')) {
+  const page: PageResponse = { status: res.status, statusText: res.statusText, url, headers: res.headers, body: text };
+  if (text.trim().length > 0) {
     try {
-      body = JSON.parse(text);
+      page.body = JSON.parse(text);
     } catch {
-      body = text;
+      notJson.add(page);
     }
   }
-  return { status: res.status, statusText: res.statusText, url, headers: res.headers, body };
+  return page;
 }
 
 function bodyText(body: unknown): string {
