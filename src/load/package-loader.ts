@@ -1,4 +1,4 @@
-import { isDeclaredNestedTable } from '../schema/system.js';
+import { isDeclaredOnlyTable } from '../schema/system.js';
 import type { DestinationClient, JobFile, LoaderFileFormat, StagingClient, TableChainJob } from '../destinations/types.js';
 import { HaulError, LoadJobFailedError } from '../errors.js';
 import { faultPoint } from '../common/faults.js';
@@ -184,8 +184,8 @@ export async function loadPackage(
   }
   for (const [root, jobs] of chains) {
     const disposition = schema.writeDispositionOf(root) as TableChainJob['disposition'];
-    // a nested table only declared (nestedHints) was never created: nothing to replace or merge there
-    const tables = schema.tableChain(root).filter((t) => !isDeclaredNestedTable(t)).map((t) => t.name);
+    // a table only declared (columns or nestedHints, no rows yet) was never created: nothing to replace or merge there
+    const tables = schema.tableChain(root).filter((t) => !isDeclaredOnlyTable(t)).map((t) => t.name);
     await run(jobs, root, (files) => client.loadTableChain(loadId, schema, { disposition, tables, files, createdAt: pkg.createdAt }));
   }
 

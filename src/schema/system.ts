@@ -19,10 +19,11 @@ export function isSystemTable(name: string): boolean {
 }
 
 /**
- * A nested table declared by hints (a resource's `nestedHints`) that no row has reached: it
- * has no `_dlt_id` yet. As dlt's seen-data rule, it stays in the schema and is not created
- * at the destination.
+ * A user table that no row has reached: it has no `_dlt_id` yet, only columns hints declared
+ * (a resource's `columns` or `nestedHints`). As dlt's seen-data rule, it stays in the schema
+ * and is not created at the destination. haul's own `_dlt_*` tables are always created.
  */
-export function isDeclaredNestedTable(t: { parent?: string; columns: Record<string, { incomplete?: boolean }> }): boolean {
-  return t.parent !== undefined && (t.columns[C_DLT_ID] === undefined || t.columns[C_DLT_ID].incomplete === true);
+export function isDeclaredOnlyTable(t: { name: string; columns: Record<string, { incomplete?: boolean }> }): boolean {
+  if (t.name.startsWith('_dlt_')) return false;
+  return t.columns[C_DLT_ID] === undefined || t.columns[C_DLT_ID].incomplete === true;
 }

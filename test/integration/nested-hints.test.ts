@@ -100,6 +100,18 @@ describe('nestedHints', () => {
     expect(readdirSync(join(bucket, 'nested_fs')).filter((d) => !d.startsWith('_') && d !== 'init').sort()).toEqual(['orders', 'orders__items', 'orders__items__parts']);
   });
 
+  it('a root table only hinted (no rows yet) is not created either; its first rows create it with NOT NULL system columns', async () => {
+    const p = testPipeline(dir, 'declared_root');
+    const empty = (rows: object[]) => resource(function* t() { yield* rows; }, { writeDisposition: 'replace', columns: { id: { dataType: 'bigint' } } });
+    await p.run(empty([]));
+    await p.run(empty([]));
+    expect(await tables(p)).toEqual([]);
+    await p.run(empty([{ id: 1 }]));
+    expect(await columns(p, 't')).toEqual([['id', 'bigint'], ['_dlt_load_id', 'varchar'], ['_dlt_id', 'varchar']]);
+    const notNull = await query<{ column_name: string }>(p, `SELECT column_name FROM information_schema.columns WHERE table_schema = $1 AND table_name = 't' AND is_nullable = 'NO' ORDER BY 1`, [p.datasetName]);
+    expect(notNull.map((r) => r.column_name)).toEqual(['_dlt_id', '_dlt_load_id']);
+  });
+
   it('refuses keys on a nested column, naming the hint', async () => {
     const make = () => resource(function* r() { yield { id: 1 }; }, { nestedHints: { items: { columns: { sku: { primaryKey: true } } } } });
     expect(make).toThrow(InvalidOptionsError);
