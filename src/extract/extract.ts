@@ -101,8 +101,10 @@ export async function extractSourceToDir(opts: ExtractToDirOptions): Promise<Ext
   const selected = source.selectedResources;
   const resources = selected.map((r) => r.name);
   const startSourceState = resume?.startSourceState ?? structuredClone(sourceStateOf(state, source.name));
-  if (source.schemaContract !== undefined) schema.settings.schemaContract = source.schemaContract;
-  if (source.maxTableNesting !== undefined) schema.settings.maxTableNesting = source.maxTableNesting;
+  // a declared source's settings replace the stored ones, as dlt's update_schema does: a
+  // contract taken off the source is gone (data wrapped by run() keeps the stored settings)
+  if (source.declared || source.schemaContract !== undefined) setOrDelete(schema.settings, 'schemaContract', source.schemaContract);
+  if (source.declared || source.maxTableNesting !== undefined) setOrDelete(schema.settings, 'maxTableNesting', source.maxTableNesting);
   // All hints first: resources may start in any order.
   // (a resource with a dynamic table name hints each table when its first item arrives)
   for (const res of selected) if (!res.tableNameOf) applyResourceHints(schema, res, normalizeTableName(res.tableName, opts.maxIdentifierLength), opts.maxIdentifierLength);
@@ -457,4 +459,9 @@ export function ensureStateTable(schema: Schema): void {
     col('created_at', 'timestamp'),
     col('version_hash', 'text'),
   ]) schema.addColumn(STATE_TABLE, c);
+}
+
+function setOrDelete<T extends object, K extends keyof T>(o: T, key: K, value: T[K] | undefined): void {
+  if (value === undefined) delete o[key];
+  else o[key] = value;
 }

@@ -362,6 +362,11 @@ export class Source {
     readonly schemaContract?: SchemaContract,
     /** The source's max_table_nesting (stored in the schema settings); resources' own ones win. */
     readonly maxTableNesting?: number,
+    /**
+     * Made by source() (or a built-in source), not wrapped around run()'s data: as dlt's
+     * source schema, its settings (contract, nesting) replace the stored ones on every extract.
+     */
+    readonly declared: boolean = false,
   ) {}
 
   /** The resources that will be extracted. */
@@ -380,7 +385,7 @@ export class Source {
       copy.selected = names.includes(n);
       picked[n] = copy;
     }
-    return new Source(this.name, withCopiedParents(this.resources, picked), this.schemaName, this.schemaContract, this.maxTableNesting);
+    return new Source(this.name, withCopiedParents(this.resources, picked), this.schemaName, this.schemaContract, this.maxTableNesting, this.declared);
   }
 }
 
@@ -437,7 +442,7 @@ export function source<A extends unknown[]>(
       if (resources[r.name]) throw new InvalidOptionsError(`source "${name}"`, `two resources are named "${r.name}"`);
       resources[r.name] = r;
     }
-    return new Source(name, resources, options.schemaName ?? name, options.schemaContract, options.maxTableNesting);
+    return new Source(name, resources, options.schemaName ?? name, options.schemaContract, options.maxTableNesting, true);
   };
   Object.defineProperty(factory, 'sourceName', { value: name });
   Object.defineProperty(factory, 'name', { value: name });

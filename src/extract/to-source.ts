@@ -57,5 +57,5 @@ export function toSource(data: Extractable, hints: ToSourceHints): Source {
   }
   const resources: Record<string, Resource> = {};
   for (const [n, r] of Object.entries(src.resources)) resources[n] = r.selected ? r.withHints(override) : r;
-  return new Source(src.name, withCopiedParents(src.resources, resources), src.schemaName, src.schemaContract, src.maxTableNesting);
+  return new Source(src.name, withCopiedParents(src.resources, resources), src.schemaName, src.schemaContract, src.maxTableNesting, src.declared);
 }

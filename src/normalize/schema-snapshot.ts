@@ -29,7 +29,8 @@ export function mergeSchemaSnapshot(base: Schema, snapshot: Schema, refresh?: Re
     }
     replaceCompoundProps(target.columns, columns);
   }
-  base.settings = { ...base.settings, ...snapshot.settings };
+  // the snapshot's settings are the newest extract's whole settings (a source's contract taken off is gone)
+  base.settings = { ...snapshot.settings };
   return base;
 }
 

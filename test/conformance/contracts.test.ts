@@ -220,6 +220,17 @@ describe.each(TARGETS)('schema contracts on $name', (target) => {
     expect(await rows(p, 'items', ['id'])).toEqual([[1], [2]]);
   });
 
+  it("a source's contract taken off the source is gone on the next run, as dlt replaces the schema settings with the source's", async () => {
+    const p = newPipeline();
+    const make = (contract?: 'discard_value') => source(function loose_src(n: number) { return [resource(function* things() { yield { id: n, [`c${n}`]: n }; })]; }, contract ? { schemaContract: contract } : {});
+    await p.run(make()(1));
+    await p.run(make('discard_value')(2));
+    expect(p.defaultSchema!.settings.schemaContract).toBe('discard_value');
+    await p.run(make()(3));
+    expect(p.defaultSchema!.settings.schemaContract).toBeUndefined();
+    expect(await layout(p)).toEqual({ things: ['id', 'c1', 'c3'] });
+  });
+
   it('freeze keeps state as it was: an incremental cursor does not move', async () => {
     const p = newPipeline();
     const events = (rows: Array<Record<string, unknown>>) =>

@@ -161,7 +161,7 @@ export function restApiSource(config: RestApiConfig): Source {
       },
     );
   }
-  return new Source(sourceName, resources, sourceName);
+  return new Source(sourceName, resources, sourceName, undefined, undefined, true);
 
   /** A parent's cursor as it was at the start of this run, to give its children the same parent items. */
   function parentIncremental(parent: ResourceSpec, states: Record<string, ResourceState>): Incremental | undefined {

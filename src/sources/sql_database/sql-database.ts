@@ -110,7 +110,7 @@ export async function sqlDatabase(options: SqlDatabaseOptions = {}): Promise<Sou
     resources[r.name] = r;
   }
   const name = options.name ?? 'sql_database';
-  return new Source(name, resources, name);
+  return new Source(name, resources, name, undefined, undefined, true);
 }
 
 /** One table as a resource. */
