@@ -213,6 +213,14 @@ describe('sqlDatabase on PostgreSQL', () => {
     await expect(sqlTable({ credentials: PG_URL, schema, table: 'nope' })).rejects.toBeInstanceOf(SourceTableNotFoundError);
   });
 
+  it('refuses an option it does not take (dlt\'s snake_case names a hint) and a schema with nothing in it, instead of loading nothing', async () => {
+    const typo = { credentials: PG_URL, schema, table: 'kinds', chunk_size: 10 } as unknown as Parameters<typeof sqlTable>[0];
+    await expect(sqlTable(typo)).rejects.toThrow(/unknown option "chunk_size"; did you mean chunkSize\?/);
+    await expect(sqlDatabase({ credentials: PG_URL, tables: ['kinds'] } as unknown as Parameters<typeof sqlDatabase>[0])).rejects.toThrow(/unknown option "tables"; it takes .*tableNames/);
+    const err = await sqlDatabase({ credentials: PG_URL, schema: `${schema}_nope` }).catch((e: unknown) => e);
+    expect((err as Error).message).toMatch(new RegExp(`schema "${schema}_nope".*has no tables or views at .*check that it exists`));
+  });
+
   it('reports an unreachable server and a missing database without the password', async () => {
     const unreachable = await sqlDatabase({ credentials: 'postgresql://postgres:s3cret-pw@127.0.0.1:1/test' }).catch((e: unknown) => e);
     expect(unreachable).toBeInstanceOf(SourceUnreachableError);

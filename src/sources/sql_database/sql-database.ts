@@ -89,12 +89,31 @@ function checkBackend(options: SqlSourceCommonOptions & { backendKwargs?: unknow
   }
 }
 
+const COMMON_KEYS = ['backend', 'backendKwargs', 'credentials', 'schema', 'chunkSize', 'reflectionLevel', 'incremental', 'tableAdapterCallback', 'queryAdapterCallback', 'writeDisposition', 'primaryKey', 'mergeKey', 'columns', 'pipelineName'];
+const DATABASE_KEYS = new Set([...COMMON_KEYS, 'tableNames', 'includeViews', 'name']);
+const TABLE_KEYS = new Set([...COMMON_KEYS, 'table', 'name']);
+
+/** An option this source does not take is refused, as the other sources refuse theirs: a typo (or dlt's `chunk_size`) would do nothing. */
+function checkKeys(options: object, allowed: Set<string>, where: string): void {
+  for (const key of Object.keys(options)) {
+    if (allowed.has(key)) continue;
+    const camel = key.replace(/_([a-z])/g, (_m, c: string) => c.toUpperCase());
+    const hint = camel !== key && allowed.has(camel) ? `; did you mean ${camel}? (haul takes dlt's options in camelCase)` : `; it takes ${[...allowed].join(', ')}`;
+    throw new InvalidOptionsError(where, `unknown option "${key}"${hint}`);
+  }
+}
+
 /** One resource per table of a database schema (or of `tableNames`). */
 export async function sqlDatabase(options: SqlDatabaseOptions = {}): Promise<Source> {
+  checkKeys(options, DATABASE_KEYS, 'sqlDatabase');
   checkBackend(options);
   const credentials = resolveSqlCredentials(options.credentials, options.pipelineName);
   const tables = await withEngine(credentials, async (engine) => {
     const known = await engine.listTables(options.schema, options.includeViews ?? false);
+    if (options.schema !== undefined && options.tableNames === undefined && (await engine.listTables(options.schema, true)).length === 0) {
+      // a mistyped schema (MySQL has none: there it is the database) would load nothing, successfully
+      throw new InvalidOptionsError(`sqlDatabase schema "${options.schema}"`, `has no tables or views at ${engine.location}; check that it exists and is spelled as the database spells it (on MySQL/MariaDB the schema is the database)`);
+    }
     const names = options.tableNames ?? known;
     const out: ReflectedTable[] = [];
     for (const name of names) {
@@ -116,6 +135,7 @@ export async function sqlDatabase(options: SqlDatabaseOptions = {}): Promise<Sou
 /** One table as a resource. */
 export async function sqlTable(options: SqlTableOptions): Promise<Resource> {
   if (!options?.table) throw new InvalidOptionsError('sqlTable', 'pass { table: "<table name>" }');
+  checkKeys(options, TABLE_KEYS, 'sqlTable');
   checkBackend(options);
   const credentials = resolveSqlCredentials(options.credentials, options.pipelineName);
   const table = await withEngine(credentials, async (engine) => {
