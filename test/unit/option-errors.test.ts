@@ -39,9 +39,9 @@ describe('option errors', () => {
 
   it('a run option names the accepted dispositions and strategies', async () => {
     const p = pipeline({ pipelineName: 'option_errors', pipelinesDir: tempDir() });
-    const err = await p.run([{ a: 1 }], { tableName: 't', writeDisposition: 'upsert' as never }).catch((e: unknown) => e as Error);
+    const err = (await p.run([{ a: 1 }], { tableName: 't', writeDisposition: 'upsert' as never }).catch((e: unknown) => e)) as Error;
     expect(err.message).toContain('writeDisposition: Invalid input: expected one of "append", "replace", "merge", "skip", an object');
-    const strategy = await p.run([{ a: 1 }], { tableName: 't', writeDisposition: { disposition: 'merge', strategy: 'scd-2' as never } }).catch((e: unknown) => e as Error);
+    const strategy = (await p.run([{ a: 1 }], { tableName: 't', writeDisposition: { disposition: 'merge', strategy: 'scd-2' as never } }).catch((e: unknown) => e)) as Error;
     expect(strategy.message).toMatch(/writeDisposition\.strategy: Invalid option: expected one of "delete-insert"\|"upsert"\|"scd2"\|"insert-only"/);
   });
 });
