@@ -1,4 +1,5 @@
 import { Schema } from '../schema/schema.js';
+import { DestinationError } from '../errors.js';
 import { newState, type PipelineState } from '../state/state.js';
 import { newDestinationClient, type LoadContext } from './step.js';
 
@@ -24,7 +25,7 @@ export async function syncStep(ctx: LoadContext): Promise<void> {
     }
     const row = await client.getStoredState(ctx.pipelineName);
     if (!row || row.version <= local._state_version) return;
-    const remote = JSON.parse(row.state) as Omit<PipelineState, '_local'>;
+    const remote = parseStoredState(row.state, ctx);
     const restored: PipelineState = { ...remote, _local: { ...local._local, first_run: false } } as PipelineState;
     for (const name of remote.schema_names ?? []) {
       const stored = await client.getStoredSchema(name);
@@ -43,4 +44,19 @@ function startOver(ctx: LoadContext, local: PipelineState): void {
   fresh._local = { first_run: true, ...(destination_options && { destination_options }), ...(staging && { staging }) };
   ctx.wd.clearSchemas();
   ctx.wd.writeState(fresh);
+}
+
+/** The state row's JSON; a row haul cannot read (dlt writes it compressed) is a typed error that says what to do, not a retryable parse error. */
+function parseStoredState(text: string, ctx: LoadContext): Omit<PipelineState, '_local'> {
+  try {
+    return JSON.parse(text) as Omit<PipelineState, '_local'>;
+  } catch {
+    const byDlt = /^eN[a-zA-Z0-9+/]/.test(text);
+    throw new DestinationError(
+      ctx.destination.destinationName,
+      `dataset "${ctx.datasetName}" holds a _dlt_pipeline_state row for pipeline "${ctx.pipelineName}" that haul cannot read` +
+        (byDlt ? ' (it was written by dlt, which stores state compressed; haul and dlt cannot share a pipeline\'s state)' : ' (it is not JSON)') +
+        '; give this pipeline another datasetName, or another pipelineName',
+    );
+  }
 }
