@@ -1,10 +1,10 @@
 import { fileURLToPath } from 'node:url';
-import { UnserializableValueError, InvalidOptionsError, HaulError } from '../errors.js';
+import { DataValidationError, UnserializableValueError, InvalidOptionsError, HaulError } from '../errors.js';
 import { normalizeColumnName, normalizeTableName, shortenPath } from '../schema/naming.js';
 import { applyWriteDisposition, checkMergeHints } from '../schema/write-disposition.js';
 import type { Schema } from '../schema/schema.js';
-import { PATH_SEPARATOR, STATE_TABLE } from '../schema/system.js';
-import type { ColumnSchema } from '../schema/types.js';
+import { C_DLT_ID, PATH_SEPARATOR, STATE_TABLE } from '../schema/system.js';
+import type { ColumnSchema, TableSchema } from '../schema/types.js';
 import { RotatingJsonlWriter } from '../storage/jsonl.js';
 import { newSortableFileId } from '../storage/job-name.js';
 import { resourceStateOf, sourceStateOf, type PipelineState } from '../state/state.js';
@@ -428,7 +428,9 @@ export function applyResourceHints(schema: Schema, res: Resource, table: string,
       : normalizeColumnName(name, maxIdentifierLength);
     return (t.columns[col] ??= { name: col, dataType: 'text', nullable: true, incomplete: true });
   };
+  const hasRows = t.columns[C_DLT_ID] !== undefined && !t.columns[C_DLT_ID].incomplete;
   for (const [name, hint] of Object.entries(h.columns ?? {})) {
+    if (hasRows && hint.dataType && !admitsHintedColumn(schema, t, name, h.columnPaths === true, maxIdentifierLength)) continue;
     const c = hintCol(name, h.columnPaths === true);
     Object.assign(c, hint);
     if (hint.dataType) delete c.incomplete;
@@ -444,6 +446,25 @@ export function applyResourceHints(schema: Schema, res: Resource, table: string,
   }
   checkMergeHints(t);
   if (h.nestedHints !== undefined) applyNestedHints(schema, table, h.nestedHints, maxIdentifierLength);
+}
+
+/**
+ * A typed column hint that adds a column to a table holding rows is a new column to the
+ * contract, as dlt checks hints in extract: `freeze` refuses it (nothing is extracted),
+ * `discard_row`/`discard_value` leave it out (its values are then new-column values, which
+ * normalize discards). A column the table has passes.
+ */
+function admitsHintedColumn(schema: Schema, t: TableSchema, name: string, path: boolean, maxIdentifierLength: number | undefined): boolean {
+  const col = path
+    ? shortenPath(name.split(PATH_SEPARATOR).map((part) => normalizeColumnName(part, maxIdentifierLength)).join(PATH_SEPARATOR), maxIdentifierLength)
+    : normalizeColumnName(name, maxIdentifierLength);
+  if (t.columns[col] !== undefined) return true;
+  const mode = resolveContract(t.schemaContract, schema.settings.schemaContract).columns;
+  if (mode === 'evolve') return true;
+  if (mode === 'freeze') {
+    throw new DataValidationError(schema.name, t.name, col, 'columns', mode, '(a columns hint of the resource)', `the hint adds column "${col}" to a table that holds rows`);
+  }
+  return false;
 }
 
 /** The `_dlt_pipeline_state` table as dlt defines it. */

@@ -220,6 +220,20 @@ describe.each(TARGETS)('schema contracts on $name', (target) => {
     expect(await rows(p, 'items', ['id'])).toEqual([[1], [2]]);
   });
 
+  it('a typed columns hint that adds a column to a table with rows is a new column to the contract (dlt checks hints in extract)', async () => {
+    const p = newPipeline();
+    await p.run([{ id: 1 }], { tableName: 't' });
+    const hinted = { tableName: 't', columns: { extra: { dataType: 'text' as const } } };
+    expect(await failure(p.run([{ id: 2, extra: 'v' }], { ...hinted, schemaContract: { columns: 'freeze' } }))).toMatchObject({ table: 't', column: 'extra', entity: 'columns', mode: 'freeze' });
+    expect(p.hasPendingData).toBe(false);
+    await p.run([{ id: 3, extra: 'v' }], { ...hinted, schemaContract: { columns: 'discard_value' } });
+    expect(await layout(p)).toEqual({ t: ['id'] });
+    expect(await rows(p, 't', ['id'])).toEqual([[1], [3]]);
+    // evolve adds it (run()'s contract stays on the table, as in dlt: evolve is given again)
+    await p.run([{ id: 4, extra: 'v' }], { ...hinted, schemaContract: { columns: 'evolve' } });
+    expect(await rows(p, 't', ['id', 'extra'])).toEqual([[1, null], [3, null], [4, 'v']]);
+  });
+
   it("a source's contract taken off the source is gone on the next run, as dlt replaces the schema settings with the source's", async () => {
     const p = newPipeline();
     const make = (contract?: 'discard_value') => source(function loose_src(n: number) { return [resource(function* things() { yield { id: n, [`c${n}`]: n }; })]; }, contract ? { schemaContract: contract } : {});
