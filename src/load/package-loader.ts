@@ -1,4 +1,4 @@
-import { isDeclaredOnlyTable } from '../schema/system.js';
+import { isDeclaredOnlyTable, tablesToCreate } from '../schema/system.js';
 import type { DestinationClient, JobFile, LoaderFileFormat, StagingClient, TableChainJob } from '../destinations/types.js';
 import { HaulError, LoadJobFailedError } from '../errors.js';
 import { faultPoint } from '../common/faults.js';
@@ -56,7 +56,8 @@ export async function loadPackage(
     pkg.refreshApplied = true;
     storage.writePackageState('normalized', pkg);
   }
-  await client.updateStoredSchema(schema);
+  // tables only declared by hints are created once rows reach them (dlt's seen-data rule)
+  await client.updateStoredSchema(schema, tablesToCreate(schema));
   await staging?.initializeStorage();
 
   // Resume: started jobs that committed are done; the rest (and earlier failures) run again.

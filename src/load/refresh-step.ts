@@ -2,6 +2,7 @@ import { HaulError } from '../errors.js';
 import type { RefreshPlan } from '../storage/package-state.js';
 import { applyRefreshPlan, dropTableBackups, restoreTableBackups } from './refresh.js';
 import { newDestinationClient, type LoadContext } from './step.js';
+import { tablesToCreate } from '../schema/system.js';
 
 /**
  * The refresh as a step of its own, for durable runners: a workflow applies a normalized
@@ -40,7 +41,7 @@ export async function restoreSnapshotStep(ctx: LoadContext, snapshotId: string, 
     await withClient(ctx, async (client) => {
       await client.initializeStorage();
       await restoreTableBackups(client, backups);
-      for (const s of schemas) await client.updateStoredSchema(s);
+      for (const s of schemas) await client.updateStoredSchema(s, tablesToCreate(s));
     });
   }
   wd.snapshots.discard(snapshotId);

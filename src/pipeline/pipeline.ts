@@ -1,3 +1,4 @@
+import { tablesToCreate } from '../schema/system.js';
 import { z } from 'zod';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -288,7 +289,7 @@ export class Pipeline {
     if (!schema) throw this.unknownSchema(name);
     const client = await this.destinationClient();
     try {
-      return await client.updateStoredSchema(schema);
+      return await client.updateStoredSchema(schema, tablesToCreate(schema));
     } catch (e) {
       throw redactError(e);
     } finally {

@@ -27,3 +27,8 @@ export function isDeclaredOnlyTable(t: { name: string; columns: Record<string, {
   if (t.name.startsWith('_dlt_')) return false;
   return t.columns[C_DLT_ID] === undefined || t.columns[C_DLT_ID].incomplete === true;
 }
+
+/** The tables of a schema the destination should have: all but those only declared (isDeclaredOnlyTable). */
+export function tablesToCreate(schema: { tables: Record<string, { name: string; columns: Record<string, { incomplete?: boolean }> }> }): string[] {
+  return Object.values(schema.tables).filter((t) => !isDeclaredOnlyTable(t)).map((t) => t.name);
+}

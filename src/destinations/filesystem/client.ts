@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { faultPoint } from '../../common/faults.js';
 import { DestinationError, DestinationUnreachableError, HaulError, InvalidOptionsError, LoadJobFailedError } from '../../errors.js';
 import type { Schema } from '../../schema/schema.js';
-import { LOADS_TABLE, STATE_TABLE, VERSION_TABLE, isDeclaredOnlyTable } from '../../schema/system.js';
+import { LOADS_TABLE, STATE_TABLE, VERSION_TABLE } from '../../schema/system.js';
 import type { ColumnSchema, StoredSchema } from '../../schema/types.js';
 import { parseJobName } from '../../storage/job-name.js';
 import { SqlDatasetReader } from '../sql/dataset-reader.js';
@@ -121,7 +121,7 @@ export class FilesystemClient implements DestinationClient {
   async updateStoredSchema(schema: Schema, tables?: string[]): Promise<string[]> {
     return this.wrap('updating the stored schema', async () => {
       await this.initializeStorage();
-      const names = tables ?? Object.keys(schema.tables).filter((n) => !isDeclaredOnlyTable(schema.tables[n]!));
+      const names = tables ?? Object.keys(schema.tables);
       const existing = new Set(await this.storage.listDirs(this.dir));
       const before = await this.getStoredSchema(schema.name);
       const changed: string[] = [];

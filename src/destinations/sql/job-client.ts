@@ -1,7 +1,7 @@
 import { DestinationError, HaulError } from '../../errors.js';
 import type { Schema } from '../../schema/schema.js';
 import { shortenIdentifier } from '../../schema/shorten.js';
-import { JOBS_TABLE, LOADS_TABLE, STATE_TABLE, VERSION_TABLE, isDeclaredOnlyTable } from '../../schema/system.js';
+import { JOBS_TABLE, LOADS_TABLE, STATE_TABLE, VERSION_TABLE } from '../../schema/system.js';
 import type { StoredSchema, TableSchema } from '../../schema/types.js';
 import { SqlDatasetReader } from './dataset-reader.js';
 import {
@@ -119,7 +119,7 @@ export class SqlJobClient implements DestinationClient {
   }
 
   async updateStoredSchema(schema: Schema, tables?: string[]): Promise<string[]> {
-    const names = tables ?? Object.keys(schema.tables).filter((n) => !DESTINATION_OWNED_TABLE_NAMES.has(n) && !isDeclaredOnlyTable(schema.tables[n]!));
+    const names = tables ?? Object.keys(schema.tables).filter((n) => !DESTINATION_OWNED_TABLE_NAMES.has(n));
     const selected: TableSchema[] = [];
     for (const name of names) {
       if (DESTINATION_OWNED_TABLE_NAMES.has(name)) continue;
