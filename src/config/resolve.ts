@@ -186,6 +186,11 @@ function refuseSecretInConfigToml(path: string, groups: Candidate[][], opts: Res
 /** Env values are text; a typed schema gets them as JSON when the text alone does not fit. */
 function parseWith<T>(schema: z.ZodType<T>, value: unknown, path: string, origin: string, kind: ConfigKind): T {
   let r = schema.safeParse(value);
+  if (!r.success && (typeof value === 'number' || typeof value === 'boolean')) {
+    // a TOML number where text is expected (an account id or key written without quotes): dlt takes it as text
+    const alt = schema.safeParse(String(value));
+    if (alt.success) r = alt;
+  }
   if (!r.success && typeof value === 'string') {
     try {
       const alt = schema.safeParse(JSON.parse(value));

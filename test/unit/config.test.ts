@@ -57,6 +57,11 @@ describe('config and secrets resolution', () => {
     expect(secrets.get('sources.github.access_token', undefined, { ...d, env: plainEnv, pipelineName: 'other' })).toBe('env-plain');
   });
 
+  it('a TOML number read as text is its text, as dlt coerces it (an api key written without quotes)', () => {
+    const d = dirs({ project: { 'secrets.toml': '[sources.x]\napi_key = 12345678901\n' } });
+    expect(secrets.get('sources.x.api_key', undefined, { ...d, env: {} })).toBe('12345678901');
+  });
+
   it('secrets are never read from config.toml (like dlt)', () => {
     const d = dirs({ project: { 'config.toml': '[sources.github]\naccess_token = "in-config"\n' } });
     expect(config.get('sources.github.access_token', undefined, { ...d, env: {} })).toBe('in-config');
