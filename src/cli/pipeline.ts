@@ -271,6 +271,8 @@ export function registerPipelineCommands(program: Command): void {
       .enablePositionalOptions(),
   )
     .option('-l, --list', 'list the pipelines in the pipelines dir')
+    // the operations are typed after the pipeline's name (haul pipeline shop info): list them so
+    .configureHelp({ subcommandTerm: (c) => ['<name>', c.name(), c.usage().replace(/^\[options\] <name>/, '').trim(), '[options]'].filter(Boolean).join(' ') })
     .action((o: CommonOpts & { list?: boolean }, cmd: Command) => {
       if (!o.list) {
         cmd.outputHelp({ error: true });

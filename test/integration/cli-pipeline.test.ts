@@ -107,6 +107,9 @@ describe('haul pipeline: inspect', () => {
   it('--help works on every command; usage errors exit 2', async () => {
     expect(ok(['--help'])).toMatch(/pipeline[\s\S]*worker[\s\S]*schedule/);
     expect(ok(['pipeline', '--help'])).toMatch(/info[\s\S]*trace[\s\S]*load-package[\s\S]*failed-jobs[\s\S]*schema[\s\S]*sync[\s\S]*drop[\s\S]*drop-pending-packages/);
+    // operations are listed in the order they are typed: the name first
+    expect(ok(['pipeline', '--help'])).toMatch(/^\s+<name> info \[options\]/m);
+    expect(ok(['pipeline', '--help'])).toMatch(/^\s+<name> load-package \[loadId\] \[options\]/m);
     const ops = ['info', 'trace', 'load-package', 'failed-jobs', 'schema', 'sync', 'drop', 'drop-pending-packages'];
     const helps = await Promise.all(ops.map((op) => haulAsync(['pipeline', 'shop', op, '--help'])));
     ops.forEach((op, i) => {
