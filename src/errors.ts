@@ -165,6 +165,19 @@ export class DestinationUnreachableError extends HaulError {
   }
 }
 
+/** No Temporal server answers at the address a client or worker connects to. */
+export class TemporalUnreachableError extends HaulError {
+  constructor(readonly address: string, cause: unknown) {
+    const inner = cause instanceof Error ? cause.message : String(cause);
+    super(
+      'TemporalUnreachable',
+      `cannot reach a Temporal server at ${address} (TEMPORAL_ADDRESS, default localhost:7233): ${inner}; ` +
+        'start one (`temporal server start-dev`, or startDevServer() from haul/temporal) or set TEMPORAL_ADDRESS to a running server',
+      { cause, retryable: true },
+    );
+  }
+}
+
 /**
  * The destination answered but refused: authentication failed, the user may not log in, or
  * lacks a privilege. Retrying cannot help; fix the credentials or grants.

@@ -10,7 +10,7 @@ import {
 } from '@temporalio/client';
 import { msToNumber } from '@temporalio/common/lib/time.js';
 import type { Duration } from '@temporalio/common';
-import { HaulError, InvalidOptionsError, PipelineAlreadyRunningError } from '../errors.js';
+import { HaulError, InvalidOptionsError, PipelineAlreadyRunningError, TemporalUnreachableError } from '../errors.js';
 import type { dropWorkflow, pipelineWorkflow, scheduledPipelineWorkflow } from '../../workflows/index.js';
 import type { temporal } from '@temporalio/proto';
 import { parseDropInput, parsePipelineRunInput, pipelineWorkflowId } from './input.js';
@@ -73,7 +73,13 @@ export async function registerSearchAttributes(connection: { operatorService: Co
 
 /** Connects to TEMPORAL_ADDRESS (default localhost:7233) and namespace TEMPORAL_NAMESPACE (default 'default'). */
 export async function connectClient(opts: { address?: string; namespace?: string } = {}): Promise<Client> {
-  const connection = await Connection.connect({ address: opts.address ?? process.env.TEMPORAL_ADDRESS ?? 'localhost:7233' });
+  const address = opts.address ?? process.env.TEMPORAL_ADDRESS ?? 'localhost:7233';
+  let connection: Connection;
+  try {
+    connection = await Connection.connect({ address });
+  } catch (e) {
+    throw new TemporalUnreachableError(address, e);
+  }
   return new Client({ connection, namespace: opts.namespace ?? process.env.TEMPORAL_NAMESPACE ?? 'default' });
 }
 

@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { bundleWorkflowCode, NativeConnection, Worker, type WorkerOptions, type WorkflowBundleOption } from '@temporalio/worker';
 import { createActivities, type DestinationRegistry, type SourceRegistry } from '../../activities/index.js';
-import { HaulError } from '../errors.js';
+import { HaulError, TemporalUnreachableError } from '../errors.js';
 import type { CheckpointPolicy } from '../progress/step-options.js';
 import { DEFAULT_TASK_QUEUE } from './types.js';
 
@@ -79,7 +79,8 @@ const quietLogger = {
 export async function createWorker(opts: CreateWorkerOptions): Promise<HaulWorker> {
   const taskQueue = opts.taskQueue ?? process.env.HAUL_TASK_QUEUE ?? DEFAULT_TASK_QUEUE;
   const ownConnection = !opts.connection;
-  const connection = opts.connection ?? (await NativeConnection.connect({ address: opts.address ?? process.env.TEMPORAL_ADDRESS ?? 'localhost:7233' }));
+  const address = opts.address ?? process.env.TEMPORAL_ADDRESS ?? 'localhost:7233';
+  const connection = opts.connection ?? (await connectNative(address));
   const namespace = opts.namespace ?? process.env.TEMPORAL_NAMESPACE ?? 'default';
   const localName = opts.localFiles === true ? hostname() : opts.localFiles || undefined;
   const localTaskQueue = localName ? `${taskQueue}@${localName}` : undefined;
@@ -128,4 +129,12 @@ export async function loadSourcesModule(path: string): Promise<{ sources: Source
     throw new HaulError('InvalidSourcesModule', `${path} must export its sources: \`export const sources = { name: mySource }\` or a default export`);
   }
   return { sources, destinations: mod.destinations };
+}
+
+async function connectNative(address: string): Promise<NativeConnection> {
+  try {
+    return await NativeConnection.connect({ address });
+  } catch (e) {
+    throw new TemporalUnreachableError(address, e);
+  }
 }

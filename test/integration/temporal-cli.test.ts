@@ -2,9 +2,9 @@ import { spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
-import { runPipeline } from '../../src/temporal/client.js';
+import { connectClient, runPipeline } from '../../src/temporal/client.js';
 import { testSources } from '../fixtures/temporal-sources.js';
-import { attach, duckdb } from '../../src/index.js';
+import { attach, duckdb, TemporalUnreachableError } from '../../src/index.js';
 import { query, tempDir } from '../helpers.js';
 import { testClient, testWorker, uniqueQueue } from './temporal-env.js';
 
@@ -26,6 +26,13 @@ function haul(args: string[]): Promise<{ status: number | null; out: string }> {
 }
 
 describe('haul CLI on Temporal', () => {
+  it('no server at TEMPORAL_ADDRESS: a typed error naming the address and how to start one', async () => {
+    const err = await connectClient({ address: '127.0.0.1:1' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TemporalUnreachableError);
+    expect((err as TemporalUnreachableError).retryable).toBe(true);
+    expect((err as Error).message).toMatch(/^cannot reach a Temporal server at 127\.0\.0\.1:1 \(TEMPORAL_ADDRESS.*temporal server start-dev/);
+  });
+
   it('temporal run, schedule create/list/trigger/pause/delete, progress', async () => {
     const dir = tempDir();
     const taskQueue = uniqueQueue();
