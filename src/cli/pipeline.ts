@@ -60,17 +60,31 @@ interface PackageView {
   createdAt: string;
   schemaName: string;
   jobs: Record<string, number>;
-  /** Some jobs completed (or failed) but the package is not in _dlt_loads yet. */
+  /** Some jobs completed (or started) but the package is not in _dlt_loads yet. */
   partiallyLoaded: boolean;
+  /** Jobs the destination refused: every run retries them first, and fails the same way until the cause is fixed. */
+  failedJobs: number;
   rowCounts?: Record<string, number>;
+}
+
+/** What a package with failed jobs means for the next runs, and the two ways out. */
+function failedAdvice(pipelineName: string, loadId: string, failed: number): string {
+  return (
+    `package ${loadId} has ${failed} failed job(s): each run retries them first and fails the same way until the cause is fixed ` +
+    `("haul pipeline ${pipelineName} failed-jobs" shows it); or discard the package with "haul pipeline ${pipelineName} drop-pending-packages"`
+  );
 }
 
 function packageView(p: Pipeline, loadId: string): PackageView {
   const info = p.getLoadPackageInfo(loadId);
   const jobs: Record<string, number> = {};
   for (const j of info.jobs) jobs[j.state] = (jobs[j.state] ?? 0) + 1;
-  const partiallyLoaded = info.stage === 'normalized' && ((jobs.completed_jobs ?? 0) > 0 || (jobs.failed_jobs ?? 0) > 0 || (jobs.started_jobs ?? 0) > 0);
-  return { loadId, stage: info.stage, createdAt: info.createdAt, schemaName: info.schemaName, jobs, partiallyLoaded, rowCounts: info.rowCounts };
+  // a failed job put nothing at the destination: only completed (or started) jobs of data
+  // tables make a package partial (its state row may be there, no data of it)
+  const dataJobAt = (state: string) => info.jobs.some((j) => j.state === state && !j.table.startsWith('_dlt_'));
+  const partiallyLoaded = info.stage === 'normalized' && (dataJobAt('completed_jobs') || dataJobAt('started_jobs'));
+  const failedJobs = info.stage === 'normalized' ? (jobs.failed_jobs ?? 0) : 0;
+  return { loadId, stage: info.stage, createdAt: info.createdAt, schemaName: info.schemaName, jobs, partiallyLoaded, failedJobs, rowCounts: info.rowCounts };
 }
 
 function incrementalOf(res: Record<string, unknown>): Array<{ cursor: string; lastValue: unknown; initialValue: unknown }> {
@@ -192,11 +206,13 @@ function printInfo(v: ReturnType<typeof info>, verbose: boolean): void {
   if (v.schemas.length === 0) out('Schemas: none yet');
   if (v.packages.pending.length === 0) out('Pending packages: none');
   else {
-    out(`Pending packages: ${v.packages.pending.length} (they load on the next run)`);
+    const blocked = v.packages.pending.some((pk) => pk.failedJobs > 0);
+    out(`Pending packages: ${v.packages.pending.length} (${blocked ? 'the next run loads them first: those with failed jobs fail again until the cause is fixed' : 'they load on the next run'})`);
     for (const pk of v.packages.pending) {
       const jobs = Object.entries(pk.jobs).map(([s, n]) => `${n} ${s.replace('_jobs', '')}`).join(', ');
       out(`  ${pk.loadId} ${pk.stage}, schema ${pk.schemaName}, created ${pk.createdAt}${jobs ? `, jobs: ${jobs}` : ''}`);
       if (pk.partiallyLoaded) out(`  WARNING: package ${pk.loadId} is partially loaded: some jobs reached the destination, the package is not complete. Run the pipeline again to finish it, or see "haul pipeline ${v.pipelineName} failed-jobs"`);
+      if (pk.failedJobs > 0) out(`  WARNING: ${failedAdvice(v.pipelineName, pk.loadId, pk.failedJobs)}`);
     }
   }
   const done = v.packages.completed;
@@ -226,10 +242,12 @@ function loadPackageView(p: Pipeline, loadId: string | undefined) {
   return {
     loadId: id,
     stage: pkg.stage,
-    state: pkg.stage === 'loaded' ? 'loaded' : pkg.stage === 'normalized' ? (view.partiallyLoaded ? 'partially loaded' : 'normalized') : 'extracted',
+    state: pkg.stage === 'loaded' ? 'loaded' : pkg.stage === 'normalized' ? (view.partiallyLoaded ? 'partially loaded' : view.failedJobs > 0 ? 'failed jobs' : 'normalized') : 'extracted',
     schemaName: pkg.schemaName,
     createdAt: pkg.createdAt,
     partiallyLoaded: view.partiallyLoaded,
+    failedJobs: view.failedJobs,
+    pipelineName: p.pipelineName,
     rowCounts: pkg.rowCounts ?? {},
     jobs: pkg.jobs.map((j) => {
       let format = '';
@@ -247,6 +265,7 @@ function printLoadPackage(v: ReturnType<typeof loadPackageView>, verbose: boolea
   out(`Load package ${v.loadId} of schema ${v.schemaName}: ${v.state.toUpperCase()}`);
   out(`  created ${v.createdAt}${loadIdTime(v.loadId) ? ` (load id time ${loadIdTime(v.loadId)})` : ''}`);
   if (v.partiallyLoaded) out('  WARNING: partially loaded: some jobs are at the destination, the package is not complete; run the pipeline again to finish it');
+  if (v.failedJobs > 0) out(`  WARNING: ${failedAdvice(v.pipelineName, v.loadId, v.failedJobs)}`);
   const rows = Object.entries(v.rowCounts).filter(([t]) => verbose || !t.startsWith('_dlt_'));
   if (rows.length) out(`  rows: ${rows.map(([t, n]) => `${t} ${n}`).join(', ')}`);
   out(`  ${v.jobs.length} job(s):`);

@@ -179,6 +179,22 @@ describe('haul pipeline: inspect', () => {
     const fj = json<Array<{ loadId: string; job: string; table: string; message: string }>>(['pipeline', 'broken', 'failed-jobs']);
     expect(fj).toEqual([{ loadId: broken.loadId, job: broken.job, table: 't', message: expect.stringContaining('failed') }]);
     expect(ok(['pipeline', 'shop', 'failed-jobs'])).toContain('pipeline "shop" has no failed jobs');
+    // a failed job is retried by every run and fails the same way: info says so, and the ways out
+    expect(text).toContain(`WARNING: package ${broken.loadId} has 1 failed job(s): each run retries them first and fails the same way until the cause is fixed`);
+    expect(text).toContain('"haul pipeline broken drop-pending-packages"');
+  });
+
+  it('a package whose only job failed is not called partially loaded: nothing of it reached the destination', async () => {
+    const p = testPipeline(dir, 'only_failed');
+    const ex = await p.extract([{ id: 1, n: 1 }], { tableName: 't' });
+    await p.normalize();
+    editNormalizedJob(p, ex.loadId, 't', (text) => text.replace('"n":1', '"n":"not a number"'));
+    await p.run([{ id: 2, n: 'x' }], { tableName: 'other' }).catch(() => undefined);
+    const text = ok(['pipeline', 'only_failed', 'info']);
+    expect(text).not.toContain('partially loaded');
+    expect(text).toContain(`package ${ex.loadId} has 1 failed job(s)`);
+    expect(text).toContain('the next run loads them first: those with failed jobs fail again until the cause is fixed');
+    expect(ok(['pipeline', 'only_failed', 'load-package', ex.loadId])).toContain(`Load package ${ex.loadId} of schema only_failed: FAILED JOBS`);
   });
 
   it("trace: the last run's steps with timings, load ids, row counts", () => {
