@@ -22,6 +22,7 @@ import type { TableSchema } from '../schema/types.js';
 import { pipeline as createPipeline, type LoadPackageInfo, type Pipeline } from '../pipeline/pipeline.js';
 import type { PipelineState } from '../state/state.js';
 import { parseJobName } from '../storage/job-name.js';
+import { COMPLETED_JOBS, STARTED_JOBS } from '../storage/layout.js';
 import { PackageStorage } from '../storage/package-storage.js';
 import { statePathOf, workingDirOf } from '../storage/pipelines-dir.js';
 import { checkDestinationReachable, destinationOf, listPipelineNames, notFound, openPipeline, pipelinesDirOf, readStateFile } from './open.js';
@@ -82,7 +83,7 @@ function packageView(p: Pipeline, loadId: string): PackageView {
   // a failed job put nothing at the destination: only completed (or started) jobs of data
   // tables make a package partial (its state row may be there, no data of it)
   const dataJobAt = (state: string) => info.jobs.some((j) => j.state === state && !j.table.startsWith('_dlt_'));
-  const partiallyLoaded = info.stage === 'normalized' && (dataJobAt('completed_jobs') || dataJobAt('started_jobs'));
+  const partiallyLoaded = info.stage === 'normalized' && (dataJobAt(COMPLETED_JOBS) || dataJobAt(STARTED_JOBS));
   const failedJobs = info.stage === 'normalized' ? (jobs.failed_jobs ?? 0) : 0;
   return { loadId, stage: info.stage, createdAt: info.createdAt, schemaName: info.schemaName, jobs, partiallyLoaded, failedJobs, rowCounts: info.rowCounts };
 }
