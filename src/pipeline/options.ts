@@ -6,6 +6,7 @@ import { schemaContractSchema, writeDispositionSchema } from '../extract/resourc
 import { columnHintsSchema, type ColumnHints } from '../extract/columns.js';
 import { isColumnsModel, type ColumnsModel } from '../extract/model.js';
 import { formatIssue } from '../common/zod-issues.js';
+import { config } from '../config/index.js';
 import type { SchemaContract, WriteDispositionConfig } from '../schema/types.js';
 import type { DestinationFactory, LoaderFileFormat } from '../destinations/types.js';
 import { isDestinationFactory } from '../destinations/registry.js';
@@ -134,6 +135,19 @@ export function parsePipelineOptions(o: unknown): PipelineOptions {
   const r = pipelineOptionsSchema.safeParse(o ?? {});
   if (!r.success) throw new InvalidOptionsError('pipeline options', r.error.issues.map(formatIssue).join('; '));
   return r.data as PipelineOptions;
+}
+
+/**
+ * Options left out in code come from config as dlt's PipelineConfiguration takes them:
+ * `dataset_name`, `pipelines_dir`, `dev_mode` (env `DATASET_NAME`, `PIPELINES_DIR`,
+ * `DEV_MODE`, or the keys in .dlt/config.toml; pipeline-scoped first).
+ */
+export function withConfigDefaults(o: PipelineOptions, pipelineName: string): PipelineOptions {
+  const scope = { pipelineName };
+  const datasetName = o.datasetName ?? config.getOptional('dataset_name', z.string().min(1), scope);
+  const pipelinesDir = o.pipelinesDir ?? config.getOptional('pipelines_dir', z.string().min(1), scope);
+  const devMode = o.devMode ?? config.getOptional('dev_mode', z.boolean(), scope);
+  return { ...o, ...(datasetName !== undefined && { datasetName }), ...(pipelinesDir !== undefined && { pipelinesDir }), ...(devMode !== undefined && { devMode }) };
 }
 
 export function parseRunOptions(o: unknown): RunOptions {

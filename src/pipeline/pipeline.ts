@@ -31,7 +31,7 @@ import { exportSchemas, initialSchema, lazySqlClient, type SqlClient } from './s
 import { hasTargetOptions, retarget, type Target, type TargetOptions } from './target.js';
 import { checkCanStage, checkIsDirectory, checkLoaderFileFormat, restoreDestination, restoreStaging, storableOptions } from './checks.js';
 import { checkWorkers, parseExtractOptions, type ExtractOptions, type LoadCallOptions, type NormalizeCallOptions } from './options.js';
-import { defaultPipelineName, defaultPipelinesDir, devModeSuffix, parsePipelineOptions, parseRunOptions, type PipelineOptions, type RunOptions } from './options.js';
+import { defaultPipelineName, defaultPipelinesDir, devModeSuffix, parsePipelineOptions, parseRunOptions, withConfigDefaults, type PipelineOptions, type RunOptions } from './options.js';
 import { readTrace, writeTrace, type PipelineTrace, type StepTrace } from './trace.js';
 import { Dataset } from './dataset.js';
 import { planDropResources, type DropResourcesInfo, type DropResourcesOptions } from './drop.js';
@@ -71,8 +71,9 @@ export class Pipeline {
 
   constructor(options: PipelineOptions & { attached?: PipelineState }) {
     const { attached, ...rest } = options;
-    this.opts = parsePipelineOptions(rest);
-    this.pipelineName = this.opts.pipelineName ?? defaultPipelineName();
+    const parsed = parsePipelineOptions(rest);
+    this.pipelineName = parsed.pipelineName ?? defaultPipelineName();
+    this.opts = withConfigDefaults(parsed, this.pipelineName);
     this.pipelinesDir = resolve(this.opts.pipelinesDir ?? defaultPipelinesDir());
     checkIsDirectory(this.pipelinesDir);
     this.workingDir = workingDirOf(this.pipelinesDir, this.pipelineName);

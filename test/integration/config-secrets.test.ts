@@ -52,6 +52,29 @@ describe('destination.duckdb.credentials from config', () => {
   });
 });
 
+describe('pipeline options from config, as dlt\'s PipelineConfiguration', () => {
+  it('DATASET_NAME, PIPELINES_DIR and DEV_MODE in the environment, dataset_name in .dlt/config.toml (pipeline-scoped first); code wins', async () => {
+    const dir = tempDir();
+    process.env.PIPELINES_DIR = join(dir, 'from-env-pipelines');
+    process.env.DATASET_NAME = 'from_env_dataset';
+    const a = pipeline({ pipelineName: 'cfg_opts', destination: 'duckdb' });
+    expect(a.pipelinesDir).toBe(join(dir, 'from-env-pipelines'));
+    expect(a.datasetName).toBe('from_env_dataset');
+    expect(a.devMode).toBe(false);
+    expect(pipeline({ pipelineName: 'cfg_opts', datasetName: 'from_code', destination: 'duckdb' }).datasetName).toBe('from_code');
+    process.env.DEV_MODE = 'true';
+    expect(pipeline({ pipelineName: 'cfg_dev', destination: 'duckdb' }).datasetName).toMatch(/^from_env_dataset_\d{14}$/);
+    delete process.env.DEV_MODE;
+    delete process.env.DATASET_NAME;
+    const project = join(dir, 'project');
+    mkdirSync(join(project, '.dlt'), { recursive: true });
+    writeFileSync(join(project, '.dlt', 'config.toml'), 'dataset_name = "from_toml"\n[cfg_scoped]\ndataset_name = "scoped_toml"\n');
+    process.env.DLT_PROJECT_DIR = project;
+    expect(pipeline({ pipelineName: 'cfg_toml', destination: 'duckdb' }).datasetName).toBe('from_toml');
+    expect(pipeline({ pipelineName: 'cfg_scoped', destination: 'duckdb' }).datasetName).toBe('scoped_toml');
+  });
+});
+
 describe('secret redaction', () => {
   it('a secret from .dlt/secrets.toml appears in no log line, trace file, error message or CLI output', () => {
     const SECRET = 'tok_9f8e7d6c5b4a';
