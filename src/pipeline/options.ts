@@ -145,7 +145,8 @@ export function parsePipelineOptions(o: unknown): PipelineOptions {
 export function withConfigDefaults(o: PipelineOptions, pipelineName: string): PipelineOptions {
   const scope = { pipelineName };
   const datasetName = o.datasetName ?? config.getOptional('dataset_name', z.string().min(1), scope);
-  const pipelinesDir = o.pipelinesDir ?? config.getOptional('pipelines_dir', z.string().min(1), scope);
+  // haul's own HAUL_PIPELINES_DIR names the place more precisely than dlt's key
+  const pipelinesDir = o.pipelinesDir ?? process.env.HAUL_PIPELINES_DIR ?? config.getOptional('pipelines_dir', z.string().min(1), scope);
   const devMode = o.devMode ?? config.getOptional('dev_mode', z.boolean(), scope);
   return { ...o, ...(datasetName !== undefined && { datasetName }), ...(pipelinesDir !== undefined && { pipelinesDir }), ...(devMode !== undefined && { devMode }) };
 }
@@ -173,7 +174,7 @@ export function checkWorkers(step: 'load' | 'normalize', value: unknown): void {
 }
 
 export function defaultPipelinesDir(): string {
-  return process.env.HAUL_PIPELINES_DIR ?? join(homedir(), '.haul', 'pipelines');
+  return process.env.HAUL_PIPELINES_DIR ?? config.getOptional('pipelines_dir', z.string().min(1)) ?? join(homedir(), '.haul', 'pipelines');
 }
 
 /** dlt names a pipeline after its entry script; so do we. */
