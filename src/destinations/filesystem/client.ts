@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { faultPoint } from '../../common/faults.js';
 import { DestinationError, DestinationUnreachableError, HaulError, InvalidOptionsError, LoadJobFailedError } from '../../errors.js';
+import { normalizeTableName } from '../../schema/naming.js';
 import type { Schema } from '../../schema/schema.js';
 import { LOADS_TABLE, STATE_TABLE, VERSION_TABLE } from '../../schema/system.js';
 import type { ColumnSchema, StoredSchema } from '../../schema/types.js';
@@ -67,7 +68,8 @@ export class FilesystemClient implements DestinationClient {
     }
     this.storage = opts.storage;
     this.layout = opts.layout;
-    this.datasetName = opts.datasetName;
+    // named by the naming convention, as dlt normalizes dataset_name (`Analytics` is the folder `analytics`)
+    this.datasetName = normalizeTableName(opts.datasetName);
     this.pipelineName = opts.pipelineName;
     this.maxStateFiles = opts.maxStateFiles ?? DEFAULT_MAX_STATE_FILES;
     this.capabilities = opts.capabilities;

@@ -1,6 +1,7 @@
 import { DestinationError, HaulError } from '../../errors.js';
 import type { Schema } from '../../schema/schema.js';
 import { shortenIdentifier } from '../../schema/shorten.js';
+import { normalizeTableName } from '../../schema/naming.js';
 import { JOBS_TABLE, LOADS_TABLE, STATE_TABLE, VERSION_TABLE } from '../../schema/system.js';
 import type { StoredSchema, TableSchema } from '../../schema/types.js';
 import { SqlDatasetReader } from './dataset-reader.js';
@@ -61,10 +62,12 @@ export class SqlJobClient implements DestinationClient {
     this.destinationName = opts.destinationName;
     this.capabilities = opts.capabilities;
     this.displayLocation = opts.displayLocation;
-    // Names longer than the database allows are shortened as dlt shortens them.
+    // The dataset is named by the naming convention, as dlt normalizes dataset_name
+    // (`Analytics` is the schema `analytics`), and shortened as dlt shortens long names.
     const max = opts.capabilities.maxIdentifierLength;
-    this.datasetName = shortenIdentifier(opts.datasetName, opts.datasetName, max);
-    this.stagingDatasetName = shortenIdentifier(`${opts.datasetName}_staging`, `${opts.datasetName}_staging`, max);
+    const dataset = normalizeTableName(opts.datasetName);
+    this.datasetName = shortenIdentifier(dataset, dataset, max);
+    this.stagingDatasetName = shortenIdentifier(`${dataset}_staging`, `${dataset}_staging`, max);
     this.sql = opts.sql;
     this.dialect = opts.dialect;
     this.catalog = new SqlCatalog(opts.dialect, this.datasetName, this.stagingDatasetName);
