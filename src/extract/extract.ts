@@ -422,15 +422,17 @@ export function applyResourceHints(schema: Schema, res: Resource, table: string,
   else t.writeDisposition ??= 'append';
   if (h.maxTableNesting !== undefined) t.maxTableNesting = h.maxTableNesting;
   if (h.schemaContract !== undefined) t.schemaContract = h.schemaContract;
-  const hintCol = (name: string, path = false): ColumnSchema => {
-    const col = path
+  const colName = (name: string, path = false): string =>
+    path
       ? shortenPath(name.split(PATH_SEPARATOR).map((part) => normalizeColumnName(part, maxIdentifierLength)).join(PATH_SEPARATOR), maxIdentifierLength)
       : normalizeColumnName(name, maxIdentifierLength);
+  const hintCol = (name: string, path = false): ColumnSchema => {
+    const col = colName(name, path);
     return (t.columns[col] ??= { name: col, dataType: 'text', nullable: true, incomplete: true });
   };
   const hasRows = t.columns[C_DLT_ID] !== undefined && !t.columns[C_DLT_ID].incomplete;
   for (const [name, hint] of Object.entries(h.columns ?? {})) {
-    if (hasRows && hint.dataType && !admitsHintedColumn(schema, t, name, h.columnPaths === true, maxIdentifierLength)) continue;
+    if (hasRows && hint.dataType && !admitsHintedColumn(schema, t, colName(name, h.columnPaths === true))) continue;
     const c = hintCol(name, h.columnPaths === true);
     Object.assign(c, hint);
     if (hint.dataType) delete c.incomplete;
@@ -454,10 +456,7 @@ export function applyResourceHints(schema: Schema, res: Resource, table: string,
  * `discard_row`/`discard_value` leave it out (its values are then new-column values, which
  * normalize discards). A column the table has passes.
  */
-function admitsHintedColumn(schema: Schema, t: TableSchema, name: string, path: boolean, maxIdentifierLength: number | undefined): boolean {
-  const col = path
-    ? shortenPath(name.split(PATH_SEPARATOR).map((part) => normalizeColumnName(part, maxIdentifierLength)).join(PATH_SEPARATOR), maxIdentifierLength)
-    : normalizeColumnName(name, maxIdentifierLength);
+function admitsHintedColumn(schema: Schema, t: TableSchema, col: string): boolean {
   if (t.columns[col] !== undefined) return true;
   const mode = resolveContract(t.schemaContract, schema.settings.schemaContract).columns;
   if (mode === 'evolve') return true;

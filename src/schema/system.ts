@@ -21,10 +21,10 @@ export function isSystemTable(name: string): boolean {
 /**
  * A user table that no row has reached: it has no `_dlt_id` yet, only columns hints declared
  * (a resource's `columns` or `nestedHints`). As dlt's seen-data rule, it stays in the schema
- * and is not created at the destination. haul's own `_dlt_*` tables are always created.
+ * and is not created at the destination. haul's own `_dlt_*`/`_haul_*` tables always are.
  */
 export function isDeclaredOnlyTable(t: { name: string; columns: Record<string, { incomplete?: boolean }> }): boolean {
-  if (t.name.startsWith('_dlt_')) return false;
+  if (isSystemTable(t.name)) return false;
   return t.columns[C_DLT_ID] === undefined || t.columns[C_DLT_ID].incomplete === true;
 }
 
