@@ -271,6 +271,7 @@ export async function schedulePipeline(client: Client, input: SchedulePipelineIn
     throw new InvalidOptionsError('schedule', `pauseAfterFailures must be a whole number from 1 to 10 (Temporal keeps a schedule's last 10 runs), not ${pauseAfterFailures}`);
   }
   const id = scheduleId ?? pipelineScheduleId(parsed.pipelineName);
+  if (every !== undefined) durationMs('every', every);
   const windowMs = durationMs('window', window ?? every);
   const scheduled: ScheduledRunOptions = { scheduleId: id, ...(pauseAfterFailures && { pauseAfterFailures }), ...(windowMs && { windowMs }) };
   return withSearchAttributes(client, () => client.schedule.create({

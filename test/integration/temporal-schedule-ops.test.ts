@@ -79,6 +79,8 @@ describe('schedule operations on the dev server', () => {
     await expect(schedulePipeline(client, { ...input, pauseAfterFailures: 11 })).rejects.toThrow(/pauseAfterFailures must be a whole number from 1 to 10/);
     await expect(schedulePipeline(client, { ...input, pauseAfterFailures: 0 })).rejects.toThrow(/pauseAfterFailures/);
     await expect(schedulePipeline(client, { ...input, window: 'soon' })).rejects.toThrow(/window must be a duration/);
+    // a bad interval names the interval, not the window it would default
+    await expect(schedulePipeline(client, { ...input, every: 'banana' })).rejects.toThrow(/every must be a duration such as "1h", "15m" or milliseconds, not "banana"/);
   });
 
   it('backfill runs each past window; allowExternalSchedulers loads exactly [previous, this scheduled time) and the live cursor does not move', async () => {
