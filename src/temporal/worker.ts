@@ -123,7 +123,16 @@ export async function createWorker(opts: CreateWorkerOptions): Promise<HaulWorke
  * default export, and optionally `export const destinations = {...}`.
  */
 export async function loadSourcesModule(path: string): Promise<{ sources: SourceRegistry; destinations?: DestinationRegistry }> {
-  const mod = (await import(pathToFileURL(resolve(path)).href)) as { default?: SourceRegistry; sources?: SourceRegistry; destinations?: DestinationRegistry };
+  let mod: { default?: SourceRegistry; sources?: SourceRegistry; destinations?: DestinationRegistry };
+  try {
+    mod = (await import(pathToFileURL(resolve(path)).href)) as typeof mod;
+  } catch (e) {
+    // Node cannot load TypeScript alone: the worker registers tsx when the project has it
+    if ((e as { code?: string }).code === 'ERR_UNKNOWN_FILE_EXTENSION') {
+      throw new HaulError('InvalidSourcesModule', `${path} is TypeScript, which needs tsx in this project: \`npm install -D tsx\` (haul registers it), or pass a compiled .js module`, { cause: e });
+    }
+    throw e;
+  }
   const sources = mod.sources ?? mod.default;
   if (!sources || typeof sources !== 'object') {
     throw new HaulError('InvalidSourcesModule', `${path} must export its sources: \`export const sources = { name: mySource }\` or a default export`);
