@@ -12,7 +12,7 @@ import { dropPgSchemas, PG_URL, withPg } from '../postgres-env.js';
 
 const dir = tempDir();
 const suffix = `${process.pid}_${Date.now().toString(36)}`;
-const pgGiven = `Dataset-Names ${suffix.toUpperCase()}`;
+const pgGiven = `Dataset-Names ${suffix}`;
 const pgSchema = `dataset_names_${suffix}`;
 afterAll(() => dropPgSchemas(pgSchema, pgGiven));
 
