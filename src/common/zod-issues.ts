@@ -65,6 +65,7 @@ function alternatives(branches: Issue[][]): string {
   return unique.length ? `one of ${unique.join(', ')}` : 'another value';
 }
 
-function camelCase(key: string): string {
+/** dlt's snake_case option name in camelCase (`dataset_name` -> `datasetName`). */
+export function camelCase(key: string): string {
   return key.replace(/_([a-z0-9])/g, (_m, c: string) => c.toUpperCase());
 }

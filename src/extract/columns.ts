@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DATA_TYPES, type ColumnHint } from '../schema/types.js';
+import { DATA_TYPES, type ColumnHint, type ColumnSchema, type TableSchema } from '../schema/types.js';
 
 /*
  * Column hints as dlt takes them: a record by column name, or a list of column schemas
@@ -62,4 +62,16 @@ export function mergeColumnHints(base: Record<string, ColumnHint>, next: Record<
   const out: Record<string, ColumnHint> = { ...base };
   for (const [name, hint] of Object.entries(next)) out[name] = { ...base[name], ...hint };
   return out;
+}
+
+/** The table's column `col`; a new one is an incomplete text column (a hint that no data has typed yet). */
+export function hintedColumn(t: TableSchema, col: string): ColumnSchema {
+  return (t.columns[col] ??= { name: col, dataType: 'text', nullable: true, incomplete: true });
+}
+
+/** Puts a column hint on the table's column `col`; a hint with a dataType makes the column complete. */
+export function applyColumnHint(t: TableSchema, col: string, hint: ColumnHint): void {
+  const c = hintedColumn(t, col);
+  Object.assign(c, hint);
+  if (hint.dataType) delete c.incomplete;
 }

@@ -16,6 +16,7 @@ import { serializeItem } from './serialize.js';
 import { JsonLines } from './json-lines.js';
 import { modelValidator } from './model.js';
 import { applyNestedHints } from './nested-hints.js';
+import { applyColumnHint, hintedColumn } from './columns.js';
 import { resolveContract } from '../schema/contract.js';
 import { Incremental, type ExternalWindow } from './incremental.js';
 import { inProgress, ProgressBook, type ExtractCheckpoints, type ExtractedResource, type ExtractProgressSnapshot } from './checkpoint.js';
@@ -426,16 +427,12 @@ export function applyResourceHints(schema: Schema, res: Resource, table: string,
     path
       ? shortenPath(name.split(PATH_SEPARATOR).map((part) => normalizeColumnName(part, maxIdentifierLength)).join(PATH_SEPARATOR), maxIdentifierLength)
       : normalizeColumnName(name, maxIdentifierLength);
-  const hintCol = (name: string, path = false): ColumnSchema => {
-    const col = colName(name, path);
-    return (t.columns[col] ??= { name: col, dataType: 'text', nullable: true, incomplete: true });
-  };
+  const hintCol = (name: string, path = false): ColumnSchema => hintedColumn(t, colName(name, path));
   const hasRows = t.columns[C_DLT_ID] !== undefined && !t.columns[C_DLT_ID].incomplete;
   for (const [name, hint] of Object.entries(h.columns ?? {})) {
-    if (hasRows && hint.dataType && !admitsHintedColumn(schema, t, colName(name, h.columnPaths === true))) continue;
-    const c = hintCol(name, h.columnPaths === true);
-    Object.assign(c, hint);
-    if (hint.dataType) delete c.incomplete;
+    const col = colName(name, h.columnPaths === true);
+    if (hasRows && hint.dataType && !admitsHintedColumn(schema, t, col)) continue;
+    applyColumnHint(t, col, hint);
   }
   const keys = (k: string | string[] | undefined) => (k === undefined ? [] : Array.isArray(k) ? k : [k]);
   if (h.primaryKey !== undefined) {

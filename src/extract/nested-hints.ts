@@ -3,8 +3,8 @@ import { InvalidOptionsError } from '../errors.js';
 import { normalizeColumnName, shortenPath } from '../schema/naming.js';
 import type { Schema } from '../schema/schema.js';
 import { PATH_SEPARATOR } from '../schema/system.js';
-import type { ColumnHint, ColumnSchema } from '../schema/types.js';
-import { columnHintsSchema, columnRecord, type ColumnHints } from './columns.js';
+import type { ColumnHint } from '../schema/types.js';
+import { applyColumnHint, columnHintsSchema, columnRecord, type ColumnHints } from './columns.js';
 
 /*
  * dlt's `nested_hints`: a resource declares hints for the nested tables its items make,
@@ -75,11 +75,6 @@ export function applyNestedHints(schema: Schema, root: string, hints: Record<str
       parent = name;
     }
     const t = schema.getTable(parent)!;
-    for (const [name, hint] of Object.entries(columns)) {
-      const col = normalizeColumnName(name, maxIdentifierLength);
-      const c: ColumnSchema = (t.columns[col] ??= { name: col, dataType: 'text', nullable: true, incomplete: true });
-      Object.assign(c, hint);
-      if (hint.dataType) delete c.incomplete;
-    }
+    for (const [name, hint] of Object.entries(columns)) applyColumnHint(t, normalizeColumnName(name, maxIdentifierLength), hint);
   }
 }

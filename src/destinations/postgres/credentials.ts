@@ -152,15 +152,7 @@ export function resolvePostgresCredentials(opts: { pipelineName?: string; explic
   const native = fromNative(secrets.getOptional(CONFIG_PATH, nativeSchema, { pipelineName }));
   const fields = config.getOptional(CONFIG_PATH, fieldsSchema, { pipelineName, fieldsOnly: true }) ?? {};
   const pw = secrets.getOptional(CONFIG_PATH, passwordSchema, { pipelineName, fieldsOnly: true }) ?? {};
-  const fromConfig: Partial<PostgresCredentials> = defined({
-    host: fields.host,
-    port: fields.port,
-    database: fields.database,
-    username: fields.username,
-    sslmode: fields.sslmode,
-    connectTimeout: fields.connect_timeout,
-    password: pw.password,
-  });
+  const fromConfig = fromFields({ ...fields, ...pw });
   if (native.password) registerSecret(native.password);
 
   // the value at the credentials key wins over fields found on their own, which fill its gaps (dlt's order)

@@ -3,6 +3,7 @@
  * source is made (so their columns, types and primary keys are hints before any row is read);
  * each resource opens its own connection when extracted and streams its rows in chunks.
  */
+import { camelCase } from '../../common/zod-issues.js';
 import { redactError } from '../../config/redact.js';
 import { InvalidOptionsError, SourceTableNotFoundError } from '../../errors.js';
 import { Incremental } from '../../extract/incremental.js';
@@ -97,7 +98,7 @@ const TABLE_KEYS = new Set([...COMMON_KEYS, 'table', 'name']);
 function checkKeys(options: object, allowed: Set<string>, where: string): void {
   for (const key of Object.keys(options)) {
     if (allowed.has(key)) continue;
-    const camel = key.replace(/_([a-z])/g, (_m, c: string) => c.toUpperCase());
+    const camel = camelCase(key);
     const hint = camel !== key && allowed.has(camel) ? `; did you mean ${camel}? (haul takes dlt's options in camelCase)` : `; it takes ${[...allowed].join(', ')}`;
     throw new InvalidOptionsError(where, `unknown option "${key}"${hint}`);
   }
