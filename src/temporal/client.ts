@@ -17,7 +17,7 @@ import { parseDropInput, parsePipelineRunInput, pipelineWorkflowId } from './inp
 import { HAUL_SEARCH_ATTRIBUTES, HaulDataset, HaulDestination, HaulPipeline, HaulStage } from './search-attributes.js';
 import type { DropInput, DropResult, HeartbeatDetails, PipelineProgress, PipelineRunInput, PipelineRunResult, ScheduledRunOptions } from './types.js';
 import { DEFAULT_TASK_QUEUE } from './types.js';
-import { followRun } from './follow.js';
+import { START_A_WORKER, followRun, hasPollers } from './follow.js';
 
 export type PipelineHandle = WorkflowHandleWithFirstExecutionRunId<typeof pipelineWorkflow>;
 
@@ -167,6 +167,9 @@ export async function runPipeline(client: Client, input: PipelineRunInput, opts:
   return followRun<PipelineRunResult>(client, handle, { taskQueue: taskQueueOf(opts), report: opts.report });
 }
 
+/** How long a running run's worker gets to answer the progress query. */
+const RUNNING_QUERY_DEADLINE_MS = 10_000;
+
 /** The `progress` query of a pipeline's current (or last) run. */
 export async function pipelineProgress(client: Client, pipelineName: string): Promise<PipelineProgress> {
   const handle = client.workflow.getHandle(pipelineWorkflowId(pipelineName));
@@ -180,7 +183,15 @@ export async function pipelineProgress(client: Client, pipelineName: string): Pr
       return closedRunProgress(handle, pipelineName, desc.status.name);
     }
   }
-  const progress = await handle.query<PipelineProgress>('progress');
+  // Without a worker the query would wait for one until the server gives up (tens of seconds).
+  const waiting = (why: string): PipelineProgress => ({ pipelineName, stage: 'starting', loadIds: [], extracted: {}, normalized: {}, loaded: {}, note: `${why} on task queue ${desc.taskQueue}: ${START_A_WORKER}` });
+  if (!(await hasPollers(client, desc.taskQueue))) return waiting('no worker has picked up this run');
+  let progress: PipelineProgress;
+  try {
+    progress = await client.withDeadline(Date.now() + RUNNING_QUERY_DEADLINE_MS, () => handle.query<PipelineProgress>('progress'));
+  } catch {
+    return waiting(`no worker answered within ${RUNNING_QUERY_DEADLINE_MS / 1000} s`);
+  }
   // The workflow learns counts when a step ends; the running step's heartbeats know them now.
   for (const act of desc.raw.pendingActivities ?? []) {
     const details = act.heartbeatDetails?.payloads?.[0];

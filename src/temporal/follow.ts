@@ -15,6 +15,9 @@ export interface FollowOptions {
   noWorkerAfterMs?: number;
 }
 
+/** What to do when no worker polls a run's task queue. */
+export const START_A_WORKER = 'start one (haul worker --sources <module>) or pass the queue your workers poll (--task-queue)';
+
 /** Waits for the run's result, reporting failed attempts and a missing worker on the way. */
 export async function followRun<T>(client: Client, handle: WorkflowHandle, opts: FollowOptions): Promise<T> {
   const report = opts.report ?? ((line: string) => process.emitWarning(line, { code: 'HAUL_RUN' }));
@@ -41,7 +44,7 @@ export async function followRun<T>(client: Client, handle: WorkflowHandle, opts:
         }
         if (!warned && Date.now() - started >= (opts.noWorkerAfterMs ?? 3000) && !(await hasPollers(client, opts.taskQueue))) {
           warned = true;
-          report(`no worker is polling task queue ${opts.taskQueue}: start one (haul worker --sources <module>) or pass the queue your workers poll (--task-queue)`);
+          report(`no worker is polling task queue ${opts.taskQueue}: ${START_A_WORKER}`);
         }
       } catch {
         /* describe races the end of the run: the result tells */
@@ -52,7 +55,8 @@ export async function followRun<T>(client: Client, handle: WorkflowHandle, opts:
   return (await result) as T;
 }
 
-async function hasPollers(client: Client, taskQueue: string): Promise<boolean> {
+/** Whether a worker polls the task queue's workflow tasks (the server lists pollers for a few minutes after they stop). */
+export async function hasPollers(client: Client, taskQueue: string): Promise<boolean> {
   const res = await client.workflowService.describeTaskQueue({
     namespace: client.options.namespace,
     taskQueue: { name: taskQueue },

@@ -57,3 +57,21 @@ describe('pipelineProgress on a real dev server', () => {
     expect(done).toMatchObject({ pipelineName, stage: 'done', loadIds: result.loadIds, extracted: { trickle: 3001 }, loaded: { trickle: 3001 } });
   });
 });
+
+describe('pipelineProgress of a run no worker has picked up', () => {
+  it('says the run waits for a worker on its task queue, instead of failing the query', async () => {
+    const dir = tempDir();
+    const client = await testClient();
+    const taskQueue = uniqueQueue(); // no worker polls it
+    const pipelineName = `unpolled_${taskQueue.replace(/-/g, '_')}`;
+    const handle = await startPipeline(client, { pipelineName, source: 'nothing', destination: 'duckdb', destinationOptions: { path: join(dir, 'x.duckdb') } }, { taskQueue });
+    try {
+      const p = await pipelineProgress(client, pipelineName);
+      expect(p).toMatchObject({ pipelineName, stage: 'starting', loadIds: [], extracted: {}, loaded: {} });
+      expect(p.note).toContain(`no worker has picked up this run on task queue ${taskQueue}`);
+      expect(p.note).toContain('haul worker');
+    } finally {
+      await handle.terminate('test done');
+    }
+  });
+});
