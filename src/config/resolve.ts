@@ -84,13 +84,13 @@ interface Candidate {
  * dropped from the end. Every provider is asked for a group before the next group (dlt's
  * order: a pipeline-scoped value in any file beats an unscoped one in the environment).
  */
-function candidates(path: string, pipelineName: string | undefined, exact = false): Candidate[][] {
+function candidates(path: string, pipelineName: string | undefined): Candidate[][] {
   const parts = path.split('.').filter((p) => p.length > 0);
   if (parts.length === 0) throw new HaulError('InvalidOptions', 'invalid config path: empty');
   const key = parts.pop()!;
   const walk = (prefix: string[]) => {
     const out: Candidate[] = [];
-    for (let i = parts.length; i >= (exact ? parts.length : 0); i--) out.push({ segments: [...prefix, ...parts.slice(0, i), key] });
+    for (let i = parts.length; i >= 0; i--) out.push({ segments: [...prefix, ...parts.slice(0, i), key] });
     return out;
   };
   return pipelineName ? [walk([pipelineName]), walk([])] : [walk([])];
@@ -152,8 +152,18 @@ function configTomlProviders(opts: ResolveOptions): Provider[] {
   return [tomlProvider(join(project, 'config.toml'), false), tomlProvider(join(global, 'config.toml'), false)];
 }
 
-function lookup(path: string, kind: ConfigKind, opts: ResolveOptions, exact = false): { found?: { value: unknown; origin: string }; lookedAt: string[] } {
-  const groups = candidates(path, opts.pipelineName, exact);
+/**
+ * A field of an object at `path` (a credentials field): the object's own path with sections
+ * dropped, the object's key kept, as dlt looks up an embedded configuration's fields:
+ * `destination.postgres.credentials.host`, `destination.credentials.host`, `credentials.host`.
+ */
+function fieldCandidates(path: string, field: string, pipelineName: string | undefined): Candidate[][] {
+  return candidates(path, pipelineName).map((cs) => cs.map((c) => ({ segments: [...c.segments, field] })));
+}
+
+function lookup(path: string, kind: ConfigKind, opts: ResolveOptions, field?: string): { found?: { value: unknown; origin: string }; lookedAt: string[] } {
+  const groups = field === undefined ? candidates(path, opts.pipelineName) : fieldCandidates(path, field, opts.pipelineName);
+  if (field !== undefined) path = `${path}.${field}`;
   const ps = providers(kind, opts);
   for (const cs of groups) {
     for (const p of ps) {
@@ -222,12 +232,12 @@ export function resolveValue<T>(path: string, kind: ConfigKind, schema: z.ZodTyp
     return { value, origin: 'explicit argument' };
   }
   // An object (credentials) is resolved field by field, each field with its own provider
-  // order (host in config.toml, password in env); only the object's own path is searched.
+  // order (host in config.toml, password in env), under the object's key (fieldCandidates).
   if (isPlainObjectSchema(schema)) {
     const fields: Record<string, unknown> = {};
     const origins: string[] = [];
     for (const key of Object.keys(schema.shape)) {
-      const hit = lookup(`${path}.${key}`, kind, opts, true).found;
+      const hit = lookup(path, kind, opts, key).found;
       if (hit) {
         fields[key] = hit.value;
         origins.push(hit.origin);

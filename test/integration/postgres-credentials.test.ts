@@ -141,6 +141,21 @@ describe('postgres credentials', () => {
     expect(existsSync(join(p.workingDir, 'trace.json'))).toBe(true);
   });
 
+  it('fields under CREDENTIALS__ (sections dropped, as dlt finds them) load into the server they name', async () => {
+    process.env.CREDENTIALS__HOST = PG_HOST;
+    process.env.CREDENTIALS__PORT = String(PG_PORT);
+    process.env.CREDENTIALS__DATABASE = PG_DATABASE;
+    process.env.CREDENTIALS__USERNAME = PG_USER;
+    process.env.DESTINATION__CREDENTIALS__PASSWORD = 'short-names-Secret-5';
+    const ds = dataset('hc_short');
+    const p = pipeline({ pipelineName: 'hc_short', pipelinesDir, destination: 'postgres', datasetName: ds });
+    const info = await p.run([{ id: 1, name: 'a' }], { tableName: 'users' });
+    expect(info.toString()).toContain(`${PG_HOST}:${PG_PORT}/${PG_DATABASE}`);
+    const rows = await withPg((c) => c.query(`SELECT id, name FROM "${ds}".users`));
+    expect(rows.rows).toEqual([{ id: '1', name: 'a' }]);
+    expect(workingDirText(p.workingDir)).not.toContain('short-names-Secret-5');
+  });
+
   it('credentials given in code stay in the process: state.json keeps only createIndexes', async () => {
     const PASSWORD = 'code-Secret-pw-9';
     const ds = dataset('hc_code');

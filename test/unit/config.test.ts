@@ -118,6 +118,22 @@ describe('config and secrets resolution', () => {
     expect(config.get('destination.postgres.credentials', creds, { ...d, env })).toEqual({ host: 'db.local', username: 'loader', password: 'pw-from-env-1234', port: 5432 });
   });
 
+  it("a credentials field is also found under the object's key with sections dropped, as in dlt (CREDENTIALS__HOST)", () => {
+    const d = dirs({});
+    const creds = z.object({ host: z.string(), database: z.string(), port: z.number().default(5432) });
+    const path = 'destination.postgres.credentials';
+    // dlt 1.31 resolves each of these the same way (bench/.venv-dlt, a postgres pipeline 'credp')
+    expect(config.get(path, creds, { ...d, env: { CREDENTIALS__HOST: 'h1', CREDENTIALS__DATABASE: 'd1' } })).toEqual({ host: 'h1', database: 'd1', port: 5432 });
+    expect(config.get(path, creds, { ...d, env: { DESTINATION__CREDENTIALS__HOST: 'h2', DESTINATION__CREDENTIALS__DATABASE: 'd2' } })).toEqual({ host: 'h2', database: 'd2', port: 5432 });
+    // the longer path wins; a pipeline-scoped one wins over both
+    expect(config.get(path, creds, { ...d, env: { CREDENTIALS__HOST: 'h1', DESTINATION__POSTGRES__CREDENTIALS__HOST: 'h4', CREDENTIALS__DATABASE: 'd1' } }).host).toBe('h4');
+    const scoped = { CREDP__CREDENTIALS__HOST: 'h5', DESTINATION__POSTGRES__CREDENTIALS__HOST: 'h4', CREDENTIALS__DATABASE: 'd1' };
+    expect(config.get(path, creds, { ...d, env: scoped, pipelineName: 'credp' }).host).toBe('h5');
+    expect(config.where(path, creds, { ...d, env: scoped, pipelineName: 'credp' })?.origin).toBe('env CREDP__CREDENTIALS__HOST, env CREDENTIALS__DATABASE');
+    // the object's key is kept: a field directly under the destination's section is not a credentials field (dlt neither)
+    expect(() => config.get(path, creds, { ...d, env: { DESTINATION__POSTGRES__HOST: 'h3', DESTINATION__POSTGRES__DATABASE: 'd3' } })).toThrow(ConfigValueMissingError);
+  });
+
   it('a broken TOML file is an error that names the file', () => {
     const d = dirs({ project: { 'secrets.toml': '[sources\nx = 1' } });
     expect(() => secrets.get('sources.x', undefined, { ...d, env: {} })).toThrow(/secrets\.toml is not valid TOML/);
