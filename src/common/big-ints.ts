@@ -1,30 +1,49 @@
 /*
- * Integers beyond 2^53 in JSON text. JSON.parse rounds them to the nearest double, so a
- * line holding a run of 16 or more digits is parsed here instead: integer tokens outside
- * strings that are not safe integers but fit a signed 64-bit integer become JS bigints (a
- * `bigint` column then gets the exact value, as Python's json gives dlt). Normalize reads
- * item files with it; extract parses JSON lines it cannot pass on raw with it.
+ * Numbers in JSON text that JSON.parse does not keep as Python's json gives them to dlt.
+ * Integers beyond 2^53: JSON.parse rounds them to the nearest double, so a line holding a run
+ * of 16 or more digits is parsed here instead: integer tokens outside strings that are not
+ * safe integers but fit a signed 64-bit integer become JS bigints (a `bigint` column then gets
+ * the exact value). Whole floats (`10.0`): JS integers, marked (whole-floats.ts). Normalize
+ * reads item files with it; extract parses JSON lines it cannot pass on raw with it, and the
+ * REST and SQL sources their JSON.
  */
 import { randomBytes } from 'node:crypto';
+import { markWholeFloat } from './whole-floats.js';
 
 const MIN_I64 = -(2n ** 63n);
 const MAX_I64 = 2n ** 63n - 1n;
 /** 16 or more digits that are not a fraction's (no `.` before, no `.`/exponent after). */
 const LONG_DIGITS = /(?<![\d.])\d{16,}(?![\d.eE])/;
 
-/** Quick test: the line may hold an integer JSON.parse would round (a float's long fraction does not count). */
-export const mayHoldBigInts = (line: string): boolean => LONG_DIGITS.test(line);
+/**
+ * A number token that may be a whole float (`10.0`, `1e3`, `1.5e2`): after `:`, `[` or `,`,
+ * digits with only zeros after the point, or with an exponent. Text inside strings may match
+ * too; the parse then finds nothing to mark.
+ */
+const WHOLE_FLOAT = /[:[,]\s*-?\d+(?:\.0+(?![\d.eE])|(?:\.\d+)?[eE][+-]?\d)/;
 
-/** JSON text parsed with its unsafe 64-bit integers exact: the quick test first, then the slow parse only where needed. */
-export function parseJsonText(text: string): unknown {
-  return mayHoldBigInts(text) ? parseWithBigInts(text) : JSON.parse(text);
+/** Quick test: the line may hold an integer JSON.parse would round (a float's long fraction does not count), or a whole float. */
+export const needsExactParse = (line: string): boolean => LONG_DIGITS.test(line) || WHOLE_FLOAT.test(line);
+
+/**
+ * JSON text parsed with its unsafe 64-bit integers exact and its whole floats marked: the
+ * quick test first, then the slow parse only where needed. `bigInts: false` leaves integers
+ * to JSON.parse (a REST API's cursor ids, which the pipeline state stores as numbers).
+ */
+export function parseJsonText(text: string, opts: { bigInts?: boolean } = {}): unknown {
+  const bigInts = opts.bigInts ?? true;
+  return (bigInts && LONG_DIGITS.test(text)) || WHOLE_FLOAT.test(text) ? parseExact(text, bigInts) : JSON.parse(text);
 }
 
-/** JSON.parse that keeps unsafe 64-bit integers exact (as bigint). */
-export function parseWithBigInts(line: string): unknown {
+/**
+ * JSON.parse that keeps unsafe 64-bit integers exact (as bigint) and marks whole floats
+ * (`10.0`: a JS integer, marked by whole-floats.ts, which is how dlt's Python json sees a float).
+ */
+export function parseExact(line: string, bigInts = true): unknown {
   let nonce = randomBytes(6).toString('hex');
   while (line.includes(nonce)) nonce = randomBytes(6).toString('hex');
   const tag = `${nonce}:`;
+  const floatTag = `${nonce}.`;
   let out = '';
   let last = 0;
   let found = false;
@@ -53,10 +72,17 @@ export function parseWithBigInts(line: string): unknown {
           if (line.charCodeAt(k) === 43 || line.charCodeAt(k) === 45) k++;
           while (k < line.length && isDigit(line.charCodeAt(k))) k++;
         }
+        const n = Number(line.slice(i, k));
+        // a whole float that JSON.parse makes an integer (beyond 1e21 JS writes it with an exponent: a float anyway)
+        if (Number.isInteger(n) && Math.abs(n) < 1e21) {
+          out += `${line.slice(last, i)}"${floatTag}${line.slice(i, k)}"`;
+          last = k;
+          found = true;
+        }
         i = k - 1;
         continue;
       }
-      if (j - i >= 16) {
+      if (bigInts && j - i >= 16) {
         const token = line.slice(i, j);
         const n = Number(token);
         if (!Number.isSafeInteger(n) && /^-?(0|[1-9]\d*)$/.test(token)) {
@@ -73,7 +99,13 @@ export function parseWithBigInts(line: string): unknown {
   }
   if (!found) return JSON.parse(line);
   out += line.slice(last);
-  return JSON.parse(out, (_k, v: unknown) => (typeof v === 'string' && v.startsWith(tag) ? BigInt(v.slice(tag.length)) : v));
+  return JSON.parse(out, function (this: object, key: string, v: unknown) {
+    if (typeof v !== 'string' || !v.startsWith(nonce)) return v;
+    if (v.startsWith(tag)) return BigInt(v.slice(tag.length));
+    if (!v.startsWith(floatTag)) return v;
+    markWholeFloat(this, key);
+    return Number(v.slice(floatTag.length));
+  });
 }
 
 function isDigit(c: number): boolean {

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { UnserializableValueError } from '../errors.js';
+import { holdsWholeFloats, isWholeFloat, wholeFloatsSeen } from '../common/whole-floats.js';
 
 const MAX_DEPTH = 256;
 
@@ -13,7 +14,7 @@ type Problem = string | undefined;
  * the field (JSON.stringify would silently turn the last three into `{}`).
  */
 export function serializeItem(item: unknown, table: string): string {
-  const flags = { special: false };
+  const flags = { special: false, wholeFloats: wholeFloatsSeen() };
   if (scan(item, 0, flags) !== undefined) {
     // Rare: walk again, this time building paths, to name the field.
     const found = locate(item, '', 0);
@@ -26,8 +27,8 @@ export function serializeItem(item: unknown, table: string): string {
   }
 }
 
-/** The hot path: no allocations; sets `flags.special` for bigint/binary. */
-function scan(v: unknown, depth: number, flags: { special: boolean }): Problem {
+/** The hot path: no allocations; sets `flags.special` for bigint/binary and for whole floats parsed from JSON text (whole-floats.ts). */
+function scan(v: unknown, depth: number, flags: { special: boolean; wholeFloats: boolean }): Problem {
   switch (typeof v) {
     case 'string':
     case 'number':
@@ -49,10 +50,12 @@ function scan(v: unknown, depth: number, flags: { special: boolean }): Problem {
     const o = v as Record<string, unknown>;
     if (typeof o.then === 'function') return 'x'; // a thenable
     if (typeof o.toJSON === 'function') return undefined;
+    if (flags.wholeFloats && holdsWholeFloats(o)) flags.special = true;
     for (const k in o) if (scan(o[k], depth + 1, flags) !== undefined) return 'x';
     return undefined;
   }
   if (Array.isArray(v)) {
+    if (flags.wholeFloats && holdsWholeFloats(v)) flags.special = true;
     for (let i = 0; i < v.length; i++) if (scan(v[i], depth + 1, flags) !== undefined) return 'x';
     return undefined;
   }
@@ -114,16 +117,22 @@ const MAX_I64 = 2n ** 63n - 1n;
 /** Marks a bigint beyond 2^53 in the JSON text until withExactBigInts writes it as a bare integer. */
 const BIG_TAG = `\u0000haul-bigint-${randomBytes(6).toString('hex')}:`;
 const BIG_TAG_RE = new RegExp(`"${BIG_TAG.replace('\u0000', '\\\\u0000')}(-?\\d+)"`, 'g');
+/** Marks a whole float until withExactBigInts writes it with its `.0`. */
+const FLOAT_TAG = `\u0000haul-float-${randomBytes(6).toString('hex')}:`;
+const FLOAT_TAG_RE = new RegExp(`"${FLOAT_TAG.replace('\u0000', '\\\\u0000')}(-?\\d+)"`, 'g');
 
 /**
  * A bigint beyond 2^53 is written as an exact JSON integer (normalize reads it back exactly
  * and types it bigint, as dlt does); beyond 64 bits it stays a string (text).
  */
 function withExactBigInts(json: string): string {
-  return json.includes('haul-bigint-') ? json.replace(BIG_TAG_RE, '$1') : json;
+  if (json.includes('haul-bigint-')) json = json.replace(BIG_TAG_RE, '$1');
+  return json.includes('haul-float-') ? json.replace(FLOAT_TAG_RE, '$1.0') : json;
 }
 
-function replacer(this: unknown, _key: string, value: unknown): unknown {
+function replacer(this: unknown, key: string, value: unknown): unknown {
+  // a whole float of parsed JSON text is written as a float again (`10.0`), as the text had it
+  if (typeof value === 'number' && isWholeFloat(this as object, key)) return `${FLOAT_TAG}${value}`;
   if (typeof value === 'bigint') {
     if (Number.isSafeInteger(Number(value))) return Number(value);
     return value >= MIN_I64 && value <= MAX_I64 ? `${BIG_TAG}${value.toString()}` : value.toString();

@@ -1,7 +1,7 @@
 import { CorruptPackageFileError } from '../errors.js';
 import { parseLine } from '../storage/jsonl.js';
 import { RandomIdPool } from './ids.js';
-import { mayHoldBigInts, parseWithBigInts } from '../common/big-ints.js';
+import { needsExactParse, parseExact } from '../common/big-ints.js';
 import { ByteChunkReader, countLines } from './reader.js';
 import { Plans } from './plan.js';
 import { ObjectPath } from './object-path.js';
@@ -88,9 +88,9 @@ export async function normalizeInThread(opts: NormalizeOptions & { inputs: Input
 
 /** parseLine for a line of a slice: errors name the line number within the whole file. */
 function parseSliceLine(line: string, path: string, start: number, lineNo: number, table: string): unknown {
-  if (mayHoldBigInts(line)) {
+  if (needsExactParse(line)) {
     try {
-      return parseWithBigInts(line);
+      return parseExact(line);
     } catch {
       // not valid JSON: parseLine below names the line
     }

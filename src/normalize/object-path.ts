@@ -4,6 +4,7 @@ import { DataValidationError, NullValueError, SchemaConflictError } from '../err
 import { redactedPreview } from '../config/redact.js';
 import { shortenPath } from '../schema/naming.js';
 import { childRowIdSeeded, type RandomIdPool } from './ids.js';
+import { isWholeFloat, markWholeFloat } from '../common/whole-floats.js';
 import { NO_FIT, bigintOnly, coerceTo, inferType, isBinaryTag, keepsAsIs, kindOf } from './values.js';
 import { NEST_EXPAND, NEST_UNKNOWN, type Plan, type Plans, type Row, type Shape, type TableState } from './plan.js';
 import { appendRow } from './table-output.js';
@@ -110,7 +111,7 @@ export class ObjectPath {
             }
           }
         }
-        this.put(p, v, row);
+        this.put(p, v, row, typeof v === 'number' && isWholeFloat(o, k));
       }
     }
     // dlt adds a table's system columns with its first row, before any later row's new columns
@@ -139,7 +140,9 @@ export class ObjectPath {
           this.flatten(sh, e as Row, row, id, rootId);
         }
       } else if (e !== null && e !== undefined) {
-        this.flatten(sh, { value: e }, row, id, rootId);
+        const wrapped = { value: e };
+        if (typeof e === 'number' && isWholeFloat(arr, String(i))) markWholeFloat(wrapped, 'value');
+        this.flatten(sh, wrapped, row, id, rootId);
       } else if (!ts.systemReady) {
         // a null element is a row too: its system columns come first, as dlt's
         this.addSystemColumns(ts);
@@ -186,17 +189,20 @@ export class ObjectPath {
     appendRow(ts, json);
   }
 
-  /** Puts a scalar (or json) value into its column, coercing or making a variant. */
-  private put(p: Plan, v: unknown, row: PendingRow): void {
+  /**
+   * Puts a scalar (or json) value into its column, coercing or making a variant. `wholeFloat`:
+   * a whole number its JSON text wrote as a float (`10.0`), which types double as in dlt.
+   */
+  private put(p: Plan, v: unknown, row: PendingRow, wholeFloat: boolean): void {
     const c = p.col;
     if (c !== undefined && keepsAsIs(c.dataType, kindOf(v))) {
       row.out[p.name] = v;
       return;
     }
-    this.putSlow(p, v, row);
+    this.putSlow(p, v, row, wholeFloat);
   }
 
-  private putSlow(p: Plan, v: unknown, row: PendingRow): void {
+  private putSlow(p: Plan, v: unknown, row: PendingRow, wholeFloat: boolean): void {
     const out = row.out;
     const ts = p.shape.ts;
     const cols = ts.schema.columns;
@@ -208,7 +214,7 @@ export class ObjectPath {
       } else {
         // new column, or a hint without a type yet (e.g. only primaryKey): infer the type
         if (!this.allow(ts, p.name, 'columns', row, `"${p.name}" is a new column`)) return;
-        const type = inferType(v, this.opts.detectIsoTimestamps);
+        const type = wholeFloat ? 'double' : inferType(v, this.opts.detectIsoTimestamps);
         const r = coerceTo(type, v);
         col = p.col = this.newColumn(ts, p.name, type, existing, false);
         if (type === 'bigint' && bigintOnly(v)) this.strictBigint.add(col);
@@ -226,10 +232,10 @@ export class ObjectPath {
     // any string), typed as the value infers (an ISO string: timestamp). An integer column
     // keeps its type when a fraction arrives, also in the run that created it.
     if (col.dataType === 'bigint') this.strictBigint.add(col);
-    const type = inferType(v, this.opts.detectIsoTimestamps);
+    const type = wholeFloat ? 'double' : inferType(v, this.opts.detectIsoTimestamps);
     let vc = p.variants?.[type];
     if (vc === undefined) {
-      const vname = shortenPath(p.name + VARIANT_INFIX + inferType(v, false), this.opts.maxIdentifierLength);
+      const vname = shortenPath(p.name + VARIANT_INFIX + (wholeFloat ? 'double' : inferType(v, false)), this.opts.maxIdentifierLength);
       const existing = cols[vname];
       if (existing && existing.dataType) vc = existing;
       else if (!this.allow(ts, p.name, 'dataType', row, `a ${type} value does not fit the ${col.dataType} column and would make the variant column "${vname}"`)) return;

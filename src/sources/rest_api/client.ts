@@ -4,6 +4,7 @@
  * through an endpoint with a paginator. Failures are RestApiErrors that name the resource,
  * method, URL (credentials and secret query values removed) and status.
  */
+import { parseJsonText } from '../../common/big-ints.js';
 import { RestApiError } from '../../errors.js';
 import { redact, REDACTED } from '../../config/index.js';
 import { SECRET_KEY_RE } from '../../config/redact.js';
@@ -298,7 +299,8 @@ async function readResponse(res: Response, url: string): Promise<PageResponse> {
   const page: PageResponse = { status: res.status, statusText: res.statusText, url, headers: res.headers, body: text };
   if (text.trim().length > 0) {
     try {
-      page.body = JSON.parse(text);
+      // whole floats (`10.0`) marked, so they type double as dlt's do (common/whole-floats.ts)
+      page.body = parseJsonText(text, { bigInts: false });
     } catch {
       notJson.add(page);
     }
