@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { ColumnSchema, LoaderFileFormat } from '../../schema/types.js';
+import { C_DLT_ID } from '../../schema/system.js';
 import { jsonlReaderType } from '../../storage/job-formats.js';
 import { inAnyOrder, inInsertionOrder } from './insertion-order.js';
 import { memoryLimitBytes, setMemoryLimitMiB } from './settings.js';
@@ -121,6 +122,7 @@ const TRANSIENT = [
   /database is locked/i,
 ];
 
+
 export class DuckDBDialect implements SqlDialect {
   readonly name = 'duckdb';
   readonly nowExpression = 'CURRENT_TIMESTAMP';
@@ -131,7 +133,22 @@ export class DuckDBDialect implements SqlDialect {
    * after the file). Every name is qualified with it: a dataset called like the file (`shop`
    * in `shop.duckdb`) is otherwise an ambiguous reference to the catalog or the schema.
    */
-  constructor(private readonly catalog: () => string | undefined = () => undefined) {}
+  constructor(
+    private readonly catalog: () => string | undefined = () => undefined,
+    /** DuckDB chooses the row key's compression too (`compressRowIds`); else it is stored uncompressed. */
+    private readonly compressRowIds = false,
+  ) {}
+
+  /**
+   * The row key `_dlt_id` is random text, unique per row, which DuckDB's compression analysis
+   * (dictionary, FSST) tries segment by segment for little gain: stored uncompressed, the
+   * bench's load takes about half the time for a file 7% larger (docs/performance.md,
+   * section 39; decision in docs/decisions.md). `_dlt_parent_id` and `_dlt_root_id` repeat
+   * (one per child row), and DuckDB's dictionary pays off there.
+   */
+  columnCompression(column: Pick<ColumnSchema, 'name'>): string | undefined {
+    return !this.compressRowIds && column.name === C_DLT_ID ? 'uncompressed' : undefined;
+  }
 
   quoteIdentifier(name: string): string {
     return quoteIdentifierStandard(name);

@@ -44,7 +44,8 @@ export class SqlCatalog {
 
   columnDef(c: ColumnSchema, withNotNull: boolean): string {
     const collation = this.dialect.columnCollation?.(c);
-    return `${this.q(c.name)} ${this.dialect.columnType(c)}${collation ? ` COLLATE ${this.q(collation)}` : ''}${withNotNull && c.nullable === false ? ' NOT NULL' : ''}`;
+    const compression = this.dialect.columnCompression?.(c);
+    return `${this.q(c.name)} ${this.dialect.columnType(c)}${collation ? ` COLLATE ${this.q(collation)}` : ''}${compression ? ` USING COMPRESSION ${compression}` : ''}${withNotNull && c.nullable === false ? ' NOT NULL' : ''}`;
   }
 
   // ---------------------------------------------------------------- what exists

@@ -65,6 +65,12 @@ export interface SqlDialect {
    * (PostgreSQL: "C" for the row key `_dlt_id`, see postgres/dialect.ts). Undefined: the default.
    */
   columnCollation?(column: Pick<ColumnSchema, 'dataType' | 'rowKey'>): string | undefined;
+  /**
+   * A storage compression for the column's definition (`USING COMPRESSION`), when the
+   * database's own choice costs more than it saves (DuckDB: the random row ids, see
+   * duckdb/dialect.ts). Undefined: the database chooses.
+   */
+  columnCompression?(column: Pick<ColumnSchema, 'name'>): string | undefined;
   /** Expression for "now" as a timestamp with time zone. */
   readonly nowExpression: string;
   /** Identifier lookups in this database ignore case (DuckDB) or not (PostgreSQL). */
