@@ -1,3 +1,5 @@
+import { digest128 } from '../common/digest.js';
+import { DestinationError } from '../errors.js';
 import { shortenPath } from '../schema/naming.js';
 import type { DestinationClient } from '../destinations/types.js';
 import type { RefreshPlan } from '../storage/package-state.js';
@@ -22,7 +24,16 @@ export async function applyRefreshPlan(client: DestinationClient, plan: RefreshP
   const backups = store.readBackups(id);
   for (const table of new Set([...plan.dropTables, ...plan.truncateTables])) {
     if (backups.some((b) => b.table === table) || !existing.has(table)) continue;
-    backups.push({ table, backup: backupTableName(table, id, client.capabilities.maxIdentifierLength) });
+    const backup = backupTableName(table, id, client.capabilities.maxIdentifierLength);
+    // A backup of another snapshot under this name must never stand in for this one (its rows would be kept and the table's loaded again).
+    if (existing.has(backup)) {
+      throw new DestinationError(
+        client.destinationName,
+        `refresh cannot put table "${table}" aside: "${backup}" already exists and is not this run's backup (snapshot ${id}); rename or drop "${backup}" after checking what it holds, then run again`,
+        { retryable: false },
+      );
+    }
+    backups.push({ table, backup });
   }
   // Intent first: a crash between renames leaves a list the compensation can follow.
   store.writeBackups(id, backups);
@@ -47,11 +58,13 @@ export async function dropTableBackups(client: DestinationClient, backups: Table
 }
 
 /**
- * `<table>__bak_<id>`, cut to the destination's identifier limit as dlt cuts every name
- * (schema/shorten.ts): head, a tag hashed from the full name, tail. The tail keeps the
- * suffix (it is 14 characters, the tail half the limit), so backups of different snapshots
- * and of tables sharing a prefix never collide.
+ * `<table>__bak_<tag>`, the tag 8 characters hashed from the whole snapshot id (a workflow
+ * run id: a UUIDv7's first characters are its time, the same for a minute), cut to the
+ * destination's identifier limit as dlt cuts every name (schema/shorten.ts): head, a tag
+ * hashed from the full name, tail. The tail keeps the suffix (it is 14 characters, the tail
+ * half the limit), so backups of different snapshots and of tables sharing a prefix stay apart.
  */
 export function backupTableName(table: string, snapshotId: string, maxLength: number): string {
-  return shortenPath(`${table}__bak_${snapshotId.replace(/[^A-Za-z0-9]/g, '').slice(0, 8)}`, maxLength);
+  const tag = digest128(snapshotId).replace(/[^A-Za-z0-9]/g, '').slice(0, 8).toLowerCase();
+  return shortenPath(`${table}__bak_${tag}`, maxLength);
 }

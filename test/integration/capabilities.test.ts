@@ -53,7 +53,14 @@ describe('destination capabilities', () => {
     const b = backupTableName(long + '_y', '1700000000.123456', 63);
     expect(Buffer.byteLength(a)).toBeLessThanOrEqual(63);
     expect(a).not.toBe(b);
-    expect(a.endsWith('__bak_17000000')).toBe(true);
-    expect(backupTableName('users', '1700000000.123456', 63)).toBe('users__bak_17000000');
+    const tag = backupTableName('users', '1700000000.123456', 63).slice('users__bak_'.length);
+    expect(tag).toMatch(/^[a-z0-9]{8}$/);
+    expect(a.endsWith(`__bak_${tag}`)).toBe(true);
+    // two workflow runs (UUIDv7 run ids) started within the same minute share their first
+    // characters; their backups must not (a second refresh took the first one's backup for its own)
+    const run1 = '019af0c2-7a10-7c3e-9b1d-2f1e4a5b6c7d';
+    const run2 = '019af0c2-7b44-7d01-8e2f-0a9b8c7d6e5f';
+    expect(backupTableName('users', run1, 63)).not.toBe(backupTableName('users', run2, 63));
+    expect(backupTableName('users', run1, 63)).toBe(backupTableName('users', run1, 63));
   });
 });
