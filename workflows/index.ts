@@ -11,6 +11,7 @@ import {
   ActivityFailure,
   ChildWorkflowFailure,
   ApplicationFailure,
+  CancellationScope,
   defineQuery,
   executeChild,
   isCancellation,
@@ -126,6 +127,20 @@ class Run {
     this.routeQueue = taskQueue;
   }
 
+  /**
+   * A compensation or a cleanup after a refresh or drop: it runs also when the run was
+   * cancelled (a cancelled scope would never start it, leaving the tables renamed aside), and
+   * retries until it succeeds, as a saga's compensation must (a destination that is away for a
+   * while otherwise left the tables aside for good). A non-retryable failure still ends it.
+   */
+  compensate<K extends keyof HaulActivities>(name: K, summary: string, arg: Parameters<HaulActivities[K]>[0]): Promise<Awaited<ReturnType<HaulActivities[K]>>> {
+    const fn = this.acts[name] as unknown as {
+      executeWithOptions(o: ActivityOptions, a: [typeof arg]): Promise<Awaited<ReturnType<HaulActivities[K]>>>;
+    };
+    const options = activityOptions(this.input.tuning, this.routeQueue);
+    return CancellationScope.nonCancellable(() => fn.executeWithOptions({ ...options, retry: { ...options.retry, maximumAttempts: undefined }, summary }, [arg]));
+  }
+
   /** Runs one activity with a one-line summary for the UI, on the routed task queue. */
   step<K extends keyof HaulActivities>(name: K, summary: string, arg: Parameters<HaulActivities[K]>[0]): Promise<Awaited<ReturnType<HaulActivities[K]>>> {
     const fn = this.acts[name] as unknown as {
@@ -231,7 +246,7 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<Pipelin
         run.stage('refresh');
         const snap = await run.step('snapshot', 'snapshot schema and state before the refresh', { ...run.ref, snapshotId: workflowInfo().runId });
         compensations.push(() =>
-          run.step('restoreSnapshot', 'compensate: restore tables, schema and state', { ...run.ref, snapshotId: snap.snapshotId, loadIds: normalized.map((p) => p.loadId) }),
+          run.compensate('restoreSnapshot', 'compensate: restore tables, schema and state', { ...run.ref, snapshotId: snap.snapshotId, loadIds: normalized.map((p) => p.loadId) }),
         );
       }
       try {
@@ -249,7 +264,7 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<Pipelin
         run.progress.note = 'refresh failed; compensation restored the schema, state and tables';
         throw e;
       }
-      if (compensations.length) await run.step('discardSnapshot', 'refresh done: drop the snapshot and backup tables', { ...run.ref, snapshotId: workflowInfo().runId });
+      if (compensations.length) await run.compensate('discardSnapshot', 'refresh done: drop the snapshot and backup tables', { ...run.ref, snapshotId: workflowInfo().runId });
     }
 
     const rowCounts: Record<string, number> = {};
@@ -303,11 +318,11 @@ export async function dropWorkflow(input: DropInput): Promise<DropResult> {
       }
     } catch (e) {
       run.stage('compensate');
-      await run.step('restoreSnapshot', 'compensate: restore tables, schema and state', { ...run.ref, snapshotId: snap.snapshotId, loadIds: [loadId] });
+      await run.compensate('restoreSnapshot', 'compensate: restore tables, schema and state', { ...run.ref, snapshotId: snap.snapshotId, loadIds: [loadId] });
       run.progress.note = 'drop failed; compensation restored the schema, state and tables';
       throw e;
     }
-    await run.step('discardSnapshot', 'drop done: drop the snapshot and backup tables', { ...run.ref, snapshotId: snap.snapshotId });
+    await run.compensate('discardSnapshot', 'drop done: drop the snapshot and backup tables', { ...run.ref, snapshotId: snap.snapshotId });
     return planned;
   });
 }

@@ -72,6 +72,9 @@ const quietLogger = {
   error: (m: string, meta?: unknown) => console.error(m, meta ?? ''),
 };
 
+/** How often a step's heartbeat (progress counts, cancellation) reaches the server. */
+const HEARTBEAT_EVERY = '2s';
+
 /**
  * A Temporal worker that runs haul's workflows and the pipeline activities for the given
  * sources. `worker.ts` at the repo root is the command-line entry.
@@ -88,8 +91,11 @@ export async function createWorker(opts: CreateWorkerOptions): Promise<HaulWorke
   const bundlePath = process.env.HAUL_WORKFLOW_BUNDLE;
   const workflowBundle = opts.workflowBundle ?? (bundlePath ? { codePath: bundlePath } : await bundleHaulWorkflows());
 
-  const main = await Worker.create({ ...opts.workerOptions, connection, namespace, taskQueue, activities, workflowBundle });
-  const local = localTaskQueue ? await Worker.create({ ...opts.workerOptions, connection, namespace, taskQueue: localTaskQueue, activities }) : undefined;
+  // The SDK sends a step's heartbeat at most every 0.8 x heartbeatTimeout (24 s by default): its
+  // progress counts and a cancellation would wait that long. Every 2 s they are live.
+  const workerOptions = { defaultHeartbeatThrottleInterval: HEARTBEAT_EVERY, maxHeartbeatThrottleInterval: HEARTBEAT_EVERY, ...opts.workerOptions };
+  const main = await Worker.create({ ...workerOptions, connection, namespace, taskQueue, activities, workflowBundle });
+  const local = localTaskQueue ? await Worker.create({ ...workerOptions, connection, namespace, taskQueue: localTaskQueue, activities }) : undefined;
   const workers = [main, ...(local ? [local] : [])];
 
   let running: Promise<void> | undefined;

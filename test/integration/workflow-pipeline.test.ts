@@ -4,7 +4,7 @@
  * search attributes and the progress query. The engine steps themselves are tested with
  * the real activities elsewhere (temporal-pipeline, temporal-refresh).
  */
-import { ApplicationFailure } from '@temporalio/common';
+import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { describe, expect, it } from 'vitest';
 import { pipelineProgress, startPipeline } from '../../src/temporal/client.js';
 import { HaulDataset, HaulDestination, HaulLoadId, HaulPipeline, HaulStage } from '../../src/temporal/search-attributes.js';
@@ -181,6 +181,34 @@ describe('pipelineWorkflow with stub activities', () => {
     expect(progress.error).toContain('(stub)');
     expect(progress.note).toMatch(/compensation restored/);
     expect(upserted(await handle.fetchHistory(), HaulStage.name)).toEqual(['sync', 'extract', 'normalize', 'refresh', 'load', 'compensate', 'failed']);
+  });
+
+  it('a run cancelled during the load after a refresh still runs its compensation, then ends cancelled', async () => {
+    const { world, start } = await setup({ refresh: REFRESH, untilCancelled: ['load'] }, { refresh: 'drop_sources' });
+    const handle = await start();
+    await eventually(async () => expect(world.names()).toContain('load'));
+    await handle.cancel();
+    const err = await handle.result().catch((e: unknown) => e);
+    expect((err as Error & { cause?: unknown }).cause).toBeInstanceOf(CancelledFailure);
+    // before, the compensation was scheduled in the cancelled scope and never ran: the tables stayed renamed aside
+    expect(world.names()).toEqual(['syncDestination', 'extract', 'normalize', 'snapshot', 'applyRefresh', 'load', 'restoreSnapshot']);
+    expect((await handle.describe()).status.name).toBe('CANCELLED');
+  });
+
+  it('a compensation retries past tuning.maximumAttempts until the destination answers', async () => {
+    const { world, start } = await setup(
+      {
+        refresh: REFRESH,
+        fail: {
+          load: () => ApplicationFailure.nonRetryable('1 load job(s) failed (stub)', 'FailedJobs'),
+          restoreSnapshot: (attempt) => (attempt <= 4 ? ApplicationFailure.retryable('connection refused (stub)', 'DestinationUnreachable') : undefined),
+        },
+      },
+      { refresh: 'drop_sources', tuning: { maximumAttempts: 2, initialIntervalMs: 10, maximumIntervalMs: 20 } },
+    );
+    const err = await (await start()).result().catch((e: unknown) => e);
+    expect(rootFailure(err).type).toBe('FailedJobs');
+    expect(world.of('restoreSnapshot').map((c) => c.attempt)).toEqual([1, 2, 3, 4, 5]);
   });
 
   it('a failing applyRefresh is compensated too, and load never runs', async () => {

@@ -34,6 +34,8 @@ export interface StubOptions {
   hold?: Partial<Record<ActivityName, Promise<void>>>;
   /** Load leaves these packages pending instead of loading them. */
   loadLeavesPending?: boolean;
+  /** Steps that heartbeat until their run is cancelled, then fail as cancelled. */
+  untilCancelled?: ActivityName[];
 }
 
 /** Rows per table the stub engine reports for a package (counts only, like the real one). */
@@ -71,6 +73,13 @@ export function stubWorld(opts: StubOptions = {}): StubWorld {
     const info = Context.current().info;
     calls.push({ name, input: structuredClone(input) as Record<string, unknown>, attempt: info.attempt, taskQueue: info.taskQueue });
     await opts.hold?.[name];
+    if (opts.untilCancelled?.includes(name)) {
+      const ctx = Context.current();
+      for (;;) {
+        ctx.heartbeat();
+        await ctx.sleep(100); // rejects with CancelledFailure once the cancellation arrives
+      }
+    }
     const err = opts.fail?.[name]?.(info.attempt);
     if (err) throw err;
   }
@@ -173,6 +182,9 @@ export async function stubWorker(activities: HaulActivities, taskQueue: string, 
     ...(opts.workflows === false ? {} : { workflowBundle: { codePath: inject('workflowBundlePath') } }),
     stickyQueueScheduleToStartTimeout: '2s',
     shutdownGraceTime: '1s',
+    // as createWorker: heartbeats (and so cancellations) reach the stubs within 2 s
+    defaultHeartbeatThrottleInterval: '2s',
+    maxHeartbeatThrottleInterval: '2s',
   });
   running.push({ worker, run: worker.run() });
   return worker;
