@@ -29,17 +29,19 @@ const PROGRAMMING_ERRORS = [ReferenceError, TypeError, SyntaxError, RangeError, 
 
 /**
  * An error a resource raised. A programming error names its kind and the first frame of
- * user code (haul's own frames and node internals skipped); anything else (I/O, HTTP) is
- * retryable.
+ * user code (haul's own frames and node internals skipped); an error that says it is not
+ * retryable (Temporal's `ApplicationFailure.nonRetryable(...)`, whose `nonRetryable` is true)
+ * is not retried either; anything else (I/O, HTTP) is retryable.
  */
 function resourceFailed(resource: string, e: unknown): HaulError {
   const err = e instanceof Error ? e : undefined;
   const bug = err !== undefined && PROGRAMMING_ERRORS.some((k) => err instanceof k);
+  const final = bug || (err as { nonRetryable?: unknown } | undefined)?.nonRetryable === true;
   const where = bug ? firstUserFrame(err.stack) : undefined;
   const message = bug
     ? `resource "${resource}" raised ${err.name}: ${err.message}${where ? ` (at ${where})` : ''}; this is a bug in the resource's code, fix it and run again`
     : `resource "${resource}" raised: ${err?.message ?? String(e)}`;
-  return new HaulError(bug ? 'ResourceCodeError' : 'ResourceFailed', message, { cause: e, retryable: !bug });
+  return new HaulError(bug ? 'ResourceCodeError' : 'ResourceFailed', message, { cause: e, retryable: !final });
 }
 
 /** haul's own source folder (src/ in a checkout, dist/src/ when installed): its frames are not user code. */

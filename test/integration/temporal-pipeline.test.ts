@@ -132,7 +132,13 @@ describe('pipelineWorkflow on a real dev server', () => {
         const config = undefined as unknown as { pageSize: number };
         yield { id: config.pageSize }; // TypeError: a bug, retrying cannot help
       });
-    await testWorker({ sources: { ...testSources, buggy }, taskQueue, pipelinesDir: join(dir, 'p') });
+    let refusals = 0;
+    const refusing = () =>
+      resource(function* refusing() {
+        refusals++;
+        throw ApplicationFailure.nonRetryable('the API says this account is closed', 'AccountClosed');
+      });
+    await testWorker({ sources: { ...testSources, buggy, refusing }, taskQueue, pipelinesDir: join(dir, 'p') });
     const base = { pipelineName: `bad_${taskQueue.replace(/-/g, '_')}`, destination: 'duckdb', destinationOptions: { path: join(dir, 'x.duckdb') } };
 
     const failureOf = async (input: Parameters<typeof runPipeline>[1]) => {
@@ -148,12 +154,18 @@ describe('pipelineWorkflow on a real dev server', () => {
     const unknown = await failureOf({ ...base, source: 'nope' });
     expect(unknown.type).toBe('UnknownSource');
     expect(unknown.nonRetryable).toBe(true);
-    expect(unknown.message).toContain('registered: shop, numbers, numbersChecked, ledger, buggy');
+    expect(unknown.message).toContain('registered: shop, numbers, numbersChecked, ledger, buggy, refusing');
 
     const bug = await failureOf({ ...base, source: 'buggy' });
     expect(bug.type).toBe('ResourceCodeError');
     expect(bug.nonRetryable).toBe(true);
     expect(bug.message).toMatch(/resource "buggy" raised TypeError: .*pageSize.* \(at .*temporal-pipeline\.test\.ts:\d+:\d+\)/);
+
+    // an ApplicationFailure.nonRetryable from the resource's own code is not retried either (it was, four times)
+    const refused = await failureOf({ ...base, source: 'refusing' });
+    expect(refused.nonRetryable).toBe(true);
+    expect(refused.message).toContain('the API says this account is closed');
+    expect(refusals).toBe(1);
 
     const badArgs = await failureOf({ ...base, source: 'numbersChecked', args: { n: -1 } });
     expect(badArgs.type).toBe('InvalidSourceArgs');
