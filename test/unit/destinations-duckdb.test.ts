@@ -7,6 +7,7 @@ import { DuckDBDialect, duckdb, duckdbColumnType } from '../../src/destinations/
 import { MAX_OBJECT_SIZE, objectSizeFor, parseMemorySize } from '../../src/destinations/duckdb/dialect.js';
 import { quoteIdentifierStandard } from '../../src/destinations/sql/dialect.js';
 import { InvalidOptionsError } from '../../src/errors.js';
+import { resolveDestination } from '../../src/destinations/registry.js';
 import { Schema } from '../../src/schema/schema.js';
 
 const root = mkdtempSync(join(tmpdir(), 'haul-duckdb-unit-'));
@@ -67,6 +68,14 @@ describe('duckdb dialect', () => {
 });
 
 describe('duckdb factory and client', () => {
+  it('refuses an option it does not take, from code or from JSON options (the CLI, a Temporal input)', () => {
+    // a typo loaded into <pipelineName>.duckdb in the worker's directory, silently
+    expect(() => resolveDestination('duckdb', { pathx: '/tmp/x.duckdb' })).toThrow(InvalidOptionsError);
+    expect(() => resolveDestination('duckdb', { pathx: '/tmp/x.duckdb' })).toThrow(/unknown option "pathx"; it takes path, memoryLimit/);
+    expect(() => duckdb({ memory_limit: '1GB' } as unknown as Parameters<typeof duckdb>[0])).toThrow(/unknown option "memory_limit"; did you mean memoryLimit\?/);
+    expect(resolveDestination('duckdb', { path: '/tmp/x.duckdb', memoryLimit: '256MB', compressRowIds: true }).options).toEqual({ path: '/tmp/x.duckdb', memoryLimit: '256MB', compressRowIds: true });
+  });
+
   it('defaults to <pipelineName>.duckdb in the working directory, like dlt', () => {
     const c = duckdb().createClient({ pipelineName: 'my_pipe', datasetName: 'ds' });
     expect(c.displayLocation).toBe(resolve(process.cwd(), 'my_pipe.duckdb'));

@@ -14,6 +14,7 @@ import { DuckDBDialect } from './dialect.js';
 import { defaultMaxMemoryBytes, withMemoryToGrow } from './memory-growth.js';
 import { checkUserConfig, storedUserConfig, withConfiguredUserConfig, type DuckDBUserConfig } from './user-config.js';
 import { FLUSH_FREED_MEMORY } from '../../storage/duckdb-memory.js';
+import { refuseUnknownOptions } from '../../common/option-keys.js';
 
 export { DuckDBDialect, duckdbColumnType } from './dialect.js';
 export { DuckDBSqlClient, haulValueConverter } from './connection.js';
@@ -172,6 +173,7 @@ function configuredPath(pipelineName: string): string | undefined {
  * `options` keep pointing at the same file); the default file is resolved per client.
  */
 export function duckdb(options: DuckDBOptions = {}): DestinationFactory {
+  refuseUnknownOptions(options, OPTION_KEYS, 'duckdb destination');
   if (options.path !== undefined && (typeof options.path !== 'string' || options.path === '')) {
     throw new InvalidOptionsError('duckdb destination', '`path` must be a non-empty string (a database file path or ":memory:")');
   }
@@ -200,5 +202,8 @@ export function duckdb(options: DuckDBOptions = {}): DestinationFactory {
     withCredentials: (credentials) => duckdb({ ...options, path: typeof credentials === 'string' ? credentials : (credentials as { path?: string } | null)?.path }),
   };
 }
+
+/** Every option duckdb() takes (refuseUnknownOptions). */
+const OPTION_KEYS = new Set<string>(['path', 'memoryLimit', 'maxMemoryLimit', 'compressRowIds', 'globalConfig', 'localConfig', 'pragmas', 'extensions', 'sessionTimezone'] satisfies Array<keyof DuckDBOptions>);
 
 registerDestination('duckdb', (options) => duckdb(options));

@@ -3,7 +3,7 @@
  * source is made (so their columns, types and primary keys are hints before any row is read);
  * each resource opens its own connection when extracted and streams its rows in chunks.
  */
-import { camelCase } from '../../common/zod-issues.js';
+import { refuseUnknownOptions } from '../../common/option-keys.js';
 import { redactError } from '../../config/redact.js';
 import { InvalidOptionsError, SourceTableNotFoundError } from '../../errors.js';
 import { Incremental } from '../../extract/incremental.js';
@@ -94,19 +94,9 @@ const COMMON_KEYS = ['backend', 'backendKwargs', 'credentials', 'schema', 'chunk
 const DATABASE_KEYS = new Set([...COMMON_KEYS, 'tableNames', 'includeViews', 'name']);
 const TABLE_KEYS = new Set([...COMMON_KEYS, 'table', 'name']);
 
-/** An option this source does not take is refused, as the other sources refuse theirs: a typo (or dlt's `chunk_size`) would do nothing. */
-function checkKeys(options: object, allowed: Set<string>, where: string): void {
-  for (const key of Object.keys(options)) {
-    if (allowed.has(key)) continue;
-    const camel = camelCase(key);
-    const hint = camel !== key && allowed.has(camel) ? `; did you mean ${camel}? (haul takes dlt's options in camelCase)` : `; it takes ${[...allowed].join(', ')}`;
-    throw new InvalidOptionsError(where, `unknown option "${key}"${hint}`);
-  }
-}
-
 /** One resource per table of a database schema (or of `tableNames`). */
 export async function sqlDatabase(options: SqlDatabaseOptions = {}): Promise<Source> {
-  checkKeys(options, DATABASE_KEYS, 'sqlDatabase');
+  refuseUnknownOptions(options, DATABASE_KEYS, 'sqlDatabase');
   checkBackend(options);
   const credentials = resolveSqlCredentials(options.credentials, options.pipelineName);
   const tables = await withEngine(credentials, async (engine) => {
@@ -136,7 +126,7 @@ export async function sqlDatabase(options: SqlDatabaseOptions = {}): Promise<Sou
 /** One table as a resource. */
 export async function sqlTable(options: SqlTableOptions): Promise<Resource> {
   if (!options?.table) throw new InvalidOptionsError('sqlTable', 'pass { table: "<table name>" }');
-  checkKeys(options, TABLE_KEYS, 'sqlTable');
+  refuseUnknownOptions(options, TABLE_KEYS, 'sqlTable');
   checkBackend(options);
   const credentials = resolveSqlCredentials(options.credentials, options.pipelineName);
   const table = await withEngine(credentials, async (engine) => {
