@@ -22,6 +22,7 @@ import { applyRefreshStep, dropSnapshotStep, restoreSnapshotStep } from '../src/
 import { planDrop } from '../src/pipeline/drop.js';
 import { defaultPipelinesDir, type RunOptions } from '../src/pipeline/options.js';
 import { pipeline, type Pipeline, type StepOptions, type StepProgress } from '../src/pipeline/pipeline.js';
+import { attach } from '../src/pipeline/attach.js';
 import type { CheckpointPolicy, CheckpointSummary } from '../src/progress/step-options.js';
 import type {
   HaulActivities,
@@ -202,7 +203,7 @@ export function createActivities(opts: ActivitiesOptions): HaulActivities {
     }
   }
 
-  function destinationOf(ref: PipelineRef): DestinationFactory {
+  function destinationOf(ref: PipelineRef & { destination: string }): DestinationFactory {
     return factoryByName('destination', ref.destination, ref.destinationOptions);
   }
 
@@ -221,7 +222,9 @@ export function createActivities(opts: ActivitiesOptions): HaulActivities {
 
   function open(ref: PipelineRef): Pipeline {
     const staging = stagingOf(ref);
-    return pipeline({ pipelineName: ref.pipelineName, pipelinesDir: opts.pipelinesDir, destination: destinationOf(ref), datasetName: ref.datasetName, ...(staging && { staging }) });
+    // a drop without a destination: the working dir's own (attach() names what it finds, or that it is missing)
+    if (ref.destination === undefined) return attach({ pipelineName: ref.pipelineName, pipelinesDir: opts.pipelinesDir, datasetName: ref.datasetName });
+    return pipeline({ pipelineName: ref.pipelineName, pipelinesDir: opts.pipelinesDir, destination: destinationOf({ ...ref, destination: ref.destination }), datasetName: ref.datasetName, ...(staging && { staging }) });
   }
 
   /** The data for a run: the registered source called with the JSON args, resources selected. */

@@ -188,11 +188,11 @@ class Run {
 }
 
 /** Sets the search attributes that find a pipeline's runs in the Temporal UI. */
-function tagRun(input: { pipelineName: string; destination: string; datasetName?: string }): void {
+function tagRun(input: { pipelineName: string; destination?: string; datasetName?: string }): void {
   upsertSearchAttributes([
     { key: HaulPipeline, value: input.pipelineName },
-    { key: HaulDestination, value: input.destination },
-    { key: HaulDataset, value: input.datasetName ?? `${input.pipelineName}_dataset` },
+    // a drop without a destination learns it (and the dataset) from its sync step
+    ...(input.destination !== undefined ? [{ key: HaulDestination, value: input.destination }, { key: HaulDataset, value: input.datasetName ?? `${input.pipelineName}_dataset` }] : []),
   ]);
 }
 
@@ -295,8 +295,14 @@ export async function dropWorkflow(input: DropInput): Promise<DropResult> {
   const run = new Run(input);
   return run.withStage(async () => {
     run.stage('sync');
-    const sync = await run.step('syncDestination', `sync ${input.pipelineName} with ${input.destination}`, { ...run.ref });
+    const sync = await run.step('syncDestination', `sync ${input.pipelineName} with ${input.destination ?? 'its stored destination'}`, { ...run.ref });
     run.route(sync.activityTaskQueue);
+    if (input.destination === undefined) {
+      upsertSearchAttributes([
+        { key: HaulDestination, value: sync.destinationName },
+        { key: HaulDataset, value: sync.datasetName },
+      ]);
+    }
     if (sync.pending.length > 0) {
       run.stage('finish_pending');
       await run.load(await run.normalize());

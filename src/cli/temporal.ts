@@ -235,10 +235,10 @@ export function registerTemporalCommands(program: Command): void {
     .option('--resources <a,b>', 'resources to drop', list)
     .option('--tables <a,b>', 'tables to drop', list)
     .option('--state-only', 'reset the state only, keep the tables')
-    .option('--destination <name>', 'destination', DEFAULT_DESTINATION)
+    .option('--destination <name>', 'destination (default: the one the pipeline loaded into, stored in its working dir on the worker)')
     .option('--destination-options <json>', 'non-secret destination options', json)
     .option('--dataset <name>', 'dataset name')
-    .action(async (pipeline: string, o: ConnOpts & { resources?: string[]; tables?: string[]; stateOnly?: boolean; destination: string; destinationOptions?: Record<string, never>; dataset?: string }) => {
+    .action(async (pipeline: string, o: ConnOpts & { resources?: string[]; tables?: string[]; stateOnly?: boolean; destination?: string; destinationOptions?: Record<string, never>; dataset?: string }) => {
       await withClient(o, async (client) => {
         const r = await dropPipelineData(
           client,

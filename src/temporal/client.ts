@@ -100,10 +100,10 @@ function summaryOf(input: PipelineRunInput): string {
   return `haul ${input.pipelineName}: ${input.source} -> ${input.destination}/${dataset}${how ? ` (${how})` : ''}`;
 }
 
-function searchAttributesOf(input: { pipelineName: string; destination: string; datasetName?: string }) {
+function searchAttributesOf(input: { pipelineName: string; destination?: string; datasetName?: string }) {
   return [
     { key: HaulPipeline, value: input.pipelineName },
-    { key: HaulDestination, value: input.destination },
+    ...(input.destination ? [{ key: HaulDestination, value: input.destination }] : []),
     ...(input.datasetName ? [{ key: HaulDataset, value: input.datasetName }] : []),
     { key: HaulStage, value: 'starting' },
   ];

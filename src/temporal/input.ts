@@ -93,13 +93,16 @@ export const pipelineRunInputSchema = z
 export const dropInputSchema = z
   .object({
     ...ref,
+    // default: the destination stored in the pipeline's working dir on the worker
+    destination: ref.destination.optional(),
     resources: z.array(z.string().min(1)).optional(),
     tables: z.array(z.string().min(1)).optional(),
     stateOnly: z.boolean().optional(),
     tuning: tuning.optional(),
   })
   .strict()
-  .refine((d) => (d.resources?.length ?? 0) + (d.tables?.length ?? 0) > 0, { message: 'name at least one resource or table to drop' });
+  .refine((d) => (d.resources?.length ?? 0) + (d.tables?.length ?? 0) > 0, { message: 'name at least one resource or table to drop' })
+  .refine((d) => d.destination !== undefined || d.destinationOptions === undefined, { message: 'destinationOptions need a destination: pass both, or neither to use the destination stored with the pipeline' });
 
 function check<T>(schema: z.ZodType<T>, what: string, input: unknown): T {
   const r = schema.safeParse(input);

@@ -104,8 +104,12 @@ export interface ScheduleFailureResult {
   paused: boolean;
 }
 
-/** Identifies the pipeline every activity opens (a subset of the run input). */
-export type PipelineRef = Pick<PipelineRunInput, 'pipelineName' | 'destination' | 'destinationOptions' | 'datasetName' | 'staging'>;
+/**
+ * Identifies the pipeline every activity opens (a subset of the run input). Without a
+ * `destination` (a drop), the worker opens the pipeline's working dir with the destination
+ * and dataset stored there, as `dlt pipeline <name> drop` does.
+ */
+export type PipelineRef = Pick<PipelineRunInput, 'pipelineName' | 'destinationOptions' | 'datasetName' | 'staging'> & { destination?: string };
 
 export interface PendingPackage {
   loadId: string;
@@ -208,6 +212,8 @@ export interface PipelineProgress {
 }
 
 export interface DropInput extends PipelineRef {
+  /** The destination; default: the one the pipeline's working dir on the worker stores (its last run's). */
+  destination?: string;
   /** Resources whose tables and state are dropped. */
   resources?: string[];
   /** Tables to drop (with their child tables). */

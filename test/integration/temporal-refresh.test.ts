@@ -5,6 +5,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { describe, expect, it } from 'vitest';
 import { attach } from '../../src/index.js';
 import { dropPipelineData, pipelineProgress, runPipeline } from '../../src/temporal/client.js';
+import { parseDropInput } from '../../src/temporal/input.js';
 import { testSources } from '../fixtures/temporal-sources.js';
 import { count, query, tempDir } from '../helpers.js';
 import { testClient, testWorker, uniqueQueue } from './temporal-env.js';
@@ -156,5 +157,26 @@ describe('refresh and drop as compensated workflow steps', () => {
     expect(again.rowCounts.events).toBe(200);
     expect(await count(p, 'events')).toBe(200);
     expect(await count(p, 'customers')).toBe(20);
+  });
+
+  it('dropWorkflow without a destination drops at the one stored with the pipeline, as dlt pipeline drop does', async () => {
+    const { client, taskQueue, pipelinesDir, pipelineName, input } = await setup();
+    await runPipeline(client, { ...input, args: [1] }, { taskQueue });
+    // before, the CLI sent duckdb by default: the sync step found no dataset there and wiped the working dir's state
+    const res = await dropPipelineData(client, { pipelineName, resources: ['customers'] }, { taskQueue });
+    expect(res.droppedTables.sort()).toEqual(['customers', 'customers__addresses']);
+    expect(await tables(pipelineName, pipelinesDir)).not.toContain('customers');
+    expect(await tables(pipelineName, pipelinesDir)).toContain('events');
+    const p = attach({ pipelineName, pipelinesDir });
+    expect(p.state.sources.shop!.resources!.events!.incremental).toBeDefined();
+    expect(p.datasetName).toBe('shop_data');
+    expect(await count(p, 'events')).toBe(100);
+    // a pipeline this worker has never run has nothing stored to drop from
+    const err = await dropPipelineData(client, { pipelineName: `${pipelineName}_unknown`, resources: ['customers'] }, { taskQueue }).catch((e: unknown) => e);
+    let root: unknown = err;
+    while (root instanceof Error && root.cause) root = root.cause;
+    expect(err).toBeInstanceOf(WorkflowFailedError);
+    expect((root as ApplicationFailure).type).toBe('PipelineNotFound');
+    expect(() => parseDropInput({ pipelineName, destinationOptions: { path: 'x' }, resources: ['a'] })).toThrow(/destinationOptions need a destination/);
   });
 });
