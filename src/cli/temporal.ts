@@ -27,6 +27,7 @@ import {
 import { followRun, rootCause } from '../temporal/follow.js';
 import type { PipelineRunInput, PipelineRunResult } from '../temporal/types.js';
 import { CliError, warn } from './output.js';
+import { PipelineAlreadyRunningError } from '../errors.js';
 import { createWorker, loadSourcesModule } from '../temporal/worker.js';
 
 interface ConnOpts {
@@ -203,7 +204,13 @@ export function registerTemporalCommands(program: Command): void {
     .option('--no-wait', 'start and print the workflow id only')
     .action(async (pipeline: string, o: RunCliOpts & { attach?: boolean; wait: boolean }) => {
       await withClient(o, async (client) => {
-        const h = await startPipeline(client, toInput(pipeline, o), { taskQueue: o.taskQueue, ifRunning: o.attach ? 'attach' : 'fail' });
+        const h = await startPipeline(client, toInput(pipeline, o), { taskQueue: o.taskQueue, ifRunning: o.attach ? 'attach' : 'fail' }).catch((e: unknown) => {
+          // the API's advice names its option; here it is the flag
+          if (e instanceof PipelineAlreadyRunningError) {
+            throw new PipelineAlreadyRunningError(e.pipelineName, `workflow pipeline/${e.pipelineName}${e.runId ? `, run ${e.runId}` : ''}`, 'wait for it to finish, or pass --attach to follow it', e.runId);
+          }
+          throw e;
+        });
         console.log(`workflow ${h.workflowId} (run ${h.firstExecutionRunId})`);
         if (!o.wait) return;
         try {
