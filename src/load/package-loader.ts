@@ -47,7 +47,9 @@ export async function loadPackage(
   const result: PackageLoadResult = { loadId, schema, packageState: pkg, completedJobs: [], failedJobs: [], wasAlreadyCompleted: false };
 
   if (await client.isLoadCompleted(loadId)) {
+    // the destination has all of it (an attempt stopped after its commit): every job completed
     result.wasAlreadyCompleted = true;
+    result.completedJobs = [COMPLETED_JOBS, NEW_JOBS, STARTED_JOBS].flatMap((state) => storage.jobs(loadId, state));
     return result;
   }
   await client.initializeStorage();
@@ -68,6 +70,8 @@ export async function loadPackage(
   }
   for (const job of storage.jobs(loadId, FAILED_JOBS)) storage.retryJob(loadId, job);
   for (const job of storage.jobs(loadId, NEW_JOBS)) if (committed.has(job)) storage.completeJob(loadId, job);
+  // jobs an earlier attempt (a crashed or cancelled worker) completed are this package's too
+  result.completedJobs.push(...storage.jobs(loadId, COMPLETED_JOBS));
 
   const pending = storage.jobs(loadId, NEW_JOBS);
   const jobsTotal = pending.length + storage.jobs(loadId, COMPLETED_JOBS).length;

@@ -124,8 +124,11 @@ describe('crash safety (SIGKILL at fault points)', () => {
       const [loadId] = readdirSync(normalized);
       const started = readdirSync(join(normalized, loadId!, 'started_jobs')).map((j) => j.split('.')[0]);
       expect(started.sort()).toEqual(committed);
+      const jobs = ['new_jobs', 'started_jobs', 'completed_jobs'].flatMap((d) => readdirSync(join(normalized, loadId!, d))).filter((f) => !f.endsWith('.exception'));
       const again = runFixture('crash-runner.ts', [dir, 'pending']);
       expect(again.status, again.stderr).toBe(0);
+      // the finished package counts the jobs the killed run completed too (it counted only its own)
+      expect(JSON.parse(again.stdout.trim().split('\n').pop()!).completedJobs).toEqual([jobs.length]);
       await expectLoaded(dir, 2, 2);
     });
   }
