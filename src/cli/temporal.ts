@@ -183,8 +183,14 @@ export function registerTemporalCommands(program: Command): void {
         }
       });
     });
+  connOptions(schedule.command('pause <pipelineOrScheduleId>'))
+    .description('pause a schedule')
+    .option('--note <text>', "why it is paused (shown by schedule list and the Temporal UI)", 'paused with haul schedule pause')
+    .action(async (id: string, o: ConnOpts & { note: string }) => {
+      await withClient(o, (client) => pauseSchedule(client, id, o.note));
+      console.log(`schedule ${id.includes('/') ? id : `pipeline/${id}`}: pause done`);
+    });
   for (const [name, what, fn] of [
-    ['pause', 'pause a schedule', (c: Client, id: string) => pauseSchedule(c, id)],
     ['unpause', 'unpause a schedule', (c: Client, id: string) => unpauseSchedule(c, id)],
     ['trigger', 'start a run now (skipped if the pipeline is running)', (c: Client, id: string) => triggerSchedule(c, id)],
     ['delete', 'delete a schedule', (c: Client, id: string) => deleteSchedule(c, id)],

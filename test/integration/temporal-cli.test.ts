@@ -66,7 +66,8 @@ describe('haul CLI on Temporal', () => {
     for (let i = 0; i < 20 && !listed.includes(`pipeline/${name}`); i++) listed = (await haul(['schedule', 'list', name])).out;
     expect(listed).toContain(`pipeline/${name}\tactive\tevery 3600s`);
     expect((await haul(['schedule', 'trigger', name])).status).toBe(0);
-    expect((await haul(['schedule', 'pause', name])).status).toBe(0);
+    expect((await haul(['schedule', 'pause', name, '--note', 'warehouse maintenance'])).status).toBe(0);
+    expect((await handle.describe()).state).toMatchObject({ paused: true, note: 'warehouse maintenance' });
 
     const badTime = await haul(['schedule', 'backfill', name, '--from', 'yesterday', '--to', '2026-01-01T02:00:00Z']);
     expect(badTime.status).toBe(2);
