@@ -134,19 +134,20 @@ class Run {
    * while otherwise left the tables aside for good). A non-retryable failure still ends it.
    */
   compensate<K extends keyof HaulActivities>(name: K, summary: string, arg: Parameters<HaulActivities[K]>[0]): Promise<Awaited<ReturnType<HaulActivities[K]>>> {
+    return CancellationScope.nonCancellable(() => this.step(name, summary, arg, { untilDone: true }));
+  }
+
+  /**
+   * Runs one activity with a one-line summary for the UI, on the routed task queue.
+   * `untilDone`: retried without the run's attempt limit.
+   */
+  step<K extends keyof HaulActivities>(name: K, summary: string, arg: Parameters<HaulActivities[K]>[0], opts: { untilDone?: boolean } = {}): Promise<Awaited<ReturnType<HaulActivities[K]>>> {
     const fn = this.acts[name] as unknown as {
       executeWithOptions(o: ActivityOptions, a: [typeof arg]): Promise<Awaited<ReturnType<HaulActivities[K]>>>;
     };
     const options = activityOptions(this.input.tuning, this.routeQueue);
-    return CancellationScope.nonCancellable(() => fn.executeWithOptions({ ...options, retry: { ...options.retry, maximumAttempts: undefined }, summary }, [arg]));
-  }
-
-  /** Runs one activity with a one-line summary for the UI, on the routed task queue. */
-  step<K extends keyof HaulActivities>(name: K, summary: string, arg: Parameters<HaulActivities[K]>[0]): Promise<Awaited<ReturnType<HaulActivities[K]>>> {
-    const fn = this.acts[name] as unknown as {
-      executeWithOptions(o: ActivityOptions, a: [typeof arg]): Promise<Awaited<ReturnType<HaulActivities[K]>>>;
-    };
-    return fn.executeWithOptions({ ...activityOptions(this.input.tuning, this.routeQueue), summary }, [arg]);
+    if (opts.untilDone) options.retry = { ...options.retry, maximumAttempts: undefined };
+    return fn.executeWithOptions({ ...options, summary }, [arg]);
   }
 
   /** `discardIfInvalid`: the package this run extracted, deleted if normalize refuses its data. */

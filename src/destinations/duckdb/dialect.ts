@@ -122,7 +122,6 @@ const TRANSIENT = [
   /database is locked/i,
 ];
 
-
 export class DuckDBDialect implements SqlDialect {
   readonly name = 'duckdb';
   readonly nowExpression = 'CURRENT_TIMESTAMP';
@@ -142,9 +141,10 @@ export class DuckDBDialect implements SqlDialect {
   /**
    * The row key `_dlt_id` is random text, unique per row, which DuckDB's compression analysis
    * (dictionary, FSST) tries segment by segment for little gain: stored uncompressed, the
-   * bench's load takes about half the time for a file 7% larger (docs/performance.md,
-   * section 39; decision in docs/decisions.md). `_dlt_parent_id` and `_dlt_root_id` repeat
-   * (one per child row), and DuckDB's dictionary pays off there.
+   * bench's load takes 10-15% less time on free cores and about half on busy ones, for a file
+   * 7% larger (docs/performance.md, section 39; decision in docs/decisions.md).
+   * `_dlt_parent_id` and `_dlt_root_id` repeat (one per child row), and DuckDB's dictionary
+   * pays off there.
    */
   columnCompression(column: Pick<ColumnSchema, 'name'>): string | undefined {
     return !this.compressRowIds && column.name === C_DLT_ID ? 'uncompressed' : undefined;
