@@ -41,10 +41,13 @@ export class PipelineStepFailed extends HaulError {
   }
 }
 
+/** A failed step's advice when its package stays pending (a Temporal compensation that discards the package takes it back). */
+export const PENDING_DATA_KEPT = 'Pending data is kept; run again to finish it.';
+
 function stepAdvice(pipelineName: string, step: PipelineStep, loadId: string | undefined, retryable: boolean, discarded: boolean): string {
   if (discarded) return `\nNothing of this run was kept: its load package ${loadId} was discarded and the pipeline state did not move. Fix the data and run again.`;
   if (step === 'extract' || step === 'sync' || step === 'drop') return '';
-  if (retryable) return '\nPending data is kept; run again to finish it.';
+  if (retryable) return `\n${PENDING_DATA_KEPT}`;
   // A pending package is finished first by every later run, so a cause in the data blocks them all.
   return (
     `\nThe load package stays pending, and every later run finishes pending packages first, so they will stop here too. ` +

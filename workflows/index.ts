@@ -25,6 +25,7 @@ import {
   type ActivityOptions,
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import { PENDING_DATA_KEPT } from '../src/errors.js';
 import { HaulDataset, HaulDestination, HaulLoadId, HaulPipeline, HaulStage, TemporalScheduledStartTime } from '../src/temporal/search-attributes.js';
 import type {
   HaulActivities,
@@ -188,6 +189,22 @@ class Run {
   }
 }
 
+/**
+ * The failure of a run whose compensation restored the snapshot: the step's own advice
+ * ("pending data is kept; run again to finish it") no longer holds, since the compensation
+ * discarded the run's packages. A cancellation stays one (the run ends cancelled).
+ */
+function undone(e: unknown, what: 'refresh' | 'drop'): unknown {
+  if (isCancellation(e)) return e;
+  const why = (failureMessage(e) ?? 'the run failed').replace(`\n${PENDING_DATA_KEPT}`, '');
+  return ApplicationFailure.create({
+    type: 'RefreshUndone',
+    nonRetryable: true,
+    message: `${why}\nThe ${what} was undone: the tables, schema and state are as before this run and its packages were discarded; fix the cause and run again.`,
+    cause: e instanceof Error ? e : undefined,
+  });
+}
+
 /** Sets the search attributes that find a pipeline's runs in the Temporal UI. */
 function tagRun(input: { pipelineName: string; destination?: string; datasetName?: string }): void {
   upsertSearchAttributes([
@@ -263,7 +280,7 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<Pipelin
         log.warn('load failed after a refresh; restoring the schema/state snapshot', { error: failureMessage(e) });
         for (const c of compensations.reverse()) await c();
         run.progress.note = 'refresh failed; compensation restored the schema, state and tables';
-        throw e;
+        throw undone(e, 'refresh');
       }
       if (compensations.length) await run.compensate('discardSnapshot', 'refresh done: drop the snapshot and backup tables', { ...run.ref, snapshotId: workflowInfo().runId });
     }
@@ -327,7 +344,7 @@ export async function dropWorkflow(input: DropInput): Promise<DropResult> {
       run.stage('compensate');
       await run.compensate('restoreSnapshot', 'compensate: restore tables, schema and state', { ...run.ref, snapshotId: snap.snapshotId, loadIds: [loadId] });
       run.progress.note = 'drop failed; compensation restored the schema, state and tables';
-      throw e;
+      throw undone(e, 'drop');
     }
     await run.compensate('discardSnapshot', 'drop done: drop the snapshot and backup tables', { ...run.ref, snapshotId: snap.snapshotId });
     return planned;

@@ -73,6 +73,8 @@ export function rootCause(e: unknown): string {
   while (cur instanceof Error) {
     last = cur.message;
     type = (cur as { type?: string }).type ?? type;
+    // a compensated run's own failure says what the compensation did; its cause is the step's error
+    if (type === 'RefreshUndone') break;
     cur = cur.cause;
   }
   const head = e instanceof WorkflowFailedError ? 'run failed' : 'failed';

@@ -44,7 +44,12 @@ describe('refresh and drop as compensated workflow steps', () => {
     const err = await runPipeline(client, { ...input, args: [2], refresh: 'drop_sources' }, { taskQueue }).catch((e: unknown) => e);
     failing.on = false;
     expect(err).toBeInstanceOf(WorkflowFailedError);
-    let cause: unknown = (err as WorkflowFailedError).cause;
+    // the run's own failure says the refresh was undone; its cause is the load's
+    const undone = (err as WorkflowFailedError).cause as ApplicationFailure;
+    expect(undone.type).toBe('RefreshUndone');
+    expect(undone.message).toContain('disk full (test)');
+    expect(undone.message).toContain('The refresh was undone');
+    let cause: unknown = undone.cause;
     while (cause && !(cause instanceof ApplicationFailure)) cause = (cause as Error).cause;
     expect((cause as ApplicationFailure).type).toBe('FailedJobs');
     expect((cause as ApplicationFailure).message).toContain('disk full (test)');
@@ -104,7 +109,10 @@ describe('refresh and drop as compensated workflow steps', () => {
     const err = await dropPipelineData(client, drop, { taskQueue }).catch((e: unknown) => e);
     failing.on = false;
     expect(err).toBeInstanceOf(WorkflowFailedError);
-    let cause: unknown = (err as WorkflowFailedError).cause;
+    const undone = (err as WorkflowFailedError).cause as ApplicationFailure;
+    expect(undone.type).toBe('RefreshUndone');
+    expect(undone.message).toContain('The drop was undone');
+    let cause: unknown = undone.cause;
     while (cause && !(cause instanceof ApplicationFailure)) cause = (cause as Error).cause;
     expect((cause as ApplicationFailure).type).toBe('FailedJobs');
 

@@ -6,6 +6,8 @@
  */
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { describe, expect, it } from 'vitest';
+import { PENDING_DATA_KEPT } from '../../src/errors.js';
+import { rootCause } from '../../src/temporal/follow.js';
 import { pipelineProgress, startPipeline } from '../../src/temporal/client.js';
 import { HaulDataset, HaulDestination, HaulLoadId, HaulPipeline, HaulStage } from '../../src/temporal/search-attributes.js';
 import type { PipelineRunInput } from '../../src/temporal/types.js';
@@ -156,7 +158,7 @@ describe('pipelineWorkflow with stub activities', () => {
 
   it('a load that fails after the destructive refresh runs the compensation with the snapshot and the run’s load ids', async () => {
     const { world, start, input, client } = await setup(
-      { refresh: REFRESH, fail: { load: () => ApplicationFailure.nonRetryable('1 load job(s) failed (stub)', 'FailedJobs') } },
+      { refresh: REFRESH, fail: { load: () => ApplicationFailure.nonRetryable(`1 load job(s) failed (stub)\n${PENDING_DATA_KEPT}`, 'FailedJobs') } },
       { refresh: 'drop_sources' },
     );
     const handle = await start();
@@ -164,6 +166,12 @@ describe('pipelineWorkflow with stub activities', () => {
     const root = rootFailure(err);
     expect(root.type).toBe('FailedJobs');
     expect(root.message).toContain('(stub)');
+    // what the run says (CLI, UI): the step's error without its "run again to finish it", and what the compensation did
+    const said = rootCause(err);
+    expect(said).toContain('1 load job(s) failed (stub)');
+    expect(said).toContain('The refresh was undone: the tables, schema and state are as before this run and its packages were discarded');
+    expect(said).not.toContain(PENDING_DATA_KEPT);
+    expect(said).toContain('(RefreshUndone)');
 
     // Non-retryable: one attempt only, although maximumAttempts is 3.
     expect(world.names()).toEqual(['syncDestination', 'extract', 'normalize', 'snapshot', 'applyRefresh', 'load', 'restoreSnapshot']);
@@ -179,6 +187,8 @@ describe('pipelineWorkflow with stub activities', () => {
     const progress = await pipelineProgress(client, input.pipelineName);
     expect(progress.stage).toBe('failed');
     expect(progress.error).toContain('(stub)');
+    expect(progress.error).toContain('The refresh was undone');
+    expect(progress.error).not.toContain(PENDING_DATA_KEPT);
     expect(progress.note).toMatch(/compensation restored/);
     expect(upserted(await handle.fetchHistory(), HaulStage.name)).toEqual(['sync', 'extract', 'normalize', 'refresh', 'load', 'compensate', 'failed']);
   });

@@ -210,8 +210,9 @@ export function upserted(history: History, key: string): unknown[] {
 /** The ApplicationFailure at the root of a failed workflow. */
 export function rootFailure(e: unknown): ApplicationFailure {
   expect(e).toBeInstanceOf(WorkflowFailedError);
-  let cur: unknown = e;
-  while (cur && !(cur instanceof ApplicationFailure)) cur = (cur as Error).cause;
-  expect(cur).toBeInstanceOf(ApplicationFailure);
-  return cur as ApplicationFailure;
+  // the innermost: a compensated run's own RefreshUndone failure wraps the step's
+  let found: ApplicationFailure | undefined;
+  for (let cur: unknown = e; cur; cur = (cur as Error).cause) if (cur instanceof ApplicationFailure) found = cur;
+  expect(found).toBeInstanceOf(ApplicationFailure);
+  return found!;
 }
