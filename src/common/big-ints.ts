@@ -3,7 +3,7 @@
  * Integers beyond 2^53: JSON.parse rounds them to the nearest double, so a line holding a run
  * of 16 or more digits is parsed here instead: integer tokens outside strings that are not
  * safe integers but fit a signed 64-bit integer become JS bigints (a `bigint` column then gets
- * the exact value). Whole floats (`10.0`): JS integers, marked (whole-floats.ts). Normalize
+ * the exact value); past 64 bits they become their digits as text. Whole floats (`10.0`): JS integers, marked (whole-floats.ts). Normalize
  * reads item files with it; extract parses JSON lines it cannot pass on raw with it, and the
  * REST and SQL sources their JSON.
  */
@@ -44,6 +44,7 @@ export function parseExact(line: string, bigInts = true): unknown {
   while (line.includes(nonce)) nonce = randomBytes(6).toString('hex');
   const tag = `${nonce}:`;
   const floatTag = `${nonce}.`;
+  const textTag = `${nonce}~`;
   let out = '';
   let last = 0;
   let found = false;
@@ -87,11 +88,11 @@ export function parseExact(line: string, bigInts = true): unknown {
         const n = Number(token);
         if (!Number.isSafeInteger(n) && /^-?(0|[1-9]\d*)$/.test(token)) {
           const b = BigInt(token);
-          if (b >= MIN_I64 && b <= MAX_I64) {
-            out += `${line.slice(last, i)}"${tag}${token}"`;
-            last = j;
-            found = true;
-          }
+          // past int64 (no bigint column holds it) the digits stay exact as text, as haul's
+          // other readers keep them; JSON.parse would round them to a double
+          out += `${line.slice(last, i)}"${b >= MIN_I64 && b <= MAX_I64 ? tag : textTag}${token}"`;
+          last = j;
+          found = true;
         }
       }
       i = j - 1;
@@ -102,6 +103,7 @@ export function parseExact(line: string, bigInts = true): unknown {
   return JSON.parse(out, function (this: object, key: string, v: unknown) {
     if (typeof v !== 'string' || !v.startsWith(nonce)) return v;
     if (v.startsWith(tag)) return BigInt(v.slice(tag.length));
+    if (v.startsWith(textTag)) return v.slice(textTag.length);
     if (!v.startsWith(floatTag)) return v;
     markWholeFloat(this, key);
     return Number(v.slice(floatTag.length));

@@ -120,7 +120,8 @@ describe('raw JSON lines land as the objects would', () => {
       dumps.push(await dump(p));
     }
     expect(dumps[1]).toEqual(dumps[0]);
-    expect(dumps[0]!['t']!.columns).toMatchObject({ a: 'BIGINT', b: 'DOUBLE', c: 'VARCHAR', d: 'DOUBLE' });
+    // an integer beyond 64 bits keeps its digits, as text (JSON.parse rounded it to a double)
+    expect(dumps[0]!['t']!.columns).toMatchObject({ a: 'BIGINT', b: 'DOUBLE', c: 'VARCHAR', d: 'VARCHAR' });
     expect(dumps[0]!['t']!.rows).toHaveLength(4);
   });
 

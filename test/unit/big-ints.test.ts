@@ -11,8 +11,9 @@ describe('parseExact', () => {
     // a float with 16+ digits after the point (1/7) was cut at the point and made the line unreadable
     expect(parseExact('{"a": 0.14285714285714285, "b": 9007199254740993}')).toEqual({ a: 0.14285714285714285, b: 9007199254740993n });
     expect(parseExact('{"a": 1.12345678901234567e5, "b": 1e12345678901234}')).toEqual({ a: 112345.678901234567, b: Infinity });
-    // digits in strings are text; past int64 the value is JSON.parse's
-    expect(parseExact('{"s": "x\\"9007199254740993", "big": 123456789012345678901234}')).toEqual({ s: 'x"9007199254740993', big: 123456789012345678901234 });
+    // digits in strings are text; past int64 the digits stay exact as text (JSON.parse rounded them to a double)
+    expect(parseExact('{"s": "x\\"9007199254740993", "big": 123456789012345678901234}')).toEqual({ s: 'x"9007199254740993', big: '123456789012345678901234' });
+    expect(parseExact('{"u64": 18446744073709551615}')).toEqual({ u64: '18446744073709551615' });
     expect(needsExactParse('{"a": 1}')).toBe(false);
   });
 

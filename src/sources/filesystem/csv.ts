@@ -3,6 +3,7 @@
  * CRLF or LF) and pandas-like typing of each chunk. Memory holds one chunk of rows and the
  * unfinished field, whatever the file size.
  */
+import { markWholeFloat } from '../../common/whole-floats.js';
 
 export interface CsvParseOptions {
   /** Field separator (pandas `sep`), default `,`. */
@@ -125,7 +126,10 @@ export function typeChunk(header: string[], records: string[][], na: Set<string>
     const row: Record<string, unknown> = {};
     for (let c = 0; c < header.length; c++) {
       const raw = rec[c];
-      row[header[c]!] = raw === undefined || na.has(raw) ? null : convert(raw, kinds[c]!);
+      const v = raw === undefined || na.has(raw) ? null : convert(raw, kinds[c]!);
+      row[header[c]!] = v;
+      // pandas makes the column float64: a whole value is a float (`3.0`), so the column types double as in dlt
+      if (kinds[c] === 'float' && Number.isInteger(v)) markWholeFloat(row, header[c]!);
     }
     return row;
   });
