@@ -54,9 +54,9 @@ export interface SqlSourceCommonOptions {
 }
 
 export interface SqlDatabaseOptions extends SqlSourceCommonOptions {
-  /** Only these tables (default: every table of the schema). */
+  /** Only these tables or views (default: every table of the schema). */
   tableNames?: string[];
-  /** Also read views (default false). */
+  /** Also read the schema's views when `tableNames` is not given (default false); a view named in `tableNames` is read either way, as in dlt. */
   includeViews?: boolean;
   /** Source (and schema) name; default `sql_database`, as in dlt. */
   name?: string;
@@ -108,8 +108,9 @@ export async function sqlDatabase(options: SqlDatabaseOptions = {}): Promise<Sou
     const names = options.tableNames ?? known;
     const out: ReflectedTable[] = [];
     for (const name of names) {
+      // a view named in tableNames is read without includeViews, as dlt reflects any object it is given by name
       const t = await engine.reflectTable(options.schema, name);
-      if (!t || (t.isView && !options.includeViews)) throw new SourceTableNotFoundError(engine.location, name, known);
+      if (!t) throw new SourceTableNotFoundError(engine.location, name, known);
       out.push(t);
     }
     return out;
