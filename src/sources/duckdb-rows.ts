@@ -6,7 +6,7 @@
  */
 import { DuckDBTypeId, JSDuckDBValueConverter, type DuckDBResult, type DuckDBValue, type DuckDBValueConverter, type JS } from '@duckdb/node-api';
 import { exactInteger } from '../common/safe-integer.js';
-import { markWholeFloat } from '../common/whole-floats.js';
+import { markFloatColumns } from '../common/whole-floats.js';
 
 
 /** Microseconds since the epoch -> `YYYY-MM-DDTHH:MM:SS.ffffffZ`. */
@@ -51,17 +51,23 @@ const toHaulValue: DuckDBValueConverter<unknown> = (value, type, converter) => {
 
 const FLOAT_TYPES = new Set<DuckDBTypeId>([DuckDBTypeId.FLOAT, DuckDBTypeId.DOUBLE]);
 
+/** Only rows with a whole float are marked: marking costs, and the other rows need nothing. */
+function hasWholeValue(row: Record<string, unknown>, columns: ReadonlySet<string>): boolean {
+  for (const k of columns) if (Number.isInteger(row[k])) return true;
+  return false;
+}
+
 /** Rows of a streaming DuckDB result as haul values, gathered in pages of `chunkSize`. */
 export async function* duckdbRowPages(result: DuckDBResult, chunkSize: number): AsyncIterable<Record<string, unknown>[]> {
   // The JSON alias is on the result's column type, not on the vectors the converter sees.
   const jsonColumns = result.columnNames().filter((_, i) => result.columnType(i).alias === 'JSON');
   // a FLOAT/DOUBLE column's whole values are floats (`1.0`), so it types double as in dlt, not bigint with a variant
-  const floatColumns = result.columnNames().filter((_, i) => FLOAT_TYPES.has(result.columnType(i).typeId));
+  const floatColumns = new Set(result.columnNames().filter((_, i) => FLOAT_TYPES.has(result.columnType(i).typeId)));
   let chunk: Record<string, unknown>[] = [];
   for await (const rows of result.yieldConvertedRowObjects(toHaulValue)) {
     for (const row of rows) {
       for (const k of jsonColumns) if (typeof row[k] === 'string') row[k] = parseJson(row[k] as string);
-      for (const k of floatColumns) if (Number.isInteger(row[k])) markWholeFloat(row, k);
+      if (floatColumns.size > 0 && hasWholeValue(row, floatColumns)) markFloatColumns(row, floatColumns);
       chunk.push(row);
       if (chunk.length >= chunkSize) {
         yield chunk;

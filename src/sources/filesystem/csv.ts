@@ -3,7 +3,7 @@
  * CRLF or LF) and pandas-like typing of each chunk. Memory holds one chunk of rows and the
  * unfinished field, whatever the file size.
  */
-import { markWholeFloat } from '../../common/whole-floats.js';
+import { markFloatColumns } from '../../common/whole-floats.js';
 
 export interface CsvParseOptions {
   /** Field separator (pandas `sep`), default `,`. */
@@ -122,15 +122,18 @@ type Kind = 'int' | 'float' | 'bool' | 'text';
  */
 export function typeChunk(header: string[], records: string[][], na: Set<string>, infer: boolean): Record<string, unknown>[] {
   const kinds: Kind[] = header.map((_, c) => (infer ? columnKind(records, c, na) : 'text'));
+  // pandas makes these float64: a whole value is a float (`3.0`), so the column types double as in dlt
+  const floats = new Set(header.filter((_, c) => kinds[c] === 'float'));
   return records.map((rec) => {
     const row: Record<string, unknown> = {};
+    let whole = false;
     for (let c = 0; c < header.length; c++) {
       const raw = rec[c];
       const v = raw === undefined || na.has(raw) ? null : convert(raw, kinds[c]!);
       row[header[c]!] = v;
-      // pandas makes the column float64: a whole value is a float (`3.0`), so the column types double as in dlt
-      if (kinds[c] === 'float' && Number.isInteger(v)) markWholeFloat(row, header[c]!);
+      if (kinds[c] === 'float' && Number.isInteger(v)) whole = true;
     }
+    if (whole) markFloatColumns(row, floats);
     return row;
   });
 }
