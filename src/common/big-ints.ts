@@ -3,7 +3,8 @@
  * Integers beyond 2^53: JSON.parse rounds them to the nearest double, so a line holding a run
  * of 16 or more digits is parsed here instead: integer tokens outside strings that are not
  * safe integers but fit a signed 64-bit integer become JS bigints (a `bigint` column then gets
- * the exact value); past 64 bits they become their digits as text. Whole floats (`10.0`): JS integers, marked (whole-floats.ts). Normalize
+ * the exact value); past 64 bits they become their digits as text. Whole floats (`10.0`):
+ * JS integers, marked (whole-floats.ts). Normalize
  * reads item files with it; extract parses JSON lines it cannot pass on raw with it, and the
  * REST and SQL sources their JSON.
  */

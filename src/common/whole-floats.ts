@@ -7,9 +7,9 @@
  * value as a float again (`10.0`), so the job file keeps what the source said.
  *
  * A non-enumerable symbol property, not a WeakMap: reading it costs what a field does (a
- * reader marks every row), and JSON.stringify, `for...in`, `Object.keys`, spread copies and
- * deep-equality checks (node:assert, vitest) do not see it. Values a user's code makes are
- * never marked.
+ * reader marks each row that holds a whole float), and JSON.stringify, `for...in`,
+ * `Object.keys`, spread copies and deep-equality checks (node:assert, vitest) do not see
+ * it. Values a user's code makes are never marked.
  */
 
 const WHOLE_FLOATS = Symbol('haul.wholeFloats');
