@@ -105,6 +105,29 @@ describe('sqlDatabase on MariaDB', () => {
     }
   });
 
+  it('reflects a MariaDB UUID column as text in its place (it came last, untyped)', async () => {
+    const name = t('uuids');
+    await withMaria((c) => c.query(`CREATE TABLE \`${name}\` (id INT PRIMARY KEY, u UUID NOT NULL, label VARCHAR(20))`));
+    try {
+      await withMaria((c) => c.query(`INSERT INTO \`${name}\` VALUES (1, '123e4567-e89b-12d3-a456-426614174000', 'a')`));
+      const p = testPipeline(dir, 'maria_uuid');
+      await p.run(await sqlDatabase({ credentials: URL, tableNames: [name] }));
+      const cols = await query<{ column_name: string; data_type: string; is_nullable: string }>(
+        p,
+        "SELECT column_name, data_type, is_nullable FROM information_schema.columns WHERE table_schema = 'maria_uuid_data' AND table_name = $1 ORDER BY ordinal_position",
+        [name],
+      );
+      expect(cols.slice(0, 3)).toEqual([
+        { column_name: 'id', data_type: 'BIGINT', is_nullable: 'NO' },
+        { column_name: 'u', data_type: 'VARCHAR', is_nullable: 'NO' },
+        { column_name: 'label', data_type: 'VARCHAR', is_nullable: 'YES' },
+      ]);
+      expect(await query(p, `SELECT u FROM maria_uuid_data."${name}"`)).toEqual([{ u: '123e4567-e89b-12d3-a456-426614174000' }]);
+    } finally {
+      await withMaria((c) => c.query(`DROP TABLE IF EXISTS \`${name}\``));
+    }
+  });
+
   it('streams a table larger than chunkSize in several chunks', async () => {
     const res = await sqlTable({ credentials: URL, table: t('big'), chunkSize: 1000 });
     const sizes: number[] = [];

@@ -203,6 +203,9 @@ export function mysqlKind(dataType: string, columnType: string): Pick<ReflectedC
     case 'boolean':
     case 'bool':
       return { kind: 'bool' };
+    case 'uuid':
+      // MariaDB 10.7+: text, in its place among the columns (as dlt reflects it)
+      return { kind: 'uuid' };
     default:
       return { kind: 'unknown' };
   }
