@@ -203,8 +203,8 @@ export function createActivities(opts: ActivitiesOptions): HaulActivities {
     }
   }
 
-  function destinationOf(ref: PipelineRef & { destination: string }): DestinationFactory {
-    return factoryByName('destination', ref.destination, ref.destinationOptions);
+  function destinationOf(name: string, options: PipelineRef['destinationOptions']): DestinationFactory {
+    return factoryByName('destination', name, options);
   }
 
   /**
@@ -224,7 +224,7 @@ export function createActivities(opts: ActivitiesOptions): HaulActivities {
     const staging = stagingOf(ref);
     // a drop without a destination: the working dir's own (attach() names what it finds, or that it is missing)
     if (ref.destination === undefined) return attach({ pipelineName: ref.pipelineName, pipelinesDir: opts.pipelinesDir, datasetName: ref.datasetName });
-    return pipeline({ pipelineName: ref.pipelineName, pipelinesDir: opts.pipelinesDir, destination: destinationOf({ ...ref, destination: ref.destination }), datasetName: ref.datasetName, ...(staging && { staging }) });
+    return pipeline({ pipelineName: ref.pipelineName, pipelinesDir: opts.pipelinesDir, destination: destinationOf(ref.destination, ref.destinationOptions), datasetName: ref.datasetName, ...(staging && { staging }) });
   }
 
   /** The data for a run: the registered source called with the JSON args, resources selected. */

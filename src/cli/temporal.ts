@@ -9,6 +9,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { DEFAULT_DESTINATION } from '../destinations/registry.js';
 import type { Client } from '@temporalio/client';
 import {
+  alreadyRunning,
   connectClient,
   deleteSchedule,
   dropPipelineData,
@@ -212,9 +213,7 @@ export function registerTemporalCommands(program: Command): void {
       await withClient(o, async (client) => {
         const h = await startPipeline(client, toInput(pipeline, o), { taskQueue: o.taskQueue, ifRunning: o.attach ? 'attach' : 'fail' }).catch((e: unknown) => {
           // the API's advice names its option; here it is the flag
-          if (e instanceof PipelineAlreadyRunningError) {
-            throw new PipelineAlreadyRunningError(e.pipelineName, `workflow pipeline/${e.pipelineName}${e.runId ? `, run ${e.runId}` : ''}`, 'wait for it to finish, or pass --attach to follow it', e.runId);
-          }
+          if (e instanceof PipelineAlreadyRunningError) throw alreadyRunning(e.pipelineName, e.runId, '--attach');
           throw e;
         });
         console.log(`workflow ${h.workflowId} (run ${h.firstExecutionRunId})`);

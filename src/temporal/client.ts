@@ -36,14 +36,9 @@ export interface StartOptions {
   report?: (line: string) => void;
 }
 
-/** A second start of a pipeline whose run is still in progress. */
-function alreadyRunning(pipelineName: string, runId: string | undefined): PipelineAlreadyRunningError {
-  return new PipelineAlreadyRunningError(
-    pipelineName,
-    `workflow ${pipelineWorkflowId(pipelineName)}${runId ? `, run ${runId}` : ''}`,
-    "wait for it to finish, or pass { ifRunning: 'attach' } to follow it",
-    runId,
-  );
+/** A second start of a pipeline whose run is still in progress; `attach` names how to follow it (the CLI's flag). */
+export function alreadyRunning(pipelineName: string, runId: string | undefined, attach = "{ ifRunning: 'attach' }"): PipelineAlreadyRunningError {
+  return new PipelineAlreadyRunningError(pipelineName, `workflow ${pipelineWorkflowId(pipelineName)}${runId ? `, run ${runId}` : ''}`, `wait for it to finish, or pass ${attach} to follow it`, runId);
 }
 
 export { PipelineAlreadyRunningError };
