@@ -371,7 +371,7 @@ export function registerPipelineCommands(program: Command): void {
   sub('schema', 'the schema as YAML or JSON (default: the default schema)')
     .addOption(new Option('--format <format>', 'yaml or json').choices(['yaml', 'json']).default('yaml'))
     .option('--schema <schema>', 'schema name (see info)')
-    .action((name: string, o: CommonOpts & { format: 'yaml' | 'json'; schema?: string }) => {
+    .action(async (name: string, o: CommonOpts & { format: 'yaml' | 'json'; schema?: string }) => {
       const p = openPipeline(name, o.pipelinesDir);
       const schemaName = o.schema ?? p.state.default_schema_name ?? p.schemaNames[0];
       const s = schemaName ? p.getSchema(schemaName) : undefined;
@@ -379,7 +379,7 @@ export function registerPipelineCommands(program: Command): void {
         throw new CliError(o.schema ? `pipeline "${name}" has no schema "${o.schema}" (schemas: ${p.schemaNames.join(', ') || 'none'})` : `pipeline "${name}" has no schema yet: run it first`);
       }
       if (o.json || o.format === 'json') printJson(s.toStored());
-      else process.stdout.write(schemaToYaml(s));
+      else process.stdout.write(await schemaToYaml(s));
     });
 
   sub('sync', 'drop the local state, schemas and pending packages and restore them from the destination')

@@ -3,9 +3,18 @@
  * (extract), table (normalize) and package jobs (load). When stdout or stderr is not a
  * TTY it degrades to the 'log' collector.
  */
-import cliProgress from 'cli-progress';
+import { createRequire } from 'node:module';
+import type cliProgressModule from 'cli-progress';
 import type { ProgressCollector, ProgressEvent } from './events.js';
 import { LogCollector, type LogCollectorOptions } from './log.js';
+
+// cli-progress (and the width tables it brings) loads with the first bar, not with haul.
+const requireFromHere = createRequire(import.meta.url);
+let loaded: typeof cliProgressModule | undefined;
+function cliProgressLib(): typeof cliProgressModule {
+  loaded ??= requireFromHere('cli-progress') as typeof cliProgressModule;
+  return loaded;
+}
 
 export interface BarCollectorOptions {
   /** Where bars are drawn (default: process.stderr). */
@@ -16,8 +25,8 @@ export interface BarCollectorOptions {
 
 export class BarCollector implements ProgressCollector {
   private readonly stream: NodeJS.WriteStream;
-  private multibar?: cliProgress.MultiBar;
-  private readonly bars = new Map<string, cliProgress.SingleBar>();
+  private multibar?: cliProgressModule.MultiBar;
+  private readonly bars = new Map<string, cliProgressModule.SingleBar>();
 
   constructor(opts: BarCollectorOptions = {}) {
     this.stream = opts.stream ?? process.stderr;
@@ -58,7 +67,8 @@ export class BarCollector implements ProgressCollector {
     }
   }
 
-  private ensure(): cliProgress.MultiBar {
+  private ensure(): cliProgressModule.MultiBar {
+    const cliProgress = cliProgressLib();
     this.multibar ??= new cliProgress.MultiBar(
       { stream: this.stream, clearOnComplete: false, hideCursor: true, fps: 10, autopadding: true, format: '{what} |{bar}| {value}/{total} {unit} | {duration_formatted}' },
       cliProgress.Presets.shades_classic,
@@ -66,7 +76,7 @@ export class BarCollector implements ProgressCollector {
     return this.multibar;
   }
 
-  private bar(mb: cliProgress.MultiBar, key: string, total: number, unit: string): cliProgress.SingleBar {
+  private bar(mb: cliProgressModule.MultiBar, key: string, total: number, unit: string): cliProgressModule.SingleBar {
     let b = this.bars.get(key);
     if (!b) {
       const opts = total > 0 ? {} : { format: '{what} {value} {unit} | {duration_formatted}' };

@@ -1,8 +1,13 @@
 import { readFile, writeFile } from 'node:fs/promises';
-import YAML from 'yaml';
+import type YAMLModule from 'yaml';
 import { Schema } from './schema.js';
 import type { StoredSchema } from './types.js';
 import { SchemaFileError } from '../errors.js';
+
+/** The yaml library loads when a schema file is read or written, not with haul. */
+async function yaml(): Promise<typeof YAMLModule> {
+  return (await import('yaml')).default;
+}
 
 /** Reads a schema from `.json`, `.yaml` or `.yml`. */
 export async function readSchemaFile(path: string): Promise<Schema> {
@@ -13,8 +18,9 @@ export async function readSchemaFile(path: string): Promise<Schema> {
     throw new SchemaFileError(path, `cannot read schema file: ${(e as Error).message}`);
   }
   let doc: unknown;
+  const YAML = path.endsWith('.json') ? undefined : await yaml();
   try {
-    doc = path.endsWith('.json') ? JSON.parse(text) : YAML.parse(text);
+    doc = YAML ? YAML.parse(text) : JSON.parse(text);
   } catch (e) {
     throw new SchemaFileError(path, `schema file is not valid ${path.endsWith('.json') ? 'JSON' : 'YAML'}: ${(e as Error).message}`);
   }
@@ -34,10 +40,10 @@ export async function readSchemaFile(path: string): Promise<Schema> {
 
 export async function writeSchemaFile(path: string, schema: Schema): Promise<void> {
   const stored = schema.toStored();
-  const text = path.endsWith('.json') ? JSON.stringify(stored, null, 2) : YAML.stringify(stored);
+  const text = path.endsWith('.json') ? JSON.stringify(stored, null, 2) : (await yaml()).stringify(stored);
   await writeFile(path, text);
 }
 
-export function schemaToYaml(schema: Schema): string {
-  return YAML.stringify(schema.toStored());
+export async function schemaToYaml(schema: Schema): Promise<string> {
+  return (await yaml()).stringify(schema.toStored());
 }
