@@ -40,6 +40,9 @@ export function toSource(data: Extractable, hints: ToSourceHints): Source {
     if (!h.tableName) throw new MissingTableNameError();
     const r = resource(data, { name: h.tableName });
     src = new Source(sourceName, { [r.name]: r });
+  } else if (typeof (data as { then?: unknown } | null)?.then === 'function') {
+    // sqlDatabase()/sqlTable() reflect tables first, so they return Promises
+    throw new InvalidOptionsError('data', 'run()/extract() got a Promise: await it first, e.g. `p.run(await sqlTable({ ... }))`');
   } else {
     throw new MissingTableNameError();
   }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MissingTableNameError, PipelineStepFailed, resource, source } from '../../src/index.js';
+import { InvalidOptionsError, MissingTableNameError, PipelineStepFailed, resource, source } from '../../src/index.js';
 import { count, query, tempDir, testPipeline } from '../helpers.js';
 
 const dir = tempDir();
@@ -85,6 +85,18 @@ describe('run(): nested data into DuckDB', () => {
     expect(err).toBeInstanceOf(PipelineStepFailed);
     expect((err as PipelineStepFailed).cause).toBeInstanceOf(MissingTableNameError);
     expect(p.hasPendingData).toBe(false);
+  });
+
+  it('a Promise (an async source factory not awaited) is an error that says to await it', async () => {
+    const p = testPipeline(dir, 'promise');
+    const pending = Promise.resolve(resource([{ a: 1 }], { name: 'rows' }));
+    const err = await p.run(pending as unknown as Parameters<typeof p.run>[0], { tableName: 'rows' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PipelineStepFailed);
+    expect((err as PipelineStepFailed).cause).toBeInstanceOf(InvalidOptionsError);
+    expect((err as Error).message).toMatch(/got a Promise: await it first/);
+    expect(p.hasPendingData).toBe(false);
+    await p.run(await pending); // what the advice says works
+    expect(await count(p, 'rows')).toBe(1);
   });
 
   it('extract, normalize and load can run one by one', async () => {
