@@ -340,6 +340,9 @@ function checkRange(o: IncrementalOptions, pick: (a: unknown, b?: unknown) => un
 
 /** `a.b`, or the same as JSONPath (`$.a.b`, `$['a.b']`); other JSONPath is refused up front. */
 function cursorPathParts(cursorPath: string): string[] {
+  if (typeof cursorPath !== 'string') {
+    throw new InvalidOptionsError('incremental', `the first argument is the cursor path, a string; got ${cursorPath === null ? 'null' : typeof cursorPath}: use incremental('updated_at', { initialValue, ... })`);
+  }
   if (!cursorPath) throw new InvalidOptionsError('incremental', 'cursorPath is empty');
   const p = cursorPath.startsWith('$') ? cursorPath.slice(1) : cursorPath;
   const parts: string[] = [];

@@ -121,6 +121,33 @@ describe('sqlDatabase on PostgreSQL', () => {
     ]);
   });
 
+  it("loads ±infinity timestamps and dates as dlt 1.31 does (Python's datetime.max and min), through COPY and through a cursor", async () => {
+    await withPg(async (c) => {
+      await c.query(`CREATE TABLE "${schema}".forever (id int PRIMARY KEY, ts timestamp, tstz timestamptz, d date, tsa timestamp[], da date[])`);
+      await c.query(`INSERT INTO "${schema}".forever VALUES (1, 'infinity', 'infinity', 'infinity', '{infinity,"2024-01-02 03:04:05"}', '{infinity}'),
+        (2, '-infinity', '-infinity', '-infinity', '{-infinity}', '{-infinity}'), (3, '2024-01-02 03:04:05', '2024-01-02 03:04:05+00', '2024-01-02', NULL, NULL)`);
+    });
+    const copied = testPipeline(dir, 'pg_forever_copy');
+    const cursor = testPipeline(dir, 'pg_forever_cursor');
+    try {
+      await copied.run(await sqlTable({ credentials: PG_URL, schema, table: 'forever' }));
+      // a query with parameters (the incremental range) reads through a cursor, not COPY
+      await cursor.run(await sqlTable({ credentials: PG_URL, schema, table: 'forever', incremental: incremental('id', { initialValue: 0 }) }));
+    } finally {
+      await withPg((c) => c.query(`DROP TABLE "${schema}".forever`));
+    }
+    for (const [p, dataset] of [[copied, 'pg_forever_copy_data'], [cursor, 'pg_forever_cursor_data']] as const) {
+      expect(await columnTypes(p, dataset, 'forever')).toEqual({
+        id: 'BIGINT', ts: 'TIMESTAMP', tstz: 'TIMESTAMP WITH TIME ZONE', d: 'DATE', tsa: 'JSON', da: 'JSON', _dlt_load_id: 'VARCHAR', _dlt_id: 'VARCHAR',
+      });
+      expect(await query(p, `SELECT id::INT AS id, ts::VARCHAR AS ts, tstz::VARCHAR AS tstz, d::VARCHAR AS d, tsa::VARCHAR AS tsa, da::VARCHAR AS da FROM ${dataset}.forever ORDER BY id`)).toEqual([
+        { id: 1, ts: '9999-12-31 23:59:59.999999', tstz: '9999-12-31 23:59:59.999999+00', d: '9999-12-31', tsa: '["9999-12-31T23:59:59.999999","2024-01-02T03:04:05"]', da: '["9999-12-31"]' },
+        { id: 2, ts: '0001-01-01 00:00:00', tstz: '0001-01-01 00:00:00+00', d: '0001-01-01', tsa: '["0001-01-01T00:00:00"]', da: '["0001-01-01"]' },
+        { id: 3, ts: '2024-01-02 03:04:05', tstz: '2024-01-02 03:04:05+00', d: '2024-01-02', tsa: null, da: null },
+      ]);
+    }
+  });
+
   it('adds lengths at full_with_precision and keeps only names at minimal', async () => {
     const precise = await sqlTable({ credentials: PG_URL, schema, table: 'kinds', reflectionLevel: 'full_with_precision' });
     expect(precise.hints.columns?.vc).toEqual({ nullable: true, dataType: 'text', precision: 20 });

@@ -35,6 +35,8 @@ describe('option errors', () => {
       'client.auth.type: Invalid option: expected one of "bearer", "api_key", "http_basic", "oauth2_client_credentials"',
     );
     expect(messageOf(() => incremental('id', { lastValueFunc: 'maximum' as never }))).toContain('lastValueFunc: Invalid input: expected one of "max", "min"');
+    // dlt's keyword form written as one object (the cursor path is the first argument)
+    expect(messageOf(() => incremental({ cursorPath: 'id', initialValue: 0 } as never))).toContain("the first argument is the cursor path, a string; got object: use incremental('updated_at'");
   });
 
   it('a run option names the accepted dispositions and strategies', async () => {

@@ -49,9 +49,20 @@ function utcIso(t: string): string | undefined {
   return `${t.slice(0, 10)}T${t.slice(11, e)}Z`;
 }
 
+/**
+ * PostgreSQL's `infinity` and `-infinity` as psycopg2 gives them to dlt: Python's
+ * `datetime.max` and `datetime.min` (`date.max` and `date.min` for dates).
+ */
+const INFINITE_TIMESTAMP: Record<string, string> = { infinity: '9999-12-31T23:59:59.999999Z', '-infinity': '0001-01-01T00:00:00Z' };
+const INFINITE_DATE: Record<string, string> = { infinity: '9999-12-31', '-infinity': '0001-01-01' };
+
+function pgDate(text: string): string {
+  return INFINITE_DATE[text] ?? text;
+}
+
 function slowIso(text: string): string {
   const m = TS.exec(text);
-  if (!m) return text; // infinity, BC dates: kept as text
+  if (!m) return INFINITE_TIMESTAMP[text] ?? text; // BC dates: kept as text
   if (m[3] === undefined || (m[3] === '+00' && (m[4] === undefined || m[4] === '00'))) return `${m[1]}T${m[2]}Z`;
   return `${m[1]}T${m[2]}${m[3]}:${m[4] ?? '00'}`;
 }
@@ -82,11 +93,11 @@ function pyFraction(text: string): string {
 const ARRAY_ELEMENT: Record<number, (text: string) => unknown> = {
   [ARRAY_OID.NUMERIC]: identity,
   [ARRAY_OID.INT8]: int8,
-  [ARRAY_OID.DATE]: identity,
+  [ARRAY_OID.DATE]: pgDate,
   [ARRAY_OID.INTERVAL]: identity,
   [ARRAY_OID.TIME]: pyFraction,
-  [ARRAY_OID.TIMESTAMP]: (t) => pyFraction(t.replace(' ', 'T')),
-  [ARRAY_OID.TIMESTAMPTZ]: (t) => pyFraction(t.replace(' ', 'T')).replace(/([+-]\d\d)$/, '$1:00'),
+  [ARRAY_OID.TIMESTAMP]: (t) => INFINITE_TIMESTAMP[t]?.slice(0, -1) ?? pyFraction(t.replace(' ', 'T')),
+  [ARRAY_OID.TIMESTAMPTZ]: (t) => INFINITE_TIMESTAMP[t]?.replace('Z', '+00:00') ?? pyFraction(t.replace(' ', 'T')).replace(/([+-]\d\d)$/, '$1:00'),
   [ARRAY_OID.BYTEA]: (t) => (t.startsWith('\\x') ? Buffer.from(t.slice(2), 'hex').toString('base64') : t),
 };
 
@@ -96,6 +107,7 @@ const typeParsers = {
       case OID.INT8:
         return int8;
       case OID.DATE:
+        return pgDate;
       case OID.TIME:
       case OID.INTERVAL:
       case OID.NUMERIC:
