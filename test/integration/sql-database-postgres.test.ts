@@ -148,6 +148,24 @@ describe('sqlDatabase on PostgreSQL', () => {
     }
   });
 
+  it('loads numerics with a negative scale or a scale past their precision (PostgreSQL 15+) into a decimal that holds them; dlt 1.31 fails', async () => {
+    await withPg(async (c) => {
+      await c.query(`CREATE TABLE "${schema}".odd_scale (id int PRIMARY KEY, hundreds numeric(5,-2), tiny numeric(3,5))`);
+      await c.query(`INSERT INTO "${schema}".odd_scale VALUES (1, 1234567, 0.00123), (2, 50, -0.00999)`);
+    });
+    const p = testPipeline(dir, 'pg_odd_scale');
+    try {
+      await p.run(await sqlTable({ credentials: PG_URL, schema, table: 'odd_scale' }));
+    } finally {
+      await withPg((c) => c.query(`DROP TABLE "${schema}".odd_scale`));
+    }
+    expect(await columnTypes(p, 'pg_odd_scale_data', 'odd_scale')).toMatchObject({ hundreds: 'DECIMAL(7,0)', tiny: 'DECIMAL(5,5)' });
+    expect(await query(p, 'SELECT id::INT AS id, hundreds::VARCHAR AS hundreds, tiny::DOUBLE AS tiny FROM pg_odd_scale_data.odd_scale ORDER BY id')).toEqual([
+      { id: 1, hundreds: '1234600', tiny: 0.00123 },
+      { id: 2, hundreds: '100', tiny: -0.00999 },
+    ]);
+  });
+
   it('adds lengths at full_with_precision and keeps only names at minimal', async () => {
     const precise = await sqlTable({ credentials: PG_URL, schema, table: 'kinds', reflectionLevel: 'full_with_precision' });
     expect(precise.hints.columns?.vc).toEqual({ nullable: true, dataType: 'text', precision: 20 });

@@ -88,6 +88,19 @@ export function columnHint(col: ReflectedColumn, level: ReflectionLevel): SqlCol
   return hint;
 }
 
+/**
+ * PostgreSQL 15+ takes a scale below 0 (`numeric(5,-2)` rounds to hundreds) or above the
+ * precision (`numeric(3,5)` holds 0.00xyz); a destination's decimal takes neither. The
+ * decimal that holds every such value: `(p - s, 0)` and `(s, s)`. dlt passes the declared
+ * pair on and the load fails.
+ */
+function holdingPrecision(precision: number | undefined, scale: number | undefined): { precision: number | undefined; scale: number | undefined } {
+  if (precision === undefined || scale === undefined) return { precision, scale };
+  if (scale < 0) return { precision: precision - scale, scale: 0 };
+  if (scale > precision) return { precision: scale, scale };
+  return { precision, scale };
+}
+
 /** PostgreSQL (and DuckDB, which SQLAlchemy reflects through the PostgreSQL dialect) type names. */
 export function postgresKind(nativeType: string, isEnum = false): Pick<ReflectedColumn, 'kind' | 'length' | 'precision' | 'scale' | 'timezone'> {
   if (isEnum) return { kind: 'string' };
@@ -107,7 +120,7 @@ export function postgresKind(nativeType: string, isEnum = false): Pick<Reflected
       return { kind: 'integer' };
     case 'numeric':
     case 'decimal':
-      return { kind: 'numeric', precision: args[0], scale: args[0] === undefined ? undefined : (args[1] ?? 0) };
+      return { kind: 'numeric', ...holdingPrecision(args[0], args[0] === undefined ? undefined : (args[1] ?? 0)) };
     case 'real':
     case 'float4':
     case 'double precision':
