@@ -166,6 +166,24 @@ describe('sqlDatabase on PostgreSQL', () => {
     ]);
   });
 
+  it('includedColumns and excludedColumns choose the columns selected and loaded, as dlt\'s sql_table does; a name the table lacks is refused', async () => {
+    const only = testPipeline(dir, 'pg_included');
+    await only.run(await sqlTable({ credentials: PG_URL, schema, table: 'events', includedColumns: ['id', 'v'] }));
+    expect(Object.keys(await columnTypes(only, 'pg_included_data', 'events'))).toEqual(['id', 'v', '_dlt_load_id', '_dlt_id']);
+    expect(await query(only, 'SELECT id::INT AS id, v FROM pg_included_data.events ORDER BY id')).toEqual([{ id: 1, v: 'a' }, { id: 2, v: 'b' }, { id: 3, v: 'c' }]);
+
+    const without = testPipeline(dir, 'pg_excluded');
+    await without.run(await sqlTable({ credentials: PG_URL, schema, table: 'kinds', excludedColumns: ['bin', 'j', 'jb'] }));
+    const cols = Object.keys(await columnTypes(without, 'pg_excluded_data', 'kinds'));
+    expect(cols).toContain('required');
+    expect(cols.filter((c) => c.startsWith('bin') || c.startsWith('j'))).toEqual([]);
+    expect(await query(without, 'SELECT count(*)::INT AS n FROM pg_excluded_data.kinds')).toEqual([{ n: 2 }]);
+
+    const misspelled = await sqlTable({ credentials: PG_URL, schema, table: 'events', excludedColumns: ['V'] }).catch((e: unknown) => e);
+    expect(misspelled).toBeInstanceOf(Error);
+    expect((misspelled as Error).message).toContain('`excludedColumns` names "V", which table "events" does not have; its columns are id, updated_at, v');
+  });
+
   it('adds lengths at full_with_precision and keeps only names at minimal', async () => {
     const precise = await sqlTable({ credentials: PG_URL, schema, table: 'kinds', reflectionLevel: 'full_with_precision' });
     expect(precise.hints.columns?.vc).toEqual({ nullable: true, dataType: 'text', precision: 20 });

@@ -66,6 +66,10 @@ export interface SqlTableOptions extends SqlSourceCommonOptions {
   table: string;
   /** Resource name (default: the table name). */
   name?: string;
+  /** Read only these columns (dlt's `included_columns`); the others are neither selected nor in the schema. */
+  includedColumns?: string[];
+  /** Leave these columns out of the SELECT and the schema (dlt's `excluded_columns`), e.g. large blobs or personal data. */
+  excludedColumns?: string[];
 }
 
 const DEFAULT_CHUNK_SIZE = 50_000;
@@ -92,7 +96,7 @@ function checkBackend(options: SqlSourceCommonOptions & { backendKwargs?: unknow
 
 const COMMON_KEYS = ['backend', 'backendKwargs', 'credentials', 'schema', 'chunkSize', 'reflectionLevel', 'incremental', 'tableAdapterCallback', 'queryAdapterCallback', 'writeDisposition', 'primaryKey', 'mergeKey', 'columns', 'pipelineName'];
 const DATABASE_KEYS = new Set([...COMMON_KEYS, 'tableNames', 'includeViews', 'name']);
-const TABLE_KEYS = new Set([...COMMON_KEYS, 'table', 'name']);
+const TABLE_KEYS = new Set([...COMMON_KEYS, 'table', 'name', 'includedColumns', 'excludedColumns']);
 
 /** One resource per table of a database schema (or of `tableNames`). */
 export async function sqlDatabase(options: SqlDatabaseOptions = {}): Promise<Source> {
@@ -135,7 +139,30 @@ export async function sqlTable(options: SqlTableOptions): Promise<Resource> {
     if (!t) throw new SourceTableNotFoundError(engine.location, options.table, await engine.listTables(options.schema, true));
     return t;
   });
-  return tableResource(credentials, adapt(table, options), options, options.incremental, options.name);
+  return tableResource(credentials, adapt(selectColumns(table, options), options), options, options.incremental, options.name);
+}
+
+/**
+ * dlt's `included_columns` / `excluded_columns`, applied before the table adapter. A name the
+ * table does not have is refused (dlt ignores it): a misspelled exclusion would load the
+ * very column it was meant to keep out.
+ */
+function selectColumns(table: ReflectedTable, options: SqlTableOptions): ReflectedTable {
+  const { includedColumns: included, excludedColumns: excluded } = options;
+  if (included === undefined && excluded === undefined) return table;
+  const names = new Set(table.columns.map((c) => c.name));
+  for (const [option, list] of [['includedColumns', included], ['excludedColumns', excluded]] as const) {
+    if (list === undefined) continue;
+    if (!Array.isArray(list) || list.some((n) => typeof n !== 'string')) throw new InvalidOptionsError('sqlTable', `\`${option}\` must be a list of column names`);
+    const unknown = list.filter((n) => !names.has(n));
+    if (unknown.length > 0) {
+      throw new InvalidOptionsError('sqlTable', `\`${option}\` names ${unknown.map((n) => `"${n}"`).join(', ')}, which table "${table.name}" does not have; its columns are ${[...names].join(', ')}`);
+    }
+  }
+  const keep = (name: string) => (included === undefined || included.includes(name)) && !(excluded ?? []).includes(name);
+  const columns = table.columns.filter((c) => keep(c.name));
+  if (columns.length === 0) throw new InvalidOptionsError('sqlTable', `no column of table "${table.name}" is left to read: check includedColumns and excludedColumns`);
+  return { ...table, columns, primaryKey: table.primaryKey.filter(keep) };
 }
 
 async function withEngine<T>(credentials: SqlCredentials, fn: (engine: SqlEngine) => Promise<T>): Promise<T> {
