@@ -227,8 +227,12 @@ export function createActivities(opts: ActivitiesOptions): HaulActivities {
     return pipeline({ pipelineName: ref.pipelineName, pipelinesDir: opts.pipelinesDir, destination: destinationOf(ref.destination, ref.destinationOptions), datasetName: ref.datasetName, ...(staging && { staging }) });
   }
 
-  /** The data for a run: the registered source called with the JSON args, resources selected. */
-  function sourceData(input: Pick<PipelineRunInput, 'source' | 'args' | 'resources'>): Extractable {
+  /**
+   * The data for a run: the registered source called with the JSON args, resources selected.
+   * A factory may return a Promise (`() => sqlDatabase({...})`): it is awaited, so each run
+   * reflects the database anew, as dlt's `defer_table_reflect`.
+   */
+  async function sourceData(input: Pick<PipelineRunInput, 'source' | 'args' | 'resources'>): Promise<Extractable> {
     const entry = opts.sources[input.source];
     if (!entry) {
       const known = Object.keys(opts.sources);
@@ -251,7 +255,7 @@ export function createActivities(opts: ActivitiesOptions): HaulActivities {
         args = r.data as typeof args;
       }
       try {
-        data = Array.isArray(args) ? fn(...args) : args === undefined ? fn() : fn(args);
+        data = await (Array.isArray(args) ? fn(...args) : args === undefined ? fn() : fn(args));
       } catch (e) {
         if (e instanceof HaulError) throw e;
         throw new HaulError('InvalidSourceArgs', `source "${input.source}" rejected its args: ${(e as Error)?.message ?? String(e)}`, { cause: e });
@@ -268,7 +272,8 @@ export function createActivities(opts: ActivitiesOptions): HaulActivities {
     /** Validates source, args and destination; restores state from the destination when the working dir is behind. */
     async syncDestination(input: PipelineRef & Partial<Pick<PipelineRunInput, 'source' | 'args' | 'resources'>>): Promise<SyncResult> {
       return heartbeating('sync', async () => {
-        if (input.source !== undefined) sourceData({ source: input.source, args: input.args, resources: input.resources });
+        // before any package: a source that cannot be made (bad args, a database it cannot reach) fails the run here
+        if (input.source !== undefined) await sourceData({ source: input.source, args: input.args, resources: input.resources });
         const p = open(input);
         if (!p.hasPendingData) await p.syncDestination();
         const client = p.destination.createClient({ pipelineName: p.pipelineName, datasetName: p.datasetName });
@@ -298,7 +303,7 @@ export function createActivities(opts: ActivitiesOptions): HaulActivities {
         const t = input.tuning;
         const checkpoint = { ...opts.checkpoint, ...(t?.checkpointEveryItems && { everyItems: t.checkpointEveryItems }), ...(t?.checkpointEveryMs && { everyMs: t.checkpointEveryMs }) };
         const heartbeat = Context.current().info.heartbeatDetails as HeartbeatDetails | undefined;
-        const info = await p.extract(sourceData(input), runOpts, { ...step, loadId: input.loadId, checkpoint });
+        const info = await p.extract(await sourceData(input), runOpts, { ...step, loadId: input.loadId, checkpoint });
         faultPoint('activity:extract:after-commit');
         const expected = heartbeat?.checkpoint?.seq;
         if (expected !== undefined && (info.resumedFrom?.checkpoint ?? 0) < expected) {
