@@ -18,7 +18,7 @@ import { isResource, isSource, Source, type Resource } from '../src/extract/reso
 import type { Extractable } from '../src/extract/to-source.js';
 import { resolveDestination } from '../src/destinations/index.js';
 import type { DestinationFactory } from '../src/destinations/types.js';
-import { applyRefreshStep, dropSnapshotStep, restoreSnapshotStep } from '../src/load/refresh-step.js';
+import { applyRefreshStep, dropSnapshotStep, restoreSnapshotStep, settleLeftoverSnapshots } from '../src/load/refresh-step.js';
 import { planDrop } from '../src/pipeline/drop.js';
 import { defaultPipelinesDir, type RunOptions } from '../src/pipeline/options.js';
 import { pipeline, type Pipeline, type StepOptions, type StepProgress } from '../src/pipeline/pipeline.js';
@@ -268,6 +268,13 @@ export function createActivities(opts: ActivitiesOptions): HaulActivities {
     return data as Extractable;
   }
 
+  /** Drops the backup tables of a stopped run's refresh once its packages loaded (refresh-step.ts). */
+  async function settleLeftovers(p: Pipeline): Promise<void> {
+    const ctx = Context.current();
+    const dropped = await settleLeftoverSnapshots(p.loadContext(), ctx.info.workflowExecution?.runId);
+    if (dropped.length) ctx.log.info(`dropped ${dropped.length} table(s) that a stopped run's refresh had put aside, now that its packages loaded: ${dropped.join(', ')}`);
+  }
+
   return {
     /** Validates source, args and destination; restores state from the destination when the working dir is behind. */
     async syncDestination(input: PipelineRef & Partial<Pick<PipelineRunInput, 'source' | 'args' | 'resources'>>): Promise<SyncResult> {
@@ -276,6 +283,7 @@ export function createActivities(opts: ActivitiesOptions): HaulActivities {
         if (input.source !== undefined) await sourceData({ source: input.source, args: input.args, resources: input.resources });
         const p = open(input);
         if (!p.hasPendingData) await p.syncDestination();
+        await settleLeftovers(p);
         const client = p.destination.createClient({ pipelineName: p.pipelineName, datasetName: p.datasetName });
         return {
           pending: p.pendingPackages().map(({ loadId, stage }) => ({ loadId, stage })),
@@ -368,6 +376,7 @@ export function createActivities(opts: ActivitiesOptions): HaulActivities {
           });
         }
         packages.sort((a, b) => Number(a.loadId) - Number(b.loadId));
+        await settleLeftovers(p);
         return { destinationName: info.destinationName, destinationLocation: scrubSecrets(info.destinationLocation), datasetName: info.datasetName, packages };
       }, keyOf(input));
     },

@@ -18,7 +18,7 @@ export async function applyRefreshStep(ctx: LoadContext, loadId: string, snapsho
   if (snapshotId && !snapshots.exists(snapshotId)) {
     throw new HaulError('SnapshotMissing', `snapshot ${snapshotId} of pipeline "${ctx.pipelineName}" does not exist; take it before the refresh`);
   }
-  await withClient(ctx, (client) => applyRefreshPlan(client, pkg.refresh!, snapshotId ? { store: snapshots, id: snapshotId } : undefined));
+  await withClient(ctx, (client) => applyRefreshPlan(client, pkg.refresh!, snapshotId ? { store: snapshots, id: snapshotId, loadId } : undefined));
   pkg.refreshApplied = true;
   storage.writePackageState('normalized', pkg);
   return pkg.refresh;
@@ -52,6 +52,32 @@ export async function dropSnapshotStep(ctx: LoadContext, snapshotId: string): Pr
   const backups = ctx.wd.snapshots.readBackups(snapshotId);
   if (backups.length) await withClient(ctx, (client) => dropTableBackups(client, backups));
   ctx.wd.snapshots.discard(snapshotId);
+}
+
+/**
+ * Snapshots another run left behind: a run terminated (not cancelled) after its refresh put
+ * tables aside never ran its compensation or its cleanup. Once every package whose refresh
+ * put a table aside under such a snapshot has loaded (this run finished it, or it had loaded
+ * before the run stopped), the refresh is complete and the backups are only old rows: they
+ * are dropped and the snapshot discarded. A snapshot whose packages have not all loaded is
+ * kept, since restoring it may still be needed. Runs of one pipeline do not overlap (one
+ * workflow id), so a snapshot that is not `currentSnapshotId`'s belongs to a stopped run.
+ * Returns the tables dropped.
+ */
+export async function settleLeftoverSnapshots(ctx: LoadContext, currentSnapshotId: string | undefined): Promise<string[]> {
+  const { storage, snapshots } = ctx.wd;
+  const dropped: string[] = [];
+  for (const id of snapshots.list()) {
+    if (id === currentSnapshotId) continue;
+    const backups = snapshots.readBackups(id);
+    if (backups.length === 0) continue;
+    const refreshed = backups.every((b) => b.loadId !== undefined && storage.has('loaded', b.loadId));
+    if (!refreshed) continue;
+    await withClient(ctx, (client) => dropTableBackups(client, backups));
+    snapshots.discard(id);
+    dropped.push(...backups.map((b) => b.backup));
+  }
+  return dropped;
 }
 
 async function withClient<T>(ctx: LoadContext, fn: (c: ReturnType<typeof newDestinationClient>) => Promise<T>): Promise<T> {

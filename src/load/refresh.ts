@@ -12,14 +12,14 @@ import type { SnapshotStore, TableBackup } from '../storage/snapshots.js';
  * `dropTableBackups` removes them once the run succeeded; the load then re-creates the tables
  * the new schema keeps. Idempotent: a table already put aside is not touched again.
  */
-export async function applyRefreshPlan(client: DestinationClient, plan: RefreshPlan, snapshot?: { store: SnapshotStore; id: string }): Promise<void> {
+export async function applyRefreshPlan(client: DestinationClient, plan: RefreshPlan, snapshot?: { store: SnapshotStore; id: string; loadId: string }): Promise<void> {
   await client.initializeStorage();
   if (!snapshot) {
     if (plan.dropTables.length) await client.dropTables(plan.dropTables);
     if (plan.truncateTables.length) await client.truncateTables(plan.truncateTables);
     return;
   }
-  const { store, id } = snapshot;
+  const { store, id, loadId } = snapshot;
   const existing = new Set(await client.listTables());
   const backups = store.readBackups(id);
   for (const table of new Set([...plan.dropTables, ...plan.truncateTables])) {
@@ -33,7 +33,7 @@ export async function applyRefreshPlan(client: DestinationClient, plan: RefreshP
         { retryable: false },
       );
     }
-    backups.push({ table, backup });
+    backups.push({ table, backup, loadId });
   }
   // Intent first: a crash between renames leaves a list the compensation can follow.
   store.writeBackups(id, backups);

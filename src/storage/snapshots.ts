@@ -8,6 +8,8 @@ import { SNAPSHOTS_DIR } from './layout.js';
 export interface TableBackup {
   table: string;
   backup: string;
+  /** The package whose refresh put it aside (absent in snapshots taken before this was recorded). */
+  loadId?: string;
 }
 
 const COMPLETE = 'complete';
@@ -29,6 +31,13 @@ export class SnapshotStore {
 
   exists(id: string): boolean {
     return existsSync(join(this.dirOf(id), COMPLETE));
+  }
+
+  /** The ids of the complete snapshots. */
+  list(): string[] {
+    const root = join(this.workingDir, SNAPSHOTS_DIR);
+    if (!existsSync(root)) return [];
+    return readdirSync(root).filter((id) => /^[A-Za-z0-9_.-]+$/.test(id) && !id.endsWith('.tmp') && this.exists(id));
   }
 
   /** Copies state.json and schemas/ aside; an existing snapshot is kept. */

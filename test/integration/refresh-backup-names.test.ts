@@ -27,7 +27,7 @@ describe('refresh backup tables', () => {
       mkdirSync(wd, { recursive: true });
       const store = new SnapshotStore(wd, join(wd, 'state.json'), join(wd, 'schemas'));
       store.take(snapshotId);
-      const err = await applyRefreshPlan(client, { mode: 'drop_sources', dropTables: ['users'], truncateTables: [] }, { store, id: snapshotId }).catch((e: unknown) => e);
+      const err = await applyRefreshPlan(client, { mode: 'drop_sources', dropTables: ['users'], truncateTables: [] }, { store, id: snapshotId, loadId: '1' }).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(DestinationError);
       expect((err as DestinationError).retryable).toBe(false);
       expect((err as Error).message).toContain(`"${backup}" already exists and is not this run's backup`);

@@ -1,0 +1,43 @@
+/**
+ * A run stopped for good (a terminated workflow) after its refresh put tables aside never
+ * runs its compensation or its cleanup. Once the packages of that refresh have loaded, the
+ * backups are only old rows: settleLeftoverSnapshots drops them. Until then they are kept.
+ */
+import { describe, expect, it } from 'vitest';
+import { applyRefreshStep, settleLeftoverSnapshots } from '../../src/load/refresh-step.js';
+import { count, query, tempDir, testPipeline } from '../helpers.js';
+
+const backupsOf = (p: ReturnType<typeof testPipeline>) =>
+  query<{ table_name: string }>(p, "SELECT table_name FROM information_schema.tables WHERE table_name LIKE '%\\_\\_bak\\_%' ESCAPE '\\' ORDER BY 1").then((r) => r.map((x) => x.table_name));
+
+describe('backups a stopped refresh run left behind', () => {
+  it('are kept while the refresh is pending and dropped once its package loaded', async () => {
+    const dir = tempDir('haul-leftover-');
+    const p = testPipeline(dir, 'leftover');
+    await p.run([{ id: 1 }, { id: 2 }], { tableName: 'users' });
+
+    // what the stopped run did: extract and normalize with a refresh, snapshot, put the tables aside
+    const { loadId } = await p.extract([{ id: 3 }], { tableName: 'users', refresh: 'drop_sources' });
+    await p.normalize();
+    const stoppedRun = '019af0c2-7b44-7d01-8e2f-0a9b8c7d6e5f';
+    p.takeSnapshot(stoppedRun);
+    await applyRefreshStep(p.loadContext(), loadId, stoppedRun);
+    const backups = await backupsOf(p);
+    expect(backups).toHaveLength(1);
+
+    // the next run, before its load: the refresh has not loaded, so the backup may still be needed
+    expect(await settleLeftoverSnapshots(p.loadContext(), 'the-next-run')).toEqual([]);
+    expect(await query(p, `SELECT id::INT AS id FROM ${p.datasetName}."${backups[0]}" ORDER BY id`)).toEqual([{ id: 1 }, { id: 2 }]);
+    // and never the current run's own snapshot
+    await p.load();
+    expect(await settleLeftoverSnapshots(p.loadContext(), stoppedRun)).toEqual([]);
+    expect(await backupsOf(p)).toEqual(backups);
+
+    // the refresh finished (its package loaded): its backups go, and the snapshot with them
+    expect(await settleLeftoverSnapshots(p.loadContext(), 'the-next-run')).toEqual(backups);
+    expect(await backupsOf(p)).toEqual([]);
+    expect(await query(p, 'SELECT id::INT AS id FROM users')).toEqual([{ id: 3 }]);
+    expect(await count(p, 'users')).toBe(1);
+    expect(await settleLeftoverSnapshots(p.loadContext(), 'the-next-run')).toEqual([]);
+  });
+});
