@@ -86,6 +86,29 @@ describe('haul CLI on Temporal', () => {
     expect((await haul(['schedule', 'delete', name])).status).toBe(0);
   });
 
+  it('temporal run while the pipeline runs: an error naming --attach, and --attach follows that run', async () => {
+    const dir = tempDir();
+    const taskQueue = uniqueQueue('no-worker'); // nothing polls it: the run stays open
+    const name = `cli_busy_${taskQueue.replace(/-/g, '_')}`;
+    const args = ['temporal', 'run', name, '--task-queue', taskQueue, '--source', 'numbers', '--destination', 'duckdb', '--destination-options', JSON.stringify({ path: join(dir, 'x.duckdb') })];
+    const started = await haul([...args, '--no-wait']);
+    expect(started.status, started.out).toBe(0);
+    const runId = /\(run ([^)]+)\)/.exec(started.out)?.[1];
+    expect(runId).toBeDefined();
+    const handle = (await testClient()).workflow.getHandle(`pipeline/${name}`);
+    try {
+      const again = await haul(args);
+      expect(again.status).toBe(1);
+      expect(again.out).toContain(`run ${runId}`);
+      expect(again.out).toMatch(/pass --attach to follow it/);
+      const attached = await haul([...args, '--attach', '--no-wait']);
+      expect(attached.status, attached.out).toBe(0);
+      expect(attached.out).toContain(`workflow pipeline/${name} (run ${runId})`);
+    } finally {
+      await handle.terminate('test done');
+    }
+  });
+
   it('temporal run --columns (a list), --staging filesystem and --loader-file-format reach the run', async () => {
     const dir = tempDir();
     const taskQueue = uniqueQueue();
