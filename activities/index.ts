@@ -268,11 +268,19 @@ export function createActivities(opts: ActivitiesOptions): HaulActivities {
     return data as Extractable;
   }
 
-  /** Drops the backup tables of a stopped run's refresh once its packages loaded (refresh-step.ts). */
+  /**
+   * Drops the backup tables of a stopped run's refresh once its packages loaded
+   * (refresh-step.ts). Housekeeping: a failure is logged and the next run tries again,
+   * it never fails this one.
+   */
   async function settleLeftovers(p: Pipeline): Promise<void> {
     const ctx = Context.current();
-    const dropped = await settleLeftoverSnapshots(p.loadContext(), ctx.info.workflowExecution?.runId);
-    if (dropped.length) ctx.log.info(`dropped ${dropped.length} table(s) that a stopped run's refresh had put aside, now that its packages loaded: ${dropped.join(', ')}`);
+    try {
+      const dropped = await settleLeftoverSnapshots(p.loadContext(), ctx.info.workflowExecution?.runId);
+      if (dropped.length) ctx.log.info(`dropped ${dropped.length} table(s) that a stopped run's refresh had put aside, now that its packages loaded: ${dropped.join(', ')}`);
+    } catch (e) {
+      ctx.log.warn(`could not drop the tables a stopped run's refresh had put aside (the next run tries again): ${scrubSecrets((e as Error)?.message ?? String(e))}`);
+    }
   }
 
   return {
