@@ -227,17 +227,22 @@ export function createActivities(opts: ActivitiesOptions): HaulActivities {
     return pipeline({ pipelineName: ref.pipelineName, pipelinesDir: opts.pipelinesDir, destination: destinationOf(ref.destination, ref.destinationOptions), datasetName: ref.datasetName, ...(staging && { staging }) });
   }
 
+  function registered(name: string): SourceEntry {
+    const entry = opts.sources[name];
+    if (!entry) {
+      const known = Object.keys(opts.sources);
+      throw new HaulError('UnknownSource', `no source named "${name}" is registered on this worker (registered: ${known.join(', ') || 'none'})`);
+    }
+    return entry;
+  }
+
   /**
    * The data for a run: the registered source called with the JSON args, resources selected.
    * A factory may return a Promise (`() => sqlDatabase({...})`): it is awaited, so each run
    * reflects the database anew, as dlt's `defer_table_reflect`.
    */
   async function sourceData(input: Pick<PipelineRunInput, 'source' | 'args' | 'resources'>): Promise<Extractable> {
-    const entry = opts.sources[input.source];
-    if (!entry) {
-      const known = Object.keys(opts.sources);
-      throw new HaulError('UnknownSource', `no source named "${input.source}" is registered on this worker (registered: ${known.join(', ') || 'none'})`);
-    }
+    const entry = registered(input.source);
     let data: unknown;
     if (isResource(entry) || isSource(entry)) {
       if (input.args !== undefined && !(Array.isArray(input.args) && input.args.length === 0)) {
@@ -287,9 +292,14 @@ export function createActivities(opts: ActivitiesOptions): HaulActivities {
     /** Validates source, args and destination; restores state from the destination when the working dir is behind. */
     async syncDestination(input: PipelineRef & Partial<Pick<PipelineRunInput, 'source' | 'args' | 'resources'>>): Promise<SyncResult> {
       return heartbeating('sync', async () => {
-        // before any package: a source that cannot be made (bad args, a database it cannot reach) fails the run here
-        if (input.source !== undefined) await sourceData({ source: input.source, args: input.args, resources: input.resources });
         const p = open(input);
+        if (input.source !== undefined) {
+          registered(input.source);
+          // before any package, a source that cannot be made (bad args, a database it cannot
+          // reach) fails the run here; with packages pending, they load first (as in dlt) and
+          // extract makes the source
+          if (!p.hasPendingData) await sourceData({ source: input.source, args: input.args, resources: input.resources });
+        }
         if (!p.hasPendingData) await p.syncDestination();
         await settleLeftovers(p);
         const client = p.destination.createClient({ pipelineName: p.pipelineName, datasetName: p.datasetName });

@@ -7,8 +7,10 @@
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { attach, incremental, sqlDatabase } from '../../src/index.js';
+import { attach, incremental, resource, SourceUnreachableError, sqlDatabase } from '../../src/index.js';
+import { failingDuckdb } from '../fixtures/failing-destination.js';
 import { runPipeline } from '../../src/temporal/client.js';
+import { rootCause } from '../../src/temporal/follow.js';
 import { query, tempDir } from '../helpers.js';
 import { testClient, testWorker, uniqueQueue } from './temporal-env.js';
 
@@ -59,5 +61,30 @@ describe('sqlDatabase on a Temporal worker', () => {
       { id: 1, status: 'open', note: null },
       { id: 2, status: 'open', note: 'rush' },
     ]);
+  });
+
+  it('a factory that cannot reach its database does not keep pending packages from loading', async () => {
+    const dir = tempDir('haul-sqlsrc-temporal-pending-');
+    const failing = { on: true };
+    let reachable = true;
+    const taskQueue = uniqueQueue('sqlsrc-pending');
+    const orders = async () => {
+      if (!reachable) throw new SourceUnreachableError('sqlite:///orders.db', 'the database is down (test)');
+      return resource([{ id: 1 }, { id: 2 }], { name: 'orders' });
+    };
+    await testWorker({ sources: { orders }, destinations: { warehouse: failingDuckdb(join(dir, 'w.duckdb'), failing) }, taskQueue, pipelinesDir: join(dir, 'pipelines') });
+    const client = await testClient();
+    const input = { pipelineName: 'sqlsrc_pending_wf', source: 'orders', destination: 'warehouse', datasetName: 'orders_data', tuning: { maximumAttempts: 1 } };
+
+    // the load fails: the package stays pending
+    await expect(runPipeline(client, input, { taskQueue })).rejects.toThrow();
+    failing.on = false;
+    reachable = false;
+    // the database is down now: the pending package loads, then the extract fails on the source
+    const err = await runPipeline(client, input, { taskQueue }).catch((e: unknown) => e);
+    expect(rootCause(err)).toMatch(/the database is down \(test\).*\(SourceUnreachable\)/);
+    const p = attach({ pipelineName: 'sqlsrc_pending_wf', pipelinesDir: join(dir, 'pipelines') });
+    expect(await query(p, 'SELECT id::INT AS id FROM orders ORDER BY id')).toEqual([{ id: 1 }, { id: 2 }]);
+    expect(p.hasPendingData).toBe(false);
   });
 });
