@@ -284,6 +284,11 @@ describe('sqlDatabase on PostgreSQL', () => {
     const typo = { credentials: PG_URL, schema, table: 'kinds', chunk_size: 10 } as unknown as Parameters<typeof sqlTable>[0];
     await expect(sqlTable(typo)).rejects.toThrow(/unknown option "chunk_size"; did you mean chunkSize\?/);
     await expect(sqlDatabase({ credentials: PG_URL, tables: ['kinds'] } as unknown as Parameters<typeof sqlDatabase>[0])).rejects.toThrow(/unknown option "tables"; it takes .*tableNames/);
+    // dlt options whose job something else does here say what
+    await expect(sqlDatabase({ credentials: PG_URL, defer_table_reflect: true } as unknown as Parameters<typeof sqlDatabase>[0])).rejects.toThrow(
+      /dlt's option "defer_table_reflect" is not taken: .*register a factory: `sources = \{ shop: \(\) => sqlDatabase/,
+    );
+    await expect(sqlTable({ credentials: PG_URL, table: 'kinds', detectPrecisionHints: true } as unknown as Parameters<typeof sqlTable>[0])).rejects.toThrow(/use reflectionLevel: 'full_with_precision'/);
     const err = await sqlDatabase({ credentials: PG_URL, schema: `${schema}_nope` }).catch((e: unknown) => e);
     expect((err as Error).message).toMatch(new RegExp(`schema "${schema}_nope".*has no tables or views at .*check that it exists`));
   });

@@ -98,8 +98,30 @@ const COMMON_KEYS = ['backend', 'backendKwargs', 'credentials', 'schema', 'chunk
 const DATABASE_KEYS = new Set([...COMMON_KEYS, 'tableNames', 'includeViews', 'name']);
 const TABLE_KEYS = new Set([...COMMON_KEYS, 'table', 'name', 'includedColumns', 'excludedColumns']);
 
+/** dlt options haul does not take, and what does their job here (keys in camelCase). */
+const DLT_OPTIONS_ELSEWHERE: Record<string, string> = {
+  deferTableReflect:
+    'haul reflects when sqlDatabase()/sqlTable() is awaited; to reflect in each run on a Temporal worker, register a factory: `sources = { shop: () => sqlDatabase({ ... }) }`',
+  detectPrecisionHints: "use reflectionLevel: 'full_with_precision'",
+  typeAdapterCallback: 'change a column\'s kind in tableAdapterCallback(table), or give its type in `columns`',
+  metadata: 'there is no SQLAlchemy MetaData here: pass schema (and tableNames)',
+  engineAdapterCallback: 'there is no SQLAlchemy engine here: connection settings go in the credentials',
+  engineKwargs: 'there is no SQLAlchemy engine here: connection settings go in the credentials',
+  resolveForeignKeys: 'foreign keys are not reflected into references',
+  tableLoaderClass: 'rows are read by the database driver (see backend)',
+};
+
+function refuseDltOnlyOptions(options: object, where: string): void {
+  for (const key of Object.keys(options)) {
+    const camel = key.replace(/_([a-z])/g, (_m, c: string) => c.toUpperCase());
+    const advice = DLT_OPTIONS_ELSEWHERE[camel];
+    if (advice) throw new InvalidOptionsError(where, `dlt's option "${key}" is not taken: ${advice}`);
+  }
+}
+
 /** One resource per table of a database schema (or of `tableNames`). */
 export async function sqlDatabase(options: SqlDatabaseOptions = {}): Promise<Source> {
+  refuseDltOnlyOptions(options, 'sqlDatabase');
   refuseUnknownOptions(options, DATABASE_KEYS, 'sqlDatabase');
   checkBackend(options);
   const credentials = resolveSqlCredentials(options.credentials, options.pipelineName);
@@ -131,6 +153,7 @@ export async function sqlDatabase(options: SqlDatabaseOptions = {}): Promise<Sou
 /** One table as a resource. */
 export async function sqlTable(options: SqlTableOptions): Promise<Resource> {
   if (!options?.table) throw new InvalidOptionsError('sqlTable', 'pass { table: "<table name>" }');
+  refuseDltOnlyOptions(options, 'sqlTable');
   refuseUnknownOptions(options, TABLE_KEYS, 'sqlTable');
   checkBackend(options);
   const credentials = resolveSqlCredentials(options.credentials, options.pipelineName);
