@@ -281,8 +281,14 @@ export function createActivities(opts: ActivitiesOptions): HaulActivities {
   async function settleLeftovers(p: Pipeline): Promise<void> {
     const ctx = Context.current();
     try {
-      const dropped = await settleLeftoverSnapshots(p.loadContext(), ctx.info.workflowExecution?.runId);
+      const { dropped, stranded } = await settleLeftoverSnapshots(p.loadContext(), ctx.info.workflowExecution?.runId);
       if (dropped.length) ctx.log.info(`dropped ${dropped.length} table(s) that a stopped run's refresh had put aside, now that its packages loaded: ${dropped.join(', ')}`);
+      if (stranded.length) {
+        ctx.log.warn(
+          `table(s) ${stranded.join(', ')} hold the rows from before a refresh whose packages were discarded before they loaded: ` +
+            'rename them back to their tables to undo that refresh, or drop them to keep the tables as they are',
+        );
+      }
     } catch (e) {
       ctx.log.warn(`could not drop the tables a stopped run's refresh had put aside (the next run tries again): ${scrubSecrets((e as Error)?.message ?? String(e))}`);
     }

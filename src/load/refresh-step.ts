@@ -54,30 +54,47 @@ export async function dropSnapshotStep(ctx: LoadContext, snapshotId: string): Pr
   ctx.wd.snapshots.discard(snapshotId);
 }
 
+/** What settleLeftoverSnapshots did with the snapshots other runs left behind. */
+export interface LeftoverSnapshots {
+  /** Backup tables dropped: their refresh has loaded. */
+  dropped: string[];
+  /** Backup tables kept although no package will load their refresh (its packages were deleted): a person decides. */
+  stranded: string[];
+}
+
 /**
  * Snapshots another run left behind: a run terminated (not cancelled) after its refresh put
  * tables aside never ran its compensation or its cleanup. Once every package whose refresh
  * put a table aside under such a snapshot has loaded (this run finished it, or it had loaded
  * before the run stopped), the refresh is complete and the backups are only old rows: they
- * are dropped and the snapshot discarded. A snapshot whose packages have not all loaded is
- * kept, since restoring it may still be needed. Runs of one pipeline do not overlap (one
- * workflow id), so a snapshot that is not `currentSnapshotId`'s belongs to a stopped run.
- * Returns the tables dropped.
+ * are dropped and the snapshot discarded. A snapshot with a package still pending is kept
+ * (the package loads next); one whose packages are gone is reported as stranded, since only
+ * a person can tell whether its old tables should come back. Runs of one pipeline do not
+ * overlap (one workflow id), so a snapshot that is not `currentSnapshotId`'s belongs to a
+ * stopped run.
  */
-export async function settleLeftoverSnapshots(ctx: LoadContext, currentSnapshotId: string | undefined): Promise<string[]> {
+export async function settleLeftoverSnapshots(ctx: LoadContext, currentSnapshotId: string | undefined): Promise<LeftoverSnapshots> {
   const { storage, snapshots } = ctx.wd;
-  const dropped: string[] = [];
+  const out: LeftoverSnapshots = { dropped: [], stranded: [] };
   for (const id of snapshots.list()) {
     if (id === currentSnapshotId) continue;
     const backups = snapshots.readBackups(id);
-    if (backups.length === 0) continue;
-    const refreshed = backups.every((b) => b.loadId !== undefined && storage.has('loaded', b.loadId));
-    if (!refreshed) continue;
-    await withClient(ctx, (client) => dropTableBackups(client, backups));
-    snapshots.discard(id);
-    dropped.push(...backups.map((b) => b.backup));
+    // snapshots from before backups recorded their load ids are left alone
+    if (backups.length === 0 || backups.some((b) => b.loadId === undefined)) continue;
+    const stages = backups.map((b) => storage.findStage(b.loadId!));
+    if (stages.every((stage) => stage === 'loaded')) {
+      await withClient(ctx, (client) => dropTableBackups(client, backups));
+      snapshots.discard(id);
+      out.dropped.push(...backups.map((b) => b.backup));
+    } else if (stages.every((stage) => stage === undefined || stage === 'loaded')) {
+      // once the person has renamed the tables back or dropped them, the snapshot has done its job
+      const existing = new Set(await withClient(ctx, (client) => client.listTables()));
+      const left = backups.filter((b) => existing.has(b.backup)).map((b) => b.backup);
+      if (left.length === 0) snapshots.discard(id);
+      out.stranded.push(...left);
+    }
   }
-  return dropped;
+  return out;
 }
 
 async function withClient<T>(ctx: LoadContext, fn: (c: ReturnType<typeof newDestinationClient>) => Promise<T>): Promise<T> {

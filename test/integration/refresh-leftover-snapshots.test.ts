@@ -26,18 +26,39 @@ describe('backups a stopped refresh run left behind', () => {
     expect(backups).toHaveLength(1);
 
     // the next run, before its load: the refresh has not loaded, so the backup may still be needed
-    expect(await settleLeftoverSnapshots(p.loadContext(), 'the-next-run')).toEqual([]);
+    expect(await settleLeftoverSnapshots(p.loadContext(), 'the-next-run')).toEqual({ dropped: [], stranded: [] });
     expect(await query(p, `SELECT id::INT AS id FROM ${p.datasetName}."${backups[0]}" ORDER BY id`)).toEqual([{ id: 1 }, { id: 2 }]);
     // and never the current run's own snapshot
     await p.load();
-    expect(await settleLeftoverSnapshots(p.loadContext(), stoppedRun)).toEqual([]);
+    expect(await settleLeftoverSnapshots(p.loadContext(), stoppedRun)).toEqual({ dropped: [], stranded: [] });
     expect(await backupsOf(p)).toEqual(backups);
 
     // the refresh finished (its package loaded): its backups go, and the snapshot with them
-    expect(await settleLeftoverSnapshots(p.loadContext(), 'the-next-run')).toEqual(backups);
+    expect(await settleLeftoverSnapshots(p.loadContext(), 'the-next-run')).toEqual({ dropped: backups, stranded: [] });
     expect(await backupsOf(p)).toEqual([]);
     expect(await query(p, 'SELECT id::INT AS id FROM users')).toEqual([{ id: 3 }]);
     expect(await count(p, 'users')).toBe(1);
-    expect(await settleLeftoverSnapshots(p.loadContext(), 'the-next-run')).toEqual([]);
+    expect(await settleLeftoverSnapshots(p.loadContext(), 'the-next-run')).toEqual({ dropped: [], stranded: [] });
+  });
+
+  it('are reported, not dropped, when the refresh\'s package was discarded; once renamed back the snapshot goes', async () => {
+    const dir = tempDir('haul-stranded-');
+    const p = testPipeline(dir, 'stranded');
+    await p.run([{ id: 1 }, { id: 2 }], { tableName: 'users' });
+    const { loadId } = await p.extract([{ id: 3 }], { tableName: 'users', refresh: 'drop_sources' });
+    await p.normalize();
+    const stoppedRun = '019af0c2-7b44-7d01-8e2f-0a9b8c7d6e60';
+    p.takeSnapshot(stoppedRun);
+    await applyRefreshStep(p.loadContext(), loadId, stoppedRun);
+    const [backup] = await backupsOf(p);
+    p.dropPendingPackages(); // the refresh will never load
+
+    expect(await settleLeftoverSnapshots(p.loadContext(), 'the-next-run')).toEqual({ dropped: [], stranded: [backup] });
+    expect(await query(p, `SELECT count(*)::INT AS n FROM ${p.datasetName}."${backup}"`)).toEqual([{ n: 2 }]);
+    // what the warning advises: rename it back (undoing the refresh); then nothing is left to report
+    await query(p, `ALTER TABLE ${p.datasetName}."${backup}" RENAME TO users`);
+    expect(await settleLeftoverSnapshots(p.loadContext(), 'the-next-run')).toEqual({ dropped: [], stranded: [] });
+    expect(await count(p, 'users')).toBe(2);
+    expect(p.loadContext().wd.snapshots.list()).toEqual([]);
   });
 });
