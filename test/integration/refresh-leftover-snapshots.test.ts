@@ -10,20 +10,24 @@ import { count, query, tempDir, testPipeline } from '../helpers.js';
 const backupsOf = (p: ReturnType<typeof testPipeline>) =>
   query<{ table_name: string }>(p, "SELECT table_name FROM information_schema.tables WHERE table_name LIKE '%\\_\\_bak\\_%' ESCAPE '\\' ORDER BY 1").then((r) => r.map((x) => x.table_name));
 
+const stoppedRun = '019af0c2-7b44-7d01-8e2f-0a9b8c7d6e5f';
+
+/** Users 1 and 2 loaded; then what the stopped run did: extract and normalize user 3 with a refresh, snapshot, put `users` aside. */
+async function stoppedRefresh(name: string): Promise<{ p: ReturnType<typeof testPipeline>; backups: string[] }> {
+  const p = testPipeline(tempDir(`haul-${name}-`), name);
+  await p.run([{ id: 1 }, { id: 2 }], { tableName: 'users' });
+  const { loadId } = await p.extract([{ id: 3 }], { tableName: 'users', refresh: 'drop_sources' });
+  await p.normalize();
+  p.takeSnapshot(stoppedRun);
+  await applyRefreshStep(p.loadContext(), loadId, stoppedRun);
+  const backups = await backupsOf(p);
+  expect(backups).toHaveLength(1);
+  return { p, backups };
+}
+
 describe('backups a stopped refresh run left behind', () => {
   it('are kept while the refresh is pending and dropped once its package loaded', async () => {
-    const dir = tempDir('haul-leftover-');
-    const p = testPipeline(dir, 'leftover');
-    await p.run([{ id: 1 }, { id: 2 }], { tableName: 'users' });
-
-    // what the stopped run did: extract and normalize with a refresh, snapshot, put the tables aside
-    const { loadId } = await p.extract([{ id: 3 }], { tableName: 'users', refresh: 'drop_sources' });
-    await p.normalize();
-    const stoppedRun = '019af0c2-7b44-7d01-8e2f-0a9b8c7d6e5f';
-    p.takeSnapshot(stoppedRun);
-    await applyRefreshStep(p.loadContext(), loadId, stoppedRun);
-    const backups = await backupsOf(p);
-    expect(backups).toHaveLength(1);
+    const { p, backups } = await stoppedRefresh('leftover');
 
     // the next run, before its load: the refresh has not loaded, so the backup may still be needed
     expect(await settleLeftoverSnapshots(p.loadContext(), 'the-next-run')).toEqual({ dropped: [], stranded: [] });
@@ -42,15 +46,7 @@ describe('backups a stopped refresh run left behind', () => {
   });
 
   it('are reported, not dropped, when the refresh\'s package was discarded; once renamed back the snapshot goes', async () => {
-    const dir = tempDir('haul-stranded-');
-    const p = testPipeline(dir, 'stranded');
-    await p.run([{ id: 1 }, { id: 2 }], { tableName: 'users' });
-    const { loadId } = await p.extract([{ id: 3 }], { tableName: 'users', refresh: 'drop_sources' });
-    await p.normalize();
-    const stoppedRun = '019af0c2-7b44-7d01-8e2f-0a9b8c7d6e60';
-    p.takeSnapshot(stoppedRun);
-    await applyRefreshStep(p.loadContext(), loadId, stoppedRun);
-    const [backup] = await backupsOf(p);
+    const { p, backups: [backup] } = await stoppedRefresh('stranded');
     p.dropPendingPackages(); // the refresh will never load
 
     expect(await settleLeftoverSnapshots(p.loadContext(), 'the-next-run')).toEqual({ dropped: [], stranded: [backup] });
