@@ -259,12 +259,15 @@ export function createActivities(opts: ActivitiesOptions): HaulActivities {
         }
         args = r.data as typeof args;
       }
+      let made: unknown;
       try {
-        data = await (Array.isArray(args) ? fn(...args) : args === undefined ? fn() : fn(args));
+        made = Array.isArray(args) ? fn(...args) : args === undefined ? fn() : fn(args);
       } catch (e) {
         if (e instanceof HaulError) throw e;
         throw new HaulError('InvalidSourceArgs', `source "${input.source}" rejected its args: ${(e as Error)?.message ?? String(e)}`, { cause: e });
       }
+      // an async factory's own failure (its database is down) is passed on as it is
+      data = await made;
     }
     if (input.resources?.length) {
       if (!isSource(data)) throw new HaulError('InvalidSourceArgs', `"${input.source}" is not a source with resources; do not pass resources`);

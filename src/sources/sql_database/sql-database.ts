@@ -4,6 +4,7 @@
  * each resource opens its own connection when extracted and streams its rows in chunks.
  */
 import { refuseUnknownOptions } from '../../common/option-keys.js';
+import { camelCase } from '../../common/zod-issues.js';
 import { redactError } from '../../config/redact.js';
 import { InvalidOptionsError, SourceTableNotFoundError } from '../../errors.js';
 import { Incremental } from '../../extract/incremental.js';
@@ -113,8 +114,7 @@ const DLT_OPTIONS_ELSEWHERE: Record<string, string> = {
 
 function refuseDltOnlyOptions(options: object, where: string): void {
   for (const key of Object.keys(options)) {
-    const camel = key.replace(/_([a-z])/g, (_m, c: string) => c.toUpperCase());
-    const advice = DLT_OPTIONS_ELSEWHERE[camel];
+    const advice = DLT_OPTIONS_ELSEWHERE[camelCase(key)];
     if (advice) throw new InvalidOptionsError(where, `dlt's option "${key}" is not taken: ${advice}`);
   }
 }
