@@ -13,6 +13,7 @@ export interface TableBackup {
 }
 
 const COMPLETE = 'complete';
+const SNAPSHOT_ID = /^[A-Za-z0-9_.-]+$/;
 const BACKUPS = 'backups.json';
 
 /**
@@ -25,7 +26,7 @@ export class SnapshotStore {
   constructor(private readonly workingDir: string, private readonly statePath: string, private readonly schemasDir: string) {}
 
   private dirOf(id: string): string {
-    if (!/^[A-Za-z0-9_.-]+$/.test(id)) throw new InvalidOptionsError('snapshot id', `${JSON.stringify(id)} must be letters, digits, _ . -`);
+    if (!SNAPSHOT_ID.test(id)) throw new InvalidOptionsError('snapshot id', `${JSON.stringify(id)} must be letters, digits, _ . -`);
     return join(this.workingDir, SNAPSHOTS_DIR, id);
   }
 
@@ -37,7 +38,7 @@ export class SnapshotStore {
   list(): string[] {
     const root = join(this.workingDir, SNAPSHOTS_DIR);
     if (!existsSync(root)) return [];
-    return readdirSync(root).filter((id) => /^[A-Za-z0-9_.-]+$/.test(id) && !id.endsWith('.tmp') && this.exists(id));
+    return readdirSync(root).filter((id) => SNAPSHOT_ID.test(id) && !id.endsWith('.tmp') && this.exists(id));
   }
 
   /** Copies state.json and schemas/ aside; an existing snapshot is kept. */
