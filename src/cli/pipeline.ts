@@ -166,6 +166,10 @@ function info(p: Pipeline, verbose: boolean) {
       pending: [...p.listNormalizedLoadPackages(), ...p.listExtractedLoadPackages()].sort((a, b) => Number(a) - Number(b)).map((id) => packageView(p, id)),
       completed: p.listCompletedLoadPackages(),
     },
+    // tables a refresh of a workflow run put aside; after a run that stopped for good, what became of its package says what to do
+    refreshBackups: p.listSnapshots().flatMap(({ snapshotId, backups }) =>
+      backups.map((b) => ({ snapshotId, table: b.table, backup: b.backup, loadId: b.loadId, package: b.loadId === undefined ? undefined : (p.findLoadPackage(b.loadId)?.stage ?? 'discarded') })),
+    ),
   };
 }
 
@@ -218,6 +222,17 @@ function printInfo(v: ReturnType<typeof info>, verbose: boolean): void {
   }
   const done = v.packages.completed;
   out(`Completed packages: ${done.length}${done.length ? ` (last ${done[done.length - 1]}, ${loadIdTime(done[done.length - 1]!)})` : ''}`);
+  if (v.refreshBackups.length) {
+    out(`Refresh backups: ${v.refreshBackups.length} table(s) a refresh put aside (a workflow run's; a run that stopped for good leaves them)`);
+    for (const b of v.refreshBackups) {
+      const fate =
+        b.package === 'loaded' ? "its refresh loaded: the run's cleanup or the next workflow run drops the backup"
+        : b.package === 'discarded' ? `its package ${b.loadId} was discarded: rename ${b.backup} back to ${b.table} to undo the refresh, or drop it`
+        : b.package ? `its package ${b.loadId} is pending: once it loads, the backup is dropped`
+        : 'from an older haul: drop it once the refresh is done';
+      out(`  ${b.table} -> ${b.backup} (snapshot ${b.snapshotId}): ${fate}`);
+    }
+  }
 }
 
 // ---- load-package / failed-jobs ------------------------------------------------------------------

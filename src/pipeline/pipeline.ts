@@ -36,6 +36,7 @@ import { readTrace, writeTrace, type PipelineTrace, type StepTrace } from './tra
 import { Dataset } from './dataset.js';
 import { planDropResources, type DropResourcesInfo, type DropResourcesOptions } from './drop.js';
 import { FAILED_JOBS } from '../storage/layout.js';
+import type { TableBackup } from '../storage/snapshots.js';
 import { checkManagedStateCall, ManagedState, openState, saveState, type ManagedStateOptions } from './managed-state.js';
 
 export type { ExtractInfo } from '../extract/step.js';
@@ -353,6 +354,15 @@ export class Pipeline {
   /** Copies the committed state and schemas aside under `snapshotId` (durable runners, before a destructive step). */
   takeSnapshot(snapshotId: string): void {
     this.wd.snapshots.take(snapshotId);
+  }
+
+  /**
+   * Snapshots in the working dir with the tables their refresh put aside: a workflow run's
+   * while it runs, or one a run stopped for good left behind (see settleLeftoverSnapshots).
+   */
+  listSnapshots(): Array<{ snapshotId: string; backups: TableBackup[] }> {
+    const { snapshots } = this.wd;
+    return snapshots.list().map((snapshotId) => ({ snapshotId, backups: snapshots.readBackups(snapshotId) }));
   }
 
   getLoadPackageInfo(loadId: string): LoadPackageInfo {

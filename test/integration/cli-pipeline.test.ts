@@ -9,6 +9,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { attach, incremental, pipeline, postgres, resource, resourceState, source, sourceState, type Pipeline } from '../../src/index.js';
 import { dropPgSchemas, PG_URL, pgDatasetName } from '../postgres-env.js';
 import { count, editNormalizedJob, query, tempDir, testPipeline } from '../helpers.js';
+import { applyRefreshStep } from '../../src/load/refresh-step.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const BIN = join(ROOT, 'src', 'cli', 'haul.js');
@@ -163,6 +164,25 @@ describe('haul pipeline: inspect', () => {
     expect(v.state.sources.shop!.resources.users!.incremental).toEqual([{ cursor: 'updated_at', lastValue: '2024-01-03T12:00:00Z', initialValue: '2024-01-01T00:00:00Z' }]);
     expect(v.schemas[0]!.tables.map((t) => t.name)).toEqual(expect.arrayContaining(['users', 'users__tags', 'orders', '_dlt_pipeline_state']));
     expect(v.packages.completed).toEqual(shopPipeline.listCompletedLoadPackages());
+  });
+
+  it('info lists the tables a refresh put aside and what to do with each', async () => {
+    const own = tempDir();
+    const p = testPipeline(own, 'refreshed');
+    await p.run([{ id: 1 }], { tableName: 'users' });
+    const { loadId } = await p.extract([{ id: 2 }], { tableName: 'users', refresh: 'drop_sources' });
+    await p.normalize();
+    // what a workflow run does before it is terminated; then its package is discarded
+    p.takeSnapshot('run-1');
+    await applyRefreshStep(p.loadContext(), loadId, 'run-1');
+    p.dropPendingPackages();
+
+    const text = ok(['pipeline', 'refreshed', 'info', '--pipelines-dir', join(own, 'pipelines')]);
+    expect(text).toContain('Refresh backups: 1 table(s) a refresh put aside');
+    expect(text).toMatch(new RegExp(`  users -> (users__bak_\\w+) \\(snapshot run-1\\): its package ${loadId.replace('.', '\\.')} was discarded: rename \\1 back to users to undo the refresh, or drop it`));
+    const v = JSON.parse(ok(['pipeline', 'refreshed', 'info', '--pipelines-dir', join(own, 'pipelines'), '--json'])) as { refreshBackups: unknown[] };
+    expect(v.refreshBackups).toEqual([{ snapshotId: 'run-1', table: 'users', backup: expect.stringMatching(/^users__bak_/), loadId, package: 'discarded' }]);
+    expect(ok(['pipeline', 'shop', 'info'])).not.toContain('Refresh backups');
   });
 
   it('info warns about a partially loaded package; failed-jobs shows each failed job with its error', () => {
