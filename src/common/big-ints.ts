@@ -28,12 +28,27 @@ export const needsExactParse = (line: string): boolean => LONG_DIGITS.test(line)
 
 /**
  * JSON text parsed with its unsafe 64-bit integers exact and its whole floats marked: the
- * quick test first, then the slow parse only where needed. `bigInts: false` leaves integers
- * to JSON.parse (a REST API's cursor ids, which the pipeline state stores as numbers).
+ * quick test first, then the slow parse only where needed.
  */
-export function parseJsonText(text: string, opts: { bigInts?: boolean } = {}): unknown {
-  const bigInts = opts.bigInts ?? true;
-  return (bigInts && LONG_DIGITS.test(text)) || WHOLE_FLOAT.test(text) ? parseExact(text, bigInts) : JSON.parse(text);
+export function parseJsonText(text: string): unknown {
+  return needsExactParse(text) ? parseExact(text) : JSON.parse(text);
+}
+
+/**
+ * JSON.stringify that writes bigints as exact JSON integers (JSON.stringify throws on them):
+ * for values parsed by parseJsonText that go back out, e.g. a parent's 64-bit id in a
+ * request body.
+ */
+export function stringifyExact(value: unknown): string {
+  let tag: string | undefined;
+  const text = JSON.stringify(value, (_k, v: unknown) => {
+    if (typeof v !== 'bigint') return v;
+    tag ??= `\u0000haul-bigint-${randomBytes(6).toString('hex')}:`;
+    return `${tag}${v.toString()}`;
+  }) as string | undefined;
+  if (text === undefined) return '';
+  if (tag === undefined) return text;
+  return text.replace(new RegExp(`"${tag.replace('\u0000', '\\\\u0000')}(-?\\d+)"`, 'g'), '$1');
 }
 
 /**

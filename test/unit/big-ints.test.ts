@@ -1,6 +1,6 @@
 /** JSON text with integers past 2^53: exact as bigint within int64, floats left to JSON.parse, whole floats marked. */
 import { describe, expect, it } from 'vitest';
-import { needsExactParse, parseExact, parseJsonText } from '../../src/common/big-ints.js';
+import { needsExactParse, parseExact, parseJsonText, stringifyExact } from '../../src/common/big-ints.js';
 import { isWholeFloat } from '../../src/common/whole-floats.js';
 import { serializeItem } from '../../src/extract/serialize.js';
 
@@ -28,9 +28,17 @@ describe('parseExact', () => {
     expect(marked(v.b, ['0', '1', '2'])).toEqual(['0']);
     expect(marked(v.o, ['p'])).toEqual(['p']);
     expect(serializeItem(v, 't')).toBe('{"a":10.0,"b":[1.0,2.5,3],"c":"x: 1.0","d":1000.0,"e":150.0,"f":12.5,"g":0.0,"n":7,"o":{"p":4.0}}');
-    // REST answers keep JSON.parse's integers (a cursor id past 2^53 is stored in the state as a number)
-    const rest = parseJsonText('{"id": 9007199254740993, "price": 10.0}', { bigInts: false }) as Record<string, unknown>;
-    expect(rest).toEqual({ id: 9007199254740992, price: 10 });
+    const rest = parseJsonText('{"id": 9007199254740993, "price": 10.0}') as Record<string, unknown>;
+    expect(rest).toEqual({ id: 9007199254740993n, price: 10 });
     expect(isWholeFloat(rest, 'price')).toBe(true);
+  });
+});
+
+describe('stringifyExact', () => {
+  it('writes bigints as exact JSON integers, and everything else as JSON.stringify does', () => {
+    expect(stringifyExact({ id: 9007199254740993n, ids: [-9223372036854775808n, 1], s: 'a "9" b', n: null })).toBe('{"id":9007199254740993,"ids":[-9223372036854775808,1],"s":"a \\"9\\" b","n":null}');
+    expect(stringifyExact({ a: 1 })).toBe(JSON.stringify({ a: 1 }));
+    expect(stringifyExact(undefined)).toBe('');
+    expect(parseJsonText(stringifyExact({ id: 9007199254740993n }))).toEqual({ id: 9007199254740993n });
   });
 });

@@ -4,7 +4,7 @@
  * through an endpoint with a paginator. Failures are RestApiErrors that name the resource,
  * method, URL (credentials and secret query values removed) and status.
  */
-import { parseJsonText } from '../../common/big-ints.js';
+import { parseJsonText, stringifyExact } from '../../common/big-ints.js';
 import { RestApiError } from '../../errors.js';
 import { redact, REDACTED } from '../../config/index.js';
 import { SECRET_KEY_RE } from '../../config/redact.js';
@@ -128,7 +128,7 @@ export class RestClient {
       let body: string | undefined;
       if (req.body !== undefined) body = req.body;
       else if (req.json !== undefined && req.method !== 'GET' && req.method !== 'HEAD') {
-        body = JSON.stringify(req.json);
+        body = stringifyExact(req.json);
         headers['Content-Type'] ??= 'application/json';
       }
       let waitMs: number | undefined;
@@ -255,7 +255,7 @@ export class RestClient {
    * instead. Returns the request's key for the next turn.
    */
   private refuseRepeat(resource: string, req: RequestSpec, reason: string, last: string | undefined): string {
-    const key = JSON.stringify([req.method, req.url, req.params, req.json ?? null, req.body ?? null]);
+    const key = stringifyExact([req.method, req.url, req.params, req.json ?? null, req.body ?? null]);
     if (key === last) {
       throw new RestApiError(resource, req.method, this.safeUrl(req.url), undefined, `would be asked again for the same page: the paginator detected from ${reason} does not move on`, "set endpoint.paginator for this API (e.g. { type: 'page_number', ... } or { type: 'cursor', cursorPath, cursorParam })");
     }
@@ -299,8 +299,9 @@ async function readResponse(res: Response, url: string): Promise<PageResponse> {
   const page: PageResponse = { status: res.status, statusText: res.statusText, url, headers: res.headers, body: text };
   if (text.trim().length > 0) {
     try {
-      // whole floats (`10.0`) marked, so they type double as dlt's do (common/whole-floats.ts)
-      page.body = parseJsonText(text, { bigInts: false });
+      // integers past 2^53 exact (64-bit ids, and the child URLs made from them), whole
+      // floats (`10.0`) marked so they type double, as Python's json gives them to dlt
+      page.body = parseJsonText(text);
     } catch {
       notJson.add(page);
     }
@@ -309,7 +310,7 @@ async function readResponse(res: Response, url: string): Promise<PageResponse> {
 }
 
 function bodyText(body: unknown): string {
-  return typeof body === 'string' ? body : (JSON.stringify(body) ?? '');
+  return typeof body === 'string' ? body : stringifyExact(body);
 }
 
 /** Retry-After in seconds or as an HTTP date, in milliseconds. */

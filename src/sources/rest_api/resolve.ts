@@ -7,8 +7,10 @@
  */
 import { InvalidOptionsError } from '../../errors.js';
 import { readField } from './jsonpath.js';
+import { stringifyExact } from '../../common/big-ints.js';
 
-const PLACEHOLDER = /\{(resources\.[^{}\s]+|incremental\.(?:start_value|end_value|last_value))\}/g;
+// a parent's name may hold spaces (`{resources.My Users.id}`), as in dlt
+const PLACEHOLDER = /\{(resources\.[^{}]+|incremental\.(?:start_value|end_value|last_value))\}/g;
 
 export interface PlaceholderValues {
   /** The resource the request is for (for messages). */
@@ -50,6 +52,13 @@ function valueOf(ref: string, values: PlaceholderValues): unknown {
     throw new InvalidOptionsError(`resource "${values.resource}"`, `{${ref}} names resource "${name}", which is not this resource's parent`);
   }
   const v = readField(values.parent.item, field);
+  if (v === null) {
+    // dlt sends the text "None" (`users/None/posts`); an empty segment would ask for another URL
+    throw new InvalidOptionsError(
+      `resource "${values.resource}"`,
+      `an item of its parent "${name}" has null in field "${field}" (used by {${ref}}), so no request can be made for it; drop such items with a filter in the parent's processingSteps`,
+    );
+  }
   if (v === undefined) {
     throw new InvalidOptionsError(
       `resource "${values.resource}"`,
@@ -61,7 +70,7 @@ function valueOf(ref: string, values: PlaceholderValues): unknown {
 
 function text(v: unknown): string {
   if (v === null || v === undefined) return '';
-  return typeof v === 'object' ? JSON.stringify(v) : String(v);
+  return typeof v === 'object' ? stringifyExact(v) : String(v);
 }
 
 /** The template with every placeholder replaced by its value's text. */
@@ -72,7 +81,7 @@ export function fill(template: string, values: PlaceholderValues): string {
 /** Same for a JSON document; a string that is exactly one placeholder keeps the value's type. */
 export function fillDeep(doc: unknown, values: PlaceholderValues): unknown {
   if (typeof doc === 'string') {
-    const whole = /^\{(resources\.[^{}\s]+|incremental\.(?:start_value|end_value|last_value))\}$/.exec(doc);
+    const whole = /^\{(resources\.[^{}]+|incremental\.(?:start_value|end_value|last_value))\}$/.exec(doc);
     return whole ? valueOf(whole[1]!, values) : fill(doc, values);
   }
   if (Array.isArray(doc)) return doc.map((d) => fillDeep(d, values));

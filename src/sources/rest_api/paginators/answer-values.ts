@@ -4,6 +4,7 @@
  * there and make sense, else a typed error that says what to set, never a guess that
  * pages on forever.
  */
+import { stringifyExact } from '../../../common/big-ints.js';
 import { InvalidOptionsError } from '../../../errors.js';
 import { findValue } from '../jsonpath.js';
 import type { PageResponse } from '../types.js';
@@ -30,9 +31,10 @@ export function readTotal(kind: string, path: string, response: PageResponse): n
   const v = findValue(path, response.body);
   if (v === undefined || v === null) throw new PaginatorTotalMissingError(kind, path, stripQuery(response.url));
   if (typeof v === 'number' && Number.isFinite(v)) return Math.trunc(v);
+  if (typeof v === 'bigint') return Number(v); // past 2^53: no page count gets there
   if (typeof v === 'boolean') return v ? 1 : 0;
   if (typeof v === 'string' && /^\s*[+-]?\d+\s*$/.test(v)) return Number(v);
-  throw new PaginatorAnswerError(kind, path, stripQuery(response.url), `holds ${JSON.stringify(v)}, not a whole number,`, 'point totalPath at the number of items or pages, or set totalPath: null');
+  throw new PaginatorAnswerError(kind, path, stripQuery(response.url), `holds ${stringifyExact(v)}, not a whole number,`, 'point totalPath at the number of items or pages, or set totalPath: null');
 }
 
 const TRUE_WORDS = new Set(['yes', 'true', 't', 'y', '1']);
@@ -49,7 +51,7 @@ export function readHasMore(kind: string, path: string, response: PageResponse):
     if (TRUE_WORDS.has(w)) return true;
     if (FALSE_WORDS.has(w)) return false;
   }
-  throw new PaginatorAnswerError(kind, path, url, `holds ${JSON.stringify(v)}, not a boolean,`, 'point hasMorePath at a true/false value');
+  throw new PaginatorAnswerError(kind, path, url, `holds ${stringifyExact(v)}, not a boolean,`, 'point hasMorePath at a true/false value');
 }
 
 export function stripQuery(url: string): string {
