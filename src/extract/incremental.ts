@@ -123,6 +123,8 @@ export class Incremental {
   private seenHashes = new Set<string>();
   /** The running last value (starts at the stored cursor) and the hashes of its items. */
   private newLast: unknown;
+  /** The stored cursor when this run bound (dlt's raw range start). */
+  private boundLast: unknown;
   private newHashes: string[] = [];
   private stopped = false;
   /** The end of this run's range: the scheduler's window end, else `endValue`. */
@@ -183,9 +185,10 @@ export class Incremental {
     const all = (resourceState.incremental ??= {});
     // The stored cursor wins over a changed initialValue, as in dlt: only a new cursor starts there.
     const initial = toComparable(options.initialValue) ?? null;
-    const st = (all[this.cursorPath] ??= { initial_value: initial, last_value: initial, unique_hashes: [] });
+    const st = (all[this.cursorPath] ??= { initial_value: initial, last_value: initial, unique_hashes: [], start_value: initial });
     this.state = st;
     const last = st.last_value ?? undefined;
+    this.boundLast = st.last_value;
     this.start = options.lag && last !== undefined && typeof this.fn === 'string' ? this.lagged(options.lag, last) : last;
     this.boundaryHashes = new Set(this.dedup ? st.unique_hashes : []);
     this.newLast = last;
@@ -311,6 +314,8 @@ export class Incremental {
   commit(): void {
     if (!this.state || this.ranged) return;
     if (this.newLast === undefined) return;
+    // dlt keeps the cursor this run started from as `start_value` once the cursor moves on
+    if (!sameCursor(this.newLast, this.boundLast)) this.state.start_value = this.boundLast;
     this.state.last_value = this.newLast;
     this.state.unique_hashes = this.newHashes;
   }
@@ -365,6 +370,11 @@ function cursorPathParts(cursorPath: string): string[] {
 
 export function incremental(cursorPath: string, options: IncrementalOptions = {}): Incremental {
   return new Incremental(cursorPath, options);
+}
+
+/** Cursor values as the state holds them (numbers, ISO strings, null; rarely lists). */
+function sameCursor(a: unknown, b: unknown): boolean {
+  return a === b || (typeof a === 'object' && a !== null && JSON.stringify(a) === JSON.stringify(b));
 }
 
 function readPath(item: unknown, path: string[]): unknown {

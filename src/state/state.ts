@@ -13,6 +13,8 @@ export interface IncrementalState {
   initial_value: unknown;
   last_value: unknown;
   unique_hashes: string[];
+  /** The range start of the run that last moved the cursor (its last_value before), as dlt 1.31 writes it; absent in state written before. */
+  start_value?: unknown;
 }
 
 export type SourceState = Record<string, unknown> & { resources?: Record<string, ResourceState> };
