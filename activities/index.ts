@@ -302,12 +302,12 @@ export function createActivities(opts: ActivitiesOptions): HaulActivities {
     async syncDestination(input: PipelineRef & Partial<Pick<PipelineRunInput, 'source' | 'args' | 'resources'>>): Promise<SyncResult> {
       return heartbeating('sync', async () => {
         const p = open(input);
+        // before any package, a source that cannot be made (bad args, a database it cannot
+        // reach) fails the run here; with packages pending, they load first (as in dlt), the
+        // name is checked, and extract makes the source
         if (input.source !== undefined) {
-          registered(input.source);
-          // before any package, a source that cannot be made (bad args, a database it cannot
-          // reach) fails the run here; with packages pending, they load first (as in dlt) and
-          // extract makes the source
-          if (!p.hasPendingData) await sourceData({ source: input.source, args: input.args, resources: input.resources });
+          if (p.hasPendingData) registered(input.source);
+          else await sourceData({ source: input.source, args: input.args, resources: input.resources });
         }
         if (!p.hasPendingData) await p.syncDestination();
         await settleLeftovers(p);
