@@ -16,6 +16,7 @@ import { redact } from '../src/config/redact.js';
 import { HaulError, InvalidOptionsError } from '../src/errors.js';
 import { isResource, isSource, Source, type Resource } from '../src/extract/resource.js';
 import type { Extractable } from '../src/extract/to-source.js';
+import { withSourceStateReader } from '../src/extract/context.js';
 import { resolveDestination } from '../src/destinations/index.js';
 import type { DestinationFactory } from '../src/destinations/types.js';
 import { applyRefreshStep, dropSnapshotStep, restoreSnapshotStep, settleLeftoverSnapshots } from '../src/load/refresh-step.js';
@@ -241,7 +242,7 @@ export function createActivities(opts: ActivitiesOptions): HaulActivities {
    * A factory may return a Promise (`() => sqlDatabase({...})`): it is awaited, so each run
    * reflects the database anew, as dlt's `defer_table_reflect`.
    */
-  async function sourceData(input: Pick<PipelineRunInput, 'source' | 'args' | 'resources'>): Promise<Extractable> {
+  async function sourceData(p: Pipeline, input: Pick<PipelineRunInput, 'source' | 'args' | 'resources'>): Promise<Extractable> {
     const entry = registered(input.source);
     let data: unknown;
     if (isResource(entry) || isSource(entry)) {
@@ -261,7 +262,11 @@ export function createActivities(opts: ActivitiesOptions): HaulActivities {
       }
       let made: unknown;
       try {
-        made = Array.isArray(args) ? fn(...args) : args === undefined ? fn() : fn(args);
+        // sourceState() in the source's body reads this run's pipeline, whichever is active on the worker
+        made = withSourceStateReader(
+          (sourceName) => p.state.sources[sourceName],
+          () => (Array.isArray(args) ? fn(...args) : args === undefined ? fn() : fn(args)),
+        );
       } catch (e) {
         if (e instanceof HaulError) throw e;
         throw new HaulError('InvalidSourceArgs', `source "${input.source}" rejected its args: ${(e as Error)?.message ?? String(e)}`, { cause: e });
@@ -307,7 +312,7 @@ export function createActivities(opts: ActivitiesOptions): HaulActivities {
         // name is checked, and extract makes the source
         if (input.source !== undefined) {
           if (p.hasPendingData) registered(input.source);
-          else await sourceData({ source: input.source, args: input.args, resources: input.resources });
+          else await sourceData(p, { source: input.source, args: input.args, resources: input.resources });
         }
         if (!p.hasPendingData) await p.syncDestination();
         await settleLeftovers(p);
@@ -338,7 +343,7 @@ export function createActivities(opts: ActivitiesOptions): HaulActivities {
         const t = input.tuning;
         const checkpoint = { ...opts.checkpoint, ...(t?.checkpointEveryItems && { everyItems: t.checkpointEveryItems }), ...(t?.checkpointEveryMs && { everyMs: t.checkpointEveryMs }) };
         const heartbeat = Context.current().info.heartbeatDetails as HeartbeatDetails | undefined;
-        const info = await p.extract(await sourceData(input), runOpts, { ...step, loadId: input.loadId, checkpoint });
+        const info = await p.extract(await sourceData(p, input), runOpts, { ...step, loadId: input.loadId, checkpoint });
         faultPoint('activity:extract:after-commit');
         const expected = heartbeat?.checkpoint?.seq;
         if (expected !== undefined && (info.resumedFrom?.checkpoint ?? 0) < expected) {

@@ -9,7 +9,7 @@ import { RotatingJsonlWriter } from '../storage/jsonl.js';
 import { newSortableFileId } from '../storage/job-name.js';
 import { resourceStateOf, sourceStateOf, type PipelineState } from '../state/state.js';
 import { faultPoint } from '../common/faults.js';
-import { extractContext } from './context.js';
+import { extractContext, type ResourceRunContext } from './context.js';
 import { isIterable, type Resource, type Source } from './resource.js';
 import { LimitCounter, afterIncremental, processYield } from './item-steps.js';
 import { serializeItem } from './serialize.js';
@@ -274,7 +274,7 @@ export async function extractSourceToDir(opts: ExtractToDirOptions): Promise<Ext
   return resources.flatMap((name) => out.filter((r) => r.resource === name));
 }
 
-type ExtractCtx = Parameters<typeof extractContext.run>[0];
+type ExtractCtx = ResourceRunContext;
 
 /** How a transformer reads one of its ancestors: the ancestor's state context and cursor, and whether the pass keeps what it changes. */
 interface AncestorPass {

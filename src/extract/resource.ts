@@ -8,6 +8,7 @@ import type { ItemLimit, ItemStep } from './item-steps.js';
 import type { JsonLines } from './json-lines.js';
 import { columnHintsSchema, columnRecord, mergeColumnHints, type ColumnHints } from './columns.js';
 import { nestedHintRecords, nestedHintsSchema, type NestedHints } from './nested-hints.js';
+import { runSourceBody } from './context.js';
 
 /** Anything a resource may produce: items, pages of items, sync or async. */
 export type ResourceData<T = unknown> = Iterable<T> | AsyncIterable<T>;
@@ -434,7 +435,8 @@ export function source<A extends unknown[]>(
     if (!parsed.success) throw new InvalidOptionsError(`source "${name}" schemaContract`, parsed.error.issues.map(formatIssue).join('; '));
   }
   const factory = (...args: A): Source => {
-    const out = fn(...args);
+    // sourceState() in the body reads the committed state (a copy: changes are discarded, as in dlt)
+    const out = runSourceBody(name, () => fn(...args));
     const list = out instanceof Resource ? [out] : Array.isArray(out) ? out : Object.values(out);
     const resources: Record<string, Resource> = {};
     for (const r of list) {

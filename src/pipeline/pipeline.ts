@@ -323,7 +323,7 @@ export class Pipeline {
 
   /** Makes this the pipeline `pipeline()` without options returns (creating a pipeline activates it, as in dlt). */
   activate(): void {
-    setActive(this);
+    setActive(this, (sourceName) => this.state.sources[sourceName]);
   }
 
   deactivate(): void {

@@ -154,7 +154,7 @@ describe('pipelineWorkflow on a real dev server', () => {
     const unknown = await failureOf({ ...base, source: 'nope' });
     expect(unknown.type).toBe('UnknownSource');
     expect(unknown.nonRetryable).toBe(true);
-    expect(unknown.message).toContain('registered: shop, numbers, numbersChecked, ledger, buggy, refusing');
+    expect(unknown.message).toContain('registered: shop, numbers, numbersChecked, ledger, paged, buggy, refusing');
 
     const bug = await failureOf({ ...base, source: 'buggy' });
     expect(bug.type).toBe('ResourceCodeError');
@@ -209,6 +209,23 @@ describe('pipelineWorkflow on a real dev server', () => {
 
     // a list that names a column twice never starts a workflow
     await expect(startPipeline(client, { ...list, columns: [{ name: 'id' }, { name: 'id', dataType: 'text' }] }, { taskQueue })).rejects.toThrow(/columns.*"id" is listed twice/);
+  });
+
+  it("a source's body reads its pipeline's committed state on the worker (dlt's source_state() in a source function)", async () => {
+    const dir = tempDir();
+    const client = await testClient();
+    const taskQueue = uniqueQueue();
+    await testWorker({ sources: testSources, taskQueue, pipelinesDir: join(dir, 'p') });
+    const input = (pipelineName: string) => ({ pipelineName, source: 'paged', args: [2], destination: 'duckdb', destinationOptions: { path: join(dir, `${pipelineName}.duckdb`) } });
+    const pages = async (pipelineName: string) =>
+      (await query<{ page: bigint }>(attach({ pipelineName, pipelinesDir: join(dir, 'p') }), 'SELECT page FROM pages ORDER BY page')).map((r) => Number(r.page));
+    await runPipeline(client, input('paged_a'), { taskQueue });
+    await runPipeline(client, input('paged_a'), { taskQueue });
+    // two pipelines at once on one worker: each body reads its own run's state, not the active pipeline's
+    await Promise.all([runPipeline(client, input('paged_a'), { taskQueue }), runPipeline(client, input('paged_b'), { taskQueue })]);
+    expect(await pages('paged_a')).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(await pages('paged_b')).toEqual([1, 2]);
+    expect(attach({ pipelineName: 'paged_a', pipelinesDir: join(dir, 'p') }).state.sources.paged).toMatchObject({ nextPage: 7 });
   });
 
   it('does not start a second load while a run of the same pipeline is in progress', async () => {
