@@ -1,4 +1,5 @@
 import { statSync } from 'node:fs';
+import { checkDatasetNameOption, normalizesDatasetName } from '../dataset-name.js';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { config } from '../../config/index.js';
@@ -51,6 +52,12 @@ export interface DuckDBOptions extends DuckDBUserConfig {
    * 39). Applies to tables created from then on.
    */
   compressRowIds?: boolean;
+  /**
+   * dlt's `enable_dataset_name_normalization`. false: the schema is named exactly as
+   * `datasetName` (`Sales-EU` stays `Sales-EU`). Default true (`sales_eu`), or
+   * `destination.duckdb.enable_dataset_name_normalization` from config.
+   */
+  enableDatasetNameNormalization?: boolean;
 }
 
 export const DEFAULT_DUCKDB_MEMORY_LIMIT = '128MB';
@@ -86,6 +93,7 @@ export class DuckDBClient extends SqlJobClient {
     private readonly memory: MemoryBudget = memoryBudget({}),
     private readonly user: DuckDBUserConfig = {},
     private readonly compressRowIds = false,
+    private readonly normalizeDatasetName = true,
   ) {
     const sql = new DuckDBSqlClient(path, { memory_limit: memory.memoryLimit, ...FLUSH_FREED_MEMORY }, false, user);
     super({
@@ -93,6 +101,7 @@ export class DuckDBClient extends SqlJobClient {
       displayLocation: path,
       capabilities: DUCKDB_CAPABILITIES,
       datasetName,
+      normalizeDatasetName,
       sql,
       dialect: new DuckDBDialect(() => sql.catalog, compressRowIds),
     });
@@ -132,7 +141,7 @@ export class DuckDBClient extends SqlJobClient {
     const sides = twoSides(batches.map((b) => b.reduce((n, f) => n + statSync(f.path).size, 0)));
     // one thread per side; one row group buffered per writer (two writers at once would
     // otherwise hold twice DuckDB's five: ~100 MB more at 1M rows)
-    const other = new DuckDBClient(this.path, this.datasetName, this.memory, this.user, this.compressRowIds);
+    const other = new DuckDBClient(this.path, this.datasetName, this.memory, this.user, this.compressRowIds, this.normalizeDatasetName);
     try {
       await withSettings(this.sql, { threads: '1', write_buffer_row_group_count: '1' }, () => Promise.all([runSide(this, sides[0]), runSide(other, sides[1])]));
     } finally {
@@ -191,12 +200,15 @@ export function duckdb(options: DuckDBOptions = {}): DestinationFactory {
     if (typeof options.compressRowIds !== 'boolean') throw new InvalidOptionsError('duckdb destination', '`compressRowIds` must be true or false');
     stored.compressRowIds = options.compressRowIds;
   }
+  checkDatasetNameOption(options.enableDatasetNameNormalization, 'duckdb destination');
+  if (options.enableDatasetNameNormalization !== undefined) stored.enableDatasetNameNormalization = options.enableDatasetNameNormalization;
   return {
     destinationName: 'duckdb',
     options: stored,
     createClient({ pipelineName, datasetName }) {
       const path = fixed ?? configuredPath(pipelineName) ?? resolve(`${pipelineName}.duckdb`);
-      return new DuckDBClient(path, datasetName, memoryBudget(options), withConfiguredUserConfig(options, pipelineName), options.compressRowIds === true);
+      const normalize = normalizesDatasetName('duckdb', options.enableDatasetNameNormalization, pipelineName);
+      return new DuckDBClient(path, datasetName, memoryBudget(options), withConfiguredUserConfig(options, pipelineName), options.compressRowIds === true, normalize);
     },
     // dlt's duckdb credentials are the database file
     withCredentials: (credentials) => duckdb({ ...options, path: typeof credentials === 'string' ? credentials : (credentials as { path?: string } | null)?.path }),
@@ -204,6 +216,6 @@ export function duckdb(options: DuckDBOptions = {}): DestinationFactory {
 }
 
 /** Every option duckdb() takes (refuseUnknownOptions). */
-const OPTION_KEYS = new Set<string>(['path', 'memoryLimit', 'maxMemoryLimit', 'compressRowIds', 'globalConfig', 'localConfig', 'pragmas', 'extensions', 'sessionTimezone'] satisfies Array<keyof DuckDBOptions>);
+const OPTION_KEYS = new Set<string>(['path', 'memoryLimit', 'maxMemoryLimit', 'compressRowIds', 'enableDatasetNameNormalization', 'globalConfig', 'localConfig', 'pragmas', 'extensions', 'sessionTimezone'] satisfies Array<keyof DuckDBOptions>);
 
 registerDestination('duckdb', (options) => duckdb(options));

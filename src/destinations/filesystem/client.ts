@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { faultPoint } from '../../common/faults.js';
 import { DestinationError, DestinationUnreachableError, HaulError, InvalidOptionsError, LoadJobFailedError } from '../../errors.js';
-import { normalizeTableName } from '../../schema/naming.js';
+import { destinationDatasetName } from '../dataset-name.js';
 import type { Schema } from '../../schema/schema.js';
 import { LOADS_TABLE, STATE_TABLE, VERSION_TABLE } from '../../schema/system.js';
 import type { ColumnSchema, StoredSchema } from '../../schema/types.js';
@@ -34,6 +34,8 @@ export interface FilesystemClientOptions {
   capabilities: DestinationCapabilities;
   /** State files kept per pipeline (dlt's `max_state_files`, default 100; 0 or less keeps all). */
   maxStateFiles?: number;
+  /** dlt's enable_dataset_name_normalization (default true). */
+  normalizeDatasetName?: boolean;
 }
 
 export const DEFAULT_MAX_STATE_FILES = 100;
@@ -69,7 +71,7 @@ export class FilesystemClient implements DestinationClient {
     this.storage = opts.storage;
     this.layout = opts.layout;
     // named by the naming convention, as dlt normalizes dataset_name (`Analytics` is the folder `analytics`)
-    this.datasetName = normalizeTableName(opts.datasetName);
+    this.datasetName = destinationDatasetName(opts.datasetName, opts.normalizeDatasetName ?? true, undefined);
     this.pipelineName = opts.pipelineName;
     this.maxStateFiles = opts.maxStateFiles ?? DEFAULT_MAX_STATE_FILES;
     this.capabilities = opts.capabilities;

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { config } from '../../config/index.js';
 import { InvalidOptionsError } from '../../errors.js';
 import { registerDestination } from '../registry.js';
+import { normalizesDatasetName } from '../dataset-name.js';
 import type { DestinationCapabilities, DestinationFactory } from '../types.js';
 import { FILESYSTEM_MERGE_ADVICE, FilesystemClient } from './client.js';
 import { DEFAULT_LAYOUT, Layout } from './layout.js';
@@ -22,6 +23,11 @@ export interface FilesystemOptions {
   extraPlaceholders?: Record<string, string>;
   /** dlt's `max_state_files`: state files kept per pipeline (default 100; 0 or less keeps all). */
   maxStateFiles?: number;
+  /**
+   * dlt's `enable_dataset_name_normalization`. false: the dataset's folder is named exactly as
+   * `datasetName`. Default true, or `destination.filesystem.enable_dataset_name_normalization` from config.
+   */
+  enableDatasetNameNormalization?: boolean;
 }
 
 export const FILESYSTEM_CAPABILITIES: DestinationCapabilities = {
@@ -45,6 +51,7 @@ const optionsSchema = z
     layout: z.string().min(1).optional(),
     extraPlaceholders: z.record(z.string(), z.string()).optional(),
     maxStateFiles: z.number().int().optional(),
+    enableDatasetNameNormalization: z.boolean().optional(),
   })
   .strict();
 
@@ -65,6 +72,7 @@ export function filesystem(options: FilesystemOptions = {}): DestinationFactory 
   if (options.layout !== undefined) stored.layout = options.layout;
   if (options.extraPlaceholders !== undefined) stored.extraPlaceholders = { ...options.extraPlaceholders };
   if (options.maxStateFiles !== undefined) stored.maxStateFiles = options.maxStateFiles;
+  if (options.enableDatasetNameNormalization !== undefined) stored.enableDatasetNameNormalization = options.enableDatasetNameNormalization;
   return {
     destinationName: 'filesystem',
     options: stored,
@@ -76,7 +84,8 @@ export function filesystem(options: FilesystemOptions = {}): DestinationFactory 
           'no bucketUrl: pass filesystem({ bucketUrl }) or set destination.filesystem.bucket_url (env DESTINATION__FILESYSTEM__BUCKET_URL, or bucket_url under [destination.filesystem] in .dlt/config.toml)',
         );
       }
-      return new FilesystemClient({ storage: storageFor(bucketUrl), layout, datasetName, pipelineName, capabilities: FILESYSTEM_CAPABILITIES, maxStateFiles: options.maxStateFiles });
+      const normalizeDatasetName = normalizesDatasetName('filesystem', options.enableDatasetNameNormalization, pipelineName);
+      return new FilesystemClient({ storage: storageFor(bucketUrl), layout, datasetName, pipelineName, capabilities: FILESYSTEM_CAPABILITIES, maxStateFiles: options.maxStateFiles, normalizeDatasetName });
     },
   };
 }

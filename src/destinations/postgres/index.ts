@@ -1,4 +1,5 @@
 import { InvalidOptionsError } from '../../errors.js';
+import { checkDatasetNameOption, normalizesDatasetName } from '../dataset-name.js';
 import type { Schema } from '../../schema/schema.js';
 import { registerDestination } from '../registry.js';
 import { SqlJobClient } from '../sql/job-client.js';
@@ -24,6 +25,12 @@ export interface PostgresOptions {
   credentials?: PostgresCredentialsInput;
   /** dlt's create_indexes: UNIQUE constraints on columns hinted `unique` (`_dlt_id`). Default true. */
   createIndexes?: boolean;
+  /**
+   * dlt's `enable_dataset_name_normalization`. false: the schema is named exactly as
+   * `datasetName` (an existing schema `Sales` stays `Sales`). Default true (`sales`), or
+   * `destination.postgres.enable_dataset_name_normalization` from config.
+   */
+  enableDatasetNameNormalization?: boolean;
 }
 
 /**
@@ -46,13 +53,14 @@ export class PostgresClient extends SqlJobClient {
   /** UNIQUE constraints the last migrated schema asks for (see unique-constraints.ts). */
   private wantedUnique = new Map<string, string[]>();
 
-  constructor(credentials: PostgresCredentials, datasetName: string, opts: { createIndexes?: boolean } = {}) {
+  constructor(credentials: PostgresCredentials, datasetName: string, opts: { createIndexes?: boolean; normalizeDatasetName?: boolean } = {}) {
     const sql = new PostgresSqlClient(credentials);
     super({
       destinationName: 'postgres',
       displayLocation: sql.location,
       capabilities: POSTGRES_CAPABILITIES,
       datasetName,
+      normalizeDatasetName: opts.normalizeDatasetName,
       sql,
       dialect: new PostgresDialect(),
     });
@@ -87,7 +95,8 @@ export class PostgresClient extends SqlJobClient {
  * hold only `createIndexes`; credentials stay in this process and are resolved per client.
  */
 export function postgres(options: PostgresOptions = {}): DestinationFactory {
-  const { credentials, createIndexes } = options;
+  const { credentials, createIndexes, enableDatasetNameNormalization } = options;
+  checkDatasetNameOption(enableDatasetNameNormalization, 'postgres destination');
   if (createIndexes !== undefined && typeof createIndexes !== 'boolean') {
     throw new InvalidOptionsError('postgres destination', '`createIndexes` must be true or false');
   }
@@ -96,23 +105,28 @@ export function postgres(options: PostgresOptions = {}): DestinationFactory {
   }
   const stored: Record<string, unknown> = {};
   if (createIndexes !== undefined) stored.createIndexes = createIndexes;
+  if (enableDatasetNameNormalization !== undefined) stored.enableDatasetNameNormalization = enableDatasetNameNormalization;
   return {
     destinationName: 'postgres',
     options: stored,
     createClient({ pipelineName, datasetName }) {
       const resolved = resolvePostgresCredentials({ pipelineName, explicit: credentials });
-      return new PostgresClient(resolved, datasetName, { createIndexes });
+      const normalizeDatasetName = normalizesDatasetName('postgres', enableDatasetNameNormalization, pipelineName);
+      return new PostgresClient(resolved, datasetName, { createIndexes, normalizeDatasetName });
     },
-    withCredentials: (c) => postgres({ createIndexes, credentials: c as PostgresOptions['credentials'] }),
+    withCredentials: (c) => postgres({ createIndexes, enableDatasetNameNormalization, credentials: c as PostgresOptions['credentials'] }),
   };
 }
 
 registerDestination('postgres', (options) => {
   // Stored options never carry credentials; refuse them rather than keep a password around.
-  const { createIndexes, ...rest } = options;
+  const { createIndexes, enableDatasetNameNormalization, ...rest } = options;
   const unknown = Object.keys(rest);
   if (unknown.length > 0) {
-    throw new InvalidOptionsError('postgres destination options', `unknown option(s) ${unknown.join(', ')}: only createIndexes is stored; credentials come from config/secrets`);
+    throw new InvalidOptionsError(
+      'postgres destination options',
+      `unknown option(s) ${unknown.join(', ')}: only createIndexes and enableDatasetNameNormalization are stored; credentials come from config/secrets`,
+    );
   }
-  return postgres({ createIndexes: createIndexes as boolean | undefined });
+  return postgres({ createIndexes: createIndexes as boolean | undefined, enableDatasetNameNormalization: enableDatasetNameNormalization as boolean | undefined });
 });

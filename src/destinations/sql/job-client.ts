@@ -1,7 +1,7 @@
 import { DestinationError, HaulError } from '../../errors.js';
 import type { Schema } from '../../schema/schema.js';
 import { shortenIdentifier } from '../../schema/shorten.js';
-import { normalizeTableName } from '../../schema/naming.js';
+import { destinationDatasetName } from '../dataset-name.js';
 import { JOBS_TABLE, LOADS_TABLE, STATE_TABLE, VERSION_TABLE } from '../../schema/system.js';
 import type { StoredSchema, TableSchema } from '../../schema/types.js';
 import { SqlDatasetReader } from './dataset-reader.js';
@@ -30,6 +30,8 @@ export interface SqlJobClientOptions {
   displayLocation: string;
   capabilities: DestinationCapabilities;
   datasetName: string;
+  /** dlt's enable_dataset_name_normalization (default true). */
+  normalizeDatasetName?: boolean;
   sql: SqlClient;
   dialect: SqlDialect;
 }
@@ -65,7 +67,7 @@ export class SqlJobClient implements DestinationClient {
     // The dataset is named by the naming convention, as dlt normalizes dataset_name
     // (`Analytics` is the schema `analytics`), and shortened as dlt shortens long names.
     const max = opts.capabilities.maxIdentifierLength;
-    const dataset = normalizeTableName(opts.datasetName);
+    const dataset = destinationDatasetName(opts.datasetName, opts.normalizeDatasetName ?? true, max);
     this.datasetName = shortenIdentifier(dataset, dataset, max);
     this.stagingDatasetName = shortenIdentifier(`${dataset}_staging`, `${dataset}_staging`, max);
     this.sql = opts.sql;
