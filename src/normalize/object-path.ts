@@ -133,7 +133,7 @@ export class ObjectPath {
       if (typeof e === 'object' && e !== null) {
         if (Array.isArray(e)) {
           // a list of lists: a row that only links, whose `list` field holds the inner list
-          this.flatten(this.plans.shapeOf(ts, p.shape.lvl - 2), { list: e }, row, id, rootId);
+          this.flatten(this.plans.shapeOf(ts, p.shape.rowLvl - 2), { list: e }, row, id, rootId);
         } else if (isBinaryTag(e)) {
           this.flatten(sh, { value: e }, row, id, rootId);
         } else {

@@ -64,6 +64,12 @@ export interface Shape {
   prefix: string;
   /** Remaining nesting levels: at <= 0 dicts and lists stay json. */
   lvl: number;
+  /**
+   * The levels of the row this shape flattens into: a list's child table starts one below it,
+   * however many dicts deep the list was found (dlt counts the dicts above a list only to
+   * decide whether they flatten).
+   */
+  rowLvl: number;
   plans: Map<string, Plan>;
   /** normalized name -> raw keys that produced it (for collision checks). */
   byNorm: Map<string, string[]>;
@@ -191,7 +197,7 @@ export class Plans {
   shapeOf(ts: TableState, lvl: number): Shape {
     let sh = ts.shapes.get(lvl);
     if (!sh) {
-      sh = newShape(ts, '', lvl);
+      sh = newShape(ts, '', lvl, lvl);
       ts.shapes.set(lvl, sh);
     }
     return sh;
@@ -274,7 +280,7 @@ export class Plans {
   /** The shape a dict value at this key flattens into. */
   subShape(p: Plan): Shape {
     const sh = p.shape;
-    p.sub = newShape(sh.ts, p.path + PATH_SEPARATOR, sh.lvl - 1);
+    p.sub = newShape(sh.ts, p.path + PATH_SEPARATOR, sh.lvl - 1, sh.rowLvl);
     return p.sub;
   }
 
@@ -283,7 +289,7 @@ export class Plans {
     const parent = p.shape.ts;
     const ts = this.childTable(parent, parent.path + PATH_SEPARATOR + p.path);
     p.child = ts;
-    p.childShape = this.shapeOf(ts, p.shape.lvl - 1);
+    p.childShape = this.shapeOf(ts, p.shape.rowLvl - 1);
     return ts;
   }
 }
@@ -293,6 +299,6 @@ const hasData = (t: TableSchema): boolean => t.columns[C_DLT_ID] !== undefined &
 
 const isDiscard = (m: string): boolean => m === 'discard_row' || m === 'discard_value';
 
-function newShape(ts: TableState, prefix: string, lvl: number): Shape {
-  return { ts, prefix, lvl, plans: new Map(), byNorm: new Map(), order: [], byHash: new Map() };
+function newShape(ts: TableState, prefix: string, lvl: number, rowLvl: number): Shape {
+  return { ts, prefix, lvl, rowLvl, plans: new Map(), byNorm: new Map(), order: [], byHash: new Map() };
 }

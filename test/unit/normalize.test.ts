@@ -256,6 +256,27 @@ describe.each([
     expect(cols(schema, 'items__kids').toys.dataType).toBe('json');
   });
 
+  it('a list inside flattened dicts starts its child table one level below its row, as dlt 1.31 counts', async () => {
+    // expected tables and columns as dlt 1.31 made them from the same items (dicts above a
+    // list decide only whether they flatten; the list's table is one level below its row)
+    const cases: [number, unknown, Record<string, string[]>][] = [
+      [2, { id: 1, a: { l: [{ m: [1, 2] }] } }, { items: ['id'], items__a__l: [], items__a__l__m: ['value'] }],
+      [1, { id: 1, a: { l: [1, 2] } }, { items: ['id', 'a__l'] }],
+      [2, { id: 1, a: { b: { l: [{ x: { y: 1 } }] } } }, { items: ['id', 'a__b__l'] }],
+      [2, { id: 1, a: { ll: [[1, 2], [3]] } }, { items: ['id'], items__a__ll: ['list'] }],
+      [3, { id: 1, a: { ll: [[1, 2], [3]] } }, { items: ['id'], items__a__ll: [], items__a__ll__list: ['value'] }],
+      [3, { id: 1, a: { b: { l: [{ c: { d: { e: 1 } }, m: [{ z: { q: 1 } }] }] } } }, { items: ['id'], items__a__b__l: ['c__d__e'], items__a__b__l__m: ['z__q'] }],
+    ];
+    for (const [maxTableNesting, item, expected] of cases) {
+      const { schema } = await go([item], { tableHints: { maxTableNesting } });
+      const got = Object.fromEntries(
+        Object.keys(expected).map((t) => [t, Object.keys(cols(schema, t)).filter((c) => !c.startsWith('_dlt_'))]),
+      );
+      expect(got, JSON.stringify(item)).toEqual(expected);
+      expect(schema.dataTableNames().filter((t) => t.startsWith('items')).sort(), JSON.stringify(item)).toEqual(Object.keys(expected).sort());
+    }
+  });
+
   it('uses the schema-wide maxTableNesting when the table has none', async () => {
     const schema = new Schema('s', { maxTableNesting: 0 });
     const { rows } = await go([{ a: [1] }], { schema });
