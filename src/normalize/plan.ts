@@ -1,7 +1,7 @@
 import type { Schema } from '../schema/schema.js';
 import type { ColumnSchema, DataType, TableSchema } from '../schema/types.js';
 import { C_DLT_ID, C_DLT_LIST_IDX, C_DLT_LOAD_ID, C_DLT_PARENT_ID, C_DLT_ROOT_ID, PATH_SEPARATOR, isSystemTable } from '../schema/system.js';
-import { IdentifierCollisionError, InvalidIdentifierError } from '../errors.js';
+import { IdentifierCollisionError } from '../errors.js';
 import { normalizeColumnName, shortenPath } from '../schema/naming.js';
 import { EVOLVE, resolveContract, type ResolvedContract } from '../schema/contract.js';
 import { needsRootKey } from '../schema/write-disposition.js';
@@ -17,6 +17,8 @@ import type { TableOutput } from './table-output.js';
  */
 
 const DEFAULT_MAX_NESTING = 1000;
+/** The column an empty or blank key makes (dlt's EMPTY_KEY_IDENTIFIER). */
+const EMPTY_KEY_NAME = '_empty';
 /** Column names that normalize owns; user keys that normalize to these are dropped. */
 const SYSTEM_COLUMNS = new Set([C_DLT_ID, C_DLT_LOAD_ID, C_DLT_PARENT_ID, C_DLT_LIST_IDX, C_DLT_ROOT_ID]);
 
@@ -209,11 +211,9 @@ export class Plans {
 
   /** The plan for a key met for the first time in this shape (`obj` is checked for collisions). */
   addPlan(sh: Shape, raw: string, obj: Row): Plan {
-    if (raw.trim() === '') {
-      throw new InvalidIdentifierError(sh.ts.name, raw, 'is empty: every key of an item must have a name; rename or drop it in the resource');
-    }
     const max = this.maxIdentifierLength;
-    const norm = normalizeColumnName(raw, max);
+    // an empty (or blank) key is dlt's `_empty` column
+    const norm = raw.trim() === '' ? EMPTY_KEY_NAME : normalizeColumnName(raw, max);
     const path = sh.prefix + norm;
     const name = sh.prefix === '' ? norm : shortenPath(path, max);
     const skip = sh.prefix === '' && SYSTEM_COLUMNS.has(norm);

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import {
   IdentifierCollisionError,
   incremental,
-  InvalidIdentifierError,
+  NullValueError,
   MissingPrimaryKeyError,
   UnboundColumnError,
   PipelineStepFailed,
@@ -35,12 +35,12 @@ function expectDiscarded(p: Pipeline, e: PipelineStepFailed): void {
 }
 
 describe('bad data does not block the runs after it', () => {
-  it('an empty column name: the bad run is refused whole, the next run with good data loads', async () => {
-    const p = testPipeline(dir, 'empty_name');
-    const e = await failure(p.run([{ '': 1, id: 1 }], { tableName: 't' }));
-    expect(e.cause).toBeInstanceOf(InvalidIdentifierError);
+  it('a null primary key: the bad run is refused whole, the next run with good data loads', async () => {
+    const p = testPipeline(dir, 'null_key');
+    const e = await failure(p.run([{ id: 1 }, { id: null }], { tableName: 't', writeDisposition: 'merge', primaryKey: 'id' }));
+    expect(e.cause).toBeInstanceOf(NullValueError);
     expectDiscarded(p, e);
-    await p.run([{ id: 2 }, { id: 3 }], { tableName: 't' });
+    await p.run([{ id: 2 }, { id: 3 }], { tableName: 't', writeDisposition: 'merge', primaryKey: 'id' });
     expect(await query(p, 'SELECT id FROM t ORDER BY id')).toEqual([{ id: 2 }, { id: 3 }]);
   });
 

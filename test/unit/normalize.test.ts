@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Schema } from '../../src/schema/schema.js';
 import type { ColumnSchema, TableSchema } from '../../src/schema/types.js';
-import { CorruptPackageFileError, DataValidationError, IdentifierCollisionError, InvalidIdentifierError } from '../../src/errors.js';
+import { CorruptPackageFileError, DataValidationError, IdentifierCollisionError } from '../../src/errors.js';
 import { childRowId, normalizeFiles, normalizeIdentifier, type NormalizeResult } from '../../src/normalize/index.js';
 import { normalizeFilesWithTestKnobs } from '../../src/normalize/normalize-files.js';
 
@@ -447,12 +447,11 @@ describe.each([
     expect(data(rows.items)).toEqual([{ user_id: 1 }, { user_id: 2 }]);
   });
 
-  it('throws InvalidIdentifierError for an empty key', async () => {
-    const err = await go([{ ok: 1 }, { ok: 2, '': 3 }]).catch((e) => e);
-    expect(err).toBeInstanceOf(InvalidIdentifierError);
-    expect(err.message).toContain('"items"');
-    const err2 = await go([{ a: { '  ': 1 } }]).catch((e) => e);
-    expect(err2).toBeInstanceOf(InvalidIdentifierError);
+  it('an empty or blank key is the column _empty, as in dlt 1.31; two of them in one object collide', async () => {
+    const { rows } = await go([{ ok: 1 }, { ok: 2, '': 3 }, { a: { '  ': 1 } }]);
+    expect(data(rows.items)).toEqual([{ ok: 1 }, { ok: 2, _empty: 3 }, { a___empty: 1 }]);
+    const err = await go([{ '': 1, ' ': 2 }]).catch((e) => e);
+    expect(err).toBeInstanceOf(IdentifierCollisionError);
   });
 
   it('throws CorruptPackageFileError naming the file and line', async () => {
