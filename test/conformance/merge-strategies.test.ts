@@ -111,6 +111,26 @@ describe.each(TARGETS)('merge strategies on $name', ({ make }) => {
     expect(await rows(p, 'SELECT (SELECT count(*) FROM items__items) AS c, (SELECT count(*) FROM items__items__parts) AS g')).toEqual([{ c: 3, g: 3 }]);
   });
 
+  it('a merge without keys appends, and leaves its delete markers out with their nested rows (as dlt 1.31)', async () => {
+    const p = make('nokeydel');
+    const opts: ResourceOptions = { writeDisposition: 'merge', columns: { deleted: { hardDelete: true, dataType: 'bool' } } };
+    await run(p, [{ id: 1, v: 'a' }], opts);
+    await run(
+      p,
+      [
+        { id: 1, deleted: true, tags: [{ t: 'gone', parts: [{ p: 'gone' }] }] },
+        { id: 2, v: 'b', deleted: false, tags: [{ t: 'kept', parts: [{ p: 'kept' }] }] },
+      ],
+      opts,
+    );
+    expect(await rows(p, 'SELECT id, v, deleted FROM items ORDER BY id')).toEqual([
+      { id: 1, v: 'a', deleted: null },
+      { id: 2, v: 'b', deleted: false },
+    ]);
+    expect(await rows(p, 'SELECT t FROM items__tags')).toEqual([{ t: 'kept' }]);
+    expect(await rows(p, 'SELECT p FROM items__tags__parts')).toEqual([{ p: 'kept' }]);
+  });
+
   it('upsert: updates rows of staged keys, inserts new keys, replaces nested rows of updated keys, deletes marked keys', async () => {
     const p = make('ups');
     const opts: ResourceOptions = { writeDisposition: { disposition: 'merge', strategy: 'upsert' }, primaryKey: 'id', columns: { gone: { hardDelete: true, dataType: 'bool' } } };

@@ -8,7 +8,7 @@ import type { SqlClient, SqlDialect, SqlExecutor, TableRef } from './dialect.js'
 import { z } from 'zod';
 import { config } from '../../config/index.js';
 import { REPLACE_STRATEGIES, type ReplaceStrategy } from '../../schema/types.js';
-import { deleteInsert, MergeContext, mergePlan, type MergePlan } from './merge.js';
+import { deleteInsert, dropAppendedDeleteMarkers, MergeContext, mergePlan, type MergePlan } from './merge.js';
 import { scd2 } from './merge-scd2.js';
 import { insertOnly, upsert } from './merge-upsert.js';
 
@@ -122,7 +122,10 @@ export class SqlJobLoader {
       await this.runJobs(loadId, root, chain.files, async (tx) => {
         if (await this.chainCommitted(tx, loadId, chain)) return;
         if (plan.keyed) await this.mergeStaged(tx, schema, plan, tables, chain);
-        else for (const f of chain.files) await this.loadFile(tx, c.ref(f.table), columnsOf(schema, f.table), f);
+        else {
+          for (const f of chain.files) await this.loadFile(tx, c.ref(f.table), columnsOf(schema, f.table), f);
+          await dropAppendedDeleteMarkers(tx, c, schema, plan, loadId);
+        }
         await this.insertMarkers(tx, loadId, chain.files);
       });
       return;

@@ -1,6 +1,6 @@
 import { DestinationError } from '../../errors.js';
 import type { Schema } from '../../schema/schema.js';
-import { C_DLT_ID, C_DLT_ROOT_ID } from '../../schema/system.js';
+import { C_DLT_ID, C_DLT_LOAD_ID, C_DLT_ROOT_ID } from '../../schema/system.js';
 import type { ColumnSchema, MergeStrategy, Scd2Settings } from '../../schema/types.js';
 import { mergeStrategyOf } from '../../schema/write-disposition.js';
 import type { JobFile } from '../types.js';
@@ -195,4 +195,34 @@ export async function deleteInsert(m: MergeContext): Promise<void> {
   if (plan.hardDelete) await m.tx.execute(`DELETE FROM ${m.sRoot} AS s WHERE ${m.deleted('s')}`);
   await m.tx.execute(`INSERT INTO ${m.dRoot} (${m.cols(plan.root)}) SELECT ${m.cols(plan.root)} FROM ${m.sRoot}`);
   await m.insertStagedChildren();
+}
+
+/**
+ * A merge without a primary or merge key appends, as in dlt; its delete markers (a hard_delete
+ * column saying deleted) are not stored, as dlt leaves them out. The chain's files are loaded;
+ * this removes this load's marker rows and the nested rows under them.
+ */
+export async function dropAppendedDeleteMarkers(tx: SqlExecutor, c: SqlCatalog, schema: Schema, plan: MergePlan, loadId: string): Promise<void> {
+  const h = plan.hardDelete;
+  if (!h) return;
+  const col = `r.${c.q(h.name)}`;
+  const markers = `SELECT r.${c.q(C_DLT_ID)} FROM ${c.t(plan.root)} AS r WHERE r.${c.q(C_DLT_LOAD_ID)} = $1 AND ${h.dataType === 'bool' ? `${col} IS TRUE` : `${col} IS NOT NULL`}`;
+  // the ids under the markers, table by table down the chain; deleted deepest first
+  const idsUnder = new Map<string, string>([[plan.root, markers]]);
+  const order: string[] = [];
+  const existing = await c.tableNames(tx, c.datasetName);
+  const depth = (t: string): number => (schema.getTable(t)?.parent === undefined ? 0 : 1 + depth(schema.getTable(t)!.parent!));
+  for (const ch of [...plan.children].sort((a, b) => depth(a.table) - depth(b.table))) {
+    const parent = schema.getTable(ch.table)?.parent;
+    const parentIds = parent === undefined ? undefined : idsUnder.get(parent);
+    if (parentIds === undefined || ch.parentKey === undefined || !existing.has(c.fold(ch.table))) continue;
+    idsUnder.set(ch.table, `SELECT ${c.q(C_DLT_ID)} FROM ${c.t(ch.table)} WHERE ${c.q(ch.parentKey)} IN (${parentIds})`);
+    order.push(ch.table);
+  }
+  for (const table of order.reverse()) {
+    const parent = schema.getTable(table)!.parent!;
+    const parentKey = plan.children.find((ch) => ch.table === table)!.parentKey!;
+    await tx.execute(`DELETE FROM ${c.t(table)} WHERE ${c.q(parentKey)} IN (${idsUnder.get(parent)})`, [loadId]);
+  }
+  await tx.execute(`DELETE FROM ${c.t(plan.root)} WHERE ${c.q(C_DLT_ID)} IN (${markers})`, [loadId]);
 }
