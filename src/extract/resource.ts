@@ -76,7 +76,7 @@ export const writeDispositionSchema = z.union([
       strategy: z.enum(MERGE_STRATEGIES).optional(),
       validityColumnNames: z.tuple([z.string().min(1), z.string().min(1)]).optional(),
       activeRecordTimestamp: timeish.nullable().optional(),
-      boundaryTimestamp: timeish.optional(),
+      boundaryTimestamp: timeish.nullable().optional(),
       rowVersionColumnName: z.string().min(1).optional(),
     })
     .strict(),

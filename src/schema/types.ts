@@ -38,8 +38,8 @@ export interface MergeDispositionConfig {
   validityColumnNames?: [string, string];
   /** scd2: `validTo` of active rows (default null), e.g. `'9999-12-31'`. */
   activeRecordTimestamp?: string | Date | null;
-  /** scd2: the time rows are retired/inserted at (default: the load package's creation time). */
-  boundaryTimestamp?: string | Date;
+  /** scd2: the time rows are retired/inserted at (default, or null as in dlt: the load package's creation time). */
+  boundaryTimestamp?: string | Date | null;
   /** scd2: a column holding the row's version (default: a hash of all user columns in `_dlt_id`). */
   rowVersionColumnName?: string;
 }

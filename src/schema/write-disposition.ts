@@ -32,7 +32,7 @@ export function applyWriteDisposition(t: TableSchema, config: WriteDispositionCo
   const where = `writeDisposition of table "${t.name}"`;
   if (strategy !== 'scd2') {
     for (const k of ['validityColumnNames', 'activeRecordTimestamp', 'boundaryTimestamp', 'rowVersionColumnName'] as const) {
-      if (config[k] !== undefined) throw new InvalidOptionsError(where, `${k} applies to strategy 'scd2' only (strategy is '${strategy}')`);
+      if (config[k] != null) throw new InvalidOptionsError(where, `${k} applies to strategy 'scd2' only (strategy is '${strategy}')`);
     }
     return;
   }
@@ -40,7 +40,7 @@ export function applyWriteDisposition(t: TableSchema, config: WriteDispositionCo
   if (from === to) throw new InvalidOptionsError(where, `validityColumnNames must name two different columns (got "${from}" twice)`);
   t.scd2 = { validFrom: from, validTo: to };
   if (config.activeRecordTimestamp != null) t.scd2.activeRecordTimestamp = isoTime(`${where}: activeRecordTimestamp`, config.activeRecordTimestamp);
-  if (config.boundaryTimestamp !== undefined) t.scd2.boundaryTimestamp = isoTime(`${where}: boundaryTimestamp`, config.boundaryTimestamp);
+  if (config.boundaryTimestamp != null) t.scd2.boundaryTimestamp = isoTime(`${where}: boundaryTimestamp`, config.boundaryTimestamp);
   if (config.rowVersionColumnName !== undefined) {
     const rv = name(config.rowVersionColumnName);
     t.scd2.rowVersionColumnName = rv;

@@ -69,7 +69,7 @@ export const pipelineRunInputSchema = z
             strategy: z.enum(['delete-insert', 'upsert', 'scd2', 'insert-only']).optional(),
             validityColumnNames: z.tuple([z.string().min(1), z.string().min(1)]).optional(),
             activeRecordTimestamp: z.string().min(1).nullable().optional(),
-            boundaryTimestamp: z.string().min(1).optional(),
+            boundaryTimestamp: z.string().min(1).nullable().optional(),
             rowVersionColumnName: z.string().min(1).optional(),
           })
           .strict(),

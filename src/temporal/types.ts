@@ -20,7 +20,7 @@ export type WriteDispositionInput =
       strategy?: 'delete-insert' | 'upsert' | 'scd2' | 'insert-only';
       validityColumnNames?: [string, string];
       activeRecordTimestamp?: string | null;
-      boundaryTimestamp?: string;
+      boundaryTimestamp?: string | null;
       rowVersionColumnName?: string;
     };
 export type RefreshModeName = 'drop_sources' | 'drop_resources' | 'drop_data';

@@ -365,6 +365,13 @@ describe('merge strategy options', () => {
     const err = await run(p, [{ id: 1 }], { writeDisposition: { disposition: 'merge', strategy: 'upsert', activeRecordTimestamp: '9999-12-31' }, primaryKey: 'id' }).catch((e: unknown) => e);
     expect((err as Error).message).toMatch(/activeRecordTimestamp applies to strategy 'scd2' only/);
     expect(() => resource([], { name: 'x', writeDisposition: { disposition: 'merge', strategy: 'nope' } as never })).toThrow(InvalidOptionsError);
+    // null is dlt's "the default" for the scd2 timestamps: the package's creation time, no validTo
+    const scd = pipeline({ pipelineName: 'opts_null', pipelinesDir: join(dir, 'pipelines'), destination: duckdb({ path: join(dir, 'opts_null.duckdb') }) });
+    const before = Date.now();
+    await run(scd, [{ id: 1 }], { writeDisposition: { disposition: 'merge', strategy: 'scd2', boundaryTimestamp: null, activeRecordTimestamp: null } });
+    const [row] = await rows(scd, 'SELECT _dlt_valid_from AS f, _dlt_valid_to AS t FROM items');
+    expect(row!.t).toBeNull();
+    expect(Date.parse(String(row!.f))).toBeGreaterThanOrEqual(before - 1000);
   });
 
   it('run() options take the dict for plain data, and the strategy is kept in the schema table', async () => {
