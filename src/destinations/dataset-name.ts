@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { config } from '../config/index.js';
 import { InvalidOptionsError } from '../errors.js';
-import { normalizeTableName } from '../schema/naming.js';
+import { normalizeShortIdentifier } from '../schema/naming.js';
 
 /**
  * dlt's `enable_dataset_name_normalization` for a destination: the option given in code, else
@@ -18,12 +18,14 @@ export function checkDatasetNameOption(value: unknown, where: string): void {
 }
 
 /**
- * The dataset's name at the destination: dlt's naming convention (`Analytics` -> `analytics`),
+ * The dataset's name at the destination: dlt's naming convention (`Analytics` -> `analytics`;
+ * a long name shortened with a tag of the name as given, as dlt's normalize_table_identifier),
  * or the name as given when normalization is off. Such a name must fit the destination's
  * identifiers as it is: it is never shortened (two long names could otherwise meet).
  */
 export function destinationDatasetName(datasetName: string, normalize: boolean, maxLength: number | undefined): string {
-  if (normalize) return normalizeTableName(datasetName);
+  // one identifier, as dlt's normalize_table_identifier: `a__b` is `a_b` (no path in a dataset name)
+  if (normalize) return normalizeShortIdentifier(datasetName, maxLength);
   if (maxLength !== undefined && Buffer.byteLength(datasetName) > maxLength) {
     throw new InvalidOptionsError(
       'datasetName',

@@ -106,3 +106,19 @@ describe('normalize with a maximum identifier length', () => {
     ]);
   });
 });
+
+describe('long dataset names, as dlt 1.31 names the PostgreSQL schemas', () => {
+  // dlt's own names from a side-by-side run (normalize_dataset_name / normalize_staging_dataset_name)
+  it('hashes the name as given, and names staging `<dataset_name>_staging` normalized', async () => {
+    const { postgres } = await import('../../src/destinations/postgres/index.js');
+    const names = (datasetName: string) => {
+      const c = postgres({ credentials: 'postgresql://postgres@127.0.0.1:5432/test' }).createClient({ pipelineName: 'p', datasetName }) as unknown as { datasetName: string; stagingDatasetName: string };
+      return [c.datasetName, c.stagingDatasetName];
+    };
+    expect(names(`probe_pg_dlt_${'long_dataset_name_'.repeat(4)}`)[0]).toBe('probe_pg_dlt_long_dataset_namziya3gaset_name_long_dataset_namex');
+    expect(names(`Probe_PG-X ${'Long_'.repeat(12)}`)).toEqual([
+      'probe_pg_x_long_long_long_lonf443fqng_long_long_long_long_longx',
+      'probe_pg_x_long_long_long_lonakfzpq_long_long_long_long_staging',
+    ]);
+  });
+});

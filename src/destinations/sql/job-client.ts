@@ -65,11 +65,13 @@ export class SqlJobClient implements DestinationClient {
     this.capabilities = opts.capabilities;
     this.displayLocation = opts.displayLocation;
     // The dataset is named by the naming convention, as dlt normalizes dataset_name
-    // (`Analytics` is the schema `analytics`), and shortened as dlt shortens long names.
+    // (`Analytics` is the schema `analytics`), and shortened as dlt shortens long names: the
+    // staging dataset is `<dataset_name>_staging` normalized (dlt's staging_dataset_name_layout).
     const max = opts.capabilities.maxIdentifierLength;
-    const dataset = destinationDatasetName(opts.datasetName, opts.normalizeDatasetName ?? true, max);
-    this.datasetName = shortenIdentifier(dataset, dataset, max);
-    this.stagingDatasetName = shortenIdentifier(`${dataset}_staging`, `${dataset}_staging`, max);
+    const normalize = opts.normalizeDatasetName ?? true;
+    this.datasetName = destinationDatasetName(opts.datasetName, normalize, max);
+    const staging = `${opts.datasetName}_staging`;
+    this.stagingDatasetName = normalize ? destinationDatasetName(staging, true, max) : shortenIdentifier(staging, staging, max);
     this.sql = opts.sql;
     this.dialect = opts.dialect;
     this.catalog = new SqlCatalog(opts.dialect, this.datasetName, this.stagingDatasetName);
