@@ -68,6 +68,10 @@ export interface DestinationCapabilities {
   unsupportedWriteDispositionAdvice?: Partial<Record<WriteDisposition, string>>;
   /** Longest identifier in bytes. */
   maxIdentifierLength: number;
+  /** The most fractional digits a timestamp or time column keeps (a larger `precision` hint is refused, as dlt does). */
+  maxTimestampPrecision?: number;
+  /** The widest integer in bits (a larger bigint `precision` hint is refused, as dlt does). */
+  maxIntegerPrecision?: number;
   /**
    * Rows and their job marker commit in one transaction. Destinations without transactions
    * (files) make a job visible by an atomic rename plus a per-load completion marker instead.

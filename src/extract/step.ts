@@ -1,8 +1,8 @@
 import { faultPoint } from '../common/faults.js';
-import { HaulError, InvalidIdentifierError, UnsupportedWriteDispositionError } from '../errors.js';
+import { HaulError, InvalidIdentifierError, InvalidOptionsError, UnsupportedWriteDispositionError } from '../errors.js';
 import { normalizeTableName } from '../schema/naming.js';
 import type { Schema } from '../schema/schema.js';
-import type { LoaderFileFormat, WriteDisposition } from '../schema/types.js';
+import type { ColumnHint, LoaderFileFormat, WriteDisposition } from '../schema/types.js';
 import { dispositionName } from '../schema/write-disposition.js';
 import type { StepOptions } from '../progress/step-options.js';
 import { bumpStateVersion, type PipelineState } from '../state/state.js';
@@ -18,6 +18,7 @@ import { writeStateRowJob } from './state-row.js';
 import type { Source } from './resource.js';
 import type { ExtractObserver } from './observer.js';
 import { toSource, type Extractable, type ToSourceHints } from './to-source.js';
+import { columnRecord } from './columns.js';
 
 export interface ExtractInfo {
   loadId: string;
@@ -40,6 +41,8 @@ export interface ExtractContext {
   supportedWriteDispositions: readonly WriteDisposition[];
   /** The destination's advice for a disposition it refuses (capabilities.unsupportedWriteDispositionAdvice). */
   unsupportedWriteDispositionAdvice?: Partial<Record<WriteDisposition, string>>;
+  /** The destination's type limits: a column hint past them is refused before anything is extracted. */
+  typeLimits?: { maxTimestampPrecision?: number; maxIntegerPrecision?: number };
   /** The destination's `capabilities.maxIdentifierLength`: longer names are shortened as dlt does. */
   maxIdentifierLength?: number;
   /** Job files rotate at this size (default 64 MiB). */
@@ -193,6 +196,21 @@ function checkResourceTables(ctx: ExtractContext, source: Source, schema: Schema
     const disposition = given !== undefined ? dispositionName(given) : (schema.getTable(table)?.writeDisposition ?? 'append');
     if (!ctx.supportedWriteDispositions.includes(disposition)) {
       throw new UnsupportedWriteDispositionError(ctx.destinationName, table, res.name, disposition, ctx.supportedWriteDispositions, ctx.unsupportedWriteDispositionAdvice?.[disposition]);
+    }
+    if (ctx.typeLimits && res.hints.columns) checkColumnTypes(ctx.destinationName, table, columnRecord(res.hints.columns), ctx.typeLimits);
+  }
+}
+
+/** A precision the destination has no type for is refused, as dlt refuses it when it creates the table. */
+function checkColumnTypes(destination: string, table: string, columns: Record<string, ColumnHint>, limits: NonNullable<ExtractContext['typeLimits']>): void {
+  for (const [name, c] of Object.entries(columns)) {
+    const where = `column "${name}" of table "${table}"`;
+    const { maxTimestampPrecision: ts, maxIntegerPrecision: int } = limits;
+    if ((c.dataType === 'timestamp' || c.dataType === 'time') && c.precision !== undefined && ts !== undefined && c.precision > ts) {
+      throw new InvalidOptionsError(where, `${destination} keeps at most ${ts} fractional digits of a ${c.dataType} (precision ${c.precision}); hint a precision from 0 to ${ts}`);
+    }
+    if (c.dataType === 'bigint' && c.precision !== undefined && int !== undefined && c.precision > int) {
+      throw new InvalidOptionsError(where, `${destination} has no integer type of ${c.precision} bits (at most ${int}); hint a precision up to ${int}, or dataType 'decimal'`);
     }
   }
 }

@@ -457,6 +457,7 @@ export class Pipeline {
       supportedWriteDispositions: capabilities.supportedWriteDispositions,
       unsupportedWriteDispositionAdvice: capabilities.unsupportedWriteDispositionAdvice,
       maxIdentifierLength: capabilities.maxIdentifierLength,
+      typeLimits: { maxTimestampPrecision: capabilities.maxTimestampPrecision, maxIntegerPrecision: capabilities.maxIntegerPrecision },
       initialSchema: (name: string) => initialSchema(name, this.opts.importSchemaPath),
       // rotated job files are normalized in the background while extract goes on (a cache for the normalize step)
       observer: prenormalizeObserver(this.wd, { maxIdentifierLength: capabilities.maxIdentifierLength }),

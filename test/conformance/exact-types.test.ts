@@ -100,4 +100,16 @@ describe.each(TARGETS)("dlt's exact types on $name", (target) => {
     expect(p.hasPendingData).toBe(false);
     expect(await p.dataset().tables()).not.toContain('z');
   });
+
+  it('a precision the destination has no type for is refused before anything is extracted; the advice works', async () => {
+    const p = newPipeline();
+    const limits = target.name === 'postgres' ? { ts: 6, int: 64 } : { ts: 9, int: 128 };
+    const ts = await p.run([{ at: '2024-01-01T00:00:00.123456Z' }], { tableName: 't', columns: { at: { dataType: 'timestamp', timezone: false, precision: limits.ts + 1 } } }).catch((e: unknown) => e);
+    expect((ts as Error).message).toContain(`column "at" of table "t": ${target.name} keeps at most ${limits.ts} fractional digits of a timestamp (precision ${limits.ts + 1}); hint a precision from 0 to ${limits.ts}`);
+    const int = await p.run([{ n: 1 }], { tableName: 't', columns: { n: { dataType: 'bigint', precision: limits.int * 2 } } }).catch((e: unknown) => e);
+    expect((int as Error).message).toContain(`column "n" of table "t": ${target.name} has no integer type of ${limits.int * 2} bits (at most ${limits.int})`);
+    expect(p.hasPendingData).toBe(false);
+    await p.run([{ at: '2024-01-01T00:00:00.123456Z', n: 1 }], { tableName: 't', columns: { at: { dataType: 'timestamp', timezone: false, precision: limits.ts }, n: { dataType: 'bigint', precision: limits.int } } });
+    expect((await columns(p, 't')).map(([c]) => c)).toEqual(['at', 'n']);
+  });
 });

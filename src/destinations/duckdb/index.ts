@@ -79,6 +79,9 @@ export const DUCKDB_CAPABILITIES: DestinationCapabilities = {
   preferredLoaderFileFormat: 'jsonl',
   supportedWriteDispositions: ['append', 'replace', 'merge', 'skip'],
   maxIdentifierLength: 65536,
+  // TIMESTAMP_NS for a naive timestamp; HUGEINT
+  maxTimestampPrecision: 9,
+  maxIntegerPrecision: 128,
   supportsTransactions: true,
 };
 

@@ -43,6 +43,8 @@ export const POSTGRES_CAPABILITIES: DestinationCapabilities = {
   preferredLoaderFileFormat: 'jsonl',
   supportedWriteDispositions: ['append', 'replace', 'merge', 'skip'],
   maxIdentifierLength: 63,
+  maxTimestampPrecision: 6,
+  maxIntegerPrecision: 64,
   supportsTransactions: true,
 };
 
