@@ -17,13 +17,14 @@ interface Issue {
 export function formatIssue(i: Issue): string {
   const where = (p: PropertyKey[]) => p.map(String).join('.') || '(root)';
   if (i.code === 'invalid_union' && i.errors?.length) {
+    const branches = flatBranches(i.errors);
     // objects told apart by a literal field (`type`): the field's values
-    const tag = discriminator(i.errors);
+    const tag = discriminator(branches);
     if (tag) return `${where([...i.path, tag.key])}: Invalid option: expected one of ${tag.values.map((v) => JSON.stringify(v)).join(', ')}`;
     // a branch the value matched in shape (its issues are inside it) says what is wrong there
-    const inside = i.errors.filter((b) => b.length > 0 && b.every((x) => x.path.length > 0));
+    const inside = branches.filter((b) => b.length > 0 && b.every((x) => x.path.length > 0));
     if (inside.length === 1) return inside[0]!.map((x) => formatIssue({ ...x, path: [...i.path, ...x.path] })).join('; ');
-    return `${where(i.path)}: ${i.message}: expected ${alternatives(i.errors)}`;
+    return `${where(i.path)}: ${i.message}: expected ${alternatives(branches)}`;
   }
   if (i.code === 'unrecognized_keys' && i.keys?.length) {
     const camel = i.keys.filter((k) => k.includes('_')).map((k) => `${k} -> ${camelCase(k)}`);
@@ -31,6 +32,11 @@ export function formatIssue(i: Issue): string {
     return `${where(i.path)}: ${i.message}${hint}`;
   }
   return `${where(i.path)}: ${i.message}`;
+}
+
+/** A union of unions (`columns`: a record, a list, or a model) as one list of branches. */
+function flatBranches(branches: Issue[][]): Issue[][] {
+  return branches.flatMap((b) => (b.length === 1 && b[0]!.code === 'invalid_union' && b[0]!.path.length === 0 && b[0]!.errors ? flatBranches(b[0]!.errors) : [b]));
 }
 
 /** A field that two or more branches refuse for its literal value: the union's tag, with every value it takes. */

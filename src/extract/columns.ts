@@ -18,7 +18,12 @@ export type ColumnHints = Record<string, ColumnHint> | readonly ColumnSchemaHint
 /** Validates a user's column hint (shared by resource(), run() and the REST API config). */
 export const columnHintSchema = z
   .object({
-    dataType: z.enum(DATA_TYPES).optional(),
+    dataType: z
+      .enum(DATA_TYPES, {
+        // dlt's wei (Ethereum amounts) has no type of its own here
+        error: (iss) => (iss.input === 'wei' ? `"wei" is not a type haul has: use dataType 'decimal' with its precision and scale (dlt's wei is numeric(156,78) on PostgreSQL, DECIMAL(38,0) on DuckDB)` : undefined),
+      })
+      .optional(),
     nullable: z.boolean().optional(),
     primaryKey: z.boolean().optional(),
     mergeKey: z.boolean().optional(),

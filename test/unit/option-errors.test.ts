@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { incremental, pipeline, restApiSource } from '../../src/index.js';
+import { incremental, pipeline, resource, restApiSource } from '../../src/index.js';
 import { tempDir } from '../helpers.js';
 
 /*
@@ -37,6 +37,10 @@ describe('option errors', () => {
     expect(messageOf(() => incremental('id', { lastValueFunc: 'maximum' as never }))).toContain('lastValueFunc: Invalid input: expected one of "max", "min"');
     // dlt's keyword form written as one object (the cursor path is the first argument)
     expect(messageOf(() => incremental({ cursorPath: 'id', initialValue: 0 } as never))).toContain("the first argument is the cursor path, a string; got object: use incremental('updated_at'");
+    // columns is a union of unions (a record, a list of column schemas, a model): the shape given says what is wrong
+    expect(messageOf(() => resource([], { name: 't', columns: { w: { dataType: 'number' } } as never }))).toContain('columns.w.dataType: Invalid option: expected one of "text"|"bigint"');
+    expect(messageOf(() => resource([], { name: 't', columns: [{ name: 'w', dataType: 'number' }] as never }))).toContain('columns.0.dataType: Invalid option: expected one of');
+    expect(messageOf(() => resource([], { name: 't', columns: { w: { dataType: 'wei' } } as never }))).toContain(`columns.w.dataType: "wei" is not a type haul has: use dataType 'decimal'`);
   });
 
   it('a run option names the accepted dispositions and strategies', async () => {
