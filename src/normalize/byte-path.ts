@@ -1,5 +1,6 @@
 import { C_DLT_ID, C_DLT_LIST_IDX, C_DLT_LOAD_ID, C_DLT_PARENT_ID, C_DLT_ROOT_ID } from '../schema/system.js';
 import { ROW_ID_LENGTH, childRowIdInto, type RandomIdPool } from './ids.js';
+import { nestedContentRowId } from './content-id.js';
 import {
   J_BOOL,
   J_INTEGER,
@@ -367,7 +368,8 @@ export class BytePath {
     const tail = this.linkTemplate(depth, ts.withRootKey, parentId);
     let valuePlan: Plan | undefined;
     for (let idx = 0; ; idx++) {
-      childRowIdInto(parentId, ts.seed, idx, id, 0);
+      if (ts.dltChildIds) id.write(nestedContentRowId(parentId.toString('latin1'), ts.name, idx), 0, 'latin1');
+      else childRowIdInto(parentId, ts.seed, idx, id, 0);
       reserve(ts, 1);
       ts.buf[ts.len++] = LBRACE;
       let first = 1;

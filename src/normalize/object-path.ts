@@ -4,6 +4,7 @@ import { DataValidationError, NullValueError, SchemaConflictError } from '../err
 import { redactedPreview } from '../config/redact.js';
 import { shortenPath } from '../schema/naming.js';
 import { childRowIdSeeded, type RandomIdPool } from './ids.js';
+import { nestedContentRowId } from './content-id.js';
 import { isWholeFloat, markWholeFloat } from '../common/whole-floats.js';
 import { NO_FIT, bigintOnly, coerceTo, inferType, isBinaryTag, keepsAsIs, kindOf } from './values.js';
 import { NEST_EXPAND, NEST_UNKNOWN, type Plan, type Plans, type Row, type Shape, type TableState } from './plan.js';
@@ -127,7 +128,7 @@ export class ObjectPath {
     const seed = ts.seed;
     for (let i = 0; i < arr.length; i++) {
       const e = arr[i];
-      const id = childRowIdSeeded(parentId, seed, i);
+      const id = ts.dltChildIds ? nestedContentRowId(parentId, ts.name, i) : childRowIdSeeded(parentId, seed, i);
       const row: PendingRow = { ts, out: {}, parent, dropped: false };
       this.pending.push(row);
       if (typeof e === 'object' && e !== null) {

@@ -40,6 +40,8 @@ export interface TableState extends TableOutput {
    * data included (dlt's `row_hash`), so a version changes when anything in the item does.
    */
   contentIds: boolean;
+  /** In an scd2 chain with content ids: nested rows take dlt's ids (`get_nested_row_hash`), as the versions do. */
+  dltChildIds: boolean;
   seed: TableSeed;
   /** System columns registered in the schema (done on the first row, after user columns). */
   systemReady: boolean;
@@ -168,6 +170,7 @@ export class Plans {
       isRoot,
       withRootKey,
       contentIds: false,
+      dltChildIds: false,
       seed: tableSeed(name),
       writer: undefined,
       rows: 0,
@@ -193,7 +196,9 @@ export class Plans {
     // a discarded table stays out of the schema: nothing is written to it
     const schema = discarded ? existing ?? { name, parent: parent.name, columns: {} } : this.schema.ensureTable(name, { parent: parent.name });
     if (!schema.parent) schema.parent = parent.name;
-    return this.newTableState(name, path, schema, false, parent.withRootKey, parent.contract, isNew, discarded || parent.discarded);
+    const child = this.newTableState(name, path, schema, false, parent.withRootKey, parent.contract, isNew, discarded || parent.discarded);
+    child.dltChildIds = parent.contentIds || parent.dltChildIds;
+    return child;
   }
 
   shapeOf(ts: TableState, lvl: number): Shape {

@@ -219,6 +219,17 @@ describe.each([
     expect(cols(schema, 'items')._dlt_root_id).toBeUndefined();
   });
 
+  it("gives scd2 versions and their nested rows dlt's ids (get_row_hash, get_nested_row_hash; values from dlt 1.31)", async () => {
+    const scd2: Partial<TableSchema> = { writeDisposition: 'merge', mergeStrategy: 'scd2', scd2: { validFrom: 'f', validTo: 't' } };
+    const { rows } = await go([{ id: 1, v: 'a', price: 2.5, tags: [{ t: 'x', parts: [1, 2] }, { t: 'y' }] }, { id: 2, v: 'b' }], { tableHints: scd2 });
+    expect(rows.items.map((r) => r._dlt_id)).toEqual(['4Ev7EQsn59/FhA', 'YFuW8j64Vw2OkQ']);
+    expect(rows.items__tags.map((r) => [r._dlt_id, r._dlt_parent_id])).toEqual([
+      ['FZN3U9DBLW2BsA', '4Ev7EQsn59/FhA'],
+      ['sHazytdM7UWXFA', '4Ev7EQsn59/FhA'],
+    ]);
+    expect(rows.items__tags__parts.map((r) => r._dlt_id)).toEqual(['ahKWDGI4igxaHw', 'dJQwdTZ/LtN/xA']);
+  });
+
   it("gives scd2 nested rows no _dlt_root_id (dlt's rule), unless a rowVersionColumnName or the chain already has one", async () => {
     const item = { id: 1, a: [{ b: [{ c: 1 }] }] };
     const scd2 = (extra: Partial<TableSchema> = {}): Partial<TableSchema> => ({ writeDisposition: 'merge', mergeStrategy: 'scd2', scd2: { validFrom: 'f', validTo: 't' }, ...extra });
