@@ -421,8 +421,6 @@ export function applyResourceHints(schema: Schema, res: Resource, table: string,
   const h = res.hints;
   const t = schema.ensureTable(table, { resource: res.name });
   t.resource = res.name;
-  if (h.writeDisposition) applyWriteDisposition(t, h.writeDisposition, (n) => normalizeColumnName(n, maxIdentifierLength));
-  else t.writeDisposition ??= 'append';
   if (h.maxTableNesting !== undefined) t.maxTableNesting = h.maxTableNesting;
   if (h.schemaContract !== undefined) t.schemaContract = h.schemaContract;
   const colName = (name: string, path = false): string =>
@@ -436,6 +434,9 @@ export function applyResourceHints(schema: Schema, res: Resource, table: string,
     if (hasRows && hint.dataType && !admitsHintedColumn(schema, t, col)) continue;
     applyColumnHint(t, col, hint);
   }
+  // after the hinted columns: scd2's validity columns follow them, as dlt orders a new table's columns
+  if (h.writeDisposition) applyWriteDisposition(t, h.writeDisposition, (n) => normalizeColumnName(n, maxIdentifierLength));
+  else t.writeDisposition ??= 'append';
   const keys = (k: string | string[] | undefined) => (k === undefined ? [] : Array.isArray(k) ? k : [k]);
   if (h.primaryKey !== undefined) {
     for (const c of Object.values(t.columns)) delete c.primaryKey;

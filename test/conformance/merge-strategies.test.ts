@@ -281,6 +281,9 @@ describe.each(TARGETS)('merge strategies on $name', ({ make }) => {
       columns: { deleted_at: { hardDelete: true, dataType: 'text' } },
     };
     await run(p, [{ id: 1, ver: 'a1', n: 'a' }, { id: 2, ver: 'b1', n: 'b' }], opts);
+    // dlt 1.31's order: hinted columns, the validity columns, then the data's
+    const order = await rows(p, `SELECT column_name AS c FROM information_schema.columns WHERE table_schema = '${p.datasetName}' AND table_name = 'items' ORDER BY ordinal_position`);
+    expect(order.map((r) => r.c)).toEqual(['deleted_at', '_dlt_valid_from', '_dlt_valid_to', 'id', 'ver', 'n', '_dlt_load_id', '_dlt_id']);
     // same version of id 1 with other content: the version decides, nothing changes; id 2 is deleted
     await run(p, [{ id: 1, ver: 'a1', n: 'a-same-version' }, { id: 2, ver: 'b2', deleted_at: 'now' }], opts);
     expect(await rows(p, 'SELECT id, ver, n, _dlt_valid_to IS NULL AS active FROM items ORDER BY id')).toEqual([
