@@ -6,7 +6,7 @@ import type { ColumnHint, LoaderFileFormat, WriteDisposition } from '../schema/t
 import { dispositionName } from '../schema/write-disposition.js';
 import type { StepOptions } from '../progress/step-options.js';
 import { bumpStateVersion, type PipelineState } from '../state/state.js';
-import { newLoadId } from '../storage/job-name.js';
+import { loadIdTime, newLoadId } from '../storage/job-name.js';
 import type { PackageState } from '../storage/package-state.js';
 import type { WorkingDir } from '../storage/working-dir.js';
 import { extractSourceToDir } from './extract.js';
@@ -141,7 +141,7 @@ export async function extractStep(ctx: ExtractContext, req: ExtractRequest, step
     for (const r of extracted) itemCounts[r.table] = (itemCounts[r.table] ?? 0) + r.items;
     const pkg: PackageState = {
       loadId,
-      createdAt: new Date().toISOString(),
+      createdAt: loadIdTime(loadId) ?? new Date().toISOString(),
       schemaName: schema.name,
       sourceName: source.name,
       pipelineState: changed || refresh ? state : null,

@@ -37,6 +37,18 @@ export function newSortableFileId(): string {
   return Date.now().toString(16).padStart(12, '0') + fileSeq.toString(16).padStart(4, '0') + randomBytes(2).toString('hex');
 }
 
+/**
+ * The time a load id was made, as ISO-8601 with its microseconds (`...T19:48:15.890123Z`):
+ * a package's creation time, which scd2 takes as its boundary (dlt's have microseconds too).
+ * Undefined for an id that is not seconds with six decimals.
+ */
+export function loadIdTime(loadId: string): string | undefined {
+  const m = /^(\d+)\.(\d{6})$/.exec(loadId);
+  if (!m) return undefined;
+  const iso = new Date(Number(m[1]) * 1000).toISOString();
+  return `${iso.slice(0, 19)}.${m[2]}Z`;
+}
+
 let lastLoadId = 0;
 /** A new load id: unix time in seconds with microseconds, strictly increasing per process. */
 export function newLoadId(): string {

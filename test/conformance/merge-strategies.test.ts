@@ -53,7 +53,7 @@ async function columnNames(p: Pipeline, table: string): Promise<string[]> {
 
 const run = (p: Pipeline, data: unknown[], options: ResourceOptions) => p.run(resource(data, { name: 'items', ...options }));
 
-describe.each(TARGETS)('merge strategies on $name', ({ make }) => {
+describe.each(TARGETS)('merge strategies on $name', ({ name: target, make }) => {
   const envBefore = process.env.DESTINATION__REPLACE_STRATEGY;
   afterEach(() => {
     if (envBefore === undefined) delete process.env.DESTINATION__REPLACE_STRATEGY;
@@ -290,6 +290,14 @@ describe.each(TARGETS)('merge strategies on $name', ({ make }) => {
       { id: 1, ver: 'a1', n: 'a', active: true },
       { id: 2, ver: 'b1', n: 'b', active: false },
     ]);
+  });
+
+  it("scd2's default boundary is the package's creation time with its microseconds (the load id's), as dlt's", async () => {
+    const p = make('scdus');
+    await run(p, [{ id: 1 }], { writeDisposition: { disposition: 'merge', strategy: 'scd2' } });
+    const us = target === 'postgres' ? '(extract(epoch FROM _dlt_valid_from) * 1000000)::bigint' : 'epoch_us(_dlt_valid_from)';
+    const [row] = await rows(p, `SELECT ${us} AS us, _dlt_load_id AS load_id FROM items`);
+    expect(String(row!.us)).toBe(String(row!.load_id).replace('.', ''));
   });
 
   it('scd2 rowVersionColumnName is NOT NULL, as dlt hints it: a null version is refused (it would be versioned again on every run)', async () => {
