@@ -1,6 +1,7 @@
 import { Schema } from '../schema/schema.js';
 import { DestinationError } from '../errors.js';
 import { newState, type PipelineState } from '../state/state.js';
+import { decodeDltState } from '../state/dlt-state.js';
 import { newDestinationClient, type LoadContext } from './step.js';
 
 /**
@@ -25,9 +26,19 @@ export async function syncStep(ctx: LoadContext): Promise<void> {
     }
     const row = await client.getStoredState(ctx.pipelineName);
     if (!row || row.version <= local._state_version) return;
-    const remote = parseStoredState(row.state, ctx);
+    const { state: remote, byDlt } = parseStoredState(row.state, ctx);
     const restored: PipelineState = { ...remote, _local: { ...local._local, first_run: false } } as PipelineState;
-    for (const name of remote.schema_names ?? []) {
+    if (byDlt) {
+      // dlt's schemas are documents of its own: haul infers its schema anew, over the tables there
+      restored.schema_names = [];
+      delete restored.default_schema_name;
+      process.emitWarning(
+        `pipeline "${ctx.pipelineName}": took over the state dlt stored in dataset "${ctx.datasetName}" (incremental cursors, source and resource state); ` +
+          "dlt's schemas are not read: haul infers its own from the data, over the tables already there",
+        { code: 'HAUL_DLT_STATE' },
+      );
+    }
+    for (const name of restored.schema_names ?? []) {
       const stored = await client.getStoredSchema(name);
       if (stored) wd.writeSchema(Schema.fromStored(stored));
     }
@@ -46,17 +57,22 @@ function startOver(ctx: LoadContext, local: PipelineState): void {
   ctx.wd.writeState(fresh);
 }
 
-/** The state row's JSON; a row haul cannot read (dlt writes it compressed) is a typed error that says what to do, not a retryable parse error. */
-function parseStoredState(text: string, ctx: LoadContext): Omit<PipelineState, '_local'> {
+type StoredState = Omit<PipelineState, '_local'>;
+
+/**
+ * The state row: haul's JSON, or the compressed form dlt writes (a dlt pipeline moved over).
+ * A row neither can read is a typed error that says what to do, not a retryable parse error.
+ */
+function parseStoredState(text: string, ctx: LoadContext): { state: StoredState; byDlt: boolean } {
   try {
-    return JSON.parse(text) as Omit<PipelineState, '_local'>;
+    return { state: JSON.parse(text) as StoredState, byDlt: false };
   } catch {
-    const byDlt = /^eN[a-zA-Z0-9+/]/.test(text);
+    const dlt = decodeDltState(text);
+    if (dlt) return { state: dlt as unknown as StoredState, byDlt: true };
     throw new DestinationError(
       ctx.destination.destinationName,
-      `dataset "${ctx.datasetName}" holds a _dlt_pipeline_state row for pipeline "${ctx.pipelineName}" that haul cannot read` +
-        (byDlt ? ' (it was written by dlt, which stores state compressed; haul and dlt cannot share a pipeline\'s state)' : ' (it is not JSON)') +
-        '; give this pipeline another datasetName, or another pipelineName',
+      `dataset "${ctx.datasetName}" holds a _dlt_pipeline_state row for pipeline "${ctx.pipelineName}" that haul cannot read (it is neither JSON nor dlt's compressed state); ` +
+        'give this pipeline another datasetName, or another pipelineName',
     );
   }
 }
