@@ -50,17 +50,17 @@ describe('a broken working dir', () => {
     expect(readdirSync(join(pipelinesDir, 'recover')).some((f) => f.startsWith('state.json.corrupt-'))).toBe(true);
   });
 
-  it("a state row haul cannot read (dlt's compressed state, in a dataset dlt loaded) is a typed error that says what to do", async () => {
+  it('a state row haul cannot read (neither JSON nor a whole dlt state) is a typed error that says what to do', async () => {
     const path = join(dir, 'dlt_state.duckdb');
     const open = (name: string, datasetName = 'shared') => pipeline({ pipelineName: name, pipelinesDir: join(dir, `p_${name}_${datasetName}`), destination: duckdb({ path }), datasetName });
     const first = open('from_dlt');
     await first.run(events(1));
-    // what dlt writes: base64 of zlib-compressed JSON, with a newer version
+    // the start of what dlt writes (base64 of zlib-compressed JSON), cut short, with a newer version
     const c = first.sqlClient();
     await c.query(`UPDATE _dlt_pipeline_state SET state = 'eNp9j81qwz', version = 99`);
     await c.close();
     const err = (await open('from_dlt').run(events(2)).catch((e: unknown) => e)) as Error & { retryable?: boolean };
-    expect(err.message).toContain('holds a _dlt_pipeline_state row for pipeline "from_dlt" that haul cannot read (it was written by dlt');
+    expect(err.message).toContain('holds a _dlt_pipeline_state row for pipeline "from_dlt" that haul cannot read (it is neither JSON nor dlt's compressed state)');
     expect(err.message).toContain('give this pipeline another datasetName');
     expect(err.retryable).toBe(false);
     // the advice works
