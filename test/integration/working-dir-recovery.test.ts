@@ -60,7 +60,7 @@ describe('a broken working dir', () => {
     await c.query(`UPDATE _dlt_pipeline_state SET state = 'eNp9j81qwz', version = 99`);
     await c.close();
     const err = (await open('from_dlt').run(events(2)).catch((e: unknown) => e)) as Error & { retryable?: boolean };
-    expect(err.message).toContain('holds a _dlt_pipeline_state row for pipeline "from_dlt" that haul cannot read (it is neither JSON nor dlt's compressed state)');
+    expect(err.message).toContain(`holds a _dlt_pipeline_state row for pipeline "from_dlt" that haul cannot read (it is neither JSON nor dlt's compressed state)`);
     expect(err.message).toContain('give this pipeline another datasetName');
     expect(err.retryable).toBe(false);
     // the advice works
