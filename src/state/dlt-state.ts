@@ -13,13 +13,13 @@ const PUA_LAST = 0xf02d;
 /** The state dlt stored, as plain JSON (typed values as their text), or undefined when `text` is not dlt's form. */
 export function decodeDltState(text: string): Record<string, unknown> | undefined {
   if (!/^eN[A-Za-z0-9+/]/.test(text)) return undefined;
-  let json: string;
+  let state: unknown;
   try {
-    json = inflateSync(Buffer.from(text, 'base64')).toString('utf8');
+    const json = inflateSync(Buffer.from(text, 'base64')).toString('utf8');
+    state = JSON.parse(json, (_k, v: unknown) => (typeof v === 'string' ? untyped(v) : v));
   } catch {
     return undefined;
   }
-  const state: unknown = JSON.parse(json, (_k, v: unknown) => (typeof v === 'string' ? untyped(v) : v));
   return state !== null && typeof state === 'object' && !Array.isArray(state) ? (state as Record<string, unknown>) : undefined;
 }
 
