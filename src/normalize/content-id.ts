@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { parseJsonText } from '../common/big-ints.js';
-import { isWholeFloat } from '../common/whole-floats.js';
+import { sortedJson } from '../common/sorted-json.js';
 import { ROW_ID_LENGTH } from './ids.js';
 
 /*
@@ -33,45 +33,10 @@ export function contentRowIdOfLine(line: string): string | undefined {
     const o = item as Record<string, unknown>;
     for (const k of Object.keys(o)) if (k.startsWith('_dlt')) delete o[k];
   }
-  return digest(dltSortedJson(item, false));
+  return digest(sortedJson(item, true));
 }
 
 /** dlt's `get_nested_row_hash`: the id of row `index` of nested table `table` under `parentId`. */
 export function nestedContentRowId(parentId: string, table: string, index: number): string {
   return digest(`${parentId}_${table}_${index}`);
-}
-
-/**
- * The JSON dlt hashes (orjson, sorted keys): compact; a float written as Python writes it
- * (`1.0`, `-0.0`, `1e+16` from 1e16 up), which JSON text marked for us (whole-floats.ts);
- * integers as their digits.
- */
-function dltSortedJson(v: unknown, float: boolean): string {
-  if (typeof v === 'bigint') return v.toString();
-  if (typeof v === 'number') return float || !Number.isInteger(v) ? pythonFloat(v) : JSON.stringify(v);
-  if (v === null || typeof v !== 'object') return JSON.stringify(v) ?? 'null';
-  if (Array.isArray(v)) {
-    let out = '[';
-    for (let i = 0; i < v.length; i++) out += (i === 0 ? '' : ',') + dltSortedJson(v[i], isWholeFloat(v, String(i)));
-    return out + ']';
-  }
-  const o = v as Record<string, unknown>;
-  const keys = Object.keys(o).sort();
-  let out = '{';
-  let first = true;
-  for (const k of keys) {
-    const x = o[k];
-    if (x === undefined) continue;
-    out += (first ? '' : ',') + JSON.stringify(k) + ':' + dltSortedJson(x, isWholeFloat(o, k));
-    first = false;
-  }
-  return out + '}';
-}
-
-/** A float as orjson writes it: whole ones keep `.0`, and from 1e16 up the exponent form. */
-function pythonFloat(x: number): string {
-  if (!Number.isFinite(x)) return JSON.stringify(x);
-  if (!Number.isInteger(x)) return JSON.stringify(x);
-  if (Math.abs(x) >= 1e16) return x.toExponential();
-  return Object.is(x, -0) ? '-0.0' : `${x}.0`;
 }
