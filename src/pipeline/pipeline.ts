@@ -5,6 +5,7 @@ import { resolve } from 'node:path';
 import { DEFAULT_DESTINATION, resolveDestination } from '../destinations/index.js';
 import type { DestinationClient, DestinationFactory } from '../destinations/types.js';
 import { CorruptStateError, HaulError, PipelineStepFailed, type PipelineStep } from '../errors.js';
+import { configuredReplaceStrategy } from '../destinations/sql/replace-strategy.js';
 import { extractStep, type ExtractInfo } from '../extract/step.js';
 import type { Extractable } from '../extract/to-source.js';
 import { FailedJobsError, type FailedJob, type LoadInfo } from '../load/load-info.js';
@@ -451,6 +452,7 @@ export class Pipeline {
     const { schema: schemaName, refresh, loaderFileFormat, externalWindow, maxParallelItems, workers, ...hints } = runOpts;
     const capabilities = this.newClient().capabilities;
     checkLoaderFileFormat(loaderFileFormat, this.destination.destinationName, capabilities);
+    configuredReplaceStrategy(this.destination.destinationName); // a bad replace_strategy fails before anything is extracted
     const ctx = {
       ...this.loadContext(),
       destinationName: this.destination.destinationName,

@@ -385,6 +385,18 @@ describe('merge strategy options', () => {
     expect(Date.parse(String(row!.f))).toBeGreaterThanOrEqual(before - 1000);
   });
 
+  it('a replace_strategy that is not one fails before anything is extracted, naming the key', async () => {
+    process.env.DESTINATION__REPLACE_STRATEGY = 'bogus';
+    try {
+      const p = pipeline({ pipelineName: 'badrep', pipelinesDir: join(dir, 'pipelines'), destination: duckdb({ path: join(dir, 'badrep.duckdb') }) });
+      const err = await run(p, [{ id: 1 }], { writeDisposition: 'replace' }).catch((e: unknown) => e);
+      expect(String((err as Error).message)).toMatch(/replace_strategy/);
+      expect(p.hasPendingData).toBe(false);
+    } finally {
+      delete process.env.DESTINATION__REPLACE_STRATEGY;
+    }
+  });
+
   it('run() options take the dict for plain data, and the strategy is kept in the schema table', async () => {
     const p = pipeline({ pipelineName: 'runopts', pipelinesDir: join(dir, 'pipelines'), destination: duckdb({ path: join(dir, 'runopts.duckdb') }) });
     const opts = { tableName: 'kv', primaryKey: 'k', writeDisposition: { disposition: 'merge' as const, strategy: 'upsert' as const } };

@@ -5,9 +5,8 @@ import type { ColumnSchema } from '../../schema/types.js';
 import type { JobFile, TableChainJob } from '../types.js';
 import { columnsOf, type SqlCatalog } from './catalog.js';
 import type { SqlClient, SqlDialect, SqlExecutor, TableRef } from './dialect.js';
-import { z } from 'zod';
-import { config } from '../../config/index.js';
-import { REPLACE_STRATEGIES, type ReplaceStrategy } from '../../schema/types.js';
+import type { ReplaceStrategy } from '../../schema/types.js';
+import { configuredReplaceStrategy } from './replace-strategy.js';
 import { deleteInsert, dropAppendedDeleteMarkers, MergeContext, mergePlan, type MergePlan } from './merge.js';
 import { scd2 } from './merge-scd2.js';
 import { insertOnly, upsert } from './merge-upsert.js';
@@ -158,9 +157,7 @@ export class SqlJobLoader {
 
   /** dlt's `destination.replace_strategy` (also `destination.<name>.replace_strategy`), read per chain. */
   private replaceStrategy(): ReplaceStrategy {
-    return (
-      config.getOptional(`destination.${this.destinationName}.replace_strategy`, z.enum(REPLACE_STRATEGIES)) ?? 'truncate-and-insert'
-    );
+    return configuredReplaceStrategy(this.destinationName);
   }
 
   private async ensureStagingDataset(): Promise<void> {
