@@ -274,12 +274,10 @@ export async function extractSourceToDir(opts: ExtractToDirOptions): Promise<Ext
   return resources.flatMap((name) => out.filter((r) => r.resource === name));
 }
 
-type ExtractCtx = ResourceRunContext;
-
 /** How a transformer reads one of its ancestors: the ancestor's state context and cursor, and whether the pass keeps what it changes. */
 interface AncestorPass {
   res: Resource;
-  ctx: ExtractCtx;
+  ctx: ResourceRunContext;
   incremental: Incremental | undefined;
   keeps: boolean;
 }
@@ -295,7 +293,7 @@ async function* transformerYields(
   res: Resource,
   parent: AncestorPass,
   passOf: (r: Resource) => AncestorPass,
-  ctx: ExtractCtx,
+  ctx: ResourceRunContext,
   slots: Semaphore,
   signal?: AbortSignal,
 ): AsyncGenerator<unknown> {

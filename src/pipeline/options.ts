@@ -9,7 +9,8 @@ import { formatIssue } from '../common/zod-issues.js';
 import { config } from '../config/index.js';
 import type { SchemaContract, WriteDispositionConfig } from '../schema/types.js';
 import type { DestinationFactory, LoaderFileFormat } from '../destinations/types.js';
-import { warnUnusedDltSettings } from './unused-config.js';
+
+export { warnUnusedDltSettings } from './unused-config.js';
 import { isDestinationFactory } from '../destinations/registry.js';
 import type { TargetOptions } from './target.js';
 import type { StepOptions } from '../progress/step-options.js';
@@ -145,7 +146,6 @@ export function parsePipelineOptions(o: unknown): PipelineOptions {
  */
 export function withConfigDefaults(o: PipelineOptions, pipelineName: string): PipelineOptions {
   const scope = { pipelineName };
-  warnUnusedDltSettings(pipelineName);
   const datasetName = o.datasetName ?? config.getOptional('dataset_name', z.string().min(1), scope);
   // haul's own HAUL_PIPELINES_DIR names the place more precisely than dlt's key
   const pipelinesDir = o.pipelinesDir ?? process.env.HAUL_PIPELINES_DIR ?? config.getOptional('pipelines_dir', z.string().min(1), scope);

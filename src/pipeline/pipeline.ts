@@ -31,8 +31,8 @@ import type { PackageState } from '../storage/package-state.js';
 import { exportSchemas, initialSchema, lazySqlClient, type SqlClient } from './schema-files.js';
 import { hasTargetOptions, retarget, type Target, type TargetOptions } from './target.js';
 import { checkCanStage, checkIsDirectory, checkLoaderFileFormat, restoreDestination, restoreStaging, storableOptions } from './checks.js';
-import { checkWorkers, parseExtractOptions, type ExtractOptions, type LoadCallOptions, type NormalizeCallOptions } from './options.js';
-import { defaultPipelineName, defaultPipelinesDir, devModeSuffix, parsePipelineOptions, parseRunOptions, withConfigDefaults, type PipelineOptions, type RunOptions } from './options.js';
+import { checkWorkers, defaultPipelineName, defaultPipelinesDir, devModeSuffix, parseExtractOptions, parsePipelineOptions, parseRunOptions, warnUnusedDltSettings, withConfigDefaults } from './options.js';
+import type { ExtractOptions, LoadCallOptions, NormalizeCallOptions, PipelineOptions, RunOptions } from './options.js';
 import { readTrace, writeTrace, type PipelineTrace, type StepTrace } from './trace.js';
 import { Dataset } from './dataset.js';
 import { planDropResources, type DropResourcesInfo, type DropResourcesOptions } from './drop.js';
@@ -76,6 +76,7 @@ export class Pipeline {
     const parsed = parsePipelineOptions(rest);
     this.pipelineName = parsed.pipelineName ?? defaultPipelineName();
     this.opts = withConfigDefaults(parsed, this.pipelineName);
+    warnUnusedDltSettings(this.pipelineName);
     this.pipelinesDir = resolve(this.opts.pipelinesDir ?? defaultPipelinesDir());
     checkIsDirectory(this.pipelinesDir);
     this.workingDir = workingDirOf(this.pipelinesDir, this.pipelineName);
@@ -196,10 +197,7 @@ export class Pipeline {
     );
   }
 
-  /**
-   * Restores state and schemas from the destination when the destination's state is newer
-   * (e.g. the working dir was deleted). Does nothing while packages are pending.
-   */
+  /** Restores state and schemas from the destination when its state is newer (e.g. the working dir was deleted); not while packages are pending. */
   async syncDestination(): Promise<void> {
     return this.exclusive(() => this.step('sync', () => this.doSync()));
   }
